@@ -1,0 +1,182 @@
+//! Attribute values that remember where they came from.
+
+use super::Span;
+
+/// A value plus the span of source text that produced it (`None` for values the
+/// normaliser derived, e.g. a default that Terraform would apply).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Vec<Node>),
+    /// Ordered as written; keys are unique.
+    Map(Vec<(String, Node)>),
+    /// A value that cannot be known before apply or without an input that was not given.
+    /// Rules that depend on it report "could not decide" with this reason.
+    Unknown(String),
+    /// A computed attribute of another resource in the model (`aws_kms_key.gold.arn`):
+    /// its value is unknown until apply, but which resource it belongs to is known, which is
+    /// all identity checks (same key? customer-managed key?) need.
+    Ref { address: String, attribute: String },
+}
+
+impl Node {
+    pub fn new(value: Value, span: Option<Span>) -> Self {
+        Node { value, span }
+    }
+
+    pub fn map(entries: Vec<(String, Node)>, span: Option<Span>) -> Self {
+        Node::new(Value::Map(entries), span)
+    }
+
+    /// The entry `key` of a map node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        match &mut self.value {
+            Value::Map(entries) => entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Sets `key` in a map node, replacing an existing entry in place.
+    pub fn insert(&mut self, key: &str, node: Node) {
+        if let Value::Map(entries) = &mut self.value {
+            match entries.iter_mut().find(|(k, _)| k == key) {
+                Some((_, existing)) => *existing = node,
+                None => entries.push((key.to_string(), node)),
+            }
+        }
+    }
+
+    /// Follows a dotted path; a list on the way is entered at its first element, because
+    /// Terraform nested blocks are lists that nearly always hold one block.
+    pub fn path(&self, path: &str) -> Option<&Node> {
+        let mut node = self;
+        for segment in path.split('.').filter(|s| !s.is_empty()) {
+            node = node.first_if_list();
+            node = match segment.parse::<usize>() {
+                Ok(index) => match &node.value {
+                    Value::List(items) => items.get(index)?,
+                    _ => node.get(segment)?,
+                },
+                Err(_) => node.get(segment)?,
+            };
+        }
+        Some(node)
+    }
+
+    /// The deepest node along `path` that exists, for pointing a finding at the closest
+    /// attribute written in the source when the offending one is missing.
+    pub fn deepest(&self, path: &str) -> &Node {
+        let mut node = self;
+        for segment in path.split('.').filter(|s| !s.is_empty()) {
+            let next = node.first_if_list();
+            match next.get(segment) {
+                Some(child) => node = child,
+                None => return next,
+            }
+        }
+        node
+    }
+
+    fn first_if_list(&self) -> &Node {
+        match &self.value {
+            Value::List(items) if !items.is_empty() => &items[0],
+            _ => self,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.value, Value::Unknown(_))
+    }
+
+    /// Plain JSON for reports and CEL. Unknown values become `{"$unknown": reason}` and
+    /// references `{"$ref": address, "attribute": name}`, so nothing is silently turned
+    /// into a known value.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Value::Str(s) => J::String(s.clone()),
+            Value::List(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Unknown(reason) => serde_json::json!({ "$unknown": reason }),
+            Value::Ref { address, attribute } => serde_json::json!({ "$ref": address, "attribute": attribute }),
+        }
+    }
+
+    /// Every unknown value below this node, with its dotted path (list indices omitted),
+    /// so the engine can tell whether a rule reads one.
+    pub fn unknown_paths(&self) -> Vec<(String, &Node)> {
+        let mut out = Vec::new();
+        self.collect_unknowns(String::new(), &mut out);
+        out
+    }
+
+    fn collect_unknowns<'a>(&'a self, prefix: String, out: &mut Vec<(String, &'a Node)>) {
+        match &self.value {
+            Value::Unknown(_) => out.push((prefix, self)),
+            Value::List(items) => items.iter().for_each(|item| item.collect_unknowns(prefix.clone(), out)),
+            Value::Map(entries) => {
+                for (key, child) in entries {
+                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                    child.collect_unknowns(path, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(v: Value) -> Node {
+        Node::new(v, None)
+    }
+
+    #[test]
+    fn path_enters_single_block_lists() {
+        let algo = leaf(Value::Str("aws:kms".into()));
+        let rule = Node::map(vec![("sse_algorithm".into(), algo)], None);
+        let root = Node::map(vec![("rule".into(), leaf(Value::List(vec![rule])))], None);
+        assert_eq!(root.path("rule.sse_algorithm").and_then(Node::as_str), Some("aws:kms"));
+        assert!(root.path("rule.missing").is_none());
+        assert!(std::ptr::eq(root.deepest("rule.missing.deeper"), &root.path("rule").unwrap()));
+    }
+
+    #[test]
+    fn unknown_paths_skip_list_indices() {
+        let unknown = leaf(Value::Unknown("var.key has no value".into()));
+        let item = Node::map(vec![("kms".into(), unknown)], None);
+        let root = Node::map(vec![("rule".into(), leaf(Value::List(vec![item])))], None);
+        let paths: Vec<String> = root.unknown_paths().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, vec!["rule.kms".to_string()]);
+    }
+}
