@@ -30,3 +30,19 @@ impl Severity {
         }
     }
 }
+
+/// A rule's metadata: what reports need to describe it. The check itself lives in
+/// [`crate::engine`], compiled from the same file.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleMeta {
+    /// The catalogue id (`ENC-001`): the public contract.
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// The sentence of the charter the rule enforces.
+    pub charter: String,
+    /// Markdown: why it matters and how to fix it, with a remediation snippet.
+    pub help: String,
+    /// Which inputs the rule judges (`tf`, `k8s`, `aws`, `eks`).
+    pub sources: Vec<crate::model::SourceKind>,
+}
