@@ -4,8 +4,10 @@
 //! [`Resource`]s whose attributes are [`Node`]s: a value plus where it came from. Rules never
 //! see file formats, only this model, so one rule judges every source.
 
+mod lines;
 mod value;
 
+pub use lines::LineIndex;
 pub use value::{Node, Value};
 
 use std::fmt;
