@@ -8,3 +8,4 @@ pub mod engine;
 pub mod model;
 pub mod rules;
 pub mod terraform;
+pub mod config;
