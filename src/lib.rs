@@ -6,4 +6,5 @@
 
 pub mod engine;
 pub mod model;
+pub mod report;
 pub mod rules;
