@@ -15,6 +15,13 @@ use crate::engine::{Finding, Outcome};
 use crate::model::DiagnosticLevel;
 use crate::rules::{RuleMeta, Severity};
 
+/// Scanned files and the messages quoting them are untrusted: control characters (other than
+/// tab) are replaced so a file cannot send escape sequences to the reader's terminal. One
+/// character for one, so columns still line up.
+fn clean(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect()
+}
+
 /// Applies styles only when colour is on.
 struct Painter {
     color: bool,
@@ -73,7 +80,7 @@ pub(super) fn render(report: &Report, color: bool) -> String {
                 out.push('\n');
             }
             current = Some(&f.span.file);
-            let _ = writeln!(out, "{}", p.bold(&format!("{}:", f.span.file)));
+            let _ = writeln!(out, "{}", p.bold(&format!("{}:", clean(&f.span.file))));
         }
         out.push('\n');
         render_finding(&mut out, &p, f, rules.get(f.rule_id.as_str()).copied(), report);
@@ -88,7 +95,7 @@ pub(super) fn render(report: &Report, color: bool) -> String {
                 DiagnosticLevel::Error => p.bold_fg("error", Color::Red),
                 DiagnosticLevel::Note => p.bold_fg("note", Color::Cyan),
             };
-            let _ = writeln!(out, "{level}: {d}");
+            let _ = writeln!(out, "{level}: {}", clean(&d.to_string()));
         }
         out.push('\n');
     }
@@ -118,13 +125,13 @@ fn plural(n: usize, word: &str) -> String {
 
 fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&RuleMeta>, report: &Report) {
     let (label, color) = label(f);
-    let _ = writeln!(out, "{} {}  {}", p.bold_fg(label, color), p.bold(&f.rule_id), f.span);
-    let _ = writeln!(out, "  {}", f.message);
+    let _ = writeln!(out, "{} {}  {}", p.bold_fg(label, color), p.bold(&clean(&f.rule_id)), clean(&f.span.to_string()));
+    let _ = writeln!(out, "  {}", clean(&f.message));
     if let Some(template) = &f.template {
-        let _ = writeln!(out, "  rendered from {template}");
+        let _ = writeln!(out, "  rendered from {}", clean(template));
     }
     for call in &f.call_chain {
-        let _ = writeln!(out, "  via module call at {}:{}", call.file, call.start_line);
+        let _ = writeln!(out, "  via module call at {}:{}", clean(&call.file), call.start_line);
     }
     if let Some(text) = (report.source_text)(&f.span.file) {
         code_frame(out, p, f, &text, color);
@@ -149,7 +156,7 @@ fn help_line(rule: &RuleMeta) -> Option<String> {
 /// The offending line with one line of context either side, the offending line marked with
 /// `>` (and coloured), plus carets under a single-line span.
 fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Color) {
-    let lines: Vec<&str> = text.lines().map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let lines: Vec<String> = text.lines().map(|l| clean(l.strip_suffix('\r').unwrap_or(l))).collect();
     let target = f.span.start_line as usize;
     if target == 0 || target > lines.len() {
         return;
@@ -159,7 +166,7 @@ fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Col
     let width = last.to_string().len();
     let gutter = p.fg("|", Color::Blue);
     for n in first..=last {
-        let line = lines[n - 1];
+        let line = lines[n - 1].as_str();
         let number = format!("{n:>width$}");
         if n == target {
             let _ = writeln!(
@@ -195,4 +202,76 @@ fn carets(f: &Finding, line: &str) -> Option<String> {
     let mut s: String = chars[..start].iter().map(|&c| if c == '\t' { '\t' } else { ' ' }).collect();
     s.extend(std::iter::repeat_n('^', end - start));
     Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{SourceKind, Span};
+
+    fn finding(line: u32) -> Finding {
+        Finding {
+            rule_id: "ENC-001".into(),
+            severity: Severity::Warning,
+            outcome: Outcome::Violation,
+            message: "bucket \x1b[31mred".into(),
+            source: SourceKind::Tf,
+            address: "aws_s3_bucket.a".into(),
+            rtype: "aws_s3_bucket".into(),
+            item: None,
+            attribute: "acl".into(),
+            span: Span::new("a.tf".into(), line, 3, line + 1, 1),
+            template: None,
+            call_chain: vec![],
+        }
+    }
+
+    fn render_one(f: Finding, text: Option<&str>) -> String {
+        let text: Option<Arc<str>> = text.map(Arc::from);
+        let source_text = move |_: &str| text.clone();
+        let findings = [f];
+        let report = Report {
+            findings: &findings,
+            rules: &[],
+            diagnostics: &[],
+            files_scanned: 1,
+            resources: 1,
+            elapsed: Duration::from_millis(5),
+            source_text: &source_text,
+        };
+        render(&report, false)
+    }
+
+    #[test]
+    fn frame_at_the_first_line_has_no_line_above() {
+        let out = render_one(finding(1), Some("one\ntwo\nthree\n"));
+        assert!(out.contains("> 1 | one\n  2 | two\n"), "{out}");
+        assert!(!out.contains("three"));
+        // A span over several lines gets no carets.
+        assert!(!out.contains('^'));
+    }
+
+    #[test]
+    fn frame_is_skipped_without_source_or_line() {
+        assert!(!render_one(finding(1), None).contains(" | "));
+        assert!(!render_one(finding(9), Some("one\n")).contains(" | "));
+        assert!(!render_one(finding(0), Some("one\n")).contains(" | "));
+    }
+
+    #[test]
+    fn control_characters_do_not_reach_the_terminal() {
+        let out = render_one(finding(1), Some("x\x1b]0;pwned\x07\n"));
+        assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
+        assert!(out.contains("bucket \u{FFFD}[31mred"));
+    }
+
+    #[test]
+    fn wide_line_numbers_stay_aligned() {
+        let text: String = (1..=10).map(|n| format!("line {n}\n")).collect();
+        let out = render_one(finding(9), Some(&text));
+        assert!(out.contains("   8 | line 8\n>  9 | line 9\n  10 | line 10\n"), "{out}");
+    }
 }
