@@ -6,6 +6,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod report;
 pub mod rules;
 pub mod terraform;
 pub mod config;
