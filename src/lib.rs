@@ -5,5 +5,7 @@
 //! evaluates the [`rules`] over it, and [`report`]ers turn the findings into formats.
 
 pub mod engine;
+pub mod kubernetes;
 pub mod model;
 pub mod rules;
+pub mod yaml;
