@@ -242,6 +242,10 @@ impl<'a> Loader<'a> {
                 }
                 Event::Scalar(text, style, anchor, tag) => {
                     self.count_node(span.start, span.end)?;
+                    if self.stack.is_empty() && text.is_empty() && style == ScalarStyle::Plain && tag.is_none() && anchor == 0 {
+                        // An empty document (only comments, or `---` with nothing): dropped.
+                        continue;
+                    }
                     // Fast path: an unanchored plain key needs no value resolution.
                     if anchor == 0 && self.expecting_key() {
                         let plain = style == ScalarStyle::Plain && tag.is_none();
@@ -353,11 +357,6 @@ impl<'a> Loader<'a> {
         // A dangling frame can only remain after a parser error, which returns earlier.
         self.stack.clear();
         let Some(root) = self.root.take() else { return };
-        let empty = matches!(&root.value, Value::Null)
-            && root.span.as_ref().is_some_and(|s| s.start_line == s.end_line && s.start_col == s.end_col);
-        if empty {
-            return;
-        }
         let span = root.span.clone().unwrap_or_else(|| Span::new(self.file.clone(), 1, 1, 1, 1));
         let helm_source = self.helm_source(span.start_line as usize);
         self.docs.push(Document { root, span, helm_source });
@@ -431,6 +430,10 @@ impl<'a> Loader<'a> {
 
     fn scan_error(&self, e: &ScanError) -> Diagnostic {
         let mark = *e.marker();
+        if e.info() == "recursion limit exceeded" {
+            // The scanner allows at most 255 nested flow collections.
+            return self.error(mark, mark, "YAML nesting deeper than 255 flow levels".into());
+        }
         self.error(mark, mark, format!("YAML syntax error: {}", e.info()))
     }
 }
@@ -599,4 +602,280 @@ fn resolve_float(text: &str) -> Option<Value> {
         return None;
     }
     text.parse::<f64>().ok().map(Value::Float)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn file() -> Arc<str> {
+        Arc::from("test.yaml")
+    }
+
+    fn docs(text: &str) -> Vec<Document> {
+        load(&file(), text, &Limits::default()).unwrap_or_else(|d| panic!("unexpected error: {d}"))
+    }
+
+    fn one(text: &str) -> Node {
+        let mut docs = docs(text);
+        assert_eq!(docs.len(), 1);
+        docs.remove(0).root
+    }
+
+    fn err(text: &str, limits: &Limits) -> Diagnostic {
+        match load(&file(), text, limits) {
+            Ok(_) => panic!("expected an error"),
+            Err(d) => d,
+        }
+    }
+
+    fn item(node: &Node, index: usize) -> &Node {
+        match &node.value {
+            Value::List(items) => &items[index],
+            _ => panic!("not a list"),
+        }
+    }
+
+    /// (start line, start col, end line, end col) of a node.
+    fn at(node: &Node) -> (u32, u32, u32, u32) {
+        let s = node.span.as_ref().expect("span");
+        (s.start_line, s.start_col, s.end_line, s.end_col)
+    }
+
+    #[test]
+    fn positions_of_nested_values() {
+        let root = one("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: app\n    image: \"nginx:1\"\n    args: [a, \"b\"]\n");
+        assert_eq!(root.path("kind").and_then(Node::as_str), Some("Pod"));
+        assert_eq!(at(root.get("kind").unwrap()), (2, 7, 2, 10));
+        let containers = root.get("spec").unwrap().get("containers").unwrap();
+        let Value::List(items) = &containers.value else { panic!("list") };
+        let image = items[0].get("image").unwrap();
+        assert_eq!(image.as_str(), Some("nginx:1"));
+        assert_eq!(at(image), (6, 12, 6, 21));
+        let args = items[0].get("args").unwrap();
+        assert_eq!(at(args), (7, 11, 7, 19));
+        assert_eq!(at(item(args, 1)), (7, 15, 7, 18));
+        // A block mapping ends where its last value ends, not at the next key.
+        assert_eq!(at(root.get("spec").unwrap()), (4, 3, 7, 19));
+        assert_eq!(at(&root), (1, 1, 7, 19));
+    }
+
+    #[test]
+    fn block_scalar_spans_whole_scalar() {
+        let root = one("a: 1\nscript: |-\n  echo one\n  echo two\n\nb: 2\n");
+        let script = root.get("script").unwrap();
+        assert_eq!(script.as_str(), Some("echo one\necho two"));
+        assert_eq!(at(script), (2, 9, 4, 11));
+        assert_eq!(at(root.get("b").unwrap()), (6, 4, 6, 5));
+        let folded = one("- >\n  folded\n  text\n");
+        assert_eq!(at(item(&folded, 0)), (1, 3, 3, 7));
+    }
+
+    #[test]
+    fn multi_document_streams() {
+        let d = docs("a: 1\n---\nb: 2\n...\n---\n# only a comment\n---\n- x\n---\n");
+        assert_eq!(d.len(), 3);
+        assert_eq!(d[0].root.get("a").unwrap().value, Value::Int(1));
+        assert_eq!(d[1].root.get("b").unwrap().value, Value::Int(2));
+        assert_eq!(d[1].span.start_line, 3);
+        assert_eq!(item(&d[2].root, 0).as_str(), Some("x"));
+        assert!(docs("").is_empty());
+        assert!(docs("# nothing\n").is_empty());
+        assert!(docs("---\n---\n").is_empty());
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let root = one(concat!(
+            "n1: null\nn2: ~\nn3:\nn4: NULL\n",
+            "b1: true\nb2: False\nb3: TRUE\n",
+            "y1: yes\ny2: no\ny3: on\ny4: off\n",
+            "i1: 42\ni2: -7\ni3: 0o17\ni4: 0x1F\ni5: +3\ni6: 0644\n",
+            "f1: 1.5\nf2: -.5\nf3: 1e3\nf4: .inf\nf5: -.Inf\nf6: .nan\nf7: 2.\n",
+            "s1: \"42\"\ns2: 'true'\ns3: !!str 12\ns4: =\ns5: 1.2.3\ns6: 0x\ns7: 99999999999999999999\n",
+            "t1: !!int \"12\"\nt2: !!float 3\nt3: !!bool \"false\"\nt4: !custom 5\nt5: ! 6\n",
+        ));
+        let v = |k: &str| root.get(k).unwrap_or_else(|| panic!("{k}")).value.clone();
+        for k in ["n1", "n2", "n3", "n4"] {
+            assert_eq!(v(k), Value::Null, "{k}");
+        }
+        assert_eq!(v("b1"), Value::Bool(true));
+        assert_eq!(v("b2"), Value::Bool(false));
+        assert_eq!(v("b3"), Value::Bool(true));
+        for (k, s) in [("y1", "yes"), ("y2", "no"), ("y3", "on"), ("y4", "off")] {
+            assert_eq!(v(k), Value::Str(s.into()), "{k}");
+        }
+        assert_eq!(v("i1"), Value::Int(42));
+        assert_eq!(v("i2"), Value::Int(-7));
+        assert_eq!(v("i3"), Value::Int(15));
+        assert_eq!(v("i4"), Value::Int(31));
+        assert_eq!(v("i5"), Value::Int(3));
+        assert_eq!(v("i6"), Value::Int(644));
+        assert_eq!(v("f1"), Value::Float(1.5));
+        assert_eq!(v("f2"), Value::Float(-0.5));
+        assert_eq!(v("f3"), Value::Float(1000.0));
+        assert_eq!(v("f4"), Value::Float(f64::INFINITY));
+        assert_eq!(v("f5"), Value::Float(f64::NEG_INFINITY));
+        assert!(matches!(v("f6"), Value::Float(f) if f.is_nan()));
+        assert_eq!(v("f7"), Value::Float(2.0));
+        assert_eq!(v("s1"), Value::Str("42".into()));
+        assert_eq!(v("s2"), Value::Str("true".into()));
+        assert_eq!(v("s3"), Value::Str("12".into()));
+        assert_eq!(v("s4"), Value::Str("=".into()));
+        assert_eq!(v("s5"), Value::Str("1.2.3".into()));
+        assert_eq!(v("s6"), Value::Str("0x".into()));
+        assert_eq!(v("s7"), Value::Str("99999999999999999999".into()));
+        assert_eq!(v("t1"), Value::Int(12));
+        assert_eq!(v("t2"), Value::Float(3.0));
+        assert_eq!(v("t3"), Value::Bool(false));
+        assert_eq!(v("t4"), Value::Int(5));
+        assert_eq!(v("t5"), Value::Str("6".into()));
+        let d = err("a: !!int abc\n", &Limits::default());
+        assert!(d.message.contains("!!int"), "{}", d.message);
+        assert_eq!(d.span.unwrap().start_line, 1);
+    }
+
+    #[test]
+    fn keys_order_duplicates_and_non_string_keys() {
+        let root = one("b: 1\na: 2\nb: 3\n1: one\n? [x, y]\n: seq\nnull: n\n");
+        let Value::Map(entries) = &root.value else { panic!("map") };
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["b", "a", "1", "[\"x\",\"y\"]", "null"]);
+        assert_eq!(root.get("b").unwrap().value, Value::Int(3));
+        // Many keys (hash index path) keep last-wins semantics too.
+        let mut text: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k5: last\n");
+        let big = one(&text);
+        assert_eq!(big.get("k5").and_then(Node::as_str), Some("last"));
+        let Value::Map(entries) = &big.value else { panic!("map") };
+        assert_eq!(entries.len(), 40);
+    }
+
+    #[test]
+    fn aliases_are_expanded() {
+        let root = one("base: &b {x: 1}\nuse: *b\nname: &n hello\nagain: *n\n");
+        assert_eq!(root.get("use").unwrap().get("x").unwrap().value, Value::Int(1));
+        assert_eq!(root.get("again").and_then(Node::as_str), Some("hello"));
+        // The copy sits where the alias is; its children keep the anchor's lines.
+        assert_eq!(at(root.get("use").unwrap()).0, 2);
+        assert_eq!(at(root.get("use").unwrap().get("x").unwrap()).0, 1);
+    }
+
+    #[test]
+    fn merge_keys() {
+        let root = one(concat!(
+            "defaults: &d\n  cpu: 1\n  mem: 2\nextra: &e\n  mem: 9\n  disk: 3\n",
+            "one:\n  <<: *d\n  cpu: 5\n",
+            "two:\n  cpu: 7\n  <<: [*d, *e]\n",
+            "three:\n  \"<<\": literal\n",
+        ));
+        let one = root.get("one").unwrap();
+        assert_eq!(one.get("cpu").unwrap().value, Value::Int(5));
+        assert_eq!(one.get("mem").unwrap().value, Value::Int(2));
+        assert!(one.get("<<").is_none());
+        let two = root.get("two").unwrap();
+        assert_eq!(two.get("cpu").unwrap().value, Value::Int(7));
+        assert_eq!(two.get("mem").unwrap().value, Value::Int(2)); // earlier merge wins
+        assert_eq!(two.get("disk").unwrap().value, Value::Int(3));
+        assert_eq!(root.get("three").unwrap().get("<<").and_then(Node::as_str), Some("literal"));
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_fast() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let started = Instant::now();
+        let d = err(&text, &Limits::default());
+        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+        assert!(d.message.contains("alias expansion exceeds 1000000 nodes"), "{}", d.message);
+        let span = d.span.expect("span");
+        assert!(span.start_line >= 6 && span.start_col > 1, "{span}");
+        assert_eq!(&*span.file, "test.yaml");
+        // A small limit refuses early too.
+        let d = err(&text, &Limits { max_depth: 256, max_nodes: 50 });
+        assert!(d.message.contains("exceeds 50 nodes"), "{}", d.message);
+    }
+
+    #[test]
+    fn depth_bomb_is_refused() {
+        let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let started = Instant::now();
+        let d = err(&text, &Limits::default());
+        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+        assert!(d.message.contains("nesting deeper than"), "{}", d.message);
+        assert_eq!(d.span.unwrap().start_line, 1);
+        let nested: String = (0..300).map(|i| format!("{}k:\n", "  ".repeat(i))).collect();
+        let d = err(&nested, &Limits::default());
+        assert!(d.message.contains("deeper than 256"), "{}", d.message);
+        assert_eq!(d.span.unwrap().start_line, 257);
+        let flow = format!("a: {}{}", "[".repeat(10), "]".repeat(10));
+        let d = err(&flow, &Limits { max_depth: 5, max_nodes: 1000 });
+        assert_eq!(d.span.unwrap().start_col, 8, "{}", d.message);
+        // Through aliases: a deep anchor used deep down.
+        let limits = Limits { max_depth: 6, max_nodes: 1000 };
+        let d = err("a: &a [[[1]]]\nb: [[[*a]]]\n", &limits);
+        assert!(d.message.contains("through an alias"), "{}", d.message);
+        assert_eq!(d.span.unwrap().start_line, 2);
+        assert!(load(&file(), "a: &a [[[1]]]\nb: [*a]\n", &limits).is_ok());
+    }
+
+    #[test]
+    fn syntax_error_position() {
+        let d = err("a: b\n  c: d: e\n", &Limits::default());
+        let span = d.span.expect("span");
+        assert_eq!((span.start_line, span.start_col), (2, 4));
+        assert!(d.message.starts_with("YAML syntax error"), "{}", d.message);
+        assert_eq!(d.file, "test.yaml");
+        let d = err("ok: 1\n---\nlist: [a, b\n", &Limits::default());
+        assert!(d.span.unwrap().start_line >= 3);
+        // An undefined alias is an error, not a panic.
+        assert!(load(&file(), "a: *nope\n", &Limits::default()).is_err());
+        assert!(load(&file(), "a: &x [*x]\n", &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn helm_source_comments() {
+        let text = concat!(
+            "---\n# Source: mychart/templates/serviceaccount.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n",
+            "---\n# Source: mychart/templates/empty.yaml\n",
+            "---\n# Source: mychart/templates/deployment.yaml\n# another comment\napiVersion: apps/v1\nkind: Deployment\n",
+            "---\napiVersion: v1\nkind: ConfigMap\n",
+        );
+        let d = docs(text);
+        assert_eq!(d.len(), 3);
+        assert_eq!(d[0].helm_source.as_deref(), Some("mychart/templates/serviceaccount.yaml"));
+        assert_eq!(d[1].helm_source.as_deref(), Some("mychart/templates/deployment.yaml"));
+        assert_eq!(d[1].span.start_line, 12);
+        assert_eq!(d[2].helm_source, None);
+        let first = docs("# Source: c/templates/a.yaml\nkind: A\n");
+        assert_eq!(first[0].helm_source.as_deref(), Some("c/templates/a.yaml"));
+    }
+
+    #[test]
+    fn bom_is_stripped() {
+        let root = one("\u{feff}a: 1\n");
+        assert_eq!(root.get("a").unwrap().value, Value::Int(1));
+        assert_eq!(at(root.get("a").unwrap()), (1, 4, 1, 5));
+    }
+
+    #[test]
+    fn json_and_crlf() {
+        let root = one("{\n\t\"a\": [1, 2.5, \"x\\/y\"],\n\t\"b\": {\"c\": null, \"d\": true}\n}\n");
+        assert_eq!(item(root.get("a").unwrap(), 2).as_str(), Some("x/y"));
+        assert_eq!(root.path("b.d").unwrap().value, Value::Bool(true));
+        let root = one("a: 1\r\nb: |\r\n  text\r\nc: 2\r\n");
+        assert_eq!(root.get("b").and_then(Node::as_str), Some("text\n"));
+        assert_eq!(at(root.get("b").unwrap()), (2, 4, 3, 7));
+        assert_eq!(at(root.get("c").unwrap()), (4, 4, 4, 5));
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let root = one("é: ünïcode\nb: x\n");
+        assert_eq!(at(root.get("é").unwrap()), (1, 4, 1, 11));
+    }
 }
