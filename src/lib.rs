@@ -1,13 +1,16 @@
 //! charterguard: checks infrastructure code and live state against the AltScore deployment
 //! charter (DA-ALTSCORE-001).
 //!
-//! Data flows one way: sources load inputs into one [`model::Model`], the [`engine`]
-//! evaluates the [`rules`] over it, and [`report`]ers turn the findings into formats.
+//! Data flows one way: sources ([`terraform`], [`kubernetes`]) load the inputs that
+//! [`input`] found into one [`model::Model`], the [`engine`] evaluates the [`rules`] over
+//! it, and [`report`]ers turn the findings into formats.
 
+pub mod config;
 pub mod engine;
 pub mod input;
+pub mod kubernetes;
 pub mod model;
 pub mod report;
 pub mod rules;
 pub mod terraform;
-pub mod config;
+pub mod yaml;
