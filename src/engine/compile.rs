@@ -10,13 +10,21 @@ pub struct CompiledRule {
     pub meta: RuleMeta,
     pub spec: RuleSpec,
     pub when: Option<Program>,
-    pub check: Program,
     pub group: Option<(Program, Program)>,
     pub label: Option<Program>,
+    pub checks: Vec<CompiledCheck>,
+    /// Names that `when`, `each` and `group` mention (lower case).
+    pub names: HashSet<String>,
+}
+
+/// One check of a rule.
+pub struct CompiledCheck {
+    pub check: Program,
+    pub locations: Vec<String>,
     /// Message text split into literal text and `{{ cel }}` placeholders.
     pub message: Vec<MessagePart>,
-    /// Every name the rule's expressions mention (lower case): a rule reads an unknown
-    /// attribute only if all of its path's names are among them.
+    /// Every name the check and the rule's shared expressions mention (lower case): a check
+    /// reads an unknown attribute only if all of its path's names are among them.
     pub names: HashSet<String>,
 }
 
@@ -33,21 +41,30 @@ impl CompiledRule {
             Program::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}"))
         };
         let when = spec.when.as_deref().map(|w| cel("when", w)).transpose()?;
-        let check = cel("check", &spec.check)?;
         let group = match &spec.group {
             Some(g) => Some((cel("group.by", &g.by)?, cel("group.collect", &g.collect)?)),
             None => None,
         };
         let label = spec.each.as_ref().map(|e| cel("each.label", &e.label)).transpose()?;
-        let message = parse_message(&spec.message).with_context(|| format!("{origin}: `message`"))?;
         let mut names = HashSet::new();
-        let mut sources: Vec<&str> = vec![&spec.check, &spec.location];
+        let mut sources: Vec<&str> = Vec::new();
         sources.extend(spec.when.as_deref());
         sources.extend(spec.each.as_ref().map(|e| e.path.as_str()));
         if let Some(g) = &spec.group {
             sources.extend([g.by.as_str(), g.collect.as_str()]);
         }
         sources.iter().for_each(|s| collect_names(s, &mut names));
+        let mut checks = Vec::new();
+        for (i, c) in spec.checks.iter().enumerate() {
+            let mut check_names = names.clone();
+            collect_names(&c.check, &mut check_names);
+            checks.push(CompiledCheck {
+                check: cel(&format!("checks[{i}].check"), &c.check)?,
+                locations: c.location.paths().to_vec(),
+                message: parse_message(&c.message).with_context(|| format!("{origin}: `checks[{i}].message`"))?,
+                names: check_names,
+            });
+        }
         let meta = RuleMeta {
             id: spec.id.clone(),
             title: spec.title.clone(),
@@ -56,7 +73,7 @@ impl CompiledRule {
             help: spec.help.clone(),
             sources: spec.sources.clone(),
         };
-        Ok(CompiledRule { meta, spec, when, check, group, label, message, names })
+        Ok(CompiledRule { meta, spec, when, group, label, checks, names })
     }
 
     pub fn severity(&self) -> Severity {
@@ -84,9 +101,14 @@ fn validate(spec: &RuleSpec, origin: &str) -> Result<()> {
             bail!("{origin}: `{field}` must not be empty");
         }
     }
-    let root = spec.location.split('.').next().unwrap_or("");
-    if root != "resource" && !(root == "item" && spec.each.is_some()) {
-        bail!("{origin}: `location` must start with `resource.`{}", if spec.each.is_some() { " or `item.`" } else { "" });
+    if spec.checks.is_empty() {
+        bail!("{origin}: `checks` must hold at least one check");
+    }
+    for path in spec.checks.iter().flat_map(|c| c.location.paths()) {
+        let root = path.split('.').next().unwrap_or("");
+        if root != "resource" && !(root == "item" && spec.each.is_some()) {
+            bail!("{origin}: location `{path}` must start with `resource`{}", if spec.each.is_some() { " or `item`" } else { "" });
+        }
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Runs compiled rules over the model: every (rule, resource) pair in parallel, each
 //! resource converted to CEL once, related resources joined through indexes.
 
-use super::compile::{CompiledRule, MessagePart};
+use super::compile::{CompiledCheck, CompiledRule, MessagePart};
 use super::finding::{Finding, Outcome};
 use super::{functions, values};
 use crate::config::Config;
@@ -115,12 +115,18 @@ struct Subject<'a> {
     groups: Option<&'a Groups>,
 }
 
-/// What one evaluation concluded.
+/// What one check concluded.
 enum Verdict {
     Pass,
     Violation,
     /// Could not decide, with the reason and, when known, the unknown attribute.
     Undecided(String, Option<(String, Option<Span>)>),
+}
+
+/// The part of a resource a check looks at: the resource itself, or one `each` item.
+struct Target<'a> {
+    item: Option<&'a Node>,
+    label: Option<String>,
 }
 
 fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<Finding> {
@@ -134,27 +140,29 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
         };
         scope.add_variable_from_value("group", cel::Value::List(Arc::new(members)));
     }
+    let whole = Target { item: None, label: None };
     if let Some(when) = &rule.when {
-        match run(when, &scope) {
+        let applies = run(when, &scope).map_err(|reason| (reason, None));
+        let applies = applies.and_then(|applies| match (applies, reads_unknown(&rule.names, &subject.resource.attrs, "")) {
+            (false, Some((reason, at))) => Err((reason, Some(at))),
+            (applies, _) => Ok(applies),
+        });
+        match applies {
             Ok(true) => {}
-            Ok(false) => match reads_unknown(rule, &subject.resource.attrs, "") {
-                Some(unknown) => return vec![finding(rule, subject, &scope, None, None, Verdict::Undecided(unknown.0.clone(), Some(unknown.1)))],
-                None => return Vec::new(),
-            },
-            Err(reason) => return vec![finding(rule, subject, &scope, None, None, Verdict::Undecided(reason, None))],
+            Ok(false) => return Vec::new(),
+            Err((reason, at)) => return vec![undecided(rule, subject, &whole, reason, at)],
         }
     }
     let Some(each) = &rule.spec.each else {
-        let verdict = verdict(rule, &scope, &subject.resource.attrs, "");
-        return finding_if_not_pass(rule, subject, &scope, None, None, verdict);
+        return judge_target(rule, subject, &scope, &whole);
     };
     let items = match subject.resource.attrs.path(&each.path) {
         None => return Vec::new(),
         Some(node) => match &node.value {
             crate::model::Value::List(items) => items.iter().collect::<Vec<_>>(),
             crate::model::Value::Unknown(reason) => {
-                let verdict = Verdict::Undecided(format!("`{}` is unknown: {reason}", each.path), Some((each.path.clone(), node.span.clone())));
-                return vec![finding(rule, subject, &scope, None, None, verdict)];
+                let at = Some((each.path.clone(), node.span.clone()));
+                return vec![undecided(rule, subject, &whole, format!("`{}` is unknown: {reason}", each.path), at)];
             }
             _ => vec![node],
         },
@@ -164,8 +172,32 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
         let mut item_scope = scope.new_inner_scope();
         item_scope.add_variable_from_value("item", values::to_cel(item));
         let label = rule.label.as_ref().map(|l| l.execute(&item_scope).map(|v| values::display(&v)).unwrap_or_else(|_| "item".into()));
-        let verdict = verdict(rule, &item_scope, item, &each.path);
-        findings.extend(finding_if_not_pass(rule, subject, &item_scope, Some(item), label, verdict));
+        findings.extend(judge_target(rule, subject, &item_scope, &Target { item: Some(item), label }));
+    }
+    findings
+}
+
+/// Runs every check on one target; each failing check is a finding.
+fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target: &Target) -> Vec<Finding> {
+    let (root, root_path) = match (target.item, &rule.spec.each) {
+        (Some(item), Some(each)) => (item, each.path.as_str()),
+        _ => (&subject.resource.attrs, ""),
+    };
+    let mut findings = Vec::new();
+    for check in &rule.checks {
+        let verdict = match run(&check.check, scope) {
+            Err(reason) => Verdict::Undecided(reason, None),
+            Ok(passed) => match reads_unknown(&check.names, root, root_path) {
+                Some((reason, at)) => Verdict::Undecided(reason, Some(at)),
+                None if passed => Verdict::Pass,
+                None => Verdict::Violation,
+            },
+        };
+        match verdict {
+            Verdict::Pass => {}
+            Verdict::Violation => findings.push(violation(rule, check, subject, scope, target)),
+            Verdict::Undecided(reason, at) => findings.push(undecided_at(rule, check, subject, target, reason, at)),
+        }
     }
     findings
 }
@@ -180,58 +212,68 @@ fn run(program: &Program, scope: &Context) -> Result<bool, String> {
     }
 }
 
-fn verdict(rule: &CompiledRule, scope: &Context, root: &Node, root_path: &str) -> Verdict {
-    match run(&rule.check, scope) {
-        Err(reason) => Verdict::Undecided(reason, None),
-        Ok(passed) => match reads_unknown(rule, root, root_path) {
-            Some((reason, at)) => Verdict::Undecided(reason, Some(at)),
-            None if passed => Verdict::Pass,
-            None => Verdict::Violation,
-        },
-    }
-}
-
-/// The first unknown value under `root` that the rule's expressions could have read: every
-/// name on its path appears in the rule.
-fn reads_unknown(rule: &CompiledRule, root: &Node, root_path: &str) -> Option<(String, (String, Option<Span>))> {
+/// The first unknown value under `root` that an expression could have read: every name on
+/// its path appears in the expression.
+fn reads_unknown(names: &std::collections::HashSet<String>, root: &Node, root_path: &str) -> Option<(String, (String, Option<Span>))> {
     root.unknown_paths().into_iter().find_map(|(path, node)| {
-        let read = path.split('.').all(|name| rule.names.contains(&name.to_lowercase()));
+        let read = path.split('.').all(|name| names.contains(&name.to_lowercase()));
         let crate::model::Value::Unknown(reason) = &node.value else { return None };
         let full = if root_path.is_empty() { path } else { format!("{root_path}.{path}") };
         read.then(|| (format!("`{full}` is unknown: {reason}"), (full, node.span.clone())))
     })
 }
 
-fn finding_if_not_pass(rule: &CompiledRule, subject: &Subject, scope: &Context, item: Option<&Node>, label: Option<String>, verdict: Verdict) -> Vec<Finding> {
-    match verdict {
-        Verdict::Pass => Vec::new(),
-        verdict => vec![finding(rule, subject, scope, item, label, verdict)],
+/// Where a check points: the first of its locations that exists, else the closest
+/// enclosing block of the first; with the attribute path used for fingerprints.
+fn locate(check: &CompiledCheck, rule: &CompiledRule, subject: &Subject, target: &Target) -> (Span, String) {
+    let resource = subject.resource;
+    let block_span = target.item.and_then(|i| i.span.clone()).unwrap_or_else(|| resource.span.clone());
+    let split = |path: &str| -> (&Node, String) {
+        let (root, rest) = path.split_once('.').unwrap_or((path, ""));
+        match (root, target.item, &rule.spec.each) {
+            ("item", Some(item), Some(each)) => (item, format!("{}.{}", each.path, rest)),
+            _ => (&resource.attrs, rest.to_string()),
+        }
+    };
+    let relative = |path: &str| path.split_once('.').map(|(_, rest)| rest.to_string()).unwrap_or_default();
+    for path in &check.locations {
+        let (root, attribute) = split(path);
+        if let Some(node) = root.path(&relative(path)) {
+            return (node.span.clone().unwrap_or(block_span), attribute);
+        }
     }
+    let first = check.locations.first().map(String::as_str).unwrap_or("resource");
+    let (root, attribute) = split(first);
+    (root.deepest(&relative(first)).span.clone().unwrap_or(block_span), attribute)
 }
 
-fn finding(rule: &CompiledRule, subject: &Subject, scope: &Context, item: Option<&Node>, label: Option<String>, verdict: Verdict) -> Finding {
+fn violation(rule: &CompiledRule, check: &CompiledCheck, subject: &Subject, scope: &Context, target: &Target) -> Finding {
+    let (span, attribute) = locate(check, rule, subject, target);
+    let text = render_message(&check.message, scope);
+    new_finding(rule, subject, target, Outcome::Violation, rule.severity(), span, attribute, text)
+}
+
+fn undecided_at(rule: &CompiledRule, check: &CompiledCheck, subject: &Subject, target: &Target, reason: String, at: Option<(String, Option<Span>)>) -> Finding {
+    let (pointed, attribute) = locate(check, rule, subject, target);
+    let (span, attribute) = match at {
+        Some((path, span)) => (span.unwrap_or(pointed), path),
+        None => (pointed, attribute),
+    };
+    new_finding(rule, subject, target, Outcome::Undecided, Severity::Note, span, attribute, format!("{reason} ({})", rule.meta.title))
+}
+
+/// Undecided before any check ran (`when` or `each` depended on an unknown).
+fn undecided(rule: &CompiledRule, subject: &Subject, target: &Target, reason: String, at: Option<(String, Option<Span>)>) -> Finding {
+    let (attribute, span) = match at {
+        Some((path, span)) => (path, span.unwrap_or_else(|| subject.resource.span.clone())),
+        None => (String::new(), subject.resource.span.clone()),
+    };
+    new_finding(rule, subject, target, Outcome::Undecided, Severity::Note, span, attribute, format!("{reason} ({})", rule.meta.title))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_finding(rule: &CompiledRule, subject: &Subject, target: &Target, outcome: Outcome, severity: Severity, span: Span, attribute: String, text: String) -> Finding {
     let resource = subject.resource;
-    let (location_root, location_path) = rule.spec.location.split_once('.').unwrap_or((&rule.spec.location, ""));
-    let root = match (location_root, item) {
-        ("item", Some(item)) => item,
-        _ => &resource.attrs,
-    };
-    let block_span = item.and_then(|i| i.span.clone()).unwrap_or_else(|| resource.span.clone());
-    let pointed = root.deepest(location_path).span.clone().unwrap_or_else(|| block_span.clone());
-    let attribute = match (&rule.spec.each, location_root) {
-        (Some(each), "item") => format!("{}.{}", each.path, location_path),
-        _ => location_path.to_string(),
-    };
-    let (outcome, severity, span, attribute, detail) = match verdict {
-        Verdict::Undecided(reason, at) => {
-            let (attribute, span) = match at {
-                Some((path, span)) => (path, span.unwrap_or(pointed)),
-                None => (attribute, pointed),
-            };
-            (Outcome::Undecided, Severity::Note, span, attribute, reason)
-        }
-        _ => (Outcome::Violation, rule.severity(), pointed, attribute, String::new()),
-    };
     let mut finding = Finding {
         rule_id: rule.meta.id.clone(),
         severity,
@@ -240,23 +282,19 @@ fn finding(rule: &CompiledRule, subject: &Subject, scope: &Context, item: Option
         source: resource.source,
         address: resource.address.clone(),
         rtype: resource.rtype.clone(),
-        item: label,
+        item: target.label.clone(),
         attribute,
         span,
         template: resource.template.clone(),
         call_chain: resource.call_chain.clone(),
     };
-    let text = match outcome {
-        Outcome::Undecided => format!("{} ({})", detail, rule.meta.title),
-        Outcome::Violation => render_message(rule, scope),
-    };
     finding.message = format!("{}: {}", finding.subject(), text);
     finding
 }
 
-fn render_message(rule: &CompiledRule, scope: &Context) -> String {
+fn render_message(message: &[MessagePart], scope: &Context) -> String {
     let mut out = String::new();
-    for part in &rule.message {
+    for part in message {
         match part {
             MessagePart::Text(text) => out.push_str(text),
             MessagePart::Expr(program) => match program.execute(scope) {

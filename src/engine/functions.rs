@@ -27,6 +27,7 @@ pub fn register(ctx: &mut Context, config: &Config) -> anyhow::Result<()> {
     });
     ctx.add_function("get", |value: cel::Value, path: Arc<String>| get(&value, &path))
         .map_err(declaration("get"))?;
+    ctx.add_function("num", |value: cel::Value| num(&value)).map_err(declaration("num"))?;
     ctx.add_function("key_id", |value: cel::Value| key_id(&value)).map_err(declaration("key_id"))?;
     ctx.add_function("is_customer_managed_key", |value: cel::Value| customer_managed_key(&value))
         .map_err(declaration("is_customer_managed_key"))?;
@@ -103,6 +104,19 @@ fn first_if_list(value: &cel::Value) -> &cel::Value {
     match value {
         cel::Value::List(items) if !items.is_empty() => &items[0],
         other => other,
+    }
+}
+
+/// `num(v)`: a number as a double (null counts as 0), so rules compare numbers written as
+/// ints, floats or numeric strings alike.
+fn num(value: &cel::Value) -> Result {
+    match known(value, "number")? {
+        cel::Value::Null => Ok(cel::Value::Float(0.0)),
+        cel::Value::Int(i) => Ok(cel::Value::Float(*i as f64)),
+        cel::Value::UInt(u) => Ok(cel::Value::Float(*u as f64)),
+        cel::Value::Float(f) => Ok(cel::Value::Float(*f)),
+        cel::Value::String(s) => s.trim().parse::<f64>().map(cel::Value::Float).map_err(|_| undecided("num", format!("`{s}` is not a number"))),
+        other => Err(undecided("num", format!("{} is not a number", display(other)))),
     }
 }
 

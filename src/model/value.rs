@@ -64,27 +64,35 @@ impl Node {
     }
 
     /// Follows a dotted path; a list on the way is entered at its first element, because
-    /// Terraform nested blocks are lists that nearly always hold one block.
+    /// Terraform nested blocks are lists that nearly always hold one block. A `*` segment
+    /// matches any element of a list: the first element under which the rest of the path
+    /// exists is taken.
     pub fn path(&self, path: &str) -> Option<&Node> {
-        let mut node = self;
-        for segment in path.split('.').filter(|s| !s.is_empty()) {
-            node = node.first_if_list();
-            node = match segment.parse::<usize>() {
-                Ok(index) => match &node.value {
-                    Value::List(items) => items.get(index)?,
-                    _ => node.get(segment)?,
-                },
-                Err(_) => node.get(segment)?,
+        let segments: Vec<&str> = path.split('.').filter(|s| !s.is_empty()).collect();
+        self.find(&segments)
+    }
+
+    fn find(&self, segments: &[&str]) -> Option<&Node> {
+        let Some((first, rest)) = segments.split_first() else { return Some(self) };
+        if *first == "*" {
+            return match &self.value {
+                Value::List(items) => items.iter().find_map(|item| item.find(rest)),
+                _ => self.find(rest),
             };
         }
-        Some(node)
+        let node = self.first_if_list();
+        let child = match (first.parse::<usize>(), &node.value) {
+            (Ok(index), Value::List(items)) => items.get(index)?,
+            _ => node.get(first)?,
+        };
+        child.find(rest)
     }
 
     /// The deepest node along `path` that exists, for pointing a finding at the closest
     /// attribute written in the source when the offending one is missing.
     pub fn deepest(&self, path: &str) -> &Node {
         let mut node = self;
-        for segment in path.split('.').filter(|s| !s.is_empty()) {
+        for segment in path.split('.').filter(|s| !s.is_empty() && *s != "*") {
             let next = node.first_if_list();
             match next.get(segment) {
                 Some(child) => node = child,
@@ -171,6 +179,15 @@ mod tests {
         // A missing attribute points at the closest block written in the source.
         let Value::List(blocks) = &root.get("rule").unwrap().value else { panic!("rule is a list") };
         assert!(std::ptr::eq(root.deepest("rule.missing.deeper"), &blocks[0]));
+    }
+
+    #[test]
+    fn star_takes_the_first_element_that_has_the_rest() {
+        let plain = Node::map(vec![("name".into(), leaf(Value::Str("A".into())))], None);
+        let secret = Node::map(vec![("secretRef".into(), leaf(Value::Bool(true)))], None);
+        let root = Node::map(vec![("env".into(), leaf(Value::List(vec![plain, secret])))], None);
+        assert_eq!(root.path("env.*.secretRef").map(|n| &n.value), Some(&Value::Bool(true)));
+        assert!(root.path("env.*.missing").is_none());
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Rules are data: one YAML file per rule id under `rules/`, embedded in the binary, plus
 //! any the user adds with `--rules DIR`.
 
+mod load;
 mod spec;
-pub use spec::{Each, Group, RuleSpec};
+pub use load::{compile, load_rules, BUILTIN_RULES};
+pub use spec::{Check, Each, Group, Locations, RuleSpec};
 
 use serde::{Deserialize, Serialize};
 

@@ -32,13 +32,9 @@ pub struct RuleSpec {
     /// sees the `collect` values of every member of its group as `group`.
     #[serde(default)]
     pub group: Option<Group>,
-    /// CEL: true when the resource complies.
-    pub check: String,
-    /// Dotted path (from `resource` or `item`) of the attribute a finding points at; when
-    /// it is missing, the finding points at the closest enclosing block.
-    pub location: String,
-    /// What is wrong, after the resource's name. `{{ cel }}` placeholders are evaluated.
-    pub message: String,
+    /// What must hold. Each check that fails gives its own finding, pointing at its own
+    /// attribute.
+    pub checks: Vec<Check>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -57,4 +53,35 @@ pub struct Group {
     pub by: String,
     /// CEL: the value each member contributes to `group`.
     pub collect: String,
+}
+
+/// One condition of a rule.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// CEL: true when the resource (or `item`) complies.
+    pub check: String,
+    /// Dotted path(s) from `resource` or `item` of the attribute a finding points at. The
+    /// first that exists is used (`*` matches any list element); when none exists, the
+    /// closest enclosing block of the first.
+    pub location: Locations,
+    /// What is wrong, after the resource's name. `{{ cel }}` placeholders are evaluated.
+    pub message: String,
+}
+
+/// One path or several, in order of preference.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Locations {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Locations {
+    pub fn paths(&self) -> &[String] {
+        match self {
+            Locations::One(path) => std::slice::from_ref(path),
+            Locations::Many(paths) => paths,
+        }
+    }
 }
