@@ -5,6 +5,9 @@
 //! evaluates the [`rules`] over it, and [`report`]ers turn the findings into formats.
 
 pub mod engine;
+pub mod input;
 pub mod model;
+pub mod report;
 pub mod rules;
 pub mod terraform;
+pub mod config;

@@ -1,5 +1,11 @@
 //! Evaluates rules over the model, in parallel.
 
+mod compile;
+mod evaluate;
 mod finding;
+mod functions;
+mod values;
 
+pub use compile::CompiledRule;
+pub use evaluate::evaluate;
 pub use finding::{Finding, Outcome};

@@ -1,6 +1,9 @@
 //! Rules are data: one YAML file per rule id under `rules/`, embedded in the binary, plus
 //! any the user adds with `--rules DIR`.
 
+mod spec;
+pub use spec::{Each, Group, RuleSpec};
+
 use serde::{Deserialize, Serialize};
 
 /// How bad a violation is. `error` fails the gate by default.

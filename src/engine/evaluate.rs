@@ -1,0 +1,269 @@
+//! Runs compiled rules over the model: every (rule, resource) pair in parallel, each
+//! resource converted to CEL once, related resources joined through indexes.
+
+use super::compile::{CompiledRule, MessagePart};
+use super::finding::{Finding, Outcome};
+use super::{functions, values};
+use crate::config::Config;
+use crate::model::{Model, Node, Resource, Span};
+use crate::rules::Severity;
+use anyhow::Result;
+use cel::{Context, Program};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Evaluates every rule on every resource it applies to. Findings come back sorted by
+/// file, line, rule and resource, so reports are identical whatever the thread count.
+pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Result<Vec<Finding>> {
+    // Fail early (and once) if the helpers cannot be registered, e.g. a bad regex in config.
+    functions::register(&mut Context::default(), config)?;
+    let resources: Vec<cel::Value> = model.resources.par_iter().map(resource_value).collect();
+    let by_type = index_by_type(&model.resources);
+    let mut findings = Vec::new();
+    for rule in rules {
+        let targets = targets(rule, model, &by_type);
+        let groups = match &rule.group {
+            Some((by, collect)) => Some(build_groups(rule, by, collect, &targets, &resources, config)),
+            None => None,
+        };
+        let judged: Vec<Finding> = targets
+            .par_iter()
+            .map_init(|| root_context(config), |ctx, &index| {
+                let subject = Subject { resource: &model.resources[index], value: &resources[index], groups: groups.as_ref() };
+                judge_resource(ctx, rule, &subject)
+            })
+            .flatten()
+            .collect();
+        findings.extend(judged);
+    }
+    findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    Ok(findings)
+}
+
+fn sort_key(f: &Finding) -> (&Span, &str, &str, &Option<String>, &str) {
+    (&f.span, &f.rule_id, &f.address, &f.item, &f.message)
+}
+
+fn root_context(config: &Config) -> Context<'static, 'static> {
+    let mut ctx = Context::default();
+    functions::register(&mut ctx, config).expect("registration was checked before evaluation");
+    let config_value = serde_json::to_value(config).expect("config serialises");
+    ctx.add_variable("config", config_value).expect("config converts to CEL");
+    ctx
+}
+
+/// The resource as CEL, with its address and type added for messages and helpers.
+fn resource_value(resource: &Resource) -> cel::Value {
+    let mut attrs = resource.attrs.clone();
+    attrs.insert("__address", Node::new(crate::model::Value::Str(resource.address.clone()), None));
+    attrs.insert("__type", Node::new(crate::model::Value::Str(resource.rtype.clone()), None));
+    values::to_cel(&attrs)
+}
+
+fn index_by_type(resources: &[Resource]) -> HashMap<&str, Vec<usize>> {
+    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, resource) in resources.iter().enumerate() {
+        index.entry(resource.rtype.as_str()).or_default().push(i);
+    }
+    index
+}
+
+/// Indexes of the resources a rule applies to, in model order.
+fn targets(rule: &CompiledRule, model: &Model, by_type: &HashMap<&str, Vec<usize>>) -> Vec<usize> {
+    let mut targets: Vec<usize> = by_type
+        .iter()
+        .filter(|(rtype, _)| rule.applies_to_type(rtype))
+        .flat_map(|(_, indexes)| indexes.iter().copied())
+        .filter(|&i| rule.meta.sources.contains(&model.resources[i].source))
+        .collect();
+    targets.sort_unstable();
+    targets
+}
+
+/// For cross-resource rules: the `collect` values of every resource, by `by` key.
+struct Groups {
+    members: HashMap<String, Vec<cel::Value>>,
+}
+
+fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &[usize], resources: &[cel::Value], config: &Config) -> Groups {
+    let entries: Vec<(String, cel::Value)> = targets
+        .par_iter()
+        .map_init(|| root_context(config), |ctx, &i| {
+            let mut scope = ctx.new_inner_scope();
+            scope.add_variable_from_value("resource", resources[i].clone());
+            if !matches!(rule.when.as_ref().map(|w| w.execute(&scope)), None | Some(Ok(cel::Value::Bool(true)))) {
+                return None;
+            }
+            match (by.execute(&scope), collect.execute(&scope)) {
+                (Ok(cel::Value::String(key)), Ok(value)) => Some((key.to_string(), value)),
+                _ => None,
+            }
+        })
+        .flatten()
+        .collect();
+    let mut members: HashMap<String, Vec<cel::Value>> = HashMap::new();
+    for (key, value) in entries {
+        members.entry(key).or_default().push(value);
+    }
+    Groups { members }
+}
+
+struct Subject<'a> {
+    resource: &'a Resource,
+    value: &'a cel::Value,
+    groups: Option<&'a Groups>,
+}
+
+/// What one evaluation concluded.
+enum Verdict {
+    Pass,
+    Violation,
+    /// Could not decide, with the reason and, when known, the unknown attribute.
+    Undecided(String, Option<(String, Option<Span>)>),
+}
+
+fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<Finding> {
+    let mut scope = ctx.new_inner_scope();
+    scope.add_variable_from_value("resource", subject.value.clone());
+    if let Some(groups) = subject.groups {
+        let key = rule.group.as_ref().and_then(|(by, _)| by.execute(&scope).ok());
+        let members = match key {
+            Some(cel::Value::String(key)) => groups.members.get(key.as_str()).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        scope.add_variable_from_value("group", cel::Value::List(Arc::new(members)));
+    }
+    if let Some(when) = &rule.when {
+        match run(when, &scope) {
+            Ok(true) => {}
+            Ok(false) => match reads_unknown(rule, &subject.resource.attrs, "") {
+                Some(unknown) => return vec![finding(rule, subject, &scope, None, None, Verdict::Undecided(unknown.0.clone(), Some(unknown.1)))],
+                None => return Vec::new(),
+            },
+            Err(reason) => return vec![finding(rule, subject, &scope, None, None, Verdict::Undecided(reason, None))],
+        }
+    }
+    let Some(each) = &rule.spec.each else {
+        let verdict = verdict(rule, &scope, &subject.resource.attrs, "");
+        return finding_if_not_pass(rule, subject, &scope, None, None, verdict);
+    };
+    let items = match subject.resource.attrs.path(&each.path) {
+        None => return Vec::new(),
+        Some(node) => match &node.value {
+            crate::model::Value::List(items) => items.iter().collect::<Vec<_>>(),
+            crate::model::Value::Unknown(reason) => {
+                let verdict = Verdict::Undecided(format!("`{}` is unknown: {reason}", each.path), Some((each.path.clone(), node.span.clone())));
+                return vec![finding(rule, subject, &scope, None, None, verdict)];
+            }
+            _ => vec![node],
+        },
+    };
+    let mut findings = Vec::new();
+    for item in items {
+        let mut item_scope = scope.new_inner_scope();
+        item_scope.add_variable_from_value("item", values::to_cel(item));
+        let label = rule.label.as_ref().map(|l| l.execute(&item_scope).map(|v| values::display(&v)).unwrap_or_else(|_| "item".into()));
+        let verdict = verdict(rule, &item_scope, item, &each.path);
+        findings.extend(finding_if_not_pass(rule, subject, &item_scope, Some(item), label, verdict));
+    }
+    findings
+}
+
+/// Runs a boolean program; an error (unknown value, missing field) is the reason it could
+/// not decide.
+fn run(program: &Program, scope: &Context) -> Result<bool, String> {
+    match program.execute(scope) {
+        Ok(cel::Value::Bool(b)) => Ok(b),
+        Ok(other) => Err(format!("the rule's expression gave {} instead of true or false", values::display(&other))),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+fn verdict(rule: &CompiledRule, scope: &Context, root: &Node, root_path: &str) -> Verdict {
+    match run(&rule.check, scope) {
+        Err(reason) => Verdict::Undecided(reason, None),
+        Ok(passed) => match reads_unknown(rule, root, root_path) {
+            Some((reason, at)) => Verdict::Undecided(reason, Some(at)),
+            None if passed => Verdict::Pass,
+            None => Verdict::Violation,
+        },
+    }
+}
+
+/// The first unknown value under `root` that the rule's expressions could have read: every
+/// name on its path appears in the rule.
+fn reads_unknown(rule: &CompiledRule, root: &Node, root_path: &str) -> Option<(String, (String, Option<Span>))> {
+    root.unknown_paths().into_iter().find_map(|(path, node)| {
+        let read = path.split('.').all(|name| rule.names.contains(&name.to_lowercase()));
+        let crate::model::Value::Unknown(reason) = &node.value else { return None };
+        let full = if root_path.is_empty() { path } else { format!("{root_path}.{path}") };
+        read.then(|| (format!("`{full}` is unknown: {reason}"), (full, node.span.clone())))
+    })
+}
+
+fn finding_if_not_pass(rule: &CompiledRule, subject: &Subject, scope: &Context, item: Option<&Node>, label: Option<String>, verdict: Verdict) -> Vec<Finding> {
+    match verdict {
+        Verdict::Pass => Vec::new(),
+        verdict => vec![finding(rule, subject, scope, item, label, verdict)],
+    }
+}
+
+fn finding(rule: &CompiledRule, subject: &Subject, scope: &Context, item: Option<&Node>, label: Option<String>, verdict: Verdict) -> Finding {
+    let resource = subject.resource;
+    let (location_root, location_path) = rule.spec.location.split_once('.').unwrap_or((&rule.spec.location, ""));
+    let root = match (location_root, item) {
+        ("item", Some(item)) => item,
+        _ => &resource.attrs,
+    };
+    let block_span = item.and_then(|i| i.span.clone()).unwrap_or_else(|| resource.span.clone());
+    let pointed = root.deepest(location_path).span.clone().unwrap_or_else(|| block_span.clone());
+    let attribute = match (&rule.spec.each, location_root) {
+        (Some(each), "item") => format!("{}.{}", each.path, location_path),
+        _ => location_path.to_string(),
+    };
+    let (outcome, severity, span, attribute, detail) = match verdict {
+        Verdict::Undecided(reason, at) => {
+            let (attribute, span) = match at {
+                Some((path, span)) => (path, span.unwrap_or(pointed)),
+                None => (attribute, pointed),
+            };
+            (Outcome::Undecided, Severity::Note, span, attribute, reason)
+        }
+        _ => (Outcome::Violation, rule.severity(), pointed, attribute, String::new()),
+    };
+    let mut finding = Finding {
+        rule_id: rule.meta.id.clone(),
+        severity,
+        outcome,
+        message: String::new(),
+        source: resource.source,
+        address: resource.address.clone(),
+        rtype: resource.rtype.clone(),
+        item: label,
+        attribute,
+        span,
+        template: resource.template.clone(),
+        call_chain: resource.call_chain.clone(),
+    };
+    let text = match outcome {
+        Outcome::Undecided => format!("{} ({})", detail, rule.meta.title),
+        Outcome::Violation => render_message(rule, scope),
+    };
+    finding.message = format!("{}: {}", finding.subject(), text);
+    finding
+}
+
+fn render_message(rule: &CompiledRule, scope: &Context) -> String {
+    let mut out = String::new();
+    for part in &rule.message {
+        match part {
+            MessagePart::Text(text) => out.push_str(text),
+            MessagePart::Expr(program) => match program.execute(scope) {
+                Ok(value) => out.push_str(&values::display(&value)),
+                Err(_) => out.push_str("(unknown)"),
+            },
+        }
+    }
+    out
+}

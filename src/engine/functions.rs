@@ -1,0 +1,266 @@
+//! Helper functions rules call from CEL. Each one fails (making the rule undecided) when it
+//! meets an unknown value instead of guessing.
+
+use super::values::{display, field, reference, string, unknown_reason};
+use crate::config::Config;
+use cel::{Context, ExecutionError};
+use regex::Regex;
+use std::sync::Arc;
+
+type Result = std::result::Result<cel::Value, ExecutionError>;
+
+/// Compiled tunables the functions share (regular expressions compiled once, not per call).
+struct Tunables {
+    config: Config,
+    distributor_name: Regex,
+    trusted_registry: Regex,
+    digest: Regex,
+}
+
+/// Registers every helper on a root context.
+pub fn register(ctx: &mut Context, config: &Config) -> anyhow::Result<()> {
+    let t = Arc::new(Tunables {
+        config: config.clone(),
+        distributor_name: Regex::new(&config.distributor_name_pattern)?,
+        trusted_registry: Regex::new(&config.trusted_registry)?,
+        digest: Regex::new(r"@sha256:[0-9a-f]{64}$").expect("valid regex"),
+    });
+    ctx.add_function("get", |value: cel::Value, path: Arc<String>| get(&value, &path))
+        .map_err(declaration("get"))?;
+    ctx.add_function("key_id", |value: cel::Value| key_id(&value)).map_err(declaration("key_id"))?;
+    ctx.add_function("is_customer_managed_key", |value: cel::Value| customer_managed_key(&value))
+        .map_err(declaration("is_customer_managed_key"))?;
+    ctx.add_function("tag", |resource: cel::Value, name: Arc<String>| tag(&resource, &name))
+        .map_err(declaration("tag"))?;
+    let tl = t.clone();
+    ctx.add_function("data_layer", move |resource: cel::Value| data_layer(&tl, &resource))
+        .map_err(declaration("data_layer"))?;
+    let td = t.clone();
+    ctx.add_function("distributor", move |resource: cel::Value| distributor(&td, &resource))
+        .map_err(declaration("distributor"))?;
+    let ti = t.clone();
+    ctx.add_function("is_india_region", move |region: cel::Value| {
+        known_string(&region, "region").map(|r| cel::Value::Bool(ti.config.india_regions.iter().any(|i| *i == r)))
+    })
+    .map_err(declaration("is_india_region"))?;
+    let tp = t.clone();
+    ctx.add_function("is_digest_pinned", move |image: cel::Value| {
+        known_string(&image, "image").map(|i| cel::Value::Bool(tp.digest.is_match(&i)))
+    })
+    .map_err(declaration("is_digest_pinned"))?;
+    ctx.add_function("image_tag", |image: cel::Value| known_string(&image, "image").map(|i| string(&image_tag(&i))))
+        .map_err(declaration("image_tag"))?;
+    let tr = t;
+    ctx.add_function("is_trusted_registry", move |image: cel::Value| {
+        known_string(&image, "image").map(|i| cel::Value::Bool(tr.trusted_registry.is_match(&i)))
+    })
+    .map_err(declaration("is_trusted_registry"))?;
+    Ok(())
+}
+
+fn declaration(name: &'static str) -> impl Fn(cel::DeclarationError) -> anyhow::Error {
+    move |e| anyhow::anyhow!("registering CEL function {name}: {e:?}")
+}
+
+fn undecided(function: &str, message: String) -> ExecutionError {
+    ExecutionError::function_error(function, message)
+}
+
+/// Fails on unknown markers; otherwise the value as is.
+fn known<'v>(value: &'v cel::Value, what: &str) -> std::result::Result<&'v cel::Value, ExecutionError> {
+    match unknown_reason(value) {
+        Some(reason) => Err(undecided(what, format!("{what} is unknown: {reason}"))),
+        None => Ok(value),
+    }
+}
+
+fn known_string(value: &cel::Value, what: &str) -> std::result::Result<String, ExecutionError> {
+    if let Some((address, attribute)) = reference(value) {
+        return Err(undecided(what, format!("{what} is {address}.{attribute}, known only after apply")));
+    }
+    match known(value, what)? {
+        cel::Value::String(s) => Ok(s.to_string()),
+        cel::Value::Null => Ok(String::new()),
+        other => Ok(display(other)),
+    }
+}
+
+/// `get(value, "a.b.c")`: the value at a dotted path, null when any step is missing. Lists
+/// on the way are entered at their first element (Terraform blocks are one-element lists).
+fn get(value: &cel::Value, path: &str) -> Result {
+    let mut current = value;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        current = known(first_if_list(current), path)?;
+        match field(current, segment) {
+            Some(next) => current = next,
+            None => return Ok(cel::Value::Null),
+        }
+    }
+    Ok(known(current, path)?.clone())
+}
+
+fn first_if_list(value: &cel::Value) -> &cel::Value {
+    match value {
+        cel::Value::List(items) if !items.is_empty() => &items[0],
+        other => other,
+    }
+}
+
+/// `key_id(v)`: what identifies a KMS key, whether written as a reference to a key in the
+/// same code (its address) or as an ARN, id or alias string.
+fn key_id(value: &cel::Value) -> Result {
+    if let Some((address, _)) = reference(value) {
+        return Ok(string(address));
+    }
+    match known(value, "KMS key")? {
+        cel::Value::Null => Ok(cel::Value::Null),
+        cel::Value::String(s) => Ok(string(s)),
+        other => Ok(string(&display(other))),
+    }
+}
+
+/// Resource types whose keys the customer manages.
+const CUSTOMER_KEY_TYPES: &[&str] = &["aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key", "aws_kms_replica_external_key"];
+
+/// `is_customer_managed_key(v)`: true for a key defined in the code or named by key ARN, id
+/// or customer alias; false for no key or an AWS-managed alias (`alias/aws/...`).
+fn customer_managed_key(value: &cel::Value) -> Result {
+    if let Some((address, attribute)) = reference(value) {
+        let resource_type = resource_type_of(address);
+        if CUSTOMER_KEY_TYPES.contains(&resource_type) || resource_type == "aws_kms_alias" {
+            return Ok(cel::Value::Bool(true));
+        }
+        return Err(undecided("is_customer_managed_key", format!("the key comes from {address}.{attribute}, which cannot be checked before apply")));
+    }
+    match known(value, "KMS key")? {
+        cel::Value::Null => Ok(cel::Value::Bool(false)),
+        cel::Value::String(s) if s.is_empty() => Ok(cel::Value::Bool(false)),
+        cel::Value::String(s) => Ok(cel::Value::Bool(!is_aws_managed_alias(s))),
+        other => Err(undecided("is_customer_managed_key", format!("unexpected KMS key value {}", display(other)))),
+    }
+}
+
+fn is_aws_managed_alias(key: &str) -> bool {
+    key.starts_with("alias/aws/") || key.contains(":alias/aws/")
+}
+
+/// `aws_kms_key` for `module.x.aws_kms_key.k["a"]`; `data` sources keep their `data.` prefix.
+fn resource_type_of(address: &str) -> &str {
+    let mut parts = address.split('.').peekable();
+    while parts.peek() == Some(&"module") {
+        parts.next();
+        parts.next();
+    }
+    parts.next().unwrap_or("")
+}
+
+/// `tag(resource, "name")`: the tag value (name matched case-insensitively) or null.
+fn tag(resource: &cel::Value, name: &str) -> Result {
+    for tags_field in ["tags", "tags_all"] {
+        let Some(tags) = field(resource, tags_field) else { continue };
+        let cel::Value::Map(tags) = known(tags, "tags")? else { continue };
+        let mut entries: Vec<_> = tags.map.iter().collect();
+        entries.sort_by_key(|(k, _)| format!("{k:?}"));
+        for (key, value) in entries {
+            if matches!(key, cel::objects::Key::String(k) if k.eq_ignore_ascii_case(name)) {
+                return Ok(known(value, &format!("tag {name}"))?.clone());
+            }
+        }
+    }
+    Ok(cel::Value::Null)
+}
+
+/// The name a resource goes by: bucket name, else the Kubernetes/Terraform name.
+fn resource_name(resource: &cel::Value) -> Option<&cel::Value> {
+    ["bucket", "name"].iter().find_map(|k| field(resource, k))
+}
+
+/// The last label of the address (`bronze` in `aws_s3_bucket.bronze["dst-1"]`).
+fn address_name(resource: &cel::Value) -> String {
+    match field(resource, "__address") {
+        Some(cel::Value::String(address)) => address.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// `data_layer(resource)`: bronze/silver/gold/audit from the layer tag, else from a word of
+/// the bucket name, else from the Terraform address; null when none says.
+fn data_layer(t: &Tunables, resource: &cel::Value) -> Result {
+    let layers = &t.config.layers;
+    if let cel::Value::String(value) = tag(resource, &t.config.layer_tag)? {
+        let value = value.to_ascii_lowercase();
+        return Ok(if layers.contains(&value) { string(&value) } else { cel::Value::Null });
+    }
+    let name = match resource_name(resource) {
+        Some(name) if unknown_reason(name).is_none() && reference(name).is_none() => display(name),
+        _ => String::new(),
+    };
+    for text in [name, address_name(resource)] {
+        if let Some(layer) = word_in(&text, layers) {
+            return Ok(string(&layer));
+        }
+    }
+    match resource_name(resource) {
+        Some(name) if unknown_reason(name).is_some() => Err(undecided("data_layer", format!("the layer is not tagged and the name is unknown: {}", unknown_reason(name).unwrap_or_default()))),
+        _ => Ok(cel::Value::Null),
+    }
+}
+
+/// The first of `words` that appears in `text` as a whole word (split on non-alphanumerics).
+fn word_in(text: &str, words: &[String]) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    lower.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| words.iter().any(|x| x == w)).map(str::to_string)
+}
+
+/// `distributor(resource)`: the distributor tag, else the id the name pattern finds in the
+/// bucket name or address; null when neither says.
+fn distributor(t: &Tunables, resource: &cel::Value) -> Result {
+    if let value @ cel::Value::String(_) = tag(resource, &t.config.distributor_tag)? {
+        return Ok(value);
+    }
+    let name = resource_name(resource).filter(|n| unknown_reason(n).is_none()).map(display).unwrap_or_default();
+    for text in [name, address_name(resource)] {
+        if let Some(found) = t.distributor_name.captures(&text.to_ascii_lowercase()).and_then(|c| c.get(1)) {
+            return Ok(string(found.as_str()));
+        }
+    }
+    Ok(cel::Value::Null)
+}
+
+/// The tag of an image reference: `""` when it has none (digest-only references count as
+/// untagged only when they carry no digest either; callers check digests separately).
+pub fn image_tag(image: &str) -> String {
+    let without_digest = image.split('@').next().unwrap_or("");
+    let last_segment = without_digest.rsplit('/').next().unwrap_or("");
+    match last_segment.split_once(':') {
+        Some((_, tag)) => tag.to_string(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_tags_ignore_registry_ports() {
+        assert_eq!(image_tag("nginx"), "");
+        assert_eq!(image_tag("nginx:1.25"), "1.25");
+        assert_eq!(image_tag("registry:5000/team/app"), "");
+        assert_eq!(image_tag("registry:5000/team/app:latest"), "latest");
+        assert_eq!(image_tag("app@sha256:abc"), "");
+    }
+
+    #[test]
+    fn resource_types_skip_module_path() {
+        assert_eq!(resource_type_of("module.a.module.b.aws_kms_key.k[\"x\"]"), "aws_kms_key");
+        assert_eq!(resource_type_of("aws_kms_alias.a"), "aws_kms_alias");
+    }
+
+    #[test]
+    fn aws_managed_aliases_are_not_customer_keys() {
+        assert!(is_aws_managed_alias("alias/aws/s3"));
+        assert!(is_aws_managed_alias("arn:aws:kms:ap-south-1:111122223333:alias/aws/s3"));
+        assert!(!is_aws_managed_alias("alias/altscore-gold"));
+    }
+}

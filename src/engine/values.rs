@@ -1,0 +1,78 @@
+//! Model nodes as CEL values. Unknowns and references keep their meaning as marker maps
+//! (`{"$unknown": reason}`, `{"$ref": address, "attribute": name}`): reading a field of them
+//! fails, so a rule that touches one cannot decide instead of guessing.
+
+use crate::model::{Node, Value};
+use cel::objects::{Key, Map};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub const UNKNOWN_KEY: &str = "$unknown";
+pub const REF_KEY: &str = "$ref";
+
+pub fn to_cel(node: &Node) -> cel::Value {
+    match &node.value {
+        Value::Null => cel::Value::Null,
+        Value::Bool(b) => cel::Value::Bool(*b),
+        Value::Int(i) => cel::Value::Int(*i),
+        Value::Float(f) => cel::Value::Float(*f),
+        Value::Str(s) => cel::Value::String(Arc::new(s.clone())),
+        Value::List(items) => cel::Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        Value::Map(entries) => map(entries.iter().map(|(k, v)| (k.as_str(), to_cel(v)))),
+        Value::Unknown(reason) => map([(UNKNOWN_KEY, string(reason))]),
+        Value::Ref { address, attribute } => map([(REF_KEY, string(address)), ("attribute", string(attribute))]),
+    }
+}
+
+pub fn string(s: &str) -> cel::Value {
+    cel::Value::String(Arc::new(s.to_string()))
+}
+
+fn map<'a>(entries: impl IntoIterator<Item = (&'a str, cel::Value)>) -> cel::Value {
+    let map: HashMap<Key, cel::Value> = entries.into_iter().map(|(k, v)| (Key::from(k), v)).collect();
+    cel::Value::Map(Map { map: Arc::new(map) })
+}
+
+/// The field `key` of a CEL map.
+pub fn field<'v>(value: &'v cel::Value, key: &str) -> Option<&'v cel::Value> {
+    match value {
+        cel::Value::Map(map) => map.map.get(&Key::from(key)),
+        _ => None,
+    }
+}
+
+/// The reason, when `value` is an unknown marker.
+pub fn unknown_reason(value: &cel::Value) -> Option<&str> {
+    match field(value, UNKNOWN_KEY) {
+        Some(cel::Value::String(reason)) => Some(reason),
+        _ => None,
+    }
+}
+
+/// `(address, attribute)` when `value` is a reference marker.
+pub fn reference(value: &cel::Value) -> Option<(&str, &str)> {
+    match (field(value, REF_KEY), field(value, "attribute")) {
+        (Some(cel::Value::String(address)), Some(cel::Value::String(attribute))) => Some((address, attribute)),
+        _ => None,
+    }
+}
+
+/// A CEL value as message text: strings bare, references by address, others as CEL prints.
+pub fn display(value: &cel::Value) -> String {
+    if let Some((address, attribute)) = reference(value) {
+        return format!("{address}.{attribute}");
+    }
+    if let Some(reason) = unknown_reason(value) {
+        return format!("(unknown: {reason})");
+    }
+    match value {
+        cel::Value::String(s) => s.to_string(),
+        cel::Value::Int(i) => i.to_string(),
+        cel::Value::UInt(u) => u.to_string(),
+        cel::Value::Float(f) => f.to_string(),
+        cel::Value::Bool(b) => b.to_string(),
+        cel::Value::Null => "null".into(),
+        cel::Value::List(items) => format!("[{}]", items.iter().map(display).collect::<Vec<_>>().join(", ")),
+        other => format!("{other:?}"),
+    }
+}

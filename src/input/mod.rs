@@ -1,0 +1,164 @@
+//! Finding the inputs: walks the paths given (respecting `.gitignore`, refusing symlink
+//! loops), and decides from each file's name and content which source reads it.
+
+use crate::model::Diagnostic;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are skipped with a note (generated bundles, binaries).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// The inputs of one scan, by source.
+#[derive(Default, Debug)]
+pub struct Inputs {
+    /// `.tf` and `.tf.json` files; their directories are Terraform modules.
+    pub terraform: Vec<PathBuf>,
+    /// YAML and JSON files that may hold Kubernetes objects.
+    pub manifests: Vec<PathBuf>,
+    /// Files not read, and why (notes), and paths that could not be walked (errors).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Walks `paths` (files or directories). Paths in diagnostics are shown relative to `base`.
+pub fn discover(paths: &[PathBuf], base: &Path, max_file_size: u64) -> Inputs {
+    let mut inputs = Inputs::default();
+    let mut charts: Vec<PathBuf> = Vec::new();
+    for root in paths {
+        let walker = ignore::WalkBuilder::new(root)
+            .follow_links(true)
+            .hidden(false)
+            .git_ignore(true)
+            .git_global(false)
+            .git_exclude(false)
+            .require_git(false)
+            .filter_entry(|entry| entry.file_name() != ".git" && entry.file_name() != ".terraform")
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .build();
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    inputs.diagnostics.push(walk_error(&error, base));
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let path = entry.path();
+            let explicit = entry.depth() == 0;
+            if let Some(chart) = chart_of_template(path) {
+                if !charts.contains(&chart) {
+                    let shown = crate::terraform::display_path(&chart, base);
+                    inputs.diagnostics.push(Diagnostic::note(
+                        shown.to_string(),
+                        None,
+                        "Helm chart templates are Go templates, not YAML: render them (`helm template CHART | charterguard scan -`) to check them",
+                    ));
+                    charts.push(chart);
+                }
+                continue;
+            }
+            classify(path, explicit, base, max_file_size, &mut inputs);
+        }
+    }
+    inputs
+}
+
+fn walk_error(error: &ignore::Error, base: &Path) -> Diagnostic {
+    let message = error.to_string();
+    let path = walk_error_path(error).map(|p| crate::terraform::display_path(p, base).to_string()).unwrap_or_default();
+    if message.contains("loop") {
+        Diagnostic::note(path, None, format!("symbolic link loop not followed: {message}"))
+    } else {
+        Diagnostic::error(path, None, format!("cannot read: {message}"))
+    }
+}
+
+fn walk_error_path(error: &ignore::Error) -> Option<&Path> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_error_path(err),
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}
+
+/// The chart directory when `path` is inside a Helm chart's `templates/` folder.
+fn chart_of_template(path: &Path) -> Option<PathBuf> {
+    path.ancestors().skip(1).find(|dir| dir.file_name().is_some_and(|n| n == "templates")).and_then(|templates| {
+        let chart = templates.parent()?;
+        chart.join("Chart.yaml").is_file().then(|| chart.to_path_buf())
+    })
+}
+
+fn classify(path: &Path, explicit: bool, base: &Path, max_file_size: u64, inputs: &mut Inputs) {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let is_terraform = name.ends_with(".tf") || name.ends_with(".tf.json");
+    let is_manifest = [".yaml", ".yml", ".json"].iter().any(|ext| name.ends_with(ext));
+    // tfvars belong to their module directory and are read with it.
+    if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") || !(is_terraform || is_manifest || explicit) {
+        return;
+    }
+    let shown = crate::terraform::display_path(path, base).to_string();
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > max_file_size {
+        inputs.diagnostics.push(Diagnostic::note(shown, None, format!("skipped: {size} bytes is over the {max_file_size}-byte limit (--max-file-size)")));
+        return;
+    }
+    if looks_binary(path) {
+        inputs.diagnostics.push(Diagnostic::note(shown, None, "skipped: binary file"));
+        return;
+    }
+    if is_terraform {
+        inputs.terraform.push(path.to_path_buf());
+    } else {
+        inputs.manifests.push(path.to_path_buf());
+    }
+}
+
+/// A NUL byte in the first 8 KiB marks a binary file, as git decides.
+fn looks_binary(path: &Path) -> bool {
+    use std::io::Read;
+    let mut buffer = [0u8; 8192];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut buffer)).unwrap_or(0);
+    buffer[..read].contains(&0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_inputs_and_notes_skips() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("main.tf"), "locals {}\n").unwrap();
+        std::fs::write(root.join("app.yaml"), "kind: Pod\n").unwrap();
+        std::fs::write(root.join("prod.tfvars"), "a = 1\n").unwrap();
+        std::fs::write(root.join("blob.json"), b"{\0}").unwrap();
+        std::fs::write(root.join("README.md"), "# hi\n").unwrap();
+        std::fs::create_dir_all(root.join("chart/templates")).unwrap();
+        std::fs::write(root.join("chart/Chart.yaml"), "name: c\n").unwrap();
+        std::fs::write(root.join("chart/templates/d.yaml"), "{{ .Values.x }}\n").unwrap();
+        std::fs::write(root.join(".gitignore"), "ignored.yaml\n").unwrap();
+        std::fs::write(root.join("ignored.yaml"), "kind: Pod\n").unwrap();
+        let inputs = discover(&[root.to_path_buf()], root, DEFAULT_MAX_FILE_SIZE);
+        assert_eq!(inputs.terraform, vec![root.join("main.tf")]);
+        assert_eq!(inputs.manifests, vec![root.join("app.yaml"), root.join("chart/Chart.yaml")]);
+        let notes: Vec<String> = inputs.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert!(notes.iter().any(|n| n.starts_with("blob.json: skipped: binary")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.starts_with("chart: Helm chart templates")), "{notes:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_noted_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
+        std::fs::write(dir.path().join("a/x.tf"), "locals {}\n").unwrap();
+        let inputs = discover(&[dir.path().to_path_buf()], dir.path(), DEFAULT_MAX_FILE_SIZE);
+        assert_eq!(inputs.terraform.len(), 1);
+        assert!(inputs.diagnostics.iter().any(|d| d.message.contains("loop")));
+    }
+}

@@ -1,0 +1,277 @@
+//! The human format: findings grouped by file, each with a code frame, then diagnostics and a
+//! one-line summary.
+//!
+//! Colour is explicit: escape sequences are written only when the caller asks for colour,
+//! whatever `colored`'s global, environment-dependent override says, so `--color always`
+//! works through a pipe and `color = false` is plain text in tests.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use colored::Color;
+
+use super::{Counts, Report};
+use crate::engine::{Finding, Outcome};
+use crate::model::DiagnosticLevel;
+use crate::rules::{RuleMeta, Severity};
+
+/// Scanned files and the messages quoting them are untrusted: control characters (other than
+/// tab) are replaced so a file cannot send escape sequences to the reader's terminal. One
+/// character for one, so columns still line up.
+fn clean(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect()
+}
+
+/// Applies styles only when colour is on.
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, text: &str, color: Option<Color>, bold: bool) -> String {
+        if !self.color || text.is_empty() || (color.is_none() && !bold) {
+            return text.to_string();
+        }
+        let mut codes = Vec::new();
+        if bold {
+            codes.push("1".to_string());
+        }
+        if let Some(color) = color {
+            codes.push(color.to_fg_str().into_owned());
+        }
+        format!("\x1b[{}m{}\x1b[0m", codes.join(";"), text)
+    }
+
+    fn fg(&self, text: &str, color: Color) -> String {
+        self.paint(text, Some(color), false)
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint(text, None, true)
+    }
+
+    fn bold_fg(&self, text: &str, color: Color) -> String {
+        self.paint(text, Some(color), true)
+    }
+}
+
+/// The label and colour a finding is announced with.
+fn label(f: &Finding) -> (&'static str, Color) {
+    match (f.outcome, f.severity) {
+        (Outcome::Undecided, _) => ("could not decide", Color::Magenta),
+        (Outcome::Violation, Severity::Error) => ("error", Color::Red),
+        (Outcome::Violation, Severity::Warning) => ("warning", Color::Yellow),
+        (Outcome::Violation, Severity::Note) => ("note", Color::Cyan),
+    }
+}
+
+pub(super) fn render(report: &Report, color: bool) -> String {
+    let p = Painter { color };
+    let rules: HashMap<&str, &RuleMeta> = report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut out = String::new();
+
+    // Group by file, keeping the engine's order within a file.
+    let mut by_file: Vec<&Finding> = report.findings.iter().collect();
+    by_file.sort_by(|a, b| a.span.file.cmp(&b.span.file));
+    let mut current: Option<&str> = None;
+    for f in by_file {
+        if current != Some(&*f.span.file) {
+            if current.is_some() {
+                out.push('\n');
+            }
+            current = Some(&f.span.file);
+            let _ = writeln!(out, "{}", p.bold(&format!("{}:", clean(&f.span.file))));
+        }
+        out.push('\n');
+        render_finding(&mut out, &p, f, rules.get(f.rule_id.as_str()).copied(), report);
+    }
+    if !report.findings.is_empty() {
+        out.push('\n');
+    }
+
+    if !report.diagnostics.is_empty() {
+        for d in report.diagnostics {
+            let level = match d.level {
+                DiagnosticLevel::Error => p.bold_fg("error", Color::Red),
+                DiagnosticLevel::Note => p.bold_fg("note", Color::Cyan),
+            };
+            let _ = writeln!(out, "{level}: {}", clean(&d.to_string()));
+        }
+        out.push('\n');
+    }
+
+    let counts = Counts::of(report.findings);
+    let _ = writeln!(
+        out,
+        "{}, {}, {}, {}, {}, {} undecided in {:.2}s",
+        plural(report.files_scanned, "file"),
+        plural(report.resources, "resource"),
+        plural(counts.error, "error"),
+        plural(counts.warning, "warning"),
+        plural(counts.note, "note"),
+        counts.undecided,
+        report.elapsed.as_secs_f64(),
+    );
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&RuleMeta>, report: &Report) {
+    let (label, color) = label(f);
+    let _ = writeln!(out, "{} {}  {}", p.bold_fg(label, color), p.bold(&clean(&f.rule_id)), clean(&f.span.to_string()));
+    let _ = writeln!(out, "  {}", clean(&f.message));
+    if let Some(template) = &f.template {
+        let _ = writeln!(out, "  rendered from {}", clean(template));
+    }
+    for call in &f.call_chain {
+        let _ = writeln!(out, "  via module call at {}:{}", clean(&call.file), call.start_line);
+    }
+    if let Some(text) = (report.source_text)(&f.span.file) {
+        code_frame(out, p, f, &text, color);
+    }
+    if let Some(help) = rule.and_then(help_line) {
+        let _ = writeln!(out, "  {} {}", p.bold("= help:"), help);
+    }
+}
+
+/// The one line of help under a finding: the rule's title, or the first line of its
+/// remediation text when the title is empty.
+fn help_line(rule: &RuleMeta) -> Option<String> {
+    let first_line = |s: &str| {
+        s.lines()
+            .map(|l| l.trim().trim_start_matches(['#', '*', '-', '>']).trim())
+            .find(|l| !l.is_empty())
+            .map(str::to_string)
+    };
+    first_line(&rule.title).or_else(|| first_line(&rule.help))
+}
+
+/// The offending line with one line of context either side, the offending line marked with
+/// `>` (and coloured), plus carets under a single-line span.
+fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Color) {
+    let lines: Vec<String> = text.lines().map(|l| clean(l.strip_suffix('\r').unwrap_or(l))).collect();
+    let target = f.span.start_line as usize;
+    if target == 0 || target > lines.len() {
+        return;
+    }
+    let first = target.saturating_sub(1).max(1);
+    let last = (target + 1).min(lines.len());
+    let width = last.to_string().len();
+    let gutter = p.fg("|", Color::Blue);
+    for n in first..=last {
+        let line = lines[n - 1].as_str();
+        let number = format!("{n:>width$}");
+        if n == target {
+            let _ = writeln!(
+                out,
+                "{} {} {} {}",
+                p.bold_fg(">", color),
+                p.bold_fg(&number, Color::Blue),
+                gutter,
+                p.fg(line, color)
+            );
+            if let Some(carets) = carets(f, line) {
+                let _ = writeln!(out, "  {:width$} {} {}", "", gutter, p.bold_fg(&carets, color));
+            }
+        } else {
+            let _ = writeln!(out, "  {} {} {}", p.fg(&number, Color::Blue), gutter, line);
+        }
+    }
+}
+
+/// `^^^` under the span's columns when the span covers part of one line. Columns count
+/// Unicode scalar values; tabs before the span are copied so the carets line up.
+fn carets(f: &Finding, line: &str) -> Option<String> {
+    let span = &f.span;
+    if span.start_line != span.end_line || span.start_col == 0 {
+        return None;
+    }
+    let start = span.start_col as usize - 1;
+    let chars: Vec<char> = line.chars().collect();
+    if start >= chars.len() {
+        return None;
+    }
+    let end = (span.end_col as usize).saturating_sub(1).clamp(start + 1, chars.len());
+    let mut s: String = chars[..start].iter().map(|&c| if c == '\t' { '\t' } else { ' ' }).collect();
+    s.extend(std::iter::repeat_n('^', end - start));
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{SourceKind, Span};
+
+    fn finding(line: u32) -> Finding {
+        Finding {
+            rule_id: "ENC-001".into(),
+            severity: Severity::Warning,
+            outcome: Outcome::Violation,
+            message: "bucket \x1b[31mred".into(),
+            source: SourceKind::Tf,
+            address: "aws_s3_bucket.a".into(),
+            rtype: "aws_s3_bucket".into(),
+            item: None,
+            attribute: "acl".into(),
+            span: Span::new("a.tf".into(), line, 3, line + 1, 1),
+            template: None,
+            call_chain: vec![],
+        }
+    }
+
+    fn render_one(f: Finding, text: Option<&str>) -> String {
+        let text: Option<Arc<str>> = text.map(Arc::from);
+        let source_text = move |_: &str| text.clone();
+        let findings = [f];
+        let report = Report {
+            findings: &findings,
+            rules: &[],
+            diagnostics: &[],
+            files_scanned: 1,
+            resources: 1,
+            elapsed: Duration::from_millis(5),
+            source_text: &source_text,
+        };
+        render(&report, false)
+    }
+
+    #[test]
+    fn frame_at_the_first_line_has_no_line_above() {
+        let out = render_one(finding(1), Some("one\ntwo\nthree\n"));
+        assert!(out.contains("> 1 | one\n  2 | two\n"), "{out}");
+        assert!(!out.contains("three"));
+        // A span over several lines gets no carets.
+        assert!(!out.contains('^'));
+    }
+
+    #[test]
+    fn frame_is_skipped_without_source_or_line() {
+        assert!(!render_one(finding(1), None).contains(" | "));
+        assert!(!render_one(finding(9), Some("one\n")).contains(" | "));
+        assert!(!render_one(finding(0), Some("one\n")).contains(" | "));
+    }
+
+    #[test]
+    fn control_characters_do_not_reach_the_terminal() {
+        let out = render_one(finding(1), Some("x\x1b]0;pwned\x07\n"));
+        assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
+        assert!(out.contains("bucket \u{FFFD}[31mred"));
+    }
+
+    #[test]
+    fn wide_line_numbers_stay_aligned() {
+        let text: String = (1..=10).map(|n| format!("line {n}\n")).collect();
+        let out = render_one(finding(9), Some(&text));
+        assert!(out.contains("   8 | line 8\n>  9 | line 9\n  10 | line 10\n"), "{out}");
+    }
+}

@@ -1,0 +1,120 @@
+//! The JSON format: see [`super::Format::Json`] for the documented shape.
+
+use serde::Serialize;
+
+use super::{fingerprint, Counts, Report};
+use crate::engine::{Finding, Outcome};
+use crate::model::{Diagnostic, DiagnosticLevel, SourceKind};
+use crate::rules::Severity;
+
+/// The version of the document's shape, bumped when a key is renamed or removed.
+const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    summary: Summary,
+    findings: Vec<JsonFinding<'a>>,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    resources: usize,
+    by_severity: BySeverity,
+    undecided: usize,
+}
+
+#[derive(Serialize)]
+struct BySeverity {
+    error: usize,
+    warning: usize,
+    note: usize,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    severity: Severity,
+    outcome: Outcome,
+    message: &'a str,
+    address: &'a str,
+    resource_type: &'a str,
+    source: SourceKind,
+    item: Option<&'a str>,
+    attribute: &'a str,
+    file: &'a str,
+    start_line: u32,
+    start_column: u32,
+    end_line: u32,
+    end_column: u32,
+    template: Option<&'a str>,
+    call_chain: Vec<CallSite<'a>>,
+    fingerprint: String,
+}
+
+#[derive(Serialize)]
+struct CallSite<'a> {
+    file: &'a str,
+    line: u32,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    level: DiagnosticLevel,
+    file: &'a str,
+    line: Option<u32>,
+    column: Option<u32>,
+    message: &'a str,
+}
+
+pub(super) fn render(report: &Report) -> String {
+    let counts = Counts::of(report.findings);
+    let document = Document {
+        version: VERSION,
+        summary: Summary {
+            files: report.files_scanned,
+            resources: report.resources,
+            by_severity: BySeverity { error: counts.error, warning: counts.warning, note: counts.note },
+            undecided: counts.undecided,
+        },
+        findings: report.findings.iter().map(finding).collect(),
+        diagnostics: report.diagnostics.iter().map(diagnostic).collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&document).expect("report serializes");
+    out.push('\n');
+    out
+}
+
+fn finding(f: &Finding) -> JsonFinding<'_> {
+    JsonFinding {
+        rule_id: &f.rule_id,
+        severity: f.severity,
+        outcome: f.outcome,
+        message: &f.message,
+        address: &f.address,
+        resource_type: &f.rtype,
+        source: f.source,
+        item: f.item.as_deref(),
+        attribute: &f.attribute,
+        file: &f.span.file,
+        start_line: f.span.start_line,
+        start_column: f.span.start_col,
+        end_line: f.span.end_line,
+        end_column: f.span.end_col,
+        template: f.template.as_deref(),
+        call_chain: f.call_chain.iter().map(|s| CallSite { file: &s.file, line: s.start_line }).collect(),
+        fingerprint: fingerprint(f),
+    }
+}
+
+fn diagnostic(d: &Diagnostic) -> JsonDiagnostic<'_> {
+    JsonDiagnostic {
+        level: d.level,
+        file: &d.file,
+        line: d.span.as_ref().map(|s| s.start_line),
+        column: d.span.as_ref().map(|s| s.start_col),
+        message: &d.message,
+    }
+}

@@ -1,0 +1,172 @@
+//! Reporters: turn the engine's findings into a human, JSON or SARIF report.
+//!
+//! Every format is a pure function of the [`Report`]: the same input renders byte-identical
+//! output (the JSON and SARIF formats leave out the elapsed time for that reason), so reports
+//! can be diffed, snapshot-tested and uploaded to GitHub code scanning without churn.
+
+mod human;
+mod json;
+mod sarif;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::engine::{Finding, Outcome};
+use crate::model::Diagnostic;
+use crate::rules::{RuleMeta, Severity};
+
+/// Everything a reporter needs about one scan.
+pub struct Report<'a> {
+    /// Already sorted deterministically by the engine; reporters keep that order (the human
+    /// format only groups it by file).
+    pub findings: &'a [Finding],
+    /// Every rule that ran (SARIF lists them all in `tool.driver.rules`).
+    pub rules: &'a [RuleMeta],
+    /// Input errors and notes.
+    pub diagnostics: &'a [Diagnostic],
+    pub files_scanned: usize,
+    pub resources: usize,
+    /// Shown by the human format only.
+    pub elapsed: Duration,
+    /// Reads a repository-relative file's text for code frames (human format); `None` when
+    /// unavailable.
+    pub source_text: &'a dyn Fn(&str) -> Option<Arc<str>>,
+}
+
+/// The output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Grouped by file with code frames; ANSI colour only when `color` is true.
+    Human { color: bool },
+    /// A stable JSON document (`version` 1), pretty-printed, without timing so that it is
+    /// byte-identical across runs:
+    ///
+    /// ```text
+    /// {
+    ///   "version": 1,
+    ///   "summary": {
+    ///     "files": 12, "resources": 40,
+    ///     "by_severity": {"error": 2, "warning": 1, "note": 0},  // violations only
+    ///     "undecided": 1
+    ///   },
+    ///   "findings": [{
+    ///     "rule_id": "ENC-001", "severity": "error|warning|note",
+    ///     "outcome": "violation|undecided", "message": "...",
+    ///     "address": "module.tenant.aws_s3_bucket.bronze", "resource_type": "aws_s3_bucket",
+    ///     "source": "tf|k8s|aws|eks", "item": "container app" | null,
+    ///     "attribute": "server_side_encryption_configuration",
+    ///     "file": "modules/tenant/main.tf", "start_line": 1, "start_column": 1,
+    ///     "end_line": 1, "end_column": 1,
+    ///     "template": "chart/templates/deployment.yaml" | null,
+    ///     "call_chain": [{"file": "main.tf", "line": 3}],   // outermost module call first
+    ///     "fingerprint": "<hex sha256, see fingerprint()>"
+    ///   }],
+    ///   "diagnostics": [{
+    ///     "level": "error|note", "file": "...", "line": 1 | null, "column": 1 | null,
+    ///     "message": "..."
+    ///   }]
+    /// }
+    /// ```
+    ///
+    /// Findings keep the engine's order; keys keep the order shown. New keys may be added
+    /// within version 1; renaming or removing one bumps `version`.
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+}
+
+/// Renders the report. The output always ends with a newline.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Human { color } => human::render(report, color),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+    }
+}
+
+/// A finding's identity across runs: hex SHA-256 of
+/// `rule_id \0 address \0 item-or-empty \0 attribute`. Line numbers and the file are left out
+/// on purpose, so the fingerprint survives edits that only move lines.
+pub fn fingerprint(f: &Finding) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(f.rule_id.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(f.address.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(f.item.as_deref().unwrap_or("").as_bytes());
+    hasher.update([0u8]);
+    hasher.update(f.attribute.as_bytes());
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Finding counts shared by the human summary line and the JSON summary. Violations are
+/// counted by severity; undecided findings only as undecided (they are never a pass, nor a
+/// violation of a given severity).
+#[derive(Default)]
+struct Counts {
+    error: usize,
+    warning: usize,
+    note: usize,
+    undecided: usize,
+}
+
+impl Counts {
+    fn of(findings: &[Finding]) -> Self {
+        let mut counts = Counts::default();
+        for f in findings {
+            match (f.outcome, f.severity) {
+                (Outcome::Undecided, _) => counts.undecided += 1,
+                (Outcome::Violation, Severity::Error) => counts.error += 1,
+                (Outcome::Violation, Severity::Warning) => counts.warning += 1,
+                (Outcome::Violation, Severity::Note) => counts.note += 1,
+            }
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SourceKind, Span};
+
+    fn finding(line: u32) -> Finding {
+        Finding {
+            rule_id: "ENC-001".into(),
+            severity: Severity::Error,
+            outcome: Outcome::Violation,
+            message: "m".into(),
+            source: SourceKind::Tf,
+            address: "aws_s3_bucket.a".into(),
+            rtype: "aws_s3_bucket".into(),
+            item: None,
+            attribute: "server_side_encryption_configuration".into(),
+            span: Span::new("main.tf".into(), line, 3, line, 9),
+            template: None,
+            call_chain: vec![],
+        }
+    }
+
+    #[test]
+    fn fingerprint_ignores_lines_but_not_identity() {
+        let a = fingerprint(&finding(3));
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, fingerprint(&finding(40)));
+        let mut other = finding(3);
+        other.item = Some("container app".into());
+        assert_ne!(a, fingerprint(&other));
+    }
+
+    #[test]
+    fn fingerprint_fields_do_not_run_together() {
+        let mut a = finding(1);
+        a.address = "ab".into();
+        a.attribute = "c".into();
+        let mut b = finding(1);
+        b.address = "a".into();
+        b.attribute = "bc".into();
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+    }
+}

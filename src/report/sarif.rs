@@ -1,0 +1,301 @@
+//! SARIF 2.1.0 for GitHub code scanning, built with `serde-sarif`'s types.
+//!
+//! One run; `tool.driver.rules` lists every rule that ran, in id order, so results refer to
+//! them by `ruleIndex`. Locations are repository-relative URIs under `%SRCROOT%`, and
+//! `partialFingerprints` carry [`super::fingerprint`] so alerts survive line shifts.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
+    ResultLevel, Run, Sarif, Tool, ToolComponent,
+};
+
+use super::{fingerprint, Report};
+use crate::engine::{Finding, Outcome};
+use crate::model::{Diagnostic, DiagnosticLevel, Span};
+use crate::rules::{RuleMeta, Severity};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI: &str = "https://github.com/altscore/charterguard";
+/// The base every artifact URI is relative to: the root of the scanned repository. GitHub
+/// resolves it to the checkout.
+const SRCROOT: &str = "%SRCROOT%";
+/// The key of our entry in `partialFingerprints`; bump the version if the fingerprint recipe
+/// changes, so GitHub does not match old alerts against new fingerprints.
+const FINGERPRINT_KEY: &str = "charterguard/v1";
+const UNDECIDED_PREFIX: &str = "could not decide: ";
+
+pub(super) fn render(report: &Report) -> String {
+    let mut rules: Vec<&RuleMeta> = report.rules.iter().collect();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+
+    let driver = ToolComponent::builder()
+        .name("charterguard")
+        .information_uri(INFORMATION_URI)
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .rules(rules.iter().map(|r| rule(r)).collect::<Vec<_>>())
+        .build();
+
+    let results: Vec<SarifResult> =
+        report.findings.iter().map(|f| result(f, index.get(f.rule_id.as_str()).copied())).collect();
+
+    let notifications: Vec<Notification> = report.diagnostics.iter().map(notification).collect();
+    let successful = !report.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Error);
+    let invocation = if notifications.is_empty() {
+        Invocation::builder().execution_successful(successful).build()
+    } else {
+        Invocation::builder().execution_successful(successful).tool_execution_notifications(notifications).build()
+    };
+
+    // `%SRCROOT%` is left without a `uri`: SARIF lets the consumer supply it (GitHub uses
+    // the checkout), and an absolute path here would leak the scanning machine's layout.
+    let srcroot = ArtifactLocation::builder()
+        .description(Message::builder().text("The root of the scanned repository.").build())
+        .build();
+
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .original_uri_base_ids(BTreeMap::from([(SRCROOT.to_string(), srcroot)]))
+        // Span columns count Unicode scalar values, not UTF-16 code units (the default).
+        .column_kind(json!("unicodeCodePoints"))
+        .invocations(vec![invocation])
+        .results(results)
+        .build();
+
+    let sarif = Sarif::builder().schema(SCHEMA).version(json!("2.1.0")).runs(vec![run]).build();
+
+    // serde-sarif serializes `version` last; put `$schema` and `version` first as readers
+    // (and people) expect.
+    let mut value = serde_json::to_value(&sarif).expect("SARIF serializes");
+    let object = value.as_object_mut().expect("SARIF log is an object");
+    let mut ordered = serde_json::Map::new();
+    for key in ["$schema", "version"] {
+        if let Some(v) = object.remove(key) {
+            ordered.insert(key.to_string(), v);
+        }
+    }
+    ordered.append(object);
+    let mut out = serde_json::to_string_pretty(&Value::Object(ordered)).expect("SARIF serializes");
+    out.push('\n');
+    out
+}
+
+fn level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Note => ResultLevel::Note,
+    }
+}
+
+fn rule(r: &RuleMeta) -> ReportingDescriptor {
+    let mut tags = vec!["security".to_string(), "charter".to_string()];
+    tags.extend(r.sources.iter().map(|s| s.as_str().to_string()));
+    let properties = PropertyBag::builder()
+        .tags(tags)
+        .additional_properties(BTreeMap::from([
+            ("security-severity".to_string(), json!(r.severity.security_severity())),
+            ("precision".to_string(), json!("high")),
+        ]))
+        .build();
+    let help = if r.help.is_empty() { r.title.clone() } else { r.help.clone() };
+    ReportingDescriptor::builder()
+        .id(r.id.clone())
+        .name(camel_case(&r.title).unwrap_or_else(|| r.id.clone()))
+        .short_description(MultiformatMessageString::builder().text(r.title.clone()).build())
+        .full_description(MultiformatMessageString::builder().text(r.charter.clone()).build())
+        .help(MultiformatMessageString::builder().text(help.clone()).markdown(help).build())
+        .default_configuration(ReportingConfiguration::builder().level(json!(r.severity.as_str())).build())
+        .properties(properties)
+        .build()
+}
+
+/// `S3 buckets use customer-managed keys` -> `S3BucketsUseCustomerManagedKeys`.
+fn camel_case(title: &str) -> Option<String> {
+    let name: String = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            let first = chars.next().expect("non-empty word");
+            first.to_uppercase().chain(chars).collect::<String>()
+        })
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
+    let undecided = f.outcome == Outcome::Undecided;
+    // An undecided finding is reported as a `note` with the default kind (`fail`): SARIF
+    // requires `level: none` for any other kind (§3.27.10), and GitHub would not show it as a
+    // note then. The message prefix and `properties.outcome` say it could not decide.
+    let (result_level, text) = if undecided {
+        (ResultLevel::Note, format!("{UNDECIDED_PREFIX}{}", f.message))
+    } else {
+        (level(f.severity), f.message.clone())
+    };
+
+    let mut fully_qualified = f.address.clone();
+    if let Some(item) = &f.item {
+        fully_qualified.push('/');
+        fully_qualified.push_str(item);
+    }
+    let location = Location::builder()
+        .physical_location(physical(&f.span, true))
+        .logical_locations(vec![LogicalLocation::builder()
+            .fully_qualified_name(fully_qualified)
+            .kind("resource")
+            .build()])
+        .build();
+
+    let mut properties = BTreeMap::new();
+    if let Some(template) = &f.template {
+        properties.insert("template".to_string(), json!(template));
+    }
+    if undecided {
+        properties.insert("outcome".to_string(), json!("undecided"));
+    }
+
+    let related: Vec<Location> = f
+        .call_chain
+        .iter()
+        .enumerate()
+        .map(|(i, call)| {
+            Location::builder()
+                .id(i as i64)
+                .physical_location(physical(call, false))
+                .message(Message::builder().text("module call").build())
+                .build()
+        })
+        .collect();
+
+    let mut builder = SarifResult::builder()
+        .rule_id(f.rule_id.clone())
+        .level(result_level)
+        .message(Message::builder().text(text).build())
+        .locations(vec![location])
+        .partial_fingerprints(BTreeMap::from([(FINGERPRINT_KEY.to_string(), fingerprint(f))]))
+        .build();
+    builder.rule_index = rule_index.map(|i| i as i64);
+    if !related.is_empty() {
+        builder.related_locations = Some(related);
+    }
+    if !properties.is_empty() {
+        builder.properties = Some(PropertyBag::builder().additional_properties(properties).build());
+    }
+    builder
+}
+
+/// A physical location under `%SRCROOT%`; `whole` keeps the span's end, otherwise only the
+/// start line (module call sites are pointed at, not delimited).
+fn physical(span: &Span, whole: bool) -> PhysicalLocation {
+    PhysicalLocation::builder().artifact_location(artifact(&span.file)).region(region(span, whole)).build()
+}
+
+fn artifact(file: &str) -> ArtifactLocation {
+    ArtifactLocation::builder().uri(relative_uri(file)).uri_base_id(SRCROOT).build()
+}
+
+/// A SARIF region: lines are at least 1 (GitHub rejects 0), columns only when known, the end
+/// never before the start.
+fn region(span: &Span, whole: bool) -> Region {
+    let start_line = span.start_line.max(1);
+    let mut region = Region { start_line: Some(start_line.into()), ..Region::default() };
+    if span.start_col > 0 {
+        region.start_column = Some(span.start_col.into());
+    }
+    if whole {
+        let end_line = span.end_line.max(start_line);
+        region.end_line = Some(end_line.into());
+        let end_before_start = end_line == start_line && span.start_col > 0 && span.end_col < span.start_col;
+        if span.end_col > 0 && !end_before_start {
+            region.end_column = Some(span.end_col.into());
+        }
+    }
+    region
+}
+
+/// A repository-relative path as a relative URI reference: forward slashes, no leading `/` or
+/// `./`, and everything outside RFC 3986's unreserved set (spaces, `%`, `:`, `#`, non-ASCII)
+/// percent-encoded.
+pub(super) fn relative_uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let mut path = path.as_str();
+    loop {
+        if let Some(rest) = path.strip_prefix("./") {
+            path = rest;
+        } else if let Some(rest) = path.strip_prefix('/') {
+            path = rest;
+        } else {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(byte as char),
+            _ => {
+                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("%{byte:02X}"));
+            }
+        }
+    }
+    out
+}
+
+fn notification(d: &Diagnostic) -> Notification {
+    let level = match d.level {
+        DiagnosticLevel::Error => "error",
+        DiagnosticLevel::Note => "note",
+    };
+    let location = match (&d.span, d.file.is_empty()) {
+        (Some(span), _) => Some(Location::builder().physical_location(physical(span, true)).build()),
+        (None, false) => Some(
+            Location::builder()
+                .physical_location(PhysicalLocation::builder().artifact_location(artifact(&d.file)).build())
+                .build(),
+        ),
+        (None, true) => None,
+    };
+    let mut notification =
+        Notification::builder().level(json!(level)).message(Message::builder().text(d.message.clone()).build()).build();
+    notification.locations = location.map(|l| vec![l]);
+    notification
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_relative_and_encoded() {
+        assert_eq!(relative_uri("modules/tenant/main.tf"), "modules/tenant/main.tf");
+        assert_eq!(relative_uri("./charts/my app/values.yaml"), "charts/my%20app/values.yaml");
+        assert_eq!(relative_uri("/abs/x.tf"), "abs/x.tf");
+        assert_eq!(relative_uri("dir\\win.tf"), "dir/win.tf");
+        assert_eq!(relative_uri("c:50%.tf"), "c%3A50%25.tf");
+        assert_eq!(relative_uri("ü.tf"), "%C3%BC.tf");
+    }
+
+    #[test]
+    fn camel_case_names() {
+        assert_eq!(
+            camel_case("S3 buckets use customer-managed KMS keys").as_deref(),
+            Some("S3BucketsUseCustomerManagedKMSKeys")
+        );
+        assert_eq!(camel_case(" - "), None);
+    }
+
+    #[test]
+    fn regions_are_well_formed() {
+        let r = region(&Span::new("a".into(), 0, 0, 0, 0), true);
+        assert_eq!((r.start_line, r.start_column, r.end_line, r.end_column), (Some(1), None, Some(1), None));
+        let r = region(&Span::new("a".into(), 7, 5, 3, 2), true);
+        assert_eq!((r.start_line, r.start_column, r.end_line, r.end_column), (Some(7), Some(5), Some(7), None));
+        let r = region(&Span::new("a".into(), 7, 5, 9, 2), true);
+        assert_eq!((r.end_line, r.end_column), (Some(9), Some(2)));
+    }
+}

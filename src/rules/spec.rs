@@ -1,0 +1,60 @@
+//! The shape of a rule file. Unknown keys are an error, so a typo never disables a check.
+
+use super::Severity;
+use crate::model::SourceKind;
+use serde::Deserialize;
+
+/// One rule file (`rules/ENC-001.yaml`). Expressions are CEL (<https://cel.dev>).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Catalogue id, e.g. `ENC-001`; the file name must match.
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// The sentence of the charter this rule enforces.
+    pub charter: String,
+    /// Markdown help: why, and how to fix (with a snippet).
+    pub help: String,
+    /// Inputs the rule judges: `tf`, `k8s`, `aws`, `eks`.
+    pub sources: Vec<SourceKind>,
+    /// Resource types (Terraform types or Kubernetes kinds) it applies to; a trailing `*`
+    /// matches a prefix (`aws_*`).
+    pub resource_types: Vec<String>,
+    /// CEL: the rule only applies where this is true.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// A dotted attribute path to a list (e.g. `containers`): the check runs once per
+    /// element, bound to `item`.
+    #[serde(default)]
+    pub each: Option<Each>,
+    /// Cross-resource rules: resources with the same `by` value form a group, and the check
+    /// sees the `collect` values of every member of its group as `group`.
+    #[serde(default)]
+    pub group: Option<Group>,
+    /// CEL: true when the resource complies.
+    pub check: String,
+    /// Dotted path (from `resource` or `item`) of the attribute a finding points at; when
+    /// it is missing, the finding points at the closest enclosing block.
+    pub location: String,
+    /// What is wrong, after the resource's name. `{{ cel }}` placeholders are evaluated.
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Each {
+    /// Dotted path to the list.
+    pub path: String,
+    /// CEL naming the element in messages, e.g. `'container ' + item.name`.
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// CEL: the grouping key (a string), e.g. the KMS key a bucket uses.
+    pub by: String,
+    /// CEL: the value each member contributes to `group`.
+    pub collect: String,
+}

@@ -1,0 +1,593 @@
+//! One module instance evaluated: variables, locals, resources with `count`/`for_each`,
+//! nested blocks (including `dynamic`), module calls and outputs. Values are evaluated on
+//! demand and remembered, so each expression is evaluated once per instance whatever the
+//! order of declarations.
+
+use super::eval::{Evaluator, Key, Scope};
+use super::files::ParsedFile;
+use crate::model::{Diagnostic, Node, Resource, SourceKind, Span, Value};
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Attribute, Block, Body, Structure};
+use hcl_edit::Span as _;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Modules deeper than this are a loop (a module that calls itself).
+pub const MAX_MODULE_DEPTH: usize = 32;
+/// More instances than this from one `count`/`for_each` are not expanded.
+const MAX_INSTANCES: usize = 100_000;
+
+/// Finds the parsed module directories that module calls name.
+pub trait ModuleLoader<'m, 't> {
+    /// The parsed files of a local module directory, or why there are none.
+    fn module(&self, dir: &Path) -> Result<&'m ModuleDecls<'t>, String>;
+    fn workspace(&self) -> &str;
+    /// Repository-relative form of a path, for `path.module` and messages.
+    fn relative(&self, dir: &Path) -> String;
+}
+
+/// A declaration: which file, which block.
+#[derive(Clone, Copy)]
+struct Decl<'m> {
+    file: usize,
+    block: &'m Block,
+}
+
+/// What one module directory declares.
+pub struct ModuleDecls<'t> {
+    pub dir: PathBuf,
+    pub files: Vec<ParsedFile<'t>>,
+}
+
+/// Declarations by kind, borrowed from the parsed files.
+struct Index<'m> {
+    variables: HashMap<&'m str, Decl<'m>>,
+    locals: HashMap<&'m str, (usize, &'m Attribute)>,
+    resources: Vec<(&'m str, &'m str, Decl<'m>)>,
+    resource_by_name: HashMap<(&'m str, &'m str), Decl<'m>>,
+    data: HashMap<(&'m str, &'m str), Decl<'m>>,
+    modules: Vec<(&'m str, Decl<'m>)>,
+    module_by_name: HashMap<&'m str, Decl<'m>>,
+    providers: Vec<Decl<'m>>,
+    outputs: HashMap<&'m str, Decl<'m>>,
+}
+
+impl<'m> Index<'m> {
+    fn new(decls: &'m ModuleDecls<'_>) -> Self {
+        let mut index = Index {
+            variables: HashMap::new(),
+            locals: HashMap::new(),
+            resources: Vec::new(),
+            resource_by_name: HashMap::new(),
+            data: HashMap::new(),
+            modules: Vec::new(),
+            module_by_name: HashMap::new(),
+            providers: Vec::new(),
+            outputs: HashMap::new(),
+        };
+        for (file, parsed) in decls.files.iter().enumerate() {
+            for block in parsed.body.blocks() {
+                let decl = Decl { file, block };
+                let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+                match (block.ident.as_str(), labels.as_slice()) {
+                    ("variable", [name]) => {
+                        index.variables.insert(name, decl);
+                    }
+                    ("locals", _) => {
+                        for attr in block.body.attributes() {
+                            index.locals.insert(attr.key.as_str(), (file, attr));
+                        }
+                    }
+                    ("resource", [rtype, name]) => {
+                        index.resources.push((rtype, name, decl));
+                        index.resource_by_name.insert((rtype, name), decl);
+                    }
+                    ("data", [rtype, name]) => {
+                        index.data.insert((rtype, name), decl);
+                    }
+                    ("module", [name]) => {
+                        index.modules.push((name, decl));
+                        index.module_by_name.insert(name, decl);
+                    }
+                    ("provider", [_]) => index.providers.push(decl),
+                    ("output", [name]) => {
+                        index.outputs.insert(name, decl);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        index
+    }
+}
+
+/// Names bound inside a block: `each`, `count` and `dynamic` iterators.
+#[derive(Clone, Default)]
+struct Bindings {
+    names: Vec<(String, Node)>,
+}
+
+impl Bindings {
+    fn with(&self, name: &str, value: Node) -> Bindings {
+        let mut names = self.names.clone();
+        names.push((name.to_string(), value));
+        Bindings { names }
+    }
+    fn get(&self, name: &str) -> Option<&Node> {
+        self.names.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+/// One instance of a resource or module: its address key and the names bound in it.
+#[derive(Clone)]
+struct InstanceKey {
+    /// `[0]` or `["key"]`, empty for a single instance.
+    suffix: String,
+    key: Option<Value>,
+    bindings: Bindings,
+}
+
+enum Slot {
+    InProgress,
+    Done(Node),
+}
+
+/// A module instance being evaluated.
+pub struct Instance<'m, 't> {
+    loader: &'m dyn ModuleLoader<'m, 't>,
+    decls: &'m ModuleDecls<'t>,
+    index: Index<'m>,
+    /// `module.a.` or `module.a["k"].`; empty at the root.
+    prefix: String,
+    inputs: HashMap<String, Node>,
+    depth: usize,
+    call_chain: Vec<Span>,
+    locals: RefCell<HashMap<String, Slot>>,
+    instances: RefCell<HashMap<(String, String), Rc<Vec<InstanceKey>>>>,
+    children: RefCell<HashMap<String, Rc<Vec<(InstanceKey, Rc<Instance<'m, 't>>)>>>>,
+    diagnostics: RefCell<Vec<Diagnostic>>,
+}
+
+impl<'m, 't> Instance<'m, 't> {
+    /// An instance of the module in `decls`, with input values from the caller (or tfvars).
+    pub fn new(loader: &'m dyn ModuleLoader<'m, 't>, decls: &'m ModuleDecls<'t>, prefix: String, inputs: HashMap<String, Node>, depth: usize, call_chain: Vec<Span>) -> Self {
+        Instance {
+            loader,
+            decls,
+            index: Index::new(decls),
+            prefix,
+            inputs,
+            depth,
+            call_chain,
+            locals: RefCell::default(),
+            instances: RefCell::default(),
+            children: RefCell::default(),
+            diagnostics: RefCell::default(),
+        }
+    }
+
+    fn file(&self, file: usize) -> &ParsedFile<'t> {
+        &self.decls.files[file]
+    }
+
+    fn span(&self, file: usize, range: Option<std::ops::Range<usize>>) -> Span {
+        let parsed = self.file(file);
+        parsed.lines.span(&parsed.path, range.unwrap_or(0..0))
+    }
+
+    fn eval(&self, file: usize, bindings: &Bindings, expr: &Expression) -> Node {
+        let parsed = self.file(file);
+        let scope = BoundScope { instance: self, bindings };
+        Evaluator { file: parsed.path.clone(), lines: &parsed.lines, scope: &scope }.eval(expr)
+    }
+
+    /// Every resource of this instance and of the modules it calls.
+    pub fn resources(&self) -> (Vec<Resource>, Vec<Diagnostic>) {
+        let mut resources = Vec::new();
+        for &(rtype, name, decl) in &self.index.resources {
+            for key in self.instance_keys(rtype, name, decl).iter() {
+                resources.push(self.resource(rtype, name, decl, key));
+            }
+        }
+        for decl in &self.index.providers {
+            resources.push(self.provider(*decl));
+        }
+        let mut diagnostics = Vec::new();
+        for &(name, _) in &self.index.modules {
+            for (_, child) in self.children(name).iter() {
+                let (child_resources, child_diagnostics) = child.resources();
+                resources.extend(child_resources);
+                diagnostics.extend(child_diagnostics);
+            }
+        }
+        diagnostics.extend(self.diagnostics.borrow().iter().cloned());
+        (resources, diagnostics)
+    }
+
+    fn resource(&self, rtype: &str, name: &str, decl: Decl, key: &InstanceKey) -> Resource {
+        let span = self.span(decl.file, decl.block.span());
+        let attrs = self.body(decl.file, &key.bindings, &decl.block.body, Some(span.clone()));
+        Resource {
+            source: SourceKind::Tf,
+            rtype: rtype.to_string(),
+            address: format!("{}{}.{}{}", self.prefix, rtype, name, key.suffix),
+            span,
+            attrs,
+            template: None,
+            call_chain: self.call_chain.clone(),
+        }
+    }
+
+    /// Provider configurations are resources too (`provider.aws`, `provider.aws.dr`), so
+    /// rules can check where each one points.
+    fn provider(&self, decl: Decl) -> Resource {
+        let span = self.span(decl.file, decl.block.span());
+        let name = decl.block.labels.first().map(|l| l.as_str()).unwrap_or("");
+        let mut attrs = self.body(decl.file, &Bindings::default(), &decl.block.body, Some(span.clone()));
+        let alias = attrs.get("alias").and_then(Node::as_str).map(str::to_string);
+        if attrs.get("region").is_none() {
+            let reason = "no region argument: it comes from AWS_REGION or the profile at run time".to_string();
+            attrs.insert("region", Node::new(Value::Unknown(reason), Some(span.clone())));
+        }
+        let address = match alias {
+            Some(alias) => format!("{}provider.{name}.{alias}", self.prefix),
+            None => format!("{}provider.{name}", self.prefix),
+        };
+        Resource { source: SourceKind::Tf, rtype: format!("provider.{name}"), address, span, attrs, template: None, call_chain: self.call_chain.clone() }
+    }
+
+    /// A block body as a map: attributes by name; nested blocks (and expanded `dynamic`
+    /// blocks) as lists under their type, as in `terraform show -json`.
+    fn body(&self, file: usize, bindings: &Bindings, body: &Body, span: Option<Span>) -> Node {
+        let mut out = Node::map(Vec::new(), span);
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(attr) => {
+                    let key = attr.key.as_str();
+                    if !matches!(key, "count" | "for_each" | "depends_on" | "lifecycle") {
+                        out.insert(key, self.eval(file, bindings, &attr.value));
+                    }
+                }
+                Structure::Block(block) if block.ident.as_str() == "dynamic" => {
+                    for (name, node) in self.dynamic(file, bindings, block) {
+                        push_block(&mut out, &name, node);
+                    }
+                }
+                Structure::Block(block) if matches!(block.ident.as_str(), "lifecycle" | "provisioner" | "connection") => {}
+                Structure::Block(block) => {
+                    let node = self.body(file, bindings, &block.body, Some(self.span(file, block.span())));
+                    push_block(&mut out, block.ident.as_str(), node);
+                }
+            }
+        }
+        out
+    }
+
+    /// Expands `dynamic "name" { for_each = ...; content { ... } }` into blocks.
+    fn dynamic(&self, file: usize, bindings: &Bindings, block: &Block) -> Vec<(String, Node)> {
+        let name = block.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+        let span = self.span(file, block.span());
+        let Some(for_each) = block.body.get_attribute("for_each") else { return Vec::new() };
+        let iterator = match block.body.get_attribute("iterator").map(|a| &a.value) {
+            Some(Expression::Variable(v)) => v.as_str().to_string(),
+            _ => name.clone(),
+        };
+        let Some(content) = block.body.get_blocks("content").next() else { return Vec::new() };
+        let collection = self.eval(file, bindings, &for_each.value);
+        match iteration(&collection) {
+            Ok(items) => items
+                .into_iter()
+                .map(|(key, value)| {
+                    let object = Node::map(vec![("key".into(), key), ("value".into(), value)], None);
+                    let inner = bindings.with(&iterator, object);
+                    (name.clone(), self.body(file, &inner, &content.body, Some(self.span(file, content.span()))))
+                })
+                .collect(),
+            Err(reason) => vec![(name.clone(), Node::new(Value::Unknown(format!("dynamic \"{name}\" blocks: {reason}")), Some(span)))],
+        }
+    }
+
+    /// The instances `count` or `for_each` create (one with no key when neither is set).
+    fn instance_keys(&self, rtype: &str, name: &str, decl: Decl) -> Rc<Vec<InstanceKey>> {
+        let memo_key = (rtype.to_string(), name.to_string());
+        if let Some(keys) = self.instances.borrow().get(&memo_key) {
+            return keys.clone();
+        }
+        let keys = Rc::new(self.expand(decl, &format!("{}{rtype}.{name}", self.prefix)));
+        self.instances.borrow_mut().insert(memo_key, keys.clone());
+        keys
+    }
+
+    fn expand(&self, decl: Decl, address: &str) -> Vec<InstanceKey> {
+        let body = &decl.block.body;
+        let single = InstanceKey { suffix: String::new(), key: None, bindings: Bindings::default() };
+        if let Some(count) = body.get_attribute("count") {
+            let value = self.eval(decl.file, &Bindings::default(), &count.value);
+            return match value.value {
+                Value::Int(n) if (0..=MAX_INSTANCES as i64).contains(&n) => (0..n)
+                    .map(|i| InstanceKey {
+                        suffix: format!("[{i}]"),
+                        key: Some(Value::Int(i)),
+                        bindings: Bindings::default().with("count", Node::map(vec![("index".into(), Node::new(Value::Int(i), None))], None)),
+                    })
+                    .collect(),
+                _ => {
+                    let reason = format!("count of {address} is not a known number ({})", describe(&value));
+                    let unknown = Node::map(vec![("index".into(), Node::new(Value::Unknown(reason), value.span.clone()))], None);
+                    vec![InstanceKey { suffix: "[*]".into(), key: None, bindings: Bindings::default().with("count", unknown) }]
+                }
+            };
+        }
+        if let Some(for_each) = body.get_attribute("for_each") {
+            let value = self.eval(decl.file, &Bindings::default(), &for_each.value);
+            return match iteration(&value) {
+                Ok(items) => items
+                    .into_iter()
+                    .take(MAX_INSTANCES)
+                    .map(|(key, item)| {
+                        let suffix = match &key.value {
+                            Value::Str(s) => format!("[{}]", serde_json::Value::String(s.clone())),
+                            other => format!("[{}]", describe(&Node::new(other.clone(), None))),
+                        };
+                        let each = Node::map(vec![("key".into(), key.clone()), ("value".into(), item)], None);
+                        InstanceKey { suffix, key: Some(key.value), bindings: Bindings::default().with("each", each) }
+                    })
+                    .collect(),
+                Err(reason) => {
+                    let unknown = |what: &str| Node::new(Value::Unknown(format!("each.{what} of {address}: {reason}")), value.span.clone());
+                    let each = Node::map(vec![("key".into(), unknown("key")), ("value".into(), unknown("value"))], None);
+                    vec![InstanceKey { suffix: "[*]".into(), key: None, bindings: Bindings::default().with("each", each) }]
+                }
+            };
+        }
+        vec![single]
+    }
+
+    fn local(&self, name: &str, span: &Span) -> Node {
+        if let Some(slot) = self.locals.borrow().get(name) {
+            return match slot {
+                Slot::Done(node) => node.clone(),
+                Slot::InProgress => Node::new(Value::Unknown(format!("local.{name} refers to itself")), Some(span.clone())),
+            };
+        }
+        let Some(&(file, attr)) = self.index.locals.get(name) else {
+            return Node::new(Value::Unknown(format!("local.{name} is not declared")), Some(span.clone()));
+        };
+        self.locals.borrow_mut().insert(name.to_string(), Slot::InProgress);
+        let node = self.eval(file, &Bindings::default(), &attr.value);
+        self.locals.borrow_mut().insert(name.to_string(), Slot::Done(node.clone()));
+        node
+    }
+
+    fn variable(&self, name: &str, span: &Span) -> Node {
+        if let Some(value) = self.inputs.get(name) {
+            return value.clone();
+        }
+        let Some(decl) = self.index.variables.get(name) else {
+            return Node::new(Value::Unknown(format!("var.{name} is not declared")), Some(span.clone()));
+        };
+        match decl.block.body.get_attribute("default") {
+            Some(default) => self.eval(decl.file, &Bindings::default(), &default.value),
+            None => {
+                let reason = format!("var.{name} has no default and no value was given (tfvars, --var-file or module argument)");
+                Node::new(Value::Unknown(reason), Some(self.span(decl.file, decl.block.span())))
+            }
+        }
+    }
+
+    /// `aws_kms_key.gold.arn`: the configured value when the attribute is written in the
+    /// resource, else a reference that keeps the resource's identity.
+    fn resource_attribute(&self, rtype: &str, name: &str, decl: Decl, keys: &[Key]) -> (Node, usize) {
+        let instances = self.instance_keys(rtype, name, decl);
+        let base = format!("{}{rtype}.{name}", self.prefix);
+        let is_multi = instances.first().is_some_and(|k| k.key.is_some());
+        let (instance, consumed) = match (is_multi, keys.first()) {
+            (true, Some(Key::Index(index))) => match instances.iter().find(|k| k.key.as_ref().is_some_and(|key| loosely_equal(key, index))) {
+                Some(instance) => (instance.clone(), 1),
+                None => return (Node::new(Value::Unknown(format!("{base} has no instance {}", describe(&Node::new(index.clone(), None)))), None), keys.len()),
+            },
+            (true, _) => {
+                // The whole collection of instances, for splats and `values(...)`.
+                let refs = instances.iter().map(|k| (k, Node::new(Value::Ref { address: format!("{base}{}", k.suffix), attribute: String::new() }, None)));
+                let node = match instances.first().and_then(|k| k.key.as_ref()) {
+                    Some(Value::Int(_)) => Node::new(Value::List(refs.map(|(_, r)| r).collect()), None),
+                    _ => Node::map(refs.map(|(k, r)| (key_text(k.key.as_ref()), r)).collect(), None),
+                };
+                return (node, 0);
+            }
+            (false, _) => (instances.first().cloned().unwrap_or(InstanceKey { suffix: String::new(), key: None, bindings: Bindings::default() }), 0),
+        };
+        let address = format!("{base}{}", instance.suffix);
+        match keys.get(consumed) {
+            Some(Key::Attr(attribute)) => match decl.block.body.get_attribute(attribute) {
+                Some(attr) => (self.eval(decl.file, &instance.bindings, &attr.value), consumed + 1),
+                None => (Node::new(Value::Ref { address, attribute: attribute.clone() }, None), consumed + 1),
+            },
+            _ => (Node::new(Value::Ref { address, attribute: String::new() }, None), consumed),
+        }
+    }
+
+    fn data_attribute(&self, rtype: &str, name: &str, keys: &[Key]) -> (Node, usize) {
+        let address = format!("{}data.{rtype}.{name}", self.prefix);
+        let attribute = keys.iter().take_while(|k| matches!(k, Key::Attr(_))).map(|k| match k {
+            Key::Attr(a) => a.as_str(),
+            Key::Index(_) => "",
+        });
+        let attribute: Vec<&str> = attribute.collect();
+        (Node::new(Value::Ref { address, attribute: attribute.join(".") }, None), attribute.len())
+    }
+
+    /// The instances of a module call, evaluated once.
+    fn children(&self, name: &str) -> Rc<Vec<(InstanceKey, Rc<Instance<'m, 't>>)>> {
+        if let Some(children) = self.children.borrow().get(name) {
+            return children.clone();
+        }
+        let children = Rc::new(self.call_module(name));
+        self.children.borrow_mut().insert(name.to_string(), children.clone());
+        children
+    }
+
+    fn call_module(&self, name: &str) -> Vec<(InstanceKey, Rc<Instance<'m, 't>>)> {
+        let Some(&decl) = self.index.module_by_name.get(name) else { return Vec::new() };
+        let call_span = self.span(decl.file, decl.block.span());
+        let source = decl.block.body.get_attribute("source").map(|a| self.eval(decl.file, &Bindings::default(), &a.value));
+        let source = source.as_ref().and_then(Node::as_str).unwrap_or("");
+        if !(source.starts_with("./") || source.starts_with("../")) {
+            let message = format!("{}module.{name}: module source `{source}` is not on disk; its resources are not evaluated", self.prefix);
+            self.diagnostics.borrow_mut().push(Diagnostic::note(call_span.file.to_string(), Some(call_span), message));
+            return Vec::new();
+        }
+        if self.depth >= MAX_MODULE_DEPTH {
+            let message = format!("{}module.{name}: modules nested deeper than {MAX_MODULE_DEPTH} levels (a module that calls itself?)", self.prefix);
+            self.diagnostics.borrow_mut().push(Diagnostic::error(call_span.file.to_string(), Some(call_span), message));
+            return Vec::new();
+        }
+        let dir = self.decls.dir.join(source);
+        let decls = match self.loader.module(&dir) {
+            Ok(decls) => decls,
+            Err(reason) => {
+                let message = format!("{}module.{name}: {reason}", self.prefix);
+                self.diagnostics.borrow_mut().push(Diagnostic::error(call_span.file.to_string(), Some(call_span), message));
+                return Vec::new();
+            }
+        };
+        let mut chain = self.call_chain.clone();
+        chain.push(call_span);
+        let address = format!("{}module.{name}", self.prefix);
+        self.expand(decl, &address)
+            .into_iter()
+            .map(|key| {
+                let inputs = decl
+                    .block
+                    .body
+                    .attributes()
+                    .filter(|a| !matches!(a.key.as_str(), "source" | "version" | "count" | "for_each" | "providers" | "depends_on"))
+                    .map(|a| (a.key.as_str().to_string(), self.eval(decl.file, &key.bindings, &a.value)))
+                    .collect();
+                let prefix = format!("{address}{}.", key.suffix);
+                let child = Instance::new(self.loader, decls, prefix, inputs, self.depth + 1, chain.clone());
+                (key, Rc::new(child))
+            })
+            .collect()
+    }
+
+    fn module_output(&self, name: &str, keys: &[Key], span: &Span) -> (Node, usize) {
+        let children = self.children(name);
+        let multi = children.first().is_some_and(|(k, _)| k.key.is_some());
+        let (child, consumed) = match (multi, keys.first()) {
+            (true, Some(Key::Index(index))) => (children.iter().find(|(k, _)| k.key.as_ref().is_some_and(|key| loosely_equal(key, index))).map(|(_, c)| c.clone()), 1),
+            (false, _) => (children.first().map(|(_, c)| c.clone()), 0),
+            (true, _) => return (Node::new(Value::Unknown(format!("module.{name} has several instances; index it")), Some(span.clone())), keys.len()),
+        };
+        let Some(child) = child else {
+            return (Node::new(Value::Unknown(format!("module.{name} is not evaluated")), Some(span.clone())), keys.len());
+        };
+        match keys.get(consumed) {
+            Some(Key::Attr(output)) => match child.index.outputs.get(output.as_str()).and_then(|d| d.block.body.get_attribute("value").map(|a| (d.file, a))) {
+                Some((file, attr)) => (child.eval(file, &Bindings::default(), &attr.value), consumed + 1),
+                None => (Node::new(Value::Unknown(format!("module.{name} has no output `{output}`")), Some(span.clone())), consumed + 1),
+            },
+            _ => (Node::new(Value::Unknown(format!("module.{name} used as a whole object")), Some(span.clone())), keys.len()),
+        }
+    }
+}
+
+/// Resolves names for expressions inside one instance, with block-local bindings first.
+struct BoundScope<'a, 'm, 't> {
+    instance: &'a Instance<'m, 't>,
+    bindings: &'a Bindings,
+}
+
+impl Scope for BoundScope<'_, '_, '_> {
+    fn resolve(&self, root: &str, keys: &[Key], span: &Span) -> Option<(Node, usize)> {
+        if let Some(bound) = self.bindings.get(root) {
+            return Some((bound.clone(), 0));
+        }
+        let instance = self.instance;
+        let first = match keys.first() {
+            Some(Key::Attr(name)) => Some(name.as_str()),
+            _ => None,
+        };
+        let unknown = |reason: String| Some((Node::new(Value::Unknown(reason), Some(span.clone())), keys.len()));
+        match (root, first) {
+            ("var", Some(name)) => Some((instance.variable(name, span), 1)),
+            ("local", Some(name)) => Some((instance.local(name, span), 1)),
+            ("each" | "count", _) => unknown(format!("{root} is used outside a block with for_each/count")),
+            ("path", Some("module")) => Some((Node::new(Value::Str(instance.loader.relative(&instance.decls.dir)), Some(span.clone())), 1)),
+            ("path", Some("root" | "cwd")) => Some((Node::new(Value::Str(".".into()), Some(span.clone())), 1)),
+            ("terraform", Some("workspace")) => Some((Node::new(Value::Str(instance.loader.workspace().to_string()), Some(span.clone())), 1)),
+            ("module", Some(name)) => {
+                let (node, consumed) = instance.module_output(name, &keys[1..], span);
+                Some((node, consumed + 1))
+            }
+            ("data", Some(rtype)) => match keys.get(1) {
+                Some(Key::Attr(name)) => {
+                    let (node, consumed) = instance.data_attribute(rtype, name, &keys[2..]);
+                    Some((node, consumed + 2))
+                }
+                _ => unknown(format!("data.{rtype} is not a complete reference")),
+            },
+            (rtype, Some(name)) => {
+                let decl = *instance.index.resource_by_name.get(&(rtype, name))?;
+                let (node, consumed) = instance.resource_attribute(rtype, name, decl, &keys[1..]);
+                Some((node, consumed + 1))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn push_block(out: &mut Node, name: &str, node: Node) {
+    match out.get_mut(name) {
+        Some(Node { value: Value::List(items), .. }) => items.push(node),
+        _ => {
+            let span = node.span.clone();
+            out.insert(name, Node::new(Value::List(vec![node]), span));
+        }
+    }
+}
+
+/// The (key, value) pairs `for_each` iterates: map entries, or set/list elements keyed by
+/// themselves.
+fn iteration(collection: &Node) -> Result<Vec<(Node, Node)>, String> {
+    match &collection.value {
+        Value::Map(entries) => Ok(entries.iter().map(|(k, v)| (Node::new(Value::Str(k.clone()), v.span.clone()), v.clone())).collect()),
+        Value::List(items) => items
+            .iter()
+            .map(|item| match &item.value {
+                Value::Unknown(reason) => Err(reason.clone()),
+                _ => Ok((item.clone(), item.clone())),
+            })
+            .collect(),
+        Value::Null => Ok(Vec::new()),
+        Value::Unknown(reason) => Err(reason.clone()),
+        _ => Err(format!("for_each value {} is not a map or set", describe(collection))),
+    }
+}
+
+fn loosely_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Str(x), Value::Int(y)) | (Value::Int(y), Value::Str(x)) => x == &y.to_string(),
+        (Value::Float(x), Value::Int(y)) | (Value::Int(y), Value::Float(x)) => *x == *y as f64,
+        _ => a == b,
+    }
+}
+
+fn key_text(key: Option<&Value>) -> String {
+    match key {
+        Some(Value::Str(s)) => s.clone(),
+        Some(other) => describe(&Node::new(other.clone(), None)),
+        None => String::new(),
+    }
+}
+
+/// A short rendering of a value for messages.
+pub fn describe(node: &Node) -> String {
+    match &node.value {
+        Value::Unknown(reason) => format!("unknown: {reason}"),
+        Value::Ref { address, attribute } => format!("{address}.{attribute}"),
+        _ => node.to_json().to_string(),
+    }
+}

@@ -1,0 +1,31 @@
+//! Helpers shared by integration tests.
+
+use std::sync::OnceLock;
+
+/// The official OASIS SARIF 2.1.0 schema (JSON Schema draft-04), kept in the repository so
+/// validation never needs the network.
+const SARIF_SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/sarif/sarif-schema-2.1.0.json");
+
+fn sarif_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let text = std::fs::read_to_string(SARIF_SCHEMA).unwrap_or_else(|e| panic!("reading {SARIF_SCHEMA}: {e}"));
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("SARIF schema is JSON");
+        assert_eq!(
+            schema["$schema"], "http://json-schema.org/draft-04/schema#",
+            "the validator below assumes the draft-04 schema"
+        );
+        jsonschema::draft4::options().should_validate_formats(true).build(&schema).expect("SARIF schema compiles")
+    })
+}
+
+/// Validates a SARIF document against the 2.1.0 schema, listing every error with its path.
+pub fn validate_sarif(document: &serde_json::Value) -> Result<(), String> {
+    let errors: Vec<String> =
+        sarif_validator().iter_errors(document).map(|e| format!("{}: {}", e.instance_path(), e)).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n"))
+    }
+}
