@@ -395,6 +395,7 @@ fn strict(name: &str, args: &[Node]) -> Result<Value, Value> {
     let (min, max) = match name {
         "format" | "formatlist" => (1, usize::MAX),
         "min" | "max" | "setunion" | "setintersection" => (1, usize::MAX),
+        "join" => (2, usize::MAX),
         "range" => (1, 3),
         "jsonencode" | "jsondecode" | "lower" | "upper" | "trimspace" | "tostring" | "tonumber" | "tobool"
         | "abs" | "ceil" | "floor" | "sum" | "sort" | "distinct" | "cidrnetmask" | "base64encode"
@@ -402,7 +403,7 @@ fn strict(name: &str, args: &[Node]) -> Result<Value, Value> {
         "substr" | "replace" => (3, 3),
         "cidrsubnet" => (3, 3),
         "setsubtract" | "parseint" | "pow" | "regex" | "regexall" | "cidrhost" | "contains" | "index"
-        | "join" | "split" | "trim" | "trimprefix" | "trimsuffix" | "startswith" | "endswith" | "strcontains" => {
+        | "split" | "trim" | "trimprefix" | "trimsuffix" | "startswith" | "endswith" | "strcontains" => {
             (2, 2)
         }
         _ => (0, usize::MAX),
