@@ -12,5 +12,6 @@ pub mod kubernetes;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod terraform;
 pub mod yaml;

@@ -1,1 +1,198 @@
-fn main() {}
+//! The `charterguard` command line.
+
+use anyhow::{Context as _, Result};
+use charterguard::engine::{Finding, Outcome};
+use charterguard::report::{self, Format, Report};
+use charterguard::rules::Severity;
+use charterguard::scan::{scan, ScanOptions, ScanOutcome};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "charterguard", version, about = "Checks Terraform and Kubernetes code against the AltScore deployment charter (DA-ALTSCORE-001)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan Terraform (.tf) and Kubernetes/Helm output (YAML, JSON) files and directories.
+    Scan(ScanArgs),
+    /// List the rules, or print one with its help.
+    Rules {
+        /// A rule id, e.g. ENC-002.
+        id: Option<String>,
+        /// Also load the rule files in this directory (repeatable).
+        #[arg(long = "rules", value_name = "DIR")]
+        rules_dirs: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Files and directories to scan; `-` reads YAML from standard input
+    /// (`helm template chart | charterguard scan -`). Default: the current directory.
+    paths: Vec<PathBuf>,
+    /// Report format; default `human` on a terminal, else `json`.
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "error")]
+    fail_on: FailOn,
+    /// Also load the rule files in this directory (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
+    /// Terraform variables file for root modules, after terraform.tfvars and *.auto.tfvars
+    /// (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+    /// Value of `terraform.workspace`.
+    #[arg(long, default_value = "default")]
+    workspace: String,
+    /// Files larger than this many bytes are skipped with a note.
+    #[arg(long, default_value_t = charterguard::input::DEFAULT_MAX_FILE_SIZE)]
+    max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Never colour the human format (also honours NO_COLOR).
+    #[arg(long)]
+    no_color: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("charterguard: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Scan(args) => run_scan(args),
+        Command::Rules { id, rules_dirs } => list_rules(id, &rules_dirs),
+    }
+}
+
+fn run_scan(args: ScanArgs) -> Result<u8> {
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global().context("starting worker threads")?;
+    }
+    let base = std::env::current_dir().context("reading the current directory")?;
+    let reads_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let mut paths: Vec<PathBuf> = args.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
+    if paths.is_empty() && !reads_stdin {
+        paths.push(PathBuf::from("."));
+    }
+    let mut options = ScanOptions::new(paths, base.clone());
+    options.var_files = args.var_files;
+    options.workspace = args.workspace;
+    options.rules_dirs = args.rules_dirs;
+    options.max_file_size = args.max_file_size;
+    if reads_stdin {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+        options.stdin = Some(text);
+    }
+    let outcome = scan(&options)?;
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let format = match args.format {
+        Some(FormatArg::Human) => Format::Human { color: to_terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none() },
+        Some(FormatArg::Json) => Format::Json,
+        Some(FormatArg::Sarif) => Format::Sarif,
+        None if to_terminal => Format::Human { color: !args.no_color && std::env::var_os("NO_COLOR").is_none() },
+        None => Format::Json,
+    };
+    let text = render(&outcome, format, &options.stdin, &base);
+    match &args.output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes()).context("writing the report")?,
+    }
+    Ok(exit_code(&outcome, args.fail_on))
+}
+
+fn render(outcome: &ScanOutcome, format: Format, stdin: &Option<String>, base: &std::path::Path) -> String {
+    let stdin_text: Option<Arc<str>> = stdin.as_deref().map(Arc::from);
+    let source_text = move |file: &str| -> Option<Arc<str>> {
+        if file == "stdin" {
+            return stdin_text.clone();
+        }
+        std::fs::read_to_string(base.join(file)).ok().map(Arc::from)
+    };
+    let report = Report {
+        findings: &outcome.findings,
+        rules: &outcome.rules,
+        diagnostics: &outcome.model.diagnostics,
+        files_scanned: outcome.model.files_scanned,
+        resources: outcome.model.resources.len(),
+        elapsed: outcome.elapsed,
+        source_text: &source_text,
+    };
+    report::render(&report, format)
+}
+
+/// 2 when an input or rule file could not be read; else 1 when a violation reaches the
+/// `--fail-on` severity; else 0.
+fn exit_code(outcome: &ScanOutcome, fail_on: FailOn) -> u8 {
+    if outcome.has_errors() {
+        return 2;
+    }
+    let threshold = match fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Note => Severity::Note,
+        FailOn::Never => return 0,
+    };
+    let fails = |f: &Finding| f.outcome == Outcome::Violation && f.severity >= threshold;
+    u8::from(outcome.findings.iter().any(fails))
+}
+
+fn list_rules(id: Option<String>, rules_dirs: &[PathBuf]) -> Result<u8> {
+    let (rules, diagnostics) = charterguard::rules::load_rules(rules_dirs);
+    for diagnostic in &diagnostics {
+        eprintln!("charterguard: {diagnostic}");
+    }
+    let mut out = std::io::stdout().lock();
+    match id {
+        None => {
+            for rule in &rules {
+                let sources: Vec<&str> = rule.meta.sources.iter().map(|s| s.as_str()).collect();
+                writeln!(out, "{:<9} {:<8} {:<12} {}", rule.meta.id, rule.meta.severity.as_str(), sources.join(","), rule.meta.title)?;
+            }
+        }
+        Some(id) => {
+            let Some(rule) = rules.iter().find(|r| r.meta.id.eq_ignore_ascii_case(&id)) else {
+                anyhow::bail!("no rule {id}; `charterguard rules` lists them");
+            };
+            let meta = &rule.meta;
+            let sources: Vec<&str> = meta.sources.iter().map(|s| s.as_str()).collect();
+            writeln!(out, "{} ({}): {}\nsources: {}\napplies to: {}\n\ncharter: {}\n\n{}", meta.id, meta.severity.as_str(), meta.title, sources.join(", "), rule.spec.resource_types.join(", "), meta.charter, meta.help.trim_end())?;
+        }
+    }
+    Ok(if diagnostics.is_empty() { 0 } else { 2 })
+}

@@ -249,7 +249,7 @@ fn locate(check: &CompiledCheck, rule: &CompiledRule, subject: &Subject, target:
 
 fn violation(rule: &CompiledRule, check: &CompiledCheck, subject: &Subject, scope: &Context, target: &Target) -> Finding {
     let (span, attribute) = locate(check, rule, subject, target);
-    let text = render_message(&check.message, scope);
+    let text = render_message(&check.message, scope).split_whitespace().collect::<Vec<_>>().join(" ");
     new_finding(rule, subject, target, Outcome::Violation, rule.severity(), span, attribute, text)
 }
 

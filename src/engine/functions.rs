@@ -27,6 +27,7 @@ pub fn register(ctx: &mut Context, config: &Config) -> anyhow::Result<()> {
     });
     ctx.add_function("get", |value: cel::Value, path: Arc<String>| get(&value, &path))
         .map_err(declaration("get"))?;
+    ctx.add_function("join", |list: cel::Value, separator: Arc<String>| join(&list, &separator)).map_err(declaration("join"))?;
     ctx.add_function("num", |value: cel::Value| num(&value)).map_err(declaration("num"))?;
     ctx.add_function("key_id", |value: cel::Value| key_id(&value)).map_err(declaration("key_id"))?;
     ctx.add_function("is_customer_managed_key", |value: cel::Value| customer_managed_key(&value))
@@ -104,6 +105,14 @@ fn first_if_list(value: &cel::Value) -> &cel::Value {
     match value {
         cel::Value::List(items) if !items.is_empty() => &items[0],
         other => other,
+    }
+}
+
+/// `join(list, ", ")`: the elements as text, for messages.
+fn join(list: &cel::Value, separator: &str) -> Result {
+    match list {
+        cel::Value::List(items) => Ok(string(&items.iter().map(display).collect::<Vec<_>>().join(separator))),
+        other => Ok(string(&display(other))),
     }
 }
 

@@ -50,6 +50,10 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
         for path in dir_files {
             let display = display_path(&path, &options.base);
             model.files_scanned += 1;
+            if display.ends_with(".tf.json") {
+                model.diagnostics.push(Diagnostic::note(display.to_string(), None, "Terraform JSON syntax (.tf.json) is not evaluated by this version"));
+                continue;
+            }
             match std::fs::read(&path).map(String::from_utf8) {
                 Ok(Ok(text)) => match parse_hcl(&display, texts.alloc(text)) {
                     Ok(file) => parsed.push(file),

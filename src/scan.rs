@@ -1,0 +1,135 @@
+//! One scan from inputs to findings: discover, load every source in parallel into one model,
+//! evaluate the rules. The CLI, the tests and the GitHub Action all go through here.
+
+use crate::config::Config;
+use crate::engine::{self, CompiledRule, Finding};
+use crate::input;
+use crate::model::{Diagnostic, DiagnosticLevel, Model};
+use crate::rules::RuleMeta;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What to scan and how.
+pub struct ScanOptions {
+    /// Files and directories.
+    pub paths: Vec<PathBuf>,
+    /// YAML read from standard input (`-`), e.g. `helm template` output.
+    pub stdin: Option<String>,
+    /// Extra Terraform variable files for root modules.
+    pub var_files: Vec<PathBuf>,
+    pub workspace: String,
+    /// Directories of the user's own rule files.
+    pub rules_dirs: Vec<PathBuf>,
+    pub max_file_size: u64,
+    /// Paths in reports are relative to this directory.
+    pub base: PathBuf,
+    pub config: Config,
+}
+
+impl ScanOptions {
+    /// Options for scanning `paths`, with reports relative to `base`.
+    pub fn new(paths: Vec<PathBuf>, base: PathBuf) -> Self {
+        ScanOptions {
+            paths,
+            stdin: None,
+            var_files: Vec::new(),
+            workspace: "default".into(),
+            rules_dirs: Vec::new(),
+            max_file_size: input::DEFAULT_MAX_FILE_SIZE,
+            base,
+            config: Config::default(),
+        }
+    }
+}
+
+/// Everything a report needs.
+pub struct ScanOutcome {
+    pub model: Model,
+    pub findings: Vec<Finding>,
+    pub rules: Vec<RuleMeta>,
+    pub elapsed: Duration,
+}
+
+impl ScanOutcome {
+    /// True when some input or rule file could not be read: the exit code is then 2.
+    pub fn has_errors(&self) -> bool {
+        self.model.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Error)
+    }
+}
+
+/// Runs the whole scan. Only a broken configuration stops it; unreadable inputs and broken
+/// rule files become diagnostics and everything else is still scanned.
+pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
+    let started = Instant::now();
+    let (rules, rule_diagnostics) = crate::rules::load_rules(&options.rules_dirs);
+    let mut model = load(options);
+    model.diagnostics.extend(rule_diagnostics);
+    model.diagnostics.sort();
+    model.diagnostics.dedup();
+    let findings = engine::evaluate(&model, &rules, &options.config)?;
+    let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
+    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed() })
+}
+
+fn load(options: &ScanOptions) -> Model {
+    let inputs = input::discover(&options.paths, &options.base, options.max_file_size);
+    let tf_options = crate::terraform::Options { var_files: options.var_files.clone(), workspace: options.workspace.clone(), base: options.base.clone() };
+    let (terraform, manifests) = rayon::join(
+        || crate::terraform::load(&inputs.terraform, &tf_options),
+        || load_manifests(&inputs.manifests, &options.base),
+    );
+    let mut model = Model::default();
+    model.diagnostics.extend(inputs.diagnostics);
+    model.extend(terraform);
+    model.extend(manifests);
+    if let Some(text) = &options.stdin {
+        let file: Arc<str> = "stdin".into();
+        let (resources, diagnostics) = crate::kubernetes::load_file(&file, text);
+        model.resources.extend(resources);
+        model.diagnostics.extend(diagnostics);
+        model.files_scanned += 1;
+    }
+    model
+}
+
+fn load_manifests(paths: &[PathBuf], base: &Path) -> Model {
+    let loaded: Vec<Model> = paths.par_iter().map(|path| load_manifest(path, base)).collect();
+    let mut model = Model::default();
+    for one in loaded {
+        model.extend(one);
+    }
+    model
+}
+
+fn load_manifest(path: &Path, base: &Path) -> Model {
+    let shown = crate::terraform::display_path(path, base);
+    let mut model = Model { files_scanned: 1, ..Model::default() };
+    let text = match std::fs::read(path).map(String::from_utf8) {
+        Ok(Ok(text)) => text,
+        Ok(Err(_)) => {
+            model.diagnostics.push(Diagnostic::error(shown.to_string(), None, "not UTF-8 text; YAML and JSON files must be UTF-8"));
+            return model;
+        }
+        Err(error) => {
+            // A file that vanished between the walk and the read is reported, not fatal.
+            model.diagnostics.push(Diagnostic::error(shown.to_string(), None, format!("cannot read: {error}")));
+            return model;
+        }
+    };
+    if is_plan_json(&text) {
+        model.diagnostics.push(Diagnostic::note(shown.to_string(), None, "Terraform plan JSON is not evaluated by this version; scan the .tf files instead"));
+        return model;
+    }
+    let (resources, diagnostics) = crate::kubernetes::load_file(&shown, &text);
+    model.resources = resources;
+    model.diagnostics = diagnostics;
+    model
+}
+
+/// `terraform show -json` output: a JSON object with `format_version` and planned values.
+fn is_plan_json(text: &str) -> bool {
+    let head: String = text.chars().take(4096).collect();
+    head.trim_start().starts_with('{') && head.contains("\"format_version\"") && (text.contains("\"planned_values\"") || text.contains("\"resource_changes\""))
+}
