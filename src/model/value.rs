@@ -168,7 +168,9 @@ mod tests {
         let root = Node::map(vec![("rule".into(), leaf(Value::List(vec![rule])))], None);
         assert_eq!(root.path("rule.sse_algorithm").and_then(Node::as_str), Some("aws:kms"));
         assert!(root.path("rule.missing").is_none());
-        assert!(std::ptr::eq(root.deepest("rule.missing.deeper"), &*root.path("rule").unwrap()));
+        // A missing attribute points at the closest block written in the source.
+        let Value::List(blocks) = &root.get("rule").unwrap().value else { panic!("rule is a list") };
+        assert!(std::ptr::eq(root.deepest("rule.missing.deeper"), &blocks[0]));
     }
 
     #[test]
