@@ -218,3 +218,229 @@ fn scalar_text(node: &Node) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DiagnosticLevel;
+    use std::path::{Path, PathBuf};
+    use std::time::Instant;
+
+    fn load(text: &str) -> Vec<Resource> {
+        let (resources, diagnostics) = load_file(&Arc::from("m.yaml"), text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        resources
+    }
+
+    fn list(node: &Node) -> &[Node] {
+        match &node.value {
+            Value::List(items) => items,
+            other => panic!("not a list: {other:?}"),
+        }
+    }
+
+    const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  template:
+    spec:
+      initContainers:
+      - name: init
+        image: busybox
+      containers:
+      - name: app
+        image: nginx
+        securityContext:
+          runAsNonRoot: true
+      ephemeralContainers:
+      - name: debug
+        image: alpine
+";
+
+    #[test]
+    fn deployment_containers_of_every_type() {
+        let resources = load(DEPLOYMENT);
+        assert_eq!(resources.len(), 1);
+        let r = &resources[0];
+        assert_eq!(r.source, SourceKind::K8s);
+        assert_eq!(r.rtype, "Deployment");
+        assert_eq!(r.address, "Deployment shop/web");
+        assert_eq!((r.span.start_line, r.span.end_line), (1, 19));
+        assert!(r.template.is_none() && r.call_chain.is_empty());
+        let containers = list(r.attrs.get("containers").unwrap());
+        let summary: Vec<(&str, &str, u32)> = containers
+            .iter()
+            .map(|c| {
+                let name = c.get("name").and_then(Node::as_str).unwrap();
+                let kind = c.get("container_type").and_then(Node::as_str).unwrap();
+                (name, kind, c.get("name").unwrap().span.as_ref().unwrap().start_line)
+            })
+            .collect();
+        assert_eq!(summary, [("app", "container", 13), ("init", "initContainer", 10), ("debug", "ephemeralContainer", 18)]);
+        assert!(containers[0].get("container_type").unwrap().span.is_none());
+        let run_as = containers[0].path("securityContext.runAsNonRoot").unwrap();
+        assert_eq!(run_as.value, Value::Bool(true));
+        assert_eq!(run_as.span.as_ref().unwrap().start_line, 16);
+        let pod_spec = r.attrs.get("pod_spec").unwrap();
+        assert_eq!(pod_spec.span.as_ref().unwrap().start_line, 9);
+        assert!(pod_spec.get("containers").is_some());
+        assert_eq!(r.attrs.get("namespace").and_then(Node::as_str), Some("shop"));
+        assert_eq!(r.attrs.get("namespace").unwrap().span.as_ref().unwrap().start_line, 5);
+        assert_eq!(r.attrs.get("name").and_then(Node::as_str), Some("web"));
+        // The object itself is all there.
+        assert_eq!(r.attrs.get("apiVersion").and_then(Node::as_str), Some("apps/v1"));
+    }
+
+    #[test]
+    fn cronjob_and_pod_spec_paths() {
+        let resources = load(
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n  schedule: '0 0 * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: job\n            image: x\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: y}]\n",
+        );
+        assert_eq!(resources.len(), 2);
+        let cron = &resources[0];
+        assert_eq!(cron.address, "CronJob default/nightly");
+        let containers = list(cron.attrs.get("containers").unwrap());
+        assert_eq!(containers.len(), 1);
+        assert_eq!(containers[0].get("name").unwrap().span.as_ref().unwrap().start_line, 12);
+        assert_eq!(cron.attrs.get("pod_spec").unwrap().span.as_ref().unwrap().start_line, 11);
+        assert_eq!(cron.attrs.get("namespace").and_then(Node::as_str), Some("default"));
+        assert!(cron.attrs.get("namespace").unwrap().span.is_none());
+        let pod = &resources[1];
+        assert_eq!(pod.address, "Pod default/p");
+        assert_eq!(list(pod.attrs.get("containers").unwrap())[0].get("image").and_then(Node::as_str), Some("y"));
+        assert_eq!(pod.span.start_line, 15);
+    }
+
+    #[test]
+    fn list_kinds_expand() {
+        let resources = load(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: b\n    namespace: n\n",
+        );
+        let addresses: Vec<&str> = resources.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(addresses, ["ConfigMap default/a", "Service n/b"]);
+        assert_eq!(resources[1].span.start_line, 8);
+        let pods = load("apiVersion: v1\nkind: PodList\nitems: []\n");
+        assert!(pods.is_empty());
+    }
+
+    #[test]
+    fn helm_source_becomes_template() {
+        let text = "---\n# Source: mychart/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: release-mychart\n";
+        let resources = load(text);
+        assert_eq!(resources[0].template.as_deref(), Some("mychart/templates/deployment.yaml"));
+        assert_eq!(resources[0].span.start_line, 3);
+    }
+
+    #[test]
+    fn cluster_scoped_address() {
+        let resources = load("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n  namespace: ignored\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n");
+        assert_eq!(resources[0].address, "ClusterRole reader");
+        assert_eq!(resources[0].attrs.get("namespace").unwrap().value, Value::Null);
+        assert_eq!(resources[1].address, "Namespace shop");
+        assert!(resources[0].attrs.get("containers").is_none());
+    }
+
+    #[test]
+    fn non_kubernetes_yaml_is_skipped_not_an_error() {
+        assert!(load("replicaCount: 2\nimage:\n  repository: nginx\n").is_empty());
+        assert!(load("apiVersion: v1\nentries: {}\n").is_empty()); // a Helm repo index
+        assert!(load("- a\n- b\n").is_empty());
+        assert!(load("").is_empty());
+    }
+
+    #[test]
+    fn broken_shapes_do_not_panic() {
+        let resources = load("apiVersion: v1\nkind: Pod\nmetadata: [1, 2]\nspec: nope\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  generateName: web-\nspec:\n  template:\n    spec:\n      containers: [1, {name: ok}]\n");
+        assert_eq!(resources.len(), 2);
+        assert_eq!(resources[0].address, "Pod default/<unnamed>");
+        assert!(resources[0].attrs.get("containers").is_none());
+        assert_eq!(resources[1].address, "Deployment default/web-*");
+        assert_eq!(list(resources[1].attrs.get("containers").unwrap()).len(), 1);
+        let (resources, diagnostics) = load_file(&Arc::from("bad.yaml"), "apiVersion: v1\nkind: [\n");
+        assert!(resources.is_empty());
+        assert_eq!(diagnostics[0].level, DiagnosticLevel::Error);
+        assert_eq!(diagnostics[0].span.as_ref().unwrap().file.as_ref(), "bad.yaml");
+    }
+
+    #[test]
+    fn json_manifest() {
+        let text = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"j\", \"labels\": {\"app\": \"j\"}},\n  \"spec\": {\n    \"containers\": [\n      {\"name\": \"c\", \"image\": \"i\", \"ports\": [{\"containerPort\": 80}]}\n    ]\n  }\n}\n";
+        let resources = load(text);
+        assert_eq!(resources.len(), 1);
+        assert_eq!(resources[0].address, "Pod default/j");
+        let container = &list(resources[0].attrs.get("containers").unwrap())[0];
+        assert_eq!(container.path("ports.containerPort").unwrap().value, Value::Int(80));
+        assert_eq!(container.get("image").unwrap().span.as_ref().unwrap().start_line, 7);
+        assert!(looks_like_kubernetes(text));
+    }
+
+    #[test]
+    fn content_detection() {
+        assert!(looks_like_kubernetes(DEPLOYMENT));
+        assert!(looks_like_kubernetes("# c\nfoo: 1\n---\n\"apiVersion\": v1\nkind: ConfigMap\n"));
+        assert!(!looks_like_kubernetes("apiVersion: v1\n---\nkind: ConfigMap\n"));
+        assert!(!looks_like_kubernetes("spec:\n  apiVersion: v1\n  kind: x\n"));
+        assert!(!looks_like_kubernetes("{\"format_version\": \"1.2\", \"kind\": \"x\"}"));
+        assert!(looks_like_kubernetes("[{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}]"));
+        assert!(!looks_like_kubernetes("replicaCount: 1\n"));
+    }
+
+    /// Every YAML file and every JSON object/array file of the shared corpus loads without an
+    /// error, except Helm chart templates (Go templates, not YAML).
+    #[test]
+    fn corpus_loads_without_errors() {
+        let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
+        if !root.is_dir() {
+            println!("corpus not found at {}: skipped", root.display());
+            return;
+        }
+        let mut files = Vec::new();
+        collect_corpus(root, &mut files, false);
+        files.sort();
+        let started = Instant::now();
+        let (mut loaded, mut bytes, mut resources, mut failures) = (0usize, 0usize, 0usize, Vec::new());
+        for path in &files {
+            let Ok(text) = std::fs::read_to_string(path) else { continue };
+            if path.extension().is_some_and(|e| e == "json")
+                && !matches!(serde_json::from_str::<serde_json::Value>(&text), Ok(serde_json::Value::Object(_) | serde_json::Value::Array(_)))
+            {
+                continue;
+            }
+            let name: Arc<str> = Arc::from(path.strip_prefix(root).unwrap_or(path).to_string_lossy().as_ref());
+            let (found, diagnostics) = load_file(&name, &text);
+            loaded += 1;
+            bytes += text.len();
+            resources += found.len();
+            failures.extend(diagnostics.into_iter().filter(|d| d.level == DiagnosticLevel::Error).map(|d| d.to_string()));
+        }
+        println!("corpus: {loaded} files, {bytes} bytes, {resources} resources in {:?}", started.elapsed());
+        assert!(loaded > 100, "only {loaded} corpus files found");
+        assert!(failures.is_empty(), "{} files failed:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    /// Skips `templates/` of Helm charts, and other files of a chart that are Go templates
+    /// too (istio's `files/injection-template.yaml` is rendered with `tpl`).
+    fn collect_corpus(dir: &Path, out: &mut Vec<PathBuf>, in_chart: bool) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let is_chart = dir.join("Chart.yaml").is_file();
+        let in_chart = in_chart || is_chart;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                if !(is_chart && entry.file_name() == "templates") {
+                    collect_corpus(&path, out, in_chart);
+                }
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
+                let go_template = in_chart && std::fs::read_to_string(&path).is_ok_and(|t| t.contains("{{"));
+                if !go_template {
+                    out.push(path);
+                }
+            }
+        }
+    }
+}

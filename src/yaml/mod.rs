@@ -47,7 +47,89 @@ impl Default for Limits {
 /// nesting over `limits.max_depth` is a [`Diagnostic`] error with the position.
 pub fn load(file: &Arc<str>, text: &str, limits: &Limits) -> Result<Vec<Document>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    Loader::new(file, text, limits).run()
+    let mut text = std::borrow::Cow::Borrowed(text);
+    // Spaces inserted at the start of lines (1-based line -> count), see `Failure::Reindent`.
+    let mut shifts: HashMap<usize, u32> = HashMap::new();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match Loader::new(file, &text, limits).run() {
+            Ok(mut docs) => {
+                for doc in &mut docs {
+                    unshift_node(&mut doc.root, &shifts);
+                    unshift_span(&mut doc.span, &shifts);
+                }
+                return Ok(docs);
+            }
+            Err(Failure::Reindent { line, spaces }) if attempts <= MAX_REINDENTS && line_offset(&text, line).is_some() => {
+                let offset = line_offset(&text, line).unwrap_or(0);
+                text.to_mut().insert_str(offset, &" ".repeat(spaces as usize));
+                *shifts.entry(line).or_insert(0) += spaces;
+            }
+            Err(Failure::Reindent { line, .. }) => {
+                let span = Span::new(file.clone(), clamp_u32(line), 1, clamp_u32(line), 1);
+                return Err(Diagnostic::error(file.to_string(), Some(span), "YAML syntax error: invalid indentation"));
+            }
+            Err(Failure::Diagnostic(mut diagnostic)) => {
+                if let Some(span) = &mut diagnostic.span {
+                    unshift_span(span, &shifts);
+                }
+                return Err(diagnostic);
+            }
+        }
+    }
+}
+
+/// Lines of a flow collection indented less than the scanner wants that get re-indented
+/// before giving up (each costs a re-parse).
+const MAX_REINDENTS: usize = 64;
+
+/// Byte offset where 1-based `line` starts.
+fn line_offset(text: &str, line: usize) -> Option<usize> {
+    if line <= 1 {
+        return Some(0);
+    }
+    text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)
+}
+
+fn unshift_span(span: &mut Span, shifts: &HashMap<usize, u32>) {
+    if let Some(n) = shifts.get(&(span.start_line as usize)) {
+        span.start_col = span.start_col.saturating_sub(*n).max(1);
+    }
+    if let Some(n) = shifts.get(&(span.end_line as usize)) {
+        span.end_col = span.end_col.saturating_sub(*n).max(1);
+    }
+}
+
+fn unshift_node(node: &mut Node, shifts: &HashMap<usize, u32>) {
+    if shifts.is_empty() {
+        return;
+    }
+    if let Some(span) = &mut node.span {
+        unshift_span(span, shifts);
+    }
+    match &mut node.value {
+        Value::List(items) => items.iter_mut().for_each(|item| unshift_node(item, shifts)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(_, value)| unshift_node(value, shifts)),
+        _ => {}
+    }
+}
+
+/// Why one parse attempt stopped.
+enum Failure {
+    Diagnostic(Diagnostic),
+    /// A line inside a flow collection is indented less than its parent block (e.g. the
+    /// closing `]` of `args: [` aligned with `args`). libyaml and go-yaml (hence kubectl)
+    /// accept that and indentation carries no meaning inside flow collections, but the
+    /// scanner refuses it: the loader re-indents the line and parses again, then moves the
+    /// reported columns back.
+    Reindent { line: usize, spaces: u32 },
+}
+
+impl From<Diagnostic> for Failure {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Failure::Diagnostic(diagnostic)
+    }
 }
 
 const CORE_HANDLE: &str = "tag:yaml.org,2002:";
@@ -91,6 +173,7 @@ struct Frame {
     count: usize,
     height: usize,
     last_end: Option<(u32, u32)>,
+    flow: bool,
 }
 
 enum FrameKind {
@@ -204,7 +287,7 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn run(mut self) -> Result<Vec<Document>, Diagnostic> {
+    fn run(mut self) -> Result<Vec<Document>, Failure> {
         let mut parser = Parser::new_from_str(self.text);
         while let Some(event) = parser.next_event() {
             let (event, span) = event.map_err(|e| self.scan_error(&e))?;
@@ -222,15 +305,15 @@ impl<'a> Loader<'a> {
                 }
                 Event::Alias(id) => {
                     let Some(anchored) = self.anchors.get(&id) else {
-                        return Err(self.error(span.start, span.end, "YAML alias refers to an anchor that is not defined yet (recursive alias?)".into()));
+                        return Err(Failure::Diagnostic(self.error(span.start, span.end, "YAML alias refers to an anchor that is not defined yet (recursive alias?)".into())));
                     };
                     if self.stack.len() + anchored.height > self.limits.max_depth {
                         let msg = format!("YAML nesting deeper than {} levels (through an alias)", self.limits.max_depth);
-                        return Err(self.error(span.start, span.end, msg));
+                        return Err(self.error(span.start, span.end, msg).into());
                     }
                     if self.nodes.saturating_add(anchored.count) > self.limits.max_nodes {
                         let msg = format!("YAML alias expansion exceeds {} nodes (billion laughs?)", self.limits.max_nodes);
-                        return Err(self.error(span.start, span.end, msg));
+                        return Err(self.error(span.start, span.end, msg).into());
                     }
                     self.nodes += anchored.count;
                     let mut built = anchored.clone();
@@ -254,7 +337,7 @@ impl<'a> Loader<'a> {
                     }
                     let value = match resolve_scalar(&text, style, tag.as_deref()) {
                         Ok(value) => value,
-                        Err(msg) => return Err(self.error(span.start, span.end, msg)),
+                        Err(msg) => return Err(self.error(span.start, span.end, msg).into()),
                     };
                     let (start, end) = match style {
                         ScalarStyle::Literal | ScalarStyle::Folded => self.block_scalar_bounds(span.start, span.end),
@@ -310,13 +393,23 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    fn open(&mut self, kind: FrameKind, anchor: usize, start: Marker, end: Marker) -> Result<(), Diagnostic> {
+    fn open(&mut self, kind: FrameKind, anchor: usize, start: Marker, end: Marker) -> Result<(), Failure> {
         if self.stack.len() >= self.limits.max_depth {
             let msg = format!("YAML nesting deeper than {} levels", self.limits.max_depth);
-            return Err(self.error(start, end, msg));
+            return Err(self.error(start, end, msg).into());
         }
         self.count_node(start, end)?;
-        self.stack.push(Frame { kind, start, anchor, count: 1, height: 0, last_end: None });
+        // A flow collection's start event covers its opening bracket; a block collection's is
+        // empty, unless it has an anchor or a tag (then it ends at the next token).
+        let flow = match end.index().saturating_sub(start.index()) {
+            0 => false,
+            1 => true,
+            _ => {
+                end.col() >= 1
+                    && self.lines().get(end.line().wrapping_sub(1)).and_then(|l| l.chars().nth(end.col() - 1)).is_some_and(|c| c == '[' || c == '{')
+            }
+        };
+        self.stack.push(Frame { kind, start, anchor, count: 1, height: 0, last_end: None, flow });
         Ok(())
     }
 
@@ -428,13 +521,22 @@ impl<'a> Loader<'a> {
         Diagnostic::error(self.file.to_string(), Some(self.span(start, end)), message)
     }
 
-    fn scan_error(&self, e: &ScanError) -> Diagnostic {
+    fn scan_error(&mut self, e: &ScanError) -> Failure {
         let mark = *e.marker();
+        if e.info() == "invalid indentation" && self.stack.last().is_some_and(|f| f.flow) {
+            // Indent the line one column past the innermost block collection.
+            let block_col = self.stack.iter().rev().find(|f| !f.flow).map_or(0, |f| f.start.col());
+            let spaces = (block_col + 1).saturating_sub(mark.col()).max(1);
+            let first_token = self.lines().get(mark.line().wrapping_sub(1)).is_some_and(|l| l.chars().take(mark.col()).all(char::is_whitespace));
+            if first_token {
+                return Failure::Reindent { line: mark.line(), spaces: clamp_u32(spaces) };
+            }
+        }
         if e.info() == "recursion limit exceeded" {
             // The scanner allows at most 255 nested flow collections.
-            return self.error(mark, mark, "YAML nesting deeper than 255 flow levels".into());
+            return self.error(mark, mark, "YAML nesting deeper than 255 flow levels".into()).into();
         }
-        self.error(mark, mark, format!("YAML syntax error: {}", e.info()))
+        self.error(mark, mark, format!("YAML syntax error: {}", e.info())).into()
     }
 }
 
@@ -871,6 +973,23 @@ mod tests {
         assert_eq!(root.get("b").and_then(Node::as_str), Some("text\n"));
         assert_eq!(at(root.get("b").unwrap()), (2, 4, 3, 7));
         assert_eq!(at(root.get("c").unwrap()), (4, 4, 4, 5));
+    }
+
+    #[test]
+    fn flow_collection_closed_at_parent_indentation() {
+        // kubectl accepts a closing bracket aligned with its key (istio's spire sample).
+        let text = "spec:\n  args: [\n      \"-a\", \"b\",\n  ]\n  env: {\n  x: 1,\n  }\n  after: z\n";
+        let root = one(text);
+        let args = root.get("spec").unwrap().get("args").unwrap();
+        assert_eq!(item(args, 1).as_str(), Some("b"));
+        assert_eq!(at(args), (2, 9, 4, 4));
+        let env = root.get("spec").unwrap().get("env").unwrap();
+        assert_eq!(env.get("x").unwrap().value, Value::Int(1));
+        assert_eq!(at(env.get("x").unwrap()), (6, 6, 6, 7));
+        assert_eq!(at(root.get("spec").unwrap().get("after").unwrap()), (8, 10, 8, 11));
+        // Mis-indented block content is still an error, with its original column.
+        let d = err("a:\n    b: 1\n  c: 2\n", &Limits::default());
+        assert_eq!(d.span.unwrap().start_line, 3);
     }
 
     #[test]
