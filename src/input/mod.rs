@@ -47,6 +47,8 @@ pub fn discover(paths: &[PathBuf], base: &Path, max_file_size: u64) -> Inputs {
             let path = entry.path();
             let explicit = entry.depth() == 0;
             if let Some(chart) = chart_of_template(path) {
+                // Inside a Helm chart: templates/ (and files others render with `tpl`) are
+                // Go templates; values files and Chart.yaml are plain YAML.
                 if !charts.contains(&chart) {
                     let shown = crate::terraform::display_path(&chart, base);
                     inputs.diagnostics.push(Diagnostic::note(
@@ -83,12 +85,13 @@ fn walk_error_path(error: &ignore::Error) -> Option<&Path> {
     }
 }
 
-/// The chart directory when `path` is inside a Helm chart's `templates/` folder.
+/// The chart directory when `path` is a Go template of a Helm chart: anything under the
+/// chart's `templates/` folder, or a file elsewhere in the chart that holds `{{`.
 fn chart_of_template(path: &Path) -> Option<PathBuf> {
-    path.ancestors().skip(1).find(|dir| dir.file_name().is_some_and(|n| n == "templates")).and_then(|templates| {
-        let chart = templates.parent()?;
-        chart.join("Chart.yaml").is_file().then(|| chart.to_path_buf())
-    })
+    let chart = path.ancestors().skip(1).find(|dir| dir.join("Chart.yaml").is_file())?;
+    let in_templates = path.strip_prefix(chart).ok()?.components().next().is_some_and(|c| c.as_os_str() == "templates");
+    let templated = || std::fs::read_to_string(path).is_ok_and(|text| text.contains("{{"));
+    (in_templates || templated()).then(|| chart.to_path_buf())
 }
 
 fn classify(path: &Path, explicit: bool, base: &Path, max_file_size: u64, inputs: &mut Inputs) {

@@ -11,18 +11,62 @@ pub struct ParsedFile<'t> {
     pub body: Body,
 }
 
+/// Retries for object constructors with repeated keys (see [`parse_hcl`]).
+const MAX_DUPLICATE_KEYS: usize = 64;
+
 /// Parses HCL; a syntax error names the file, line and column.
-pub fn parse_hcl<'t>(path: &Arc<str>, text: &'t str) -> Result<ParsedFile<'t>, Diagnostic> {
+///
+/// Terraform accepts an object constructor that repeats a key, but hcl-edit refuses it. The
+/// repeated key is then renamed in place to a same-length placeholder (so every position
+/// stays right) and the file parsed again; `notes` says so.
+pub fn parse_hcl<'t>(path: &Arc<str>, text: &'t str, arena: &'t typed_arena::Arena<String>, notes: &mut Vec<Diagnostic>) -> Result<ParsedFile<'t>, Diagnostic> {
     // hcl-edit rejects a UTF-8 byte-order mark, which editors on Windows write.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match hcl_edit::parser::parse_body(text) {
-        Ok(body) => Ok(ParsedFile { path: path.clone(), lines: LineIndex::new(text), body }),
-        Err(error) => {
+    let mut text: &'t str = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for attempt in 0..=MAX_DUPLICATE_KEYS {
+        match hcl_edit::parser::parse_body(text) {
+            Ok(body) => return Ok(ParsedFile { path: path.clone(), lines: LineIndex::new(text), body }),
+            Err(error) if attempt < MAX_DUPLICATE_KEYS && error.message().contains("redefined object key") => {
+                let location = error.location();
+                let Some((renamed, key)) = rename_key_at(text, location.line(), location.column(), attempt) else { return Err(syntax_error(path, &error)) };
+                let span = Span::new(path.clone(), location.line() as u32, location.column() as u32, location.line() as u32, location.column() as u32);
+                notes.push(Diagnostic::note(path.to_string(), Some(span), format!("object key `{key}` is repeated; the repeated entry is evaluated under a placeholder name")));
+                text = arena.alloc(renamed);
+            }
+            Err(error) => return Err(syntax_error(path, &error)),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// The text with the object key at `line`:`column` (1-based) replaced by a placeholder of
+/// the same length, and the key's old name.
+fn rename_key_at(text: &str, line: usize, column: usize, attempt: usize) -> Option<(String, String)> {
+    let line_start: usize = text.split_inclusive('\n').take(line.checked_sub(1)?).map(str::len).sum();
+    let start = line_start + text[line_start..].char_indices().nth(column.checked_sub(1)?)?.0;
+    let quoted = text[start..].starts_with('"');
+    let body_start = start + usize::from(quoted);
+    let len = text[body_start..].find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))?;
+    if len == 0 {
+        return None;
+    }
+    let key = text[body_start..body_start + len].to_string();
+    let mut placeholder: String = format!("_{attempt}_dup").chars().chain(std::iter::repeat('_')).take(len).collect();
+    if len < 2 {
+        placeholder = "_".repeat(len);
+    }
+    let mut renamed = text.to_string();
+    renamed.replace_range(body_start..body_start + len, &placeholder);
+    Some((renamed, key))
+}
+
+fn syntax_error(path: &Arc<str>, error: &hcl_edit::parser::Error) -> Diagnostic {
+    {
+        {
             let location = error.location();
             let (line, column) = (location.line() as u32, location.column() as u32);
             let span = Span::new(path.clone(), line, column, line, column);
             let first_line = error.message().lines().next().unwrap_or("invalid HCL").trim().to_string();
-            Err(Diagnostic::error(path.to_string(), Some(span), format!("HCL syntax error: {first_line}")))
+            Diagnostic::error(path.to_string(), Some(span), format!("HCL syntax error: {first_line}"))
         }
     }
 }
@@ -34,7 +78,8 @@ mod tests {
     #[test]
     fn syntax_errors_have_positions() {
         let path: Arc<str> = "bad.tf".into();
-        let error = parse_hcl(&path, "resource \"a\" \"b\" {\n  x = \n}\n").err().unwrap();
+        let arena = typed_arena::Arena::new();
+        let error = parse_hcl(&path, "resource \"a\" \"b\" {\n  x = \n}\n", &arena, &mut Vec::new()).err().unwrap();
         let span = error.span.unwrap();
         assert_eq!(span.start_line, 2);
         assert!(error.message.contains("HCL syntax error"));
@@ -43,6 +88,19 @@ mod tests {
     #[test]
     fn byte_order_mark_is_ignored() {
         let path: Arc<str> = "bom.tf".into();
-        assert!(parse_hcl(&path, "\u{feff}locals {\n  a = 1\n}\n").is_ok());
+        let arena = typed_arena::Arena::new();
+        assert!(parse_hcl(&path, "\u{feff}locals {\n  a = 1\n}\n", &arena, &mut Vec::new()).is_ok());
+    }
+
+    #[test]
+    fn repeated_object_keys_are_accepted_with_a_note() {
+        let path: Arc<str> = "dup.tf".into();
+        let arena = typed_arena::Arena::new();
+        let mut notes = Vec::new();
+        let text = "locals {\n  m = {\n    tags = 1\n    tags = 2\n  }\n}\n";
+        let parsed = parse_hcl(&path, text, &arena, &mut notes).expect("parses after renaming");
+        assert_eq!(parsed.lines.position(text.len()), (7, 1));
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].message.contains("`tags`"), "{}", notes[0].message);
     }
 }

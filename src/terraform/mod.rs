@@ -55,7 +55,7 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
                 continue;
             }
             match std::fs::read(&path).map(String::from_utf8) {
-                Ok(Ok(text)) => match parse_hcl(&display, texts.alloc(text)) {
+                Ok(Ok(text)) => match parse_hcl(&display, texts.alloc(text), &texts, &mut model.diagnostics) {
                     Ok(file) => parsed.push(file),
                     Err(diagnostic) => model.diagnostics.push(diagnostic),
                 },
@@ -90,7 +90,7 @@ impl<'m, 't> ModuleLoader<'m, 't> for Loader<'m, 't> {
     fn module(&self, dir: &Path) -> Result<&'m ModuleDecls<'t>, String> {
         match self.loaded.get(&normalise(dir)) {
             Some(decls) if !decls.files.is_empty() => Ok(decls),
-            _ => Err(format!("local module directory {} has no readable .tf files", self.relative(dir))),
+            _ => Err(format!("local module directory {} is not on disk or has no .tf files", self.relative(dir))),
         }
     }
     fn workspace(&self) -> &str {
@@ -136,7 +136,8 @@ fn root_inputs(dir: &Path, options: &Options, model: &mut Model) -> HashMap<Stri
                 continue;
             }
         };
-        match parse_hcl(&display, &text) {
+        let arena = typed_arena::Arena::new();
+        match parse_hcl(&display, &text, &arena, &mut model.diagnostics) {
             Ok(parsed) => inputs.extend(literal_attributes(&parsed)),
             Err(diagnostic) => model.diagnostics.push(diagnostic),
         }

@@ -147,6 +147,9 @@ pub struct Instance<'m, 't> {
     locals: RefCell<HashMap<String, Slot>>,
     instances: RefCell<HashMap<(String, String), Rc<Vec<InstanceKey>>>>,
     children: RefCell<HashMap<String, Rc<Vec<(InstanceKey, Rc<Instance<'m, 't>>)>>>>,
+    /// Module calls whose inputs are being evaluated: an input that reads the same module's
+    /// outputs (module A's input from B, B's from A) is a cycle and becomes unknown.
+    calling: RefCell<std::collections::HashSet<String>>,
     diagnostics: RefCell<Vec<Diagnostic>>,
 }
 
@@ -164,6 +167,7 @@ impl<'m, 't> Instance<'m, 't> {
             locals: RefCell::default(),
             instances: RefCell::default(),
             children: RefCell::default(),
+            calling: RefCell::default(),
             diagnostics: RefCell::default(),
         }
     }
@@ -424,7 +428,9 @@ impl<'m, 't> Instance<'m, 't> {
         if let Some(children) = self.children.borrow().get(name) {
             return children.clone();
         }
+        self.calling.borrow_mut().insert(name.to_string());
         let children = Rc::new(self.call_module(name));
+        self.calling.borrow_mut().remove(name);
         self.children.borrow_mut().insert(name.to_string(), children.clone());
         children
     }
@@ -448,8 +454,8 @@ impl<'m, 't> Instance<'m, 't> {
         let decls = match self.loader.module(&dir) {
             Ok(decls) => decls,
             Err(reason) => {
-                let message = format!("{}module.{name}: {reason}", self.prefix);
-                self.diagnostics.borrow_mut().push(Diagnostic::error(call_span.file.to_string(), Some(call_span), message));
+                let message = format!("{}module.{name}: {reason}; its resources are not evaluated", self.prefix);
+                self.diagnostics.borrow_mut().push(Diagnostic::note(call_span.file.to_string(), Some(call_span), message));
                 return Vec::new();
             }
         };
@@ -474,6 +480,10 @@ impl<'m, 't> Instance<'m, 't> {
     }
 
     fn module_output(&self, name: &str, keys: &[Key], span: &Span) -> (Node, usize) {
+        if self.calling.borrow().contains(name) {
+            let reason = format!("module.{name}'s outputs are read while its own inputs are evaluated (a cycle between module calls)");
+            return (Node::new(Value::Unknown(reason), Some(span.clone())), keys.len());
+        }
         let children = self.children(name);
         let multi = children.first().is_some_and(|(k, _)| k.key.is_some());
         let (child, consumed) = match (multi, keys.first()) {
