@@ -4,6 +4,7 @@
 
 pub mod eval;
 mod files;
+mod json;
 mod module;
 mod s3;
 
@@ -50,17 +51,18 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
         for path in dir_files {
             let display = display_path(&path, &options.base);
             model.files_scanned += 1;
-            if display.ends_with(".tf.json") {
-                model.diagnostics.push(Diagnostic::note(display.to_string(), None, "Terraform JSON syntax (.tf.json) is not evaluated by this version"));
-                continue;
-            }
-            match std::fs::read(&path).map(String::from_utf8) {
-                Ok(Ok(text)) => match parse_hcl(&display, texts.alloc(text), &texts, &mut model.diagnostics) {
+            let text = match std::fs::read(&path).map(String::from_utf8) {
+                Ok(Ok(text)) if display.ends_with(".tf.json") => json_to_hcl(&display, &text),
+                Ok(Ok(text)) => Ok(text),
+                Ok(Err(_)) => Err(Diagnostic::error(display.to_string(), None, "not UTF-8 text; Terraform files must be UTF-8")),
+                Err(error) => Err(Diagnostic::error(display.to_string(), None, format!("cannot read: {error}"))),
+            };
+            match text {
+                Ok(text) => match parse_hcl(&display, texts.alloc(text), &texts, &mut model.diagnostics) {
                     Ok(file) => parsed.push(file),
                     Err(diagnostic) => model.diagnostics.push(diagnostic),
                 },
-                Ok(Err(_)) => model.diagnostics.push(Diagnostic::error(display.to_string(), None, "not UTF-8 text; Terraform files must be UTF-8")),
-                Err(error) => model.diagnostics.push(Diagnostic::error(display.to_string(), None, format!("cannot read: {error}"))),
+                Err(diagnostic) => model.diagnostics.push(diagnostic),
             }
         }
         for source in local_module_sources(&parsed) {
@@ -109,6 +111,16 @@ fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options) -> Mode
     model.resources = s3::link_split_settings(resources);
     model.diagnostics.extend(diagnostics);
     model
+}
+
+/// The native-syntax equivalent of a `.tf.json` file (JSON parse errors name the position).
+fn json_to_hcl(path: &Arc<str>, text: &str) -> Result<String, Diagnostic> {
+    let documents = crate::yaml::load(path, text, &crate::yaml::Limits::default())?;
+    match documents.as_slice() {
+        [document] => json::to_hcl(&document.root).map_err(|e| Diagnostic::error(path.to_string(), Some(document.span.clone()), e)),
+        [] => Ok(String::new()),
+        _ => Err(Diagnostic::error(path.to_string(), None, "a .tf.json file holds one JSON object")),
+    }
 }
 
 /// Variable values for a root module: `terraform.tfvars`, then `*.auto.tfvars` in name
@@ -174,8 +186,9 @@ fn local_module_sources(files: &[ParsedFile]) -> Vec<String> {
 }
 
 fn tf_files_in(dir: &Path) -> Vec<PathBuf> {
+    let is_terraform = |p: &Path| p.to_string_lossy().ends_with(".tf") || p.to_string_lossy().ends_with(".tf.json");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file()).collect())
+        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| is_terraform(p) && p.is_file()).collect())
         .unwrap_or_default();
     files.sort();
     files
