@@ -40,7 +40,7 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
     }
     let given: BTreeSet<PathBuf> = dirs.keys().cloned().collect();
     let mut loaded: HashMap<PathBuf, &ModuleDecls> = HashMap::new();
-    let mut called: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut calls: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
     let mut queue: VecDeque<PathBuf> = given.iter().cloned().collect();
     while let Some(dir) = queue.pop_front() {
         if loaded.contains_key(&dir) {
@@ -67,19 +67,45 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
         }
         for source in local_module_sources(&parsed) {
             let child = normalise(&dir.join(source));
-            called.insert(child.clone());
+            calls.entry(dir.clone()).or_default().insert(child.clone());
             queue.push_back(child);
         }
         let decls: &ModuleDecls = modules.alloc(ModuleDecls { dir: dir.clone(), files: parsed });
         loaded.insert(dir, decls);
     }
-    let roots: Vec<&ModuleDecls> = given.iter().filter(|d| !called.contains(*d)).filter_map(|d| loaded.get(d).copied()).collect();
+    let roots: Vec<&ModuleDecls> = root_dirs(&given, &calls).iter().filter_map(|d| loaded.get(d).copied()).collect();
     let loader = Loader { loaded, base: options.base.clone(), workspace: options.workspace.clone() };
     let results: Vec<Model> = roots.par_iter().map(|root| evaluate_root(&loader, root, options)).collect();
     for result in results {
         model.extend(result);
     }
     model
+}
+
+/// The given directories to evaluate on their own: those no other directory calls, plus
+/// any that only a cycle of calls reaches (so a module that calls itself is still read).
+fn root_dirs(given: &BTreeSet<PathBuf>, calls: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Vec<PathBuf> {
+    let called_by_other = |dir: &PathBuf| calls.iter().any(|(caller, callees)| caller != dir && callees.contains(dir));
+    let mut roots: Vec<PathBuf> = given.iter().filter(|d| !called_by_other(d)).cloned().collect();
+    let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut stack = roots.clone();
+    while let Some(dir) = stack.pop() {
+        if reached.insert(dir.clone()) {
+            stack.extend(calls.get(&dir).into_iter().flatten().cloned());
+        }
+    }
+    for dir in given {
+        if !reached.contains(dir) {
+            roots.push(dir.clone());
+            let mut stack = vec![dir.clone()];
+            while let Some(dir) = stack.pop() {
+                if reached.insert(dir.clone()) {
+                    stack.extend(calls.get(&dir).into_iter().flatten().cloned());
+                }
+            }
+        }
+    }
+    roots
 }
 
 struct Loader<'m, 't> {
@@ -223,5 +249,183 @@ pub fn display_path(path: &Path, base: &Path) -> Arc<str> {
         ".".into()
     } else {
         text.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Resource, Value};
+
+    fn write(dir: &Path, files: &[(&str, &str)]) {
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    fn load_dir(dir: &Path, var_files: Vec<PathBuf>) -> Model {
+        let files = crate::input::discover(&[dir.to_path_buf()], dir, crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
+        load(&files, &Options { var_files, workspace: "prod".into(), base: dir.to_path_buf() })
+    }
+
+    fn find<'m>(model: &'m Model, address: &str) -> &'m Resource {
+        model.resources.iter().find(|r| r.address == address).unwrap_or_else(|| {
+            let all: Vec<&str> = model.resources.iter().map(|r| r.address.as_str()).collect();
+            panic!("no {address} in {all:?}")
+        })
+    }
+
+    fn value<'m>(resource: &'m Resource, path: &str) -> &'m Value {
+        &resource.attrs.path(path).unwrap_or_else(|| panic!("{} has no {path}", resource.address)).value
+    }
+
+    #[test]
+    fn count_and_for_each_make_addressed_instances() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[(
+            "main.tf",
+            r#"
+variable "names" { default = ["a", "b"] }
+resource "aws_s3_bucket" "counted" {
+  count  = length(var.names)
+  bucket = "bucket-${var.names[count.index]}"
+}
+resource "aws_s3_bucket" "keyed" {
+  for_each = { "dst-001" = "x", "dst-002" = "y" }
+  bucket   = "${each.key}-${each.value}-${terraform.workspace}"
+}
+"#,
+        )]);
+        let model = load_dir(dir.path(), Vec::new());
+        assert_eq!(value(find(&model, "aws_s3_bucket.counted[1]"), "bucket"), &Value::Str("bucket-b".into()));
+        assert_eq!(value(find(&model, "aws_s3_bucket.keyed[\"dst-002\"]"), "bucket"), &Value::Str("dst-002-y-prod".into()));
+        assert!(model.diagnostics.is_empty(), "{:?}", model.diagnostics);
+    }
+
+    #[test]
+    fn tfvars_override_defaults_and_keep_their_location() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[
+            ("variables.tf", "variable \"region\" { default = \"ap-south-1\" }\nvariable \"env\" {}\n"),
+            ("providers.tf", "provider \"aws\" {\n  region = var.region\n}\n"),
+            ("terraform.tfvars", "region = \"eu-west-1\"\n"),
+            ("z.auto.tfvars", "env = \"staging\"\n"),
+            ("extra.vars", "env = \"prod\"\n"),
+            ("main.tf", "locals { env = var.env }\nresource \"aws_sqs_queue\" \"q\" { name = local.env }\n"),
+        ]);
+        let model = load_dir(dir.path(), vec![dir.path().join("extra.vars")]);
+        let region = find(&model, "provider.aws").attrs.get("region").unwrap();
+        assert_eq!(region.value, Value::Str("eu-west-1".into()));
+        let span = region.span.as_ref().unwrap();
+        assert_eq!((&*span.file, span.start_line), ("terraform.tfvars", 1));
+        assert_eq!(value(find(&model, "aws_sqs_queue.q"), "name"), &Value::Str("prod".into()));
+    }
+
+    #[test]
+    fn missing_inputs_are_unknown_not_guessed() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[("main.tf", "variable \"key\" {}\nprovider \"aws\" {}\nresource \"aws_sqs_queue\" \"q\" { kms_master_key_id = var.key }\n")]);
+        let model = load_dir(dir.path(), Vec::new());
+        assert!(matches!(value(find(&model, "aws_sqs_queue.q"), "kms_master_key_id"), Value::Unknown(r) if r.contains("var.key")));
+        assert!(matches!(value(find(&model, "provider.aws"), "region"), Value::Unknown(_)));
+    }
+
+    #[test]
+    fn local_modules_get_their_inputs_and_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[
+            ("envs/prod/main.tf", "module \"lake\" {\n  source   = \"../../modules/lake\"\n  for_each = toset([\"dst-001\"])\n  name     = each.key\n}\nmodule \"remote\" {\n  source = \"terraform-aws-modules/s3-bucket/aws\"\n}\noutput \"key\" { value = module.lake[\"dst-001\"].key }\n"),
+            ("modules/lake/main.tf", "variable \"name\" {}\nresource \"aws_kms_key\" \"k\" {}\nresource \"aws_s3_bucket\" \"b\" { bucket = \"lake-${var.name}\" }\noutput \"key\" { value = aws_kms_key.k.arn }\n"),
+        ]);
+        // Scanned from the repository root: paths stay relative to it.
+        let model = {
+            let files = crate::input::discover(&[dir.path().join("envs/prod")], dir.path(), crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
+            load(&files, &Options { var_files: Vec::new(), workspace: "default".into(), base: dir.path().to_path_buf() })
+        };
+        let bucket = find(&model, "module.lake[\"dst-001\"].aws_s3_bucket.b");
+        assert_eq!(value(bucket, "bucket"), &Value::Str("lake-dst-001".into()));
+        assert_eq!(&*bucket.span.file, "modules/lake/main.tf");
+        assert_eq!(bucket.call_chain.len(), 1);
+        assert_eq!(&*bucket.call_chain[0].file, "envs/prod/main.tf");
+        let notes: Vec<String> = model.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert!(notes.iter().any(|n| n.contains("module.remote") && n.contains("not on disk")), "{notes:?}");
+    }
+
+    #[test]
+    fn modules_calling_themselves_stop_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[("root/main.tf", "module \"again\" {\n  source = \"./\"\n}\nresource \"aws_sqs_queue\" \"q\" {}\n")]);
+        let model = load_dir(&dir.path().join("root"), Vec::new());
+        assert!(model.diagnostics.iter().any(|d| d.message.contains("deeper than")), "{:?}", model.diagnostics);
+    }
+
+    #[test]
+    fn split_s3_settings_join_their_bucket_by_reference_or_name() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[(
+            "main.tf",
+            r#"
+resource "aws_s3_bucket" "by_ref" { bucket = "one" }
+resource "aws_s3_bucket" "by_name" { bucket = "two" }
+resource "aws_s3_bucket_versioning" "v" {
+  bucket = aws_s3_bucket.by_ref.id
+  versioning_configuration { status = "Enabled" }
+}
+resource "aws_s3_bucket_server_side_encryption_configuration" "e" {
+  bucket = "two"
+  rule {
+    apply_server_side_encryption_by_default { sse_algorithm = "AES256" }
+  }
+}
+"#,
+        )]);
+        let model = load_dir(dir.path(), Vec::new());
+        let by_ref = find(&model, "aws_s3_bucket.by_ref");
+        assert_eq!(value(by_ref, "versioning.versioning_configuration.status"), &Value::Str("Enabled".into()));
+        let sse = find(&model, "aws_s3_bucket.by_name").attrs.path("server_side_encryption_configuration.rule.apply_server_side_encryption_by_default.sse_algorithm").unwrap();
+        assert_eq!(sse.span.as_ref().unwrap().start_line, 11);
+    }
+
+    #[test]
+    fn unlinkable_split_settings_make_buckets_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[("main.tf", "variable \"b\" {}\nresource \"aws_s3_bucket\" \"x\" { bucket = \"x\" }\nresource \"aws_s3_bucket_versioning\" \"v\" {\n  bucket = var.b\n  versioning_configuration { status = \"Enabled\" }\n}\n")]);
+        let model = load_dir(dir.path(), Vec::new());
+        assert!(matches!(value(find(&model, "aws_s3_bucket.x"), "versioning"), Value::Unknown(r) if r.contains("aws_s3_bucket_versioning.v")));
+    }
+
+    #[test]
+    fn dynamic_blocks_expand() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[(
+            "main.tf",
+            r#"
+resource "aws_security_group" "sg" {
+  dynamic "ingress" {
+    for_each = [443, 8080]
+    iterator = port
+    content {
+      from_port = port.value
+    }
+  }
+}
+"#,
+        )]);
+        let model = load_dir(dir.path(), Vec::new());
+        let Value::List(blocks) = value(find(&model, "aws_security_group.sg"), "ingress") else { panic!("ingress is a list") };
+        let ports: Vec<&Value> = blocks.iter().map(|b| &b.get("from_port").unwrap().value).collect();
+        assert_eq!(ports, vec![&Value::Int(443), &Value::Int(8080)]);
+    }
+
+    #[test]
+    fn tf_json_resources_point_at_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[("main.tf.json", "{\n  \"resource\": {\n    \"aws_s3_bucket\": {\n      \"b\": {\n        \"bucket\": \"logs-${terraform.workspace}\"\n      }\n    }\n  }\n}\n")]);
+        let model = load_dir(dir.path(), Vec::new());
+        let bucket = find(&model, "aws_s3_bucket.b").attrs.get("bucket").unwrap();
+        assert_eq!(bucket.value, Value::Str("logs-prod".into()));
+        assert_eq!(bucket.span.as_ref().unwrap().start_line, 5);
     }
 }
