@@ -305,3 +305,112 @@ fn render_message(message: &[MessagePart], scope: &Context) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SourceKind, Value};
+
+    fn span(line: u32) -> Span {
+        Span::new("main.tf".into(), line, 1, line, 10)
+    }
+
+    fn leaf(value: Value, line: u32) -> Node {
+        Node::new(value, Some(span(line)))
+    }
+
+    fn bucket(name: &str, line: u32, entries: Vec<(&str, Node)>) -> Resource {
+        Resource {
+            source: SourceKind::Tf,
+            rtype: "aws_s3_bucket".into(),
+            address: format!("aws_s3_bucket.{name}"),
+            span: span(line),
+            attrs: Node::map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), Some(span(line))),
+            template: None,
+            call_chain: Vec::new(),
+        }
+    }
+
+    fn rule(yaml: &str) -> CompiledRule {
+        crate::rules::compile("rules/TST-001.yaml", yaml).unwrap_or_else(|d| panic!("{d}"))
+    }
+
+    const HEADER: &str = "id: TST-001\ntitle: t\nseverity: warning\ncharter: c\nhelp: h\nsources: [tf]\nresource_types: [aws_s3_bucket]\n";
+
+    fn run(rule: &CompiledRule, resources: Vec<Resource>) -> Vec<Finding> {
+        let model = Model { resources, ..Model::default() };
+        evaluate(&model, std::slice::from_ref(rule), &Config::default()).unwrap()
+    }
+
+    #[test]
+    fn violations_point_at_the_attribute_and_name_the_resource() {
+        let rule = rule(&format!("{HEADER}checks:\n  - check: resource.acl == 'private'\n    location: resource.acl\n    message: acl is {{{{ resource.acl }}}}\n"));
+        let findings = run(&rule, vec![bucket("a", 1, vec![("acl", leaf(Value::Str("public-read".into()), 3))]), bucket("b", 9, vec![("acl", leaf(Value::Str("private".into()), 10))])]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].message, "aws_s3_bucket.a: acl is public-read");
+        assert_eq!((findings[0].span.start_line, findings[0].severity, findings[0].outcome), (3, Severity::Warning, Outcome::Violation));
+    }
+
+    #[test]
+    fn a_check_that_reads_an_unknown_cannot_decide() {
+        let rule = rule(&format!("{HEADER}checks:\n  - check: get(resource, 'acl') == 'private'\n    location: resource.acl\n    message: m\n"));
+        let unknown = leaf(Value::Unknown("var.acl has no value".into()), 4);
+        let findings = run(&rule, vec![bucket("a", 1, vec![("acl", unknown)])]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!((findings[0].outcome, findings[0].severity, findings[0].span.start_line), (Outcome::Undecided, Severity::Note, 4));
+        assert!(findings[0].message.contains("var.acl has no value"), "{}", findings[0].message);
+    }
+
+    #[test]
+    fn unknowns_the_check_does_not_read_do_not_matter() {
+        let rule = rule(&format!("{HEADER}checks:\n  - check: has(resource.acl)\n    location: resource.acl\n    message: m\n"));
+        let findings = run(&rule, vec![bucket("a", 1, vec![("acl", leaf(Value::Str("x".into()), 2)), ("policy", leaf(Value::Unknown("later".into()), 3))])]);
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+
+    #[test]
+    fn missing_attributes_point_at_the_block() {
+        let rule = rule(&format!("{HEADER}checks:\n  - check: has(resource.acl)\n    location: resource.acl\n    message: m\n"));
+        let findings = run(&rule, vec![bucket("a", 7, vec![])]);
+        assert_eq!(findings[0].span.start_line, 7);
+    }
+
+    #[test]
+    fn groups_join_resources_sharing_a_key() {
+        let yaml = format!("{HEADER}group:\n  by: resource.key\n  collect: resource.owner\nchecks:\n  - check: group.all(o, o == resource.owner)\n    location: resource.key\n    message: shared with {{{{ join(group.filter(o, o != resource.owner), ', ') }}}}\n");
+        let rule = rule(&yaml);
+        let with = |name: &str, key: &str, owner: &str| bucket(name, 1, vec![("key", leaf(Value::Str(key.into()), 2)), ("owner", leaf(Value::Str(owner.into()), 3))]);
+        let findings = run(&rule, vec![with("a", "k1", "x"), with("b", "k1", "y"), with("c", "k2", "z"), with("d", "k2", "z")]);
+        let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(messages, vec!["aws_s3_bucket.a: shared with y", "aws_s3_bucket.b: shared with x"]);
+    }
+
+    #[test]
+    fn each_item_is_judged_and_labelled() {
+        let yaml = format!("{HEADER}each:\n  path: rule\n  label: \"'rule ' + item.id\"\nchecks:\n  - check: item.enabled\n    location: item.enabled\n    message: disabled\n");
+        let rule = rule(&yaml);
+        let item = |id: &str, enabled: bool, line: u32| Node::map(vec![("id".into(), leaf(Value::Str(id.into()), line)), ("enabled".into(), leaf(Value::Bool(enabled), line + 1))], Some(span(line)));
+        let findings = run(&rule, vec![bucket("a", 1, vec![("rule", leaf(Value::List(vec![item("r1", true, 2), item("r2", false, 5)]), 2))])]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!((findings[0].item.as_deref(), findings[0].span.start_line), (Some("rule r2"), 6));
+        assert_eq!(findings[0].attribute, "rule.enabled");
+    }
+
+    #[test]
+    fn when_limits_where_a_rule_applies() {
+        let yaml = format!("{HEADER}when: data_layer(resource) == 'bronze'\nchecks:\n  - check: 'false'\n    location: resource\n    message: m\n");
+        let rule = rule(&yaml);
+        let findings = run(&rule, vec![bucket("bronze", 1, vec![]), bucket("gold", 5, vec![])]);
+        assert_eq!(findings.iter().map(|f| f.address.as_str()).collect::<Vec<_>>(), vec!["aws_s3_bucket.bronze"]);
+    }
+
+    #[test]
+    fn broken_rule_files_are_refused_with_the_reason() {
+        let bad_cel = crate::rules::compile("rules/TST-001.yaml", &format!("{HEADER}checks:\n  - check: resource.(\n    location: resource\n    message: m\n"));
+        assert!(bad_cel.err().unwrap().message.contains("not valid CEL"));
+        let typo = crate::rules::compile("rules/TST-001.yaml", &format!("{HEADER}chekcs: []\n"));
+        assert!(typo.err().unwrap().message.contains("unknown field"));
+        let wrong_name = crate::rules::compile("rules/OTHER-001.yaml", &format!("{HEADER}checks:\n  - check: 'true'\n    location: resource\n    message: m\n"));
+        assert!(wrong_name.err().unwrap().message.contains("must be named TST-001.yaml"));
+    }
+}
