@@ -182,7 +182,8 @@ enum FrameKind {
 }
 
 enum Pending {
-    Key(String),
+    /// A key waiting for its value, with where the key starts.
+    Key(String, Option<(u32, u32)>),
     Merge,
 }
 
@@ -430,15 +431,16 @@ impl<'a> Loader<'a> {
             }
             FrameKind::Map(builder) => match builder.pending.take() {
                 None => {
+                    let key_start = built.node.span.as_ref().map(|s| (s.start_line, s.start_col));
                     let (key, plain) = key_text(built);
-                    builder.pending = Some(if plain && key == "<<" { Pending::Merge } else { Pending::Key(key) });
+                    builder.pending = Some(if plain && key == "<<" { Pending::Merge } else { Pending::Key(key, key_start) });
                 }
                 Some(pending) => {
                     if let Some(span) = &built.node.span {
                         frame.last_end = Some((span.end_line, span.end_col));
                     }
                     match pending {
-                        Pending::Key(key) => builder.insert(key, built.node),
+                        Pending::Key(key, key_start) => builder.insert(key, starting_at_key(built.node, key_start)),
                         Pending::Merge => builder.merges.push(built.node),
                     }
                 }
@@ -541,6 +543,19 @@ impl<'a> Loader<'a> {
 }
 
 /// 1-based line and column of a parser marker (whose column is 0-based).
+/// A block mapping or sequence under a key starts on the line after the key; findings about
+/// it (`securityContext`, `secretKeyRef`) read best pointing at the key, so its span starts
+/// there. Scalars keep their own position.
+fn starting_at_key(mut node: Node, key_start: Option<(u32, u32)>) -> Node {
+    if let (Value::Map(_) | Value::List(_), Some((line, col)), Some(span)) = (&node.value, key_start, node.span.as_mut()) {
+        if line < span.start_line {
+            span.start_line = line;
+            span.start_col = col;
+        }
+    }
+    node
+}
+
 fn pos(mark: Marker) -> (u32, u32) {
     (clamp_u32(mark.line().max(1)), clamp_u32(mark.col() + 1))
 }
@@ -996,5 +1011,14 @@ mod tests {
     fn columns_count_characters() {
         let root = one("é: ünïcode\nb: x\n");
         assert_eq!(at(root.get("é").unwrap()), (1, 4, 1, 11));
+    }
+
+    #[test]
+    fn block_collections_under_a_key_start_at_the_key() {
+        let root = one("env:\n  - name: A\n    valueFrom:\n      secretKeyRef:\n        name: db\n");
+        let reference = root.path("env.*.valueFrom.secretKeyRef").unwrap();
+        assert_eq!(reference.span.as_ref().map(|s| (s.start_line, s.start_col)), Some((4, 7)));
+        let scalar = root.path("env.*.valueFrom.secretKeyRef.name").unwrap();
+        assert_eq!(scalar.span.as_ref().map(|s| s.start_line), Some(5));
     }
 }
