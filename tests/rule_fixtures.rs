@@ -231,7 +231,21 @@ fn rule_fixtures() {
     let mut covered: BTreeSet<(String, SourceKind, bool)> = BTreeSet::new();
     let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
     for case in &cases {
-        let sources = check_case(case, &mut problems);
+        // A case documenting an engine/loader bug (KNOWN-BUG.md in its folder) keeps the
+        // markers the charter requires; its mismatches are printed, not failed, and the test
+        // fails once it passes, so the note is removed when the bug is fixed.
+        let known_bug = case.dir.join("KNOWN-BUG.md");
+        let mut case_problems = Vec::new();
+        let sources = check_case(case, &mut case_problems);
+        if known_bug.is_file() {
+            if case_problems.is_empty() {
+                problems.push(format!("{}: passes now: the bug is fixed, delete KNOWN-BUG.md", relative(&case.dir)));
+            } else {
+                eprintln!("known bug ({}):\n  {}", relative(&known_bug), case_problems.join("\n  "));
+            }
+        } else {
+            problems.extend(case_problems);
+        }
         *per_rule.entry(case.rule.clone()).or_default() += 1;
         for source in sources {
             match case.kind {
