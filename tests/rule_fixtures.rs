@@ -55,7 +55,11 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 fn discover(problems: &mut Vec<String>) -> Vec<Case> {
     let fixtures = root().join("fixtures");
     let mut cases = Vec::new();
-    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(&fixtures).expect("fixtures/ exists").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    // Rule folders are named by rule id (`ENC-001`); others (the example platform) are not cases.
+    let is_rule_id = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).and_then(|n| n.split_once('-')).is_some_and(|(a, n)| {
+        !a.is_empty() && a.chars().all(|c| c.is_ascii_uppercase()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
+    });
+    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(&fixtures).expect("fixtures/ exists").flatten().map(|e| e.path()).filter(|p| p.is_dir() && is_rule_id(p)).collect();
     rule_dirs.sort();
     for rule_dir in rule_dirs {
         let rule = rule_dir.file_name().unwrap().to_string_lossy().to_string();
@@ -231,21 +235,7 @@ fn rule_fixtures() {
     let mut covered: BTreeSet<(String, SourceKind, bool)> = BTreeSet::new();
     let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
     for case in &cases {
-        // A case documenting an engine/loader bug (KNOWN-BUG.md in its folder) keeps the
-        // markers the charter requires; its mismatches are printed, not failed, and the test
-        // fails once it passes, so the note is removed when the bug is fixed.
-        let known_bug = case.dir.join("KNOWN-BUG.md");
-        let mut case_problems = Vec::new();
-        let sources = check_case(case, &mut case_problems);
-        if known_bug.is_file() {
-            if case_problems.is_empty() {
-                problems.push(format!("{}: passes now: the bug is fixed, delete KNOWN-BUG.md", relative(&case.dir)));
-            } else {
-                eprintln!("known bug ({}):\n  {}", relative(&known_bug), case_problems.join("\n  "));
-            }
-        } else {
-            problems.extend(case_problems);
-        }
+        let sources = check_case(case, &mut problems);
         *per_rule.entry(case.rule.clone()).or_default() += 1;
         for source in sources {
             match case.kind {

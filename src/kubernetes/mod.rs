@@ -286,7 +286,8 @@ spec:
         assert_eq!(run_as.value, Value::Bool(true));
         assert_eq!(run_as.span.as_ref().unwrap().start_line, 16);
         let pod_spec = r.attrs.get("pod_spec").unwrap();
-        assert_eq!(pod_spec.span.as_ref().unwrap().start_line, 9);
+        // The pod spec starts at its `spec:` key.
+        assert_eq!(pod_spec.span.as_ref().unwrap().start_line, 8);
         assert!(pod_spec.get("containers").is_some());
         assert_eq!(r.attrs.get("namespace").and_then(Node::as_str), Some("shop"));
         assert_eq!(r.attrs.get("namespace").unwrap().span.as_ref().unwrap().start_line, 5);
@@ -306,7 +307,7 @@ spec:
         let containers = list(cron.attrs.get("containers").unwrap());
         assert_eq!(containers.len(), 1);
         assert_eq!(containers[0].get("name").unwrap().span.as_ref().unwrap().start_line, 12);
-        assert_eq!(cron.attrs.get("pod_spec").unwrap().span.as_ref().unwrap().start_line, 11);
+        assert_eq!(cron.attrs.get("pod_spec").unwrap().span.as_ref().unwrap().start_line, 10);
         assert_eq!(cron.attrs.get("namespace").and_then(Node::as_str), Some("default"));
         assert!(cron.attrs.get("namespace").unwrap().span.is_none());
         let pod = &resources[1];

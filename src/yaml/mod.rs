@@ -333,7 +333,8 @@ impl<'a> Loader<'a> {
                     // Fast path: an unanchored plain key needs no value resolution.
                     if anchor == 0 && self.expecting_key() {
                         let plain = style == ScalarStyle::Plain && tag.is_none();
-                        self.complete(Built { node: Node::new(Value::Null, None), key: Some((text.into_owned(), plain)), count: 1, height: 0 });
+                        let key_span = Span::new(self.file.clone(), pos(span.start).0, pos(span.start).1, pos(span.end).0, pos(span.end).1);
+                        self.complete(Built { node: Node::new(Value::Null, Some(key_span)), key: Some((text.into_owned(), plain)), count: 1, height: 0 });
                         continue;
                     }
                     let value = match resolve_scalar(&text, style, tag.as_deref()) {
@@ -773,8 +774,9 @@ mod tests {
         let args = items[0].get("args").unwrap();
         assert_eq!(at(args), (7, 11, 7, 19));
         assert_eq!(at(item(args, 1)), (7, 15, 7, 18));
-        // A block mapping ends where its last value ends, not at the next key.
-        assert_eq!(at(root.get("spec").unwrap()), (4, 3, 7, 19));
+        // A block mapping starts at its key and ends where its last value ends, not at the
+        // next key.
+        assert_eq!(at(root.get("spec").unwrap()), (3, 1, 7, 19));
         assert_eq!(at(&root), (1, 1, 7, 19));
     }
 

@@ -1,0 +1,27 @@
+//! Every file of the shared corpus of real public Terraform, plan JSON, Kubernetes and Helm
+//! code loads without a crash or a parse error.
+
+use charterguard::model::DiagnosticLevel;
+use charterguard::scan::{scan, ScanOptions};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[test]
+fn the_whole_corpus_loads_without_errors() {
+    let base = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
+    assert!(base.is_dir(), "the shared corpus is expected beside the checkout at {}", base.display());
+    let outcome = scan(&ScanOptions::new(vec![base.clone()], base)).expect("scan runs");
+    let errors: Vec<String> = outcome.model.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).map(|d| d.to_string()).collect();
+    assert!(errors.is_empty(), "{} inputs failed to load:\n{}", errors.len(), errors.join("\n"));
+    assert!(outcome.model.files_scanned > 4000, "only {} files scanned", outcome.model.files_scanned);
+    assert!(outcome.model.resources.len() > 5000, "only {} resources", outcome.model.resources.len());
+    let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for finding in &outcome.findings {
+        *per_rule.entry(&finding.rule_id).or_default() += 1;
+    }
+    eprintln!("corpus: {} files, {} resources, {:?} in {:.2?}", outcome.model.files_scanned, outcome.model.resources.len(), per_rule, outcome.elapsed);
+    // Sanity: the corpus holds obvious cases for the headline rules.
+    for rule in ["RES-001", "ENC-001", "IMG-001", "POD-001", "SEC-001"] {
+        assert!(per_rule.get(rule).copied().unwrap_or(0) > 0, "{rule} found nothing in the corpus");
+    }
+}
