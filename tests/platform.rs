@@ -76,10 +76,8 @@ fn expected() -> Vec<Expected> {
         // The partner-exports key comes from a variable with no value: could not decide,
         // pointing at the variable.
         ("ENC-001", Undecided, "aws_s3_bucket.partner_exports".into(), PROD_VARIABLES, 20),
-        // KNOWN BUG (reported, src/engine/evaluate.rs): partner_exports carries no distributor,
-        // so ENC-002's `when` is false and nothing should be reported; the unknown key read by
-        // the rule's `group.by` makes it undecided anyway. Drop this line when that is fixed.
-        ("ENC-002", Undecided, "aws_s3_bucket.partner_exports".into(), PROD_VARIABLES, 20),
+        // partner_exports carries no distributor, so ENC-002 does not apply to it at all,
+        // unknown key or not.
         // The consent-reconciler CronJob: init container without securityContext...
         ("POD-001", Violation, cronjob("initContainer wait-for-db"), SCORE_API, 247),
         ("POD-002", Violation, cronjob("initContainer wait-for-db"), SCORE_API, 247),
@@ -251,7 +249,7 @@ fn cli_fail_on_never_exits_zero() {
     assert_eq!(output.status.code(), Some(0));
     let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(document["summary"]["by_severity"]["error"], 12);
-    assert_eq!(document["summary"]["undecided"], 2);
+    assert_eq!(document["summary"]["undecided"], 1);
 }
 
 #[test]

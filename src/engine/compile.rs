@@ -15,6 +15,8 @@ pub struct CompiledRule {
     pub checks: Vec<CompiledCheck>,
     /// Names that `when`, `each` and `group` mention (lower case).
     pub names: HashSet<String>,
+    /// Names that `when` alone mentions: whether a rule applies depends only on those.
+    pub when_names: HashSet<String>,
 }
 
 /// One check of a rule.
@@ -46,6 +48,10 @@ impl CompiledRule {
             None => None,
         };
         let label = spec.each.as_ref().map(|e| cel("each.label", &e.label)).transpose()?;
+        let mut when_names = HashSet::new();
+        if let Some(when) = &spec.when {
+            collect_names(when, &mut when_names);
+        }
         let mut names = HashSet::new();
         let mut sources: Vec<&str> = Vec::new();
         sources.extend(spec.when.as_deref());
@@ -73,7 +79,7 @@ impl CompiledRule {
             help: spec.help.clone(),
             sources: spec.sources.clone(),
         };
-        Ok(CompiledRule { meta, spec, when, group, label, checks, names })
+        Ok(CompiledRule { meta, spec, when, group, label, checks, names, when_names })
     }
 
     pub fn severity(&self) -> Severity {

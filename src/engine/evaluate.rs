@@ -143,7 +143,7 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
     let whole = Target { item: None, label: None };
     if let Some(when) = &rule.when {
         let applies = run(when, &scope).map_err(|reason| (reason, None));
-        let applies = applies.and_then(|applies| match (applies, reads_unknown(&rule.names, &subject.resource.attrs, "")) {
+        let applies = applies.and_then(|applies| match (applies, reads_unknown(&rule.when_names, &subject.resource.attrs, "")) {
             (false, Some((reason, at))) => Err((reason, Some(at))),
             (applies, _) => Ok(applies),
         });
@@ -186,7 +186,10 @@ fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target:
     let mut findings = Vec::new();
     for check in &rule.checks {
         let verdict = match run(&check.check, scope) {
-            Err(reason) => Verdict::Undecided(reason, None),
+            Err(reason) => match reads_unknown(&check.names, root, root_path) {
+                Some((reason, at)) => Verdict::Undecided(reason, Some(at)),
+                None => Verdict::Undecided(reason, None),
+            },
             Ok(passed) => match reads_unknown(&check.names, root, root_path) {
                 Some((reason, at)) => Verdict::Undecided(reason, Some(at)),
                 None if passed => Verdict::Pass,
@@ -208,6 +211,8 @@ fn run(program: &Program, scope: &Context) -> Result<bool, String> {
     match program.execute(scope) {
         Ok(cel::Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("the rule's expression gave {} instead of true or false", values::display(&other))),
+        // Helpers fail with the reason itself; CEL's wrapper text adds nothing for a reader.
+        Err(cel::ExecutionError::FunctionError { message, .. }) => Err(message),
         Err(error) => Err(error.to_string()),
     }
 }
