@@ -58,3 +58,31 @@ pub fn compile(origin: &str, text: &str) -> Result<CompiledRule, Diagnostic> {
     }
     CompiledRule::compile(spec, origin).map_err(|e| Diagnostic::error(origin, None, format!("{e:#}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_rule_file_loads() {
+        let (rules, diagnostics) = load_rules(&[]);
+        assert!(diagnostics.is_empty(), "{}", diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"));
+        let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap().count();
+        assert_eq!(rules.len(), on_disk, "every file in rules/ is embedded");
+    }
+
+    #[test]
+    fn user_rules_add_to_the_builtin_ones_and_duplicates_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let rule = "id: ORG-001\ntitle: t\nseverity: note\ncharter: c\nhelp: h\nsources: [k8s]\nresource_types: [Pod]\nchecks:\n  - check: 'true'\n    location: resource\n    message: m\n";
+        std::fs::write(dir.path().join("ORG-001.yaml"), rule).unwrap();
+        std::fs::write(dir.path().join("ENC-001.yaml"), rule.replace("ORG-001", "ENC-001")).unwrap();
+        std::fs::write(dir.path().join("BAD-001.yaml"), "id: BAD-001\ntitle: [unclosed\n").unwrap();
+        let (rules, diagnostics) = load_rules(&[dir.path().to_path_buf()]);
+        assert!(rules.iter().any(|r| r.meta.id == "ORG-001"));
+        let messages: Vec<String> = diagnostics.iter().map(|d| d.to_string()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("BAD-001.yaml:3:1: YAML syntax error")), "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("ENC-001 is defined twice")), "{messages:?}");
+    }
+}
