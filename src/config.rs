@@ -1,9 +1,19 @@
-//! The charter's tunables (RULES.md lists them with these defaults). Rules read them as the
-//! CEL variable `config` and through the helper functions.
+//! The charter's tunables (RULES.md lists them with these defaults) and per-rule overrides,
+//! from a `charterguard.yaml`. Rules read the tunables as the CEL variable `config` and
+//! through the helper functions. Unknown keys are an error, never ignored.
 
-use serde::Serialize;
+use crate::model::Diagnostic;
+use crate::rules::Severity;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 
-#[derive(Clone, Debug, Serialize)]
+/// The file name looked for at the scanned root.
+pub const FILE_NAME: &str = "charterguard.yaml";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// AWS regions inside India.
     pub india_regions: Vec<String>,
@@ -22,11 +32,40 @@ pub struct Config {
     pub distributor_name_pattern: String,
     /// Regular expression an image reference must match to come from the trusted registry.
     pub trusted_registry: String,
+    /// The charter's namespaces and their resource quotas.
+    pub namespaces: BTreeMap<String, Quota>,
+    /// Per-rule overrides, by rule id.
+    #[serde(skip_serializing)]
+    pub rules: BTreeMap<String, RuleOverride>,
+}
+
+/// The most a charter namespace may request.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    /// CPU cores, as Kubernetes writes them (`4`, `500m`).
+    pub cpu: String,
+    /// Memory, as Kubernetes writes it (`8Gi`).
+    pub memory: String,
+}
+
+/// Changes to one rule: a different severity, or switched off.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOverride {
+    pub severity: Option<Severity>,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 impl Default for Config {
     fn default() -> Self {
         let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
+        let quota = |cpu: &str, memory: &str| Quota { cpu: cpu.into(), memory: memory.into() };
         Config {
             india_regions: strings(&["ap-south-1", "ap-south-2"]),
             primary_region: "ap-south-1".into(),
@@ -36,6 +75,65 @@ impl Default for Config {
             distributor_tag: "distributor".into(),
             distributor_name_pattern: r"(?:^|[^a-z0-9])(dst-[0-9]+)(?:$|[^a-z0-9])".into(),
             trusted_registry: r"^[0-9]{12}\.dkr\.ecr\.ap-south-1\.amazonaws\.com/".into(),
+            namespaces: BTreeMap::from([
+                ("altscore-api".to_string(), quota("4", "8Gi")),
+                ("altscore-ml".to_string(), quota("16", "64Gi")),
+                ("altscore-data".to_string(), quota("8", "32Gi")),
+                ("altscore-gateway".to_string(), quota("2", "4Gi")),
+                ("altscore-monitoring".to_string(), quota("2", "4Gi")),
+                ("istio-system".to_string(), quota("2", "4Gi")),
+            ]),
+            rules: BTreeMap::new(),
         }
+    }
+}
+
+impl Config {
+    /// Reads a config file; keys left out keep their defaults. Errors name the file (and the
+    /// line when the YAML itself is broken).
+    pub fn load(path: &Path, shown: &str) -> Result<Config, Diagnostic> {
+        let text = std::fs::read_to_string(path).map_err(|e| Diagnostic::error(shown, None, format!("cannot read the config file: {e}")))?;
+        Config::parse(shown, &text)
+    }
+
+    pub fn parse(shown: &str, text: &str) -> Result<Config, Diagnostic> {
+        let file: Arc<str> = shown.into();
+        let documents = crate::yaml::load(&file, text, &crate::yaml::Limits::default())?;
+        let Some(document) = documents.first() else { return Ok(Config::default()) };
+        let config: Config = serde_json::from_value(document.root.to_json()).map_err(|e| Diagnostic::error(shown, Some(document.span.clone()), format!("invalid config: {e}")))?;
+        for pattern in [&config.distributor_name_pattern, &config.trusted_registry] {
+            regex::Regex::new(pattern).map_err(|e| Diagnostic::error(shown, None, format!("invalid regular expression `{pattern}`: {e}")))?;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_catalogue() {
+        let config = Config::default();
+        assert_eq!(config.india_regions, ["ap-south-1", "ap-south-2"]);
+        assert_eq!(config.namespaces["altscore-ml"], Quota { cpu: "16".into(), memory: "64Gi".into() });
+    }
+
+    #[test]
+    fn a_file_overrides_some_keys_and_rules() {
+        let config = Config::parse("charterguard.yaml", "primary_region: ap-south-2\nrules:\n  ENC-004: {severity: error}\n  OBS-001: {enabled: false}\n").unwrap();
+        assert_eq!(config.primary_region, "ap-south-2");
+        assert_eq!(config.india_regions.len(), 2, "keys left out keep their defaults");
+        assert_eq!(config.rules["ENC-004"].severity, Some(Severity::Error));
+        assert!(!config.rules["OBS-001"].enabled);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let error = Config::parse("charterguard.yaml", "india_region: [ap-south-1]\n").unwrap_err();
+        assert!(error.message.contains("unknown field `india_region`"), "{}", error.message);
+        let error = Config::parse("charterguard.yaml", "rules:\n  ENC-001: {severty: note}\n").unwrap_err();
+        assert!(error.message.contains("unknown field"), "{}", error.message);
+        assert!(Config::parse("charterguard.yaml", "trusted_registry: '('\n").is_err());
     }
 }

@@ -59,6 +59,10 @@ struct ScanArgs {
     /// Files larger than this many bytes are skipped with a note.
     #[arg(long, default_value_t = charterguard::input::DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
+    /// The configuration file (tunables, rule severities); default: charterguard.yaml at the
+    /// first scanned directory or the current directory.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -114,6 +118,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     options.workspace = args.workspace;
     options.rules_dirs = args.rules_dirs;
     options.max_file_size = args.max_file_size;
+    options.config_path = args.config;
     if reads_stdin {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("reading standard input")?;

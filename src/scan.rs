@@ -25,7 +25,9 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Paths in reports are relative to this directory.
     pub base: PathBuf,
-    pub config: Config,
+    /// `--config FILE`; when absent, `charterguard.yaml` at the first scanned directory or
+    /// at `base` is used if there is one.
+    pub config_path: Option<PathBuf>,
 }
 
 impl ScanOptions {
@@ -39,7 +41,7 @@ impl ScanOptions {
             rules_dirs: Vec::new(),
             max_file_size: input::DEFAULT_MAX_FILE_SIZE,
             base,
-            config: Config::default(),
+            config_path: None,
         }
     }
 }
@@ -63,14 +65,52 @@ impl ScanOutcome {
 /// rule files become diagnostics and everything else is still scanned.
 pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let started = Instant::now();
+    let config = find_config(options)?;
     let (rules, rule_diagnostics) = crate::rules::load_rules(&options.rules_dirs);
+    let rules = apply_overrides(rules, &config)?;
     let mut model = load(options);
     model.diagnostics.extend(rule_diagnostics);
     model.diagnostics.sort();
     model.diagnostics.dedup();
-    let findings = engine::evaluate(&model, &rules, &options.config)?;
+    let findings = engine::evaluate(&model, &rules, &config)?;
     let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
     Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed() })
+}
+
+/// The configuration: `--config`, else `charterguard.yaml` at the scanned root, else defaults.
+fn find_config(options: &ScanOptions) -> anyhow::Result<Config> {
+    let scanned_root = options.paths.first().filter(|p| p.is_dir()).cloned();
+    let candidates = match &options.config_path {
+        Some(path) => vec![path.clone()],
+        None => scanned_root.into_iter().chain([options.base.clone()]).map(|dir| dir.join(crate::config::FILE_NAME)).filter(|p| p.is_file()).collect(),
+    };
+    match candidates.first() {
+        Some(path) => {
+            let shown = crate::terraform::display_path(path, &options.base);
+            Config::load(path, &shown).map_err(|d| anyhow::anyhow!("{d}"))
+        }
+        None => Ok(Config::default()),
+    }
+}
+
+/// Severity changes and disabled rules from the config; an override of a rule that does not
+/// exist is an error (a typo would otherwise silently keep the rule as it was).
+fn apply_overrides(rules: Vec<CompiledRule>, config: &Config) -> anyhow::Result<Vec<CompiledRule>> {
+    for id in config.rules.keys() {
+        if !rules.iter().any(|r| &r.meta.id == id) {
+            anyhow::bail!("the config overrides rule {id}, which does not exist (`charterguard rules` lists them)");
+        }
+    }
+    let mut kept = Vec::new();
+    for mut rule in rules {
+        match config.rules.get(&rule.meta.id) {
+            Some(o) if !o.enabled => continue,
+            Some(o) => rule.meta.severity = o.severity.unwrap_or(rule.meta.severity),
+            None => {}
+        }
+        kept.push(rule);
+    }
+    Ok(kept)
 }
 
 fn load(options: &ScanOptions) -> Model {
