@@ -3,6 +3,7 @@
 
 use super::compile::{CompiledCheck, CompiledRule, MessagePart};
 use super::finding::{Finding, Outcome};
+use super::lookup::Lookup;
 use super::{functions, values};
 use crate::config::Config;
 use crate::model::{Model, Node, Resource, Span};
@@ -17,19 +18,21 @@ use std::sync::Arc;
 /// file, line, rule and resource, so reports are identical whatever the thread count.
 pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Result<Vec<Finding>> {
     // Fail early (and once) if the helpers cannot be registered, e.g. a bad regex in config.
-    functions::register(&mut Context::default(), config)?;
-    let resources: Vec<cel::Value> = model.resources.par_iter().map(resource_value).collect();
+    let values: Vec<cel::Value> = model.resources.par_iter().map(resource_value).collect();
+    let lookup = Arc::new(Lookup::new(model, values));
+    functions::register(&mut Context::default(), config, &lookup)?;
+    let resources = lookup.values();
     let by_type = index_by_type(&model.resources);
     let mut findings = Vec::new();
     for rule in rules {
         let targets = targets(rule, model, &by_type);
         let groups = match &rule.group {
-            Some((by, collect)) => Some(build_groups(rule, by, collect, &targets, &resources, config)),
+            Some((by, collect)) => Some(build_groups(rule, by, collect, &targets, resources, config, &lookup)),
             None => None,
         };
         let judged: Vec<Finding> = targets
             .par_iter()
-            .map_init(|| root_context(config), |ctx, &index| {
+            .map_init(|| root_context(config, &lookup), |ctx, &index| {
                 let subject = Subject { resource: &model.resources[index], value: &resources[index], groups: groups.as_ref() };
                 judge_resource(ctx, rule, &subject)
             })
@@ -45,9 +48,9 @@ fn sort_key(f: &Finding) -> (&Span, &str, &str, &Option<String>, &str) {
     (&f.span, &f.rule_id, &f.address, &f.item, &f.message)
 }
 
-fn root_context(config: &Config) -> Context<'static, 'static> {
+fn root_context(config: &Config, lookup: &Arc<Lookup>) -> Context<'static, 'static> {
     let mut ctx = Context::default();
-    functions::register(&mut ctx, config).expect("registration was checked before evaluation");
+    functions::register(&mut ctx, config, lookup).expect("registration was checked before evaluation");
     let config_value = serde_json::to_value(config).expect("config serialises");
     ctx.add_variable("config", config_value).expect("config converts to CEL");
     ctx
@@ -86,10 +89,10 @@ struct Groups {
     members: HashMap<String, Vec<cel::Value>>,
 }
 
-fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &[usize], resources: &[cel::Value], config: &Config) -> Groups {
+fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &[usize], resources: &[cel::Value], config: &Config, lookup: &Arc<Lookup>) -> Groups {
     let entries: Vec<(String, cel::Value)> = targets
         .par_iter()
-        .map_init(|| root_context(config), |ctx, &i| {
+        .map_init(|| root_context(config, lookup), |ctx, &i| {
             let mut scope = ctx.new_inner_scope();
             scope.add_variable_from_value("resource", resources[i].clone());
             if !matches!(rule.when.as_ref().map(|w| w.execute(&scope)), None | Some(Ok(cel::Value::Bool(true)))) {
@@ -417,5 +420,26 @@ mod tests {
         assert!(typo.err().unwrap().message.contains("unknown field"));
         let wrong_name = crate::rules::compile("rules/OTHER-001.yaml", &format!("{HEADER}checks:\n  - check: 'true'\n    location: resource\n    message: m\n"));
         assert!(wrong_name.err().unwrap().message.contains("must be named TST-001.yaml"));
+    }
+
+    #[test]
+    fn joins_follow_references_both_ways() {
+        let reference = |address: &str| leaf(Value::Ref { address: address.into(), attribute: "id".into() }, 2);
+        let resource = |rtype: &str, name: &str, entries: Vec<(&str, Node)>| {
+            let mut r = bucket(name, 1, entries);
+            r.rtype = rtype.into();
+            r.address = format!("{rtype}.{name}");
+            r
+        };
+        let route = Node::map(vec![("gateway_id".into(), reference("aws_internet_gateway.igw"))], Some(span(3)));
+        let resources = vec![
+            resource("aws_subnet", "data", vec![]),
+            resource("aws_subnet", "app", vec![]),
+            resource("aws_route_table", "public", vec![("route", leaf(Value::List(vec![route]), 3))]),
+            resource("aws_route_table_association", "data", vec![("subnet_id", reference("aws_subnet.data")), ("route_table_id", reference("aws_route_table.public"))]),
+        ];
+        let yaml = "id: TST-001\ntitle: t\nseverity: error\ncharter: c\nhelp: h\nsources: [tf]\nresource_types: [aws_subnet]\nchecks:\n  - check: referrers_via(resource, 'aws_route_table_association', 'subnet_id').all(a, get(lookup(a.route_table_id), 'route.gateway_id') == null)\n    location: resource\n    message: routes to an internet gateway\n";
+        let findings = run(&rule(yaml), resources);
+        assert_eq!(findings.iter().map(|f| f.address.as_str()).collect::<Vec<_>>(), vec!["aws_subnet.data"]);
     }
 }

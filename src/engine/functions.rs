@@ -1,6 +1,7 @@
 //! Helper functions rules call from CEL. Each one fails (making the rule undecided) when it
 //! meets an unknown value instead of guessing.
 
+use super::lookup::Lookup;
 use super::values::{display, field, reference, string, unknown_reason};
 use crate::config::Config;
 use cel::{Context, ExecutionError};
@@ -18,7 +19,8 @@ struct Tunables {
 }
 
 /// Registers every helper on a root context.
-pub fn register(ctx: &mut Context, config: &Config) -> anyhow::Result<()> {
+pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
+    register_joins(ctx, lookup)?;
     let t = Arc::new(Tunables {
         config: config.clone(),
         distributor_name: Regex::new(&config.distributor_name_pattern)?,
@@ -57,6 +59,27 @@ pub fn register(ctx: &mut Context, config: &Config) -> anyhow::Result<()> {
         known_string(&image, "image").map(|i| cel::Value::Bool(tr.trusted_registry.is_match(&i)))
     })
     .map_err(declaration("is_trusted_registry"))?;
+    Ok(())
+}
+
+/// `lookup(ref)`: the resource a reference, address, id or ARN names (null when it is not in
+/// the scanned code); `referrers(resource, "type")` and `referrers_via(resource, "type",
+/// "attribute")`: the resources of a type that refer to this one.
+fn register_joins(ctx: &mut Context, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
+    let l = lookup.clone();
+    ctx.add_function("lookup", move |value: cel::Value| match l.resolve(&value) {
+        Ok(found) => Ok(found.cloned().unwrap_or(cel::Value::Null)),
+        Err(reason) => Err(undecided("lookup", reason)),
+    })
+    .map_err(declaration("lookup"))?;
+    let l = lookup.clone();
+    ctx.add_function("referrers", move |resource: cel::Value, rtype: Arc<String>| cel::Value::List(Arc::new(l.referrers(&resource, &rtype, None))))
+        .map_err(declaration("referrers"))?;
+    let l = lookup.clone();
+    ctx.add_function("referrers_via", move |resource: cel::Value, rtype: Arc<String>, attribute: Arc<String>| {
+        cel::Value::List(Arc::new(l.referrers(&resource, &rtype, Some(&attribute))))
+    })
+    .map_err(declaration("referrers_via"))?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@ mod compile;
 mod evaluate;
 mod finding;
 mod functions;
+mod lookup;
 mod values;
 
 pub use compile::CompiledRule;

@@ -11,7 +11,7 @@ mod s3;
 use crate::model::{Diagnostic, Model, Node, Span};
 use eval::{Evaluator, Key, Scope};
 use files::{parse_hcl, ParsedFile};
-use module::{Instance, ModuleDecls, ModuleLoader};
+use module::{Call, Instance, ModuleDecls, ModuleLoader};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
@@ -132,7 +132,7 @@ impl<'m, 't> ModuleLoader<'m, 't> for Loader<'m, 't> {
 fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options) -> Model {
     let mut model = Model::default();
     let inputs = root_inputs(&root.dir, options, &mut model);
-    let instance = Instance::new(loader, root, String::new(), inputs, 0, Vec::new());
+    let instance = Instance::new(loader, root, Call::root(inputs));
     let (resources, diagnostics) = instance.resources();
     model.resources = s3::link_split_settings(resources);
     model.diagnostics.extend(diagnostics);
@@ -427,5 +427,57 @@ resource "aws_security_group" "sg" {
         let bucket = find(&model, "aws_s3_bucket.b").attrs.get("bucket").unwrap();
         assert_eq!(bucket.value, Value::Str("logs-prod".into()));
         assert_eq!(bucket.span.as_ref().unwrap().start_line, 5);
+    }
+
+    #[test]
+    fn effective_region_follows_aliases_and_module_provider_maps() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[
+            ("root/main.tf", r#"
+provider "aws" {
+  region = "ap-south-1"
+}
+provider "aws" {
+  alias  = "dr"
+  region = "ap-south-2"
+}
+provider "aws" {
+  alias  = "us"
+  region = "us-east-1"
+}
+resource "aws_s3_bucket" "primary" {}
+resource "aws_s3_bucket" "copy" {
+  provider = aws.dr
+}
+module "replica" {
+  source    = "./replica"
+  providers = { aws = aws.us }
+}
+module "inherits" {
+  source = "./replica"
+}
+"#),
+            ("root/replica/main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n"),
+        ]);
+        let model = load_dir(&dir.path().join("root"), Vec::new());
+        let region = |address: &str| match value(find(&model, address), "__region") {
+            Value::Str(region) => region.clone(),
+            other => panic!("{address}: {other:?}"),
+        };
+        assert_eq!(region("aws_s3_bucket.primary"), "ap-south-1");
+        assert_eq!(region("aws_s3_bucket.copy"), "ap-south-2");
+        assert_eq!(region("module.replica.aws_s3_bucket.b"), "us-east-1");
+        assert_eq!(region("module.inherits.aws_s3_bucket.b"), "ap-south-1");
+        assert_eq!(value(find(&model, "module.replica.aws_s3_bucket.b"), "__provider"), &Value::Str("provider.aws.us".into()));
+        let span = find(&model, "module.replica.aws_s3_bucket.b").attrs.get("__region").unwrap().span.clone().unwrap();
+        assert_eq!((&*span.file, span.start_line), ("main.tf", 11), "the region is reported where it is written");
+    }
+
+    #[test]
+    fn no_provider_configuration_means_an_unknown_region() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[("main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n")]);
+        let model = load_dir(dir.path(), Vec::new());
+        assert!(matches!(value(find(&model, "aws_s3_bucket.b"), "__region"), Value::Unknown(r) if r.contains("root module")));
     }
 }

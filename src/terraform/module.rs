@@ -134,6 +134,33 @@ enum Slot {
     Done(Node),
 }
 
+/// How a module instance is called: its address prefix, inputs and providers.
+pub struct Call {
+    /// `module.a.` or `module.a["k"].`; empty at the root.
+    pub prefix: String,
+    pub inputs: HashMap<String, Node>,
+    pub depth: usize,
+    /// The module call blocks leading here, outermost first.
+    pub call_chain: Vec<Span>,
+    /// Provider configurations passed down by the caller, by the name the module uses
+    /// (`aws`, `aws.replica`): the caller's defaults, or its `providers = { ... }` map.
+    pub providers: HashMap<String, ProviderConfig>,
+}
+
+impl Call {
+    /// A root module with values from tfvars.
+    pub fn root(inputs: HashMap<String, Node>) -> Self {
+        Call { prefix: String::new(), inputs, depth: 0, call_chain: Vec::new(), providers: HashMap::new() }
+    }
+}
+
+/// A provider configuration as resources see it: which one, and its region.
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    pub address: String,
+    pub region: Node,
+}
+
 /// A module instance being evaluated.
 pub struct Instance<'m, 't> {
     loader: &'m dyn ModuleLoader<'m, 't>,
@@ -151,19 +178,35 @@ pub struct Instance<'m, 't> {
     /// outputs (module A's input from B, B's from A) is a cycle and becomes unknown.
     calling: RefCell<std::collections::HashSet<String>>,
     diagnostics: RefCell<Vec<Diagnostic>>,
+    inherited_providers: HashMap<String, ProviderConfig>,
+    /// This module's own provider blocks (as resources) and every configuration its
+    /// resources can use, by name.
+    providers: RefCell<ProviderState>,
+}
+
+type Providers = Rc<(Vec<Resource>, HashMap<String, ProviderConfig>)>;
+
+/// Provider blocks are evaluated once, on first use; a provider whose arguments read a
+/// module output can reach back here while that happens.
+enum ProviderState {
+    NotYet,
+    InProgress,
+    Done(Providers),
 }
 
 impl<'m, 't> Instance<'m, 't> {
     /// An instance of the module in `decls`, with input values from the caller (or tfvars).
-    pub fn new(loader: &'m dyn ModuleLoader<'m, 't>, decls: &'m ModuleDecls<'t>, prefix: String, inputs: HashMap<String, Node>, depth: usize, call_chain: Vec<Span>) -> Self {
+    pub fn new(loader: &'m dyn ModuleLoader<'m, 't>, decls: &'m ModuleDecls<'t>, call: Call) -> Self {
         Instance {
             loader,
             decls,
             index: Index::new(decls),
-            prefix,
-            inputs,
-            depth,
-            call_chain,
+            prefix: call.prefix,
+            inputs: call.inputs,
+            depth: call.depth,
+            call_chain: call.call_chain,
+            inherited_providers: call.providers,
+            providers: RefCell::new(ProviderState::NotYet),
             locals: RefCell::default(),
             instances: RefCell::default(),
             children: RefCell::default(),
@@ -195,9 +238,7 @@ impl<'m, 't> Instance<'m, 't> {
                 resources.push(self.resource(rtype, name, decl, key));
             }
         }
-        for decl in &self.index.providers {
-            resources.push(self.provider(*decl));
-        }
+        resources.extend(self.providers().0.iter().cloned());
         let mut diagnostics = Vec::new();
         for &(name, _) in &self.index.modules {
             for (_, child) in self.children(name).iter() {
@@ -212,7 +253,8 @@ impl<'m, 't> Instance<'m, 't> {
 
     fn resource(&self, rtype: &str, name: &str, decl: Decl, key: &InstanceKey) -> Resource {
         let span = self.span(decl.file, decl.block.span());
-        let attrs = self.body(decl.file, &key.bindings, &decl.block.body, Some(span.clone()));
+        let mut attrs = self.body(decl.file, &key.bindings, &decl.block.body, Some(span.clone()));
+        self.add_effective_region(rtype, decl, &mut attrs, &span);
         Resource {
             source: SourceKind::Tf,
             rtype: rtype.to_string(),
@@ -221,6 +263,74 @@ impl<'m, 't> Instance<'m, 't> {
             attrs,
             template: None,
             call_chain: self.call_chain.clone(),
+        }
+    }
+
+    /// `__provider` (the configuration's address) and `__region` (where the resource is
+    /// created: its own `region` argument, else its provider's region, with the span where that
+    /// region is written), resolved through `provider = aws.x`, aliases and module `providers`.
+    fn add_effective_region(&self, rtype: &str, decl: Decl, attrs: &mut Node, span: &Span) {
+        let local_name = rtype.split('_').next().unwrap_or(rtype);
+        let wanted = decl.block.body.get_attribute("provider").and_then(|a| traversal_text(&a.value)).unwrap_or_else(|| local_name.to_string());
+        let (provider, provider_region) = match self.providers().1.get(&wanted) {
+            Some(config) => (Node::new(Value::Str(config.address.clone()), None), config.region.clone()),
+            None => {
+                let module = if self.prefix.is_empty() { "the root module" } else { self.prefix.trim_end_matches('.') };
+                let reason = format!("no `{wanted}` provider configuration reaches {module}: the region comes from the environment at run time");
+                (Node::new(Value::Null, None), Node::new(Value::Unknown(reason), Some(span.clone())))
+            }
+        };
+        let region = attrs.get("region").cloned().unwrap_or(provider_region);
+        attrs.insert("__provider", provider);
+        attrs.insert("__region", region);
+    }
+
+    /// This module's provider blocks, and the configurations its resources may use: the
+    /// inherited ones, overridden by its own blocks.
+    fn providers(&self) -> Providers {
+        match &*self.providers.borrow() {
+            ProviderState::Done(providers) => return providers.clone(),
+            // Re-entered while the provider blocks are evaluated: only what was inherited.
+            ProviderState::InProgress => return Rc::new((Vec::new(), self.inherited_providers.clone())),
+            ProviderState::NotYet => {}
+        }
+        *self.providers.borrow_mut() = ProviderState::InProgress;
+        let providers = Rc::new({
+            let mut configs = self.inherited_providers.clone();
+            let resources: Vec<Resource> = self.index.providers.iter().map(|decl| self.provider(*decl)).collect();
+            for resource in &resources {
+                let name = resource.rtype.trim_start_matches("provider.");
+                let key = match resource.attrs.get("alias").and_then(Node::as_str) {
+                    Some(alias) => format!("{name}.{alias}"),
+                    None => name.to_string(),
+                };
+                let region = resource.attrs.get("region").cloned().unwrap_or_else(|| Node::new(Value::Null, None));
+                configs.insert(key, ProviderConfig { address: resource.address.clone(), region });
+            }
+            (resources, configs)
+        });
+        *self.providers.borrow_mut() = ProviderState::Done(providers.clone());
+        providers
+    }
+
+    /// What a module call passes down: its `providers = { child = parent }` map, else every
+    /// default (unaliased) configuration of this module, as Terraform does.
+    fn providers_for_call(&self, call: &Block) -> HashMap<String, ProviderConfig> {
+        let providers = self.providers();
+        let configs = &providers.1;
+        match call.body.get_attribute("providers").map(|a| &a.value) {
+            Some(Expression::Object(object)) => object
+                .iter()
+                .filter_map(|(key, value)| {
+                    let child = match key {
+                        hcl_edit::expr::ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                        hcl_edit::expr::ObjectKey::Expression(expr) => traversal_text(expr)?,
+                    };
+                    let parent = traversal_text(value.expr())?;
+                    Some((child, configs.get(&parent)?.clone()))
+                })
+                .collect(),
+            _ => configs.iter().filter(|(name, _)| !name.contains('.')).map(|(k, v)| (k.clone(), v.clone())).collect(),
         }
     }
 
@@ -250,7 +360,7 @@ impl<'m, 't> Instance<'m, 't> {
             match structure {
                 Structure::Attribute(attr) => {
                     let key = attr.key.as_str();
-                    if !matches!(key, "count" | "for_each" | "depends_on" | "lifecycle") {
+                    if !matches!(key, "count" | "for_each" | "depends_on" | "lifecycle" | "provider") {
                         out.insert(key, self.eval(file, bindings, &attr.value));
                     }
                 }
@@ -473,7 +583,8 @@ impl<'m, 't> Instance<'m, 't> {
                     .map(|a| (a.key.as_str().to_string(), self.eval(decl.file, &key.bindings, &a.value)))
                     .collect();
                 let prefix = format!("{address}{}.", key.suffix);
-                let child = Instance::new(self.loader, decls, prefix, inputs, self.depth + 1, chain.clone());
+                let call = Call { prefix, inputs, depth: self.depth + 1, call_chain: chain.clone(), providers: self.providers_for_call(decl.block) };
+                let child = Instance::new(self.loader, decls, call);
                 (key, Rc::new(child))
             })
             .collect()
@@ -546,6 +657,28 @@ impl Scope for BoundScope<'_, '_, '_> {
             }
             _ => None,
         }
+    }
+}
+
+/// `aws.dr` for the expression `aws.dr` (provider references are names, not values).
+fn traversal_text(expr: &Expression) -> Option<String> {
+    match expr {
+        Expression::Variable(variable) => Some(variable.as_str().to_string()),
+        Expression::Traversal(traversal) => {
+            let Expression::Variable(root) = &traversal.expr else { return None };
+            let mut text = root.as_str().to_string();
+            for operator in traversal.operators.iter() {
+                match operator.value() {
+                    hcl_edit::expr::TraversalOperator::GetAttr(name) => {
+                        text.push('.');
+                        text.push_str(name.as_str());
+                    }
+                    _ => return None,
+                }
+            }
+            Some(text)
+        }
+        _ => None,
     }
 }
 
