@@ -22,6 +22,7 @@ pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Resul
     let lookup = Arc::new(Lookup::new(model, values));
     functions::register(&mut Context::default(), config, &lookup)?;
     let resources = lookup.values();
+    let unknowns: Vec<Vec<(String, &Node)>> = model.resources.par_iter().map(|r| r.attrs.unknown_paths()).collect();
     let by_type = index_by_type(&model.resources);
     let mut findings = Vec::new();
     for rule in rules {
@@ -33,7 +34,7 @@ pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Resul
         let judged: Vec<Finding> = targets
             .par_iter()
             .map_init(|| root_context(config, &lookup), |ctx, &index| {
-                let subject = Subject { resource: &model.resources[index], value: &resources[index], groups: groups.as_ref() };
+                let subject = Subject { resource: &model.resources[index], value: &resources[index], unknowns: &unknowns[index], groups: groups.as_ref() };
                 judge_resource(ctx, rule, &subject)
             })
             .flatten()
@@ -115,6 +116,8 @@ fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &
 struct Subject<'a> {
     resource: &'a Resource,
     value: &'a cel::Value,
+    /// The resource's unknown attributes (most resources have none).
+    unknowns: &'a [(String, &'a Node)],
     groups: Option<&'a Groups>,
 }
 
@@ -146,7 +149,7 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
     let whole = Target { item: None, label: None };
     if let Some(when) = &rule.when {
         let applies = run(when, &scope).map_err(|reason| (reason, None));
-        let applies = applies.and_then(|applies| match (applies, reads_unknown(&rule.when_names, &subject.resource.attrs, "")) {
+        let applies = applies.and_then(|applies| match (applies, reads_unknown(&rule.when_names, subject.unknowns, "")) {
             (false, Some((reason, at))) => Err((reason, Some(at))),
             (applies, _) => Ok(applies),
         });
@@ -182,18 +185,22 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
 
 /// Runs every check on one target; each failing check is a finding.
 fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target: &Target) -> Vec<Finding> {
-    let (root, root_path) = match (target.item, &rule.spec.each) {
-        (Some(item), Some(each)) => (item, each.path.as_str()),
-        _ => (&subject.resource.attrs, ""),
+    let item_unknowns;
+    let (unknowns, root_path) = match (target.item, &rule.spec.each) {
+        (Some(item), Some(each)) => {
+            item_unknowns = item.unknown_paths();
+            (item_unknowns.as_slice(), each.path.as_str())
+        }
+        _ => (subject.unknowns, ""),
     };
     let mut findings = Vec::new();
     for check in &rule.checks {
         let verdict = match run(&check.check, scope) {
-            Err(reason) => match reads_unknown(&check.names, root, root_path) {
+            Err(reason) => match reads_unknown(&check.names, unknowns, root_path) {
                 Some((reason, at)) => Verdict::Undecided(reason, Some(at)),
                 None => Verdict::Undecided(reason, None),
             },
-            Ok(passed) => match reads_unknown(&check.names, root, root_path) {
+            Ok(passed) => match reads_unknown(&check.names, unknowns, root_path) {
                 Some((reason, at)) => Verdict::Undecided(reason, Some(at)),
                 None if passed => Verdict::Pass,
                 None => Verdict::Violation,
@@ -222,11 +229,11 @@ fn run(program: &Program, scope: &Context) -> Result<bool, String> {
 
 /// The first unknown value under `root` that an expression could have read: every name on
 /// its path appears in the expression.
-fn reads_unknown(names: &std::collections::HashSet<String>, root: &Node, root_path: &str) -> Option<(String, (String, Option<Span>))> {
-    root.unknown_paths().into_iter().find_map(|(path, node)| {
+fn reads_unknown(names: &std::collections::HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> Option<(String, (String, Option<Span>))> {
+    unknowns.iter().find_map(|(path, node)| {
         let read = path.split('.').all(|name| names.contains(&name.to_lowercase()));
         let crate::model::Value::Unknown(reason) = &node.value else { return None };
-        let full = if root_path.is_empty() { path } else { format!("{root_path}.{path}") };
+        let full = if root_path.is_empty() { path.clone() } else { format!("{root_path}.{path}") };
         read.then(|| (format!("`{full}` is unknown: {reason}"), (full, node.span.clone())))
     })
 }

@@ -139,21 +139,22 @@ impl Node {
     }
 
     /// Every unknown value below this node, with its dotted path (list indices omitted),
-    /// so the engine can tell whether a rule reads one.
+    /// so the engine can tell whether a rule reads one. Paths are only built for unknowns.
     pub fn unknown_paths(&self) -> Vec<(String, &Node)> {
         let mut out = Vec::new();
-        self.collect_unknowns(String::new(), &mut out);
+        self.collect_unknowns(&mut Vec::new(), &mut out);
         out
     }
 
-    fn collect_unknowns<'a>(&'a self, prefix: String, out: &mut Vec<(String, &'a Node)>) {
+    fn collect_unknowns<'a>(&'a self, path: &mut Vec<&'a str>, out: &mut Vec<(String, &'a Node)>) {
         match &self.value {
-            Value::Unknown(_) => out.push((prefix, self)),
-            Value::List(items) => items.iter().for_each(|item| item.collect_unknowns(prefix.clone(), out)),
+            Value::Unknown(_) => out.push((path.join("."), self)),
+            Value::List(items) => items.iter().for_each(|item| item.collect_unknowns(path, out)),
             Value::Map(entries) => {
                 for (key, child) in entries {
-                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                    path.push(key);
                     child.collect_unknowns(path, out);
+                    path.pop();
                 }
             }
             _ => {}
