@@ -28,3 +28,17 @@ output "indented" { value = local.indented }
 output "directives" { value = local.directives }
 output "stripped" { value = local.stripped }
 output "if_strip" { value = "a %{~ if true ~} b %{~ endif ~} c" }
+output "for_trailing_strip" {
+  value = <<-EOT
+    %{ for k, v in {a = 1, b = 2} ~}
+    ${k}=${v}
+    %{ endfor ~}
+  EOT
+}
+output "if_no_strip" {
+  value = <<-EOT
+    %{ if true }
+      yes
+    %{ endif }
+  EOT
+}
