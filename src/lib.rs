@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod helm;
 pub mod input;
 pub mod kubernetes;
 pub mod model;

@@ -69,6 +69,22 @@ struct ScanArgs {
     /// Never colour the human format (also honours NO_COLOR).
     #[arg(long)]
     no_color: bool,
+    /// Render this Helm chart with `helm template` (the helm binary on PATH) and scan the
+    /// output; findings point at the chart's template files.
+    #[arg(long, value_name = "CHART")]
+    helm: Option<PathBuf>,
+    /// Helm values file for --helm (repeatable; later files win, as in helm).
+    #[arg(short = 'f', long = "values", value_name = "FILE", requires = "helm")]
+    values: Vec<PathBuf>,
+    /// Helm `--set k=v` for --helm (repeatable; applied after the values files).
+    #[arg(long = "set", value_name = "K=V", requires = "helm")]
+    set: Vec<String>,
+    /// Helm release name for --helm.
+    #[arg(long, default_value = "release", requires = "helm")]
+    release: String,
+    /// Helm release namespace for --helm.
+    #[arg(long, default_value = "default", requires = "helm")]
+    namespace: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -110,7 +126,10 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     let base = std::env::current_dir().context("reading the current directory")?;
     let reads_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut paths: Vec<PathBuf> = args.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
-    if paths.is_empty() && !reads_stdin {
+    if reads_stdin && args.helm.is_some() {
+        anyhow::bail!("--helm and `-` both provide the rendered YAML; use one of them");
+    }
+    if paths.is_empty() && !reads_stdin && args.helm.is_none() {
         paths.push(PathBuf::from("."));
     }
     let mut options = ScanOptions::new(paths, base.clone());
@@ -124,6 +143,15 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
         options.stdin = Some(text);
     }
+    if let Some(chart) = &args.helm {
+        let render = charterguard::helm::Render { chart: chart.clone(), release: args.release.clone(), namespace: args.namespace.clone(), values_files: args.values.clone(), sets: args.set.clone() };
+        options.stdin = Some(charterguard::helm::render(&render)?);
+        options.helm_chart = Some(chart.clone());
+    }
+    let stream_name = match &options.helm_chart {
+        Some(chart) => charterguard::helm::stream_name(chart, &base),
+        None => "stdin".to_string(),
+    };
     let outcome = scan(&options)?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = match args.format {
@@ -133,7 +161,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         None if to_terminal => Format::Human { color: !args.no_color && std::env::var_os("NO_COLOR").is_none() },
         None => Format::Json,
     };
-    let text = render(&outcome, format, &options.stdin, &base);
+    let text = render(&outcome, format, (&stream_name, &options.stdin), &base);
     match &args.output {
         Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
         None => std::io::stdout().write_all(text.as_bytes()).context("writing the report")?,
@@ -141,10 +169,12 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     Ok(exit_code(&outcome, args.fail_on))
 }
 
-fn render(outcome: &ScanOutcome, format: Format, stdin: &Option<String>, base: &std::path::Path) -> String {
+/// `stdin` is the name and text of the YAML stream read from standard input or rendered by helm.
+fn render(outcome: &ScanOutcome, format: Format, stdin: (&str, &Option<String>), base: &std::path::Path) -> String {
+    let (stdin_name, stdin) = stdin;
     let stdin_text: Option<Arc<str>> = stdin.as_deref().map(Arc::from);
     let source_text = move |file: &str| -> Option<Arc<str>> {
-        if file == "stdin" {
+        if file == stdin_name {
             return stdin_text.clone();
         }
         std::fs::read_to_string(base.join(file)).ok().map(Arc::from)

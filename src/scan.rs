@@ -17,6 +17,9 @@ pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
     /// YAML read from standard input (`-`), e.g. `helm template` output.
     pub stdin: Option<String>,
+    /// `--helm CHART`: `stdin` holds this chart's `helm template` output; resources are mapped
+    /// back onto the chart's template files (see [`crate::helm`]).
+    pub helm_chart: Option<PathBuf>,
     /// Extra Terraform variable files for root modules.
     pub var_files: Vec<PathBuf>,
     pub workspace: String,
@@ -36,6 +39,7 @@ impl ScanOptions {
         ScanOptions {
             paths,
             stdin: None,
+            helm_chart: None,
             var_files: Vec::new(),
             workspace: "default".into(),
             rules_dirs: Vec::new(),
@@ -125,8 +129,11 @@ fn load(options: &ScanOptions) -> Model {
     model.extend(terraform);
     model.extend(manifests);
     if let Some(text) = &options.stdin {
-        let file: Arc<str> = "stdin".into();
-        let (resources, diagnostics) = crate::kubernetes::load_file(&file, text);
+        let file: Arc<str> = options.helm_chart.as_ref().map_or_else(|| "stdin".into(), |chart| crate::helm::stream_name(chart, &options.base).into());
+        let (mut resources, diagnostics) = crate::kubernetes::load_file(&file, text);
+        if let Some(chart) = &options.helm_chart {
+            crate::helm::map_to_chart(&mut resources, &file, chart, &options.base);
+        }
         model.resources.extend(resources);
         model.diagnostics.extend(diagnostics);
         model.files_scanned += 1;

@@ -18,6 +18,11 @@ impl<'t> LineIndex<'t> {
         LineIndex { text, starts }
     }
 
+    /// The whole text.
+    pub fn text(&self) -> &'t str {
+        self.text
+    }
+
     /// 1-based line and column of a byte offset (clamped to the text).
     pub fn position(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.text.len());

@@ -131,6 +131,12 @@ impl Ctx<'_, '_> {
             Expression::Array(a) => collect_list(a.iter().map(|x| self.expr(x)).collect()),
             Expression::Object(o) => self.object(o),
             Expression::StringTemplate(t) => return self.template(t, span),
+            Expression::HeredocTemplate(h) if has_strip_markers(&h.template) => {
+                match heredoc_as_hcl(self.ev.lines.text(), e.span()) {
+                    Some(t) => return self.template(&t, span),
+                    None => return self.template(&h.template, span),
+                }
+            }
             Expression::HeredocTemplate(h) => match h.indent() {
                 // hcl-edit strips `<<-` indentation from top-level text only.
                 Some(indent) => {
@@ -511,6 +517,176 @@ impl Ctx<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether any `~` strip marker occurs in the template.
+fn has_strip_markers(t: &Template) -> bool {
+    t.iter().any(|e| {
+        strips_before(e)
+            || strips_after(e)
+            || match e {
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(d) => {
+                        d.if_expr.strip.strip_end()
+                            || d.endif_expr.strip.strip_start()
+                            || d.else_expr.as_ref().is_some_and(|x| x.strip.strip_start() || x.strip.strip_end())
+                            || has_strip_markers(&d.if_expr.template)
+                            || d.else_expr.as_ref().is_some_and(|x| has_strip_markers(&x.template))
+                    }
+                    Directive::For(d) => d.for_expr.strip.strip_end() || d.endfor_expr.strip.strip_start() || has_strip_markers(&d.for_expr.template),
+                },
+                _ => false,
+            }
+    })
+}
+
+/// A heredoc with strip markers, prepared the way HCL's own parser does it. HCL scans a heredoc
+/// line by line, one literal token per line, so a `~` strips whitespace from the adjacent line
+/// only (not across several lines, as in a quoted string); and `<<-` removes the smallest
+/// indentation of the lines *after* stripping (a line whose leading spaces a `%{~` removed has
+/// none), inside directives too. hcl-edit dedents before stripping and only at the top level, so
+/// the heredoc is parsed again from its source text as a plain `<<` heredoc. The result has
+/// one literal element per line; `render` then applies the strip markers to them.
+fn heredoc_as_hcl(text: &str, range: Option<std::ops::Range<usize>>) -> Option<Template> {
+    let source = text.get(range?)?;
+    let flush = source.starts_with("<<-");
+    let source = if flush { format!("<<{}", &source[3..]) } else { source.to_string() };
+    let Ok(Expression::HeredocTemplate(h)) = source.parse::<Expression>() else { return None };
+    let mut template = h.template.clone();
+    if h.indent().is_some() {
+        return None; // the parser dedented after all: keep the default handling
+    }
+    split_lines(&mut template);
+    if flush {
+        let mut state = Flush { newline: true, min: usize::MAX, adjust: Vec::new() };
+        state.walk(&template, false, false);
+        if state.min != usize::MAX && state.min > 0 {
+            let mut adjust = state.adjust.into_iter();
+            dedent_tokens(&mut template, state.min, &mut adjust);
+        }
+    }
+    Some(template)
+}
+
+/// Splits every literal into one literal per line (each keeping its newline).
+fn split_lines(t: &mut Template) {
+    let elements: Vec<Element> = std::mem::take(t).into_iter().collect();
+    let mut out: Vec<Element> = Vec::new();
+    for mut element in elements {
+        match &mut element {
+            Element::Literal(lit) => {
+                for line in lit.split_inclusive('\n') {
+                    out.push(Element::Literal(hcl_edit::Spanned::new(line.to_string())));
+                }
+                continue;
+            }
+            Element::Directive(d) => match d.as_mut() {
+                Directive::If(d) => {
+                    split_lines(&mut d.if_expr.template);
+                    if let Some(e) = &mut d.else_expr {
+                        split_lines(&mut e.template);
+                    }
+                }
+                Directive::For(d) => split_lines(&mut d.for_expr.template),
+            },
+            Element::Interpolation(_) => {}
+        }
+        out.push(element);
+    }
+    *t = out.into_iter().collect();
+}
+
+/// HCL's `flushHeredocTemplateParts`: the smallest indentation of the lines, over the literal
+/// tokens as they are after strip markers, in source order through directives.
+struct Flush {
+    newline: bool,
+    min: usize,
+    /// For every literal token in order: whether it starts a line and is dedented.
+    adjust: Vec<bool>,
+}
+
+impl Flush {
+    fn walk(&mut self, t: &Template, trim_first: bool, trim_last: bool) {
+        let elements: Vec<&Element> = t.iter().collect();
+        for (i, element) in elements.iter().enumerate() {
+            match element {
+                Element::Literal(lit) => {
+                    let mut s: &str = lit.value();
+                    if if i == 0 { trim_first } else { strips_after(elements[i - 1]) } {
+                        s = s.trim_start();
+                    }
+                    if match elements.get(i + 1) { None => trim_last, Some(next) => strips_before(next) } {
+                        s = s.trim_end();
+                    }
+                    let mut adjusted = false;
+                    if self.newline {
+                        self.newline = false;
+                        let trimmed = s.trim_start();
+                        if !(trimmed.is_empty() && s.ends_with('\n')) {
+                            self.min = self.min.min(s[..s.len() - trimmed.len()].chars().count());
+                            adjusted = true;
+                        }
+                    }
+                    self.adjust.push(adjusted);
+                    if s.ends_with('\n') {
+                        self.newline = true;
+                    }
+                }
+                Element::Interpolation(_) => self.token(),
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(d) => {
+                        self.token();
+                        let endif_start = d.endif_expr.strip.strip_start();
+                        let last = d.else_expr.as_ref().map_or(endif_start, |e| e.strip.strip_start());
+                        self.walk(&d.if_expr.template, d.if_expr.strip.strip_end(), last);
+                        if let Some(e) = &d.else_expr {
+                            self.token();
+                            self.walk(&e.template, e.strip.strip_end(), endif_start);
+                        }
+                        self.token();
+                    }
+                    Directive::For(d) => {
+                        self.token();
+                        self.walk(&d.for_expr.template, d.for_expr.strip.strip_end(), d.endfor_expr.strip.strip_start());
+                        self.token();
+                    }
+                },
+            }
+        }
+    }
+
+    /// A directive or interpolation token: at a line start, nothing can be dedented.
+    fn token(&mut self) {
+        if self.newline {
+            self.newline = false;
+            self.min = 0;
+        }
+    }
+}
+
+/// Removes `n` leading whitespace characters from the literal tokens `adjust` marks.
+fn dedent_tokens(t: &mut Template, n: usize, adjust: &mut impl Iterator<Item = bool>) {
+    for element in t.iter_mut() {
+        match element {
+            Element::Literal(lit) => {
+                if adjust.next() == Some(true) {
+                    let cut: usize = lit.chars().take(n).take_while(|c| c.is_whitespace()).map(char::len_utf8).sum();
+                    let rest = lit[cut..].to_string();
+                    **lit = rest;
+                }
+            }
+            Element::Interpolation(_) => {}
+            Element::Directive(d) => match d.as_mut() {
+                Directive::If(d) => {
+                    dedent_tokens(&mut d.if_expr.template, n, adjust);
+                    if let Some(e) = &mut d.else_expr {
+                        dedent_tokens(&mut e.template, n, adjust);
+                    }
+                }
+                Directive::For(d) => dedent_tokens(&mut d.for_expr.template, n, adjust),
+            },
+        }
     }
 }
 
@@ -1055,8 +1231,10 @@ mod tests {
             ),
             ("<<-EOT\n    a\n      b\n    EOT", r#""a\n  b\n""#),
             (
+                // Terraform 1.15 gives this (tests/terraform_diff/04-heredocs): `~}` empties the
+                // rest of the directive's line, so the next line does not start a line for `<<-`.
                 "<<-EOT\n    %{ for k, v in {a = 1, b = 2} ~}\n    ${k}=${v}\n    %{ endfor ~}\n  EOT",
-                r#""a=1\nb=2\n""#,
+                r#""    a=1\n    b=2\n""#,
             ),
             (
                 "<<-EOT\n    %{ if true }\n      yes\n    %{ endif }\n  EOT",

@@ -858,7 +858,7 @@ pub fn format(spec: &str, args: &[Node]) -> Result<String, Value> {
                 let f = to_num(v).ok_or_else(bad)?.f();
                 let body = match verb {
                     'f' => format!("{:.*}", precision.unwrap_or(6), f.abs()),
-                    'e' => format!("{:.*e}", precision.unwrap_or(6), f.abs()),
+                    'e' => go_exponent(&format!("{:.*e}", precision.unwrap_or(6), f.abs())),
                     _ => fmt_float(f.abs()),
                 };
                 let sign = if f < 0.0 {
@@ -1107,4 +1107,16 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
         out.extend_from_slice(&bytes[..3 - pad]);
     }
     Some(out)
+}
+
+/// Rust writes `1.2345e3`; Go's `%e` (Terraform's `format`) writes `1.2345e+03`: a sign and
+/// at least two exponent digits.
+fn go_exponent(rust: &str) -> String {
+    match rust.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = exponent.strip_prefix('-').map_or(("+", exponent), |d| ("-", d));
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => rust.to_string(),
+    }
 }

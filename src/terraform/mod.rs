@@ -6,7 +6,10 @@ pub mod eval;
 mod files;
 mod json;
 mod module;
+mod outputs;
 mod s3;
+
+pub use outputs::evaluate_outputs;
 
 use crate::model::{Diagnostic, Model, Node, Span};
 use eval::{Evaluator, Key, Scope};

