@@ -4,7 +4,7 @@
 //! (`terraform show -json` of a plan: `planned_values.outputs`), see tests/terraform_diff.rs.
 
 use super::files::parse_hcl;
-use super::module::{Instance, ModuleDecls};
+use super::module::{Call, Instance, ModuleDecls};
 use super::{display_path, local_module_sources, normalise, root_inputs, tf_files_in, Loader, Options};
 use crate::model::{Model, Node, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -46,7 +46,7 @@ pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value
     }
     let decls = loaded[&root];
     let loader = Loader { loaded, base: base.clone(), workspace: options.workspace.clone() };
-    let instance = Instance::new(&loader, decls, String::new(), inputs, 0, Vec::new());
+    let instance = Instance::new(&loader, decls, Call::root(inputs));
     Ok(instance.outputs().into_iter().map(|(name, node)| (name, to_json(&node))).collect())
 }
 
