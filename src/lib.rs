@@ -10,6 +10,7 @@ pub mod engine;
 pub mod input;
 pub mod kubernetes;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -6,7 +6,7 @@ pub mod eval;
 mod files;
 mod json;
 mod module;
-mod s3;
+pub(crate) mod s3;
 
 use crate::model::{Diagnostic, Model, Node, Span};
 use eval::{Evaluator, Key, Scope};
@@ -222,7 +222,7 @@ fn tf_files_in(dir: &Path) -> Vec<PathBuf> {
 
 /// Removes `.` and folds `..` without touching the file system (symlinks are not followed
 /// here; the walker already refused loops).
-fn normalise(path: &Path) -> PathBuf {
+pub(crate) fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
