@@ -20,7 +20,7 @@
 mod address;
 mod locate;
 
-use crate::model::{Diagnostic, LineIndex, Model, Node, Resource, SourceKind, Span, Value};
+use crate::model::{Diagnostic, Model, Node, Resource, SourceKind, Span, Value};
 use address::{module_names, split_traversal};
 use locate::Sources;
 use serde_json::Value as J;
@@ -47,7 +47,7 @@ pub fn load_file(path: &Path, shown: &Arc<str>, text: &str, base: &Path) -> Mode
     let texts = typed_arena::Arena::new();
     let root_dir = path.parent().unwrap_or(Path::new("."));
     let sources = Sources::load(root_dir, plan.pointer("/configuration/root_module"), base, &texts);
-    let loader = PlanLoader { plan: &plan, file: shown.clone(), lines: LineIndex::new(text), text, sources };
+    let loader = PlanLoader { plan: &plan, file: shown.clone(), text, sources, address_spans: Default::default() };
     model.resources = crate::terraform::s3::link_split_settings(loader.resources());
     model
 }
@@ -56,8 +56,8 @@ struct PlanLoader<'p, 'a> {
     plan: &'p J,
     file: Arc<str>,
     text: &'p str,
-    lines: LineIndex<'p>,
     sources: Sources<'a>,
+    address_spans: std::cell::OnceCell<HashMap<String, (u32, u32, u32)>>,
 }
 
 /// One resource instance of `planned_values`.
@@ -225,18 +225,50 @@ impl<'p, 'a> PlanLoader<'p, 'a> {
 
     /// Where the plan file names a resource (its first `"address": "..."`), else line 1.
     fn address_span(&self, address: &str) -> Span {
-        let quoted = serde_json::to_string(address).unwrap_or_default();
-        let mut from = 0;
-        while let Some(found) = self.text[from..].find(&quoted) {
-            let at = from + found;
-            let before = self.text[..at].trim_end();
-            if before.ends_with(':') && before[..before.len() - 1].trim_end().ends_with("\"address\"") {
-                return self.lines.span(&self.file, at..at + quoted.len());
-            }
-            from = at + quoted.len();
+        let spans = self.address_spans.get_or_init(|| address_spans(self.text));
+        match spans.get(address) {
+            Some(&(line, start_col, end_col)) => Span::new(self.file.clone(), line, start_col, line, end_col),
+            None => Span::new(self.file.clone(), 1, 1, 1, 1),
         }
-        Span::new(self.file.clone(), 1, 1, 1, 1)
     }
+}
+
+/// The position of the first `"address": "..."` value of each address, found in one pass
+/// (a minified plan is one line of megabytes: positions are counted incrementally).
+fn address_spans(text: &str) -> HashMap<String, (u32, u32, u32)> {
+    let mut spans = HashMap::new();
+    let (mut line, mut col, mut pos) = (1u32, 1u32, 0usize);
+    let advance = |to: usize, line: &mut u32, col: &mut u32, pos: &mut usize| {
+        for c in text[*pos..to].chars() {
+            if c == '\n' {
+                *line += 1;
+                *col = 1;
+            } else {
+                *col += 1;
+            }
+        }
+        *pos = to;
+    };
+    for (at, key) in text.match_indices("\"address\"") {
+        if at < pos {
+            continue;
+        }
+        let rest = &text[at + key.len()..];
+        let Some(after_colon) = rest.trim_start().strip_prefix(':') else { continue };
+        let value = after_colon.trim_start();
+        if !value.starts_with('"') {
+            continue;
+        }
+        let start = text.len() - value.len();
+        let mut strings = serde_json::Deserializer::from_str(value).into_iter::<String>();
+        let Some(Ok(address)) = strings.next() else { continue };
+        let end = start + strings.byte_offset();
+        advance(start, &mut line, &mut col, &mut pos);
+        let start_col = col;
+        advance(end, &mut line, &mut col, &mut pos);
+        spans.entry(address).or_insert((line, start_col, col));
+    }
+    spans
 }
 
 /// Deepest module nesting followed; plans are machine-written, but a hand-made one could
