@@ -11,6 +11,7 @@ pub mod helm;
 pub mod input;
 pub mod kubernetes;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod scan;

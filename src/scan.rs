@@ -166,8 +166,7 @@ fn load_manifest(path: &Path, base: &Path) -> Model {
         }
     };
     if is_plan_json(&text) {
-        model.diagnostics.push(Diagnostic::note(shown.to_string(), None, "Terraform plan JSON is not evaluated by this version; scan the .tf files instead"));
-        return model;
+        return crate::plan::load_file(path, &shown, &text, base);
     }
     let (resources, diagnostics) = crate::kubernetes::load_file(&shown, &text);
     model.resources = resources;

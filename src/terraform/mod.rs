@@ -7,7 +7,7 @@ mod files;
 mod json;
 mod module;
 mod outputs;
-mod s3;
+pub(crate) mod s3;
 
 pub use outputs::evaluate_outputs;
 
@@ -225,7 +225,7 @@ fn tf_files_in(dir: &Path) -> Vec<PathBuf> {
 
 /// Removes `.` and folds `..` without touching the file system (symlinks are not followed
 /// here; the walker already refused loops).
-fn normalise(path: &Path) -> PathBuf {
+pub(crate) fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
