@@ -42,6 +42,9 @@ pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Resul
         findings.extend(judged);
     }
     findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    // A plan and the .tf files it came from, scanned together, report the same finding at
+    // the same place twice: keep one.
+    findings.dedup_by(|a, b| (&a.rule_id, &a.address, &a.item, &a.attribute, &a.span, a.outcome) == (&b.rule_id, &b.address, &b.item, &b.attribute, &b.span, b.outcome));
     Ok(findings)
 }
 
