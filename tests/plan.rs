@@ -13,8 +13,14 @@ fn root() -> PathBuf {
 fn rules_judge_the_fixture_plan_at_its_tf_lines() {
     let outcome = scan(&ScanOptions::new(vec![root().join("fixtures/plan/plan.json")], root())).expect("scan runs");
     assert!(!outcome.has_errors(), "{:?}", outcome.model.diagnostics);
-    let mut found: Vec<(String, String, String, u32)> =
-        outcome.findings.iter().map(|f| (f.rule_id.clone(), format!("{:?}", f.outcome).to_lowercase(), f.span.file.to_string(), f.span.start_line)).collect();
+    // The rules this fixture was written for; other rules' findings on it are their fixtures' concern.
+    let judged = ["DATA-001", "ENC-001", "RES-001"];
+    let mut found: Vec<(String, String, String, u32)> = outcome
+        .findings
+        .iter()
+        .filter(|f| judged.contains(&f.rule_id.as_str()))
+        .map(|f| (f.rule_id.clone(), format!("{:?}", f.outcome).to_lowercase(), f.span.file.to_string(), f.span.start_line))
+        .collect();
     found.sort();
     let expected = [
         ("DATA-001", "violation", "fixtures/plan/main.tf", 32),
