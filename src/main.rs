@@ -92,6 +92,8 @@ enum FormatArg {
     Human,
     Json,
     Sarif,
+    Markdown,
+    Junit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -158,6 +160,8 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         Some(FormatArg::Human) => Format::Human { color: to_terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none() },
         Some(FormatArg::Json) => Format::Json,
         Some(FormatArg::Sarif) => Format::Sarif,
+        Some(FormatArg::Markdown) => Format::Markdown,
+        Some(FormatArg::Junit) => Format::Junit,
         None if to_terminal => Format::Human { color: !args.no_color && std::env::var_os("NO_COLOR").is_none() },
         None => Format::Json,
     };

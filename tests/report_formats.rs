@@ -315,3 +315,25 @@ fn snapshot_json() {
 fn snapshot_sarif() {
     insta::assert_snapshot!("sarif", render_fixture(Format::Sarif, 0));
 }
+
+#[test]
+fn snapshot_markdown() {
+    insta::assert_snapshot!("markdown", render_fixture(Format::Markdown, 0));
+}
+
+#[test]
+fn snapshot_junit() {
+    insta::assert_snapshot!("junit", render_fixture(Format::Junit, 0));
+}
+
+#[test]
+fn junit_is_well_formed_xml_with_one_suite_per_rule() {
+    let xml = render_fixture(Format::Junit, 0);
+    assert!(xml.starts_with("<?xml"));
+    let suites = xml.matches("<testsuite ").count();
+    assert_eq!(suites, rules().len());
+    assert_eq!(xml.matches("<testsuite ").count(), xml.matches("</testsuite>").count());
+    // Every rule of the fixture has findings, so every test case has a body.
+    assert_eq!(xml.matches("<testcase ").count(), xml.matches("</testcase>").count());
+    assert!(!xml.contains("& "), "ampersands are escaped");
+}

@@ -6,6 +6,8 @@
 
 mod human;
 mod json;
+mod junit;
+mod markdown;
 mod sarif;
 
 use std::sync::Arc;
@@ -75,6 +77,11 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 for GitHub code scanning.
     Sarif,
+    /// A summary table per severity and rule, then each finding with file:line and the fix,
+    /// for pull-request comments and `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+    /// JUnit XML for CI systems that read test reports.
+    Junit,
 }
 
 /// Renders the report. The output always ends with a newline.
@@ -83,6 +90,8 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Human { color } => human::render(report, color),
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Junit => junit::render(report),
     }
 }
 

@@ -1,0 +1,62 @@
+//! The JUnit XML format, for CI systems that read test reports: one test suite per rule, one
+//! failing test case per violation, one skipped case per undecided finding, and a passing case
+//! for a rule without findings.
+
+use super::Report;
+use crate::engine::{Finding, Outcome};
+use std::fmt::Write as _;
+
+pub(super) fn render(report: &Report) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let failures = report.findings.iter().filter(|f| f.outcome == Outcome::Violation).count();
+    let _ = writeln!(out, "<testsuites name=\"charterguard\" tests=\"{}\" failures=\"{failures}\">", report.rules.len().max(1));
+    for rule in report.rules {
+        let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.rule_id == rule.id).collect();
+        let failed = findings.iter().filter(|f| f.outcome == Outcome::Violation).count();
+        let skipped = findings.len() - failed;
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\">",
+            xml(&format!("{} {}", rule.id, rule.title)),
+            findings.len().max(1)
+        );
+        if findings.is_empty() {
+            let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"no findings\"/>", xml(&rule.id));
+        }
+        for f in findings {
+            let name = format!("{} ({}:{})", f.subject(), f.span.file, f.span.start_line);
+            let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">", xml(&rule.id), xml(&name), xml(&f.span.file), f.span.start_line);
+            match f.outcome {
+                Outcome::Violation => {
+                    let _ = writeln!(out, "      <failure type=\"{}\" message=\"{}\">{}</failure>", f.severity.as_str(), xml(&f.message), xml(&rule.help));
+                }
+                Outcome::Undecided => {
+                    let _ = writeln!(out, "      <skipped message=\"could not decide: {}\"/>", xml(&f.message));
+                }
+            }
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Text safe inside XML attributes and elements (control characters other than tab and
+/// newline are not allowed in XML 1.0 at all).
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}

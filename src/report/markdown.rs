@@ -1,0 +1,99 @@
+//! The markdown format: short enough for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+//! A table of findings per severity and rule, then each finding with its place and the
+//! first paragraph of the rule's help.
+
+use super::{Counts, Report};
+use crate::engine::{Finding, Outcome};
+use crate::rules::RuleMeta;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// More findings than this are counted but not listed, to keep comments readable.
+const MAX_LISTED: usize = 50;
+
+pub(super) fn render(report: &Report) -> String {
+    let mut out = String::from("## charterguard\n\n");
+    let counts = Counts::of(report.findings);
+    let _ = writeln!(
+        out,
+        "{} files, {} resources: **{} errors**, {} warnings, {} notes, {} could not decide.\n",
+        report.files_scanned, report.resources, counts.error, counts.warning, counts.note, counts.undecided
+    );
+    if !report.findings.is_empty() {
+        rule_table(&mut out, report);
+        findings_list(&mut out, report);
+    }
+    let errors: Vec<_> = report.diagnostics.iter().filter(|d| d.level == crate::model::DiagnosticLevel::Error).collect();
+    if !errors.is_empty() {
+        out.push_str("### Inputs that could not be read\n\n");
+        for diagnostic in errors {
+            let _ = writeln!(out, "- `{}`", escape(&diagnostic.to_string()));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn rule_table(out: &mut String, report: &Report) {
+    let mut per_rule: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
+    for f in report.findings {
+        let entry = per_rule.entry((f.severity.as_str(), &f.rule_id)).or_default();
+        match f.outcome {
+            Outcome::Violation => entry.0 += 1,
+            Outcome::Undecided => entry.1 += 1,
+        }
+    }
+    out.push_str("| severity | rule | title | findings | could not decide |\n|---|---|---|---:|---:|\n");
+    let mut rows: Vec<_> = per_rule.into_iter().collect();
+    // Errors first, then warnings, then notes; rules in id order within a severity.
+    rows.sort_by_key(|((severity, rule), _)| (severity_rank(severity), rule.to_string()));
+    for ((severity, rule), (violations, undecided)) in rows {
+        let title = rule_meta(report, rule).map(|r| r.title.as_str()).unwrap_or("");
+        let _ = writeln!(out, "| {severity} | {rule} | {} | {violations} | {undecided} |", escape(title));
+    }
+    out.push('\n');
+}
+
+fn severity_rank(severity: &str) -> u8 {
+    match severity {
+        "error" => 0,
+        "warning" => 1,
+        _ => 2,
+    }
+}
+
+fn findings_list(out: &mut String, report: &Report) {
+    out.push_str("### Findings\n\n");
+    let mut listed: Vec<&Finding> = report.findings.iter().collect();
+    listed.sort_by_key(|f| (f.outcome == Outcome::Undecided, std::cmp::Reverse(f.severity)));
+    for f in listed.iter().take(MAX_LISTED) {
+        let place = format!("{}:{}", f.span.file, f.span.start_line);
+        let label = match f.outcome {
+            Outcome::Violation => f.severity.as_str(),
+            Outcome::Undecided => "could not decide",
+        };
+        let _ = writeln!(out, "- **{}** {label} `{}`: {}", f.rule_id, escape(&place), escape(&f.message));
+        if let Some(fix) = rule_meta(report, &f.rule_id).and_then(|r| first_paragraph(&r.help)) {
+            let _ = writeln!(out, "  <br>{}", escape(&fix));
+        }
+    }
+    if listed.len() > MAX_LISTED {
+        let _ = writeln!(out, "\n…and {} more (see the SARIF or JSON report).", listed.len() - MAX_LISTED);
+    }
+    out.push('\n');
+}
+
+fn rule_meta<'a>(report: &'a Report, id: &str) -> Option<&'a RuleMeta> {
+    report.rules.iter().find(|r| r.id == id)
+}
+
+/// The help's first paragraph, on one line.
+fn first_paragraph(help: &str) -> Option<String> {
+    let paragraph = help.split("\n\n").next()?.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!paragraph.is_empty()).then_some(paragraph)
+}
+
+/// Keeps table cells and list items intact: pipes and line breaks escaped, HTML neutralised.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
+}
