@@ -57,7 +57,7 @@ fn discover(problems: &mut Vec<String>) -> Vec<Case> {
     let mut cases = Vec::new();
     // Rule folders are named by rule id (`ENC-001`); others (the example platform) are not cases.
     let is_rule_id = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).and_then(|n| n.split_once('-')).is_some_and(|(a, n)| {
-        !a.is_empty() && a.chars().all(|c| c.is_ascii_uppercase()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
+        a.starts_with(|c: char| c.is_ascii_uppercase()) && a.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
     });
     let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(&fixtures).expect("fixtures/ exists").flatten().map(|e| e.path()).filter(|p| p.is_dir() && is_rule_id(p)).collect();
     rule_dirs.sort();

@@ -97,7 +97,7 @@ impl CompiledRule {
 
 fn validate(spec: &RuleSpec, origin: &str) -> Result<()> {
     let id_ok = spec.id.len() >= 5 && spec.id.split_once('-').is_some_and(|(a, n)| {
-        !a.is_empty() && a.chars().all(|c| c.is_ascii_uppercase()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
+        a.starts_with(|c: char| c.is_ascii_uppercase()) && a.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
     });
     if !id_ok {
         bail!("{origin}: id `{}` is not of the form ABC-123", spec.id);
@@ -163,5 +163,21 @@ mod tests {
         let parts = parse_message("uses {{ resource.x }} here").unwrap();
         assert_eq!(parts.len(), 3);
         assert!(parse_message("broken {{ x").is_err());
+    }
+
+    #[test]
+    fn catalogue_ids_may_have_digits_after_the_first_letter() {
+        let spec = |id: &str| -> RuleSpec {
+            serde_yaml_like(&format!("id: {id}\ntitle: t\nseverity: note\ncharter: c\nhelp: h\nsources: [k8s]\nresource_types: [Pod]\nchecks:\n  - check: 'true'\n    location: resource\n    message: m\n"))
+        };
+        assert!(validate(&spec("K8S-001"), "K8S-001.yaml").is_ok());
+        assert!(validate(&spec("ENC-001"), "ENC-001.yaml").is_ok());
+        assert!(validate(&spec("8KS-001"), "8KS-001.yaml").is_err());
+        assert!(validate(&spec("k8s-001"), "k8s-001.yaml").is_err());
+    }
+
+    fn serde_yaml_like(text: &str) -> RuleSpec {
+        let documents = crate::yaml::load(&"t.yaml".into(), text, &crate::yaml::Limits::default()).unwrap();
+        serde_json::from_value(documents[0].root.to_json()).unwrap()
     }
 }

@@ -22,6 +22,7 @@ struct Tunables {
 pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
     register_joins(ctx, lookup)?;
     super::functions_infra::register(ctx, config)?;
+    super::functions_k8s::register(ctx, config, lookup)?;
     let t = Arc::new(Tunables {
         config: config.clone(),
         distributor_name: Regex::new(&config.distributor_name_pattern)?,

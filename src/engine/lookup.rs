@@ -3,7 +3,7 @@
 //! indexes built once per scan, in time linear in the model.
 
 use super::values::{field, reference, unknown_reason};
-use crate::model::{Model, Node, Value};
+use crate::model::{Model, Node, SourceKind, Value};
 use std::collections::HashMap;
 
 pub struct Lookup {
@@ -14,6 +14,11 @@ pub struct Lookup {
     by_identity: HashMap<String, usize>,
     /// Target address → (referring resource, attribute path of the reference).
     referrers: HashMap<String, Vec<(usize, String)>>,
+    /// Kubernetes objects by (kind, namespace), each list in address order: `Namespace`
+    /// objects under their own name, other cluster-scoped objects under `""`.
+    by_kind_namespace: HashMap<(String, String), Vec<usize>>,
+    /// Kubernetes objects by kind, in address order.
+    by_kind: HashMap<String, Vec<usize>>,
 }
 
 impl Lookup {
@@ -24,6 +29,8 @@ impl Lookup {
             by_address: HashMap::new(),
             by_identity: HashMap::new(),
             referrers: HashMap::new(),
+            by_kind_namespace: HashMap::new(),
+            by_kind: HashMap::new(),
         };
         for (i, resource) in model.resources.iter().enumerate() {
             lookup.by_address.insert(resource.address.clone(), i);
@@ -35,8 +42,31 @@ impl Lookup {
             collect_references(&resource.attrs, String::new(), &mut |address, path| {
                 lookup.referrers.entry(address.to_string()).or_default().push((i, path));
             });
+            if matches!(resource.source, SourceKind::K8s | SourceKind::Eks) {
+                let namespace = match resource.rtype.as_str() {
+                    "Namespace" => resource.attrs.get("name"),
+                    _ => resource.attrs.get("namespace"),
+                };
+                let namespace = namespace.and_then(Node::as_str).unwrap_or_default().to_string();
+                lookup.by_kind_namespace.entry((resource.rtype.clone(), namespace)).or_default().push(i);
+                lookup.by_kind.entry(resource.rtype.clone()).or_default().push(i);
+            }
+        }
+        let address = |i: &usize| &model.resources[*i].address;
+        for list in lookup.by_kind_namespace.values_mut().chain(lookup.by_kind.values_mut()) {
+            list.sort_by(|a, b| address(a).cmp(address(b)));
         }
         lookup
+    }
+
+    /// Kubernetes objects of `kind` in `namespace` (`"*"`: any namespace; a `Namespace`
+    /// object is found under its own name), in address order.
+    pub fn objects(&self, kind: &str, namespace: &str) -> Vec<cel::Value> {
+        let found = match namespace {
+            "*" => self.by_kind.get(kind),
+            _ => self.by_kind_namespace.get(&(kind.to_string(), namespace.to_string())),
+        };
+        found.into_iter().flatten().map(|&i| self.values[i].clone()).collect()
     }
 
     pub fn values(&self) -> &[cel::Value] {
@@ -84,5 +114,41 @@ fn collect_references(node: &Node, path: String, found: &mut impl FnMut(&str, St
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Resource, Span};
+
+    fn object(kind: &str, name: &str, namespace: Option<&str>) -> Resource {
+        let span = Span::new("k.yaml".into(), 1, 1, 1, 1);
+        let text = |s: &str| Node::new(Value::Str(s.into()), None);
+        let mut entries = vec![("name".to_string(), text(name))];
+        entries.push(("namespace".to_string(), namespace.map(text).unwrap_or_else(|| Node::new(Value::Null, None))));
+        let address = match namespace {
+            Some(ns) => format!("{kind} {ns}/{name}"),
+            None => format!("{kind} {name}"),
+        };
+        Resource { source: SourceKind::K8s, rtype: kind.into(), address, span: span.clone(), attrs: Node::map(entries, Some(span)), template: None, call_chain: Vec::new() }
+    }
+
+    #[test]
+    fn objects_by_kind_and_namespace_in_address_order() {
+        let resources = vec![
+            object("ResourceQuota", "b", Some("api")),
+            object("ResourceQuota", "a", Some("api")),
+            object("ResourceQuota", "c", Some("ml")),
+            object("Namespace", "api", None),
+        ];
+        let values = resources.iter().map(|r| super::super::values::to_cel(&r.attrs)).collect();
+        let model = Model { resources, ..Model::default() };
+        let lookup = Lookup::new(&model, values);
+        let names = |found: Vec<cel::Value>| found.iter().map(|v| super::super::values::display(field(v, "name").unwrap())).collect::<Vec<_>>();
+        assert_eq!(names(lookup.objects("ResourceQuota", "api")), ["a", "b"]);
+        assert_eq!(names(lookup.objects("ResourceQuota", "*")), ["a", "b", "c"]);
+        assert_eq!(names(lookup.objects("Namespace", "api")), ["api"]);
+        assert!(lookup.objects("ResourceQuota", "data").is_empty());
     }
 }

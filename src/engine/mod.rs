@@ -5,6 +5,7 @@ mod evaluate;
 mod finding;
 mod functions;
 mod functions_infra;
+mod functions_k8s;
 mod lookup;
 mod values;
 
