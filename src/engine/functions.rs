@@ -21,6 +21,7 @@ struct Tunables {
 /// Registers every helper on a root context.
 pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
     register_joins(ctx, lookup)?;
+    super::functions_network::register(ctx, config)?;
     let t = Arc::new(Tunables {
         config: config.clone(),
         distributor_name: Regex::new(&config.distributor_name_pattern)?,

@@ -4,6 +4,7 @@ mod compile;
 mod evaluate;
 mod finding;
 mod functions;
+mod functions_network;
 mod lookup;
 mod values;
 

@@ -1,0 +1,288 @@
+//! Helpers for the network and EKS rules (NET-*, EKS-*): the tier of a subnet and version
+//! comparison. Like the other helpers, they fail on unknown values instead of guessing.
+
+use super::values::{display, field, reference, string, unknown_reason};
+use crate::config::Config;
+use cel::{Context, ExecutionError};
+use std::sync::Arc;
+
+type Result = std::result::Result<cel::Value, ExecutionError>;
+
+/// Registers `subnet_tier`, `version_at_least`, `is_alb_named`, `covers_port`,
+/// `has_cidr_source` and `route_target`.
+pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
+    ctx.add_function("subnet_tier", |subnet: cel::Value| subnet_tier(&subnet))
+        .map_err(|e| anyhow::anyhow!("registering CEL function subnet_tier: {e:?}"))?;
+    ctx.add_function("version_at_least", |version: cel::Value, minimum: Arc<String>| version_at_least(&version, &minimum))
+        .map_err(|e| anyhow::anyhow!("registering CEL function version_at_least: {e:?}"))?;
+    ctx.add_function("is_alb_named", |group: cel::Value| is_alb_named(&group))
+        .map_err(|e| anyhow::anyhow!("registering CEL function is_alb_named: {e:?}"))?;
+    ctx.add_function("covers_port", |rule: cel::Value, port: i64| covers_port(&rule, port))
+        .map_err(|e| anyhow::anyhow!("registering CEL function covers_port: {e:?}"))?;
+    ctx.add_function("has_cidr_source", |rule: cel::Value| has_cidr_source(&rule))
+        .map_err(|e| anyhow::anyhow!("registering CEL function has_cidr_source: {e:?}"))?;
+    ctx.add_function("route_target", |route: cel::Value| route_target(&route))
+        .map_err(|e| anyhow::anyhow!("registering CEL function route_target: {e:?}"))?;
+    Ok(())
+}
+
+fn undecided(function: &str, message: String) -> ExecutionError {
+    ExecutionError::function_error(function, message)
+}
+
+/// A known string, null when absent; fails on unknowns and references.
+fn text(value: Option<&cel::Value>, what: &str) -> std::result::Result<Option<String>, ExecutionError> {
+    let Some(value) = value else { return Ok(None) };
+    if let Some(reason) = unknown_reason(value) {
+        return Err(undecided(what, format!("{what} is unknown: {reason}")));
+    }
+    if let Some((address, attribute)) = reference(value) {
+        return Err(undecided(what, format!("{what} is {address}.{attribute}, known only after apply")));
+    }
+    match value {
+        cel::Value::Null => Ok(None),
+        cel::Value::String(s) => Ok(Some(s.to_string())),
+        other => Ok(Some(display(other))),
+    }
+}
+
+/// The tier a word names: public, app, data (data/ML) or db.
+fn tier_word(text: &str) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let has = |candidates: &[&str]| words.iter().any(|w| candidates.contains(w));
+    if has(&["db", "database", "databases", "rds", "postgres", "postgresql", "redis", "kafka", "msk"]) {
+        Some("db")
+    } else if has(&["data", "ml", "analytics", "lake", "datalake"]) {
+        Some("data")
+    } else if has(&["public", "dmz", "edge", "ingress", "alb", "lb"]) {
+        Some("public")
+    } else if has(&["app", "apps", "application", "private", "eks", "workload", "workloads", "nodes"]) {
+        Some("app")
+    } else {
+        None
+    }
+}
+
+/// The charter's CIDR plan: 10.0.0.0/24 public, 10.0.10.0/23 app, 10.0.20.0/23 data/ML,
+/// 10.0.30.0/24 database. A subnet inside one of these ranges belongs to that tier.
+fn tier_of_cidr(cidr: &str) -> Option<&'static str> {
+    let (address, _) = cidr.split_once('/')?;
+    let octets: Vec<u8> = address.split('.').map(|o| o.parse().ok()).collect::<Option<Vec<u8>>>()?;
+    if octets.len() != 4 || octets[0] != 10 || octets[1] != 0 {
+        return None;
+    }
+    match octets[2] {
+        0 => Some("public"),
+        10 | 11 => Some("app"),
+        20 | 21 => Some("data"),
+        30 => Some("db"),
+        _ => None,
+    }
+}
+
+/// `subnet_tier(subnet)`: "public", "app", "data" or "db" from the `Tier` tag, else the
+/// `Name` tag, else the Terraform resource name, else the charter's CIDR plan; null when
+/// nothing says. Fails when the deciding value is unknown.
+fn subnet_tier(subnet: &cel::Value) -> Result {
+    let tags = field(subnet, "tags");
+    let tag = |name: &str| -> std::result::Result<Option<String>, ExecutionError> {
+        let Some(tags) = tags else { return Ok(None) };
+        if let Some(reason) = unknown_reason(tags) {
+            return Err(undecided("subnet_tier", format!("tags are unknown: {reason}")));
+        }
+        let cel::Value::Map(map) = tags else { return Ok(None) };
+        let found = map.map.iter().find(|(k, _)| matches!(k, cel::objects::Key::String(k) if k.eq_ignore_ascii_case(name)));
+        text(found.map(|(_, v)| v), &format!("tag {name}"))
+    };
+    if let Some(tier) = tag("Tier")? {
+        return Ok(tier_word(&tier).map(string).unwrap_or(cel::Value::Null));
+    }
+    if let Some(tier) = tag("Name")?.as_deref().and_then(tier_word) {
+        return Ok(string(tier));
+    }
+    let address = match field(subnet, "__address") {
+        Some(cel::Value::String(a)) => a.to_string(),
+        _ => String::new(),
+    };
+    // The resource name and instance key: `aws_subnet.data["ap-south-1a"]` → `data ap-south-1a`.
+    let name = address.rsplit_once("aws_subnet.").map(|(_, n)| n.to_string()).unwrap_or_default();
+    if let Some(tier) = tier_word(&name) {
+        return Ok(string(tier));
+    }
+    let cidr = text(field(subnet, "cidr_block"), "cidr_block")?;
+    Ok(cidr.as_deref().and_then(tier_of_cidr).map(string).unwrap_or(cel::Value::Null))
+}
+
+/// `is_alb_named(group)`: the security group's `name`, `name_prefix` or `Name` tag has the
+/// word `alb` (null → false).
+fn is_alb_named(group: &cel::Value) -> Result {
+    let mut texts = vec![text(field(group, "name"), "name")?, text(field(group, "name_prefix"), "name_prefix")?];
+    if let Some(cel::Value::Map(tags)) = field(group, "tags") {
+        let found = tags.map.iter().find(|(k, _)| matches!(k, cel::objects::Key::String(k) if k.eq_ignore_ascii_case("name")));
+        texts.push(text(found.map(|(_, v)| v), "tag Name")?);
+    }
+    let alb = texts.into_iter().flatten().any(|t| t.to_ascii_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "alb"));
+    Ok(cel::Value::Bool(alb))
+}
+
+/// A number written as int, float or numeric string; null when absent.
+fn number(value: Option<&cel::Value>, what: &str) -> std::result::Result<Option<f64>, ExecutionError> {
+    match text(value, what)? {
+        None => Ok(None),
+        Some(t) => t.trim().parse::<f64>().map(Some).map_err(|_| undecided(what, format!("{what} `{t}` is not a number"))),
+    }
+}
+
+/// `covers_port(rule, 5432)`: a security group rule (inline block, `aws_security_group_rule`
+/// or `aws_vpc_security_group_*_rule`) admits TCP `port`: protocol `-1`/`all` (every port),
+/// or tcp/6 with `from_port <= port <= to_port`.
+fn covers_port(rule: &cel::Value, port: i64) -> Result {
+    let protocol = text(field(rule, "protocol").or_else(|| field(rule, "ip_protocol")), "protocol")?.unwrap_or_default().to_ascii_lowercase();
+    if protocol == "-1" || protocol == "all" {
+        return Ok(cel::Value::Bool(true));
+    }
+    if protocol != "tcp" && protocol != "6" {
+        return Ok(cel::Value::Bool(false));
+    }
+    let from = number(field(rule, "from_port"), "from_port")?;
+    let to = number(field(rule, "to_port"), "to_port")?.or(from);
+    let port = port as f64;
+    Ok(cel::Value::Bool(matches!((from, to), (Some(f), Some(t)) if f <= port && port <= t)))
+}
+
+/// `has_cidr_source(rule)`: the rule admits CIDR ranges (`cidr_blocks`,
+/// `ipv6_cidr_blocks`, `cidr_ipv4`, `cidr_ipv6`), not only security groups.
+fn has_cidr_source(rule: &cel::Value) -> Result {
+    for key in ["cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6"] {
+        let Some(value) = field(rule, key) else { continue };
+        if let Some(reason) = unknown_reason(value) {
+            return Err(undecided("has_cidr_source", format!("{key} is unknown: {reason}")));
+        }
+        match value {
+            cel::Value::Null => {}
+            cel::Value::List(items) if items.is_empty() => {}
+            cel::Value::String(s) if s.is_empty() => {}
+            _ => return Ok(cel::Value::Bool(true)),
+        }
+    }
+    Ok(cel::Value::Bool(false))
+}
+
+/// `aws_internet_gateway` for `module.x.aws_internet_gateway.main[0]`.
+fn type_of_address(address: &str) -> &str {
+    let mut parts = address.split('.').peekable();
+    while parts.peek() == Some(&"module") {
+        parts.next();
+        parts.next();
+    }
+    parts.next().unwrap_or("")
+}
+
+/// `route_target(route)`: where a route (inline `route` block or `aws_route`) sends traffic:
+/// "igw" (internet gateway, also egress-only for IPv6), "nat" (NAT gateway), else "other";
+/// judged by the referenced resource's type or the id prefix (`igw-`, `eigw-`, `nat-`).
+fn route_target(route: &cel::Value) -> Result {
+    let kind = |value: Option<&cel::Value>, what: &str| -> std::result::Result<Option<&'static str>, ExecutionError> {
+        let Some(value) = value else { return Ok(None) };
+        if let Some((address, _)) = reference(value) {
+            return Ok(match type_of_address(address) {
+                "aws_internet_gateway" | "aws_egress_only_internet_gateway" => Some("igw"),
+                "aws_nat_gateway" => Some("nat"),
+                _ => Some("other"),
+            });
+        }
+        Ok(text(Some(value), what)?.filter(|t| !t.is_empty()).map(|t| {
+            if t.starts_with("igw-") || t.starts_with("eigw-") {
+                "igw"
+            } else if t.starts_with("nat-") {
+                "nat"
+            } else {
+                "other"
+            }
+        }))
+    };
+    for key in ["gateway_id", "egress_only_gateway_id", "nat_gateway_id"] {
+        match kind(field(route, key), key)? {
+            Some("other") | None => {}
+            Some(found) => return Ok(string(found)),
+        }
+    }
+    // `nat_gateway_id` is only ever a NAT gateway, whatever it is written as.
+    if kind(field(route, "nat_gateway_id"), "nat_gateway_id")?.is_some() {
+        return Ok(string("nat"));
+    }
+    Ok(string("other"))
+}
+
+/// `version_at_least("1.30", "1.29")`: numeric comparison of dotted versions; null (no
+/// version written) is false.
+fn version_at_least(version: &cel::Value, minimum: &str) -> Result {
+    let Some(version) = text(Some(version), "version")? else { return Ok(cel::Value::Bool(false)) };
+    let parse = |v: &str| -> Option<Vec<u64>> { v.trim().trim_start_matches('v').split('.').map(|p| p.parse().ok()).collect() };
+    match (parse(&version), parse(minimum)) {
+        (Some(have), Some(want)) => Ok(cel::Value::Bool(have >= want)),
+        _ => Err(undecided("version_at_least", format!("`{version}` is not a version number"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_from_words_and_cidr_plan() {
+        assert_eq!(tier_word("altscore-prod-db-a"), Some("db"));
+        assert_eq!(tier_word("private-app-1a"), Some("app"));
+        assert_eq!(tier_word("ml"), Some("data"));
+        assert_eq!(tier_word("public"), Some("public"));
+        assert_eq!(tier_word("misc"), None);
+        assert_eq!(tier_of_cidr("10.0.21.0/24"), Some("data"));
+        assert_eq!(tier_of_cidr("10.0.30.0/24"), Some("db"));
+        assert_eq!(tier_of_cidr("10.0.0.0/24"), Some("public"));
+        assert_eq!(tier_of_cidr("10.0.11.128/25"), Some("app"));
+        assert_eq!(tier_of_cidr("172.16.0.0/24"), None);
+    }
+
+    #[test]
+    fn alb_groups_by_name_word() {
+        let group = |name: &str| values_map(&[("name", string(name))]);
+        assert_eq!(is_alb_named(&group("prod-alb-sg")).unwrap(), cel::Value::Bool(true));
+        assert_eq!(is_alb_named(&group("albatross")).unwrap(), cel::Value::Bool(false));
+        assert_eq!(is_alb_named(&cel::Value::Null).unwrap(), cel::Value::Bool(false));
+    }
+
+    fn values_map(entries: &[(&str, cel::Value)]) -> cel::Value {
+        let map: std::collections::HashMap<cel::objects::Key, cel::Value> = entries.iter().map(|(k, v)| (cel::objects::Key::from(*k), v.clone())).collect();
+        cel::Value::Map(cel::objects::Map { map: Arc::new(map) })
+    }
+
+    #[test]
+    fn ports_and_cidr_sources() {
+        let rule = values_map(&[("protocol", string("tcp")), ("from_port", cel::Value::Int(5000)), ("to_port", cel::Value::Int(6000)), ("cidr_blocks", cel::Value::List(Arc::new(vec![string("10.0.0.0/16")])))]);
+        assert_eq!(covers_port(&rule, 5432).unwrap(), cel::Value::Bool(true));
+        assert_eq!(covers_port(&rule, 6379).unwrap(), cel::Value::Bool(false));
+        assert_eq!(has_cidr_source(&rule).unwrap(), cel::Value::Bool(true));
+        let all = values_map(&[("ip_protocol", string("-1")), ("referenced_security_group_id", string("sg-1"))]);
+        assert_eq!(covers_port(&all, 9092).unwrap(), cel::Value::Bool(true));
+        assert_eq!(has_cidr_source(&all).unwrap(), cel::Value::Bool(false));
+    }
+
+    #[test]
+    fn route_targets() {
+        let reference = |address: &str| values_map(&[("$ref", string(address)), ("attribute", string("id"))]);
+        assert_eq!(route_target(&values_map(&[("gateway_id", reference("module.vpc.aws_internet_gateway.this[0]"))])).unwrap(), string("igw"));
+        assert_eq!(route_target(&values_map(&[("nat_gateway_id", string("nat-0abc"))])).unwrap(), string("nat"));
+        assert_eq!(route_target(&values_map(&[("gateway_id", string("local"))])).unwrap(), string("other"));
+        assert_eq!(route_target(&values_map(&[("transit_gateway_id", string("tgw-1"))])).unwrap(), string("other"));
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert_eq!(version_at_least(&string("1.30"), "1.29").unwrap(), cel::Value::Bool(true));
+        assert_eq!(version_at_least(&string("1.9"), "1.29").unwrap(), cel::Value::Bool(false));
+        assert_eq!(version_at_least(&string("1.29"), "1.29").unwrap(), cel::Value::Bool(true));
+        assert_eq!(version_at_least(&cel::Value::Null, "1.29").unwrap(), cel::Value::Bool(false));
+        assert!(version_at_least(&string("latest"), "1.29").is_err());
+    }
+}
