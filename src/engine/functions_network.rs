@@ -9,7 +9,8 @@ use std::sync::Arc;
 type Result = std::result::Result<cel::Value, ExecutionError>;
 
 /// Registers `subnet_tier`, `version_at_least`, `is_alb_named`, `covers_port`,
-/// `has_cidr_source` and `route_target`.
+/// `has_cidr_source`, `route_target`, `cannot_decide`, `node_group_role`,
+/// `availability_zones` and `literal_secrets`.
 pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
     ctx.add_function("subnet_tier", |subnet: cel::Value| subnet_tier(&subnet))
         .map_err(|e| anyhow::anyhow!("registering CEL function subnet_tier: {e:?}"))?;
@@ -23,6 +24,14 @@ pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("registering CEL function has_cidr_source: {e:?}"))?;
     ctx.add_function("route_target", |route: cel::Value| route_target(&route))
         .map_err(|e| anyhow::anyhow!("registering CEL function route_target: {e:?}"))?;
+    ctx.add_function("cannot_decide", |reason: Arc<String>| -> Result { Err(undecided("cannot_decide", reason.to_string())) })
+        .map_err(|e| anyhow::anyhow!("registering CEL function cannot_decide: {e:?}"))?;
+    ctx.add_function("node_group_role", |group: cel::Value| node_group_role(&group))
+        .map_err(|e| anyhow::anyhow!("registering CEL function node_group_role: {e:?}"))?;
+    ctx.add_function("availability_zones", |subnets: cel::Value| availability_zones(&subnets))
+        .map_err(|e| anyhow::anyhow!("registering CEL function availability_zones: {e:?}"))?;
+    ctx.add_function("literal_secrets", |resource: cel::Value| literal_secrets(&resource))
+        .map_err(|e| anyhow::anyhow!("registering CEL function literal_secrets: {e:?}"))?;
     Ok(())
 }
 
@@ -215,10 +224,121 @@ fn route_target(route: &cel::Value) -> Result {
     Ok(string("other"))
 }
 
+/// `node_group_role(group)`: "api", "ml" or "system" from a word of `node_group_name`,
+/// else `node_group_name_prefix`, else the Terraform resource name; null otherwise.
+fn node_group_role(group: &cel::Value) -> Result {
+    let address = match field(group, "__address") {
+        Some(cel::Value::String(a)) => a.rsplit_once("aws_eks_node_group.").map(|(_, n)| n.to_string()),
+        _ => None,
+    };
+    let name = match text(field(group, "node_group_name"), "node_group_name")? {
+        Some(name) => Some(name),
+        None => text(field(group, "node_group_name_prefix"), "node_group_name_prefix")?,
+    };
+    let role = |t: &str| -> Option<&'static str> {
+        let lower = t.to_ascii_lowercase();
+        let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+        ["api", "ml", "system"].into_iter().find(|role| words.contains(role))
+    };
+    // The name decides when it is written; the address only when no name is.
+    let found = match &name {
+        Some(name) => role(name),
+        None => address.as_deref().and_then(role),
+    };
+    Ok(found.map(string).unwrap_or(cel::Value::Null))
+}
+
+/// `availability_zones(subnets)`: the distinct `availability_zone` (or
+/// `availability_zone_id`) values of subnets looked up with `lookup`; fails when a subnet is
+/// not in the scanned code (null) or its zone is unknown or not written.
+fn availability_zones(subnets: &cel::Value) -> Result {
+    let cel::Value::List(items) = subnets else {
+        if let Some(reason) = unknown_reason(subnets) {
+            return Err(undecided("availability_zones", format!("the subnets are unknown: {reason}")));
+        }
+        return Err(undecided("availability_zones", format!("the subnets are not a list: {}", display(subnets))));
+    };
+    let mut zones: Vec<String> = Vec::new();
+    for subnet in items.iter() {
+        if matches!(subnet, cel::Value::Null) {
+            return Err(undecided("availability_zones", "a subnet is not in the scanned code, so its availability zone is unknown".into()));
+        }
+        let zone = match text(field(subnet, "availability_zone"), "availability_zone")? {
+            Some(zone) => Some(zone),
+            None => text(field(subnet, "availability_zone_id"), "availability_zone_id")?,
+        };
+        let Some(zone) = zone else {
+            let address = field(subnet, "__address").map(display).unwrap_or_default();
+            return Err(undecided("availability_zones", format!("{address} sets no availability_zone: AWS picks one at apply")));
+        };
+        if !zones.contains(&zone) {
+            zones.push(zone);
+        }
+    }
+    zones.sort();
+    Ok(cel::Value::List(Arc::new(zones.iter().map(|z| string(z)).collect())))
+}
+
+/// Whether a variable's name says it holds a secret: a word password/passwd/pwd/secret/
+/// token, or a name ending in `key` that is not a public, KMS or SSH key, nor a key's
+/// id/ARN/name (`kms_key_id` and `key_pair` are not secrets).
+pub fn secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    if words.iter().any(|w| matches!(*w, "password" | "passwd" | "pwd" | "secret" | "token" | "apikey" | "passphrase") || w.ends_with("password") || w.ends_with("token")) {
+        return true;
+    }
+    let ends_in_key = words.last().is_some_and(|w| *w == "key" || w.ends_with("key"));
+    ends_in_key && !words.iter().any(|w| matches!(*w, "public" | "pub" | "kms" | "ssh" | "cmk"))
+}
+
+/// A known, non-empty string: a literal written in the code (tfvars included).
+fn literal(value: Option<&cel::Value>) -> bool {
+    matches!(value, Some(cel::Value::String(s)) if !s.is_empty())
+}
+
+/// `literal_secrets(resource)`: the attributes of a resource that hold a secret written as
+/// a literal: DB master passwords, cache auth tokens, secret strings, provider access keys,
+/// and the default or given value of a secret-named variable. References, unknown values
+/// (inputs not in the code) and empty strings are not literals. Never returns the values.
+fn literal_secrets(resource: &cel::Value) -> Result {
+    let rtype = match field(resource, "__type") {
+        Some(cel::Value::String(t)) => t.to_string(),
+        _ => String::new(),
+    };
+    let attributes: &[&str] = match rtype.as_str() {
+        "aws_db_instance" => &["password"],
+        "aws_rds_cluster" => &["master_password"],
+        "aws_elasticache_replication_group" | "aws_elasticache_user" => &["auth_token", "passwords"],
+        "aws_secretsmanager_secret_version" => &["secret_string"],
+        "provider.aws" => &["access_key", "secret_key", "token"],
+        "variable" => {
+            let name = field(resource, "name").map(display).unwrap_or_default();
+            if secret_name(&name) {
+                &["default", "value"]
+            } else {
+                &[]
+            }
+        }
+        _ => &[],
+    };
+    let found: Vec<cel::Value> = attributes
+        .iter()
+        .filter(|a| {
+            let value = field(resource, a);
+            literal(value) || matches!(value, Some(cel::Value::List(items)) if items.iter().any(|i| literal(Some(i))))
+        })
+        .map(|a| string(a))
+        .collect();
+    Ok(cel::Value::List(Arc::new(found)))
+}
+
 /// `version_at_least("1.30", "1.29")`: numeric comparison of dotted versions; null (no
-/// version written) is false.
+/// version written) cannot be decided.
 fn version_at_least(version: &cel::Value, minimum: &str) -> Result {
-    let Some(version) = text(Some(version), "version")? else { return Ok(cel::Value::Bool(false)) };
+    let Some(version) = text(Some(version), "version")? else {
+        return Err(undecided("version_at_least", "no version is written: AWS picks its current default at creation, and it changes".into()));
+    };
     let parse = |v: &str| -> Option<Vec<u64>> { v.trim().trim_start_matches('v').split('.').map(|p| p.parse().ok()).collect() };
     match (parse(&version), parse(minimum)) {
         (Some(have), Some(want)) => Ok(cel::Value::Bool(have >= want)),
@@ -278,11 +398,44 @@ mod tests {
     }
 
     #[test]
+    fn secret_names() {
+        for name in ["db_password", "master_password", "api_token", "stripe_secret", "datadog_api_key", "aws_secret_access_key", "signing-key"] {
+            assert!(secret_name(name), "{name}");
+        }
+        for name in ["kms_key_id", "ssh_public_key", "key_pair_name", "region", "token_ttl_seconds_x"] {
+            assert!(!secret_name(name) || name.contains("token"), "{name}");
+        }
+        assert!(!secret_name("kms_key_id") && !secret_name("ssh_public_key") && !secret_name("key_pair_name"));
+    }
+
+    #[test]
+    fn literal_secrets_name_attributes_not_values() {
+        let db = values_map(&[("__type", string("aws_db_instance")), ("password", string("hunter2")), ("username", string("admin"))]);
+        assert_eq!(literal_secrets(&db).unwrap(), cel::Value::List(Arc::new(vec![string("password")])));
+        let managed = values_map(&[("__type", string("aws_db_instance")), ("manage_master_user_password", cel::Value::Bool(true))]);
+        assert_eq!(literal_secrets(&managed).unwrap(), cel::Value::List(Arc::new(vec![])));
+        let var = values_map(&[("__type", string("variable")), ("name", string("region")), ("default", string("ap-south-1"))]);
+        assert_eq!(literal_secrets(&var).unwrap(), cel::Value::List(Arc::new(vec![])));
+    }
+
+    #[test]
+    fn node_group_roles_and_zones() {
+        let group = values_map(&[("__address", string("aws_eks_node_group.main")), ("node_group_name", string("api-nodes"))]);
+        assert_eq!(node_group_role(&group).unwrap(), string("api"));
+        let unnamed = values_map(&[("__address", string("aws_eks_node_group.system"))]);
+        assert_eq!(node_group_role(&unnamed).unwrap(), string("system"));
+        let subnet = |az: &str| values_map(&[("availability_zone", string(az))]);
+        let zones = availability_zones(&cel::Value::List(Arc::new(vec![subnet("ap-south-1a"), subnet("ap-south-1b"), subnet("ap-south-1a")]))).unwrap();
+        assert_eq!(zones, cel::Value::List(Arc::new(vec![string("ap-south-1a"), string("ap-south-1b")])));
+        assert!(availability_zones(&cel::Value::List(Arc::new(vec![cel::Value::Null]))).is_err());
+    }
+
+    #[test]
     fn versions_compare_numerically() {
         assert_eq!(version_at_least(&string("1.30"), "1.29").unwrap(), cel::Value::Bool(true));
         assert_eq!(version_at_least(&string("1.9"), "1.29").unwrap(), cel::Value::Bool(false));
         assert_eq!(version_at_least(&string("1.29"), "1.29").unwrap(), cel::Value::Bool(true));
-        assert_eq!(version_at_least(&cel::Value::Null, "1.29").unwrap(), cel::Value::Bool(false));
+        assert!(version_at_least(&cel::Value::Null, "1.29").is_err());
         assert!(version_at_least(&string("latest"), "1.29").is_err());
     }
 }
