@@ -32,6 +32,8 @@ pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("registering CEL function availability_zones: {e:?}"))?;
     ctx.add_function("literal_secrets", |resource: cel::Value| literal_secrets(&resource))
         .map_err(|e| anyhow::anyhow!("registering CEL function literal_secrets: {e:?}"))?;
+    ctx.add_function("cache_subnet_group_key", |resource: cel::Value| cache_subnet_group_key(&resource))
+        .map_err(|e| anyhow::anyhow!("registering CEL function cache_subnet_group_key: {e:?}"))?;
     Ok(())
 }
 
@@ -331,6 +333,19 @@ fn literal_secrets(resource: &cel::Value) -> Result {
         .map(|a| string(a))
         .collect();
     Ok(cel::Value::List(Arc::new(found)))
+}
+
+/// `cache_subnet_group_key(resource)`: joins ElastiCache subnet groups to caches by name:
+/// the group's `name`, a cache's `subnet_group_name`, else the address (joins nothing).
+/// Fails when the name is unknown, so an unknown group name joins nothing either.
+fn cache_subnet_group_key(resource: &cel::Value) -> Result {
+    let rtype = field(resource, "__type").map(display).unwrap_or_default();
+    let key = match rtype.as_str() {
+        "aws_elasticache_subnet_group" => text(field(resource, "name"), "name")?,
+        "aws_elasticache_cluster" | "aws_elasticache_replication_group" => text(field(resource, "subnet_group_name"), "subnet_group_name")?,
+        _ => None,
+    };
+    Ok(string(&key.unwrap_or_else(|| format!("{rtype} {}", field(resource, "__address").map(display).unwrap_or_default()))))
 }
 
 /// `version_at_least("1.30", "1.29")`: numeric comparison of dotted versions; null (no
