@@ -62,6 +62,8 @@ fn expected() -> Vec<Expected> {
     vec![
         // RES-001: the aliased `us` provider nobody uses.
         ("RES-001", Violation, "provider.aws.us".into(), PROD_PROVIDERS, 25),
+        // ENV-001 (warning): that provider pins no account either.
+        ("ENV-001", Violation, "provider.aws.us".into(), PROD_PROVIDERS, 23),
         // ENC-001: dst-003's Silver bucket is AES256. The finding is on the module's bucket,
         // but it points at where the value comes from: the distributor's entry in tfvars.
         ("ENC-001", Violation, lake("dst-003", "silver"), PROD_TFVARS, 13),
@@ -119,7 +121,11 @@ fn reports_exactly_the_planted_findings() {
 
     // Undecided findings are reported at note, violations at the rule's severity (all error).
     for f in &outcome.findings {
-        let severity = if f.outcome == Outcome::Undecided { "note" } else { "error" };
+        let severity = match (f.outcome, f.rule_id.as_str()) {
+            (Outcome::Undecided, _) => "note",
+            (_, "ENV-001") => "warning",
+            _ => "error",
+        };
         assert_eq!(f.severity.as_str(), severity, "{}", f.message);
     }
     // Findings inside the module say which module call they came through.
@@ -256,7 +262,7 @@ fn cli_fail_on_never_exits_zero() {
 fn cli_broken_file_exits_two_and_still_reports_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("broken.tf"), "resource \"aws_s3_bucket\" \"a\" {\n  bucket = \"x\"\n  tags = {\n").unwrap();
-    std::fs::write(dir.path().join("good.tf"), "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n").unwrap();
+    std::fs::write(dir.path().join("good.tf"), "provider \"aws\" {\n  region = \"eu-west-1\"\n  allowed_account_ids = [\"111122223333\"]\n}\n").unwrap();
 
     let output = charterguard(&["scan", ".", "--format", "human"], dir.path(), None);
     assert_eq!(output.status.code(), Some(2), "an unreadable input wins over findings");

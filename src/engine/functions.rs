@@ -21,8 +21,12 @@ struct Tunables {
 /// Registers every helper on a root context.
 pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
     register_joins(ctx, lookup)?;
+    // `cannot_decide("why")`: lets a rule say plainly that a case cannot be decided.
+    ctx.add_function("cannot_decide", |reason: Arc<String>| -> Result { Err(undecided("cannot_decide", reason.to_string())) })
+        .map_err(declaration("cannot_decide"))?;
     super::functions_infra::register(ctx, config)?;
     super::functions_k8s::register(ctx, config, lookup)?;
+    super::functions_network::register(ctx, config)?;
     let t = Arc::new(Tunables {
         config: config.clone(),
         distributor_name: Regex::new(&config.distributor_name_pattern)?,
@@ -85,11 +89,13 @@ fn register_joins(ctx: &mut Context, lookup: &Arc<Lookup>) -> anyhow::Result<()>
     Ok(())
 }
 
-fn declaration(name: &'static str) -> impl Fn(cel::DeclarationError) -> anyhow::Error {
+/// Turns a registration failure into an error naming the function.
+pub(super) fn declaration(name: &'static str) -> impl Fn(cel::DeclarationError) -> anyhow::Error {
     move |e| anyhow::anyhow!("registering CEL function {name}: {e:?}")
 }
 
-fn undecided(function: &str, message: String) -> ExecutionError {
+/// The error a helper returns when it cannot decide; the engine reports `message`.
+pub(super) fn undecided(function: &str, message: String) -> ExecutionError {
     ExecutionError::function_error(function, message)
 }
 

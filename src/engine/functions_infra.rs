@@ -3,7 +3,8 @@
 //! Like the other helpers, they fail (the rule cannot decide) on unknown values and
 //! references instead of guessing.
 
-use super::values::{display, field, reference, unknown_reason};
+use super::functions::{declaration, undecided};
+use super::values::{display, field, map, reference, unknown_reason};
 use crate::config::Config;
 use cel::{Context, ExecutionError};
 
@@ -11,21 +12,18 @@ type Result = std::result::Result<cel::Value, ExecutionError>;
 
 pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
     ctx.add_function("json_parse", |value: cel::Value| json_parse(&value))
-        .map_err(|e| anyhow::anyhow!("registering CEL function json_parse: {e:?}"))?;
+        .map_err(declaration("json_parse"))?;
     ctx.add_function("region_of", |value: cel::Value| region_of(&value))
-        .map_err(|e| anyhow::anyhow!("registering CEL function region_of: {e:?}"))?;
+        .map_err(declaration("region_of"))?;
     ctx.add_function("azure_location", |value: cel::Value| azure_location(&value))
-        .map_err(|e| anyhow::anyhow!("registering CEL function azure_location: {e:?}"))?;
+        .map_err(declaration("azure_location"))?;
     ctx.add_function("denies_insecure_transport", |value: cel::Value| denies_insecure_transport(&value))
-        .map_err(|e| anyhow::anyhow!("registering CEL function denies_insecure_transport: {e:?}"))?;
+        .map_err(declaration("denies_insecure_transport"))?;
     ctx.add_function("lifecycle_rules", |value: cel::Value| lifecycle_rules(&value))
-        .map_err(|e| anyhow::anyhow!("registering CEL function lifecycle_rules: {e:?}"))?;
+        .map_err(declaration("lifecycle_rules"))?;
     Ok(())
 }
 
-fn fail(function: &str, message: String) -> ExecutionError {
-    ExecutionError::function_error(function, message)
-}
 
 /// `json_parse(x)`: a JSON document written as a string (`jsonencode(...)`, a heredoc, a
 /// `policy` argument) as a CEL value; maps and lists are returned as they are, null stays null.
@@ -33,15 +31,15 @@ fn fail(function: &str, message: String) -> ExecutionError {
 /// known only after apply) and text that is not JSON.
 fn json_parse(value: &cel::Value) -> Result {
     if let Some((address, attribute)) = reference(value) {
-        return Err(fail("json_parse", format!("the document is {address}.{attribute}, which cannot be read before apply")));
+        return Err(undecided("json_parse", format!("the document is {address}.{attribute}, which cannot be read before apply")));
     }
     if let Some(reason) = unknown_reason(value) {
-        return Err(fail("json_parse", format!("the document is unknown: {reason}")));
+        return Err(undecided("json_parse", format!("the document is unknown: {reason}")));
     }
     match value {
         cel::Value::String(text) => {
-            let json: serde_json::Value = serde_json::from_str(text).map_err(|e| fail("json_parse", format!("the document is not JSON: {e}")))?;
-            cel::to_value(json).map_err(|e| fail("json_parse", format!("the document cannot be read: {e}")))
+            let json: serde_json::Value = serde_json::from_str(text).map_err(|e| undecided("json_parse", format!("the document is not JSON: {e}")))?;
+            cel::to_value(json).map_err(|e| undecided("json_parse", format!("the document cannot be read: {e}")))
         }
         other => Ok(other.clone()),
     }
@@ -53,30 +51,30 @@ fn json_parse(value: &cel::Value) -> Result {
 /// a region (S3 bucket ARNs carry none).
 fn region_of(value: &cel::Value) -> Result {
     if let Some((address, attribute)) = reference(value) {
-        return Err(fail("region_of", format!("{address}.{attribute} is not in the scanned code, so its region is unknown")));
+        return Err(undecided("region_of", format!("{address}.{attribute} is not in the scanned code, so its region is unknown")));
     }
     if let Some(reason) = unknown_reason(value) {
-        return Err(fail("region_of", format!("the value is unknown: {reason}")));
+        return Err(undecided("region_of", format!("the value is unknown: {reason}")));
     }
     match value {
-        cel::Value::Null => Err(fail("region_of", "the resource is not in the scanned code, so its region is unknown".into())),
+        cel::Value::Null => Err(undecided("region_of", "the resource is not in the scanned code, so its region is unknown".into())),
         cel::Value::Map(_) => {
             let address = field(value, "__address").map(display).unwrap_or_else(|| "the resource".into());
             match field(value, "__region") {
                 Some(region) if unknown_reason(region).is_some() => {
-                    Err(fail("region_of", format!("the region of {address} is unknown: {}", unknown_reason(region).unwrap_or_default())))
+                    Err(undecided("region_of", format!("the region of {address} is unknown: {}", unknown_reason(region).unwrap_or_default())))
                 }
-                Some(region) if reference(region).is_some() => Err(fail("region_of", format!("the region of {address} is {}, known only after apply", display(region)))),
+                Some(region) if reference(region).is_some() => Err(undecided("region_of", format!("the region of {address} is {}, known only after apply", display(region)))),
                 Some(cel::Value::String(region)) if !region.is_empty() => Ok(cel::Value::String(region.clone())),
-                _ => Err(fail("region_of", format!("{address} has no region in code: its provider takes it from the environment at run time"))),
+                _ => Err(undecided("region_of", format!("{address} has no region in code: its provider takes it from the environment at run time"))),
             }
         }
         cel::Value::String(text) => match arn_region(text) {
             Some(region) => Ok(cel::Value::String(std::sync::Arc::new(region.to_string()))),
-            None if text.starts_with("arn:") => Err(fail("region_of", format!("the ARN {text} names no region"))),
-            None => Err(fail("region_of", format!("`{text}` is not an ARN, so its region is unknown"))),
+            None if text.starts_with("arn:") => Err(undecided("region_of", format!("the ARN {text} names no region"))),
+            None => Err(undecided("region_of", format!("`{text}` is not an ARN, so its region is unknown"))),
         },
-        other => Err(fail("region_of", format!("{} is neither a resource nor an ARN", display(other)))),
+        other => Err(undecided("region_of", format!("{} is neither a resource nor an ARN", display(other)))),
     }
 }
 
@@ -92,10 +90,10 @@ fn arn_region(text: &str) -> Option<&str> {
 /// `centralindia` alike give `centralindia`).
 fn azure_location(value: &cel::Value) -> Result {
     if let Some((address, attribute)) = reference(value) {
-        return Err(fail("azure_location", format!("the location is {address}.{attribute}, known only after apply")));
+        return Err(undecided("azure_location", format!("the location is {address}.{attribute}, known only after apply")));
     }
     if let Some(reason) = unknown_reason(value) {
-        return Err(fail("azure_location", format!("the location is unknown: {reason}")));
+        return Err(undecided("azure_location", format!("the location is unknown: {reason}")));
     }
     match value {
         cel::Value::String(text) => Ok(string(&text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase())),
@@ -147,10 +145,10 @@ fn denies_insecure_transport(value: &cel::Value) -> Result {
 fn lifecycle_rules(bucket: &cel::Value) -> Result {
     let known = |v: &cel::Value, what: &str| -> std::result::Result<(), ExecutionError> {
         if let Some(reason) = unknown_reason(v) {
-            return Err(fail("lifecycle_rules", format!("{what} is unknown: {reason}")));
+            return Err(undecided("lifecycle_rules", format!("{what} is unknown: {reason}")));
         }
         if let Some((address, attribute)) = reference(v) {
-            return Err(fail("lifecycle_rules", format!("{what} is {address}.{attribute}, known only after apply")));
+            return Err(undecided("lifecycle_rules", format!("{what} is {address}.{attribute}, known only after apply")));
         }
         Ok(())
     };
@@ -194,7 +192,7 @@ fn lifecycle_rules(bucket: &cel::Value) -> Result {
             let class = field(&transition, "storage_class").cloned().unwrap_or(cel::Value::Null);
             known(&days, "transition.days")?;
             known(&class, "transition.storage_class")?;
-            transitions.push(entries(vec![("days", days), ("storage_class", class)]));
+            transitions.push(map(vec![("days", days), ("storage_class", class)]));
         }
         let mut expiration_days = cel::Value::Null;
         for expiration in list(field(&rule, "expiration"), "expiration")? {
@@ -203,15 +201,11 @@ fn lifecycle_rules(bucket: &cel::Value) -> Result {
                 expiration_days = days.clone();
             }
         }
-        rules.push(entries(vec![("transitions", cel::Value::List(std::sync::Arc::new(transitions))), ("expiration_days", expiration_days)]));
+        rules.push(map(vec![("transitions", cel::Value::List(std::sync::Arc::new(transitions))), ("expiration_days", expiration_days)]));
     }
     Ok(cel::Value::List(std::sync::Arc::new(rules)))
 }
 
-fn entries(items: Vec<(&str, cel::Value)>) -> cel::Value {
-    let map: std::collections::HashMap<cel::objects::Key, cel::Value> = items.into_iter().map(|(k, v)| (cel::objects::Key::from(k), v)).collect();
-    cel::Value::Map(cel::objects::Map { map: std::sync::Arc::new(map) })
-}
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 //! quantities, Go durations, NetworkPolicy peers and the charter's Prometheus alerts.
 //! Regular expressions are compiled once per registration, never per call.
 
+use super::functions::{declaration, undecided};
 use super::lookup::Lookup;
 use super::values::{display, field, string, unknown_reason};
 use crate::config::Config;
@@ -92,18 +93,9 @@ pub fn register(ctx: &mut Context, _config: &Config, lookup: &Arc<Lookup>) -> an
         Ok(cel::Value::Bool(alert_texts(&la.objects("PrometheusRule", "*")).iter().any(|t| pattern.is_match(t))))
     })
     .map_err(declaration("has_charter_alert"))?;
-    ctx.add_function("cannot_decide", |reason: Arc<String>| -> Result { Err(undecided("cannot_decide", reason.to_string())) })
-        .map_err(declaration("cannot_decide"))?;
     Ok(())
 }
 
-fn declaration(name: &'static str) -> impl Fn(cel::DeclarationError) -> anyhow::Error {
-    move |e| anyhow::anyhow!("registering CEL function {name}: {e:?}")
-}
-
-fn undecided(function: &str, message: String) -> ExecutionError {
-    ExecutionError::function_error(function, message)
-}
 
 /// A scalar as text (null as ""); fails on unknowns.
 fn text(value: &cel::Value, what: &str) -> Result<String> {

@@ -6,6 +6,7 @@ mod finding;
 mod functions;
 mod functions_infra;
 mod functions_k8s;
+mod functions_network;
 mod lookup;
 mod values;
 

@@ -28,7 +28,8 @@ pub fn string(s: &str) -> cel::Value {
     cel::Value::String(Arc::new(s.to_string()))
 }
 
-fn map<'a>(entries: impl IntoIterator<Item = (&'a str, cel::Value)>) -> cel::Value {
+/// A CEL map from string keys.
+pub fn map<'a>(entries: impl IntoIterator<Item = (&'a str, cel::Value)>) -> cel::Value {
     let map: HashMap<Key, cel::Value> = entries.into_iter().map(|(k, v)| (Key::from(k), v)).collect();
     cel::Value::Map(Map { map: Arc::new(map) })
 }

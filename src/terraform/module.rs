@@ -239,6 +239,8 @@ impl<'m, 't> Instance<'m, 't> {
             }
         }
         resources.extend(self.providers().0.iter().cloned());
+        resources.extend(self.variable_resources());
+        resources.extend(self.backend_resources());
         let mut diagnostics = Vec::new();
         for &(name, _) in &self.index.modules {
             for (_, child) in self.children(name).iter() {
@@ -339,6 +341,64 @@ impl<'m, 't> Instance<'m, 't> {
                 .collect(),
             _ => configs.iter().filter(|(name, _)| !name.contains('.')).map(|(k, v)| (k.clone(), v.clone())).collect(),
         }
+    }
+
+    /// Variables are resources too (rtype `variable`, address `var.NAME`), so rules can
+    /// look for literal secrets: `name`, `default` (the declared default, when written) and
+    /// `value` (the value given from outside: tfvars at the root, the module argument in a
+    /// called module), each with the span where it was written.
+    fn variable_resources(&self) -> Vec<Resource> {
+        let mut names: Vec<&&str> = self.index.variables.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|name| {
+                let decl = self.index.variables[*name];
+                let span = self.span(decl.file, decl.block.span());
+                let mut attrs = Node::map(Vec::new(), Some(span.clone()));
+                attrs.insert("name", Node::new(Value::Str(name.to_string()), Some(span.clone())));
+                if let Some(default) = decl.block.body.get_attribute("default") {
+                    attrs.insert("default", self.eval(decl.file, &Bindings::default(), &default.value));
+                }
+                if let Some(sensitive) = decl.block.body.get_attribute("sensitive") {
+                    attrs.insert("sensitive", self.eval(decl.file, &Bindings::default(), &sensitive.value));
+                }
+                if let Some(value) = self.inputs.get(*name) {
+                    attrs.insert("value", value.clone());
+                }
+                let address = format!("{}var.{name}", self.prefix);
+                Resource { source: SourceKind::Tf, rtype: "variable".into(), address, span, attrs, template: None, call_chain: self.call_chain.clone() }
+            })
+            .collect()
+    }
+
+    /// The state backend of a root module (`terraform { backend "s3" { ... } }`) as a
+    /// resource of rtype `terraform.backend.<type>` at address `terraform.backend`. Terraform
+    /// ignores backend blocks in called modules, so only the root has one.
+    fn backend_resources(&self) -> Vec<Resource> {
+        if !self.prefix.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (file, parsed) in self.decls.files.iter().enumerate() {
+            for terraform in parsed.body.blocks().filter(|b| b.ident.as_str() == "terraform") {
+                for backend in terraform.body.blocks().filter(|b| b.ident.as_str() == "backend") {
+                    let kind = backend.labels.first().map(|l| l.as_str()).unwrap_or("");
+                    let span = self.span(file, backend.span());
+                    let attrs = self.body(file, &Bindings::default(), &backend.body, Some(span.clone()));
+                    out.push(Resource {
+                        source: SourceKind::Tf,
+                        rtype: format!("terraform.backend.{kind}"),
+                        address: "terraform.backend".into(),
+                        span,
+                        attrs,
+                        template: None,
+                        call_chain: Vec::new(),
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Provider configurations are resources too (`provider.aws`, `provider.aws.dr`), so
@@ -739,5 +799,50 @@ pub fn describe(node: &Node) -> String {
         Value::Unknown(reason) => format!("unknown: {reason}"),
         Value::Ref { address, attribute } => format!("{address}.{attribute}"),
         _ => node.to_json().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Model, Value};
+
+    fn load(files: &[(&str, &str)]) -> Model {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let paths = crate::input::discover(&[dir.path().to_path_buf()], dir.path(), crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
+        let options = crate::terraform::Options { var_files: Vec::new(), workspace: "default".into(), base: dir.path().to_path_buf() };
+        crate::terraform::load(&paths, &options)
+    }
+
+    fn find<'m>(model: &'m Model, address: &str) -> &'m crate::model::Resource {
+        model.resources.iter().find(|r| r.address == address).unwrap_or_else(|| panic!("no {address}"))
+    }
+
+    #[test]
+    fn variables_are_resources_with_default_and_tfvars_value() {
+        let model = load(&[
+            ("main.tf", "variable \"db_password\" {\n  default = \"x\"\n}\nvariable \"api_token\" {}\nvariable \"region\" {}\n"),
+            ("terraform.tfvars", "api_token = \"t\"\n"),
+        ]);
+        let db = find(&model, "var.db_password");
+        assert_eq!(db.rtype, "variable");
+        assert_eq!(db.attrs.get("default").map(|n| &n.value), Some(&Value::Str("x".into())));
+        assert!(db.attrs.get("value").is_none());
+        let token = find(&model, "var.api_token");
+        let value = token.attrs.get("value").unwrap();
+        assert_eq!(value.value, Value::Str("t".into()));
+        assert!(value.span.as_ref().unwrap().file.ends_with("terraform.tfvars"));
+        assert!(find(&model, "var.region").attrs.get("value").is_none());
+    }
+
+    #[test]
+    fn the_root_backend_is_a_resource() {
+        let model = load(&[("main.tf", "terraform {\n  required_version = \">= 1.5\"\n  backend \"s3\" {\n    bucket  = \"state\"\n    encrypt = true\n    region  = \"ap-south-1\"\n  }\n}\n")]);
+        let backend = find(&model, "terraform.backend");
+        assert_eq!(backend.rtype, "terraform.backend.s3");
+        assert_eq!(backend.attrs.get("encrypt").map(|n| &n.value), Some(&Value::Bool(true)));
+        assert_eq!(backend.span.start_line, 3);
     }
 }
