@@ -40,7 +40,7 @@ fn error_diagnostics(report: &Value) -> Vec<&Value> {
 
 #[test]
 fn secure_defaults_render_clean() {
-    let (code, report) = scan(&["--helm", "fixtures/helm/web"]);
+    let (code, report) = scan(&["--helm", "fixtures/helm/web", "--namespace", "altscore-api"]);
     assert_eq!(report["summary"]["resources"], 2, "{report:#}");
     assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report:#}");
     assert!(error_diagnostics(&report).is_empty(), "{report:#}");
