@@ -81,3 +81,11 @@ fn a_small_platform_with_many_violations() {
 fn a_larger_platform_at_the_default_rate() {
     every_planted_violation_is_reported(200, "0.1");
 }
+
+/// Phase 05 scale (5,000 distributors, about 100,000 Terraform resources): run it with
+/// `cargo test --release --test altscore_monorepo -- --ignored` (the README gives its time).
+#[test]
+#[ignore = "a minute of work: run it explicitly, in release mode"]
+fn the_phase_05_platform() {
+    every_planted_violation_is_reported(5000, "0.1");
+}
