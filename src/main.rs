@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan Terraform (.tf) and Kubernetes/Helm output (YAML, JSON) files and directories.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules, or print one with its help.
     Rules {
         /// A rule id, e.g. ENC-002.
@@ -116,7 +116,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(*args),
         Command::Rules { id, rules_dirs } => list_rules(id, &rules_dirs),
     }
 }

@@ -27,10 +27,7 @@ pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Resul
     let mut findings = Vec::new();
     for rule in rules {
         let targets = targets(rule, model, &by_type);
-        let groups = match &rule.group {
-            Some((by, collect)) => Some(build_groups(rule, by, collect, &targets, resources, config, &lookup)),
-            None => None,
-        };
+        let groups = rule.group.as_ref().map(|(by, collect)| build_groups(rule, by, collect, &targets, resources, config, &lookup));
         let judged: Vec<Finding> = targets
             .par_iter()
             .map_init(|| root_context(config, &lookup), |ctx, &index| {

@@ -50,7 +50,7 @@ pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> any
         .map_err(declaration("distributor"))?;
     let ti = t.clone();
     ctx.add_function("is_india_region", move |region: cel::Value| {
-        known_string(&region, "region").map(|r| cel::Value::Bool(ti.config.india_regions.iter().any(|i| *i == r)))
+        known_string(&region, "region").map(|r| cel::Value::Bool(ti.config.india_regions.contains(&r)))
     })
     .map_err(declaration("is_india_region"))?;
     let tp = t.clone();

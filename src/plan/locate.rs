@@ -50,7 +50,9 @@ impl<'a> Sources<'a> {
         let root_dir = if root_dir.as_os_str().is_empty() { Path::new(".") } else { root_dir };
         let mut sources = Sources { dirs: Vec::new(), modules: HashMap::new() };
         let mut by_dir: HashMap<PathBuf, usize> = HashMap::new();
-        let mut stack: Vec<(Vec<String>, Option<PathBuf>, Option<&J>, Option<Span>)> = vec![(Vec::new(), Some(root_dir.to_path_buf()), root_config, None)];
+        // (module call names, the module's directory, its configuration, the call's span)
+        type Pending<'j> = (Vec<String>, Option<PathBuf>, Option<&'j J>, Option<Span>);
+        let mut stack: Vec<Pending> = vec![(Vec::new(), Some(root_dir.to_path_buf()), root_config, None)];
         while let Some((calls, dir, config, call)) = stack.pop() {
             let dir_index = dir.as_ref().map(|dir| {
                 let dir = crate::terraform::normalise(dir);

@@ -172,8 +172,8 @@ pub struct Instance<'m, 't> {
     depth: usize,
     call_chain: Vec<Span>,
     locals: RefCell<HashMap<String, Slot>>,
-    instances: RefCell<HashMap<(String, String), Rc<Vec<InstanceKey>>>>,
-    children: RefCell<HashMap<String, Rc<Vec<(InstanceKey, Rc<Instance<'m, 't>>)>>>>,
+    instances: RefCell<HashMap<(String, String), Instances>>,
+    children: RefCell<HashMap<String, Children<'m, 't>>>,
     /// Module calls whose inputs are being evaluated: an input that reads the same module's
     /// outputs (module A's input from B, B's from A) is a cycle and becomes unknown.
     calling: RefCell<std::collections::HashSet<String>>,
@@ -185,6 +185,12 @@ pub struct Instance<'m, 't> {
 }
 
 type Providers = Rc<(Vec<Resource>, HashMap<String, ProviderConfig>)>;
+
+/// The instances `count`/`for_each` made of one resource or module call.
+type Instances = Rc<Vec<InstanceKey>>;
+
+/// The instances of one module call, with the keys that address them.
+type Children<'m, 't> = Rc<Vec<(InstanceKey, Rc<Instance<'m, 't>>)>>;
 
 /// Provider blocks are evaluated once, on first use; a provider whose arguments read a
 /// module output can reach back here while that happens.
@@ -471,7 +477,7 @@ impl<'m, 't> Instance<'m, 't> {
     }
 
     /// The instances `count` or `for_each` create (one with no key when neither is set).
-    fn instance_keys(&self, rtype: &str, name: &str, decl: Decl) -> Rc<Vec<InstanceKey>> {
+    fn instance_keys(&self, rtype: &str, name: &str, decl: Decl) -> Instances {
         let memo_key = (rtype.to_string(), name.to_string());
         if let Some(keys) = self.instances.borrow().get(&memo_key) {
             return keys.clone();
@@ -601,7 +607,7 @@ impl<'m, 't> Instance<'m, 't> {
     }
 
     /// The instances of a module call, evaluated once.
-    fn children(&self, name: &str) -> Rc<Vec<(InstanceKey, Rc<Instance<'m, 't>>)>> {
+    fn children(&self, name: &str) -> Children<'m, 't> {
         if let Some(children) = self.children.borrow().get(name) {
             return children.clone();
         }
