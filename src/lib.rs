@@ -15,5 +15,6 @@ pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod suppress;
 pub mod terraform;
 pub mod yaml;

@@ -69,6 +69,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             span: span("modules/tenant/main.tf", 4 + shift, 7, 4 + shift, 31),
             template: None,
             call_chain: vec![span("main.tf", 1 + shift, 1, 4 + shift, 2)],
+            suppression: None,
         },
         Finding {
             rule_id: "K8S-003".into(),
@@ -83,6 +84,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             span: span("rendered/scoring app.yaml", 3 + shift, 9, 3 + shift, 28),
             template: Some("charts/scorer/templates/deployment.yaml".into()),
             call_chain: vec![],
+            suppression: None,
         },
         Finding {
             rule_id: "NET-002".into(),
@@ -97,6 +99,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             span: span("main.tf", 7 + shift, 3, 7 + shift, 36),
             template: None,
             call_chain: vec![],
+            suppression: None,
         },
     ]
 }

@@ -57,6 +57,9 @@ impl Painter {
 
 /// The label and colour a finding is announced with.
 fn label(f: &Finding) -> (&'static str, Color) {
+    if f.is_suppressed() {
+        return ("suppressed", Color::BrightBlack);
+    }
     match (f.outcome, f.severity) {
         (Outcome::Undecided, _) => ("could not decide", Color::Magenta),
         (Outcome::Violation, Severity::Error) => ("error", Color::Red),
@@ -103,13 +106,14 @@ pub(super) fn render(report: &Report, color: bool) -> String {
     let counts = Counts::of(report.findings);
     let _ = writeln!(
         out,
-        "{}, {}, {}, {}, {}, {} undecided in {:.2}s",
+        "{}, {}, {}, {}, {}, {} undecided, {} suppressed in {:.2}s",
         plural(report.files_scanned, "file"),
         plural(report.resources, "resource"),
         plural(counts.error, "error"),
         plural(counts.warning, "warning"),
         plural(counts.note, "note"),
         counts.undecided,
+        counts.suppressed,
         report.elapsed.as_secs_f64(),
     );
     out
@@ -127,6 +131,14 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
     let (label, color) = label(f);
     let _ = writeln!(out, "{} {}  {}", p.bold_fg(label, color), p.bold(&clean(&f.rule_id)), clean(&f.span.to_string()));
     let _ = writeln!(out, "  {}", clean(&f.message));
+    if let Some(s) = &f.suppression {
+        let until = s.until.map(|u| format!(" until {u}")).unwrap_or_default();
+        let kind = match s.kind {
+            crate::engine::SuppressionKind::Inline => "inline",
+            crate::engine::SuppressionKind::Central => "config",
+        };
+        let _ = writeln!(out, "  suppressed{until} by {kind} {}:{}: {}", clean(&s.location.file), s.location.start_line, clean(&s.reason));
+    }
     if let Some(template) = &f.template {
         let _ = writeln!(out, "  rendered from {}", clean(template));
     }
@@ -226,6 +238,7 @@ mod tests {
             span: Span::new("a.tf".into(), line, 3, line + 1, 1),
             template: None,
             call_chain: vec![],
+            suppression: None,
         }
     }
 

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use super::{fingerprint, Counts, Report};
-use crate::engine::{Finding, Outcome};
+use crate::engine::{Finding, Outcome, SuppressionKind};
+use crate::suppress::Date;
 use crate::model::{Diagnostic, DiagnosticLevel, SourceKind};
 use crate::rules::Severity;
 
@@ -24,6 +25,7 @@ struct Summary {
     resources: usize,
     by_severity: BySeverity,
     undecided: usize,
+    suppressed: usize,
 }
 
 #[derive(Serialize)]
@@ -52,6 +54,17 @@ struct JsonFinding<'a> {
     template: Option<&'a str>,
     call_chain: Vec<CallSite<'a>>,
     fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<JsonSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    kind: SuppressionKind,
+    reason: &'a str,
+    until: Option<Date>,
+    file: &'a str,
+    line: u32,
 }
 
 #[derive(Serialize)]
@@ -78,6 +91,7 @@ pub(super) fn render(report: &Report) -> String {
             resources: report.resources,
             by_severity: BySeverity { error: counts.error, warning: counts.warning, note: counts.note },
             undecided: counts.undecided,
+            suppressed: counts.suppressed,
         },
         findings: report.findings.iter().map(finding).collect(),
         diagnostics: report.diagnostics.iter().map(diagnostic).collect(),
@@ -106,6 +120,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         template: f.template.as_deref(),
         call_chain: f.call_chain.iter().map(|s| CallSite { file: &s.file, line: s.start_line }).collect(),
         fingerprint: fingerprint(f),
+        suppression: f.suppression.as_ref().map(|s| JsonSuppression { kind: s.kind, reason: &s.reason, until: s.until, file: &s.location.file, line: s.location.start_line }),
     }
 }
 

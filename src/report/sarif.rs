@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
     PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
-    ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
 };
 
 use super::{fingerprint, Report};
@@ -184,10 +184,30 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     if !related.is_empty() {
         builder.related_locations = Some(related);
     }
+    if let Some(s) = &f.suppression {
+        builder.suppressions = Some(vec![suppression(s)]);
+    }
     if !properties.is_empty() {
         builder.properties = Some(PropertyBag::builder().additional_properties(properties).build());
     }
     builder
+}
+
+/// An accepted suppression (§3.35): `inSource` for comments and annotations, `external` for
+/// the config's `ignores`; GitHub code scanning shows such results as dismissed.
+fn suppression(s: &crate::engine::Suppression) -> Suppression {
+    let kind = match s.kind {
+        crate::engine::SuppressionKind::Inline => "inSource",
+        crate::engine::SuppressionKind::Central => "external",
+    };
+    let mut suppression = Suppression::builder().kind(json!(kind)).build();
+    suppression.justification = Some(s.reason.clone());
+    suppression.status = Some(json!("accepted"));
+    suppression.location = Some(Location::builder().physical_location(physical(&s.location, false)).build());
+    if let Some(until) = s.until {
+        suppression.properties = Some(PropertyBag::builder().additional_properties(BTreeMap::from([("until".to_string(), json!(until.to_string()))])).build());
+    }
+    suppression
 }
 
 /// A physical location under `%SRCROOT%`; `whole` keeps the span's end, otherwise only the
