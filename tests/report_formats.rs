@@ -297,7 +297,7 @@ fn empty_report() {
     };
     assert_eq!(
         render(&report, Format::Human { color: false }),
-        "1 file, 0 resources, 0 errors, 0 warnings, 0 notes, 0 undecided in 0.00s\n"
+        "1 file, 0 resources, 0 errors, 0 warnings, 0 notes, 0 undecided, 0 suppressed in 0.00s\n"
     );
     let sarif: Value = serde_json::from_str(&render(&report, Format::Sarif)).unwrap();
     common::validate_sarif(&sarif).unwrap();
