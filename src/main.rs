@@ -66,6 +66,10 @@ struct ScanArgs {
     /// `charterguard.io/ignore` annotations are neither applied nor reported.
     #[arg(long)]
     no_inline_ignores: bool,
+    /// A previous JSON or SARIF report of charterguard: findings it already has (same
+    /// fingerprint) are unchanged and do not fail the scan.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -144,6 +148,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     options.max_file_size = args.max_file_size;
     options.config_path = args.config;
     options.inline_ignores = !args.no_inline_ignores;
+    options.baseline = args.baseline;
     if reads_stdin {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
@@ -196,7 +201,7 @@ fn render(outcome: &ScanOutcome, format: Format, stdin: (&str, &Option<String>),
         elapsed: outcome.elapsed,
         source_text: &source_text,
     };
-    report::render(&report, format)
+    report::render_with_baseline(&report, format, outcome.baseline.as_ref())
 }
 
 /// 2 when an input or rule file could not be read; else 1 when a violation reaches the

@@ -36,6 +36,8 @@ pub struct ScanOptions {
     pub inline_ignores: bool,
     /// The day suppressions' `until` is compared with; `None` is today (system clock, UTC).
     pub today: Option<crate::suppress::Date>,
+    /// `--baseline FILE`: a previous JSON or SARIF report; findings it has are unchanged.
+    pub baseline: Option<PathBuf>,
 }
 
 impl ScanOptions {
@@ -53,6 +55,7 @@ impl ScanOptions {
             config_path: None,
             inline_ignores: true,
             today: None,
+            baseline: None,
         }
     }
 }
@@ -63,6 +66,8 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub rules: Vec<RuleMeta>,
     pub elapsed: Duration,
+    /// With a baseline: how many findings are new, unchanged, and how many were resolved.
+    pub baseline: Option<crate::baseline::Summary>,
 }
 
 impl ScanOutcome {
@@ -72,9 +77,9 @@ impl ScanOutcome {
     }
 
     /// The findings that count for the exit code: violations at or above `threshold` that no
-    /// suppression covers.
+    /// suppression covers and that are not already in the baseline.
     pub fn failing(&self, threshold: crate::rules::Severity) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(move |f| f.outcome == engine::Outcome::Violation && f.severity >= threshold && !f.is_suppressed())
+        self.findings.iter().filter(move |f| f.outcome == engine::Outcome::Violation && f.severity >= threshold && !f.is_suppressed() && !f.is_unchanged())
     }
 }
 
@@ -83,6 +88,7 @@ impl ScanOutcome {
 pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let started = Instant::now();
     let config = find_config(options)?;
+    let baseline = options.baseline.as_deref().map(crate::baseline::load).transpose()?;
     let (rules, rule_diagnostics) = crate::rules::load_rules(&options.rules_dirs);
     let rules = apply_overrides(rules, &config)?;
     let mut model = load(options);
@@ -93,8 +99,9 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &config, &suppress_options));
     model.diagnostics.sort();
     model.diagnostics.dedup();
+    let baseline = baseline.map(|fingerprints| crate::baseline::apply(&mut findings, &fingerprints));
     let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
-    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed() })
+    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), baseline })
 }
 
 /// The text of a scanned file by the name reports show (standard input by its stream name).

@@ -70,6 +70,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             template: None,
             call_chain: vec![span("main.tf", 1 + shift, 1, 4 + shift, 2)],
             suppression: None,
+            baseline: None,
         },
         Finding {
             rule_id: "K8S-003".into(),
@@ -85,6 +86,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             template: Some("charts/scorer/templates/deployment.yaml".into()),
             call_chain: vec![],
             suppression: None,
+            baseline: None,
         },
         Finding {
             rule_id: "NET-002".into(),
@@ -100,6 +102,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             template: None,
             call_chain: vec![],
             suppression: None,
+            baseline: None,
         },
     ]
 }

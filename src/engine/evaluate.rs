@@ -303,6 +303,7 @@ fn new_finding(rule: &CompiledRule, subject: &Subject, target: &Target, outcome:
         template: resource.template.clone(),
         call_chain: resource.call_chain.clone(),
         suppression: None,
+        baseline: None,
     };
     finding.message = format!("{}: {}", finding.subject(), text);
     finding

@@ -44,6 +44,17 @@ pub struct Finding {
     /// covers the finding: it is still reported, but counts neither for the exit code nor in
     /// the severity counts.
     pub suppression: Option<Suppression>,
+    /// With `--baseline`: whether the baseline report already had this finding (same
+    /// fingerprint). Unchanged findings do not fail the scan.
+    pub baseline: Option<BaselineState>,
+}
+
+/// A finding compared with the baseline report (SARIF's `baselineState` values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Unchanged,
 }
 
 /// Where a suppression is written.
@@ -82,5 +93,10 @@ impl Finding {
     /// A suppressed finding is reported but never fails the scan.
     pub fn is_suppressed(&self) -> bool {
         self.suppression.is_some()
+    }
+
+    /// True when the finding was already in the `--baseline` report.
+    pub fn is_unchanged(&self) -> bool {
+        self.baseline == Some(BaselineState::Unchanged)
     }
 }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use colored::Color;
 
-use super::{Counts, Report};
+use super::{Baseline, Counts, Report};
 use crate::engine::{Finding, Outcome};
 use crate::model::DiagnosticLevel;
 use crate::rules::{RuleMeta, Severity};
@@ -68,7 +68,7 @@ fn label(f: &Finding) -> (&'static str, Color) {
     }
 }
 
-pub(super) fn render(report: &Report, color: bool) -> String {
+pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) -> String {
     let p = Painter { color };
     let rules: HashMap<&str, &RuleMeta> = report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut out = String::new();
@@ -116,6 +116,10 @@ pub(super) fn render(report: &Report, color: bool) -> String {
         counts.suppressed,
         report.elapsed.as_secs_f64(),
     );
+    if let Some(b) = baseline {
+        out.pop();
+        let _ = writeln!(out, "; baseline: {} new, {} unchanged, {} resolved", b.new, b.unchanged, b.resolved);
+    }
     out
 }
 
@@ -138,6 +142,9 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
             crate::engine::SuppressionKind::Central => "config",
         };
         let _ = writeln!(out, "  suppressed{until} by {kind} {}:{}: {}", clean(&s.location.file), s.location.start_line, clean(&s.reason));
+    }
+    if f.is_unchanged() {
+        let _ = writeln!(out, "  unchanged since the baseline");
     }
     if let Some(template) = &f.template {
         let _ = writeln!(out, "  rendered from {}", clean(template));
@@ -239,6 +246,7 @@ mod tests {
             template: None,
             call_chain: vec![],
             suppression: None,
+            baseline: None,
         }
     }
 
@@ -255,7 +263,7 @@ mod tests {
             elapsed: Duration::from_millis(5),
             source_text: &source_text,
         };
-        render(&report, false)
+        render(&report, false, None)
     }
 
     #[test]

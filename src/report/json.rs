@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use super::{fingerprint, Counts, Report};
-use crate::engine::{Finding, Outcome, SuppressionKind};
+use super::{fingerprint, Baseline, Counts, Report};
+use crate::engine::{BaselineState, Finding, Outcome, SuppressionKind};
 use crate::suppress::Date;
 use crate::model::{Diagnostic, DiagnosticLevel, SourceKind};
 use crate::rules::Severity;
@@ -26,6 +26,8 @@ struct Summary {
     by_severity: BySeverity,
     undecided: usize,
     suppressed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<Baseline>,
 }
 
 #[derive(Serialize)]
@@ -55,6 +57,8 @@ struct JsonFinding<'a> {
     call_chain: Vec<CallSite<'a>>,
     fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     suppression: Option<JsonSuppression<'a>>,
 }
 
@@ -82,7 +86,7 @@ struct JsonDiagnostic<'a> {
     message: &'a str,
 }
 
-pub(super) fn render(report: &Report) -> String {
+pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     let counts = Counts::of(report.findings);
     let document = Document {
         version: VERSION,
@@ -92,6 +96,7 @@ pub(super) fn render(report: &Report) -> String {
             by_severity: BySeverity { error: counts.error, warning: counts.warning, note: counts.note },
             undecided: counts.undecided,
             suppressed: counts.suppressed,
+            baseline: baseline.copied(),
         },
         findings: report.findings.iter().map(finding).collect(),
         diagnostics: report.diagnostics.iter().map(diagnostic).collect(),
@@ -120,6 +125,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         template: f.template.as_deref(),
         call_chain: f.call_chain.iter().map(|s| CallSite { file: &s.file, line: s.start_line }).collect(),
         fingerprint: fingerprint(f),
+        baseline: f.baseline,
         suppression: f.suppression.as_ref().map(|s| JsonSuppression { kind: s.kind, reason: &s.reason, until: s.until, file: &s.location.file, line: s.location.start_line }),
     }
 }

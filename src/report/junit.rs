@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 pub(super) fn render(report: &Report) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let fails = |f: &&Finding| f.outcome == Outcome::Violation && !f.is_suppressed();
+    let fails = |f: &&Finding| f.outcome == Outcome::Violation && !f.is_suppressed() && !f.is_unchanged();
     let failures = report.findings.iter().filter(fails).count();
     let _ = writeln!(out, "<testsuites name=\"charterguard\" tests=\"{}\" failures=\"{failures}\">", report.rules.len().max(1));
     for rule in report.rules {
@@ -30,6 +30,9 @@ pub(super) fn render(report: &Report) -> String {
             match (&f.suppression, f.outcome) {
                 (Some(s), _) => {
                     let _ = writeln!(out, "      <skipped message=\"suppressed: {}\"/>", xml(&s.reason));
+                }
+                (None, Outcome::Violation) if f.is_unchanged() => {
+                    let _ = writeln!(out, "      <skipped message=\"unchanged since the baseline: {}\"/>", xml(&f.message));
                 }
                 (None, Outcome::Violation) => {
                     let _ = writeln!(out, "      <failure type=\"{}\" message=\"{}\">{}</failure>", f.severity.as_str(), xml(&f.message), xml(&rule.help));

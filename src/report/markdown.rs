@@ -2,7 +2,7 @@
 //! A table of findings per severity and rule, then each finding with its place and the
 //! first paragraph of the rule's help.
 
-use super::{Counts, Report};
+use super::{Baseline, Counts, Report};
 use crate::engine::{Finding, Outcome};
 use crate::rules::RuleMeta;
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 /// More findings than this are counted but not listed, to keep comments readable.
 const MAX_LISTED: usize = 50;
 
-pub(super) fn render(report: &Report) -> String {
+pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     let mut out = String::from("## charterguard\n\n");
     let counts = Counts::of(report.findings);
     let _ = writeln!(
@@ -19,7 +19,10 @@ pub(super) fn render(report: &Report) -> String {
         "{} files, {} resources: **{} errors**, {} warnings, {} notes, {} could not decide, {} suppressed.\n",
         report.files_scanned, report.resources, counts.error, counts.warning, counts.note, counts.undecided, counts.suppressed
     );
-    if report.findings.iter().any(|f| !f.is_suppressed()) {
+    if let Some(b) = baseline {
+        let _ = writeln!(out, "Against the baseline: **{} new**, {} unchanged (not listed), {} resolved.\n", b.new, b.unchanged, b.resolved);
+    }
+    if report.findings.iter().any(|f| listed(&f)) {
         rule_table(&mut out, report);
         findings_list(&mut out, report);
     }
@@ -37,7 +40,7 @@ pub(super) fn render(report: &Report) -> String {
 
 fn rule_table(out: &mut String, report: &Report) {
     let mut per_rule: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
-    for f in report.findings.iter().filter(|f| !f.is_suppressed()) {
+    for f in report.findings.iter().filter(|f| listed(f)) {
         let entry = per_rule.entry((f.severity.as_str(), &f.rule_id)).or_default();
         match f.outcome {
             Outcome::Violation => entry.0 += 1,
@@ -55,6 +58,12 @@ fn rule_table(out: &mut String, report: &Report) {
     out.push('\n');
 }
 
+/// The findings the table and list show: not suppressed (they have their own table), not
+/// unchanged since the baseline (a pull request is about what it changes).
+fn listed(f: &&Finding) -> bool {
+    !f.is_suppressed() && !f.is_unchanged()
+}
+
 fn severity_rank(severity: &str) -> u8 {
     match severity {
         "error" => 0,
@@ -65,7 +74,7 @@ fn severity_rank(severity: &str) -> u8 {
 
 fn findings_list(out: &mut String, report: &Report) {
     out.push_str("### Findings\n\n");
-    let mut listed: Vec<&Finding> = report.findings.iter().filter(|f| !f.is_suppressed()).collect();
+    let mut listed: Vec<&Finding> = report.findings.iter().filter(|f| listed(f)).collect();
     listed.sort_by_key(|f| (f.outcome == Outcome::Undecided, std::cmp::Reverse(f.severity)));
     for f in listed.iter().take(MAX_LISTED) {
         let place = format!("{}:{}", f.span.file, f.span.start_line);

@@ -16,6 +16,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Finding, Outcome};
+pub use crate::baseline::Summary as Baseline;
 use crate::model::Diagnostic;
 use crate::rules::{RuleMeta, Severity};
 
@@ -52,7 +53,8 @@ pub enum Format {
     ///     "files": 12, "resources": 40,
     ///     "by_severity": {"error": 2, "warning": 1, "note": 0},  // unsuppressed violations
     ///     "undecided": 1,                                          // unsuppressed
-    ///     "suppressed": 1
+    ///     "suppressed": 1,
+    ///     "baseline": {"new": 1, "unchanged": 4, "resolved": 2}   // only with --baseline
     ///   },
     ///   "findings": [{
     ///     "rule_id": "ENC-001", "severity": "error|warning|note",
@@ -65,6 +67,7 @@ pub enum Format {
     ///     "template": "chart/templates/deployment.yaml" | null,
     ///     "call_chain": [{"file": "main.tf", "line": 3}],   // outermost module call first
     ///     "fingerprint": "<hex sha256, see fingerprint()>",
+    ///     "baseline": "new|unchanged",     // only with --baseline
     ///     "suppression": {                 // only on suppressed findings
     ///       "kind": "inline|central", "reason": "...", "until": "2027-03-31" | null,
     ///       "file": "main.tf", "line": 3   // the comment, annotation or config entry
@@ -91,11 +94,17 @@ pub enum Format {
 
 /// Renders the report. The output always ends with a newline.
 pub fn render(report: &Report, format: Format) -> String {
+    render_with_baseline(report, format, None)
+}
+
+/// Renders the report of a scan compared with a `--baseline` report: summaries add how many
+/// findings are new, unchanged and resolved.
+pub fn render_with_baseline(report: &Report, format: Format, baseline: Option<&Baseline>) -> String {
     match format {
-        Format::Human { color } => human::render(report, color),
-        Format::Json => json::render(report),
-        Format::Sarif => sarif::render(report),
-        Format::Markdown => markdown::render(report),
+        Format::Human { color } => human::render(report, color, baseline),
+        Format::Json => json::render(report, baseline),
+        Format::Sarif => sarif::render(report, baseline),
+        Format::Markdown => markdown::render(report, baseline),
         Format::Junit => junit::render(report),
     }
 }
@@ -166,6 +175,7 @@ mod tests {
             template: None,
             call_chain: vec![],
             suppression: None,
+            baseline: None,
         }
     }
 
