@@ -13,7 +13,7 @@ pub(super) fn render(report: &Report) -> String {
     let _ = writeln!(out, "<testsuites name=\"charterguard\" tests=\"{}\" failures=\"{failures}\">", report.rules.len().max(1));
     for rule in report.rules {
         let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.rule_id == rule.id).collect();
-        let failed = findings.iter().filter(|f| fails(*f)).count();
+        let failed = findings.iter().filter(|f| fails(f)).count();
         let skipped = findings.len() - failed;
         let _ = writeln!(
             out,

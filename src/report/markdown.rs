@@ -22,7 +22,7 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     if let Some(b) = baseline {
         let _ = writeln!(out, "Against the baseline: **{} new**, {} unchanged (not listed), {} resolved.\n", b.new, b.unchanged, b.resolved);
     }
-    if report.findings.iter().any(|f| listed(&f)) {
+    if report.findings.iter().any(|f| is_listed(&f)) {
         rule_table(&mut out, report);
         findings_list(&mut out, report);
     }
@@ -40,7 +40,7 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
 
 fn rule_table(out: &mut String, report: &Report) {
     let mut per_rule: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
-    for f in report.findings.iter().filter(|f| listed(f)) {
+    for f in report.findings.iter().filter(is_listed) {
         let entry = per_rule.entry((f.severity.as_str(), &f.rule_id)).or_default();
         match f.outcome {
             Outcome::Violation => entry.0 += 1,
@@ -60,7 +60,7 @@ fn rule_table(out: &mut String, report: &Report) {
 
 /// The findings the table and list show: not suppressed (they have their own table), not
 /// unchanged since the baseline (a pull request is about what it changes).
-fn listed(f: &&Finding) -> bool {
+fn is_listed(f: &&Finding) -> bool {
     !f.is_suppressed() && !f.is_unchanged()
 }
 
@@ -74,7 +74,7 @@ fn severity_rank(severity: &str) -> u8 {
 
 fn findings_list(out: &mut String, report: &Report) {
     out.push_str("### Findings\n\n");
-    let mut listed: Vec<&Finding> = report.findings.iter().filter(|f| listed(f)).collect();
+    let mut listed: Vec<&Finding> = report.findings.iter().filter(is_listed).collect();
     listed.sort_by_key(|f| (f.outcome == Outcome::Undecided, std::cmp::Reverse(f.severity)));
     for f in listed.iter().take(MAX_LISTED) {
         let place = format!("{}:{}", f.span.file, f.span.start_line);
