@@ -2,7 +2,7 @@
 //! from a `charterguard.yaml`. Rules read the tunables as the CEL variable `config` and
 //! through the helper functions. Unknown keys are an error, never ignored.
 
-use crate::model::Diagnostic;
+use crate::model::{Diagnostic, Span};
 use crate::rules::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -37,6 +37,35 @@ pub struct Config {
     /// Per-rule overrides, by rule id.
     #[serde(skip_serializing)]
     pub rules: BTreeMap<String, RuleOverride>,
+    /// Central suppressions (README, "Suppressions").
+    #[serde(skip_serializing)]
+    pub ignores: Vec<Ignore>,
+    /// The file the config was read from, as reports show it (for diagnostics about
+    /// `ignores`).
+    #[serde(skip)]
+    pub source: Option<Arc<str>>,
+}
+
+/// One entry of `ignores:`: accepts the findings of `rule` (an id, or `*` for every rule),
+/// narrowed to files matching `path` and resources matching `resource` (both globs), for
+/// `reason`, until the end of the day `until` (YYYY-MM-DD).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Ignore {
+    pub rule: String,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Mandatory; checked by the suppression pass so a missing reason is a diagnostic that
+    /// names the entry's line rather than a parse error.
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Where the entry is written.
+    #[serde(skip)]
+    pub span: Option<Span>,
 }
 
 /// The most a charter namespace may request.
@@ -84,6 +113,8 @@ impl Default for Config {
                 ("istio-system".to_string(), quota("2", "4Gi")),
             ]),
             rules: BTreeMap::new(),
+            ignores: Vec::new(),
+            source: None,
         }
     }
 }
@@ -100,7 +131,13 @@ impl Config {
         let file: Arc<str> = shown.into();
         let documents = crate::yaml::load(&file, text, &crate::yaml::Limits::default())?;
         let Some(document) = documents.first() else { return Ok(Config::default()) };
-        let config: Config = serde_json::from_value(document.root.to_json()).map_err(|e| Diagnostic::error(shown, Some(document.span.clone()), format!("invalid config: {e}")))?;
+        let mut config: Config = serde_json::from_value(document.root.to_json()).map_err(|e| Diagnostic::error(shown, Some(document.span.clone()), format!("invalid config: {e}")))?;
+        config.source = Some(file.clone());
+        if let Some(crate::model::Value::List(entries)) = document.root.get("ignores").map(|n| &n.value) {
+            for (ignore, entry) in config.ignores.iter_mut().zip(entries) {
+                ignore.span = entry.span.clone().or_else(|| Some(document.span.clone()));
+            }
+        }
         for pattern in [&config.distributor_name_pattern, &config.trusted_registry] {
             regex::Regex::new(pattern).map_err(|e| Diagnostic::error(shown, None, format!("invalid regular expression `{pattern}`: {e}")))?;
         }
@@ -135,5 +172,18 @@ mod tests {
         let error = Config::parse("charterguard.yaml", "rules:\n  ENC-001: {severty: note}\n").unwrap_err();
         assert!(error.message.contains("unknown field"), "{}", error.message);
         assert!(Config::parse("charterguard.yaml", "trusted_registry: '('\n").is_err());
+        let error = Config::parse("charterguard.yaml", "ignores:\n  - {rule: ENC-001, reason: r, resourse: x}\n").unwrap_err();
+        assert!(error.message.contains("unknown field `resourse`"), "{}", error.message);
+    }
+
+    #[test]
+    fn ignores_remember_their_lines() {
+        let text = "primary_region: ap-south-1\nignores:\n  - rule: ENC-001\n    reason: legacy\n  - rule: '*'\n    path: 'legacy/**'\n    reason: frozen\n    until: 2027-03-31\n";
+        let config = Config::parse("charterguard.yaml", text).unwrap();
+        assert_eq!(config.ignores.len(), 2);
+        assert_eq!(config.ignores[0].span.as_ref().unwrap().start_line, 3);
+        assert_eq!(config.ignores[1].span.as_ref().unwrap().start_line, 5);
+        assert_eq!(config.ignores[1].until.as_deref(), Some("2027-03-31"));
+        assert_eq!(config.ignores[1].path.as_deref(), Some("legacy/**"));
     }
 }

@@ -5,6 +5,7 @@
 //! [`input`] found into one [`model::Model`], the [`engine`] evaluates the [`rules`] over
 //! it, and [`report`]ers turn the findings into formats.
 
+pub mod baseline;
 pub mod config;
 pub mod engine;
 pub mod helm;
@@ -15,5 +16,6 @@ pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod suppress;
 pub mod terraform;
 pub mod yaml;

@@ -1,7 +1,6 @@
 //! The `charterguard` command line.
 
 use anyhow::{Context as _, Result};
-use charterguard::engine::{Finding, Outcome};
 use charterguard::report::{self, Format, Report};
 use charterguard::rules::Severity;
 use charterguard::scan::{scan, ScanOptions, ScanOutcome};
@@ -63,6 +62,14 @@ struct ScanArgs {
     /// first scanned directory or the current directory.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Honour only the config's `ignores:`; `charterguard:ignore` comments and
+    /// `charterguard.io/ignore` annotations are neither applied nor reported.
+    #[arg(long)]
+    no_inline_ignores: bool,
+    /// A previous JSON or SARIF report of charterguard: findings it already has (same
+    /// fingerprint) are unchanged and do not fail the scan.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -140,6 +147,8 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     options.rules_dirs = args.rules_dirs;
     options.max_file_size = args.max_file_size;
     options.config_path = args.config;
+    options.inline_ignores = !args.no_inline_ignores;
+    options.baseline = args.baseline;
     if reads_stdin {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
@@ -192,7 +201,7 @@ fn render(outcome: &ScanOutcome, format: Format, stdin: (&str, &Option<String>),
         elapsed: outcome.elapsed,
         source_text: &source_text,
     };
-    report::render(&report, format)
+    report::render_with_baseline(&report, format, outcome.baseline.as_ref())
 }
 
 /// 2 when an input or rule file could not be read; else 1 when a violation reaches the
@@ -207,8 +216,7 @@ fn exit_code(outcome: &ScanOutcome, fail_on: FailOn) -> u8 {
         FailOn::Note => Severity::Note,
         FailOn::Never => return 0,
     };
-    let fails = |f: &Finding| f.outcome == Outcome::Violation && f.severity >= threshold;
-    u8::from(outcome.findings.iter().any(fails))
+    u8::from(outcome.failing(threshold).next().is_some())
 }
 
 fn list_rules(id: Option<String>, rules_dirs: &[PathBuf]) -> Result<u8> {

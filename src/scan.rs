@@ -31,6 +31,13 @@ pub struct ScanOptions {
     /// `--config FILE`; when absent, `charterguard.yaml` at the first scanned directory or
     /// at `base` is used if there is one.
     pub config_path: Option<PathBuf>,
+    /// Honour `charterguard:ignore` comments and `charterguard.io/ignore` annotations;
+    /// `false` for `--no-inline-ignores` (only the config's `ignores` then count).
+    pub inline_ignores: bool,
+    /// The day suppressions' `until` is compared with; `None` is today (system clock, UTC).
+    pub today: Option<crate::suppress::Date>,
+    /// `--baseline FILE`: a previous JSON or SARIF report; findings it has are unchanged.
+    pub baseline: Option<PathBuf>,
 }
 
 impl ScanOptions {
@@ -46,6 +53,9 @@ impl ScanOptions {
             max_file_size: input::DEFAULT_MAX_FILE_SIZE,
             base,
             config_path: None,
+            inline_ignores: true,
+            today: None,
+            baseline: None,
         }
     }
 }
@@ -56,12 +66,20 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub rules: Vec<RuleMeta>,
     pub elapsed: Duration,
+    /// With a baseline: how many findings are new, unchanged, and how many were resolved.
+    pub baseline: Option<crate::baseline::Summary>,
 }
 
 impl ScanOutcome {
     /// True when some input or rule file could not be read: the exit code is then 2.
     pub fn has_errors(&self) -> bool {
         self.model.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Error)
+    }
+
+    /// The findings that count for the exit code: violations at or above `threshold` that no
+    /// suppression covers and that are not already in the baseline.
+    pub fn failing(&self, threshold: crate::rules::Severity) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.outcome == engine::Outcome::Violation && f.severity >= threshold && !f.is_suppressed() && !f.is_unchanged())
     }
 }
 
@@ -70,15 +88,31 @@ impl ScanOutcome {
 pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let started = Instant::now();
     let config = find_config(options)?;
+    let baseline = options.baseline.as_deref().map(crate::baseline::load).transpose()?;
     let (rules, rule_diagnostics) = crate::rules::load_rules(&options.rules_dirs);
     let rules = apply_overrides(rules, &config)?;
     let mut model = load(options);
     model.diagnostics.extend(rule_diagnostics);
+    let mut findings = engine::evaluate(&model, &rules, &config)?;
+    let read = |file: &str| read_scanned(options, file);
+    let suppress_options = crate::suppress::Options { today: options.today.unwrap_or_else(crate::suppress::Date::today), inline: options.inline_ignores, read: &read };
+    model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &config, &suppress_options));
     model.diagnostics.sort();
     model.diagnostics.dedup();
-    let findings = engine::evaluate(&model, &rules, &config)?;
+    let baseline = baseline.map(|fingerprints| crate::baseline::apply(&mut findings, &fingerprints));
     let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
-    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed() })
+    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), baseline })
+}
+
+/// The text of a scanned file by the name reports show (standard input by its stream name).
+fn read_scanned(options: &ScanOptions, file: &str) -> Option<String> {
+    if let Some(text) = &options.stdin {
+        let stream = options.helm_chart.as_ref().map_or_else(|| "stdin".to_string(), |chart| crate::helm::stream_name(chart, &options.base));
+        if file == stream {
+            return Some(text.clone());
+        }
+    }
+    std::fs::read_to_string(options.base.join(file)).ok()
 }
 
 /// The configuration: `--config`, else `charterguard.yaml` at the scanned root, else defaults.

@@ -69,6 +69,8 @@ fn findings(shift: u32) -> Vec<Finding> {
             span: span("modules/tenant/main.tf", 4 + shift, 7, 4 + shift, 31),
             template: None,
             call_chain: vec![span("main.tf", 1 + shift, 1, 4 + shift, 2)],
+            suppression: None,
+            baseline: None,
         },
         Finding {
             rule_id: "K8S-003".into(),
@@ -83,6 +85,8 @@ fn findings(shift: u32) -> Vec<Finding> {
             span: span("rendered/scoring app.yaml", 3 + shift, 9, 3 + shift, 28),
             template: Some("charts/scorer/templates/deployment.yaml".into()),
             call_chain: vec![],
+            suppression: None,
+            baseline: None,
         },
         Finding {
             rule_id: "NET-002".into(),
@@ -97,6 +101,8 @@ fn findings(shift: u32) -> Vec<Finding> {
             span: span("main.tf", 7 + shift, 3, 7 + shift, 36),
             template: None,
             call_chain: vec![],
+            suppression: None,
+            baseline: None,
         },
     ]
 }
@@ -294,7 +300,7 @@ fn empty_report() {
     };
     assert_eq!(
         render(&report, Format::Human { color: false }),
-        "1 file, 0 resources, 0 errors, 0 warnings, 0 notes, 0 undecided in 0.00s\n"
+        "1 file, 0 resources, 0 errors, 0 warnings, 0 notes, 0 undecided, 0 suppressed in 0.00s\n"
     );
     let sarif: Value = serde_json::from_str(&render(&report, Format::Sarif)).unwrap();
     common::validate_sarif(&sarif).unwrap();

@@ -302,6 +302,8 @@ fn new_finding(rule: &CompiledRule, subject: &Subject, target: &Target, outcome:
         span,
         template: resource.template.clone(),
         call_chain: resource.call_chain.clone(),
+        suppression: None,
+        baseline: None,
     };
     finding.message = format!("{}: {}", finding.subject(), text);
     finding

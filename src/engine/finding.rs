@@ -2,6 +2,7 @@
 
 use crate::model::{SourceKind, Span};
 use crate::rules::Severity;
+use crate::suppress::Date;
 
 /// The outcome a finding records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -39,6 +40,44 @@ pub struct Finding {
     pub template: Option<String>,
     /// Module call blocks leading to the resource, outermost first.
     pub call_chain: Vec<Span>,
+    /// Set when an accepted suppression (inline comment, annotation or the config's `ignores`)
+    /// covers the finding: it is still reported, but counts neither for the exit code nor in
+    /// the severity counts.
+    pub suppression: Option<Suppression>,
+    /// With `--baseline`: whether the baseline report already had this finding (same
+    /// fingerprint). Unchanged findings do not fail the scan.
+    pub baseline: Option<BaselineState>,
+}
+
+/// A finding compared with the baseline report (SARIF's `baselineState` values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Unchanged,
+}
+
+/// Where a suppression is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionKind {
+    /// A `charterguard:ignore` comment in the scanned file, or the `charterguard.io/ignore`
+    /// annotation of a Kubernetes object.
+    Inline,
+    /// An entry of `ignores:` in charterguard.yaml.
+    Central,
+}
+
+/// The accepted suppression that covers a finding: what an auditor needs to review it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    /// Why the finding is accepted; never empty.
+    pub reason: String,
+    /// The last day the suppression applies, if it expires.
+    pub until: Option<Date>,
+    /// The comment, annotation or config entry that suppresses.
+    pub location: Span,
 }
 
 impl Finding {
@@ -49,5 +88,15 @@ impl Finding {
             Some(item) => format!("{} {}", self.address, item),
             None => self.address.clone(),
         }
+    }
+
+    /// A suppressed finding is reported but never fails the scan.
+    pub fn is_suppressed(&self) -> bool {
+        self.suppression.is_some()
+    }
+
+    /// True when the finding was already in the `--baseline` report.
+    pub fn is_unchanged(&self) -> bool {
+        self.baseline == Some(BaselineState::Unchanged)
     }
 }

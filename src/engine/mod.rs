@@ -12,4 +12,4 @@ mod values;
 
 pub use compile::CompiledRule;
 pub use evaluate::evaluate;
-pub use finding::{Finding, Outcome};
+pub use finding::{BaselineState, Finding, Outcome, Suppression, SuppressionKind};

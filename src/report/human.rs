@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use colored::Color;
 
-use super::{Counts, Report};
+use super::{Baseline, Counts, Report};
 use crate::engine::{Finding, Outcome};
 use crate::model::DiagnosticLevel;
 use crate::rules::{RuleMeta, Severity};
@@ -57,6 +57,9 @@ impl Painter {
 
 /// The label and colour a finding is announced with.
 fn label(f: &Finding) -> (&'static str, Color) {
+    if f.is_suppressed() {
+        return ("suppressed", Color::BrightBlack);
+    }
     match (f.outcome, f.severity) {
         (Outcome::Undecided, _) => ("could not decide", Color::Magenta),
         (Outcome::Violation, Severity::Error) => ("error", Color::Red),
@@ -65,7 +68,7 @@ fn label(f: &Finding) -> (&'static str, Color) {
     }
 }
 
-pub(super) fn render(report: &Report, color: bool) -> String {
+pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) -> String {
     let p = Painter { color };
     let rules: HashMap<&str, &RuleMeta> = report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut out = String::new();
@@ -103,15 +106,20 @@ pub(super) fn render(report: &Report, color: bool) -> String {
     let counts = Counts::of(report.findings);
     let _ = writeln!(
         out,
-        "{}, {}, {}, {}, {}, {} undecided in {:.2}s",
+        "{}, {}, {}, {}, {}, {} undecided, {} suppressed in {:.2}s",
         plural(report.files_scanned, "file"),
         plural(report.resources, "resource"),
         plural(counts.error, "error"),
         plural(counts.warning, "warning"),
         plural(counts.note, "note"),
         counts.undecided,
+        counts.suppressed,
         report.elapsed.as_secs_f64(),
     );
+    if let Some(b) = baseline {
+        out.pop();
+        let _ = writeln!(out, "; baseline: {} new, {} unchanged, {} resolved", b.new, b.unchanged, b.resolved);
+    }
     out
 }
 
@@ -127,6 +135,17 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
     let (label, color) = label(f);
     let _ = writeln!(out, "{} {}  {}", p.bold_fg(label, color), p.bold(&clean(&f.rule_id)), clean(&f.span.to_string()));
     let _ = writeln!(out, "  {}", clean(&f.message));
+    if let Some(s) = &f.suppression {
+        let until = s.until.map(|u| format!(" until {u}")).unwrap_or_default();
+        let kind = match s.kind {
+            crate::engine::SuppressionKind::Inline => "inline",
+            crate::engine::SuppressionKind::Central => "config",
+        };
+        let _ = writeln!(out, "  suppressed{until} by {kind} {}:{}: {}", clean(&s.location.file), s.location.start_line, clean(&s.reason));
+    }
+    if f.is_unchanged() {
+        let _ = writeln!(out, "  unchanged since the baseline");
+    }
     if let Some(template) = &f.template {
         let _ = writeln!(out, "  rendered from {}", clean(template));
     }
@@ -226,6 +245,8 @@ mod tests {
             span: Span::new("a.tf".into(), line, 3, line + 1, 1),
             template: None,
             call_chain: vec![],
+            suppression: None,
+            baseline: None,
         }
     }
 
@@ -242,7 +263,7 @@ mod tests {
             elapsed: Duration::from_millis(5),
             source_text: &source_text,
         };
-        render(&report, false)
+        render(&report, false, None)
     }
 
     #[test]

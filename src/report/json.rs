@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::{fingerprint, Counts, Report};
-use crate::engine::{Finding, Outcome};
+use super::{fingerprint, Baseline, Counts, Report};
+use crate::engine::{BaselineState, Finding, Outcome, SuppressionKind};
+use crate::suppress::Date;
 use crate::model::{Diagnostic, DiagnosticLevel, SourceKind};
 use crate::rules::Severity;
 
@@ -24,6 +25,9 @@ struct Summary {
     resources: usize,
     by_severity: BySeverity,
     undecided: usize,
+    suppressed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<Baseline>,
 }
 
 #[derive(Serialize)]
@@ -52,6 +56,19 @@ struct JsonFinding<'a> {
     template: Option<&'a str>,
     call_chain: Vec<CallSite<'a>>,
     fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<JsonSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    kind: SuppressionKind,
+    reason: &'a str,
+    until: Option<Date>,
+    file: &'a str,
+    line: u32,
 }
 
 #[derive(Serialize)]
@@ -69,7 +86,7 @@ struct JsonDiagnostic<'a> {
     message: &'a str,
 }
 
-pub(super) fn render(report: &Report) -> String {
+pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     let counts = Counts::of(report.findings);
     let document = Document {
         version: VERSION,
@@ -78,6 +95,8 @@ pub(super) fn render(report: &Report) -> String {
             resources: report.resources,
             by_severity: BySeverity { error: counts.error, warning: counts.warning, note: counts.note },
             undecided: counts.undecided,
+            suppressed: counts.suppressed,
+            baseline: baseline.copied(),
         },
         findings: report.findings.iter().map(finding).collect(),
         diagnostics: report.diagnostics.iter().map(diagnostic).collect(),
@@ -106,6 +125,8 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         template: f.template.as_deref(),
         call_chain: f.call_chain.iter().map(|s| CallSite { file: &s.file, line: s.start_line }).collect(),
         fingerprint: fingerprint(f),
+        baseline: f.baseline,
+        suppression: f.suppression.as_ref().map(|s| JsonSuppression { kind: s.kind, reason: &s.reason, until: s.until, file: &s.location.file, line: s.location.start_line }),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The JUnit XML format, for CI systems that read test reports: one test suite per rule, one
-//! failing test case per violation, one skipped case per undecided finding, and a passing case
+//! failing test case per violation, one skipped case per undecided or suppressed finding, and a passing case
 //! for a rule without findings.
 
 use super::Report;
@@ -8,11 +8,12 @@ use std::fmt::Write as _;
 
 pub(super) fn render(report: &Report) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let failures = report.findings.iter().filter(|f| f.outcome == Outcome::Violation).count();
+    let fails = |f: &&Finding| f.outcome == Outcome::Violation && !f.is_suppressed() && !f.is_unchanged();
+    let failures = report.findings.iter().filter(fails).count();
     let _ = writeln!(out, "<testsuites name=\"charterguard\" tests=\"{}\" failures=\"{failures}\">", report.rules.len().max(1));
     for rule in report.rules {
         let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.rule_id == rule.id).collect();
-        let failed = findings.iter().filter(|f| f.outcome == Outcome::Violation).count();
+        let failed = findings.iter().filter(|f| fails(f)).count();
         let skipped = findings.len() - failed;
         let _ = writeln!(
             out,
@@ -26,11 +27,17 @@ pub(super) fn render(report: &Report) -> String {
         for f in findings {
             let name = format!("{} ({}:{})", f.subject(), f.span.file, f.span.start_line);
             let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">", xml(&rule.id), xml(&name), xml(&f.span.file), f.span.start_line);
-            match f.outcome {
-                Outcome::Violation => {
+            match (&f.suppression, f.outcome) {
+                (Some(s), _) => {
+                    let _ = writeln!(out, "      <skipped message=\"suppressed: {}\"/>", xml(&s.reason));
+                }
+                (None, Outcome::Violation) if f.is_unchanged() => {
+                    let _ = writeln!(out, "      <skipped message=\"unchanged since the baseline: {}\"/>", xml(&f.message));
+                }
+                (None, Outcome::Violation) => {
                     let _ = writeln!(out, "      <failure type=\"{}\" message=\"{}\">{}</failure>", f.severity.as_str(), xml(&f.message), xml(&rule.help));
                 }
-                Outcome::Undecided => {
+                (None, Outcome::Undecided) => {
                     let _ = writeln!(out, "      <skipped message=\"could not decide: {}\"/>", xml(&f.message));
                 }
             }

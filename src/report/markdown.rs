@@ -2,7 +2,7 @@
 //! A table of findings per severity and rule, then each finding with its place and the
 //! first paragraph of the rule's help.
 
-use super::{Counts, Report};
+use super::{Baseline, Counts, Report};
 use crate::engine::{Finding, Outcome};
 use crate::rules::RuleMeta;
 use std::collections::BTreeMap;
@@ -11,18 +11,22 @@ use std::fmt::Write as _;
 /// More findings than this are counted but not listed, to keep comments readable.
 const MAX_LISTED: usize = 50;
 
-pub(super) fn render(report: &Report) -> String {
+pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     let mut out = String::from("## charterguard\n\n");
     let counts = Counts::of(report.findings);
     let _ = writeln!(
         out,
-        "{} files, {} resources: **{} errors**, {} warnings, {} notes, {} could not decide.\n",
-        report.files_scanned, report.resources, counts.error, counts.warning, counts.note, counts.undecided
+        "{} files, {} resources: **{} errors**, {} warnings, {} notes, {} could not decide, {} suppressed.\n",
+        report.files_scanned, report.resources, counts.error, counts.warning, counts.note, counts.undecided, counts.suppressed
     );
-    if !report.findings.is_empty() {
+    if let Some(b) = baseline {
+        let _ = writeln!(out, "Against the baseline: **{} new**, {} unchanged (not listed), {} resolved.\n", b.new, b.unchanged, b.resolved);
+    }
+    if report.findings.iter().any(|f| is_listed(&f)) {
         rule_table(&mut out, report);
         findings_list(&mut out, report);
     }
+    suppressed_list(&mut out, report);
     let errors: Vec<_> = report.diagnostics.iter().filter(|d| d.level == crate::model::DiagnosticLevel::Error).collect();
     if !errors.is_empty() {
         out.push_str("### Inputs that could not be read\n\n");
@@ -36,7 +40,7 @@ pub(super) fn render(report: &Report) -> String {
 
 fn rule_table(out: &mut String, report: &Report) {
     let mut per_rule: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
-    for f in report.findings {
+    for f in report.findings.iter().filter(is_listed) {
         let entry = per_rule.entry((f.severity.as_str(), &f.rule_id)).or_default();
         match f.outcome {
             Outcome::Violation => entry.0 += 1,
@@ -54,6 +58,12 @@ fn rule_table(out: &mut String, report: &Report) {
     out.push('\n');
 }
 
+/// The findings the table and list show: not suppressed (they have their own table), not
+/// unchanged since the baseline (a pull request is about what it changes).
+fn is_listed(f: &&Finding) -> bool {
+    !f.is_suppressed() && !f.is_unchanged()
+}
+
 fn severity_rank(severity: &str) -> u8 {
     match severity {
         "error" => 0,
@@ -64,7 +74,7 @@ fn severity_rank(severity: &str) -> u8 {
 
 fn findings_list(out: &mut String, report: &Report) {
     out.push_str("### Findings\n\n");
-    let mut listed: Vec<&Finding> = report.findings.iter().collect();
+    let mut listed: Vec<&Finding> = report.findings.iter().filter(is_listed).collect();
     listed.sort_by_key(|f| (f.outcome == Outcome::Undecided, std::cmp::Reverse(f.severity)));
     for f in listed.iter().take(MAX_LISTED) {
         let place = format!("{}:{}", f.span.file, f.span.start_line);
@@ -79,6 +89,26 @@ fn findings_list(out: &mut String, report: &Report) {
     }
     if listed.len() > MAX_LISTED {
         let _ = writeln!(out, "\n…and {} more (see the SARIF or JSON report).", listed.len() - MAX_LISTED);
+    }
+    out.push('\n');
+}
+
+/// Accepted findings, with who accepted them where and why, for the reviewer.
+fn suppressed_list(out: &mut String, report: &Report) {
+    let suppressed: Vec<&Finding> = report.findings.iter().filter(|f| f.is_suppressed()).collect();
+    if suppressed.is_empty() {
+        return;
+    }
+    out.push_str("### Suppressed\n\n| rule | where | reason | until | suppressed at |\n|---|---|---|---|---|\n");
+    for f in suppressed.iter().take(MAX_LISTED) {
+        let Some(s) = &f.suppression else { continue };
+        let until = s.until.map(|u| u.to_string()).unwrap_or_else(|| "-".into());
+        let place = format!("{}:{}", f.span.file, f.span.start_line);
+        let at = format!("{}:{}", s.location.file, s.location.start_line);
+        let _ = writeln!(out, "| {} | `{}` | {} | {until} | `{}` |", f.rule_id, escape(&place), escape(&s.reason), escape(&at));
+    }
+    if suppressed.len() > MAX_LISTED {
+        let _ = writeln!(out, "\n…and {} more (see the SARIF or JSON report).", suppressed.len() - MAX_LISTED);
     }
     out.push('\n');
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Finding, Outcome};
+pub use crate::baseline::Summary as Baseline;
 use crate::model::Diagnostic;
 use crate::rules::{RuleMeta, Severity};
 
@@ -50,8 +51,10 @@ pub enum Format {
     ///   "version": 1,
     ///   "summary": {
     ///     "files": 12, "resources": 40,
-    ///     "by_severity": {"error": 2, "warning": 1, "note": 0},  // violations only
-    ///     "undecided": 1
+    ///     "by_severity": {"error": 2, "warning": 1, "note": 0},  // unsuppressed violations
+    ///     "undecided": 1,                                          // unsuppressed
+    ///     "suppressed": 1,
+    ///     "baseline": {"new": 1, "unchanged": 4, "resolved": 2}   // only with --baseline
     ///   },
     ///   "findings": [{
     ///     "rule_id": "ENC-001", "severity": "error|warning|note",
@@ -63,7 +66,12 @@ pub enum Format {
     ///     "end_line": 1, "end_column": 1,
     ///     "template": "chart/templates/deployment.yaml" | null,
     ///     "call_chain": [{"file": "main.tf", "line": 3}],   // outermost module call first
-    ///     "fingerprint": "<hex sha256, see fingerprint()>"
+    ///     "fingerprint": "<hex sha256, see fingerprint()>",
+    ///     "baseline": "new|unchanged",     // only with --baseline
+    ///     "suppression": {                 // only on suppressed findings
+    ///       "kind": "inline|central", "reason": "...", "until": "2027-03-31" | null,
+    ///       "file": "main.tf", "line": 3   // the comment, annotation or config entry
+    ///     }
     ///   }],
     ///   "diagnostics": [{
     ///     "level": "error|note", "file": "...", "line": 1 | null, "column": 1 | null,
@@ -86,11 +94,17 @@ pub enum Format {
 
 /// Renders the report. The output always ends with a newline.
 pub fn render(report: &Report, format: Format) -> String {
+    render_with_baseline(report, format, None)
+}
+
+/// Renders the report of a scan compared with a `--baseline` report: summaries add how many
+/// findings are new, unchanged and resolved.
+pub fn render_with_baseline(report: &Report, format: Format, baseline: Option<&Baseline>) -> String {
     match format {
-        Format::Human { color } => human::render(report, color),
-        Format::Json => json::render(report),
-        Format::Sarif => sarif::render(report),
-        Format::Markdown => markdown::render(report),
+        Format::Human { color } => human::render(report, color, baseline),
+        Format::Json => json::render(report, baseline),
+        Format::Sarif => sarif::render(report, baseline),
+        Format::Markdown => markdown::render(report, baseline),
         Format::Junit => junit::render(report),
     }
 }
@@ -112,19 +126,24 @@ pub fn fingerprint(f: &Finding) -> String {
 
 /// Finding counts shared by the human summary line and the JSON summary. Violations are
 /// counted by severity; undecided findings only as undecided (they are never a pass, nor a
-/// violation of a given severity).
+/// violation of a given severity); suppressed findings only as suppressed.
 #[derive(Default)]
 struct Counts {
     error: usize,
     warning: usize,
     note: usize,
     undecided: usize,
+    suppressed: usize,
 }
 
 impl Counts {
     fn of(findings: &[Finding]) -> Self {
         let mut counts = Counts::default();
         for f in findings {
+            if f.is_suppressed() {
+                counts.suppressed += 1;
+                continue;
+            }
             match (f.outcome, f.severity) {
                 (Outcome::Undecided, _) => counts.undecided += 1,
                 (Outcome::Violation, Severity::Error) => counts.error += 1,
@@ -155,6 +174,8 @@ mod tests {
             span: Span::new("main.tf".into(), line, 3, line, 9),
             template: None,
             call_chain: vec![],
+            suppression: None,
+            baseline: None,
         }
     }
 

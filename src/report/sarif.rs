@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
     PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
-    ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
 };
 
-use super::{fingerprint, Report};
+use super::{fingerprint, Baseline, Report};
 use crate::engine::{Finding, Outcome};
 use crate::model::{Diagnostic, DiagnosticLevel, Span};
 use crate::rules::{RuleMeta, Severity};
@@ -28,7 +28,7 @@ const SRCROOT: &str = "%SRCROOT%";
 const FINGERPRINT_KEY: &str = "charterguard/v1";
 const UNDECIDED_PREFIX: &str = "could not decide: ";
 
-pub(super) fn render(report: &Report) -> String {
+pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     let mut rules: Vec<&RuleMeta> = report.rules.iter().collect();
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
@@ -57,7 +57,7 @@ pub(super) fn render(report: &Report) -> String {
         .description(Message::builder().text("The root of the scanned repository.").build())
         .build();
 
-    let run = Run::builder()
+    let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .original_uri_base_ids(BTreeMap::from([(SRCROOT.to_string(), srcroot)]))
         // Span columns count Unicode scalar values, not UTF-16 code units (the default).
@@ -65,6 +65,10 @@ pub(super) fn render(report: &Report) -> String {
         .invocations(vec![invocation])
         .results(results)
         .build();
+    if let Some(b) = baseline {
+        let counts = json!({"new": b.new, "unchanged": b.unchanged, "resolved": b.resolved});
+        run.properties = Some(PropertyBag::builder().additional_properties(BTreeMap::from([("baseline".to_string(), counts)])).build());
+    }
 
     let sarif = Sarif::builder().schema(SCHEMA).version(json!("2.1.0")).runs(vec![run]).build();
 
@@ -184,10 +188,34 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     if !related.is_empty() {
         builder.related_locations = Some(related);
     }
+    builder.baseline_state = f.baseline.map(|state| match state {
+        crate::engine::BaselineState::New => json!("new"),
+        crate::engine::BaselineState::Unchanged => json!("unchanged"),
+    });
+    if let Some(s) = &f.suppression {
+        builder.suppressions = Some(vec![suppression(s)]);
+    }
     if !properties.is_empty() {
         builder.properties = Some(PropertyBag::builder().additional_properties(properties).build());
     }
     builder
+}
+
+/// An accepted suppression (§3.35): `inSource` for comments and annotations, `external` for
+/// the config's `ignores`; GitHub code scanning shows such results as dismissed.
+fn suppression(s: &crate::engine::Suppression) -> Suppression {
+    let kind = match s.kind {
+        crate::engine::SuppressionKind::Inline => "inSource",
+        crate::engine::SuppressionKind::Central => "external",
+    };
+    let mut suppression = Suppression::builder().kind(json!(kind)).build();
+    suppression.justification = Some(s.reason.clone());
+    suppression.status = Some(json!("accepted"));
+    suppression.location = Some(Location::builder().physical_location(physical(&s.location, false)).build());
+    if let Some(until) = s.until {
+        suppression.properties = Some(PropertyBag::builder().additional_properties(BTreeMap::from([("until".to_string(), json!(until.to_string()))])).build());
+    }
+    suppression
 }
 
 /// A physical location under `%SRCROOT%`; `whole` keeps the span's end, otherwise only the
