@@ -17,22 +17,23 @@ use std::sync::Arc;
 /// Evaluates every rule on every resource it applies to. Findings come back sorted by
 /// file, line, rule and resource, so reports are identical whatever the thread count.
 pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Result<Vec<Finding>> {
-    // Fail early (and once) if the helpers cannot be registered, e.g. a bad regex in config.
     let values: Vec<cel::Value> = model.resources.par_iter().map(resource_value).collect();
     let lookup = Arc::new(Lookup::new(model, values));
-    functions::register(&mut Context::default(), config, &lookup)?;
+    // One root context with every helper, shared by all threads: each evaluation works in
+    // its own child scope. (Building contexts per task recompiled the helpers' regexes.)
+    let root = root_context(config, &lookup)?;
     let resources = lookup.values();
     let unknowns: Vec<Vec<(String, &Node)>> = model.resources.par_iter().map(|r| r.attrs.unknown_paths()).collect();
     let by_type = index_by_type(&model.resources);
     let mut findings = Vec::new();
     for rule in rules {
         let targets = targets(rule, model, &by_type);
-        let groups = rule.group.as_ref().map(|(by, collect)| build_groups(rule, by, collect, &targets, resources, config, &lookup));
+        let groups = rule.group.as_ref().map(|(by, collect)| build_groups(rule, by, collect, &targets, resources, &root));
         let judged: Vec<Finding> = targets
             .par_iter()
-            .map_init(|| root_context(config, &lookup), |ctx, &index| {
+            .map(|&index| {
                 let subject = Subject { resource: &model.resources[index], value: &resources[index], unknowns: &unknowns[index], groups: groups.as_ref() };
-                judge_resource(ctx, rule, &subject)
+                judge_resource(&root, rule, &subject)
             })
             .flatten()
             .collect();
@@ -49,12 +50,12 @@ fn sort_key(f: &Finding) -> (&Span, &str, &str, &Option<String>, &str) {
     (&f.span, &f.rule_id, &f.address, &f.item, &f.message)
 }
 
-fn root_context(config: &Config, lookup: &Arc<Lookup>) -> Context<'static, 'static> {
+fn root_context(config: &Config, lookup: &Arc<Lookup>) -> Result<Context<'static, 'static>> {
     let mut ctx = Context::default();
-    functions::register(&mut ctx, config, lookup).expect("registration was checked before evaluation");
+    functions::register(&mut ctx, config, lookup)?;
     let config_value = serde_json::to_value(config).expect("config serialises");
     ctx.add_variable("config", config_value).expect("config converts to CEL");
-    ctx
+    Ok(ctx)
 }
 
 /// The resource as CEL, with its address and type added for messages and helpers.
@@ -90,11 +91,11 @@ struct Groups {
     members: HashMap<String, Vec<cel::Value>>,
 }
 
-fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &[usize], resources: &[cel::Value], config: &Config, lookup: &Arc<Lookup>) -> Groups {
+fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &[usize], resources: &[cel::Value], root: &Context) -> Groups {
     let entries: Vec<(String, cel::Value)> = targets
         .par_iter()
-        .map_init(|| root_context(config, lookup), |ctx, &i| {
-            let mut scope = ctx.new_inner_scope();
+        .map(|&i| {
+            let mut scope = root.new_inner_scope();
             scope.add_variable_from_value("resource", resources[i].clone());
             if !matches!(rule.when.as_ref().map(|w| w.execute(&scope)), None | Some(Ok(cel::Value::Bool(true)))) {
                 return None;
