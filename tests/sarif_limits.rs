@@ -115,6 +115,7 @@ fn thirty_thousand_findings_keep_the_25000_most_severe() {
     let omitted = &sarif["runs"][0]["properties"]["omittedResults"];
     assert_eq!(omitted["total"], 5_000);
     assert_eq!((omitted["error"].as_u64(), omitted["warning"].as_u64(), omitted["note"].as_u64()), (Some(0), Some(0), Some(5_000)));
+    assert_eq!(omitted["suppressed"], 0);
     assert_eq!(omitted["findings"], 30_000);
     assert_eq!(omitted["limit"], 25_000);
 

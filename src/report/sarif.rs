@@ -103,6 +103,7 @@ pub fn render_limited(report: &Report, baseline: Option<&Baseline>, max_results:
                 "error": omitted.error,
                 "warning": omitted.warning,
                 "note": omitted.note,
+                "suppressed": omitted.suppressed,
                 "findings": report.findings.len(),
                 "limit": max_results,
             }),
@@ -167,6 +168,8 @@ struct Omitted {
     error: usize,
     warning: usize,
     note: usize,
+    /// Of `total`, how many were suppressed.
+    suppressed: usize,
 }
 
 impl Omitted {
@@ -188,6 +191,8 @@ impl Omitted {
         omitted.warning = all[1] - left[1];
         omitted.note = all[2] - left[2];
         omitted.total = findings.len() - kept.len();
+        omitted.suppressed = findings.iter().filter(|f| f.is_suppressed()).count()
+            - kept.iter().filter(|f| f.is_suppressed()).count();
         omitted
     }
 }
