@@ -26,17 +26,19 @@ invalid() {
   exit 2
 }
 
-boolean() { # NAME VALUE DEFAULT
+boolean() { # NAME VALUE DEFAULT: sets $flag
   local value=${2:-$3}
   case "${value,,}" in
-    true | yes | 1) echo true ;;
-    false | no | 0) echo false ;;
+    true | yes | 1) flag=true ;;
+    false | no | 0) flag=false ;;
     *) invalid "input $1 must be true or false, not '$2'" ;;
   esac
 }
 
-soft_fail=$(boolean soft-fail "${INPUT_SOFT_FAIL:-}" false) || exit 2
-no_inline_ignores=$(boolean no-inline-ignores "${INPUT_NO_INLINE_IGNORES:-}" false) || exit 2
+boolean soft-fail "${INPUT_SOFT_FAIL:-}" false
+soft_fail=$flag
+boolean no-inline-ignores "${INPUT_NO_INLINE_IGNORES:-}" false
+no_inline_ignores=$flag
 case "$fail_on" in
   error | warning | note | never) ;;
   *) invalid "input fail-on must be error, warning, note or never, not '$fail_on'" ;;
