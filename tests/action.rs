@@ -185,7 +185,6 @@ fn run_scan(workspace: &Path, inputs: &[(&str, &str)]) -> Run {
             assert!(!uri.starts_with('/') && !uri.contains(ROOT), "repository-relative URI: {uri}");
         }
     }
-    let _ = &run.stdout;
     run
 }
 
