@@ -8,7 +8,7 @@ mod human;
 mod json;
 mod junit;
 mod markdown;
-mod sarif;
+pub mod sarif;
 
 use std::sync::Arc;
 use std::time::Duration;

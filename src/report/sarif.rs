@@ -28,7 +28,21 @@ const SRCROOT: &str = "%SRCROOT%";
 const FINGERPRINT_KEY: &str = "charterguard/v1";
 const UNDECIDED_PREFIX: &str = "could not decide: ";
 
+/// GitHub code scanning rejects a run with more results than this.
+pub const MAX_RESULTS: usize = 25_000;
+
 pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
+    render_limited(report, baseline, MAX_RESULTS)
+}
+
+/// [`render`] with at most `max_results` results (GitHub's limit is [`MAX_RESULTS`]; tests
+/// pass a smaller one). When there are more findings, the most severe are kept (error, then
+/// warning, then note, an undecided finding counting as the note it is reported as; the
+/// engine's order within a level), the kept ones stay in the engine's order, and the run says
+/// how many were left out in a warning `toolExecutionNotifications` entry and in
+/// `properties.omittedResults`. A truncated file is still accepted, and the alerts that
+/// matter most still show; the exit code and the other formats are not affected.
+pub fn render_limited(report: &Report, baseline: Option<&Baseline>, max_results: usize) -> String {
     let mut rules: Vec<&RuleMeta> = report.rules.iter().collect();
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
@@ -40,10 +54,22 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
         .rules(rules.iter().map(|r| rule(r)).collect::<Vec<_>>())
         .build();
 
+    let kept = most_severe(report.findings, max_results);
     let results: Vec<SarifResult> =
-        report.findings.iter().map(|f| result(f, index.get(f.rule_id.as_str()).copied())).collect();
+        kept.iter().map(|&f| result(f, index.get(f.rule_id.as_str()).copied())).collect();
+    let omitted = Omitted::of(report.findings, &kept);
 
-    let notifications: Vec<Notification> = report.diagnostics.iter().map(notification).collect();
+    let mut notifications: Vec<Notification> = report.diagnostics.iter().map(notification).collect();
+    if omitted.total > 0 {
+        let text = format!(
+            "{} lower-severity results were left out: GitHub accepts at most {} results per run",
+            thousands(omitted.total),
+            thousands(max_results)
+        );
+        notifications.push(
+            Notification::builder().level(json!("warning")).message(Message::builder().text(text).build()).build(),
+        );
+    }
     let successful = !report.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Error);
     let invocation = if notifications.is_empty() {
         Invocation::builder().execution_successful(successful).build()
@@ -65,9 +91,26 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
         .invocations(vec![invocation])
         .results(results)
         .build();
+    let mut properties = BTreeMap::new();
     if let Some(b) = baseline {
-        let counts = json!({"new": b.new, "unchanged": b.unchanged, "resolved": b.resolved});
-        run.properties = Some(PropertyBag::builder().additional_properties(BTreeMap::from([("baseline".to_string(), counts)])).build());
+        properties.insert("baseline".to_string(), json!({"new": b.new, "unchanged": b.unchanged, "resolved": b.resolved}));
+    }
+    if omitted.total > 0 {
+        properties.insert(
+            "omittedResults".to_string(),
+            json!({
+                "total": omitted.total,
+                "error": omitted.error,
+                "warning": omitted.warning,
+                "note": omitted.note,
+                "suppressed": omitted.suppressed,
+                "findings": report.findings.len(),
+                "limit": max_results,
+            }),
+        );
+    }
+    if !properties.is_empty() {
+        run.properties = Some(PropertyBag::builder().additional_properties(properties).build());
     }
 
     let sarif = Sarif::builder().schema(SCHEMA).version(json!("2.1.0")).runs(vec![run]).build();
@@ -85,6 +128,85 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     ordered.append(object);
     let mut out = serde_json::to_string_pretty(&Value::Object(ordered)).expect("SARIF serializes");
     out.push('\n');
+    out
+}
+
+/// The level a finding is reported at: its severity, or `note` when undecided.
+fn result_severity(f: &Finding) -> Severity {
+    if f.outcome == Outcome::Undecided {
+        Severity::Note
+    } else {
+        f.severity
+    }
+}
+
+fn severity_rank(severity: Severity) -> u8 {
+    match severity {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Note => 2,
+    }
+}
+
+/// The `max` most severe findings, in the engine's order.
+fn most_severe(findings: &[Finding], max: usize) -> Vec<&Finding> {
+    if findings.len() <= max {
+        return findings.iter().collect();
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    // Stable: the engine's order within a level.
+    order.sort_by_key(|&i| severity_rank(result_severity(&findings[i])));
+    order.truncate(max);
+    order.sort_unstable();
+    order.into_iter().map(|i| &findings[i]).collect()
+}
+
+/// How many findings of each reported level [`most_severe`] left out.
+#[derive(Default)]
+struct Omitted {
+    total: usize,
+    error: usize,
+    warning: usize,
+    note: usize,
+    /// Of `total`, how many were suppressed.
+    suppressed: usize,
+}
+
+impl Omitted {
+    fn of(findings: &[Finding], kept: &[&Finding]) -> Self {
+        let mut omitted = Omitted::default();
+        if kept.len() == findings.len() {
+            return omitted;
+        }
+        let count = |fs: &mut dyn Iterator<Item = &Finding>| {
+            let mut by = [0usize; 3];
+            for f in fs {
+                by[severity_rank(result_severity(f)) as usize] += 1;
+            }
+            by
+        };
+        let all = count(&mut findings.iter());
+        let left = count(&mut kept.iter().copied());
+        omitted.error = all[0] - left[0];
+        omitted.warning = all[1] - left[1];
+        omitted.note = all[2] - left[2];
+        omitted.total = findings.len() - kept.len();
+        omitted.suppressed = findings.iter().filter(|f| f.is_suppressed()).count()
+            - kept.iter().filter(|f| f.is_suppressed()).count();
+        omitted
+    }
+}
+
+/// `25000` -> `25,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
     out
 }
 
@@ -306,6 +428,13 @@ mod tests {
         assert_eq!(relative_uri("dir\\win.tf"), "dir/win.tf");
         assert_eq!(relative_uri("c:50%.tf"), "c%3A50%25.tf");
         assert_eq!(relative_uri("ü.tf"), "%C3%BC.tf");
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(25_000), "25,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
     #[test]
