@@ -65,13 +65,16 @@ fn charts(out: &mut String, report: &Report, counts: &Counts, baseline: Option<&
         Bar::new("undecided", counts.undecided, "undecided"),
         Bar::new("suppressed", counts.suppressed, "suppressed"),
     ];
+    // Short charts stacked on the left, the tall per-rule chart on the right.
+    out.push_str("<div class=\"col\">\n");
     figure(out, "Findings per severity", &column_chart(&severities));
     if let Some(b) = baseline {
         let trend = [Bar::new("new", b.new, "new"), Bar::new("unchanged", b.unchanged, "unchanged"), Bar::new("resolved", b.resolved, "resolved")];
         figure(out, "Against the baseline", &column_chart(&trend));
     }
-    figure(out, "Open findings per rule (top 20)", &row_chart(&per_rule(report)));
     figure(out, "Open findings per directory", &row_chart(&per_group(report.findings)));
+    out.push_str("</div>\n");
+    figure(out, "Open findings per rule (top 20)", &row_chart(&per_rule(report)));
     out.push_str("</section>\n");
 }
 
@@ -104,7 +107,8 @@ fn per_rule(report: &Report) -> Vec<Bar> {
         })
         .collect();
     if rest > 0 {
-        bars.push(Bar::new(&format!("{} other rules", rows.len() - TOP_RULES), rest, "suppressed"));
+        let others = rows.len() - TOP_RULES;
+        bars.push(Bar::new(&format!("{others} other rule{}", if others == 1 { "" } else { "s" }), rest, "suppressed"));
     }
     bars
 }
@@ -280,9 +284,9 @@ fn row(out: &mut String, report: &Report, f: &Finding) {
         }
     };
     let title = rule_meta(report, &f.rule_id).map(|r| r.title.as_str()).unwrap_or("");
-    let mut place = format!("{}:{}", f.span.file, f.span.start_line);
+    let mut place = escape(&format!("{}:{}", f.span.file, f.span.start_line));
     if let Some(template) = &f.template {
-        let _ = write!(place, " ({template})");
+        let _ = write!(place, "<div class=\"why\">{}</div>", escape(template));
     }
     let _ = write!(
         out,
@@ -291,7 +295,7 @@ fn row(out: &mut String, report: &Report, f: &Finding) {
         escape(title),
         escape(&f.rule_id),
         escape(&f.subject()),
-        escape(&place),
+        place,
         escape(&f.message),
     );
     if let Some(s) = &f.suppression {
@@ -359,9 +363,13 @@ rect.suppressed { fill: var(--suppressed); } rect.new { fill: var(--new); } rect
 .filters input[type=search] { width: 320px; padding: 5px 8px; border: 1px solid #bbb; border-radius: 4px; font: inherit; }
 .shown { color: #555; margin-left: auto; }
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #ddd; }
-th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid #eee; }
+th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid #eee; overflow-wrap: anywhere; }
 th { background: #eceff1; position: sticky; top: 0; }
-td.res, td.loc { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; word-break: break-all; }
+td.res, td.loc { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; overflow-wrap: anywhere; }
+#findings { table-layout: fixed; }
+#findings th:nth-child(1) { width: 112px; } #findings th:nth-child(2) { width: 80px; } #findings th:nth-child(3) { width: 19%; }
+#findings th:nth-child(4) { width: 22%; } #findings th:nth-child(6) { width: 90px; }
+.col { display: flex; flex-direction: column; gap: 16px; }
 tr[hidden] { display: none; }
 .badge { display: inline-block; padding: 1px 6px; border-radius: 3px; color: #fff; font-size: 12px; white-space: nowrap; }
 .badge.error { background: var(--error); } .badge.warning { background: var(--warning); } .badge.note { background: var(--note); } .badge.undecided { background: var(--undecided); }
