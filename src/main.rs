@@ -101,6 +101,7 @@ enum FormatArg {
     Sarif,
     Markdown,
     Junit,
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -171,6 +172,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         Some(FormatArg::Sarif) => Format::Sarif,
         Some(FormatArg::Markdown) => Format::Markdown,
         Some(FormatArg::Junit) => Format::Junit,
+        Some(FormatArg::Html) => Format::Html,
         None if to_terminal => Format::Human { color: !args.no_color && std::env::var_os("NO_COLOR").is_none() },
         None => Format::Json,
     };

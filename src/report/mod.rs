@@ -4,6 +4,7 @@
 //! output (the JSON and SARIF formats leave out the elapsed time for that reason), so reports
 //! can be diffed, snapshot-tested and uploaded to GitHub code scanning without churn.
 
+mod html;
 mod human;
 mod json;
 mod junit;
@@ -90,6 +91,9 @@ pub enum Format {
     Markdown,
     /// JUnit XML for CI systems that read test reports.
     Junit,
+    /// One self-contained HTML page (inline CSS, SVG charts and a filter script; no network)
+    /// for auditors and the nightly audit artifact.
+    Html,
 }
 
 /// Renders the report. The output always ends with a newline.
@@ -106,6 +110,7 @@ pub fn render_with_baseline(report: &Report, format: Format, baseline: Option<&B
         Format::Sarif => sarif::render(report, baseline),
         Format::Markdown => markdown::render(report, baseline),
         Format::Junit => junit::render(report),
+        Format::Html => html::render(report, baseline),
     }
 }
 
