@@ -7,10 +7,10 @@
 //! text, never markup from the scan. No timestamp either: the page is a pure function of the
 //! report, like the other formats.
 
-use super::{Baseline, Counts, Report};
+use super::{escape_markup, Baseline, Counts, Report};
 use crate::engine::{BaselineState, Finding, Outcome};
 use crate::model::{DiagnosticLevel, SourceKind};
-use crate::rules::{RuleMeta, Severity};
+use crate::rules::Severity;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -79,7 +79,7 @@ fn charts(out: &mut String, report: &Report, counts: &Counts, baseline: Option<&
 }
 
 fn figure(out: &mut String, caption: &str, svg: &str) {
-    let _ = writeln!(out, "<figure>\n<figcaption>{}</figcaption>\n{svg}</figure>", escape(caption));
+    let _ = writeln!(out, "<figure>\n<figcaption>{}</figcaption>\n{svg}</figure>", escape_markup(caption));
 }
 
 /// The findings the charts count: neither suppressed nor accepted in the baseline. What an
@@ -102,7 +102,7 @@ fn per_rule(report: &Report) -> Vec<Bar> {
         .iter()
         .take(TOP_RULES)
         .map(|(id, (n, severity))| {
-            let title = rule_meta(report, id).map(|r| format!("{id}: {}", r.title)).unwrap_or_else(|| id.to_string());
+            let title = report.rule(id).map(|r| format!("{id}: {}", r.title)).unwrap_or_else(|| id.to_string());
             Bar { label: id.to_string(), value: *n, class: severity.as_str(), title }
         })
         .collect();
@@ -190,14 +190,14 @@ fn column_chart(bars: &[Bar]) -> String {
         let _ = writeln!(
             svg,
             "<g><title>{}</title><rect class=\"{}\" x=\"{x}\" y=\"{y}\" width=\"{bar_width}\" height=\"{h}\"/><text class=\"v\" x=\"{}\" y=\"{}\">{}</text><text class=\"l\" x=\"{}\" y=\"{}\">{}</text></g>",
-            escape(&bar.title),
+            escape_markup(&bar.title),
             bar.class,
             x + bar_width / 2,
             y - 5,
             bar.value,
             x + bar_width / 2,
             top + plot_height + 16,
-            escape(&bar.label)
+            escape_markup(&bar.label)
         );
     }
     svg.push_str("</svg>\n");
@@ -220,10 +220,10 @@ fn row_chart(bars: &[Bar]) -> String {
         let _ = writeln!(
             svg,
             "<g><title>{}</title><text class=\"rl\" x=\"{}\" y=\"{}\">{}</text><rect class=\"{}\" x=\"{label_width}\" y=\"{}\" width=\"{w}\" height=\"{}\"/><text class=\"rv\" x=\"{}\" y=\"{}\">{}</text></g>",
-            escape(&bar.title),
+            escape_markup(&bar.title),
             label_width - 8,
             y + 15,
-            escape(&shorten(&bar.label, 22)),
+            escape_markup(&shorten(&bar.label, 22)),
             bar.class,
             y + 3,
             row - 6,
@@ -283,24 +283,24 @@ fn row(out: &mut String, report: &Report, f: &Finding) {
             None => "open",
         }
     };
-    let title = rule_meta(report, &f.rule_id).map(|r| r.title.as_str()).unwrap_or("");
-    let mut place = escape(&format!("{}:{}", f.span.file, f.span.start_line));
+    let title = report.rule(&f.rule_id).map(|r| r.title.as_str()).unwrap_or("");
+    let mut place = escape_markup(&format!("{}:{}", f.span.file, f.span.start_line));
     if let Some(template) = &f.template {
-        let _ = write!(place, "<div class=\"why\">{}</div>", escape(template));
+        let _ = write!(place, "<div class=\"why\">{}</div>", escape_markup(template));
     }
     let _ = write!(
         out,
         "<tr data-severity=\"{severity}\" data-status=\"{status}\" data-rule=\"{}\"><td><span class=\"badge {severity}\">{label}</span></td><td title=\"{}\">{}</td><td class=\"res\">{}</td><td class=\"loc\">{}</td><td>{}</td><td class=\"st {status}\">{status}",
-        escape(&f.rule_id),
-        escape(title),
-        escape(&f.rule_id),
-        escape(&f.subject()),
+        escape_markup(&f.rule_id),
+        escape_markup(title),
+        escape_markup(&f.rule_id),
+        escape_markup(&f.subject()),
         place,
-        escape(&f.message),
+        escape_markup(&f.message),
     );
     if let Some(s) = &f.suppression {
         let until = s.until.map(|u| format!(", until {u}")).unwrap_or_default();
-        let _ = write!(out, "<div class=\"why\">{}{} ({}:{})</div>", escape(&s.reason), escape(&until), escape(&s.location.file), s.location.start_line);
+        let _ = write!(out, "<div class=\"why\">{}{} ({}:{})</div>", escape_markup(&s.reason), escape_markup(&until), escape_markup(&s.location.file), s.location.start_line);
     }
     out.push_str("</td></tr>\n");
 }
@@ -312,31 +312,12 @@ fn diagnostics(out: &mut String, report: &Report) {
     }
     out.push_str("<section class=\"diagnostics\">\n<h2>Inputs that could not be read</h2>\n<ul>\n");
     for diagnostic in errors {
-        let _ = writeln!(out, "<li><code>{}</code></li>", escape(&diagnostic.to_string()));
+        let _ = writeln!(out, "<li><code>{}</code></li>", escape_markup(&diagnostic.to_string()));
     }
     out.push_str("</ul>\n</section>\n");
 }
 
-fn rule_meta<'a>(report: &'a Report, id: &str) -> Option<&'a RuleMeta> {
-    report.rules.iter().find(|r| r.id == id)
-}
 
-/// HTML text and attribute values: the five characters that could end a text run or an
-/// attribute, or start a tag or an entity.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const CSS: &str = r##":root { --error: #c62828; --warning: #e65100; --note: #1565c0; --undecided: #6a1b9a; --suppressed: #757575; --new: #c62828; --unchanged: #9e9e9e; --resolved: #2e7d32; --group: #37474f; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: #212121; background: #fafafa; margin: 0; padding: 24px 32px; }
@@ -419,6 +400,7 @@ mod tests {
     use super::*;
     use crate::engine::{Suppression, SuppressionKind};
     use crate::model::Span;
+    use crate::rules::RuleMeta;
     use std::sync::Arc;
     use std::time::Duration;
 

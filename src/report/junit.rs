@@ -2,7 +2,7 @@
 //! failing test case per violation, one skipped case per undecided or suppressed finding, and a passing case
 //! for a rule without findings.
 
-use super::Report;
+use super::{escape_markup, Report};
 use crate::engine::{Finding, Outcome};
 use std::fmt::Write as _;
 
@@ -18,27 +18,27 @@ pub(super) fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\">",
-            xml(&format!("{} {}", rule.id, rule.title)),
+            escape_markup(&format!("{} {}", rule.id, rule.title)),
             findings.len().max(1)
         );
         if findings.is_empty() {
-            let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"no findings\"/>", xml(&rule.id));
+            let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"no findings\"/>", escape_markup(&rule.id));
         }
         for f in findings {
             let name = format!("{} ({}:{})", f.subject(), f.span.file, f.span.start_line);
-            let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">", xml(&rule.id), xml(&name), xml(&f.span.file), f.span.start_line);
+            let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">", escape_markup(&rule.id), escape_markup(&name), escape_markup(&f.span.file), f.span.start_line);
             match (&f.suppression, f.outcome) {
                 (Some(s), _) => {
-                    let _ = writeln!(out, "      <skipped message=\"suppressed: {}\"/>", xml(&s.reason));
+                    let _ = writeln!(out, "      <skipped message=\"suppressed: {}\"/>", escape_markup(&s.reason));
                 }
                 (None, Outcome::Violation) if f.is_unchanged() => {
-                    let _ = writeln!(out, "      <skipped message=\"unchanged since the baseline: {}\"/>", xml(&f.message));
+                    let _ = writeln!(out, "      <skipped message=\"unchanged since the baseline: {}\"/>", escape_markup(&f.message));
                 }
                 (None, Outcome::Violation) => {
-                    let _ = writeln!(out, "      <failure type=\"{}\" message=\"{}\">{}</failure>", f.severity.as_str(), xml(&f.message), xml(&rule.help));
+                    let _ = writeln!(out, "      <failure type=\"{}\" message=\"{}\">{}</failure>", f.severity.as_str(), escape_markup(&f.message), escape_markup(&rule.help));
                 }
                 (None, Outcome::Undecided) => {
-                    let _ = writeln!(out, "      <skipped message=\"could not decide: {}\"/>", xml(&f.message));
+                    let _ = writeln!(out, "      <skipped message=\"could not decide: {}\"/>", escape_markup(&f.message));
                 }
             }
             out.push_str("    </testcase>\n");
@@ -49,21 +49,3 @@ pub(super) fn render(report: &Report) -> String {
     out
 }
 
-/// Text safe inside XML attributes and elements (control characters other than tab and
-/// newline are not allowed in XML 1.0 at all).
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' => out.push(c),
-            c if c.is_control() => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}

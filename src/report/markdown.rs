@@ -4,7 +4,6 @@
 
 use super::{Baseline, Counts, Report};
 use crate::engine::{Finding, Outcome};
-use crate::rules::RuleMeta;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -52,7 +51,7 @@ fn rule_table(out: &mut String, report: &Report) {
     // Errors first, then warnings, then notes; rules in id order within a severity.
     rows.sort_by_key(|((severity, rule), _)| (severity_rank(severity), rule.to_string()));
     for ((severity, rule), (violations, undecided)) in rows {
-        let title = rule_meta(report, rule).map(|r| r.title.as_str()).unwrap_or("");
+        let title = report.rule(rule).map(|r| r.title.as_str()).unwrap_or("");
         let _ = writeln!(out, "| {severity} | {rule} | {} | {violations} | {undecided} |", escape(title));
     }
     out.push('\n');
@@ -83,7 +82,7 @@ fn findings_list(out: &mut String, report: &Report) {
             Outcome::Undecided => "could not decide",
         };
         let _ = writeln!(out, "- **{}** {label} `{}`: {}", f.rule_id, escape(&place), escape(&f.message));
-        if let Some(fix) = rule_meta(report, &f.rule_id).and_then(|r| first_paragraph(&r.help)) {
+        if let Some(fix) = report.rule(&f.rule_id).and_then(|r| first_paragraph(&r.help)) {
             let _ = writeln!(out, "  <br>{}", escape(&fix));
         }
     }
@@ -113,9 +112,6 @@ fn suppressed_list(out: &mut String, report: &Report) {
     out.push('\n');
 }
 
-fn rule_meta<'a>(report: &'a Report, id: &str) -> Option<&'a RuleMeta> {
-    report.rules.iter().find(|r| r.id == id)
-}
 
 /// The help's first paragraph, on one line.
 fn first_paragraph(help: &str) -> Option<String> {

@@ -39,6 +39,33 @@ pub struct Report<'a> {
     pub source_text: &'a dyn Fn(&str) -> Option<Arc<str>>,
 }
 
+impl<'a> Report<'a> {
+    /// The metadata of the rule with this id, when it ran.
+    fn rule(&self, id: &str) -> Option<&'a RuleMeta> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// Text safe in HTML and XML, in elements and quoted attributes: markup characters become
+/// entities, and control characters (other than tab and newline, which XML 1.0 forbids and a
+/// scanned file could smuggle in) become U+FFFD.
+fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
