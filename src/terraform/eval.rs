@@ -88,6 +88,23 @@ fn one_line(s: &str) -> String {
 /// The most nested expressions evaluated; deeper input is nonsense and becomes an error.
 const MAX_DEPTH: usize = 200;
 
+/// The most nested expressions on one thread, counting through references: `local.a` whose
+/// value reads `local.b` whose value reads ... (or resources that read each other in a cycle)
+/// nest evaluations without bound, and would overflow a worker thread's stack. Deeper
+/// evaluations become an error value and [`take_too_deep`] reports where it happened.
+pub const MAX_TOTAL_DEPTH: usize = 256;
+
+thread_local! {
+    static TOTAL_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static TOO_DEEP: std::cell::RefCell<Option<Span>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Where evaluation on this thread first went deeper than [`MAX_TOTAL_DEPTH`] since the last
+/// call, if it did (the caller turns it into an error diagnostic).
+pub fn take_too_deep() -> Option<Span> {
+    TOO_DEEP.with(|d| d.borrow_mut().take())
+}
+
 /// Evaluation state: the names bound by enclosing `for` expressions and directives.
 struct Ctx<'e, 'a> {
     ev: &'e Evaluator<'a>,
@@ -110,9 +127,19 @@ impl Ctx<'_, '_> {
         if self.depth >= MAX_DEPTH {
             return Node::new(error_value("expression nested too deeply"), span);
         }
+        let total = TOTAL_DEPTH.with(|d| d.get());
+        if total >= MAX_TOTAL_DEPTH {
+            let at = span.clone().unwrap_or_else(|| Span::new(self.ev.file.clone(), 1, 1, 1, 1));
+            TOO_DEEP.with(|d| {
+                d.borrow_mut().get_or_insert(at);
+            });
+            return Node::new(error_value(format!("expressions nested deeper than {MAX_TOTAL_DEPTH} levels through references (a reference cycle?)")), span);
+        }
+        TOTAL_DEPTH.with(|d| d.set(total + 1));
         self.depth += 1;
         let result = self.expr_inner(e, span);
         self.depth -= 1;
+        TOTAL_DEPTH.with(|d| d.set(total));
         result
     }
 

@@ -78,7 +78,7 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
     }
     let roots: Vec<&ModuleDecls> = root_dirs(&given, &calls).iter().filter_map(|d| loaded.get(d).copied()).collect();
     let loader = Loader { loaded, base: options.base.clone(), workspace: options.workspace.clone() };
-    let results: Vec<Model> = roots.par_iter().map(|root| evaluate_root(&loader, root, options)).collect();
+    let results: Vec<Model> = roots.par_iter().map(|root| with_evaluation_stack(|| evaluate_root(&loader, root, options))).collect();
     for result in results {
         model.extend(result);
     }
@@ -132,13 +132,33 @@ impl<'m, 't> ModuleLoader<'m, 't> for Loader<'m, 't> {
     }
 }
 
+/// Stack for evaluating one root module. Evaluation recurses through references (a local
+/// reading a local ...) up to [`eval::MAX_TOTAL_DEPTH`] expressions, about 10 KiB each in a
+/// debug build: more than a rayon worker's 2 MiB, so each root gets a thread of its own.
+const EVALUATION_STACK: usize = 32 * 1024 * 1024;
+
+fn with_evaluation_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let work = std::sync::Mutex::new(Some(f));
+    let take = || work.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().expect("the evaluation runs once");
+    std::thread::scope(|scope| match std::thread::Builder::new().name("charterguard-eval".into()).stack_size(EVALUATION_STACK).spawn_scoped(scope, || take()()) {
+        Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        // No thread to be had (resource limits): evaluate here, on the smaller stack.
+        Err(_) => take()(),
+    })
+}
+
 fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options) -> Model {
     let mut model = Model::default();
     let inputs = root_inputs(&root.dir, options, &mut model);
     let instance = Instance::new(loader, root, Call::root(inputs));
+    eval::take_too_deep();
     let (resources, diagnostics) = instance.resources();
     model.resources = s3::link_split_settings(resources);
     model.diagnostics.extend(diagnostics);
+    if let Some(span) = eval::take_too_deep() {
+        let message = format!("expressions nested deeper than {} levels through references (a chain of locals, or resources that refer to each other in a cycle?); values past that depth are unknown", eval::MAX_TOTAL_DEPTH);
+        model.diagnostics.push(Diagnostic::error(span.file.to_string(), Some(span), message));
+    }
     model
 }
 
@@ -362,6 +382,40 @@ resource "aws_s3_bucket" "keyed" {
         write(dir.path(), &[("root/main.tf", "module \"again\" {\n  source = \"./\"\n}\nresource \"aws_sqs_queue\" \"q\" {}\n")]);
         let model = load_dir(&dir.path().join("root"), Vec::new());
         assert!(model.diagnostics.iter().any(|d| d.message.contains("deeper than")), "{:?}", model.diagnostics);
+    }
+
+    /// Runs `f` on a thread with the stack of a rayon worker (2 MiB), where scans evaluate.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(2 * 1024 * 1024).spawn(f).unwrap().join().expect("no stack overflow")
+    }
+
+    #[test]
+    fn long_chains_of_locals_are_cut_with_an_error_not_a_stack_overflow() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("locals {\n");
+        for i in 0..10_000 {
+            text.push_str(&format!("  x{i} = local.x{}\n", i + 1));
+        }
+        text.push_str("  x10000 = \"v\"\n  short = local.x9990\n}\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = local.x0\n}\nresource \"aws_s3_bucket\" \"ok\" {\n  bucket = local.short\n}\n");
+        write(dir.path(), &[("main.tf", &text)]);
+        let root = dir.path().to_path_buf();
+        let model = on_small_stack(move || load_dir(&root, Vec::new()));
+        let error = model.diagnostics.iter().find(|d| d.message.contains("nested deeper than")).unwrap_or_else(|| panic!("{:?}", model.diagnostics));
+        assert_eq!(error.level, crate::model::DiagnosticLevel::Error);
+        assert!(error.span.as_ref().is_some_and(|s| s.start_line > 1), "{error}");
+        assert!(matches!(value(find(&model, "aws_s3_bucket.b"), "bucket"), Value::Unknown(_)));
+        assert_eq!(value(find(&model, "aws_s3_bucket.ok"), "bucket"), &Value::Str("v".into()));
+    }
+
+    #[test]
+    fn resources_that_read_each_other_in_a_cycle_end_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "resource \"aws_s3_bucket\" \"a\" {\n  bucket = aws_s3_bucket.b.bucket\n}\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = aws_s3_bucket.a.bucket\n}\n";
+        write(dir.path(), &[("main.tf", text)]);
+        let root = dir.path().to_path_buf();
+        let model = on_small_stack(move || load_dir(&root, Vec::new()));
+        assert!(model.diagnostics.iter().any(|d| d.message.contains("nested deeper than")), "{:?}", model.diagnostics);
+        assert!(matches!(value(find(&model, "aws_s3_bucket.a"), "bucket"), Value::Unknown(_)));
     }
 
     #[test]
