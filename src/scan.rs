@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::engine::{self, CompiledRule, Finding};
 use crate::input;
-use crate::model::{Diagnostic, DiagnosticLevel, Model};
+use crate::model::{DiagnosticLevel, Model};
 use crate::rules::RuleMeta;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -187,15 +187,11 @@ fn load_manifests(paths: &[PathBuf], base: &Path) -> Model {
 fn load_manifest(path: &Path, base: &Path) -> Model {
     let shown = crate::terraform::display_path(path, base);
     let mut model = Model { files_scanned: 1, ..Model::default() };
-    let text = match std::fs::read(path).map(String::from_utf8) {
-        Ok(Ok(text)) => text,
-        Ok(Err(_)) => {
-            model.diagnostics.push(Diagnostic::error(shown.to_string(), None, "not UTF-8 text; YAML and JSON files must be UTF-8"));
-            return model;
-        }
-        Err(error) => {
-            // A file that vanished between the walk and the read is reported, not fatal.
-            model.diagnostics.push(Diagnostic::error(shown.to_string(), None, format!("cannot read: {error}")));
+    // A file that vanished between the walk and the read is reported, not fatal.
+    let text = match input::read_text(path, &shown, "YAML and JSON") {
+        Ok(text) => text,
+        Err(diagnostic) => {
+            model.diagnostics.push(diagnostic);
             return model;
         }
     };

@@ -119,6 +119,29 @@ fn classify(path: &Path, explicit: bool, base: &Path, max_file_size: u64, inputs
     }
 }
 
+/// Reads a discovered file as text. A file that vanished since the walk, bytes that are not
+/// UTF-8, or a NUL byte past the first 8 KiB (which [`looks_binary`] checks) are errors
+/// naming the file, and the line and column where they can.
+pub fn read_text(path: &Path, shown: &str, kind: &str) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|error| Diagnostic::error(shown.to_string(), None, format!("cannot read: {error}")))?;
+    let at = |offset: usize, bytes: &[u8]| {
+        let before = &bytes[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        let span = crate::model::Span::new(shown.into(), line as u32, column as u32, line as u32, column as u32);
+        Some(span)
+    };
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        Diagnostic::error(shown.to_string(), at(offset, error.as_bytes()), format!("not UTF-8 text; {kind} files must be UTF-8"))
+    })?;
+    if let Some(offset) = text.find('\0') {
+        return Err(Diagnostic::error(shown.to_string(), at(offset, text.as_bytes()), "NUL byte in the text: a binary file, not scanned"));
+    }
+    Ok(text)
+}
+
 /// A NUL byte in the first 8 KiB marks a binary file, as git decides.
 fn looks_binary(path: &Path) -> bool {
     use std::io::Read;
@@ -151,6 +174,20 @@ mod tests {
         let notes: Vec<String> = inputs.diagnostics.iter().map(|d| d.to_string()).collect();
         assert!(notes.iter().any(|n| n.starts_with("blob.json: skipped: binary")), "{notes:?}");
         assert!(notes.iter().any(|n| n.starts_with("chart: Helm chart templates")), "{notes:?}");
+    }
+
+    #[test]
+    fn unreadable_text_is_an_error_with_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.yaml");
+        std::fs::write(&path, b"a: 1\nb: \"\xc3\xa9\xff\"\n").unwrap();
+        let error = read_text(&path, "x.yaml", "YAML").unwrap_err();
+        assert_eq!(error.to_string(), "x.yaml:2:6: not UTF-8 text; YAML files must be UTF-8");
+        std::fs::write(&path, b"a: 1\nb: \"x\0\"\n").unwrap();
+        let error = read_text(&path, "x.yaml", "YAML").unwrap_err();
+        assert_eq!(error.to_string(), "x.yaml:2:6: NUL byte in the text: a binary file, not scanned");
+        let error = read_text(&dir.path().join("gone.yaml"), "gone.yaml", "YAML").unwrap_err();
+        assert!(error.to_string().starts_with("gone.yaml: cannot read: "), "{error}");
     }
 
     #[cfg(unix)]

@@ -54,11 +54,9 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
         for path in dir_files {
             let display = display_path(&path, &options.base);
             model.files_scanned += 1;
-            let text = match std::fs::read(&path).map(String::from_utf8) {
-                Ok(Ok(text)) if display.ends_with(".tf.json") => json_to_hcl(&display, &text),
-                Ok(Ok(text)) => Ok(text),
-                Ok(Err(_)) => Err(Diagnostic::error(display.to_string(), None, "not UTF-8 text; Terraform files must be UTF-8")),
-                Err(error) => Err(Diagnostic::error(display.to_string(), None, format!("cannot read: {error}"))),
+            let text = match crate::input::read_text(&path, &display, "Terraform") {
+                Ok(text) if display.ends_with(".tf.json") => json_to_hcl(&display, &text),
+                other => other,
             };
             match text {
                 Ok(text) => match parse_hcl(&display, texts.alloc(text), &texts, &mut model.diagnostics) {
