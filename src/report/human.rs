@@ -71,6 +71,7 @@ fn label(f: &Finding) -> (&'static str, Color) {
 pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) -> String {
     let p = Painter { color };
     let rules: HashMap<&str, &RuleMeta> = report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    let secrets = secret_lines(report.findings);
     let mut out = String::new();
 
     // Group by file, keeping the engine's order within a file.
@@ -86,7 +87,7 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
             let _ = writeln!(out, "{}", p.bold(&format!("{}:", clean(&f.span.file))));
         }
         out.push('\n');
-        render_finding(&mut out, &p, f, rules.get(f.rule_id.as_str()).copied(), report);
+        render_finding(&mut out, &p, f, rules.get(f.rule_id.as_str()).copied(), report, &secrets);
     }
     if !report.findings.is_empty() {
         out.push('\n');
@@ -131,7 +132,19 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&RuleMeta>, report: &Report) {
+/// Lines that a secret rule (SEC-*) flagged, by file: code frames never show them, whichever
+/// finding the frame is for, so a secret cannot leak through a frame's context lines.
+type SecretLines<'a> = HashMap<&'a str, Vec<(u32, u32)>>;
+
+fn secret_lines(findings: &[Finding]) -> SecretLines<'_> {
+    let mut lines: SecretLines = HashMap::new();
+    for f in findings.iter().filter(|f| f.rule_id.starts_with("SEC-")) {
+        lines.entry(&f.span.file).or_default().push((f.span.start_line, f.span.end_line.max(f.span.start_line)));
+    }
+    lines
+}
+
+fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&RuleMeta>, report: &Report, secrets: &SecretLines) {
     let (label, color) = label(f);
     let _ = writeln!(out, "{} {}  {}", p.bold_fg(label, color), p.bold(&clean(&f.rule_id)), clean(&f.span.to_string()));
     let _ = writeln!(out, "  {}", clean(&f.message));
@@ -153,7 +166,8 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
         let _ = writeln!(out, "  via module call at {}:{}", clean(&call.file), call.start_line);
     }
     if let Some(text) = (report.source_text)(&f.span.file) {
-        code_frame(out, p, f, &text, color);
+        let hidden = secrets.get(&*f.span.file).map_or(&[][..], Vec::as_slice);
+        code_frame(out, p, f, &text, color, hidden);
     }
     if let Some(help) = rule.and_then(help_line) {
         let _ = writeln!(out, "  {} {}", p.bold("= help:"), help);
@@ -173,8 +187,9 @@ fn help_line(rule: &RuleMeta) -> Option<String> {
 }
 
 /// The offending line with one line of context either side, the offending line marked with
-/// `>` (and coloured), plus carets under a single-line span.
-fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Color) {
+/// `>` (and coloured), plus carets under a single-line span. Lines within `hidden` (line
+/// ranges that may hold a secret) are replaced by a placeholder.
+fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Color, hidden: &[(u32, u32)]) {
     let lines: Vec<String> = text.lines().map(|l| clean(l.strip_suffix('\r').unwrap_or(l))).collect();
     let target = f.span.start_line as usize;
     if target == 0 || target > lines.len() {
@@ -185,7 +200,8 @@ fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Col
     let width = last.to_string().len();
     let gutter = p.fg("|", Color::Blue);
     for n in first..=last {
-        let line = lines[n - 1].as_str();
+        let secret = hidden.iter().any(|&(start, end)| (start as usize..=end as usize).contains(&n));
+        let line = if secret { SECRET_PLACEHOLDER } else { lines[n - 1].as_str() };
         let number = format!("{n:>width$}");
         if n == target {
             let _ = writeln!(
@@ -196,7 +212,7 @@ fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Col
                 gutter,
                 p.fg(line, color)
             );
-            if let Some(carets) = carets(f, line) {
+            if let Some(carets) = carets(f, line).filter(|_| !secret) {
                 let _ = writeln!(out, "  {:width$} {} {}", "", gutter, p.bold_fg(&carets, color));
             }
         } else {
@@ -204,6 +220,9 @@ fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Col
         }
     }
 }
+
+/// What a code frame shows instead of a line that may hold a secret.
+const SECRET_PLACEHOLDER: &str = "(not shown: a secret rule flagged this line)";
 
 /// `^^^` under the span's columns when the span covers part of one line. Columns count
 /// Unicode scalar values; tabs before the span are copied so the carets line up.
@@ -294,5 +313,19 @@ mod tests {
         let text: String = (1..=10).map(|n| format!("line {n}\n")).collect();
         let out = render_one(finding(9), Some(&text));
         assert!(out.contains("   8 | line 8\n>  9 | line 9\n  10 | line 10\n"), "{out}");
+    }
+
+    #[test]
+    fn lines_a_secret_rule_flagged_never_appear_in_any_frame() {
+        let text: Arc<str> = Arc::from("resource \"aws_db_instance\" \"db\" {\n  engine   = \"postgres\"\n  password = \"hunter2-planted\"\n}\n");
+        let source_text = move |_: &str| Some(text.clone());
+        let secret = Finding { rule_id: "SEC-004".into(), span: Span::new("a.tf".into(), 3, 14, 3, 31), ..finding(3) };
+        let neighbour = Finding { span: Span::new("a.tf".into(), 2, 3, 2, 9), ..finding(2) };
+        let findings = [neighbour, secret];
+        let report = Report { findings: &findings, rules: &[], diagnostics: &[], files_scanned: 1, resources: 1, elapsed: Duration::ZERO, source_text: &source_text };
+        let out = render(&report, true, None);
+        assert!(!out.contains("hunter2"), "{out}");
+        assert_eq!(out.matches(SECRET_PLACEHOLDER).count(), 2, "{out}");
+        assert!(out.contains("engine"), "other lines are still shown: {out}");
     }
 }
