@@ -103,4 +103,30 @@ mod tests {
         assert_eq!(notes.len(), 1);
         assert!(notes[0].message.contains("`tags`"), "{}", notes[0].message);
     }
+
+    #[test]
+    fn nesting_bombs_are_syntax_errors_even_on_a_small_stack() {
+        // Scans parse on rayon workers (2 MiB stacks); hcl-edit stops at 64 levels.
+        let bombs = [("[", "]"), ("{a = ", "}"), ("(", ")"), ("upper(", ")"), ("\"${", "}\""), ("!", "")];
+        let errors = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                bombs
+                    .iter()
+                    .map(|(open, close)| {
+                        let text = format!("locals {{\n  x = {}1{}\n}}\n", open.repeat(10_000), close.repeat(10_000));
+                        let path: Arc<str> = "bomb.tf".into();
+                        let arena = typed_arena::Arena::new();
+                        parse_hcl(&path, &text, &arena, &mut Vec::new()).err().map(|d| d.to_string())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        for error in errors {
+            let error = error.expect("refused");
+            assert!(error.starts_with("bomb.tf:2:") && error.contains("at most 64 nested levels"), "{error}");
+        }
+    }
 }
