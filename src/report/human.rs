@@ -132,13 +132,17 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// Lines that a secret rule (SEC-*) flagged, by file: code frames never show them, whichever
+/// The rules that flag literal secret values (SEC-001 and SEC-003 flag references to secrets,
+/// which are safe to show).
+const SECRET_VALUE_RULES: &[&str] = &["SEC-002", "SEC-004"];
+
+/// Lines that a secret-value rule flagged, by file: code frames never show them, whichever
 /// finding the frame is for, so a secret cannot leak through a frame's context lines.
 type SecretLines<'a> = HashMap<&'a str, Vec<(u32, u32)>>;
 
 fn secret_lines(findings: &[Finding]) -> SecretLines<'_> {
     let mut lines: SecretLines = HashMap::new();
-    for f in findings.iter().filter(|f| f.rule_id.starts_with("SEC-")) {
+    for f in findings.iter().filter(|f| SECRET_VALUE_RULES.contains(&f.rule_id.as_str())) {
         lines.entry(&f.span.file).or_default().push((f.span.start_line, f.span.end_line.max(f.span.start_line)));
     }
     lines
