@@ -25,8 +25,9 @@
 #   - Checkov failed checks = sum of `summary.failed` over its per-framework reports.
 #   - peak MB = GNU time's %M: the largest resident set of any single process (the process or
 #     a waited-for child). charterguard is one process; Checkov forks workers, so its whole
-#     footprint can be larger than this figure. CPU and peak of a stopped Checkov run are lower
-#     bounds (what ran before it was killed).
+#     footprint can be larger than this figure. The peak of a stopped Checkov run is a lower
+#     bound (what ran before it was killed); its CPU is not shown (killed workers are not
+#     reaped, so GNU time never sees their CPU).
 #   - Checkov is limited to the frameworks charterguard reads (Terraform, .tf.json, plan JSON,
 #     Kubernetes); it does not render Helm charts, nor does charterguard without --helm.
 #
@@ -154,7 +155,9 @@ for t in $TREES; do
       --framework terraform,terraform_json,terraform_plan,kubernetes)"
     ckcpu=$(echo "$u + $s" | bc); ckmb=$((m / 1024))
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-      ckw="> $CHECKOV_BUDGET s (stopped)"; ckf="-"; ckcpu="≥ $ckcpu"; ckmb="≥ $ckmb"
+      # Workers still running when it is killed are never reaped, so their CPU is not in
+      # GNU time's figure: print none rather than a misleading lower bound.
+      ckw="> $CHECKOV_BUDGET s (stopped)"; ckf="-"; ckcpu="-"; ckmb="≥ $ckmb"
       ratio="> $(echo "scale=1; $CHECKOV_BUDGET / $cgw" | bc)"
     elif [ "$rc" != 0 ]; then
       ckw="error $rc"; log "checkov exited $rc on $t; see $OUT/checkov-$t.err"
@@ -171,7 +174,8 @@ done
 
 # --- 4. report --------------------------------------------------------------------------------
 {
-  echo "charterguard $(git -C "$ROOT" rev-parse --short HEAD), checkov ${CHECKOV_TREES:+$CHECKOV_VERSION}${CHECKOV_TREES:-not run}, $(nproc) cores, $(date -u +%Y-%m-%d), single runs"
+  ck="checkov $CHECKOV_VERSION"; [ -n "$CHECKOV_TREES" ] || ck="checkov not run"
+  echo "charterguard $(git -C "$ROOT" rev-parse --short HEAD), $ck, $(nproc) cores, $(date -u +%Y-%m-%d), single runs, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "| tree | files | charterguard wall s | CPU s | peak MB | findings | Checkov wall s | CPU s | peak MB | failed checks | Checkov/charterguard wall |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
