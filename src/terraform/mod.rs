@@ -86,8 +86,9 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
 /// The given directories to evaluate on their own: those no other directory calls, plus
 /// any that only a cycle of calls reaches (so a module that calls itself is still read).
 fn root_dirs(given: &BTreeSet<PathBuf>, calls: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Vec<PathBuf> {
-    let called_by_other = |dir: &PathBuf| calls.iter().any(|(caller, callees)| caller != dir && callees.contains(dir));
-    let mut roots: Vec<PathBuf> = given.iter().filter(|d| !called_by_other(d)).cloned().collect();
+    // One pass over the calls (a lookup per directory would be quadratic in big monorepos).
+    let called_by_other: BTreeSet<&PathBuf> = calls.iter().flat_map(|(caller, callees)| callees.iter().filter(move |c| *c != caller)).collect();
+    let mut roots: Vec<PathBuf> = given.iter().filter(|d| !called_by_other.contains(d)).cloned().collect();
     let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
     let mut stack = roots.clone();
     while let Some(dir) = stack.pop() {
