@@ -110,6 +110,27 @@ fn root_dirs(given: &BTreeSet<PathBuf>, calls: &BTreeMap<PathBuf, BTreeSet<PathB
     roots
 }
 
+/// Evaluates one Terraform file held in memory as a root module of its own (no tfvars, no
+/// module directories): for fuzzing the parser and evaluator, and for tests.
+pub fn load_text(name: &str, text: &str) -> Model {
+    let texts = typed_arena::Arena::new();
+    let shown: Arc<str> = name.into();
+    let mut model = Model { files_scanned: 1, ..Model::default() };
+    let source = if name.ends_with(".tf.json") { json_to_hcl(&shown, text) } else { Ok(text.to_string()) };
+    let parsed = match source.and_then(|source| parse_hcl(&shown, texts.alloc(source), &texts, &mut model.diagnostics)) {
+        Ok(parsed) => parsed,
+        Err(diagnostic) => {
+            model.diagnostics.push(diagnostic);
+            return model;
+        }
+    };
+    let decls = ModuleDecls { dir: PathBuf::from("(memory)"), files: vec![parsed] };
+    let loader = Loader { loaded: HashMap::new(), base: PathBuf::new(), workspace: "default".into() };
+    let options = Options { var_files: Vec::new(), workspace: "default".into(), base: PathBuf::new() };
+    model.extend(with_evaluation_stack(|| evaluate_root(&loader, &decls, &options)));
+    model
+}
+
 struct Loader<'m, 't> {
     loaded: HashMap<PathBuf, &'m ModuleDecls<'t>>,
     base: PathBuf,
@@ -535,5 +556,13 @@ module "inherits" {
         write(dir.path(), &[("main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n")]);
         let model = load_dir(dir.path(), Vec::new());
         assert!(matches!(value(find(&model, "aws_s3_bucket.b"), "__region"), Value::Unknown(r) if r.contains("root module")));
+    }
+
+    #[test]
+    fn a_file_in_memory_is_a_root_module() {
+        let model = load_text("mem.tf", "locals { n = \"logs\" }\nresource \"aws_s3_bucket\" \"b\" { bucket = local.n }\n");
+        assert_eq!(value(find(&model, "aws_s3_bucket.b"), "bucket"), &Value::Str("logs".into()));
+        let broken = load_text("bad.tf", "resource \"a\" {\n");
+        assert!(broken.resources.is_empty() && broken.diagnostics.len() == 1, "{:?}", broken.diagnostics);
     }
 }
