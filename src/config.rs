@@ -131,7 +131,8 @@ impl Config {
         let file: Arc<str> = shown.into();
         let documents = crate::yaml::load(&file, text, &crate::yaml::Limits::default())?;
         let Some(document) = documents.first() else { return Ok(Config::default()) };
-        let mut config: Config = serde_json::from_value(document.root.to_json()).map_err(|e| Diagnostic::error(shown, Some(document.span.clone()), format!("invalid config: {e}")))?;
+        let mut config: Config = serde_json::from_value(document.root.to_json())
+            .map_err(|e| Diagnostic::error(shown, Some(document.span.clone()), format!("invalid config: {e}")))?;
         config.source = Some(file.clone());
         if let Some(crate::model::Value::List(entries)) = document.root.get("ignores").map(|n| &n.value) {
             for (ignore, entry) in config.ignores.iter_mut().zip(entries) {
@@ -158,7 +159,8 @@ mod tests {
 
     #[test]
     fn a_file_overrides_some_keys_and_rules() {
-        let config = Config::parse("charterguard.yaml", "primary_region: ap-south-2\nrules:\n  ENC-004: {severity: error}\n  OBS-001: {enabled: false}\n").unwrap();
+        let config =
+            Config::parse("charterguard.yaml", "primary_region: ap-south-2\nrules:\n  ENC-004: {severity: error}\n  OBS-001: {enabled: false}\n").unwrap();
         assert_eq!(config.primary_region, "ap-south-2");
         assert_eq!(config.india_regions.len(), 2, "keys left out keep their defaults");
         assert_eq!(config.rules["ENC-004"].severity, Some(Severity::Error));

@@ -156,7 +156,13 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         options.stdin = Some(text);
     }
     if let Some(chart) = &args.helm {
-        let render = charterguard::helm::Render { chart: chart.clone(), release: args.release.clone(), namespace: args.namespace.clone(), values_files: args.values.clone(), sets: args.set.clone() };
+        let render = charterguard::helm::Render {
+            chart: chart.clone(),
+            release: args.release.clone(),
+            namespace: args.namespace.clone(),
+            values_files: args.values.clone(),
+            sets: args.set.clone(),
+        };
         options.stdin = Some(charterguard::helm::render(&render)?);
         options.helm_chart = Some(chart.clone());
     }
@@ -240,7 +246,17 @@ fn list_rules(id: Option<String>, rules_dirs: &[PathBuf]) -> Result<u8> {
             };
             let meta = &rule.meta;
             let sources: Vec<&str> = meta.sources.iter().map(|s| s.as_str()).collect();
-            writeln!(out, "{} ({}): {}\nsources: {}\napplies to: {}\n\ncharter: {}\n\n{}", meta.id, meta.severity.as_str(), meta.title, sources.join(", "), rule.spec.resource_types.join(", "), meta.charter, meta.help.trim_end())?;
+            writeln!(
+                out,
+                "{} ({}): {}\nsources: {}\napplies to: {}\n\ncharter: {}\n\n{}",
+                meta.id,
+                meta.severity.as_str(),
+                meta.title,
+                sources.join(", "),
+                rule.spec.resource_types.join(", "),
+                meta.charter,
+                meta.help.trim_end()
+            )?;
         }
     }
     Ok(if diagnostics.is_empty() { 0 } else { 2 })

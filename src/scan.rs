@@ -95,7 +95,8 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     model.diagnostics.extend(rule_diagnostics);
     let mut findings = engine::evaluate(&model, &rules, &config)?;
     let read = |file: &str| read_scanned(options, file);
-    let suppress_options = crate::suppress::Options { today: options.today.unwrap_or_else(crate::suppress::Date::today), inline: options.inline_ignores, read: &read };
+    let suppress_options =
+        crate::suppress::Options { today: options.today.unwrap_or_else(crate::suppress::Date::today), inline: options.inline_ignores, read: &read };
     model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &config, &suppress_options));
     model.diagnostics.sort();
     model.diagnostics.dedup();
@@ -154,10 +155,7 @@ fn apply_overrides(rules: Vec<CompiledRule>, config: &Config) -> anyhow::Result<
 fn load(options: &ScanOptions) -> Model {
     let inputs = input::discover(&options.paths, &options.base, options.max_file_size);
     let tf_options = crate::terraform::Options { var_files: options.var_files.clone(), workspace: options.workspace.clone(), base: options.base.clone() };
-    let (terraform, manifests) = rayon::join(
-        || crate::terraform::load(&inputs.terraform, &tf_options),
-        || load_manifests(&inputs.manifests, &options.base),
-    );
+    let (terraform, manifests) = rayon::join(|| crate::terraform::load(&inputs.terraform, &tf_options), || load_manifests(&inputs.manifests, &options.base));
     let mut model = Model::default();
     model.diagnostics.extend(inputs.diagnostics);
     model.extend(terraform);

@@ -17,8 +17,7 @@ fn action() -> Value {
     let path = Path::new(ROOT).join("action.yml");
     let text = std::fs::read_to_string(&path).expect("reading action.yml");
     let file: Arc<str> = Arc::from("action.yml");
-    let docs = charterguard::yaml::load(&file, &text, &charterguard::yaml::Limits::default())
-        .unwrap_or_else(|d| panic!("action.yml is not YAML: {d}"));
+    let docs = charterguard::yaml::load(&file, &text, &charterguard::yaml::Limits::default()).unwrap_or_else(|d| panic!("action.yml is not YAML: {d}"));
     assert_eq!(docs.len(), 1, "action.yml is one document");
     docs[0].root.to_json()
 }
@@ -242,10 +241,7 @@ fn a_scan_that_cannot_run_says_why() {
 
 #[test]
 fn invalid_action_inputs_always_fail() {
-    for inputs in [
-        [("INPUT_FAIL_ON", "errors"), ("INPUT_SOFT_FAIL", "true")],
-        [("INPUT_SOFT_FAIL", "maybe"), ("INPUT_FAIL_ON", "error")],
-    ] {
+    for inputs in [[("INPUT_FAIL_ON", "errors"), ("INPUT_SOFT_FAIL", "true")], [("INPUT_SOFT_FAIL", "maybe"), ("INPUT_FAIL_ON", "error")]] {
         let run = run_scan(&repo(), &[&[("INPUT_PATHS", "fixtures/platform/k8s")], &inputs[..]].concat());
         assert_eq!(run.code, 2, "{inputs:?}: {}", run.stdout);
         assert!(run.stdout.contains("::error"), "{}", run.stdout);

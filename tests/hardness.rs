@@ -21,7 +21,8 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
 }
 
 /// A good manifest every scan holds too: its findings prove the scan went on.
-const GOOD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: good\n  namespace: altscore-api\nspec:\n  containers:\n    - name: app\n      image: nginx:latest\n";
+const GOOD: &str =
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: good\n  namespace: altscore-api\nspec:\n  containers:\n    - name: app\n      image: nginx:latest\n";
 
 struct Run {
     code: i32,
@@ -115,7 +116,10 @@ fn hcl_nesting_bombs_are_syntax_errors_at_their_position() {
 
 #[test]
 fn deeply_nested_calls_within_the_parser_limit_are_evaluated() {
-    let dir = hostile_dir("tf/main.tf", format!("locals {{\n  x = {}\"a\"{}\n}}\nresource \"aws_s3_bucket\" \"b\" {{\n  bucket = local.x\n}}\n", "upper(".repeat(60), ")".repeat(60)));
+    let dir = hostile_dir(
+        "tf/main.tf",
+        format!("locals {{\n  x = {}\"a\"{}\n}}\nresource \"aws_s3_bucket\" \"b\" {{\n  bucket = local.x\n}}\n", "upper(".repeat(60), ")".repeat(60)),
+    );
     let run = charterguard(dir.path(), &["scan", ".", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.stdout.contains("aws_s3_bucket.b"), "{}", run.stdout);
@@ -235,11 +239,18 @@ fn a_file_that_vanishes_between_discovery_and_loading_cannot_be_read() {
     assert_eq!(inputs.manifests.len(), 2);
     std::fs::remove_file(root.join("gone.yaml")).unwrap();
     std::fs::remove_file(root.join("tf/gone.tf")).unwrap();
-    let tf = charterguard::terraform::load(&inputs.terraform, &charterguard::terraform::Options { var_files: Vec::new(), workspace: "default".into(), base: root.clone() });
+    let tf = charterguard::terraform::load(
+        &inputs.terraform,
+        &charterguard::terraform::Options { var_files: Vec::new(), workspace: "default".into(), base: root.clone() },
+    );
     let messages: Vec<String> = tf.diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(messages.iter().any(|m| m.starts_with("tf/gone.tf: cannot read: ")), "{messages:?}");
     assert!(tf.resources.iter().any(|r| r.address == "aws_sqs_queue.q"), "the other file of the module was still read");
-    let manifests: Vec<String> = inputs.manifests.iter().map(|p| charterguard::input::read_text(p, &p.file_name().unwrap().to_string_lossy(), "YAML").map(|_| String::new()).unwrap_or_else(|d| d.to_string())).collect();
+    let manifests: Vec<String> = inputs
+        .manifests
+        .iter()
+        .map(|p| charterguard::input::read_text(p, &p.file_name().unwrap().to_string_lossy(), "YAML").map(|_| String::new()).unwrap_or_else(|d| d.to_string()))
+        .collect();
     assert!(manifests.iter().any(|m| m.starts_with("gone.yaml: cannot read: ")), "{manifests:?}");
 }
 
@@ -333,7 +344,8 @@ fn planted_secrets_never_appear_in_any_report() {
     plant_secrets(dir.path());
     let base = dir.path().to_path_buf();
     let outcome: ScanOutcome = scan(&ScanOptions::new(vec![base.clone()], base.clone())).unwrap();
-    let sec: Vec<(String, String)> = outcome.findings.iter().filter(|f| f.rule_id.starts_with("SEC-00")).map(|f| (f.rule_id.to_string(), f.span.file.to_string())).collect();
+    let sec: Vec<(String, String)> =
+        outcome.findings.iter().filter(|f| f.rule_id.starts_with("SEC-00")).map(|f| (f.rule_id.to_string(), f.span.file.to_string())).collect();
     for (rule, file) in [("SEC-002", "k8s/config.yaml"), ("SEC-002", "k8s/deploy.yaml"), ("SEC-004", "tf/main.tf"), ("SEC-004", "tf/terraform.tfvars")] {
         assert!(sec.iter().any(|(r, f)| r == rule && f == file), "no {rule} finding in {file}: {sec:?}");
     }

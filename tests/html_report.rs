@@ -29,7 +29,8 @@ fn scan_platform() -> ScanOutcome {
 /// (EKS-005 flags every aws_instance; the pod breaks the POD and IMG rules).
 fn scan_hostile(dir: &Path) -> ScanOutcome {
     std::fs::write(dir.join(HOSTILE_FILE), "resource \"aws_instance\" \"x\" {\n  ami = \"ami-123\"\n}\n").unwrap();
-    let pod = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"{PWN}\"\n  namespace: default\nspec:\n  containers:\n    - name: app\n      image: nginx\n");
+    let pod =
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"{PWN}\"\n  namespace: default\nspec:\n  containers:\n    - name: app\n      image: nginx\n");
     std::fs::write(dir.join("evil.yaml"), pod).unwrap();
     scan(&ScanOptions::new(vec![dir.to_path_buf()], dir.to_path_buf())).expect("the hostile inputs scan")
 }
@@ -142,7 +143,16 @@ fn chromium() -> PathBuf {
 /// Headless Chromium with no network side effects, killed after two minutes.
 fn run_chromium(chromium: &Path, profile: &Path, args: &[String]) -> Output {
     let mut child = Command::new(chromium)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .stdin(Stdio::null())
@@ -172,7 +182,11 @@ fn run_chromium(chromium: &Path, profile: &Path, args: &[String]) -> Output {
 
 fn screenshot(chromium: &Path, dir: &Path, page: &Path, name: &str) -> u64 {
     let png = dir.join(name);
-    run_chromium(chromium, &dir.join(format!("profile-{name}")), &[format!("--screenshot={}", png.display()), "--window-size=1280,2000".into(), format!("file://{}", page.display())]);
+    run_chromium(
+        chromium,
+        &dir.join(format!("profile-{name}")),
+        &[format!("--screenshot={}", png.display()), "--window-size=1280,2000".into(), format!("file://{}", page.display())],
+    );
     let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("chromium wrote no screenshot {}: {e}", png.display()));
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is a PNG");
     bytes.len() as u64
@@ -191,7 +205,8 @@ fn renders_in_headless_chromium() {
     std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").unwrap();
 
     // The DOM after the scripts ran: every row rendered, the filter wired up, nothing injected.
-    let dom = String::from_utf8(run_chromium(&chromium, &dir.path().join("profile-dom"), &["--dump-dom".into(), format!("file://{}", page.display())]).stdout).unwrap();
+    let dom = String::from_utf8(run_chromium(&chromium, &dir.path().join("profile-dom"), &["--dump-dom".into(), format!("file://{}", page.display())]).stdout)
+        .unwrap();
     assert_eq!(dom.matches("<tr data-").count(), findings, "table rows in the rendered DOM");
     let body = &dom[dom.find("<body").expect("a body")..];
     let body_tag = &body[..body.find('>').unwrap() + 1];

@@ -41,7 +41,10 @@ fn corpus_plans(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
         } else if path.extension().is_some_and(|e| e == "json") {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let head: String = text.chars().take(4096).collect();
-            if head.trim_start().starts_with('{') && head.contains("\"format_version\"") && (text.contains("\"planned_values\"") || text.contains("\"resource_changes\"")) {
+            if head.trim_start().starts_with('{')
+                && head.contains("\"format_version\"")
+                && (text.contains("\"planned_values\"") || text.contains("\"resource_changes\""))
+            {
                 out.push(path);
             }
         }

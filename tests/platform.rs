@@ -122,8 +122,7 @@ fn sorted(mut v: Vec<Expected>) -> Vec<Expected> {
 #[test]
 fn reports_exactly_the_planted_findings() {
     let outcome = scan_platform();
-    let errors: Vec<String> =
-        outcome.model.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).map(|d| d.to_string()).collect();
+    let errors: Vec<String> = outcome.model.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).map(|d| d.to_string()).collect();
     assert!(errors.is_empty(), "error diagnostics:\n{}", errors.join("\n"));
     assert!(!outcome.has_errors());
 
@@ -307,8 +306,7 @@ fn cli_scan_sarif_fails_on_errors() {
     common::validate_sarif(&document).unwrap_or_else(|e| panic!("SARIF does not validate:\n{e}"));
     let results = document["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), expected().len());
-    let uris: Vec<&str> =
-        results.iter().map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap()).collect();
+    let uris: Vec<&str> = results.iter().map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap()).collect();
     assert!(uris.iter().all(|u| u.starts_with("fixtures/platform/")), "{uris:?}");
     // Same document as the library renders.
     assert_eq!(stdout(&output), render_outcome(&scan_platform(), Format::Sarif));
@@ -375,14 +373,7 @@ fn cli_reads_yaml_from_stdin() {
     let lines = |rule: &str, line: u64| (rule.to_string(), "stdin".to_string(), line);
     assert_eq!(
         findings,
-        [
-            lines("POD-001", 247),
-            lines("POD-002", 247),
-            lines("POD-003", 247),
-            lines("IMG-001", 262),
-            lines("IMG-002", 262),
-            lines("SEC-001", 270)
-        ]
+        [lines("POD-001", 247), lines("POD-002", 247), lines("POD-003", 247), lines("IMG-001", 262), lines("IMG-002", 262), lines("SEC-001", 270)]
     );
     // The human report quotes the piped text in its code frames.
     let output = charterguard(&["scan", "-", "--format", "human"], &base(), Some(&yaml));

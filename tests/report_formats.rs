@@ -42,13 +42,7 @@ fn rules() -> Vec<RuleMeta> {
             "Bureau data at rest is encrypted with customer-managed keys.",
             vec![SourceKind::Tf, SourceKind::Aws],
         ),
-        rule(
-            "K8S-003",
-            "Containers run as non-root",
-            Severity::Warning,
-            "Workloads run without root privileges.",
-            vec![SourceKind::K8s, SourceKind::Eks],
-        ),
+        rule("K8S-003", "Containers run as non-root", Severity::Warning, "Workloads run without root privileges.", vec![SourceKind::K8s, SourceKind::Eks]),
     ]
 }
 
@@ -209,14 +203,8 @@ fn sarif_meets_github_code_scanning_expectations() {
         assert_eq!(fp.len(), 64);
         assert!(matches!(result["level"].as_str(), Some("error" | "warning" | "note")));
     }
-    assert_eq!(
-        results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "rendered/scoring%20app.yaml"
-    );
-    assert_eq!(
-        results[1]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
-        "Deployment scoring/scorer/container app"
-    );
+    assert_eq!(results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "rendered/scoring%20app.yaml");
+    assert_eq!(results[1]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], "Deployment scoring/scorer/container app");
     assert_eq!(results[1]["properties"]["template"], "charts/scorer/templates/deployment.yaml");
     assert_eq!(results[0]["relatedLocations"][0]["message"]["text"], "module call");
     assert_eq!(results[0]["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"], "main.tf");
@@ -243,14 +231,7 @@ fn fingerprints_survive_line_shifts() {
         doc["findings"].as_array().unwrap().iter().map(|f| f["fingerprint"].clone()).collect::<Vec<_>>()
     };
     assert_eq!(json_fps(0), json_fps(17));
-    let sarif_fps = |shift| {
-        sarif(shift)["runs"][0]["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["partialFingerprints"].clone())
-            .collect::<Vec<_>>()
-    };
+    let sarif_fps = |shift| sarif(shift)["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["partialFingerprints"].clone()).collect::<Vec<_>>();
     assert_eq!(sarif_fps(0), sarif_fps(17));
     // ...and the fingerprints tell the findings apart.
     let mut all: Vec<String> = json_fps(0).iter().map(|v| v.as_str().unwrap().to_string()).collect();
@@ -289,19 +270,8 @@ fn json_summary_and_shape() {
 #[test]
 fn empty_report() {
     let source_text = |_: &str| None;
-    let report = Report {
-        findings: &[],
-        rules: &[],
-        diagnostics: &[],
-        files_scanned: 1,
-        resources: 0,
-        elapsed: Duration::ZERO,
-        source_text: &source_text,
-    };
-    assert_eq!(
-        render(&report, Format::Human { color: false }),
-        "1 file, 0 resources, 0 errors, 0 warnings, 0 notes, 0 undecided, 0 suppressed in 0.00s\n"
-    );
+    let report = Report { findings: &[], rules: &[], diagnostics: &[], files_scanned: 1, resources: 0, elapsed: Duration::ZERO, source_text: &source_text };
+    assert_eq!(render(&report, Format::Human { color: false }), "1 file, 0 resources, 0 errors, 0 warnings, 0 notes, 0 undecided, 0 suppressed in 0.00s\n");
     let sarif: Value = serde_json::from_str(&render(&report, Format::Sarif)).unwrap();
     common::validate_sarif(&sarif).unwrap();
     assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], true);

@@ -56,10 +56,16 @@ fn discover(problems: &mut Vec<String>) -> Vec<Case> {
     let fixtures = root().join("fixtures");
     let mut cases = Vec::new();
     // Rule folders are named by rule id (`ENC-001`); others (the example platform) are not cases.
-    let is_rule_id = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).and_then(|n| n.split_once('-')).is_some_and(|(a, n)| {
-        a.starts_with(|c: char| c.is_ascii_uppercase()) && a.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
-    });
-    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(&fixtures).expect("fixtures/ exists").flatten().map(|e| e.path()).filter(|p| p.is_dir() && is_rule_id(p)).collect();
+    let is_rule_id = |p: &PathBuf| {
+        p.file_name().and_then(|n| n.to_str()).and_then(|n| n.split_once('-')).is_some_and(|(a, n)| {
+            a.starts_with(|c: char| c.is_ascii_uppercase())
+                && a.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && !n.is_empty()
+                && n.chars().all(|c| c.is_ascii_digit())
+        })
+    };
+    let mut rule_dirs: Vec<PathBuf> =
+        std::fs::read_dir(&fixtures).expect("fixtures/ exists").flatten().map(|e| e.path()).filter(|p| p.is_dir() && is_rule_id(p)).collect();
     rule_dirs.sort();
     for rule_dir in rule_dirs {
         let rule = rule_dir.file_name().unwrap().to_string_lossy().to_string();
@@ -186,14 +192,7 @@ fn check_case(case: &Case, problems: &mut Vec<String>) -> BTreeSet<SourceKind> {
     }
     for f in &found {
         if !expected.contains(&key(f)) {
-            problems.push(format!(
-                "{where_}: {}:{}: unexpected {} of {}: {}",
-                f.span.file,
-                f.span.start_line,
-                outcome_name(f.outcome),
-                case.rule,
-                f.message
-            ));
+            problems.push(format!("{where_}: {}:{}: unexpected {} of {}: {}", f.span.file, f.span.start_line, outcome_name(f.outcome), case.rule, f.message));
         }
     }
     // Helm-rendered files: a finding in a file with `# Source:` lines names its template.

@@ -60,15 +60,7 @@ fn findings(n: usize) -> Vec<Finding> {
 
 fn report<'a>(findings: &'a [Finding], rules: &'a [RuleMeta]) -> Report<'a> {
     static NO_SOURCE: fn(&str) -> Option<std::sync::Arc<str>> = |_| None;
-    Report {
-        findings,
-        rules,
-        diagnostics: &[],
-        files_scanned: 40,
-        resources: findings.len(),
-        elapsed: Duration::ZERO,
-        source_text: &NO_SOURCE,
-    }
+    Report { findings, rules, diagnostics: &[], files_scanned: 40, resources: findings.len(), elapsed: Duration::ZERO, source_text: &NO_SOURCE }
 }
 
 fn level_counts(sarif: &Value) -> [usize; 3] {
@@ -108,10 +100,7 @@ fn thirty_thousand_findings_keep_the_25000_most_severe() {
 
     let notice = omission_notice(&sarif).expect("a notice says results were left out");
     assert_eq!(notice["level"], "warning");
-    assert_eq!(
-        notice["message"]["text"],
-        "5,000 lower-severity results were left out: GitHub accepts at most 25,000 results per run"
-    );
+    assert_eq!(notice["message"]["text"], "5,000 lower-severity results were left out: GitHub accepts at most 25,000 results per run");
     let omitted = &sarif["runs"][0]["properties"]["omittedResults"];
     assert_eq!(omitted["total"], 5_000);
     assert_eq!((omitted["error"].as_u64(), omitted["warning"].as_u64(), omitted["note"].as_u64()), (Some(0), Some(0), Some(5_000)));
@@ -121,9 +110,8 @@ fn thirty_thousand_findings_keep_the_25000_most_severe() {
 
     // Kept results stay in the engine's order, and the notes kept are the first ones.
     let messages: Vec<&str> = results.iter().map(|r| r["message"]["text"].as_str().unwrap()).collect();
-    let index = |m: &str| -> usize {
-        m.trim_start_matches("could not decide: ").trim_start_matches("aws_s3_bucket.b").split(' ').next().unwrap().parse().unwrap()
-    };
+    let index =
+        |m: &str| -> usize { m.trim_start_matches("could not decide: ").trim_start_matches("aws_s3_bucket.b").split(' ').next().unwrap().parse().unwrap() };
     let indexes: Vec<usize> = messages.iter().map(|m| index(m)).collect();
     assert!(indexes.windows(2).all(|w| w[0] < w[1]), "kept results keep the engine's order");
     assert!(indexes.contains(&29_999), "the last error is kept");

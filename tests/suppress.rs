@@ -321,7 +321,10 @@ fn no_inline_ignores_honours_only_the_config() {
 
 #[test]
 fn reports_keep_and_count_suppressed_findings() {
-    let s = scan_files(&[tf(&[("A", "# charterguard:ignore ENC-001 reason=\"legacy <b>|bucket\" until=2027-03-31\n")]), config("ignores:\n  - rule: NET-001\n    reason: bastion\n")]);
+    let s = scan_files(&[
+        tf(&[("A", "# charterguard:ignore ENC-001 reason=\"legacy <b>|bucket\" until=2027-03-31\n")]),
+        config("ignores:\n  - rule: NET-001\n    reason: bastion\n"),
+    ]);
     assert_eq!(s.suppressed().len(), 2);
 
     let json: Value = serde_json::from_str(&s.render(Format::Json)).unwrap();
@@ -354,7 +357,10 @@ fn reports_keep_and_count_suppressed_findings() {
 
     let markdown = s.render(Format::Markdown);
     assert!(markdown.contains("**1 errors**, 0 warnings, 0 notes, 0 could not decide, 2 suppressed."), "{markdown}");
-    assert!(markdown.contains("### Suppressed") && markdown.contains("| ENC-001 | `main.tf:10` | legacy &lt;b&gt;\\|bucket | 2027-03-31 | `main.tf:1` |"), "{markdown}");
+    assert!(
+        markdown.contains("### Suppressed") && markdown.contains("| ENC-001 | `main.tf:10` | legacy &lt;b&gt;\\|bucket | 2027-03-31 | `main.tf:1` |"),
+        "{markdown}"
+    );
     assert!(!markdown.split("### Suppressed").next().unwrap().contains("ENC-001"), "not listed as a finding: {markdown}");
 
     let junit = s.render(Format::Junit);

@@ -39,9 +39,7 @@ impl CompiledRule {
     /// Compiles a rule file; `origin` names it in errors.
     pub fn compile(spec: RuleSpec, origin: &str) -> Result<Self> {
         validate(&spec, origin)?;
-        let cel = |field: &str, source: &str| -> Result<Program> {
-            Program::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}"))
-        };
+        let cel = |field: &str, source: &str| -> Result<Program> { Program::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}")) };
         let when = spec.when.as_deref().map(|w| cel("when", w)).transpose()?;
         let group = match &spec.group {
             Some(g) => Some((cel("group.by", &g.by)?, cel("group.collect", &g.collect)?)),
@@ -96,13 +94,23 @@ impl CompiledRule {
 }
 
 fn validate(spec: &RuleSpec, origin: &str) -> Result<()> {
-    let id_ok = spec.id.len() >= 5 && spec.id.split_once('-').is_some_and(|(a, n)| {
-        a.starts_with(|c: char| c.is_ascii_uppercase()) && a.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
-    });
+    let id_ok = spec.id.len() >= 5
+        && spec.id.split_once('-').is_some_and(|(a, n)| {
+            a.starts_with(|c: char| c.is_ascii_uppercase())
+                && a.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && !n.is_empty()
+                && n.chars().all(|c| c.is_ascii_digit())
+        });
     if !id_ok {
         bail!("{origin}: id `{}` is not of the form ABC-123", spec.id);
     }
-    for (field, empty) in [("title", spec.title.trim().is_empty()), ("charter", spec.charter.trim().is_empty()), ("help", spec.help.trim().is_empty()), ("sources", spec.sources.is_empty()), ("resource_types", spec.resource_types.is_empty())] {
+    for (field, empty) in [
+        ("title", spec.title.trim().is_empty()),
+        ("charter", spec.charter.trim().is_empty()),
+        ("help", spec.help.trim().is_empty()),
+        ("sources", spec.sources.is_empty()),
+        ("resource_types", spec.resource_types.is_empty()),
+    ] {
         if empty {
             bail!("{origin}: `{field}` must not be empty");
         }

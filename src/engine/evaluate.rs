@@ -42,7 +42,9 @@ pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Resul
     findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     // A plan and the .tf files it came from, scanned together, report the same finding at
     // the same place twice: keep one.
-    findings.dedup_by(|a, b| (&a.rule_id, &a.address, &a.item, &a.attribute, &a.span, a.outcome) == (&b.rule_id, &b.address, &b.item, &b.attribute, &b.span, b.outcome));
+    findings.dedup_by(|a, b| {
+        (&a.rule_id, &a.address, &a.item, &a.attribute, &a.span, a.outcome) == (&b.rule_id, &b.address, &b.item, &b.attribute, &b.span, b.outcome)
+    });
     Ok(findings)
 }
 
@@ -288,7 +290,16 @@ fn undecided(rule: &CompiledRule, subject: &Subject, target: &Target, reason: St
 }
 
 #[allow(clippy::too_many_arguments)]
-fn new_finding(rule: &CompiledRule, subject: &Subject, target: &Target, outcome: Outcome, severity: Severity, span: Span, attribute: String, text: String) -> Finding {
+fn new_finding(
+    rule: &CompiledRule,
+    subject: &Subject,
+    target: &Target,
+    outcome: Outcome,
+    severity: Severity,
+    span: Span,
+    attribute: String,
+    text: String,
+) -> Finding {
     let resource = subject.resource;
     let mut finding = Finding {
         rule_id: rule.meta.id.clone(),
@@ -362,8 +373,15 @@ mod tests {
 
     #[test]
     fn violations_point_at_the_attribute_and_name_the_resource() {
-        let rule = rule(&format!("{HEADER}checks:\n  - check: resource.acl == 'private'\n    location: resource.acl\n    message: acl is {{{{ resource.acl }}}}\n"));
-        let findings = run(&rule, vec![bucket("a", 1, vec![("acl", leaf(Value::Str("public-read".into()), 3))]), bucket("b", 9, vec![("acl", leaf(Value::Str("private".into()), 10))])]);
+        let rule =
+            rule(&format!("{HEADER}checks:\n  - check: resource.acl == 'private'\n    location: resource.acl\n    message: acl is {{{{ resource.acl }}}}\n"));
+        let findings = run(
+            &rule,
+            vec![
+                bucket("a", 1, vec![("acl", leaf(Value::Str("public-read".into()), 3))]),
+                bucket("b", 9, vec![("acl", leaf(Value::Str("private".into()), 10))]),
+            ],
+        );
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].message, "aws_s3_bucket.a: acl is public-read");
         assert_eq!((findings[0].span.start_line, findings[0].severity, findings[0].outcome), (3, Severity::Warning, Outcome::Violation));
@@ -397,7 +415,8 @@ mod tests {
     fn groups_join_resources_sharing_a_key() {
         let yaml = format!("{HEADER}group:\n  by: resource.key\n  collect: resource.owner\nchecks:\n  - check: group.all(o, o == resource.owner)\n    location: resource.key\n    message: shared with {{{{ join(group.filter(o, o != resource.owner), ', ') }}}}\n");
         let rule = rule(&yaml);
-        let with = |name: &str, key: &str, owner: &str| bucket(name, 1, vec![("key", leaf(Value::Str(key.into()), 2)), ("owner", leaf(Value::Str(owner.into()), 3))]);
+        let with =
+            |name: &str, key: &str, owner: &str| bucket(name, 1, vec![("key", leaf(Value::Str(key.into()), 2)), ("owner", leaf(Value::Str(owner.into()), 3))]);
         let findings = run(&rule, vec![with("a", "k1", "x"), with("b", "k1", "y"), with("c", "k2", "z"), with("d", "k2", "z")]);
         let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(messages, vec!["aws_s3_bucket.a: shared with y", "aws_s3_bucket.b: shared with x"]);
@@ -407,7 +426,9 @@ mod tests {
     fn each_item_is_judged_and_labelled() {
         let yaml = format!("{HEADER}each:\n  path: rule\n  label: \"'rule ' + item.id\"\nchecks:\n  - check: item.enabled\n    location: item.enabled\n    message: disabled\n");
         let rule = rule(&yaml);
-        let item = |id: &str, enabled: bool, line: u32| Node::map(vec![("id".into(), leaf(Value::Str(id.into()), line)), ("enabled".into(), leaf(Value::Bool(enabled), line + 1))], Some(span(line)));
+        let item = |id: &str, enabled: bool, line: u32| {
+            Node::map(vec![("id".into(), leaf(Value::Str(id.into()), line)), ("enabled".into(), leaf(Value::Bool(enabled), line + 1))], Some(span(line)))
+        };
         let findings = run(&rule, vec![bucket("a", 1, vec![("rule", leaf(Value::List(vec![item("r1", true, 2), item("r2", false, 5)]), 2))])]);
         assert_eq!(findings.len(), 1);
         assert_eq!((findings[0].item.as_deref(), findings[0].span.start_line), (Some("rule r2"), 6));
@@ -428,7 +449,8 @@ mod tests {
         assert!(bad_cel.err().unwrap().message.contains("not valid CEL"));
         let typo = crate::rules::compile("rules/TST-001.yaml", &format!("{HEADER}chekcs: []\n"));
         assert!(typo.err().unwrap().message.contains("unknown field"));
-        let wrong_name = crate::rules::compile("rules/OTHER-001.yaml", &format!("{HEADER}checks:\n  - check: 'true'\n    location: resource\n    message: m\n"));
+        let wrong_name =
+            crate::rules::compile("rules/OTHER-001.yaml", &format!("{HEADER}checks:\n  - check: 'true'\n    location: resource\n    message: m\n"));
         assert!(wrong_name.err().unwrap().message.contains("must be named TST-001.yaml"));
     }
 
@@ -446,7 +468,11 @@ mod tests {
             resource("aws_subnet", "data", vec![]),
             resource("aws_subnet", "app", vec![]),
             resource("aws_route_table", "public", vec![("route", leaf(Value::List(vec![route]), 3))]),
-            resource("aws_route_table_association", "data", vec![("subnet_id", reference("aws_subnet.data")), ("route_table_id", reference("aws_route_table.public"))]),
+            resource(
+                "aws_route_table_association",
+                "data",
+                vec![("subnet_id", reference("aws_subnet.data")), ("route_table_id", reference("aws_route_table.public"))],
+            ),
         ];
         let yaml = "id: TST-001\ntitle: t\nseverity: error\ncharter: c\nhelp: h\nsources: [tf]\nresource_types: [aws_subnet]\nchecks:\n  - check: referrers_via(resource, 'aws_route_table_association', 'subnet_id').all(a, get(lookup(a.route_table_id), 'route.gateway_id') == null)\n    location: resource\n    message: routes to an internet gateway\n";
         let findings = run(&rule(yaml), resources);

@@ -33,38 +33,28 @@ pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> any
         trusted_registry: Regex::new(&config.trusted_registry)?,
         digest: Regex::new(r"@sha256:[0-9a-f]{64}$").expect("valid regex"),
     });
-    ctx.add_function("get", |value: cel::Value, path: Arc<String>| get(&value, &path))
-        .map_err(declaration("get"))?;
+    ctx.add_function("get", |value: cel::Value, path: Arc<String>| get(&value, &path)).map_err(declaration("get"))?;
     ctx.add_function("join", |list: cel::Value, separator: Arc<String>| join(&list, &separator)).map_err(declaration("join"))?;
     ctx.add_function("num", |value: cel::Value| num(&value)).map_err(declaration("num"))?;
     ctx.add_function("key_id", |value: cel::Value| key_id(&value)).map_err(declaration("key_id"))?;
-    ctx.add_function("is_customer_managed_key", |value: cel::Value| customer_managed_key(&value))
-        .map_err(declaration("is_customer_managed_key"))?;
-    ctx.add_function("tag", |resource: cel::Value, name: Arc<String>| tag(&resource, &name))
-        .map_err(declaration("tag"))?;
+    ctx.add_function("is_customer_managed_key", |value: cel::Value| customer_managed_key(&value)).map_err(declaration("is_customer_managed_key"))?;
+    ctx.add_function("tag", |resource: cel::Value, name: Arc<String>| tag(&resource, &name)).map_err(declaration("tag"))?;
     let tl = t.clone();
-    ctx.add_function("data_layer", move |resource: cel::Value| data_layer(&tl, &resource))
-        .map_err(declaration("data_layer"))?;
+    ctx.add_function("data_layer", move |resource: cel::Value| data_layer(&tl, &resource)).map_err(declaration("data_layer"))?;
     let td = t.clone();
-    ctx.add_function("distributor", move |resource: cel::Value| distributor(&td, &resource))
-        .map_err(declaration("distributor"))?;
+    ctx.add_function("distributor", move |resource: cel::Value| distributor(&td, &resource)).map_err(declaration("distributor"))?;
     let ti = t.clone();
     ctx.add_function("is_india_region", move |region: cel::Value| {
         known_string(&region, "region").map(|r| cel::Value::Bool(ti.config.india_regions.contains(&r)))
     })
     .map_err(declaration("is_india_region"))?;
     let tp = t.clone();
-    ctx.add_function("is_digest_pinned", move |image: cel::Value| {
-        known_string(&image, "image").map(|i| cel::Value::Bool(tp.digest.is_match(&i)))
-    })
-    .map_err(declaration("is_digest_pinned"))?;
-    ctx.add_function("image_tag", |image: cel::Value| known_string(&image, "image").map(|i| string(&image_tag(&i))))
-        .map_err(declaration("image_tag"))?;
+    ctx.add_function("is_digest_pinned", move |image: cel::Value| known_string(&image, "image").map(|i| cel::Value::Bool(tp.digest.is_match(&i))))
+        .map_err(declaration("is_digest_pinned"))?;
+    ctx.add_function("image_tag", |image: cel::Value| known_string(&image, "image").map(|i| string(&image_tag(&i)))).map_err(declaration("image_tag"))?;
     let tr = t;
-    ctx.add_function("is_trusted_registry", move |image: cel::Value| {
-        known_string(&image, "image").map(|i| cel::Value::Bool(tr.trusted_registry.is_match(&i)))
-    })
-    .map_err(declaration("is_trusted_registry"))?;
+    ctx.add_function("is_trusted_registry", move |image: cel::Value| known_string(&image, "image").map(|i| cel::Value::Bool(tr.trusted_registry.is_match(&i))))
+        .map_err(declaration("is_trusted_registry"))?;
     Ok(())
 }
 
@@ -255,7 +245,9 @@ fn data_layer(t: &Tunables, resource: &cel::Value) -> Result {
         }
     }
     match resource_name(resource) {
-        Some(name) if unknown_reason(name).is_some() => Err(undecided("data_layer", format!("the layer is not tagged and the name is unknown: {}", unknown_reason(name).unwrap_or_default()))),
+        Some(name) if unknown_reason(name).is_some() => {
+            Err(undecided("data_layer", format!("the layer is not tagged and the name is unknown: {}", unknown_reason(name).unwrap_or_default())))
+        }
         _ => Ok(cel::Value::Null),
     }
 }

@@ -11,19 +11,13 @@ use cel::{Context, ExecutionError};
 type Result = std::result::Result<cel::Value, ExecutionError>;
 
 pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
-    ctx.add_function("json_parse", |value: cel::Value| json_parse(&value))
-        .map_err(declaration("json_parse"))?;
-    ctx.add_function("region_of", |value: cel::Value| region_of(&value))
-        .map_err(declaration("region_of"))?;
-    ctx.add_function("azure_location", |value: cel::Value| azure_location(&value))
-        .map_err(declaration("azure_location"))?;
-    ctx.add_function("denies_insecure_transport", |value: cel::Value| denies_insecure_transport(&value))
-        .map_err(declaration("denies_insecure_transport"))?;
-    ctx.add_function("lifecycle_rules", |value: cel::Value| lifecycle_rules(&value))
-        .map_err(declaration("lifecycle_rules"))?;
+    ctx.add_function("json_parse", |value: cel::Value| json_parse(&value)).map_err(declaration("json_parse"))?;
+    ctx.add_function("region_of", |value: cel::Value| region_of(&value)).map_err(declaration("region_of"))?;
+    ctx.add_function("azure_location", |value: cel::Value| azure_location(&value)).map_err(declaration("azure_location"))?;
+    ctx.add_function("denies_insecure_transport", |value: cel::Value| denies_insecure_transport(&value)).map_err(declaration("denies_insecure_transport"))?;
+    ctx.add_function("lifecycle_rules", |value: cel::Value| lifecycle_rules(&value)).map_err(declaration("lifecycle_rules"))?;
     Ok(())
 }
-
 
 /// `json_parse(x)`: a JSON document written as a string (`jsonencode(...)`, a heredoc, a
 /// `policy` argument) as a CEL value; maps and lists are returned as they are, null stays null.
@@ -64,7 +58,9 @@ fn region_of(value: &cel::Value) -> Result {
                 Some(region) if unknown_reason(region).is_some() => {
                     Err(undecided("region_of", format!("the region of {address} is unknown: {}", unknown_reason(region).unwrap_or_default())))
                 }
-                Some(region) if reference(region).is_some() => Err(undecided("region_of", format!("the region of {address} is {}, known only after apply", display(region)))),
+                Some(region) if reference(region).is_some() => {
+                    Err(undecided("region_of", format!("the region of {address} is {}, known only after apply", display(region))))
+                }
                 Some(cel::Value::String(region)) if !region.is_empty() => Ok(cel::Value::String(region.clone())),
                 _ => Err(undecided("region_of", format!("{address} has no region in code: its provider takes it from the environment at run time"))),
             }
@@ -127,10 +123,11 @@ fn denies_insecure_transport(value: &cel::Value) -> Result {
             let Some(cel::Value::Map(tests)) = condition.and_then(|c| field(c, operator)) else { return false };
             tests.map.iter().any(|(key, v)| {
                 let key_matches = matches!(key, cel::objects::Key::String(k) if k.eq_ignore_ascii_case("aws:SecureTransport"));
-                key_matches && match v {
-                    cel::Value::List(items) => items.len() == 1 && is_false(&items[0]),
-                    other => is_false(other),
-                }
+                key_matches
+                    && match v {
+                        cel::Value::List(items) => items.len() == 1 && is_false(&items[0]),
+                        other => is_false(other),
+                    }
             })
         })
     });
@@ -205,7 +202,6 @@ fn lifecycle_rules(bucket: &cel::Value) -> Result {
     }
     Ok(cel::Value::List(std::sync::Arc::new(rules)))
 }
-
 
 #[cfg(test)]
 mod tests {

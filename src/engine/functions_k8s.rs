@@ -32,7 +32,9 @@ fn patterns() -> Patterns {
     let re = |p: &str| Regex::new(p).expect("valid regex");
     Patterns {
         secret_name: re(r"(?i)(pass(word|wd)|pwd|secret|token|api[-_. ]?key|private[-_. ]?key|credential)"),
-        about_secret: re(r"(?i)[-_. ](file|path|dir|mount|url|uri|endpoint|host|name|ref|arn|ttl|expiry|expiration|length|len|enabled|enable|timeout|header|type|format|policy|rotation|version)s?$"),
+        about_secret: re(
+            r"(?i)[-_. ](file|path|dir|mount|url|uri|endpoint|host|name|ref|arn|ttl|expiry|expiration|length|len|enabled|enable|timeout|header|type|format|policy|rotation|version)s?$",
+        ),
         weak_name: re(r"(?i)(^|[-_. ])(key|auth|pass|dsn|signing|hmac|salt)([-_. ]|$)"),
         aws_key_id: re(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),
         pem_private_key: re(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"),
@@ -45,8 +47,14 @@ fn patterns() -> Patterns {
 const ALERTS: &[(&str, &str)] = &[
     ("score_5xx", r"(?is)score.*(5xx|5\.\.|=~\s*.5|error.?rate|errors)|(5xx|5\.\.|=~\s*.5|error.?rate|errors).*score"),
     ("score_p95", r"(?is)score.*(p95|latency|histogram_quantile\(\s*0?\.95)|(p95|latency|histogram_quantile\(\s*0?\.95).*score"),
-    ("consent_health", r"(?is)consent.*(health|down|unreachable|unhealthy|probe_success|\bup\b)|(health|down|unreachable|unhealthy|probe_success|\bup\b).*consent"),
-    ("gold_stale", r"(?is)gold.*(stale|fresh|age|not.?updated|sla|last.?(update|success|run|write))|(stale|fresh|age|not.?updated|sla|last.?(update|success|run|write)).*gold"),
+    (
+        "consent_health",
+        r"(?is)consent.*(health|down|unreachable|unhealthy|probe_success|\bup\b)|(health|down|unreachable|unhealthy|probe_success|\bup\b).*consent",
+    ),
+    (
+        "gold_stale",
+        r"(?is)gold.*(stale|fresh|age|not.?updated|sla|last.?(update|success|run|write))|(stale|fresh|age|not.?updated|sla|last.?(update|success|run|write)).*gold",
+    ),
     ("audit_lag", r"(?is)audit.*lag|lag.*audit"),
     ("cert_expiry", r"(?is)(cert|ssl|tls|x509).*(expir|days|notafter)|certmanager_certificate_expiration_timestamp_seconds|probe_ssl_earliest_cert_expiry"),
 ];
@@ -78,7 +86,9 @@ pub fn register(ctx: &mut Context, _config: &Config, lookup: &Arc<Lookup>) -> an
     .map_err(declaration("quantity"))?;
     ctx.add_function("duration_hours", |value: cel::Value| -> Result {
         let written = text(&value, "duration")?;
-        go_duration_hours(&written).map(cel::Value::Float).ok_or_else(|| undecided("duration_hours", format!("`{written}` is not a Go duration (e.g. 2160h, 720h0m0s)")))
+        go_duration_hours(&written)
+            .map(cel::Value::Float)
+            .ok_or_else(|| undecided("duration_hours", format!("`{written}` is not a Go duration (e.g. 2160h, 720h0m0s)")))
     })
     .map_err(declaration("duration_hours"))?;
     ctx.add_function("quota_excess", |quota: cel::Value, charter: cel::Value| quota_excess(&quota, &charter)).map_err(declaration("quota_excess"))?;
@@ -95,7 +105,6 @@ pub fn register(ctx: &mut Context, _config: &Config, lookup: &Arc<Lookup>) -> an
     .map_err(declaration("has_charter_alert"))?;
     Ok(())
 }
-
 
 /// A scalar as text (null as ""); fails on unknowns.
 fn text(value: &cel::Value, what: &str) -> Result<String> {
@@ -149,7 +158,11 @@ fn secret_reason(p: &Patterns, name: &str, value: &str) -> Option<String> {
     let high_entropy = is_high_entropy(value);
     let name = &split_camel_case(name);
     if p.secret_name.is_match(name) && !p.about_secret.is_match(name) {
-        return Some(if high_entropy { "is named like a secret and holds a high-entropy literal".into() } else { "is named like a secret and holds a literal value".into() });
+        return Some(if high_entropy {
+            "is named like a secret and holds a high-entropy literal".into()
+        } else {
+            "is named like a secret and holds a literal value".into()
+        });
     }
     if high_entropy && p.weak_name.is_match(name) {
         return Some("holds a high-entropy literal under a key-like name".into());
@@ -278,7 +291,8 @@ pub fn quantity(text: &str) -> Option<f64> {
     Some(number * factor)
 }
 
-const QUOTA_KEYS: &[(&str, &str)] = &[("cpu", "cpu"), ("requests.cpu", "cpu"), ("limits.cpu", "cpu"), ("memory", "memory"), ("requests.memory", "memory"), ("limits.memory", "memory")];
+const QUOTA_KEYS: &[(&str, &str)] =
+    &[("cpu", "cpu"), ("requests.cpu", "cpu"), ("limits.cpu", "cpu"), ("memory", "memory"), ("requests.memory", "memory"), ("limits.memory", "memory")];
 
 fn hard_of(quota: &cel::Value) -> Option<&cel::Value> {
     field(quota, "spec").and_then(|s| field(s, "hard"))
@@ -453,7 +467,10 @@ fn selected_namespaces(selector: &cel::Value) -> Result<Vec<String>> {
         }
     }
     names.ok_or_else(|| {
-        undecided("ingress_sources", format!("a namespaceSelector selects by labels other than {NAME_LABEL}; which namespaces it admits cannot be known from the manifests"))
+        undecided(
+            "ingress_sources",
+            format!("a namespaceSelector selects by labels other than {NAME_LABEL}; which namespaces it admits cannot be known from the manifests"),
+        )
     })
 }
 
@@ -558,7 +575,9 @@ mod tests {
 
     #[test]
     fn network_policy_peers() {
-        let policy = |ingress: cel::Value| map_of(vec![("namespace", string("altscore-ml")), ("spec", map_of(vec![("podSelector", map_of(vec![])), ("ingress", ingress)]))]);
+        let policy = |ingress: cel::Value| {
+            map_of(vec![("namespace", string("altscore-ml")), ("spec", map_of(vec![("podSelector", map_of(vec![])), ("ingress", ingress)]))])
+        };
         let by_name = map_of(vec![("namespaceSelector", map_of(vec![("matchLabels", map_of(vec![(NAME_LABEL, string("altscore-api"))]))]))]);
         let pods = map_of(vec![("podSelector", map_of(vec![("matchLabels", map_of(vec![("app", string("x"))]))]))]);
         let everyone = map_of(vec![("namespaceSelector", map_of(vec![]))]);

@@ -13,29 +13,19 @@ type Result = std::result::Result<cel::Value, ExecutionError>;
 /// `has_cidr_source`, `route_target`, `cannot_decide`, `node_group_role`,
 /// `availability_zones` and `literal_secrets`.
 pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
-    ctx.add_function("subnet_tier", |subnet: cel::Value| subnet_tier(&subnet))
-        .map_err(declaration("subnet_tier"))?;
+    ctx.add_function("subnet_tier", |subnet: cel::Value| subnet_tier(&subnet)).map_err(declaration("subnet_tier"))?;
     ctx.add_function("version_at_least", |version: cel::Value, minimum: Arc<String>| version_at_least(&version, &minimum))
         .map_err(declaration("version_at_least"))?;
-    ctx.add_function("is_alb_named", |group: cel::Value| is_alb_named(&group))
-        .map_err(declaration("is_alb_named"))?;
-    ctx.add_function("covers_port", |rule: cel::Value, port: i64| covers_port(&rule, port))
-        .map_err(declaration("covers_port"))?;
-    ctx.add_function("has_cidr_source", |rule: cel::Value| has_cidr_source(&rule))
-        .map_err(declaration("has_cidr_source"))?;
-    ctx.add_function("route_target", |route: cel::Value| route_target(&route))
-        .map_err(declaration("route_target"))?;
-    ctx.add_function("node_group_role", |group: cel::Value| node_group_role(&group))
-        .map_err(declaration("node_group_role"))?;
-    ctx.add_function("availability_zones", |subnets: cel::Value| availability_zones(&subnets))
-        .map_err(declaration("availability_zones"))?;
-    ctx.add_function("literal_secrets", |resource: cel::Value| literal_secrets(&resource))
-        .map_err(declaration("literal_secrets"))?;
-    ctx.add_function("cache_subnet_group_key", |resource: cel::Value| cache_subnet_group_key(&resource))
-        .map_err(declaration("cache_subnet_group_key"))?;
+    ctx.add_function("is_alb_named", |group: cel::Value| is_alb_named(&group)).map_err(declaration("is_alb_named"))?;
+    ctx.add_function("covers_port", |rule: cel::Value, port: i64| covers_port(&rule, port)).map_err(declaration("covers_port"))?;
+    ctx.add_function("has_cidr_source", |rule: cel::Value| has_cidr_source(&rule)).map_err(declaration("has_cidr_source"))?;
+    ctx.add_function("route_target", |route: cel::Value| route_target(&route)).map_err(declaration("route_target"))?;
+    ctx.add_function("node_group_role", |group: cel::Value| node_group_role(&group)).map_err(declaration("node_group_role"))?;
+    ctx.add_function("availability_zones", |subnets: cel::Value| availability_zones(&subnets)).map_err(declaration("availability_zones"))?;
+    ctx.add_function("literal_secrets", |resource: cel::Value| literal_secrets(&resource)).map_err(declaration("literal_secrets"))?;
+    ctx.add_function("cache_subnet_group_key", |resource: cel::Value| cache_subnet_group_key(&resource)).map_err(declaration("cache_subnet_group_key"))?;
     Ok(())
 }
-
 
 /// A known string, null when absent; fails on unknowns and references.
 fn text(value: Option<&cel::Value>, what: &str) -> std::result::Result<Option<String>, ExecutionError> {
@@ -283,7 +273,10 @@ fn availability_zones(subnets: &cel::Value) -> Result {
 pub fn secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    if words.iter().any(|w| matches!(*w, "password" | "passwd" | "pwd" | "secret" | "token" | "apikey" | "passphrase") || w.ends_with("password") || w.ends_with("token")) {
+    if words
+        .iter()
+        .any(|w| matches!(*w, "password" | "passwd" | "pwd" | "secret" | "token" | "apikey" | "passphrase") || w.ends_with("password") || w.ends_with("token"))
+    {
         return true;
     }
     let ends_in_key = words.last().is_some_and(|w| *w == "key" || w.ends_with("key"));
@@ -390,7 +383,12 @@ mod tests {
 
     #[test]
     fn ports_and_cidr_sources() {
-        let rule = values_map(&[("protocol", string("tcp")), ("from_port", cel::Value::Int(5000)), ("to_port", cel::Value::Int(6000)), ("cidr_blocks", cel::Value::List(Arc::new(vec![string("10.0.0.0/16")])))]);
+        let rule = values_map(&[
+            ("protocol", string("tcp")),
+            ("from_port", cel::Value::Int(5000)),
+            ("to_port", cel::Value::Int(6000)),
+            ("cidr_blocks", cel::Value::List(Arc::new(vec![string("10.0.0.0/16")]))),
+        ]);
         assert_eq!(covers_port(&rule, 5432).unwrap(), cel::Value::Bool(true));
         assert_eq!(covers_port(&rule, 6379).unwrap(), cel::Value::Bool(false));
         assert_eq!(has_cidr_source(&rule).unwrap(), cel::Value::Bool(true));

@@ -131,7 +131,15 @@ mod tests {
             Some(ns) => format!("{kind} {ns}/{name}"),
             None => format!("{kind} {name}"),
         };
-        Resource { source: SourceKind::K8s, rtype: kind.into(), address, span: span.clone(), attrs: Node::map(entries, Some(span)), template: None, call_chain: Vec::new() }
+        Resource {
+            source: SourceKind::K8s,
+            rtype: kind.into(),
+            address,
+            span: span.clone(),
+            attrs: Node::map(entries, Some(span)),
+            template: None,
+            call_chain: Vec::new(),
+        }
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub struct Render {
 
 /// The `helm template` command line for `render`, without the program name.
 pub fn arguments(render: &Render) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = vec!["template".into(), render.release.clone().into(), render.chart.clone().into_os_string(), "--namespace".into(), render.namespace.clone().into()];
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["template".into(), render.release.clone().into(), render.chart.clone().into_os_string(), "--namespace".into(), render.namespace.clone().into()];
     for file in &render.values_files {
         args.push("-f".into());
         args.push(file.clone().into_os_string());
@@ -154,7 +155,13 @@ mod tests {
 
     #[test]
     fn arguments_keep_values_files_in_order() {
-        let render = Render { chart: "c".into(), release: "r".into(), namespace: "ns".into(), values_files: vec!["a.yaml".into(), "b.yaml".into()], sets: vec!["x=1".into()] };
+        let render = Render {
+            chart: "c".into(),
+            release: "r".into(),
+            namespace: "ns".into(),
+            values_files: vec!["a.yaml".into(), "b.yaml".into()],
+            sets: vec!["x=1".into()],
+        };
         let args: Vec<String> = arguments(&render).into_iter().map(|a| a.into_string().unwrap()).collect();
         assert_eq!(args, ["template", "r", "c", "--namespace", "ns", "-f", "a.yaml", "-f", "b.yaml", "--set", "x=1"]);
     }

@@ -26,7 +26,10 @@ pub enum Value {
     /// A computed attribute of another resource in the model (`aws_kms_key.gold.arn`):
     /// its value is unknown until apply, but which resource it belongs to is known, which is
     /// all identity checks (same key? customer-managed key?) need.
-    Ref { address: String, attribute: String },
+    Ref {
+        address: String,
+        attribute: String,
+    },
 }
 
 impl Node {

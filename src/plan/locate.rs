@@ -67,7 +67,8 @@ impl<'a> Sources<'a> {
                         let source = module_call.get("source").and_then(J::as_str).unwrap_or("");
                         let local = source.starts_with("./") || source.starts_with("../");
                         let child_dir = dir.as_ref().filter(|_| local).map(|d| d.join(source));
-                        let call_span = dir_index.and_then(|i| find_block(&sources.dirs[i], "module", &[name], None)).map(|(file, block)| file.span(block.span()));
+                        let call_span =
+                            dir_index.and_then(|i| find_block(&sources.dirs[i], "module", &[name], None)).map(|(file, block)| file.span(block.span()));
                         let mut child_calls = calls.clone();
                         child_calls.push(name.clone());
                         stack.push((child_calls, child_dir, module_call.get("module"), call_span));

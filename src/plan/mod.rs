@@ -125,7 +125,9 @@ impl<'p, 'a> PlanLoader<'p, 'a> {
     fn config_resource(&self, calls: &[String], rtype: &str, name: &str) -> Option<&'p J> {
         let module = config_module(self.plan, calls)?;
         module.get("resources")?.as_array()?.iter().find(|r| {
-            r.get("mode").and_then(J::as_str) != Some("data") && r.get("type").and_then(J::as_str) == Some(rtype) && r.get("name").and_then(J::as_str) == Some(name)
+            r.get("mode").and_then(J::as_str) != Some("data")
+                && r.get("type").and_then(J::as_str) == Some(rtype)
+                && r.get("name").and_then(J::as_str) == Some(name)
         })
     }
 
@@ -283,11 +285,9 @@ fn collect<'p>(module: &'p J, depth: usize, out: &mut Vec<Planned<'p>>) {
     let prefix = if module_address.is_empty() { String::new() } else { format!("{module_address}.") };
     let calls = module_names(module_address);
     for resource in module.get("resources").and_then(J::as_array).into_iter().flatten() {
-        let (Some(address), Some(rtype), Some(name)) = (
-            resource.get("address").and_then(J::as_str),
-            resource.get("type").and_then(J::as_str),
-            resource.get("name").and_then(J::as_str),
-        ) else {
+        let (Some(address), Some(rtype), Some(name)) =
+            (resource.get("address").and_then(J::as_str), resource.get("type").and_then(J::as_str), resource.get("name").and_then(J::as_str))
+        else {
             continue;
         };
         out.push(Planned { json: resource, address, rtype, name, prefix: prefix.clone(), calls: calls.clone() });

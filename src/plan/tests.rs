@@ -12,7 +12,11 @@ fn fixture() -> (PathBuf, Model) {
 }
 
 fn find<'m>(model: &'m Model, address: &str) -> &'m Resource {
-    model.resources.iter().find(|r| r.address == address).unwrap_or_else(|| panic!("no {address} in {:?}", model.resources.iter().map(|r| &r.address).collect::<Vec<_>>()))
+    model
+        .resources
+        .iter()
+        .find(|r| r.address == address)
+        .unwrap_or_else(|| panic!("no {address} in {:?}", model.resources.iter().map(|r| &r.address).collect::<Vec<_>>()))
 }
 
 #[test]
@@ -22,16 +26,19 @@ fn addresses_types_and_data_sources() {
     assert_eq!(model.files_scanned, 1);
     let mut addresses: Vec<&str> = model.resources.iter().map(|r| r.address.as_str()).collect();
     addresses.sort();
-    assert_eq!(addresses, vec![
-        "aws_kms_key.lake",
-        "aws_s3_bucket.bronze",
-        "aws_s3_bucket_object_lock_configuration.bronze",
-        "aws_s3_bucket_server_side_encryption_configuration.bronze",
-        "aws_sqs_queue.q",
-        "module.logs.aws_s3_bucket.logs",
-        "module.logs.aws_s3_bucket_server_side_encryption_configuration.logs",
-        "provider.aws",
-    ]);
+    assert_eq!(
+        addresses,
+        vec![
+            "aws_kms_key.lake",
+            "aws_s3_bucket.bronze",
+            "aws_s3_bucket_object_lock_configuration.bronze",
+            "aws_s3_bucket_server_side_encryption_configuration.bronze",
+            "aws_sqs_queue.q",
+            "module.logs.aws_s3_bucket.logs",
+            "module.logs.aws_s3_bucket_server_side_encryption_configuration.logs",
+            "provider.aws",
+        ]
+    );
     assert_eq!(find(&model, "module.logs.aws_s3_bucket.logs").rtype, "aws_s3_bucket");
 }
 

@@ -23,7 +23,9 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     // Nothing may be fetched: the page works offline and cannot leak that it was opened.
-    out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n");
+    out.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n",
+    );
     out.push_str("<title>charterguard report</title>\n<style>\n");
     out.push_str(CSS);
     out.push_str("</style>\n</head>\n<body>\n");
@@ -38,7 +40,11 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
 }
 
 fn header(out: &mut String, report: &Report, counts: &Counts, baseline: Option<&Baseline>) {
-    let _ = writeln!(out, "<header>\n<h1>charterguard</h1>\n<p class=\"scope\">{} files, {} resources scanned against the deployment charter (DA-ALTSCORE-001)</p>", report.files_scanned, report.resources);
+    let _ = writeln!(
+        out,
+        "<header>\n<h1>charterguard</h1>\n<p class=\"scope\">{} files, {} resources scanned against the deployment charter (DA-ALTSCORE-001)</p>",
+        report.files_scanned, report.resources
+    );
     out.push_str("<div class=\"tiles\">\n");
     let tile = |out: &mut String, class: &str, value: usize, label: &str| {
         let _ = writeln!(out, "<div class=\"tile {class}\"><span class=\"n\">{value}</span><span class=\"l\">{label}</span></div>");
@@ -300,7 +306,14 @@ fn row(out: &mut String, report: &Report, f: &Finding) {
     );
     if let Some(s) = &f.suppression {
         let until = s.until.map(|u| format!(", until {u}")).unwrap_or_default();
-        let _ = write!(out, "<div class=\"why\">{}{} ({}:{})</div>", escape_markup(&s.reason), escape_markup(&until), escape_markup(&s.location.file), s.location.start_line);
+        let _ = write!(
+            out,
+            "<div class=\"why\">{}{} ({}:{})</div>",
+            escape_markup(&s.reason),
+            escape_markup(&until),
+            escape_markup(&s.location.file),
+            s.location.start_line
+        );
     }
     out.push_str("</td></tr>\n");
 }
@@ -316,8 +329,6 @@ fn diagnostics(out: &mut String, report: &Report) {
     }
     out.push_str("</ul>\n</section>\n");
 }
-
-
 
 const CSS: &str = r##":root { --error: #c62828; --warning: #e65100; --note: #1565c0; --undecided: #6a1b9a; --suppressed: #757575; --new: #c62828; --unchanged: #9e9e9e; --resolved: #2e7d32; --group: #37474f; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: #212121; background: #fafafa; margin: 0; padding: 24px 32px; }
@@ -446,13 +457,21 @@ mod tests {
     }
 
     fn rules() -> Vec<RuleMeta> {
-        vec![RuleMeta { id: "ENC-001".into(), title: "S3 buckets use \"SSE-KMS\"".into(), severity: Severity::Error, charter: String::new(), help: String::new(), sources: vec![SourceKind::Tf] }]
+        vec![RuleMeta {
+            id: "ENC-001".into(),
+            title: "S3 buckets use \"SSE-KMS\"".into(),
+            severity: Severity::Error,
+            charter: String::new(),
+            help: String::new(),
+            sources: vec![SourceKind::Tf],
+        }]
     }
 
     fn render_findings(findings: &[Finding], baseline: Option<&Baseline>) -> String {
         let rules = rules();
         let no_source = |_: &str| -> Option<Arc<str>> { None };
-        let report = Report { findings, rules: &rules, diagnostics: &[], files_scanned: 3, resources: 9, elapsed: Duration::from_secs(7), source_text: &no_source };
+        let report =
+            Report { findings, rules: &rules, diagnostics: &[], files_scanned: 3, resources: 9, elapsed: Duration::from_secs(7), source_text: &no_source };
         render(&report, baseline)
     }
 

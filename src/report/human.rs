@@ -181,12 +181,7 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
 /// The one line of help under a finding: the rule's title, or the first line of its
 /// remediation text when the title is empty.
 fn help_line(rule: &RuleMeta) -> Option<String> {
-    let first_line = |s: &str| {
-        s.lines()
-            .map(|l| l.trim().trim_start_matches(['#', '*', '-', '>']).trim())
-            .find(|l| !l.is_empty())
-            .map(str::to_string)
-    };
+    let first_line = |s: &str| s.lines().map(|l| l.trim().trim_start_matches(['#', '*', '-', '>']).trim()).find(|l| !l.is_empty()).map(str::to_string);
     first_line(&rule.title).or_else(|| first_line(&rule.help))
 }
 
@@ -208,14 +203,7 @@ fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Col
         let line = if secret { SECRET_PLACEHOLDER } else { lines[n - 1].as_str() };
         let number = format!("{n:>width$}");
         if n == target {
-            let _ = writeln!(
-                out,
-                "{} {} {} {}",
-                p.bold_fg(">", color),
-                p.bold_fg(&number, Color::Blue),
-                gutter,
-                p.fg(line, color)
-            );
+            let _ = writeln!(out, "{} {} {} {}", p.bold_fg(">", color), p.bold_fg(&number, Color::Blue), gutter, p.fg(line, color));
             if let Some(carets) = carets(f, line).filter(|_| !secret) {
                 let _ = writeln!(out, "  {:width$} {} {}", "", gutter, p.bold_fg(&carets, color));
             }
@@ -326,7 +314,8 @@ mod tests {
         let secret = Finding { rule_id: "SEC-004".into(), span: Span::new("a.tf".into(), 3, 14, 3, 31), ..finding(3) };
         let neighbour = Finding { span: Span::new("a.tf".into(), 2, 3, 2, 9), ..finding(2) };
         let findings = [neighbour, secret];
-        let report = Report { findings: &findings, rules: &[], diagnostics: &[], files_scanned: 1, resources: 1, elapsed: Duration::ZERO, source_text: &source_text };
+        let report =
+            Report { findings: &findings, rules: &[], diagnostics: &[], files_scanned: 1, resources: 1, elapsed: Duration::ZERO, source_text: &source_text };
         let out = render(&report, true, None);
         assert!(!out.contains("hunter2"), "{out}");
         assert_eq!(out.matches(SECRET_PLACEHOLDER).count(), 2, "{out}");

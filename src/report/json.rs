@@ -4,9 +4,9 @@ use serde::Serialize;
 
 use super::{fingerprint, Baseline, Counts, Report};
 use crate::engine::{BaselineState, Finding, Outcome, SuppressionKind};
-use crate::suppress::Date;
 use crate::model::{Diagnostic, DiagnosticLevel, SourceKind};
 use crate::rules::Severity;
+use crate::suppress::Date;
 
 /// The version of the document's shape, bumped when a key is renamed or removed.
 const VERSION: u32 = 1;
@@ -126,7 +126,13 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         call_chain: f.call_chain.iter().map(|s| CallSite { file: &s.file, line: s.start_line }).collect(),
         fingerprint: fingerprint(f),
         baseline: f.baseline,
-        suppression: f.suppression.as_ref().map(|s| JsonSuppression { kind: s.kind, reason: &s.reason, until: s.until, file: &s.location.file, line: s.location.start_line }),
+        suppression: f.suppression.as_ref().map(|s| JsonSuppression {
+            kind: s.kind,
+            reason: &s.reason,
+            until: s.until,
+            file: &s.location.file,
+            line: s.location.start_line,
+        }),
     }
 }
 

@@ -26,7 +26,14 @@ pub(super) fn render(report: &Report) -> String {
         }
         for f in findings {
             let name = format!("{} ({}:{})", f.subject(), f.span.file, f.span.start_line);
-            let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">", escape_markup(&rule.id), escape_markup(&name), escape_markup(&f.span.file), f.span.start_line);
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">",
+                escape_markup(&rule.id),
+                escape_markup(&name),
+                escape_markup(&f.span.file),
+                f.span.start_line
+            );
             match (&f.suppression, f.outcome) {
                 (Some(s), _) => {
                     let _ = writeln!(out, "      <skipped message=\"suppressed: {}\"/>", escape_markup(&s.reason));
@@ -35,7 +42,13 @@ pub(super) fn render(report: &Report) -> String {
                     let _ = writeln!(out, "      <skipped message=\"unchanged since the baseline: {}\"/>", escape_markup(&f.message));
                 }
                 (None, Outcome::Violation) => {
-                    let _ = writeln!(out, "      <failure type=\"{}\" message=\"{}\">{}</failure>", f.severity.as_str(), escape_markup(&f.message), escape_markup(&rule.help));
+                    let _ = writeln!(
+                        out,
+                        "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                        f.severity.as_str(),
+                        escape_markup(&f.message),
+                        escape_markup(&rule.help)
+                    );
                 }
                 (None, Outcome::Undecided) => {
                     let _ = writeln!(out, "      <skipped message=\"could not decide: {}\"/>", escape_markup(&f.message));
@@ -48,4 +61,3 @@ pub(super) fn render(report: &Report) -> String {
     out.push_str("</testsuites>\n");
     out
 }
-

@@ -112,7 +112,6 @@ fn suppressed_list(out: &mut String, report: &Report) {
     out.push('\n');
 }
 
-
 /// The help's first paragraph, on one line.
 fn first_paragraph(help: &str) -> Option<String> {
     let paragraph = help.split("\n\n").next()?.split_whitespace().collect::<Vec<_>>().join(" ");

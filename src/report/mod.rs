@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::{Finding, Outcome};
 pub use crate::baseline::Summary as Baseline;
+use crate::engine::{Finding, Outcome};
 use crate::model::Diagnostic;
 use crate::rules::{RuleMeta, Severity};
 

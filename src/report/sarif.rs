@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
-    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
-    ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
 };
 
 use super::{fingerprint, Baseline, Report};
@@ -55,20 +54,14 @@ pub fn render_limited(report: &Report, baseline: Option<&Baseline>, max_results:
         .build();
 
     let kept = most_severe(report.findings, max_results);
-    let results: Vec<SarifResult> =
-        kept.iter().map(|&f| result(f, index.get(f.rule_id.as_str()).copied())).collect();
+    let results: Vec<SarifResult> = kept.iter().map(|&f| result(f, index.get(f.rule_id.as_str()).copied())).collect();
     let omitted = Omitted::of(report.findings, &kept);
 
     let mut notifications: Vec<Notification> = report.diagnostics.iter().map(notification).collect();
     if omitted.total > 0 {
-        let text = format!(
-            "{} lower-severity results were left out: GitHub accepts at most {} results per run",
-            thousands(omitted.total),
-            thousands(max_results)
-        );
-        notifications.push(
-            Notification::builder().level(json!("warning")).message(Message::builder().text(text).build()).build(),
-        );
+        let text =
+            format!("{} lower-severity results were left out: GitHub accepts at most {} results per run", thousands(omitted.total), thousands(max_results));
+        notifications.push(Notification::builder().level(json!("warning")).message(Message::builder().text(text).build()).build());
     }
     let successful = !report.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Error);
     let invocation = if notifications.is_empty() {
@@ -79,9 +72,7 @@ pub fn render_limited(report: &Report, baseline: Option<&Baseline>, max_results:
 
     // `%SRCROOT%` is left without a `uri`: SARIF lets the consumer supply it (GitHub uses
     // the checkout), and an absolute path here would leak the scanning machine's layout.
-    let srcroot = ArtifactLocation::builder()
-        .description(Message::builder().text("The root of the scanned repository.").build())
-        .build();
+    let srcroot = ArtifactLocation::builder().description(Message::builder().text("The root of the scanned repository.").build()).build();
 
     let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
@@ -191,8 +182,7 @@ impl Omitted {
         omitted.warning = all[1] - left[1];
         omitted.note = all[2] - left[2];
         omitted.total = findings.len() - kept.len();
-        omitted.suppressed = findings.iter().filter(|f| f.is_suppressed()).count()
-            - kept.iter().filter(|f| f.is_suppressed()).count();
+        omitted.suppressed = findings.iter().filter(|f| f.is_suppressed()).count() - kept.iter().filter(|f| f.is_suppressed()).count();
         omitted
     }
 }
@@ -259,11 +249,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     // An undecided finding is reported as a `note` with the default kind (`fail`): SARIF
     // requires `level: none` for any other kind (§3.27.10), and GitHub would not show it as a
     // note then. The message prefix and `properties.outcome` say it could not decide.
-    let (result_level, text) = if undecided {
-        (ResultLevel::Note, format!("{UNDECIDED_PREFIX}{}", f.message))
-    } else {
-        (level(f.severity), f.message.clone())
-    };
+    let (result_level, text) = if undecided { (ResultLevel::Note, format!("{UNDECIDED_PREFIX}{}", f.message)) } else { (level(f.severity), f.message.clone()) };
 
     let mut fully_qualified = f.address.clone();
     if let Some(item) = &f.item {
@@ -272,10 +258,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     }
     let location = Location::builder()
         .physical_location(physical(&f.span, true))
-        .logical_locations(vec![LogicalLocation::builder()
-            .fully_qualified_name(fully_qualified)
-            .kind("resource")
-            .build()])
+        .logical_locations(vec![LogicalLocation::builder().fully_qualified_name(fully_qualified).kind("resource").build()])
         .build();
 
     let mut properties = BTreeMap::new();
@@ -291,11 +274,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .iter()
         .enumerate()
         .map(|(i, call)| {
-            Location::builder()
-                .id(i as i64)
-                .physical_location(physical(call, false))
-                .message(Message::builder().text("module call").build())
-                .build()
+            Location::builder().id(i as i64).physical_location(physical(call, false)).message(Message::builder().text("module call").build()).build()
         })
         .collect();
 
@@ -403,15 +382,10 @@ fn notification(d: &Diagnostic) -> Notification {
     };
     let location = match (&d.span, d.file.is_empty()) {
         (Some(span), _) => Some(Location::builder().physical_location(physical(span, true)).build()),
-        (None, false) => Some(
-            Location::builder()
-                .physical_location(PhysicalLocation::builder().artifact_location(artifact(&d.file)).build())
-                .build(),
-        ),
+        (None, false) => Some(Location::builder().physical_location(PhysicalLocation::builder().artifact_location(artifact(&d.file)).build()).build()),
         (None, true) => None,
     };
-    let mut notification =
-        Notification::builder().level(json!(level)).message(Message::builder().text(d.message.clone()).build()).build();
+    let mut notification = Notification::builder().level(json!(level)).message(Message::builder().text(d.message.clone()).build()).build();
     notification.locations = location.map(|l| vec![l]);
     notification
 }
@@ -439,10 +413,7 @@ mod tests {
 
     #[test]
     fn camel_case_names() {
-        assert_eq!(
-            camel_case("S3 buckets use customer-managed KMS keys").as_deref(),
-            Some("S3BucketsUseCustomerManagedKMSKeys")
-        );
+        assert_eq!(camel_case("S3 buckets use customer-managed KMS keys").as_deref(), Some("S3BucketsUseCustomerManagedKMSKeys"));
         assert_eq!(camel_case(" - "), None);
     }
 

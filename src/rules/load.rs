@@ -51,7 +51,8 @@ pub fn compile(origin: &str, text: &str) -> Result<CompiledRule, Diagnostic> {
     let [document] = documents.as_slice() else {
         return Err(Diagnostic::error(origin, None, format!("a rule file holds exactly one YAML document, found {}", documents.len())));
     };
-    let spec: RuleSpec = serde_json::from_value(document.root.to_json()).map_err(|e| Diagnostic::error(origin, Some(document.span.clone()), format!("not a valid rule: {e}")))?;
+    let spec: RuleSpec = serde_json::from_value(document.root.to_json())
+        .map_err(|e| Diagnostic::error(origin, Some(document.span.clone()), format!("not a valid rule: {e}")))?;
     let stem = Path::new(origin).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     if stem != spec.id {
         return Err(Diagnostic::error(origin, None, format!("the file of rule {} must be named {}.yaml", spec.id, spec.id)));

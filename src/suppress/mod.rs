@@ -169,7 +169,13 @@ struct Raw {
 }
 
 /// Reads every file a resource or finding comes from and collects its inline suppressions.
-fn scan_files(findings: &[Finding], model: &Model, options: &Options, entries: &mut Vec<Entry>, diagnostics: &mut Vec<Diagnostic>) -> HashMap<Arc<str>, FileComments> {
+fn scan_files(
+    findings: &[Finding],
+    model: &Model,
+    options: &Options,
+    entries: &mut Vec<Entry>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> HashMap<Arc<str>, FileComments> {
     let names: BTreeSet<Arc<str>> = model.resources.iter().map(|r| r.span.file.clone()).chain(findings.iter().map(|f| f.span.file.clone())).collect();
     let names: Vec<Arc<str>> = names.into_iter().collect();
     let scanned: Vec<(Arc<str>, Vec<Raw>, HashSet<u32>)> = names
@@ -223,7 +229,14 @@ fn annotation(resource: &crate::model::Resource, today: Date, entries: &mut Vec<
 
 /// Checks an inline suppression: reports it when invalid, without a reason or expired, else
 /// adds it to `entries`.
-fn accept(parsed: Result<Directive, String>, location: Span, kind: SuppressionKind, today: Date, entries: &mut Vec<Entry>, diagnostics: &mut Vec<Diagnostic>) -> Option<usize> {
+fn accept(
+    parsed: Result<Directive, String>,
+    location: Span,
+    kind: SuppressionKind,
+    today: Date,
+    entries: &mut Vec<Entry>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<usize> {
     let file = location.file.to_string();
     let directive = match parsed {
         Ok(d) => d,
@@ -234,7 +247,11 @@ fn accept(parsed: Result<Directive, String>, location: Span, kind: SuppressionKi
     };
     let rules = directive.rules.join(",");
     let Some(reason) = directive.reason else {
-        diagnostics.push(Diagnostic::error(file, Some(location), format!("suppression of {rules} has no reason: add reason=\"...\"; it suppresses nothing until then")));
+        diagnostics.push(Diagnostic::error(
+            file,
+            Some(location),
+            format!("suppression of {rules} has no reason: add reason=\"...\"; it suppresses nothing until then"),
+        ));
         return None;
     };
     if let Some(until) = directive.until.filter(|until| *until < today) {
@@ -274,8 +291,21 @@ fn central(ignore: &Ignore, config: &Config, today: Date, entries: &mut Vec<Entr
     // counts, the glob reading only when the pattern is a valid glob.
     let resource = ignore.resource.as_ref().map(|pattern| (pattern.clone(), GlobBuilder::new(pattern).build().ok().map(|g| g.compile_matcher())));
     if let Some(until) = until.filter(|until| *until < today) {
-        diagnostics.push(Diagnostic::note(file.to_string(), Some(location), format!("ignores entry for {rule} expired on {until}: its findings are reported again")));
+        diagnostics.push(Diagnostic::note(
+            file.to_string(),
+            Some(location),
+            format!("ignores entry for {rule} expired on {until}: its findings are reported again"),
+        ));
         return;
     }
-    entries.push(Entry { kind: SuppressionKind::Central, rules: vec![rule.to_string()], reason: reason.to_string(), until, location, used: vec![false], path, resource });
+    entries.push(Entry {
+        kind: SuppressionKind::Central,
+        rules: vec![rule.to_string()],
+        reason: reason.to_string(),
+        until,
+        location,
+        used: vec![false],
+        path,
+        resource,
+    });
 }

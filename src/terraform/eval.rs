@@ -7,9 +7,7 @@
 //! treat those as errors and every other Unknown as unknown.
 
 use crate::model::{LineIndex, Node, Span, Value};
-use hcl_edit::expr::{
-    BinaryOperator, Expression, ForExpr, FuncCall, Object, ObjectKey, TraversalOperator, UnaryOperator,
-};
+use hcl_edit::expr::{BinaryOperator, Expression, ForExpr, FuncCall, Object, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
 use std::ops::Range;
@@ -49,13 +47,7 @@ pub struct Evaluator<'a> {
 impl<'a> Evaluator<'a> {
     /// The value of `expr`, with the span of the expression.
     pub fn eval(&self, expr: &Expression) -> Node {
-        Ctx {
-            ev: self,
-            locals: Vec::new(),
-            fixed_span: None,
-            depth: 0,
-        }
-        .expr(expr)
+        Ctx { ev: self, locals: Vec::new(), fixed_span: None, depth: 0 }.expr(expr)
     }
 
     /// The value of a string that may hold `${...}` interpolations and `%{...}` directives,
@@ -65,18 +57,10 @@ impl<'a> Evaluator<'a> {
     pub fn eval_template_str(&self, text: &str, span: Option<Span>) -> Node {
         match text.parse::<Template>() {
             Ok(template) => {
-                let mut ctx = Ctx {
-                    ev: self,
-                    locals: Vec::new(),
-                    fixed_span: Some(span.clone()),
-                    depth: 0,
-                };
+                let mut ctx = Ctx { ev: self, locals: Vec::new(), fixed_span: Some(span.clone()), depth: 0 };
                 ctx.template(&template, span)
             }
-            Err(e) => Node::new(
-                error_value(format!("invalid template: {}", one_line(&e.to_string()))),
-                span,
-            ),
+            Err(e) => Node::new(error_value(format!("invalid template: {}", one_line(&e.to_string()))), span),
         }
     }
 }
@@ -149,21 +133,16 @@ impl Ctx<'_, '_> {
             Expression::Bool(b) => Value::Bool(*b.value()),
             Expression::Number(n) => match n.value().as_i64() {
                 Some(i) => Value::Int(i),
-                None => n
-                    .value()
-                    .as_f64()
-                    .map_or_else(|| error_value("invalid number"), ops::num_value),
+                None => n.value().as_f64().map_or_else(|| error_value("invalid number"), ops::num_value),
             },
             Expression::String(s) => Value::Str(s.value().clone()),
             Expression::Array(a) => collect_list(a.iter().map(|x| self.expr(x)).collect()),
             Expression::Object(o) => self.object(o),
             Expression::StringTemplate(t) => return self.template(t, span),
-            Expression::HeredocTemplate(h) if has_strip_markers(&h.template) => {
-                match heredoc_as_hcl(self.ev.lines.text(), e.span()) {
-                    Some(t) => return self.template(&t, span),
-                    None => return self.template(&h.template, span),
-                }
-            }
+            Expression::HeredocTemplate(h) if has_strip_markers(&h.template) => match heredoc_as_hcl(self.ev.lines.text(), e.span()) {
+                Some(t) => return self.template(&t, span),
+                None => return self.template(&h.template, span),
+            },
             Expression::HeredocTemplate(h) => match h.indent() {
                 // hcl-edit strips `<<-` indentation from top-level text only.
                 Some(indent) => {
@@ -231,9 +210,7 @@ impl Ctx<'_, '_> {
                         Err(u) => return u,
                         Ok(v) => match to_str(v) {
                             Some(s) => s,
-                            None => {
-                                return error_value(format!("an object key must be a string, not {}", type_name(v)))
-                            }
+                            None => return error_value(format!("an object key must be a string, not {}", type_name(v))),
                         },
                     }
                 }
@@ -287,9 +264,7 @@ impl Ctx<'_, '_> {
                             group.push(v);
                         }
                     }
-                    Some(_) => {
-                        return error_value(format!("duplicate key {k:?} in a for expression (use ... to group)"))
-                    }
+                    Some(_) => return error_value(format!("duplicate key {k:?} in a for expression (use ... to group)")),
                     None if f.grouping => {
                         let span = v.span.clone();
                         map.push((k, Node::new(Value::List(vec![v]), span)));
@@ -320,12 +295,7 @@ impl Ctx<'_, '_> {
             match to_bool(known(&c.value)?) {
                 Some(true) => {}
                 Some(false) => return Ok(None),
-                None => {
-                    return Err(error_value(format!(
-                        "a for condition must be a bool, not {}",
-                        type_name(&c.value)
-                    )))
-                }
+                None => return Err(error_value(format!("a for condition must be a bool, not {}", type_name(&c.value)))),
             }
         }
         let key = match &f.key_expr {
@@ -333,9 +303,7 @@ impl Ctx<'_, '_> {
             Some(k) => {
                 let k = self.expr(k);
                 let v = known(&k.value)?;
-                Some(to_str(v).ok_or_else(|| {
-                    error_value(format!("a for expression key must be a string, not {}", type_name(v)))
-                })?)
+                Some(to_str(v).ok_or_else(|| error_value(format!("a for expression key must be a string, not {}", type_name(v))))?)
             }
         };
         Ok(Some((key, self.expr(&f.value_expr))))
@@ -355,10 +323,7 @@ impl Ctx<'_, '_> {
                 Some(other) => {
                     let value = match known(&other) {
                         Err(u) => u,
-                        Ok(v) => error_value(format!(
-                            "the final argument to expand must be a list, not {}",
-                            type_name(v)
-                        )),
+                        Ok(v) => error_value(format!("the final argument to expand must be a list, not {}", type_name(v))),
                     };
                     return Node::new(value, span);
                 }
@@ -390,18 +355,11 @@ impl Ctx<'_, '_> {
                         TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => break,
                     }
                 }
-                let bound = self
-                    .locals
-                    .iter()
-                    .rev()
-                    .find(|(name, _)| name == root)
-                    .map(|(_, n)| n.clone());
+                let bound = self.locals.iter().rev().find(|(name, _)| name == root).map(|(_, n)| n.clone());
                 let (node, consumed) = match bound {
                     Some(n) => (n, 0),
                     None => {
-                        let at = span
-                            .clone()
-                            .unwrap_or_else(|| Span::new(self.ev.file.clone(), 1, 1, 1, 1));
+                        let at = span.clone().unwrap_or_else(|| Span::new(self.ev.file.clone(), 1, 1, 1, 1));
                         match self.ev.scope.resolve(root, &keys, &at) {
                             Some((n, consumed)) => (n, consumed.min(keys.len())),
                             None => {
@@ -437,13 +395,7 @@ impl Ctx<'_, '_> {
                 TraversalOperator::FullSplat(_) | TraversalOperator::AttrSplat(_) => {
                     let full = matches!(ops[i], TraversalOperator::FullSplat(_));
                     let rest = &ops[i + 1..];
-                    let per_element = if full {
-                        rest.len()
-                    } else {
-                        rest.iter()
-                            .take_while(|op| matches!(op, TraversalOperator::GetAttr(_)))
-                            .count()
-                    };
+                    let per_element = if full { rest.len() } else { rest.iter().take_while(|op| matches!(op, TraversalOperator::GetAttr(_))).count() };
                     let elements = match node.value {
                         Value::Null => Vec::new(),
                         Value::List(items) => items,
@@ -486,11 +438,7 @@ impl Ctx<'_, '_> {
             match element {
                 Element::Literal(lit) => {
                     let mut s: &str = lit.value();
-                    let strip_start = if i == 0 {
-                        trim_first
-                    } else {
-                        strips_after(elements[i - 1])
-                    };
+                    let strip_start = if i == 0 { trim_first } else { strips_after(elements[i - 1]) };
                     let strip_end = match elements.get(i + 1) {
                         None => trim_last,
                         Some(next) => strips_before(next),
@@ -512,10 +460,7 @@ impl Ctx<'_, '_> {
                         let c = self.expr(&d.if_expr.cond_expr);
                         let c = known(&c.value)?;
                         let Some(c) = to_bool(c) else {
-                            return Err(error_value(format!(
-                                "an if directive needs a bool, not {}",
-                                type_name(c)
-                            )));
+                            return Err(error_value(format!("an if directive needs a bool, not {}", type_name(c))));
                         };
                         let endif_start = d.endif_expr.strip.strip_start();
                         if c {
@@ -534,8 +479,7 @@ impl Ctx<'_, '_> {
                                 self.locals.push((k.as_str().to_string(), key));
                             }
                             self.locals.push((f.value_var.as_str().to_string(), value));
-                            let r =
-                                self.render(&f.template, f.strip.strip_end(), d.endfor_expr.strip.strip_start(), out);
+                            let r = self.render(&f.template, f.strip.strip_end(), d.endfor_expr.strip.strip_start(), out);
                             self.locals.truncate(mark);
                             r?;
                         }
@@ -643,7 +587,10 @@ impl Flush {
                     if if i == 0 { trim_first } else { strips_after(elements[i - 1]) } {
                         s = s.trim_start();
                     }
-                    if match elements.get(i + 1) { None => trim_last, Some(next) => strips_before(next) } {
+                    if match elements.get(i + 1) {
+                        None => trim_last,
+                        Some(next) => strips_before(next),
+                    } {
                         s = s.trim_end();
                     }
                     let mut adjusted = false;
@@ -727,12 +674,7 @@ fn dedent_directives(t: &mut Template, indent: usize, top: bool) {
                 for (i, line) in lit.split('\n').enumerate() {
                     if i > 0 {
                         out.push('\n');
-                        let ws = line
-                            .chars()
-                            .take(indent)
-                            .take_while(|c| c.is_whitespace())
-                            .map(char::len_utf8)
-                            .sum();
+                        let ws = line.chars().take(indent).take_while(|c| c.is_whitespace()).map(char::len_utf8).sum();
                         out.push_str(&line[ws..]);
                     } else {
                         out.push_str(line);
@@ -834,11 +776,7 @@ pub fn apply_key(n: Node, key: &Key, span: &Option<Span>) -> Node {
     match n.value {
         Value::Unknown(_) => Node::new(n.value, span.clone()),
         Value::Ref { address, attribute } => {
-            let attribute = if attribute.is_empty() {
-                name
-            } else {
-                format!("{attribute}.{name}")
-            };
+            let attribute = if attribute.is_empty() { name } else { format!("{attribute}.{name}") };
             Node::new(Value::Ref { address, attribute }, span.clone())
         }
         Value::Map(entries) => match entries.into_iter().find(|(k, _)| *k == name) {
@@ -847,19 +785,12 @@ pub fn apply_key(n: Node, key: &Key, span: &Option<Span>) -> Node {
         },
         Value::List(items) => {
             if matches!(key, Key::Attr(_)) {
-                return fail(format!(
-                    "cannot get attribute {name:?} of a list (use a splat or an index)"
-                ));
+                return fail(format!("cannot get attribute {name:?} of a list (use a splat or an index)"));
             }
             let index = ops::parse_num(&name).and_then(ops::Num::int);
             match index {
-                Some(i) if i >= 0 && (i as u64) < items.len() as u64 => {
-                    with_span(items.into_iter().nth(i as usize).expect("in range"), span)
-                }
-                Some(i) => fail(format!(
-                    "index {i} is out of range for a list of {} elements",
-                    items.len()
-                )),
+                Some(i) if i >= 0 && (i as u64) < items.len() as u64 => with_span(items.into_iter().nth(i as usize).expect("in range"), span),
+                Some(i) => fail(format!("index {i} is out of range for a list of {} elements", items.len())),
                 None => fail(format!("a list index must be a whole number, not {name:?}")),
             }
         }
@@ -871,18 +802,11 @@ pub fn apply_key(n: Node, key: &Key, span: &Option<Span>) -> Node {
 /// (lexical) order.
 fn iterate(n: &Node) -> Result<Vec<(Node, Node)>, Value> {
     match known(&n.value)? {
-        Value::List(items) => Ok(items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (Node::new(Value::Int(i as i64), n.span.clone()), v.clone()))
-            .collect()),
+        Value::List(items) => Ok(items.iter().enumerate().map(|(i, v)| (Node::new(Value::Int(i as i64), n.span.clone()), v.clone())).collect()),
         Value::Map(entries) => {
             let mut sorted: Vec<&(String, Node)> = entries.iter().collect();
             sorted.sort_by(|a, b| a.0.cmp(&b.0));
-            Ok(sorted
-                .into_iter()
-                .map(|(k, v)| (Node::new(Value::Str(k.clone()), v.span.clone()), v.clone()))
-                .collect())
+            Ok(sorted.into_iter().map(|(k, v)| (Node::new(Value::Str(k.clone()), v.span.clone()), v.clone())).collect())
         }
         other => Err(error_value(format!("cannot iterate over a {}", type_name(other)))),
     }
@@ -904,21 +828,11 @@ pub fn binary_op(op: BinaryOperator, a: &Value, b: &Value) -> Value {
     match op {
         B::And | B::Or => match (to_bool(a), to_bool(b)) {
             (Some(x), Some(y)) => Value::Bool(if op == B::And { x && y } else { x || y }),
-            _ => error_value(format!(
-                "{} needs bools, not {} and {}",
-                op.as_str(),
-                type_name(a),
-                type_name(b)
-            )),
+            _ => error_value(format!("{} needs bools, not {} and {}", op.as_str(), type_name(a), type_name(b))),
         },
         _ => {
             let (Some(x), Some(y)) = (to_num(a), to_num(b)) else {
-                return error_value(format!(
-                    "{} needs numbers, not {} and {}",
-                    op.as_str(),
-                    type_name(a),
-                    type_name(b)
-                ));
+                return error_value(format!("{} needs numbers, not {} and {}", op.as_str(), type_name(a), type_name(b)));
             };
             match op {
                 B::Plus => arith('+', x, y),
@@ -951,15 +865,10 @@ mod tests {
     impl Scope for TestScope {
         fn resolve(&self, root: &str, keys: &[Key], _span: &Span) -> Option<(Node, usize)> {
             match (root, keys.first()) {
-                ("var" | "local", Some(Key::Attr(name))) => {
-                    self.0.get(&format!("{root}.{name}")).map(|n| (n.clone(), 1))
-                }
+                ("var" | "local", Some(Key::Attr(name))) => self.0.get(&format!("{root}.{name}")).map(|n| (n.clone(), 1)),
                 (r, _) if r.starts_with("aws_") => match keys {
                     [Key::Attr(name), Key::Attr(attr), ..] => {
-                        let v = Value::Ref {
-                            address: format!("{r}.{name}"),
-                            attribute: attr.clone(),
-                        };
+                        let v = Value::Ref { address: format!("{r}.{name}"), attribute: attr.clone() };
                         Some((Node::new(v, None), 2))
                     }
                     _ => None,
@@ -976,40 +885,16 @@ mod tests {
     fn scope() -> TestScope {
         let tfvars = Some(Span::new(Arc::from("terraform.tfvars"), 3, 10, 3, 21));
         let s = |x: &str| leaf(Value::Str(x.into()));
-        let obj = |name: &str, env: &str| {
-            Node::map(
-                vec![
-                    ("name".into(), s(name)),
-                    ("tags".into(), Node::map(vec![("env".into(), s(env))], None)),
-                ],
-                None,
-            )
-        };
+        let obj = |name: &str, env: &str| Node::map(vec![("name".into(), s(name)), ("tags".into(), Node::map(vec![("env".into(), s(env))], None))], None);
         let mut m = HashMap::new();
         m.insert("var.region".into(), Node::new(Value::Str("eu-west-1".into()), tfvars));
-        m.insert(
-            "var.m".into(),
-            Node::map(
-                vec![
-                    ("b".into(), leaf(Value::Null)),
-                    ("a".into(), leaf(Value::Int(1))),
-                    ("c".into(), s("x")),
-                ],
-                None,
-            ),
-        );
-        m.insert(
-            "var.unknown".into(),
-            leaf(Value::Unknown("var.unknown has no value".into())),
-        );
+        m.insert("var.m".into(), Node::map(vec![("b".into(), leaf(Value::Null)), ("a".into(), leaf(Value::Int(1))), ("c".into(), s("x"))], None));
+        m.insert("var.unknown".into(), leaf(Value::Unknown("var.unknown has no value".into())));
         m.insert("var.list".into(), leaf(Value::List(vec![s("a"), s("b")])));
         m.insert("var.n".into(), leaf(Value::Int(3)));
         m.insert("var.null".into(), leaf(Value::Null));
         m.insert("var.obj".into(), obj("solo", "p"));
-        m.insert(
-            "local.objs".into(),
-            leaf(Value::List(vec![obj("a", "p"), obj("b", "d")])),
-        );
+        m.insert("local.objs".into(), leaf(Value::List(vec![obj("a", "p"), obj("b", "d")])));
         TestScope(m)
     }
 
@@ -1017,11 +902,7 @@ mod tests {
         let expr: Expression = src.parse().unwrap_or_else(|e| panic!("{src}: {e}"));
         let lines = LineIndex::new(src);
         let scope = scope();
-        let ev = Evaluator {
-            file: Arc::from("main.tf"),
-            lines: &lines,
-            scope: &scope,
-        };
+        let ev = Evaluator { file: Arc::from("main.tf"), lines: &lines, scope: &scope };
         ev.eval(&expr)
     }
 
@@ -1057,10 +938,7 @@ mod tests {
             ("1.5", "1.5"),
             ("\"a\\nb\"", r#""a\nb""#),
             ("[1, \"x\", [true]]", r#"[1,"x",[true]]"#),
-            (
-                "{a = 1, \"b c\" = 2, (var.region) = 3}",
-                r#"{"a":1,"b c":2,"eu-west-1":3}"#,
-            ),
+            ("{a = 1, \"b c\" = 2, (var.region) = 3}", r#"{"a":1,"b c":2,"eu-west-1":3}"#),
             ("{a = 1}.a", "1"),
             ("[10, 20][1]", "20"),
         ]);
@@ -1114,56 +992,23 @@ mod tests {
         assert_eq!(reason("var.unknown ? 1 : 2"), "var.unknown has no value");
         assert_eq!(reason("var.list[var.unknown]"), "var.unknown has no value");
         assert_eq!(reason("var.unknown.attr[0]"), "var.unknown has no value");
-        assert_eq!(
-            reason("data.aws_caller_identity.me.account_id"),
-            "unknown reference data.aws_caller_identity.me.account_id"
-        );
+        assert_eq!(reason("data.aws_caller_identity.me.account_id"), "unknown reference data.aws_caller_identity.me.account_id");
         assert!(!is_error_reason(&reason("data.x")));
         // Collections holding unknowns stay known.
-        check(&[
-            ("length([var.unknown, 1])", "2"),
-            (
-                "[var.unknown][0] == null ? 1 : 2",
-                r#"{"$unknown":"var.unknown has no value"}"#,
-            ),
-        ]);
+        check(&[("length([var.unknown, 1])", "2"), ("[var.unknown][0] == null ? 1 : 2", r#"{"$unknown":"var.unknown has no value"}"#)]);
     }
 
     #[test]
     fn references_stay_references_until_their_value_is_needed() {
         check(&[
-            (
-                "aws_kms_key.gold.arn",
-                r#"{"$ref":"aws_kms_key.gold","attribute":"arn"}"#,
-            ),
-            (
-                "aws_kms_key.gold.tags.Name",
-                r#"{"$ref":"aws_kms_key.gold","attribute":"tags.Name"}"#,
-            ),
-            (
-                "aws_kms_key.gold.tags[\"Name\"]",
-                r#"{"$ref":"aws_kms_key.gold","attribute":"tags.Name"}"#,
-            ),
-            (
-                "[aws_kms_key.gold.arn]",
-                r#"[{"$ref":"aws_kms_key.gold","attribute":"arn"}]"#,
-            ),
-            (
-                "\"${aws_kms_key.gold.arn}\"",
-                r#"{"$ref":"aws_kms_key.gold","attribute":"arn"}"#,
-            ),
-            (
-                "try(aws_kms_key.gold.arn, null)",
-                r#"{"$ref":"aws_kms_key.gold","attribute":"arn"}"#,
-            ),
-            (
-                "coalesce(var.null, aws_kms_key.gold.arn)",
-                r#"{"$ref":"aws_kms_key.gold","attribute":"arn"}"#,
-            ),
-            (
-                "concat([aws_kms_key.gold.arn], [1])",
-                r#"[{"$ref":"aws_kms_key.gold","attribute":"arn"},1]"#,
-            ),
+            ("aws_kms_key.gold.arn", r#"{"$ref":"aws_kms_key.gold","attribute":"arn"}"#),
+            ("aws_kms_key.gold.tags.Name", r#"{"$ref":"aws_kms_key.gold","attribute":"tags.Name"}"#),
+            ("aws_kms_key.gold.tags[\"Name\"]", r#"{"$ref":"aws_kms_key.gold","attribute":"tags.Name"}"#),
+            ("[aws_kms_key.gold.arn]", r#"[{"$ref":"aws_kms_key.gold","attribute":"arn"}]"#),
+            ("\"${aws_kms_key.gold.arn}\"", r#"{"$ref":"aws_kms_key.gold","attribute":"arn"}"#),
+            ("try(aws_kms_key.gold.arn, null)", r#"{"$ref":"aws_kms_key.gold","attribute":"arn"}"#),
+            ("coalesce(var.null, aws_kms_key.gold.arn)", r#"{"$ref":"aws_kms_key.gold","attribute":"arn"}"#),
+            ("concat([aws_kms_key.gold.arn], [1])", r#"[{"$ref":"aws_kms_key.gold","attribute":"arn"},1]"#),
             ("aws_kms_key.gold.arn == aws_kms_key.gold.arn", "true"),
         ]);
         let after = "aws_kms_key.gold.arn is known only after apply";
@@ -1208,14 +1053,8 @@ mod tests {
             ("[for i, s in var.list : \"${i}:${s}\"]", r#"["0:a","1:b"]"#),
             ("[for k, v in var.m : \"${k}=${v}\" if v != null]", r#"["a=1","c=x"]"#),
             ("{for o in local.objs : o.name => o.tags.env}", r#"{"a":"p","b":"d"}"#),
-            (
-                "{for o in local.objs : o.tags.env => o.name...}",
-                r#"{"p":["a"],"d":["b"]}"#,
-            ),
-            (
-                "{for s in [\"a\", \"b\", \"a\"] : s => s...}",
-                r#"{"a":["a","a"],"b":["b"]}"#,
-            ),
+            ("{for o in local.objs : o.tags.env => o.name...}", r#"{"p":["a"],"d":["b"]}"#),
+            ("{for s in [\"a\", \"b\", \"a\"] : s => s...}", r#"{"a":["a","a"],"b":["b"]}"#),
             // Bound names shadow the scope, and are gone after.
             ("[for var in [1] : var]", "[1]"),
             ("[for s in [] : s]", "[]"),
@@ -1252,10 +1091,7 @@ mod tests {
     #[test]
     fn heredocs() {
         check(&[
-            (
-                "<<EOT\nhello ${var.region}\n  indented\nEOT",
-                r#""hello eu-west-1\n  indented\n""#,
-            ),
+            ("<<EOT\nhello ${var.region}\n  indented\nEOT", r#""hello eu-west-1\n  indented\n""#),
             ("<<-EOT\n    a\n      b\n    EOT", r#""a\n  b\n""#),
             (
                 // Terraform 1.15 gives this (tests/terraform_diff/04-heredocs): `~}` empties the
@@ -1263,10 +1099,7 @@ mod tests {
                 "<<-EOT\n    %{ for k, v in {a = 1, b = 2} ~}\n    ${k}=${v}\n    %{ endfor ~}\n  EOT",
                 r#""    a=1\n    b=2\n""#,
             ),
-            (
-                "<<-EOT\n    %{ if true }\n      yes\n    %{ endif }\n  EOT",
-                r#""\n  yes\n\n""#,
-            ),
+            ("<<-EOT\n    %{ if true }\n      yes\n    %{ endif }\n  EOT", r#""\n  yes\n\n""#),
             ("<<-EOT\n  %{for s in var.list}${s},%{endfor}\n  EOT", r#""a,b,\n""#),
         ]);
     }
@@ -1275,31 +1108,14 @@ mod tests {
     fn template_strings_from_json() {
         let lines = LineIndex::new("");
         let scope = scope();
-        let ev = Evaluator {
-            file: Arc::from("main.tf.json"),
-            lines: &lines,
-            scope: &scope,
-        };
+        let ev = Evaluator { file: Arc::from("main.tf.json"), lines: &lines, scope: &scope };
         let at = Some(Span::new(Arc::from("main.tf.json"), 4, 7, 4, 30));
         let n = ev.eval_template_str("bucket-${var.region}", at.clone());
         assert_eq!(n, Node::new(Value::Str("bucket-eu-west-1".into()), at.clone()));
-        assert_eq!(
-            ev.eval_template_str("${var.n + 1}", at.clone()),
-            Node::new(Value::Int(4), at.clone())
-        );
-        assert_eq!(
-            ev.eval_template_str("plain 100%", None).value,
-            Value::Str("plain 100%".into())
-        );
+        assert_eq!(ev.eval_template_str("${var.n + 1}", at.clone()), Node::new(Value::Int(4), at.clone()));
+        assert_eq!(ev.eval_template_str("plain 100%", None).value, Value::Str("plain 100%".into()));
         // A value from the scope keeps where it was written.
-        assert_eq!(
-            ev.eval_template_str("${var.region}", at.clone())
-                .span
-                .unwrap()
-                .file
-                .as_ref(),
-            "terraform.tfvars"
-        );
+        assert_eq!(ev.eval_template_str("${var.region}", at.clone()).span.unwrap().file.as_ref(), "terraform.tfvars");
         assert!(is_error(&ev.eval_template_str("${", at)));
     }
 
@@ -1337,10 +1153,7 @@ mod tests {
         ]);
         assert_eq!(reason("try(var.unknown.x, \"d\")"), "var.unknown has no value");
         assert_eq!(reason("can(var.unknown)"), "var.unknown has no value");
-        assert_eq!(
-            reason("can(aws_kms_key.gold.arn)"),
-            "aws_kms_key.gold.arn is known only after apply"
-        );
+        assert_eq!(reason("can(aws_kms_key.gold.arn)"), "aws_kms_key.gold.arn is known only after apply");
         assert_error("try(var.m.missing)");
         // An unknown function is not an error: try does not skip it.
         assert_eq!(reason("try(file(\"x\"), 1)"), "function file is not evaluated");
@@ -1387,10 +1200,7 @@ mod tests {
             ("range(1, 4)", "[1,2,3]"),
             ("range(5, 0, -2)", "[5,3,1]"),
             ("range(0, 1, 0.5)", "[0,0.5]"),
-            (
-                "concat(var.list...)",
-                r#"{"$unknown":"evaluation error: concat needs a list, not string"}"#,
-            ),
+            ("concat(var.list...)", r#"{"$unknown":"evaluation error: concat needs a list, not string"}"#),
             ("max([3, 9, 1]...)", "9"),
         ]);
         assert_error("lookup(var.m, \"z\")");
@@ -1405,10 +1215,7 @@ mod tests {
         assert_eq!(reason("alltrue([true, var.unknown])"), "var.unknown has no value");
         assert_eq!(reason("contains([var.unknown], 1)"), "var.unknown has no value");
         assert_eq!(reason("coalesce(var.unknown, 1)"), "var.unknown has no value");
-        check(&[(
-            "lookup({k = var.unknown}, \"k\", 1)",
-            r#"{"$unknown":"var.unknown has no value"}"#,
-        )]);
+        check(&[("lookup({k = var.unknown}, \"k\", 1)", r#"{"$unknown":"var.unknown has no value"}"#)]);
     }
 
     #[test]
@@ -1454,10 +1261,7 @@ mod tests {
             ("format(\"%v %v %v\", \"s\", 1.5, true)", r#""s 1.5 true""#),
             ("format(\"%q\", \"a\\\"b\")", r#""\"a\\\"b\"""#),
             ("format(\"%#v\", {b = 1, a = [\"x\"]})", r#""{\"a\":[\"x\"],\"b\":1}""#),
-            (
-                "format(\"100%% %5s|%-4d|%03d\", \"ab\", 7, 5)",
-                r#""100%    ab|7   |005""#,
-            ),
+            ("format(\"100%% %5s|%-4d|%03d\", \"ab\", 7, 5)", r#""100%    ab|7   |005""#),
             ("format(\"%t %x\", true, 255)", r#""true ff""#),
             ("formatlist(\"%s=%s\", [\"a\", \"b\"], \"v\")", r#"["a=v","b=v"]"#),
         ]);
@@ -1493,15 +1297,9 @@ mod tests {
     #[test]
     fn json_functions() {
         check(&[
-            (
-                "jsonencode({b = 1, a = [true, null], c = \"<&>\"})",
-                r#""{\"a\":[true,null],\"b\":1,\"c\":\"\\u003c\\u0026\\u003e\"}""#,
-            ),
+            ("jsonencode({b = 1, a = [true, null], c = \"<&>\"})", r#""{\"a\":[true,null],\"b\":1,\"c\":\"\\u003c\\u0026\\u003e\"}""#),
             ("jsonencode(1.5)", r#""1.5""#),
-            (
-                "jsondecode(\"{\\\"b\\\": [1, 2.5], \\\"a\\\": null}\")",
-                r#"{"b":[1,2.5],"a":null}"#,
-            ),
+            ("jsondecode(\"{\\\"b\\\": [1, 2.5], \\\"a\\\": null}\")", r#"{"b":[1,2.5],"a":null}"#),
             ("jsondecode(jsonencode({x = \"<\"})).x", r#""<""#),
         ]);
         assert_error("jsondecode(\"{\")");
@@ -1526,24 +1324,12 @@ mod tests {
 
     #[test]
     fn functions_left_unknown() {
-        for src in [
-            "file(\"x\")",
-            "templatefile(\"t\", {})",
-            "timestamp()",
-            "uuid()",
-            "nosuchfunction(1)",
-        ] {
+        for src in ["file(\"x\")", "templatefile(\"t\", {})", "timestamp()", "uuid()", "nosuchfunction(1)"] {
             let r = reason(src);
-            assert!(
-                r.starts_with("function ") && r.ends_with(" is not evaluated"),
-                "{src}: {r}"
-            );
+            assert!(r.starts_with("function ") && r.ends_with(" is not evaluated"), "{src}: {r}");
             assert!(!is_error_reason(&r));
         }
-        assert_eq!(
-            reason("provider::aws::arn_parse(\"x\")"),
-            "function provider::aws::arn_parse is not evaluated"
-        );
+        assert_eq!(reason("provider::aws::arn_parse(\"x\")"), "function provider::aws::arn_parse is not evaluated");
         assert_error("upper()");
         assert_error("upper(\"a\" + 1)");
         assert_error("length(1)");

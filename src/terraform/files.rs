@@ -29,7 +29,11 @@ pub fn parse_hcl<'t>(path: &Arc<str>, text: &'t str, arena: &'t typed_arena::Are
                 let location = error.location();
                 let Some((renamed, key)) = rename_key_at(text, location.line(), location.column(), attempt) else { return Err(syntax_error(path, &error)) };
                 let span = Span::new(path.clone(), location.line() as u32, location.column() as u32, location.line() as u32, location.column() as u32);
-                notes.push(Diagnostic::note(path.to_string(), Some(span), format!("object key `{key}` is repeated; the repeated entry is evaluated under a placeholder name")));
+                notes.push(Diagnostic::note(
+                    path.to_string(),
+                    Some(span),
+                    format!("object key `{key}` is repeated; the repeated entry is evaluated under a placeholder name"),
+                ));
                 text = arena.alloc(renamed);
             }
             Err(error) => return Err(syntax_error(path, &error)),

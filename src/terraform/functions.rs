@@ -8,8 +8,7 @@
 //! which is an unknown, not an error.
 
 use super::ops::{
-    collect_list, collect_map, equal, error_value, find_error, fmt_float, is_error, known, known_deep, node, num_value,
-    to_bool, to_num, to_str, type_name, Num,
+    collect_list, collect_map, equal, error_value, find_error, fmt_float, is_error, known, known_deep, node, num_value, to_bool, to_num, to_str, type_name, Num,
 };
 use crate::model::{Node, Span, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -116,10 +115,7 @@ fn arity(name: &str, args: &[Node], min: usize, max: usize) -> Result<(), Value>
         } else {
             format!("{min} to {max}")
         };
-        return Err(error_value(format!(
-            "{name} expects {expected} arguments, got {}",
-            args.len()
-        )));
+        return Err(error_value(format!("{name} expects {expected} arguments, got {}", args.len())));
     }
     Ok(())
 }
@@ -153,9 +149,7 @@ fn num_of(name: &str, n: &Node) -> Result<Num, Value> {
 }
 
 fn int_of(name: &str, n: &Node) -> Result<i64, Value> {
-    num_of(name, n)?
-        .int()
-        .ok_or_else(|| error_value(format!("{name} needs a whole number")))
+    num_of(name, n)?.int().ok_or_else(|| error_value(format!("{name} needs a whole number")))
 }
 
 fn strings_of(name: &str, n: &Node) -> Result<Vec<String>, Value> {
@@ -175,9 +169,7 @@ fn try_(args: Vec<Node>) -> R {
         }
         return Ok(arg);
     }
-    Err(error_value(format!(
-        "no argument of try ({count}) evaluated without an error"
-    )))
+    Err(error_value(format!("no argument of try ({count}) evaluated without an error")))
 }
 
 /// `can`: false when the argument is an error, unknown when it is unknown, else true.
@@ -212,12 +204,7 @@ fn passthrough(name: &str, args: Vec<Node>) -> Passed {
             let mut entries = map_of(name, &args[0])?.clone();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             if name == "keys" {
-                computed(Value::List(
-                    entries
-                        .into_iter()
-                        .map(|(k, v)| Node::new(Value::Str(k), v.span))
-                        .collect(),
-                ))
+                computed(Value::List(entries.into_iter().map(|(k, v)| Node::new(Value::Str(k), v.span)).collect()))
             } else {
                 computed(Value::List(entries.into_iter().map(|(_, v)| v).collect()))
             }
@@ -226,19 +213,13 @@ fn passthrough(name: &str, args: Vec<Node>) -> Passed {
             Value::List(items) => computed(Value::Int(items.len() as i64)),
             Value::Map(entries) => computed(Value::Int(entries.len() as i64)),
             Value::Str(s) => computed(Value::Int(s.chars().count() as i64)),
-            other => Err(error_value(format!(
-                "length needs a collection or string, not {}",
-                type_name(other)
-            ))),
+            other => Err(error_value(format!("length needs a collection or string, not {}", type_name(other)))),
         }),
         "one" => arity(name, &args, 1, 1).and_then(|_| match known(&args[0].value)? {
             Value::Null => computed(Value::Null),
             Value::List(items) if items.is_empty() => computed(Value::Null),
             Value::List(items) if items.len() == 1 => Ok(items[0].clone()),
-            Value::List(items) => Err(error_value(format!(
-                "one needs at most one element, got {}",
-                items.len()
-            ))),
+            Value::List(items) => Err(error_value(format!("one needs at most one element, got {}", items.len()))),
             other => Err(error_value(format!("one needs a list, not {}", type_name(other)))),
         }),
         "compact" => arity(name, &args, 1, 1).and_then(|_| {
@@ -276,10 +257,7 @@ fn passthrough(name: &str, args: Vec<Node>) -> Passed {
             let items = list_of(name, &args[0])?;
             let (start, end) = (int_of(name, &args[1])?, int_of(name, &args[2])?);
             if start < 0 || end < start || end as u64 > items.len() as u64 {
-                return Err(error_value(format!(
-                    "slice indices {start}..{end} are invalid for {} elements",
-                    items.len()
-                )));
+                return Err(error_value(format!("slice indices {start}..{end} are invalid for {} elements", items.len())));
             }
             computed(Value::List(items[start as usize..end as usize].to_vec()))
         }),
@@ -336,12 +314,7 @@ fn coalescelist(args: Vec<Node>) -> R {
             Value::List(items) if items.is_empty() => {}
             Value::List(_) => return Ok(arg),
             Value::Null => {}
-            other => {
-                return Err(error_value(format!(
-                    "coalescelist needs lists, not {}",
-                    type_name(other)
-                )))
-            }
+            other => return Err(error_value(format!("coalescelist needs lists, not {}", type_name(other)))),
         }
     }
     Err(error_value("no non-empty list argument to coalescelist"))
@@ -394,9 +367,7 @@ fn lookup(args: Vec<Node>) -> R {
         Some((_, v)) => Ok(v.clone()),
         None => match args.get(2) {
             Some(default) => Ok(default.clone()),
-            None => Err(error_value(format!(
-                "lookup: the map has no key {key:?} and no default was given"
-            ))),
+            None => Err(error_value(format!("lookup: the map has no key {key:?} and no default was given"))),
         },
     }
 }
@@ -421,9 +392,7 @@ fn is_primitive(v: &Value) -> bool {
 /// Terraform's type unification for a list of primitives: mixed with strings, all become strings.
 fn unify(items: Vec<Node>) -> Vec<Node> {
     let has_str = items.iter().any(|n| matches!(n.value, Value::Str(_)));
-    let mixed = items
-        .iter()
-        .any(|n| is_primitive(&n.value) && !matches!(n.value, Value::Str(_)));
+    let mixed = items.iter().any(|n| is_primitive(&n.value) && !matches!(n.value, Value::Str(_)));
     if has_str && mixed {
         items
             .into_iter()
@@ -452,10 +421,7 @@ fn to_set(items: Vec<Node>) -> Vec<Node> {
     });
     let mut out: Vec<Node> = Vec::new();
     for n in prims.into_iter().chain(rest) {
-        if !out
-            .iter()
-            .any(|o| equal(&o.value, &n.value) == Ok(true) || o.value == n.value)
-        {
+        if !out.iter().any(|o| equal(&o.value, &n.value) == Ok(true) || o.value == n.value) {
             out.push(n);
         }
     }
@@ -471,13 +437,12 @@ fn strict(name: &str, args: &[Node]) -> Result<Value, Value> {
         "min" | "max" | "setunion" | "setintersection" => (1, usize::MAX),
         "join" => (2, usize::MAX),
         "range" => (1, 3),
-        "jsonencode" | "jsondecode" | "lower" | "upper" | "trimspace" | "tostring" | "tonumber" | "tobool" | "abs"
-        | "ceil" | "floor" | "sum" | "sort" | "distinct" | "cidrnetmask" | "base64encode" | "base64decode"
-        | "title" | "chomp" | "strrev" | "signum" => (1, 1),
+        "jsonencode" | "jsondecode" | "lower" | "upper" | "trimspace" | "tostring" | "tonumber" | "tobool" | "abs" | "ceil" | "floor" | "sum" | "sort"
+        | "distinct" | "cidrnetmask" | "base64encode" | "base64decode" | "title" | "chomp" | "strrev" | "signum" => (1, 1),
         "substr" | "replace" => (3, 3),
         "cidrsubnet" => (3, 3),
-        "setsubtract" | "parseint" | "pow" | "regex" | "regexall" | "cidrhost" | "contains" | "index" | "split"
-        | "trim" | "trimprefix" | "trimsuffix" | "startswith" | "endswith" | "strcontains" => (2, 2),
+        "setsubtract" | "parseint" | "pow" | "regex" | "regexall" | "cidrhost" | "contains" | "index" | "split" | "trim" | "trimprefix" | "trimsuffix"
+        | "startswith" | "endswith" | "strcontains" => (2, 2),
         _ => (0, usize::MAX),
     };
     arity(name, args, min, max)?;
@@ -512,11 +477,8 @@ fn strict(name: &str, args: &[Node]) -> Result<Value, Value> {
         }
         "split" => {
             let (sep, text) = (s(0)?, s(1)?);
-            let parts: Vec<String> = if sep.is_empty() {
-                text.chars().map(String::from).collect()
-            } else {
-                text.split(sep.as_str()).map(String::from).collect()
-            };
+            let parts: Vec<String> =
+                if sep.is_empty() { text.chars().map(String::from).collect() } else { text.split(sep.as_str()).map(String::from).collect() };
             strs(parts)
         }
         "substr" => {
@@ -535,21 +497,15 @@ fn strict(name: &str, args: &[Node]) -> Result<Value, Value> {
         "formatlist" => formatlist(&s(0)?, &args[1..])?,
         "tostring" => match &args[0].value {
             Value::Null => Value::Null,
-            v => Value::Str(
-                to_str(v).ok_or_else(|| error_value(format!("cannot convert a {} to a string", type_name(v))))?,
-            ),
+            v => Value::Str(to_str(v).ok_or_else(|| error_value(format!("cannot convert a {} to a string", type_name(v))))?),
         },
         "tonumber" => match &args[0].value {
             Value::Null => Value::Null,
-            v => to_num(v)
-                .ok_or_else(|| error_value(format!("cannot convert {} to a number", describe(v))))?
-                .value(),
+            v => to_num(v).ok_or_else(|| error_value(format!("cannot convert {} to a number", describe(v))))?.value(),
         },
         "tobool" => match &args[0].value {
             Value::Null => Value::Null,
-            v => {
-                Value::Bool(to_bool(v).ok_or_else(|| error_value(format!("cannot convert {} to a bool", describe(v))))?)
-            }
+            v => Value::Bool(to_bool(v).ok_or_else(|| error_value(format!("cannot convert {} to a bool", describe(v))))?),
         },
         "jsonencode" => {
             let mut out = String::new();
@@ -575,12 +531,7 @@ fn strict(name: &str, args: &[Node]) -> Result<Value, Value> {
             }
             match i64::from_str_radix(&s(0)?, base as u32) {
                 Ok(i) => Value::Int(i),
-                Err(_) => {
-                    return Err(error_value(format!(
-                        "parseint: cannot parse {:?} in base {base}",
-                        s(0)?
-                    )))
-                }
+                Err(_) => return Err(error_value(format!("parseint: cannot parse {:?} in base {base}", s(0)?))),
             }
         }
         "min" | "max" => {
@@ -663,8 +614,7 @@ fn strict(name: &str, args: &[Node]) -> Result<Value, Value> {
         }
         "base64encode" => Value::Str(base64_encode(s(0)?.as_bytes())),
         "base64decode" => {
-            let bytes =
-                base64_decode(&s(0)?).ok_or_else(|| error_value("base64decode: the string is not valid base64"))?;
+            let bytes = base64_decode(&s(0)?).ok_or_else(|| error_value("base64decode: the string is not valid base64"))?;
             Value::Str(String::from_utf8(bytes).map_err(|_| error_value("base64decode: the result is not UTF-8"))?)
         }
         "regex" | "regexall" => {
@@ -684,11 +634,7 @@ fn strict(name: &str, args: &[Node]) -> Result<Value, Value> {
                             .collect(),
                     )
                 } else {
-                    Value::List(
-                        (1..names.len())
-                            .map(|i| str_node(caps.get(i).map_or("", |m| m.as_str())))
-                            .collect(),
-                    )
+                    Value::List((1..names.len()).map(|i| str_node(caps.get(i).map_or("", |m| m.as_str()))).collect())
                 }
             };
             if name == "regex" {
@@ -737,8 +683,7 @@ fn title(s: &str) -> String {
 /// `replace`: a substring, or a `/regex/` whose replacement may use `$1`.
 fn replace(text: &str, search: &str, with: &str) -> Result<Value, Value> {
     if search.len() >= 2 && search.starts_with('/') && search.ends_with('/') {
-        let re = regex::Regex::new(&search[1..search.len() - 1])
-            .map_err(|e| error_value(format!("replace: invalid pattern: {e}")))?;
+        let re = regex::Regex::new(&search[1..search.len() - 1]).map_err(|e| error_value(format!("replace: invalid pattern: {e}")))?;
         Ok(Value::Str(re.replace_all(text, with).into_owned()))
     } else if search.is_empty() {
         Ok(Value::Str(text.to_string()))
@@ -748,10 +693,7 @@ fn replace(text: &str, search: &str, with: &str) -> Result<Value, Value> {
 }
 
 fn range(args: &[Node]) -> Result<Value, Value> {
-    let nums: Vec<f64> = args
-        .iter()
-        .map(|a| num_of("range", a).map(Num::f))
-        .collect::<Result<_, _>>()?;
+    let nums: Vec<f64> = args.iter().map(|a| num_of("range", a).map(Num::f)).collect::<Result<_, _>>()?;
     let (start, end, step) = match nums.as_slice() {
         [end] => (0.0, *end, 1.0),
         [start, end] => (*start, *end, if start > end { -1.0 } else { 1.0 }),
@@ -766,16 +708,10 @@ fn range(args: &[Node]) -> Result<Value, Value> {
     }
     let count = ((end - start) / step).ceil();
     if !count.is_finite() || count > RANGE_LIMIT as f64 {
-        return Err(error_value(format!(
-            "range: more than {RANGE_LIMIT} values would be generated"
-        )));
+        return Err(error_value(format!("range: more than {RANGE_LIMIT} values would be generated")));
     }
     let count = count.max(0.0) as usize;
-    Ok(Value::List(
-        (0..count)
-            .map(|i| Node::new(num_value(start + step * i as f64), None))
-            .collect(),
-    ))
+    Ok(Value::List((0..count).map(|i| Node::new(num_value(start + step * i as f64), None)).collect()))
 }
 
 /// Go's `fmt` verbs as Terraform's `format` supports them.
@@ -891,9 +827,7 @@ pub fn format(spec: &str, args: &[Node]) -> Result<String, Value> {
         out.push_str(&text);
     }
     if next < args.len() {
-        return Err(error_value(format!(
-            "format: too many arguments; only {next} used by the format string"
-        )));
+        return Err(error_value(format!("format: too many arguments; only {next} used by the format string")));
     }
     Ok(out)
 }
@@ -993,12 +927,7 @@ fn from_json(j: &serde_json::Value) -> Value {
         },
         J::String(s) => Value::Str(s.clone()),
         J::Array(items) => collect_list(items.iter().map(|i| Node::new(from_json(i), None)).collect()),
-        J::Object(entries) => collect_map(
-            entries
-                .iter()
-                .map(|(k, v)| (k.clone(), Node::new(from_json(v), None)))
-                .collect(),
-        ),
+        J::Object(entries) => collect_map(entries.iter().map(|(k, v)| (k.clone(), Node::new(from_json(v), None))).collect()),
     }
 }
 
@@ -1032,15 +961,11 @@ fn cidrsubnet(prefix: &str, newbits: i64, netnum: i64) -> Result<Value, Value> {
     let bits: i64 = if v6 { 128 } else { 32 };
     let new_len = len as i64 + newbits;
     if newbits < 0 || new_len > bits {
-        return Err(error_value(format!(
-            "cidrsubnet: cannot extend /{len} by {newbits} bits"
-        )));
+        return Err(error_value(format!("cidrsubnet: cannot extend /{len} by {newbits} bits")));
     }
     let limit = 1u128.checked_shl(newbits as u32).unwrap_or(u128::MAX);
     if netnum < 0 || netnum as u128 >= limit {
-        return Err(error_value(format!(
-            "cidrsubnet: {netnum} does not fit in {newbits} bits"
-        )));
+        return Err(error_value(format!("cidrsubnet: {netnum} does not fit in {newbits} bits")));
     }
     let shift = (bits - new_len) as u32;
     let addr = network | (netnum as u128).checked_shl(shift).unwrap_or(0);
@@ -1051,16 +976,10 @@ fn cidrhost(prefix: &str, hostnum: i64) -> Result<Value, Value> {
     let (network, len, v6) = parse_cidr(prefix)?;
     let host_bits = if v6 { 128 } else { 32 } - len;
     let size = 1u128.checked_shl(host_bits).unwrap_or(u128::MAX);
-    let host = if hostnum < 0 {
-        size.checked_sub(hostnum.unsigned_abs() as u128)
-    } else {
-        Some(hostnum as u128)
-    };
+    let host = if hostnum < 0 { size.checked_sub(hostnum.unsigned_abs() as u128) } else { Some(hostnum as u128) };
     match host {
         Some(h) if h < size => Ok(Value::Str(ip_text(network | h, v6))),
-        _ => Err(error_value(format!(
-            "cidrhost: host number {hostnum} is out of range for {prefix}"
-        ))),
+        _ => Err(error_value(format!("cidrhost: host number {hostnum} is out of range for {prefix}"))),
     }
 }
 

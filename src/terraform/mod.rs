@@ -160,10 +160,12 @@ const EVALUATION_STACK: usize = 32 * 1024 * 1024;
 fn with_evaluation_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     let work = std::sync::Mutex::new(Some(f));
     let take = || work.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().expect("the evaluation runs once");
-    std::thread::scope(|scope| match std::thread::Builder::new().name("charterguard-eval".into()).stack_size(EVALUATION_STACK).spawn_scoped(scope, || take()()) {
-        Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        // No thread to be had (resource limits): evaluate here, on the smaller stack.
-        Err(_) => take()(),
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new().name("charterguard-eval".into()).stack_size(EVALUATION_STACK).spawn_scoped(scope, || take()()) {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had (resource limits): evaluate here, on the smaller stack.
+            Err(_) => take()(),
+        }
     })
 }
 
@@ -256,9 +258,8 @@ fn local_module_sources(files: &[ParsedFile]) -> Vec<String> {
 
 fn tf_files_in(dir: &Path) -> Vec<PathBuf> {
     let is_terraform = |p: &Path| p.to_string_lossy().ends_with(".tf") || p.to_string_lossy().ends_with(".tf.json");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| is_terraform(p) && p.is_file()).collect())
-        .unwrap_or_default();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|entries| entries.flatten().map(|e| e.path()).filter(|p| is_terraform(p) && p.is_file()).collect()).unwrap_or_default();
     files.sort();
     files
 }
@@ -327,9 +328,11 @@ mod tests {
     #[test]
     fn count_and_for_each_make_addressed_instances() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), &[(
-            "main.tf",
-            r#"
+        write(
+            dir.path(),
+            &[(
+                "main.tf",
+                r#"
 variable "names" { default = ["a", "b"] }
 resource "aws_s3_bucket" "counted" {
   count  = length(var.names)
@@ -340,7 +343,8 @@ resource "aws_s3_bucket" "keyed" {
   bucket   = "${each.key}-${each.value}-${terraform.workspace}"
 }
 "#,
-        )]);
+            )],
+        );
         let model = load_dir(dir.path(), Vec::new());
         assert_eq!(value(find(&model, "aws_s3_bucket.counted[1]"), "bucket"), &Value::Str("bucket-b".into()));
         assert_eq!(value(find(&model, "aws_s3_bucket.keyed[\"dst-002\"]"), "bucket"), &Value::Str("dst-002-y-prod".into()));
@@ -350,14 +354,17 @@ resource "aws_s3_bucket" "keyed" {
     #[test]
     fn tfvars_override_defaults_and_keep_their_location() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), &[
-            ("variables.tf", "variable \"region\" { default = \"ap-south-1\" }\nvariable \"env\" {}\n"),
-            ("providers.tf", "provider \"aws\" {\n  region = var.region\n}\n"),
-            ("terraform.tfvars", "region = \"eu-west-1\"\n"),
-            ("z.auto.tfvars", "env = \"staging\"\n"),
-            ("extra.vars", "env = \"prod\"\n"),
-            ("main.tf", "locals { env = var.env }\nresource \"aws_sqs_queue\" \"q\" { name = local.env }\n"),
-        ]);
+        write(
+            dir.path(),
+            &[
+                ("variables.tf", "variable \"region\" { default = \"ap-south-1\" }\nvariable \"env\" {}\n"),
+                ("providers.tf", "provider \"aws\" {\n  region = var.region\n}\n"),
+                ("terraform.tfvars", "region = \"eu-west-1\"\n"),
+                ("z.auto.tfvars", "env = \"staging\"\n"),
+                ("extra.vars", "env = \"prod\"\n"),
+                ("main.tf", "locals { env = var.env }\nresource \"aws_sqs_queue\" \"q\" { name = local.env }\n"),
+            ],
+        );
         let model = load_dir(dir.path(), vec![dir.path().join("extra.vars")]);
         let region = find(&model, "provider.aws").attrs.get("region").unwrap();
         assert_eq!(region.value, Value::Str("eu-west-1".into()));
@@ -441,9 +448,11 @@ resource "aws_s3_bucket" "keyed" {
     #[test]
     fn split_s3_settings_join_their_bucket_by_reference_or_name() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), &[(
-            "main.tf",
-            r#"
+        write(
+            dir.path(),
+            &[(
+                "main.tf",
+                r#"
 resource "aws_s3_bucket" "by_ref" { bucket = "one" }
 resource "aws_s3_bucket" "by_name" { bucket = "two" }
 resource "aws_s3_bucket_versioning" "v" {
@@ -457,11 +466,15 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "e" {
   }
 }
 "#,
-        )]);
+            )],
+        );
         let model = load_dir(dir.path(), Vec::new());
         let by_ref = find(&model, "aws_s3_bucket.by_ref");
         assert_eq!(value(by_ref, "versioning.versioning_configuration.status"), &Value::Str("Enabled".into()));
-        let sse = find(&model, "aws_s3_bucket.by_name").attrs.path("server_side_encryption_configuration.rule.apply_server_side_encryption_by_default.sse_algorithm").unwrap();
+        let sse = find(&model, "aws_s3_bucket.by_name")
+            .attrs
+            .path("server_side_encryption_configuration.rule.apply_server_side_encryption_by_default.sse_algorithm")
+            .unwrap();
         assert_eq!(sse.span.as_ref().unwrap().start_line, 11);
     }
 
@@ -476,9 +489,11 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "e" {
     #[test]
     fn dynamic_blocks_expand() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), &[(
-            "main.tf",
-            r#"
+        write(
+            dir.path(),
+            &[(
+                "main.tf",
+                r#"
 resource "aws_security_group" "sg" {
   dynamic "ingress" {
     for_each = [443, 8080]
@@ -489,7 +504,8 @@ resource "aws_security_group" "sg" {
   }
 }
 "#,
-        )]);
+            )],
+        );
         let model = load_dir(dir.path(), Vec::new());
         let Value::List(blocks) = value(find(&model, "aws_security_group.sg"), "ingress") else { panic!("ingress is a list") };
         let ports: Vec<&Value> = blocks.iter().map(|b| &b.get("from_port").unwrap().value).collect();
@@ -499,7 +515,13 @@ resource "aws_security_group" "sg" {
     #[test]
     fn tf_json_resources_point_at_their_lines() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), &[("main.tf.json", "{\n  \"resource\": {\n    \"aws_s3_bucket\": {\n      \"b\": {\n        \"bucket\": \"logs-${terraform.workspace}\"\n      }\n    }\n  }\n}\n")]);
+        write(
+            dir.path(),
+            &[(
+                "main.tf.json",
+                "{\n  \"resource\": {\n    \"aws_s3_bucket\": {\n      \"b\": {\n        \"bucket\": \"logs-${terraform.workspace}\"\n      }\n    }\n  }\n}\n",
+            )],
+        );
         let model = load_dir(dir.path(), Vec::new());
         let bucket = find(&model, "aws_s3_bucket.b").attrs.get("bucket").unwrap();
         assert_eq!(bucket.value, Value::Str("logs-prod".into()));
@@ -509,8 +531,12 @@ resource "aws_security_group" "sg" {
     #[test]
     fn effective_region_follows_aliases_and_module_provider_maps() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), &[
-            ("root/main.tf", r#"
+        write(
+            dir.path(),
+            &[
+                (
+                    "root/main.tf",
+                    r#"
 provider "aws" {
   region = "ap-south-1"
 }
@@ -533,9 +559,11 @@ module "replica" {
 module "inherits" {
   source = "./replica"
 }
-"#),
-            ("root/replica/main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n"),
-        ]);
+"#,
+                ),
+                ("root/replica/main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n"),
+            ],
+        );
         let model = load_dir(&dir.path().join("root"), Vec::new());
         let region = |address: &str| match value(find(&model, address), "__region") {
             Value::Str(region) => region.clone(),

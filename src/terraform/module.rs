@@ -261,7 +261,12 @@ impl<'m, 't> Instance<'m, 't> {
 
     /// Every `output` block's value, by name (for differential tests against Terraform).
     pub(crate) fn outputs(&self) -> Vec<(String, Node)> {
-        let mut outputs: Vec<(String, Node)> = self.index.outputs.iter().filter_map(|(name, d)| d.block.body.get_attribute("value").map(|a| (name.to_string(), self.eval(d.file, &Bindings::default(), &a.value)))).collect();
+        let mut outputs: Vec<(String, Node)> = self
+            .index
+            .outputs
+            .iter()
+            .filter_map(|(name, d)| d.block.body.get_attribute("value").map(|a| (name.to_string(), self.eval(d.file, &Bindings::default(), &a.value))))
+            .collect();
         outputs.sort_by(|a, b| a.0.cmp(&b.0));
         outputs
     }
@@ -671,7 +676,9 @@ impl<'m, 't> Instance<'m, 't> {
         let children = self.children(name);
         let multi = children.first().is_some_and(|(k, _)| k.key.is_some());
         let (child, consumed) = match (multi, keys.first()) {
-            (true, Some(Key::Index(index))) => (children.iter().find(|(k, _)| k.key.as_ref().is_some_and(|key| loosely_equal(key, index))).map(|(_, c)| c.clone()), 1),
+            (true, Some(Key::Index(index))) => {
+                (children.iter().find(|(k, _)| k.key.as_ref().is_some_and(|key| loosely_equal(key, index))).map(|(_, c)| c.clone()), 1)
+            }
             (false, _) => (children.first().map(|(_, c)| c.clone()), 0),
             (true, _) => return (Node::new(Value::Unknown(format!("module.{name} has several instances; index it")), Some(span.clone())), keys.len()),
         };

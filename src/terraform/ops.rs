@@ -134,19 +134,13 @@ pub fn parse_num(s: &str) -> Option<Num> {
         return Some(Num::I(i));
     }
     // Rust accepts "inf", "NaN" and "1e5"; Terraform accepts exponents but not the others.
-    if !t
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
-    {
+    if !t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')) {
         return None;
     }
-    t.parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
-        .map(|f| match num_value(f) {
-            Value::Int(i) => Num::I(i),
-            _ => Num::F(f),
-        })
+    t.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| match num_value(f) {
+        Value::Int(i) => Num::I(i),
+        _ => Num::F(f),
+    })
 }
 
 /// Terraform's conversion to number: numbers, and strings that hold one.
@@ -211,9 +205,7 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, Value> {
         (Value::Null, Value::Null) => Ok(true),
         (Value::Null, _) | (_, Value::Null) => Ok(false),
         (Value::Int(x), Value::Int(y)) => Ok(x == y),
-        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
-            Ok(to_num(a).map(Num::f) == to_num(b).map(Num::f))
-        }
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => Ok(to_num(a).map(Num::f) == to_num(b).map(Num::f)),
         (Value::Str(x), Value::Str(y)) => Ok(x == y),
         (Value::Bool(x), Value::Bool(y)) => Ok(x == y),
         (Value::List(x), Value::List(y)) => {
@@ -295,10 +287,7 @@ mod tests {
         assert_eq!(parse_num("inf"), None);
         assert_eq!(num_value(f64::NAN), error_value("the result is not a finite number"));
         assert_eq!(arith('/', Num::I(5), Num::I(2)), Value::Float(2.5));
-        assert_eq!(
-            arith('+', Num::I(i64::MAX), Num::I(1)),
-            Value::Float(i64::MAX as f64 + 1.0)
-        );
+        assert_eq!(arith('+', Num::I(i64::MAX), Num::I(1)), Value::Float(i64::MAX as f64 + 1.0));
     }
 
     #[test]
@@ -308,13 +297,7 @@ mod tests {
         assert_eq!(equal(&Value::Int(1), &Value::Str("1".into())), Ok(false));
         assert_eq!(equal(&l(vec![Value::Int(1)]), &l(vec![Value::Int(1)])), Ok(true));
         let u = Value::Unknown("u".into());
-        assert_eq!(
-            equal(
-                &l(vec![u.clone(), Value::Int(1)]),
-                &l(vec![Value::Int(2), Value::Int(2)])
-            ),
-            Ok(false)
-        );
+        assert_eq!(equal(&l(vec![u.clone(), Value::Int(1)]), &l(vec![Value::Int(2), Value::Int(2)])), Ok(false));
         assert_eq!(equal(&l(vec![u.clone()]), &l(vec![Value::Int(2)])), Err(u));
     }
 }

@@ -123,7 +123,10 @@ enum Failure {
     /// accept that and indentation carries no meaning inside flow collections, but the
     /// scanner refuses it: the loader re-indents the line and parses again, then moves the
     /// reported columns back.
-    Reindent { line: usize, spaces: u32 },
+    Reindent {
+        line: usize,
+        spaces: u32,
+    },
 }
 
 impl From<Diagnostic> for Failure {
@@ -306,7 +309,11 @@ impl<'a> Loader<'a> {
                 }
                 Event::Alias(id) => {
                     let Some(anchored) = self.anchors.get(&id) else {
-                        return Err(Failure::Diagnostic(self.error(span.start, span.end, "YAML alias refers to an anchor that is not defined yet (recursive alias?)".into())));
+                        return Err(Failure::Diagnostic(self.error(
+                            span.start,
+                            span.end,
+                            "YAML alias refers to an anchor that is not defined yet (recursive alias?)".into(),
+                        )));
                     };
                     if self.stack.len() + anchored.height > self.limits.max_depth {
                         let msg = format!("YAML nesting deeper than {} levels (through an alias)", self.limits.max_depth);
@@ -360,11 +367,7 @@ impl<'a> Loader<'a> {
                     let start = pos(frame.start);
                     // Flow collections end at their closing bracket; block collections at the
                     // end of their last entry (the parser reports the next token instead).
-                    let end = if span.end.index() > span.start.index() {
-                        pos(span.end)
-                    } else {
-                        frame.last_end.unwrap_or(start)
-                    };
+                    let end = if span.end.index() > span.start.index() { pos(span.end) } else { frame.last_end.unwrap_or(start) };
                     let node_span = Some(Span::new(self.file.clone(), start.0, start.1, end.0, end.1));
                     let value = match frame.kind {
                         FrameKind::Seq(items) => Value::List(items),
@@ -407,8 +410,7 @@ impl<'a> Loader<'a> {
             0 => false,
             1 => true,
             _ => {
-                end.col() >= 1
-                    && self.lines().get(end.line().wrapping_sub(1)).and_then(|l| l.chars().nth(end.col() - 1)).is_some_and(|c| c == '[' || c == '{')
+                end.col() >= 1 && self.lines().get(end.line().wrapping_sub(1)).and_then(|l| l.chars().nth(end.col() - 1)).is_some_and(|c| c == '[' || c == '{')
             }
         };
         self.stack.push(Frame { kind, start, anchor, count: 1, height: 0, last_end: None, flow });

@@ -11,18 +11,14 @@ fn sarif_validator() -> &'static jsonschema::Validator {
     VALIDATOR.get_or_init(|| {
         let text = std::fs::read_to_string(SARIF_SCHEMA).unwrap_or_else(|e| panic!("reading {SARIF_SCHEMA}: {e}"));
         let schema: serde_json::Value = serde_json::from_str(&text).expect("SARIF schema is JSON");
-        assert_eq!(
-            schema["$schema"], "http://json-schema.org/draft-04/schema#",
-            "the validator below assumes the draft-04 schema"
-        );
+        assert_eq!(schema["$schema"], "http://json-schema.org/draft-04/schema#", "the validator below assumes the draft-04 schema");
         jsonschema::draft4::options().should_validate_formats(true).build(&schema).expect("SARIF schema compiles")
     })
 }
 
 /// Validates a SARIF document against the 2.1.0 schema, listing every error with its path.
 pub fn validate_sarif(document: &serde_json::Value) -> Result<(), String> {
-    let errors: Vec<String> =
-        sarif_validator().iter_errors(document).map(|e| format!("{}: {}", e.instance_path(), e)).collect();
+    let errors: Vec<String> = sarif_validator().iter_errors(document).map(|e| format!("{}: {}", e.instance_path(), e)).collect();
     if errors.is_empty() {
         Ok(())
     } else {
