@@ -1,7 +1,7 @@
 //! The `charterguard` command line.
 
 use anyhow::{Context as _, Result};
-use charterguard::report::{self, Format, Report};
+use charterguard::report::{self, Format};
 use charterguard::rules::Severity;
 use charterguard::scan::{scan, ScanOptions, ScanOutcome};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -200,15 +200,7 @@ fn render(outcome: &ScanOutcome, format: Format, stdin: (&str, &Option<String>),
         }
         std::fs::read_to_string(base.join(file)).ok().map(Arc::from)
     };
-    let report = Report {
-        findings: &outcome.findings,
-        rules: &outcome.rules,
-        diagnostics: &outcome.model.diagnostics,
-        files_scanned: outcome.model.files_scanned,
-        resources: outcome.model.resources.len(),
-        elapsed: outcome.elapsed,
-        source_text: &source_text,
-    };
+    let report = outcome.report(&source_text);
     report::render_with_baseline(&report, format, outcome.baseline.as_ref())
 }
 

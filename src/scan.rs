@@ -71,6 +71,19 @@ pub struct ScanOutcome {
 }
 
 impl ScanOutcome {
+    /// The report of this scan; `source_text` reads files for the human format's code frames.
+    pub fn report<'a>(&'a self, source_text: &'a dyn Fn(&str) -> Option<Arc<str>>) -> crate::report::Report<'a> {
+        crate::report::Report {
+            findings: &self.findings,
+            rules: &self.rules,
+            diagnostics: &self.model.diagnostics,
+            files_scanned: self.model.files_scanned,
+            resources: self.model.resources.len(),
+            elapsed: self.elapsed,
+            source_text,
+        }
+    }
+
     /// True when some input or rule file could not be read: the exit code is then 2.
     pub fn has_errors(&self) -> bool {
         self.model.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Error)

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use charterguard::report::{render, Format, Report};
+use charterguard::report::{render, Format};
 use charterguard::scan::{scan, ScanOptions, ScanOutcome};
 
 /// The time any one of these scans may take (debug build, a shared 2-core machine).
@@ -350,15 +350,7 @@ fn planted_secrets_never_appear_in_any_report() {
         assert!(sec.iter().any(|(r, f)| r == rule && f == file), "no {rule} finding in {file}: {sec:?}");
     }
     let source_text = |file: &str| -> Option<Arc<str>> { std::fs::read_to_string(base.join(file)).ok().map(Arc::from) };
-    let report = Report {
-        findings: &outcome.findings,
-        rules: &outcome.rules,
-        diagnostics: &outcome.model.diagnostics,
-        files_scanned: outcome.model.files_scanned,
-        resources: outcome.model.resources.len(),
-        elapsed: outcome.elapsed,
-        source_text: &source_text,
-    };
+    let report = outcome.report(&source_text);
     let formats = [Format::Human { color: false }, Format::Human { color: true }, Format::Json, Format::Sarif, Format::Markdown, Format::Junit, Format::Html];
     for format in formats {
         let text = render(&report, format);

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use charterguard::engine::Outcome;
 use charterguard::model::{DiagnosticLevel, SourceKind};
-use charterguard::report::{render, Format, Report};
+use charterguard::report::{render, Format};
 use charterguard::scan::{scan, ScanOptions, ScanOutcome};
 use serde_json::Value;
 
@@ -48,15 +48,8 @@ fn scan_platform() -> ScanOutcome {
 /// stable enough to snapshot.
 fn render_outcome(outcome: &ScanOutcome, format: Format) -> String {
     let source_text = |file: &str| -> Option<Arc<str>> { std::fs::read_to_string(base().join(file)).ok().map(Arc::from) };
-    let report = Report {
-        findings: &outcome.findings,
-        rules: &outcome.rules,
-        diagnostics: &outcome.model.diagnostics,
-        files_scanned: outcome.model.files_scanned,
-        resources: outcome.model.resources.len(),
-        elapsed: Duration::ZERO,
-        source_text: &source_text,
-    };
+    let mut report = outcome.report(&source_text);
+    report.elapsed = Duration::ZERO;
     render(&report, format)
 }
 

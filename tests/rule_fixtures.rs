@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use charterguard::engine::{Finding, Outcome};
 use charterguard::model::{DiagnosticLevel, SourceKind};
-use charterguard::report::{render, Format, Report};
+use charterguard::report::{render, Format};
 use charterguard::scan::{scan, ScanOptions, ScanOutcome};
 
 fn root() -> PathBuf {
@@ -204,15 +204,7 @@ fn check_case(case: &Case, problems: &mut Vec<String>) -> BTreeSet<SourceKind> {
     }
     // SARIF of every case validates against the 2.1.0 schema.
     let source_text = |_: &str| -> Option<Arc<str>> { None };
-    let report = Report {
-        findings: &outcome.findings,
-        rules: &outcome.rules,
-        diagnostics: &outcome.model.diagnostics,
-        files_scanned: outcome.model.files_scanned,
-        resources: outcome.model.resources.len(),
-        elapsed: outcome.elapsed,
-        source_text: &source_text,
-    };
+    let report = outcome.report(&source_text);
     let sarif = render(&report, Format::Sarif);
     match serde_json::from_str::<serde_json::Value>(&sarif) {
         Ok(json) => {

@@ -7,7 +7,7 @@ mod common;
 
 use charterguard::engine::{Finding, SuppressionKind};
 use charterguard::model::{Diagnostic, DiagnosticLevel};
-use charterguard::report::{render, Format, Report};
+use charterguard::report::{render, Format};
 use charterguard::scan::{scan, ScanOptions, ScanOutcome};
 use charterguard::suppress::Date;
 use serde_json::Value;
@@ -121,15 +121,8 @@ impl Scanned {
     }
     fn render(&self, format: Format) -> String {
         let source_text = |_: &str| -> Option<Arc<str>> { None };
-        let report = Report {
-            findings: &self.outcome.findings,
-            rules: &self.outcome.rules,
-            diagnostics: &self.outcome.model.diagnostics,
-            files_scanned: self.outcome.model.files_scanned,
-            resources: self.outcome.model.resources.len(),
-            elapsed: Duration::ZERO,
-            source_text: &source_text,
-        };
+        let mut report = self.outcome.report(&source_text);
+        report.elapsed = Duration::ZERO;
         render(&report, format)
     }
 }
