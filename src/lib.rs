@@ -5,6 +5,8 @@
 //! [`input`] found into one [`model::Model`], the [`engine`] evaluates the [`rules`] over
 //! it, and [`report`]ers turn the findings into formats.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod baseline;
 pub mod config;
 pub mod engine;

@@ -1,17 +1,17 @@
 //! The `charterguard` command line.
 
+mod cli;
+
 use anyhow::{Context as _, Result};
-use charterguard::report::{self, Format};
-use charterguard::rules::Severity;
-use charterguard::scan::{scan, ScanOptions, ScanOutcome};
-use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Read, Write};
+use charterguard::scan::{scan, ScanOptions};
+use clap::{Parser, Subcommand};
+use cli::ReportArgs;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "charterguard", version, about = "Checks Terraform and Kubernetes code against the AltScore deployment charter (DA-ALTSCORE-001)")]
+#[command(name = "charterguard", version, about = "Checks Terraform, Kubernetes and live AWS and clusters against the AltScore deployment charter (DA-ALTSCORE-001)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,6 +21,14 @@ struct Cli {
 enum Command {
     /// Scan Terraform (.tf) and Kubernetes/Helm output (YAML, JSON) files and directories.
     Scan(Box<ScanArgs>),
+    /// Audit what runs live against the same rules (the nightly drift audit).
+    #[cfg(any(feature = "aws", feature = "k8s-live"))]
+    Audit {
+        #[command(subcommand)]
+        target: cli::audit::Target,
+    },
+    /// Combine the JSON or SARIF reports of several shards or runs into one.
+    Merge(cli::merge::MergeArgs),
     /// List the rules, or print one with its help.
     Rules {
         /// A rule id, e.g. ENC-002.
@@ -36,18 +44,8 @@ struct ScanArgs {
     /// Files and directories to scan; `-` reads YAML from standard input
     /// (`helm template chart | charterguard scan -`). Default: the current directory.
     paths: Vec<PathBuf>,
-    /// Report format; default `human` on a terminal, else `json`.
-    #[arg(long, value_enum)]
-    format: Option<FormatArg>,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value = "error")]
-    fail_on: FailOn,
-    /// Also load the rule files in this directory (repeatable).
-    #[arg(long = "rules", value_name = "DIR")]
-    rules_dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
     /// Terraform variables file for root modules, after terraform.tfvars and *.auto.tfvars
     /// (repeatable).
     #[arg(long = "var-file", value_name = "FILE")]
@@ -58,24 +56,6 @@ struct ScanArgs {
     /// Files larger than this many bytes are skipped with a note.
     #[arg(long, default_value_t = charterguard::input::DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
-    /// The configuration file (tunables, rule severities); default: charterguard.yaml at the
-    /// first scanned directory or the current directory.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Honour only the config's `ignores:`; `charterguard:ignore` comments and
-    /// `charterguard.io/ignore` annotations are neither applied nor reported.
-    #[arg(long)]
-    no_inline_ignores: bool,
-    /// A previous JSON or SARIF report of charterguard: findings it already has (same
-    /// fingerprint) are unchanged and do not fail the scan.
-    #[arg(long, value_name = "FILE")]
-    baseline: Option<PathBuf>,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Never colour the human format (also honours NO_COLOR).
-    #[arg(long)]
-    no_color: bool,
     /// Render this Helm chart with `helm template` (the helm binary on PATH) and scan the
     /// output; findings point at the chart's template files.
     #[arg(long, value_name = "CHART")]
@@ -94,24 +74,6 @@ struct ScanArgs {
     namespace: String,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Human,
-    Json,
-    Sarif,
-    Markdown,
-    Junit,
-    Html,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FailOn {
-    Error,
-    Warning,
-    Note,
-    Never,
-}
-
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => ExitCode::from(code),
@@ -125,14 +87,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => run_scan(*args),
+        #[cfg(any(feature = "aws", feature = "k8s-live"))]
+        Command::Audit { target } => cli::audit::run(target),
+        Command::Merge(args) => cli::merge::run(&args),
         Command::Rules { id, rules_dirs } => list_rules(id, &rules_dirs),
     }
 }
 
 fn run_scan(args: ScanArgs) -> Result<u8> {
-    if let Some(threads) = args.threads {
-        rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global().context("starting worker threads")?;
-    }
+    args.report.start_threads()?;
     let base = std::env::current_dir().context("reading the current directory")?;
     let reads_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut paths: Vec<PathBuf> = args.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
@@ -145,11 +108,11 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     let mut options = ScanOptions::new(paths, base.clone());
     options.var_files = args.var_files;
     options.workspace = args.workspace;
-    options.rules_dirs = args.rules_dirs;
+    options.rules_dirs = args.report.rules_dirs.clone();
     options.max_file_size = args.max_file_size;
-    options.config_path = args.config;
-    options.inline_ignores = !args.no_inline_ignores;
-    options.baseline = args.baseline;
+    options.config_path = args.report.config.clone();
+    options.inline_ignores = !args.report.no_inline_ignores;
+    options.baseline = args.report.baseline.clone();
     if reads_stdin {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
@@ -171,52 +134,9 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         None => "stdin".to_string(),
     };
     let outcome = scan(&options)?;
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let format = match args.format {
-        Some(FormatArg::Human) => Format::Human { color: to_terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none() },
-        Some(FormatArg::Json) => Format::Json,
-        Some(FormatArg::Sarif) => Format::Sarif,
-        Some(FormatArg::Markdown) => Format::Markdown,
-        Some(FormatArg::Junit) => Format::Junit,
-        Some(FormatArg::Html) => Format::Html,
-        None if to_terminal => Format::Human { color: !args.no_color && std::env::var_os("NO_COLOR").is_none() },
-        None => Format::Json,
-    };
-    let text = render(&outcome, format, (&stream_name, &options.stdin), &base);
-    match &args.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
-        None => std::io::stdout().write_all(text.as_bytes()).context("writing the report")?,
-    }
-    Ok(exit_code(&outcome, args.fail_on))
-}
-
-/// `stdin` is the name and text of the YAML stream read from standard input or rendered by helm.
-fn render(outcome: &ScanOutcome, format: Format, stdin: (&str, &Option<String>), base: &std::path::Path) -> String {
-    let (stdin_name, stdin) = stdin;
-    let stdin_text: Option<Arc<str>> = stdin.as_deref().map(Arc::from);
-    let source_text = move |file: &str| -> Option<Arc<str>> {
-        if file == stdin_name {
-            return stdin_text.clone();
-        }
-        std::fs::read_to_string(base.join(file)).ok().map(Arc::from)
-    };
-    let report = outcome.report(&source_text);
-    report::render_with_baseline(&report, format, outcome.baseline.as_ref())
-}
-
-/// 2 when an input or rule file could not be read; else 1 when a violation reaches the
-/// `--fail-on` severity; else 0.
-fn exit_code(outcome: &ScanOutcome, fail_on: FailOn) -> u8 {
-    if outcome.has_errors() {
-        return 2;
-    }
-    let threshold = match fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Note => Severity::Note,
-        FailOn::Never => return 0,
-    };
-    u8::from(outcome.failing(threshold).next().is_some())
+    let stdin = options.stdin.as_deref().map(|text| (stream_name.as_str(), text));
+    args.report.write(&outcome, stdin, &base)?;
+    Ok(args.report.exit_code(&outcome, false))
 }
 
 fn list_rules(id: Option<String>, rules_dirs: &[PathBuf]) -> Result<u8> {

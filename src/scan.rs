@@ -66,7 +66,7 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub rules: Vec<RuleMeta>,
     pub elapsed: Duration,
-    /// With a baseline: how many findings are new, unchanged, and how many were resolved.
+    /// With a baseline: how many findings are new, unchanged, and which were resolved.
     pub baseline: Option<crate::baseline::Summary>,
 }
 
@@ -89,6 +89,12 @@ impl ScanOutcome {
         self.model.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Error)
     }
 
+    /// True when a live source could not read part of what it audits (the rules it feeds
+    /// could not decide): the exit code is then 2 unless `--allow-partial`.
+    pub fn is_partial(&self) -> bool {
+        self.model.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Incomplete)
+    }
+
     /// The findings that count for the exit code: violations at or above `threshold` that no
     /// suppression covers and that are not already in the baseline.
     pub fn failing(&self, threshold: crate::rules::Severity) -> impl Iterator<Item = &Finding> {
@@ -96,24 +102,50 @@ impl ScanOutcome {
     }
 }
 
-/// Runs the whole scan. Only a broken configuration stops it; unreadable inputs and broken
-/// rule files become diagnostics and everything else is still scanned.
+/// Runs the whole scan. Only a broken configuration or baseline stops it; unreadable inputs
+/// and broken rule files become diagnostics and everything else is still scanned.
 pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let started = Instant::now();
-    let config = find_config(options)?;
+    let scanned_root = options.paths.first().filter(|p| p.is_dir());
+    let (config, _) = find_config(options.config_path.as_deref(), scanned_root.map(PathBuf::as_path), &options.base)?;
     let baseline = options.baseline.as_deref().map(crate::baseline::load).transpose()?;
-    let (rules, rule_diagnostics) = crate::rules::load_rules(&options.rules_dirs);
-    let rules = apply_overrides(rules, &config)?;
-    let mut model = load(options);
-    model.diagnostics.extend(rule_diagnostics);
-    let mut findings = engine::evaluate(&model, &rules, &config)?;
+    let model = load(options);
     let read = |file: &str| read_scanned(options, file);
-    let suppress_options =
-        crate::suppress::Options { today: options.today.unwrap_or_else(crate::suppress::Date::today), inline: options.inline_ignores, read: &read };
-    model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &config, &suppress_options));
+    let judging = Judging { config, rules_dirs: &options.rules_dirs, inline_ignores: options.inline_ignores, today: options.today, baseline, read: &read };
+    judge(model, judging, started)
+}
+
+/// How a loaded model is judged: shared by `scan` and the live audits.
+pub struct Judging<'a> {
+    pub config: Config,
+    /// Directories of the user's own rule files.
+    pub rules_dirs: &'a [PathBuf],
+    /// Honour `charterguard:ignore` comments and `charterguard.io/ignore` annotations.
+    pub inline_ignores: bool,
+    /// The day suppressions' `until` is compared with; `None` is today (UTC).
+    pub today: Option<crate::suppress::Date>,
+    /// The previous report's findings (`--baseline`), loaded before the slow part so a bad
+    /// file stops the run at once.
+    pub baseline: Option<crate::baseline::Baseline>,
+    /// Reads a file by the name reports show, for inline suppressions.
+    pub read: &'a (dyn Fn(&str) -> Option<String> + Sync),
+}
+
+/// Evaluates the rules over a loaded model, then applies suppressions and the baseline.
+pub fn judge(mut model: Model, judging: Judging, started: Instant) -> anyhow::Result<ScanOutcome> {
+    let (rules, rule_diagnostics) = crate::rules::load_rules(judging.rules_dirs);
+    let rules = apply_overrides(rules, &judging.config)?;
+    model.diagnostics.extend(rule_diagnostics);
+    let mut findings = engine::evaluate(&model, &rules, &judging.config)?;
+    let suppress_options = crate::suppress::Options {
+        today: judging.today.unwrap_or_else(crate::suppress::Date::today),
+        inline: judging.inline_ignores,
+        read: judging.read,
+    };
+    model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &judging.config, &suppress_options));
     model.diagnostics.sort();
     model.diagnostics.dedup();
-    let baseline = baseline.map(|fingerprints| crate::baseline::apply(&mut findings, &fingerprints));
+    let baseline = judging.baseline.map(|previous| crate::baseline::apply(&mut findings, &previous));
     let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
     Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), baseline })
 }
@@ -129,19 +161,20 @@ fn read_scanned(options: &ScanOptions, file: &str) -> Option<String> {
     std::fs::read_to_string(options.base.join(file)).ok()
 }
 
-/// The configuration: `--config`, else `charterguard.yaml` at the scanned root, else defaults.
-fn find_config(options: &ScanOptions) -> anyhow::Result<Config> {
-    let scanned_root = options.paths.first().filter(|p| p.is_dir()).cloned();
-    let candidates = match &options.config_path {
-        Some(path) => vec![path.clone()],
-        None => scanned_root.into_iter().chain([options.base.clone()]).map(|dir| dir.join(crate::config::FILE_NAME)).filter(|p| p.is_file()).collect(),
+/// The configuration and the name reports show for its file: `config_path` (`--config`), else
+/// `charterguard.yaml` in `scanned_root`, else in `base`, else the defaults (no file).
+pub fn find_config(config_path: Option<&Path>, scanned_root: Option<&Path>, base: &Path) -> anyhow::Result<(Config, Option<String>)> {
+    let candidates = match config_path {
+        Some(path) => vec![path.to_path_buf()],
+        None => scanned_root.into_iter().chain([base]).map(|dir| dir.join(crate::config::FILE_NAME)).filter(|p| p.is_file()).collect(),
     };
     match candidates.first() {
         Some(path) => {
-            let shown = crate::terraform::display_path(path, &options.base);
-            Config::load(path, &shown).map_err(|d| anyhow::anyhow!("{d}"))
+            let shown = crate::terraform::display_path(path, base);
+            let config = Config::load(path, &shown).map_err(|d| anyhow::anyhow!("{d}"))?;
+            Ok((config, Some(shown.to_string())))
         }
-        None => Ok(Config::default()),
+        None => Ok((Config::default(), None)),
     }
 }
 
@@ -163,6 +196,12 @@ fn apply_overrides(rules: Vec<CompiledRule>, config: &Config) -> anyhow::Result<
         kept.push(rule);
     }
     Ok(kept)
+}
+
+/// The static sources under `paths` (Terraform, manifests, plans), as `scan` loads them: for
+/// audits that point live findings at the code managing them.
+pub fn load_paths(paths: &[PathBuf], base: &Path) -> Model {
+    load(&ScanOptions::new(paths.to_vec(), base.to_path_buf()))
 }
 
 fn load(options: &ScanOptions) -> Model {

@@ -65,6 +65,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             call_chain: vec![span("main.tf", 1 + shift, 1, 4 + shift, 2)],
             suppression: None,
             baseline: None,
+            live: None,
         },
         Finding {
             rule_id: "K8S-003".into(),
@@ -81,6 +82,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             call_chain: vec![],
             suppression: None,
             baseline: None,
+            live: None,
         },
         Finding {
             rule_id: "NET-002".into(),
@@ -97,6 +99,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             call_chain: vec![],
             suppression: None,
             baseline: None,
+            live: None,
         },
     ]
 }

@@ -53,6 +53,7 @@ fn findings(n: usize) -> Vec<Finding> {
                 call_chain: vec![Span::new("./main.tf".into(), 7, 1, 9, 2)],
                 suppression: None,
                 baseline: None,
+                live: None,
             }
         })
         .collect()

@@ -6,7 +6,7 @@ use super::finding::{Finding, Outcome};
 use super::lookup::Lookup;
 use super::{functions, values};
 use crate::config::Config;
-use crate::model::{Model, Node, Resource, Span};
+use crate::model::{Model, Node, Resource, Span, Unseen};
 use crate::rules::Severity;
 use anyhow::Result;
 use cel::{Context, Program};
@@ -38,6 +38,7 @@ pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Resul
             .flatten()
             .collect();
         findings.extend(judged);
+        findings.extend(model.unseen.iter().filter(|unseen| rule_feeds_on(rule, unseen)).map(|unseen| unseen_finding(rule, unseen)));
     }
     findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     // A plan and the .tf files it came from, scanned together, report the same finding at
@@ -46,6 +47,35 @@ pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Resul
         (&a.rule_id, &a.address, &a.item, &a.attribute, &a.span, a.outcome) == (&b.rule_id, &b.address, &b.item, &b.attribute, &b.span, b.outcome)
     });
     Ok(findings)
+}
+
+/// Whether a rule judges some of what a live source could not see.
+fn rule_feeds_on(rule: &CompiledRule, unseen: &Unseen) -> bool {
+    rule.meta.sources.contains(&unseen.source)
+        && unseen.rule.as_ref().is_none_or(|id| id == &rule.meta.id)
+        && unseen.resource_types.iter().any(|rtype| rule.applies_to_type(rtype))
+}
+
+/// The rule could not decide on resources a live source could not see.
+fn unseen_finding(rule: &CompiledRule, unseen: &Unseen) -> Finding {
+    let rtype = unseen.resource_types.iter().find(|rtype| rule.applies_to_type(rtype)).cloned().unwrap_or_default();
+    Finding {
+        rule_id: rule.meta.id.clone(),
+        severity: Severity::Note,
+        outcome: Outcome::Undecided,
+        message: format!("{}: {} ({})", unseen.origin.id, unseen.reason, rule.meta.title),
+        source: unseen.source,
+        address: unseen.origin.id.clone(),
+        rtype,
+        item: None,
+        attribute: String::new(),
+        span: unseen.span.clone(),
+        template: None,
+        call_chain: Vec::new(),
+        suppression: None,
+        baseline: None,
+        live: Some(Arc::new(unseen.origin.clone())),
+    }
 }
 
 fn sort_key(f: &Finding) -> (&Span, &str, &str, &Option<String>, &str) {
@@ -65,6 +95,7 @@ fn resource_value(resource: &Resource) -> cel::Value {
     let mut attrs = resource.attrs.clone();
     attrs.insert("__address", Node::new(crate::model::Value::Str(resource.address.clone()), None));
     attrs.insert("__type", Node::new(crate::model::Value::Str(resource.rtype.clone()), None));
+    attrs.insert("__source", Node::new(crate::model::Value::Str(resource.source.as_str().to_string()), None));
     values::to_cel(&attrs)
 }
 
@@ -316,6 +347,7 @@ fn new_finding(
         call_chain: resource.call_chain.clone(),
         suppression: None,
         baseline: None,
+        live: resource.live.clone(),
     };
     finding.message = format!("{}: {}", finding.subject(), text);
     finding
@@ -357,6 +389,7 @@ mod tests {
             attrs: Node::map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), Some(span(line))),
             template: None,
             call_chain: Vec::new(),
+            live: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! What evaluating a rule against a resource produces.
 
-use crate::model::{SourceKind, Span};
+use crate::model::{LiveOrigin, SourceKind, Span};
+use std::sync::Arc;
 use crate::rules::Severity;
 use crate::suppress::Date;
 
@@ -47,6 +48,8 @@ pub struct Finding {
     /// With `--baseline`: whether the baseline report already had this finding (same
     /// fingerprint). Unchanged findings do not fail the scan.
     pub baseline: Option<BaselineState>,
+    /// For findings on live resources: where the resource runs (ARN or cluster path).
+    pub live: Option<Arc<LiveOrigin>>,
 }
 
 /// A finding compared with the baseline report (SARIF's `baselineState` values).

@@ -16,7 +16,23 @@ pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
     ctx.add_function("azure_location", |value: cel::Value| azure_location(&value)).map_err(declaration("azure_location"))?;
     ctx.add_function("denies_insecure_transport", |value: cel::Value| denies_insecure_transport(&value)).map_err(declaration("denies_insecure_transport"))?;
     ctx.add_function("lifecycle_rules", |value: cel::Value| lifecycle_rules(&value)).map_err(declaration("lifecycle_rules"))?;
+    ctx.add_function("days_until", |value: cel::Value| days_until(&value)).map_err(declaration("days_until"))?;
     Ok(())
+}
+
+/// `days_until("2027-01-31T12:00:00Z")`: whole days from today (UTC) to the date of an
+/// RFC 3339 timestamp, negative when it is past. Fails on null (no date known) and on text
+/// that is not a timestamp.
+fn days_until(value: &cel::Value) -> Result {
+    if let Some(reason) = unknown_reason(value) {
+        return Err(undecided("days_until", format!("the date is unknown: {reason}")));
+    }
+    let cel::Value::String(text) = value else {
+        return Err(undecided("days_until", format!("no date is known (got {})", display(value))));
+    };
+    let date = text.get(..10).and_then(crate::suppress::Date::parse).ok_or_else(|| undecided("days_until", format!("`{text}` is not an RFC 3339 timestamp")))?;
+    let today = crate::suppress::Date::today();
+    Ok(cel::Value::Float((date.days_since_epoch() - today.days_since_epoch()) as f64))
 }
 
 /// `json_parse(x)`: a JSON document written as a string (`jsonencode(...)`, a heredoc, a

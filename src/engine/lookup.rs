@@ -139,6 +139,7 @@ mod tests {
             attrs: Node::map(entries, Some(span)),
             template: None,
             call_chain: Vec::new(),
+            live: None,
         }
     }
 

@@ -191,7 +191,7 @@ fn make_resource(mut object: Node, doc_span: &Span, template: Option<String>) ->
     object.insert("namespace", namespace_attr);
     object.insert("name", name_attr);
 
-    Resource { source: SourceKind::K8s, rtype: kind, address, span, attrs: object, template, call_chain: Vec::new() }
+    Resource { source: SourceKind::K8s, rtype: kind, address, span, attrs: object, template, call_chain: Vec::new(), live: None }
 }
 
 /// Every container of a pod spec, regular ones first, each with its `container_type`.

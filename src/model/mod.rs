@@ -79,6 +79,45 @@ pub struct Resource {
     pub template: Option<String>,
     /// For resources inside Terraform modules: the module call blocks, outermost first.
     pub call_chain: Vec<Span>,
+    /// For live resources (an AWS account, a cluster): where the resource runs.
+    pub live: Option<Arc<LiveOrigin>>,
+}
+
+/// Where a live resource runs. Live resources have no source text of their own: their `span`
+/// points at the code that manages them when that is known (the Terraform resource a
+/// `--tfstate` names, the chart template of a Helm release), else at the audit's
+/// configuration file, so every finding has a physical location GitHub code scanning accepts.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LiveOrigin {
+    /// The ARN, or `cluster/namespace/kind/name` for a cluster object.
+    pub id: String,
+    /// The AWS account id, or the cluster name.
+    pub scope: String,
+    /// The AWS region; `None` for cluster objects.
+    pub region: Option<String>,
+    /// The Terraform address (or Helm chart template) that manages the resource, when known.
+    pub managed_by: Option<String>,
+}
+
+/// Part of a live source that could not be read (an API call denied, throttled past its
+/// retries, a region that did not answer): the resources of `resource_types` there are
+/// unknown, so every rule that judges them could not decide. Never a pass.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unseen {
+    /// The live source (`aws`, `eks`): only rules that judge it are affected.
+    pub source: SourceKind,
+    /// What could not be seen, named like the resources it hides
+    /// (`arn:aws:rds:ap-south-1:123456789012:db:*`), with its account and region.
+    pub origin: LiveOrigin,
+    /// The resource types the failed call would have produced.
+    pub resource_types: Vec<String>,
+    /// Only this rule could not decide (e.g. ENV-003 without a state file); `None`: every
+    /// rule that judges `resource_types`.
+    pub rule: Option<String>,
+    /// Why, e.g. `rds:DescribeDBInstances failed: AccessDenied: ...`.
+    pub reason: String,
+    /// Where findings about it point (the audit's configuration file).
+    pub span: Span,
 }
 
 /// Something that stopped part of the input from being read completely. It is reported
@@ -99,6 +138,11 @@ pub enum DiagnosticLevel {
     Error,
     /// Input deliberately not evaluated (binary file, too large, remote module).
     Note,
+    /// A live source could not read part of what it audits (an API call denied, a region
+    /// that did not answer): the rules it feeds could not decide. Reported as an error; the
+    /// exit code is 2 unless the audit runs with `--allow-partial`.
+    #[serde(rename = "error")]
+    Incomplete,
 }
 
 impl Diagnostic {
@@ -107,6 +151,13 @@ impl Diagnostic {
     }
     pub fn note(file: impl Into<String>, span: Option<Span>, message: impl Into<String>) -> Self {
         Diagnostic { level: DiagnosticLevel::Note, file: file.into(), span, message: message.into() }
+    }
+    pub fn incomplete(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic { level: DiagnosticLevel::Incomplete, file: file.into(), span: None, message: message.into() }
+    }
+    /// Errors and incomplete live reads are both reported as errors.
+    pub fn is_error(&self) -> bool {
+        matches!(self.level, DiagnosticLevel::Error | DiagnosticLevel::Incomplete)
     }
 }
 
@@ -126,6 +177,8 @@ pub struct Model {
     pub diagnostics: Vec<Diagnostic>,
     /// Files read (for the summary line).
     pub files_scanned: usize,
+    /// What live sources could not see.
+    pub unseen: Vec<Unseen>,
 }
 
 impl Model {
@@ -133,5 +186,6 @@ impl Model {
         self.resources.extend(other.resources);
         self.diagnostics.extend(other.diagnostics);
         self.files_scanned += other.files_scanned;
+        self.unseen.extend(other.unseen);
     }
 }

@@ -118,7 +118,7 @@ impl<'p, 'a> PlanLoader<'p, 'a> {
                 (span, self.sources.call_chain(&planned.calls))
             }
         };
-        Resource { source: SourceKind::Tf, rtype: planned.rtype.to_string(), address: planned.address.to_string(), span, attrs, template: None, call_chain }
+        Resource { source: SourceKind::Tf, rtype: planned.rtype.to_string(), address: planned.address.to_string(), span, attrs, template: None, call_chain, live: None }
     }
 
     /// The `configuration` entry of a resource: its expressions (module-relative).
@@ -220,7 +220,7 @@ impl<'p, 'a> PlanLoader<'p, 'a> {
                     (span, self.sources.call_chain(&calls))
                 }
             };
-            out.push(Resource { source: SourceKind::Tf, rtype: format!("provider.{name}"), address, span, attrs, template: None, call_chain });
+            out.push(Resource { source: SourceKind::Tf, rtype: format!("provider.{name}"), address, span, attrs, template: None, call_chain, live: None });
         }
         out
     }

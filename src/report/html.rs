@@ -9,7 +9,7 @@
 
 use super::{escape_markup, Baseline, Counts, Report};
 use crate::engine::{BaselineState, Finding, Outcome};
-use crate::model::{DiagnosticLevel, SourceKind};
+use crate::model::SourceKind;
 use crate::rules::Severity;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -319,7 +319,7 @@ fn row(out: &mut String, report: &Report, f: &Finding) {
 }
 
 fn diagnostics(out: &mut String, report: &Report) {
-    let errors: Vec<_> = report.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).collect();
+    let errors: Vec<_> = report.diagnostics.iter().filter(|d| d.is_error()).collect();
     if errors.is_empty() {
         return;
     }
@@ -431,6 +431,7 @@ mod tests {
             call_chain: vec![],
             suppression: None,
             baseline: None,
+            live: None,
         }
     }
 
@@ -526,7 +527,7 @@ mod tests {
         all[0].baseline = Some(BaselineState::New);
         all[2].baseline = Some(BaselineState::Unchanged);
         all[3].baseline = Some(BaselineState::New);
-        let baseline = Baseline { new: 2, unchanged: 1, resolved: 3 };
+        let baseline = Baseline { new: 2, unchanged: 1, resolved: 3, ..Baseline::default() };
         let html = render_findings(&all, Some(&baseline));
         assert!(html.contains("Against the baseline"));
         assert_eq!(html, render_findings(&all, Some(&baseline)), "deterministic");

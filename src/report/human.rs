@@ -96,7 +96,7 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
     if !report.diagnostics.is_empty() {
         for d in report.diagnostics {
             let level = match d.level {
-                DiagnosticLevel::Error => p.bold_fg("error", Color::Red),
+                DiagnosticLevel::Error | DiagnosticLevel::Incomplete => p.bold_fg("error", Color::Red),
                 DiagnosticLevel::Note => p.bold_fg("note", Color::Cyan),
             };
             let _ = writeln!(out, "{level}: {}", clean(&d.to_string()));
@@ -258,6 +258,7 @@ mod tests {
             call_chain: vec![],
             suppression: None,
             baseline: None,
+            live: None,
         }
     }
 

@@ -16,6 +16,9 @@ struct Document<'a> {
     version: u32,
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
+    /// With a baseline: its findings that this run no longer has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved: Option<&'a [crate::baseline::Previous]>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
 }
 
@@ -96,9 +99,10 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
             by_severity: BySeverity { error: counts.error, warning: counts.warning, note: counts.note },
             undecided: counts.undecided,
             suppressed: counts.suppressed,
-            baseline: baseline.copied(),
+            baseline: baseline.cloned(),
         },
         findings: report.findings.iter().map(finding).collect(),
+        resolved: baseline.map(|b| b.resolved_findings.as_slice()),
         diagnostics: report.diagnostics.iter().map(diagnostic).collect(),
     };
     let mut out = serde_json::to_string_pretty(&document).expect("report serializes");

@@ -26,7 +26,7 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
         findings_list(&mut out, report);
     }
     suppressed_list(&mut out, report);
-    let errors: Vec<_> = report.diagnostics.iter().filter(|d| d.level == crate::model::DiagnosticLevel::Error).collect();
+    let errors: Vec<_> = report.diagnostics.iter().filter(|d| d.is_error()).collect();
     if !errors.is_empty() {
         out.push_str("### Inputs that could not be read\n\n");
         for diagnostic in errors {

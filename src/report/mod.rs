@@ -9,6 +9,7 @@ mod human;
 mod json;
 mod junit;
 mod markdown;
+pub mod merge;
 pub mod sarif;
 
 use std::sync::Arc;
@@ -131,10 +132,16 @@ pub fn render(report: &Report, format: Format) -> String {
 /// Renders the report of a scan compared with a `--baseline` report: summaries add how many
 /// findings are new, unchanged and resolved.
 pub fn render_with_baseline(report: &Report, format: Format, baseline: Option<&Baseline>) -> String {
+    render_categorised(report, format, baseline, None)
+}
+
+/// [`render_with_baseline`], with the SARIF run's category (`automationDetails.id`) when one
+/// is given: GitHub code scanning keys alerts by it, and `charterguard merge` groups by it.
+pub fn render_categorised(report: &Report, format: Format, baseline: Option<&Baseline>, category: Option<&str>) -> String {
     match format {
         Format::Human { color } => human::render(report, color, baseline),
         Format::Json => json::render(report, baseline),
-        Format::Sarif => sarif::render(report, baseline),
+        Format::Sarif => sarif::render(report, baseline, category),
         Format::Markdown => markdown::render(report, baseline),
         Format::Junit => junit::render(report),
         Format::Html => html::render(report, baseline),
@@ -208,6 +215,7 @@ mod tests {
             call_chain: vec![],
             suppression: None,
             baseline: None,
+            live: None,
         }
     }
 

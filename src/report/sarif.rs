@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
 };
 
 use super::{fingerprint, Baseline, Report};
@@ -30,8 +30,8 @@ const UNDECIDED_PREFIX: &str = "could not decide: ";
 /// GitHub code scanning rejects a run with more results than this.
 pub const MAX_RESULTS: usize = 25_000;
 
-pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
-    render_limited(report, baseline, MAX_RESULTS)
+pub(super) fn render(report: &Report, baseline: Option<&Baseline>, category: Option<&str>) -> String {
+    render_run(report, baseline, MAX_RESULTS, category)
 }
 
 /// [`render`] with at most `max_results` results (GitHub's limit is [`MAX_RESULTS`]; tests
@@ -42,6 +42,10 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
 /// `properties.omittedResults`. A truncated file is still accepted, and the alerts that
 /// matter most still show; the exit code and the other formats are not affected.
 pub fn render_limited(report: &Report, baseline: Option<&Baseline>, max_results: usize) -> String {
+    render_run(report, baseline, max_results, None)
+}
+
+fn render_run(report: &Report, baseline: Option<&Baseline>, max_results: usize, category: Option<&str>) -> String {
     let mut rules: Vec<&RuleMeta> = report.rules.iter().collect();
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
@@ -63,7 +67,7 @@ pub fn render_limited(report: &Report, baseline: Option<&Baseline>, max_results:
             format!("{} lower-severity results were left out: GitHub accepts at most {} results per run", thousands(omitted.total), thousands(max_results));
         notifications.push(Notification::builder().level(json!("warning")).message(Message::builder().text(text).build()).build());
     }
-    let successful = !report.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Error);
+    let successful = !report.diagnostics.iter().any(Diagnostic::is_error);
     let invocation = if notifications.is_empty() {
         Invocation::builder().execution_successful(successful).build()
     } else {
@@ -82,6 +86,11 @@ pub fn render_limited(report: &Report, baseline: Option<&Baseline>, max_results:
         .invocations(vec![invocation])
         .results(results)
         .build();
+    if let Some(category) = category {
+        // GitHub reads the category as everything before the last `/` of the id.
+        let id = if category.ends_with('/') { category.to_string() } else { format!("{category}/") };
+        run.automation_details = Some(RunAutomationDetails::builder().id(id).build());
+    }
     let mut properties = BTreeMap::new();
     if let Some(b) = baseline {
         properties.insert("baseline".to_string(), json!({"new": b.new, "unchanged": b.unchanged, "resolved": b.resolved}));
@@ -377,7 +386,7 @@ pub(super) fn relative_uri(path: &str) -> String {
 
 fn notification(d: &Diagnostic) -> Notification {
     let level = match d.level {
-        DiagnosticLevel::Error => "error",
+        DiagnosticLevel::Error | DiagnosticLevel::Incomplete => "error",
         DiagnosticLevel::Note => "note",
     };
     let location = match (&d.span, d.file.is_empty()) {

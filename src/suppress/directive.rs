@@ -37,6 +37,17 @@ impl Date {
         Date::from_days_since_epoch((seconds / 86_400) as i64)
     }
 
+    /// Days from 1970-01-01 to this date (the inverse of [`Date::from_days_since_epoch`]).
+    pub fn days_since_epoch(&self) -> i64 {
+        let (month, day) = (i64::from(self.month), i64::from(self.day));
+        let year = i64::from(self.year) - i64::from(month <= 2);
+        let era = year.div_euclid(400);
+        let yoe = year.rem_euclid(400);
+        let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
     /// The civil date `days` after 1970-01-01 (Howard Hinnant's algorithm).
     pub fn from_days_since_epoch(days: i64) -> Date {
         let z = days + 719_468;
@@ -201,6 +212,14 @@ pub fn is_comment_line(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_since_epoch_inverts_from_days() {
+        for days in [-800_000, -1, 0, 59, 365, 11_016, 20_819, 2_932_896] {
+            assert_eq!(Date::from_days_since_epoch(days).days_since_epoch(), days);
+        }
+        assert_eq!(Date::parse("2027-03-31").unwrap().days_since_epoch() - Date::parse("2027-02-28").unwrap().days_since_epoch(), 31);
+    }
 
     fn date(text: &str) -> Date {
         Date::parse(text).unwrap()

@@ -283,6 +283,7 @@ impl<'m, 't> Instance<'m, 't> {
             attrs,
             template: None,
             call_chain: self.call_chain.clone(),
+            live: None,
         }
     }
 
@@ -378,7 +379,7 @@ impl<'m, 't> Instance<'m, 't> {
                     attrs.insert("value", value.clone());
                 }
                 let address = format!("{}var.{name}", self.prefix);
-                Resource { source: SourceKind::Tf, rtype: "variable".into(), address, span, attrs, template: None, call_chain: self.call_chain.clone() }
+                Resource { source: SourceKind::Tf, rtype: "variable".into(), address, span, attrs, template: None, call_chain: self.call_chain.clone(), live: None }
             })
             .collect()
     }
@@ -405,6 +406,7 @@ impl<'m, 't> Instance<'m, 't> {
                         attrs,
                         template: None,
                         call_chain: Vec::new(),
+                        live: None,
                     });
                 }
             }
@@ -427,7 +429,7 @@ impl<'m, 't> Instance<'m, 't> {
             Some(alias) => format!("{}provider.{name}.{alias}", self.prefix),
             None => format!("{}provider.{name}", self.prefix),
         };
-        Resource { source: SourceKind::Tf, rtype: format!("provider.{name}"), address, span, attrs, template: None, call_chain: self.call_chain.clone() }
+        Resource { source: SourceKind::Tf, rtype: format!("provider.{name}"), address, span, attrs, template: None, call_chain: self.call_chain.clone(), live: None }
     }
 
     /// A block body as a map: attributes by name; nested blocks (and expanded `dynamic`

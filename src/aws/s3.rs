@@ -1,0 +1,260 @@
+//! S3: buckets as `aws_s3_bucket` with their settings joined in under the names the split
+//! Terraform resources give them (`server_side_encryption_configuration`, `versioning`,
+//! `object_lock_configuration`, `public_access_block`, `lifecycle_configuration`,
+//! `replication_configuration`, `policy`), plus `aws_s3_bucket_replication_configuration`
+//! resources so the replication rules join source and destination as they do in code.
+
+use super::attrs::{reference, string_map, Attrs};
+use super::call::{setting, Counting, Failure};
+use super::keys::Keys;
+use super::session::Account;
+use super::Scope;
+use crate::model::{Model, Value};
+use futures::StreamExt;
+use std::collections::HashMap;
+
+/// The four public access block settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublicAccess {
+    pub block_public_acls: bool,
+    pub block_public_policy: bool,
+    pub ignore_public_acls: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccess {
+    /// What applies to a bucket: a setting is on when the bucket or the account turns it on.
+    fn or(self, other: Option<PublicAccess>) -> PublicAccess {
+        let other = other.unwrap_or_default();
+        PublicAccess {
+            block_public_acls: self.block_public_acls || other.block_public_acls,
+            block_public_policy: self.block_public_policy || other.block_public_policy,
+            ignore_public_acls: self.ignore_public_acls || other.ignore_public_acls,
+            restrict_public_buckets: self.restrict_public_buckets || other.restrict_public_buckets,
+        }
+    }
+
+    fn attrs(self) -> Attrs {
+        Attrs::new()
+            .set("block_public_acls", self.block_public_acls)
+            .set("block_public_policy", self.block_public_policy)
+            .set("ignore_public_acls", self.ignore_public_acls)
+            .set("restrict_public_buckets", self.restrict_public_buckets)
+    }
+}
+
+fn client(account: &Account, region: &str, counting: &Counting) -> aws_sdk_s3::Client {
+    let config = account.config.clone().into_builder().region(aws_config::Region::new(region.to_string())).build();
+    // Path-style addressing works with every endpoint, emulators included.
+    let path_style = config.endpoint_url().is_some();
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(path_style).interceptor(counting.clone()).build())
+}
+
+/// Every bucket of the account with its region (`BucketRegion` of ListBuckets, else
+/// GetBucketLocation).
+pub async fn list_buckets(account: &Account, counting: &Counting) -> Result<Vec<(String, String)>, Failure> {
+    let home = account.config.region().map(|r| r.to_string()).unwrap_or_default();
+    let s3 = client(account, &home, counting);
+    let pages = s3.list_buckets().into_paginator().send().collect::<Vec<_>>().await;
+    let mut out = Vec::new();
+    for page in pages {
+        let page = page.map_err(|e| Failure::of("s3:ListBuckets", &e))?;
+        for bucket in page.buckets() {
+            let Some(name) = bucket.name() else { continue };
+            let region = match bucket.bucket_region() {
+                Some(region) => region.to_string(),
+                None => bucket_location(&s3, name).await?,
+            };
+            out.push((name.to_string(), region));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+async fn bucket_location(s3: &aws_sdk_s3::Client, name: &str) -> Result<String, Failure> {
+    let answer = s3.get_bucket_location().bucket(name).send().await.map_err(|e| Failure::of("s3:GetBucketLocation", &e))?;
+    // No constraint is us-east-1; `EU` is the legacy name of eu-west-1.
+    Ok(match answer.location_constraint().map(|c| c.as_str()) {
+        None | Some("") => "us-east-1".to_string(),
+        Some("EU") => "eu-west-1".to_string(),
+        Some(region) => region.to_string(),
+    })
+}
+
+/// The account-level public access block (S3 Control), which applies to every bucket.
+pub async fn account_public_access_block(account: &Account, counting: &Counting) -> Result<Option<PublicAccess>, Failure> {
+    let control = aws_sdk_s3control::Client::from_conf(aws_sdk_s3control::config::Builder::from(&account.config).interceptor(counting.clone()).build());
+    let answer = control.get_public_access_block().account_id(&account.id).send().await;
+    let found = setting("s3control:GetPublicAccessBlock", answer, &["NoSuchPublicAccessBlockConfiguration"]).map_err(|reason| Failure {
+        call: "s3control:GetPublicAccessBlock",
+        reason: reason.trim_start_matches("s3control:GetPublicAccessBlock failed: ").to_string(),
+    })?;
+    Ok(found.and_then(|a| {
+        a.public_access_block_configuration().map(|c| PublicAccess {
+            block_public_acls: c.block_public_acls().unwrap_or(false),
+            block_public_policy: c.block_public_policy().unwrap_or(false),
+            ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+            restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+        })
+    }))
+}
+
+/// Describes `buckets` (by region) with at most `scope.concurrency` buckets at a time.
+pub async fn collect(scope: &Scope, keys: &Keys, buckets: &[(String, Vec<String>)], account_access: &Result<Option<PublicAccess>, Failure>) -> Model {
+    let clients: HashMap<&str, aws_sdk_s3::Client> = buckets.iter().map(|(region, _)| (region.as_str(), client(&scope.account, region, &scope.counting))).collect();
+    let work: Vec<(&str, &str)> = buckets.iter().flat_map(|(region, names)| names.iter().map(move |n| (region.as_str(), n.as_str()))).collect();
+    let described = futures::stream::iter(work)
+        .map(|(region, name)| describe(scope, &clients[region], keys, region, name, account_access))
+        .buffered(scope.concurrency)
+        .collect::<Vec<_>>()
+        .await;
+    let mut model = Model::default();
+    for resources in described {
+        model.resources.extend(resources);
+    }
+    model
+}
+
+/// One bucket: every setting read with its own call, each unknown when its call failed.
+async fn describe(
+    scope: &Scope,
+    s3: &aws_sdk_s3::Client,
+    keys: &Keys,
+    region: &str,
+    name: &str,
+    account_access: &Result<Option<PublicAccess>, Failure>,
+) -> Vec<crate::model::Resource> {
+    let arn = format!("arn:{}:s3:::{name}", scope.account.partition);
+    // Keys of other regions are not in this unit's index; an SSE-KMS key must be in the
+    // bucket's region, so those references are judged as written.
+    let same_region = region == scope.region;
+    let (encryption, lock, versioning, access, lifecycle, replication, tags, policy) = futures::join!(
+        s3.get_bucket_encryption().bucket(name).send(),
+        s3.get_object_lock_configuration().bucket(name).send(),
+        s3.get_bucket_versioning().bucket(name).send(),
+        s3.get_public_access_block().bucket(name).send(),
+        s3.get_bucket_lifecycle_configuration().bucket(name).send(),
+        s3.get_bucket_replication().bucket(name).send(),
+        s3.get_bucket_tagging().bucket(name).send(),
+        s3.get_bucket_policy().bucket(name).send(),
+    );
+    let encryption = setting("s3:GetBucketEncryption", encryption, &["ServerSideEncryptionConfigurationNotFoundError"])
+        .map(|e| e.and_then(|e| e.server_side_encryption_configuration().map(|c| encryption_value(c, keys, same_region))));
+    let lock = setting("s3:GetObjectLockConfiguration", lock, &["ObjectLockConfigurationNotFoundError"]).map(|l| l.and_then(|l| l.object_lock_configuration().cloned()));
+    let lock_enabled = lock.as_ref().map(|l| Some(Value::Bool(l.as_ref().and_then(|c| c.object_lock_enabled()).is_some_and(|e| e.as_str() == "Enabled"))));
+    let lock = lock.map(|l| l.map(|c| object_lock_value(&c)));
+    let versioning = setting("s3:GetBucketVersioning", versioning, &[]).map(|v| {
+        v.map(|v| {
+            let status = v.status().map(|s| s.as_str().to_string()).unwrap_or_else(|| "Disabled".to_string());
+            Value::List(vec![Attrs::new().block("versioning_configuration", Some(Attrs::new().set("status", status))).node()])
+        })
+    });
+    let access = access_value(setting("s3:GetPublicAccessBlock", access, &["NoSuchPublicAccessBlockConfiguration"]), account_access);
+    let lifecycle = setting("s3:GetBucketLifecycleConfiguration", lifecycle, &["NoSuchLifecycleConfiguration"])
+        .map(|l| l.map(|l| Value::List(vec![Attrs::new().blocks("rule", l.rules().iter().map(lifecycle_rule)).node()])));
+    let replication = setting("s3:GetBucketReplication", replication, &["ReplicationConfigurationNotFoundError"])
+        .map(|r| r.and_then(|r| r.replication_configuration().cloned()));
+    let tags = setting("s3:GetBucketTagging", tags, &["NoSuchTagSet", "NoSuchTagSetError"]).map(|t| {
+        Some(match t {
+            Some(t) => string_map(t.tag_set().iter().map(|tag| (tag.key(), tag.value()))),
+            None => Value::Map(Vec::new()),
+        })
+    });
+    let policy = setting("s3:GetBucketPolicy", policy, &["NoSuchBucketPolicy"]).map(|p| p.and_then(|p| p.policy().map(|text| Value::Str(text.to_string()))));
+
+    let partition = &scope.account.partition;
+    let replication_rules = |r: &aws_sdk_s3::types::ReplicationConfiguration| Attrs::new().set("role", r.role()).blocks("rule", r.rules().iter().map(|rule| replication_rule(rule, partition)));
+    let mut resources = Vec::new();
+    if let Ok(Some(config)) = &replication {
+        let attrs = replication_rules(config).set("bucket", reference(&arn, "id"));
+        resources.push(scope.resource_in("aws_s3_bucket_replication_configuration", format!("{arn}#replication"), attrs, region));
+    }
+    let attrs = Attrs::new()
+        .set("id", name)
+        .set("bucket", name)
+        .set("arn", arn.as_str())
+        .setting("tags", tags)
+        .setting("server_side_encryption_configuration", encryption)
+        .setting("object_lock_enabled", lock_enabled)
+        .setting("object_lock_configuration", lock)
+        .setting("versioning", versioning)
+        .setting("public_access_block", access)
+        .setting("lifecycle_configuration", lifecycle)
+        .setting("replication_configuration", replication.map(|r| r.map(|r| Value::List(vec![replication_rules(&r).node()]))))
+        .setting("policy", policy);
+    resources.insert(0, scope.resource_in("aws_s3_bucket", arn, attrs, region));
+    resources
+}
+
+fn encryption_value(config: &aws_sdk_s3::types::ServerSideEncryptionConfiguration, keys: &Keys, same_region: bool) -> Value {
+    let rules = config.rules().iter().map(|rule| {
+        let default = rule.apply_server_side_encryption_by_default().map(|d| {
+            let key = match same_region {
+                true => keys.reference(d.kms_master_key_id()),
+                false => d.kms_master_key_id().map(Value::from).unwrap_or(Value::Null),
+            };
+            Attrs::new().set("sse_algorithm", d.sse_algorithm().as_str()).set("kms_master_key_id", key)
+        });
+        Attrs::new().block("apply_server_side_encryption_by_default", default).opt("bucket_key_enabled", rule.bucket_key_enabled())
+    });
+    Value::List(vec![Attrs::new().blocks("rule", rules).node()])
+}
+
+fn object_lock_value(config: &aws_sdk_s3::types::ObjectLockConfiguration) -> Value {
+    let retention = config.rule().and_then(|r| r.default_retention()).map(|d| {
+        Attrs::new().opt("mode", d.mode().map(|m| m.as_str())).opt("days", d.days()).opt("years", d.years())
+    });
+    let rule = retention.map(|r| Attrs::new().block("default_retention", Some(r)));
+    let attrs = Attrs::new().opt("object_lock_enabled", config.object_lock_enabled().map(|e| e.as_str())).block("rule", rule);
+    Value::List(vec![attrs.node()])
+}
+
+/// The bucket's own block combined with the account's; unknown when either could not be read.
+fn access_value(bucket: Result<Option<aws_sdk_s3::operation::get_public_access_block::GetPublicAccessBlockOutput>, String>, account: &Result<Option<PublicAccess>, Failure>) -> Result<Option<Value>, String> {
+    let account = account.as_ref().map_err(|f| f.to_string())?;
+    let bucket = bucket?.and_then(|b| {
+        b.public_access_block_configuration().map(|c| PublicAccess {
+            block_public_acls: c.block_public_acls().unwrap_or(false),
+            block_public_policy: c.block_public_policy().unwrap_or(false),
+            ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+            restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+        })
+    });
+    Ok(match (bucket, *account) {
+        (None, None) => None,
+        (bucket, account) => Some(Value::List(vec![bucket.unwrap_or_default().or(account).attrs().node()])),
+    })
+}
+
+fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> Attrs {
+    let transitions = rule.transitions().iter().map(|t| Attrs::new().opt("days", t.days()).opt("storage_class", t.storage_class().map(|c| c.as_str())));
+    let expiration = rule.expiration().filter(|e| e.days().is_some()).map(|e| Attrs::new().opt("days", e.days()));
+    Attrs::new().opt("id", rule.id()).set("status", rule.status().as_str()).blocks("transition", transitions).block("expiration", expiration)
+}
+
+/// A replication rule; the destination bucket is a reference to its ARN, so rules find it
+/// when it is audited too (and can tell when it is not).
+fn replication_rule(rule: &aws_sdk_s3::types::ReplicationRule, partition: &str) -> Attrs {
+    let destination = rule.destination().map(|d| {
+        let bucket = d.bucket();
+        let bucket = if bucket.starts_with("arn:") { bucket.to_string() } else { format!("arn:{partition}:s3:::{bucket}") };
+        Attrs::new().set("bucket", reference(&bucket, "arn")).opt("storage_class", d.storage_class().map(|c| c.as_str()))
+    });
+    Attrs::new().opt("id", rule.id()).set("status", rule.status().as_str()).block("destination", destination)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_settings_cover_buckets_without_their_own() {
+        let none = PublicAccess::default();
+        let all = PublicAccess { block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true };
+        assert_eq!(none.or(Some(all)), all);
+        assert_eq!(none.or(None), none);
+        let acls = PublicAccess { block_public_acls: true, ..none };
+        assert_eq!(acls.or(None), acls);
+    }
+}

@@ -1,0 +1,140 @@
+//! `charterguard audit aws|k8s`: the nightly drift audit of what runs live, judged by the same
+//! rules as the code.
+
+use super::ReportArgs;
+use anyhow::{Context as _, Result};
+use charterguard::model::{Diagnostic, Model, Span};
+use charterguard::scan::{self, Judging};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(clap::Subcommand)]
+pub enum Target {
+    /// Audit live AWS accounts: every enabled region, every rule whose sources include `aws`.
+    #[cfg(feature = "aws")]
+    Aws(Box<AwsArgs>),
+}
+
+pub fn run(target: Target) -> Result<u8> {
+    match target {
+        #[cfg(feature = "aws")]
+        Target::Aws(args) => aws(*args),
+    }
+}
+
+#[cfg(feature = "aws")]
+#[derive(clap::Args)]
+pub struct AwsArgs {
+    /// Terraform code that the `--tfstate` files describe: live findings on the resources it
+    /// manages point at its blocks and attributes.
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
+    /// A named profile of the shared AWS config files (default: the standard credential
+    /// chain: environment, profile, SSO, web identity, instance role).
+    #[arg(long)]
+    profile: Option<String>,
+    /// A role to assume in each audited account (repeatable, one per account).
+    #[arg(long = "role-arn", value_name = "ARN")]
+    role_arns: Vec<String>,
+    /// The external id the roles require.
+    #[arg(long)]
+    external_id: Option<String>,
+    /// `all` (every region enabled for the account) or a comma-separated list.
+    #[arg(long, default_value = "all")]
+    regions: String,
+    /// Send every call to this endpoint (an emulator such as moto).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// A Terraform state (`terraform.tfstate` or `terraform show -json` output; repeatable):
+    /// live resources no state manages are ENV-003 findings.
+    #[arg(long = "tfstate", value_name = "FILE")]
+    tfstates: Vec<PathBuf>,
+    /// Audit only the account × region units I (0-based) modulo N of the sorted work list;
+    /// N invocations with I = 0..N-1 cover everything (`charterguard merge` joins them).
+    #[arg(long, default_value = "0/1", value_name = "I/N", value_parser = charterguard::aws::Shard::parse)]
+    shard: charterguard::aws::Shard,
+    /// Calls in flight per service and region.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Account × region units audited at once.
+    #[arg(long, default_value_t = 4)]
+    units: usize,
+    /// Attempts per call (adaptive retry: throttling slows the client down).
+    #[arg(long, default_value_t = 5)]
+    max_attempts: u32,
+    /// Seconds one attempt of a call may take.
+    #[arg(long, default_value_t = 30)]
+    call_timeout: u64,
+    /// Exit 0/1 by the findings even when some calls failed (their rules still report that
+    /// they could not decide).
+    #[arg(long)]
+    allow_partial: bool,
+    /// No progress on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[cfg(feature = "aws")]
+fn aws(mut args: AwsArgs) -> Result<u8> {
+    use charterguard::aws::{self, state::States, Regions};
+    args.report.start_threads()?;
+    let started = Instant::now();
+    let base = std::env::current_dir().context("reading the current directory")?;
+    let (config, config_file) = scan::find_config(args.report.config.as_deref(), None, &base)?;
+    let baseline = args.report.baseline.as_deref().map(charterguard::baseline::load).transpose()?;
+    let mut diagnostics = Vec::new();
+    let mut states = States::default();
+    for path in &args.tfstates {
+        let shown = charterguard::terraform::display_path(path, &base);
+        let added = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read the state: {e}")).and_then(|text| states.add(&shown, &text));
+        if let Err(message) = added {
+            diagnostics.push(Diagnostic::error(shown, None, message));
+        }
+    }
+    let regions = match args.regions.trim() {
+        "all" => Regions::Enabled,
+        list => Regions::List(list.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect()),
+    };
+    let options = aws::Options {
+        profile: args.profile.clone(),
+        role_arns: args.role_arns.clone(),
+        external_id: args.external_id.clone(),
+        regions,
+        endpoint_url: args.endpoint_url.clone(),
+        shard: args.shard,
+        concurrency: args.concurrency,
+        units_in_flight: args.units,
+        max_attempts: args.max_attempts,
+        call_timeout_secs: args.call_timeout.max(1),
+        anchor: anchor(config_file.as_deref()),
+        progress: !args.quiet,
+    };
+    let audit = aws::audit(&options)?;
+    let mut model = audit.model;
+    let code = if args.paths.is_empty() { Model::default() } else { scan::load_paths(&args.paths, &base) };
+    aws::state::annotate(&mut model, &states, &code);
+    if states.is_empty() {
+        model.unseen.extend(aws::state::unmanaged_undecidable(&audit.accounts, &options.anchor));
+    }
+    model.diagnostics.extend(diagnostics);
+    model.diagnostics.extend(code.diagnostics);
+    model.diagnostics.push(Diagnostic::note(
+        "",
+        None,
+        format!("audited {} account(s), {} account×region unit(s): {} calls, {} retried", audit.accounts.len(), audit.units, audit.calls, audit.retries),
+    ));
+    let read = |file: &str| std::fs::read_to_string(base.join(file)).ok();
+    let judging = Judging { config, rules_dirs: &args.report.rules_dirs, inline_ignores: !args.report.no_inline_ignores, today: None, baseline, read: &read };
+    let outcome = scan::judge(model, judging, started)?;
+    args.report.category = Some(args.report.category_or("charterguard-audit/aws"));
+    args.report.write(&outcome, None, &base)?;
+    Ok(args.report.exit_code(&outcome, args.allow_partial))
+}
+
+/// Where findings on live resources that no code manages point: the configuration file
+/// (GitHub code scanning needs a file for every alert), `charterguard.yaml` when there is none.
+pub fn anchor(config_file: Option<&str>) -> Span {
+    let file = config_file.unwrap_or(charterguard::config::FILE_NAME);
+    Span::new(file.into(), 1, 1, 1, 1)
+}

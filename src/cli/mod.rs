@@ -1,0 +1,160 @@
+//! What the subcommands share: how a run is reported and what its exit code is.
+
+#[cfg(any(feature = "aws", feature = "k8s-live"))]
+pub mod audit;
+pub mod merge;
+
+use anyhow::{Context as _, Result};
+use charterguard::report::{self, Format};
+use charterguard::rules::Severity;
+use charterguard::scan::ScanOutcome;
+use clap::ValueEnum;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Options of every command that judges and reports: scans and audits.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Report format; default `human` on a terminal, else `json`.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the report in another format to a file, e.g. `--report sarif=audit.sarif`
+    /// (repeatable): one run, several reports.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub reports: Vec<(FormatArg, PathBuf)>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// Also load the rule files in this directory (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dirs: Vec<PathBuf>,
+    /// The configuration file (tunables, rule severities, ignores); default: charterguard.yaml
+    /// at the first scanned directory or the current directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Honour only the config's `ignores:`; `charterguard:ignore` comments and
+    /// `charterguard.io/ignore` annotations are neither applied nor reported.
+    #[arg(long)]
+    pub no_inline_ignores: bool,
+    /// A previous JSON or SARIF report of charterguard: findings it already has (same
+    /// fingerprint) are unchanged and do not fail the run; those it has that this run does
+    /// not are listed as resolved.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// The SARIF category (`runs[].automationDetails.id`), which GitHub code scanning keys
+    /// alerts by and `charterguard merge` groups runs by.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Never colour the human format (also honours NO_COLOR).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Sarif,
+    Markdown,
+    Junit,
+    Html,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+fn parse_report(text: &str) -> Result<(FormatArg, PathBuf), String> {
+    let (format, file) = text.split_once('=').ok_or_else(|| format!("`{text}`: write FORMAT=FILE, e.g. sarif=audit.sarif"))?;
+    let format = FormatArg::from_str(format, true).map_err(|_| format!("`{format}` is not a format (human, json, sarif, markdown, junit, html)"))?;
+    if file.is_empty() {
+        return Err(format!("`{text}`: the file name is missing"));
+    }
+    Ok((format, PathBuf::from(file)))
+}
+
+impl ReportArgs {
+    pub fn start_threads(&self) -> Result<()> {
+        if let Some(threads) = self.threads {
+            rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global().context("starting worker threads")?;
+        }
+        Ok(())
+    }
+
+    /// The default category unless `--category` names one.
+    #[cfg(any(feature = "aws", feature = "k8s-live"))]
+    pub fn category_or(&self, default: &str) -> String {
+        self.category.clone().unwrap_or_else(|| default.to_string())
+    }
+
+    /// Writes the main report (`--format`, `-o`) and every `--report`. `stdin` is the name and
+    /// text of a YAML stream read from standard input or rendered by helm.
+    pub fn write(&self, outcome: &ScanOutcome, stdin: Option<(&str, &str)>, base: &Path) -> Result<()> {
+        let stdin_text: Option<(String, Arc<str>)> = stdin.map(|(name, text)| (name.to_string(), Arc::from(text)));
+        let source_text = move |file: &str| -> Option<Arc<str>> {
+            match &stdin_text {
+                Some((name, text)) if name == file => Some(text.clone()),
+                _ => std::fs::read_to_string(base.join(file)).ok().map(Arc::from),
+            }
+        };
+        let report = outcome.report(&source_text);
+        let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
+        let colour = !self.no_color && std::env::var_os("NO_COLOR").is_none();
+        let main = match self.format {
+            Some(FormatArg::Human) => Format::Human { color: to_terminal && colour },
+            Some(other) => format(other),
+            None if to_terminal => Format::Human { color: colour },
+            None => Format::Json,
+        };
+        let render = |format: Format| report::render_categorised(&report, format, outcome.baseline.as_ref(), self.category.as_deref());
+        match &self.output {
+            Some(path) => std::fs::write(path, render(main)).with_context(|| format!("writing {}", path.display()))?,
+            None => std::io::stdout().write_all(render(main).as_bytes()).context("writing the report")?,
+        }
+        for (extra, path) in &self.reports {
+            let extra = match extra {
+                FormatArg::Human => Format::Human { color: false },
+                other => format(*other),
+            };
+            std::fs::write(path, render(extra)).with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// 2 when an input or rule file could not be read, or (unless `allow_partial`) a live
+    /// source could not read everything; else 1 when a violation reaches `--fail-on`; else 0.
+    pub fn exit_code(&self, outcome: &ScanOutcome, allow_partial: bool) -> u8 {
+        if outcome.has_errors() || (outcome.is_partial() && !allow_partial) {
+            return 2;
+        }
+        let threshold = match self.fail_on {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Note => Severity::Note,
+            FailOn::Never => return 0,
+        };
+        u8::from(outcome.failing(threshold).next().is_some())
+    }
+}
+
+fn format(format: FormatArg) -> Format {
+    match format {
+        FormatArg::Human => Format::Human { color: false },
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Markdown => Format::Markdown,
+        FormatArg::Junit => Format::Junit,
+        FormatArg::Html => Format::Html,
+    }
+}
