@@ -8,7 +8,6 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,14 +46,30 @@ impl Failure {
                 match (e.code(), e.message()) {
                     (Some(code), Some(message)) => format!("{code}: {message}"),
                     (Some(code), None) => code.to_string(),
-                    _ => DisplayErrorContext(error).to_string(),
+                    _ => format!("unexpected answer: {}", causes(e)),
                 }
             }
             SdkError::TimeoutError(_) => "timed out".to_string(),
-            other => DisplayErrorContext(other).to_string(),
+            other => causes(other),
         };
         Failure::new(call, reason)
     }
+}
+
+/// An error and its causes, by their messages only (the SDK's debug output would dump the
+/// raw response).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let message = next.to_string();
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        cause = next.source();
+    }
+    text
 }
 
 /// The error code of a service error (`NoSuchBucketPolicy`), if the call got that far.

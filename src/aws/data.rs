@@ -217,7 +217,7 @@ pub async fn collect_msk(scope: &Scope, keys: &Keys) -> Model {
         let Some(provisioned) = cluster.provisioned() else { continue };
         let encryption = provisioned.encryption_info().map(|e| {
             let transit = e.encryption_in_transit().map(|t| Attrs::new().opt("client_broker", t.client_broker().map(|c| c.as_str())).opt("in_cluster", t.in_cluster()));
-            Attrs::new().block("encryption_in_transit", transit).set("encryption_at_rest_kms_key_arn", keys.reference(e.encryption_at_rest().map(|r| r.data_volume_kms_key_id())))
+            Attrs::new().block("encryption_in_transit", transit).set("encryption_at_rest_kms_key_arn", keys.reference(e.encryption_at_rest().and_then(|r| r.data_volume_kms_key_id())))
         });
         let public_access = provisioned.broker_node_group_info().and_then(|b| b.connectivity_info()).and_then(|c| c.public_access()).map(|p| Attrs::new().opt("type", p.r#type()));
         let broker = provisioned.broker_node_group_info().map(|b| {
@@ -251,8 +251,12 @@ pub async fn collect_msk(scope: &Scope, keys: &Keys) -> Model {
 pub async fn collect_secrets(scope: &Scope, keys: &Keys) -> Model {
     let secrets = aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(&scope.config).interceptor(scope.counting.clone()).build());
     let mut model = Model::default();
-    let listed = secrets.list_secrets().into_paginator().items().send().collect::<Vec<_>>().await;
-    let listed = listed!(model, scope, listed, "secretsmanager:ListSecrets", &["aws_secretsmanager_secret"], "secretsmanager", ":secret:*");
+    let pages = secrets.list_secrets().into_paginator().send().collect::<Vec<_>>().await;
+    let listed: Vec<aws_sdk_secretsmanager::types::SecretListEntry> =
+        listed!(model, scope, pages, "secretsmanager:ListSecrets", &["aws_secretsmanager_secret"], "secretsmanager", ":secret:*")
+            .into_iter()
+            .flat_map(|page| page.secret_list.unwrap_or_default())
+            .collect();
     for secret in listed.iter().filter(|s| s.deleted_date().is_none()) {
         let (Some(arn), Some(name)) = (secret.arn(), secret.name()) else { continue };
         // Without a key of its own a secret uses the AWS-managed aws/secretsmanager key.

@@ -142,7 +142,7 @@ async fn describe(
     let encryption = setting("s3:GetBucketEncryption", encryption, &["ServerSideEncryptionConfigurationNotFoundError"])
         .map(|e| e.and_then(|e| e.server_side_encryption_configuration().map(|c| encryption_value(c, keys, same_region))));
     let lock = setting("s3:GetObjectLockConfiguration", lock, &["ObjectLockConfigurationNotFoundError"]).map(|l| l.and_then(|l| l.object_lock_configuration().cloned()));
-    let lock_enabled = lock.as_ref().map(|l| Some(Value::Bool(l.as_ref().and_then(|c| c.object_lock_enabled()).is_some_and(|e| e.as_str() == "Enabled"))));
+    let lock_enabled = lock.clone().map(|l| Some(Value::Bool(l.and_then(|c| c.object_lock_enabled().cloned()).is_some_and(|e| e.as_str() == "Enabled"))));
     let lock = lock.map(|l| l.map(|c| object_lock_value(&c)));
     let versioning = setting("s3:GetBucketVersioning", versioning, &[]).map(|v| {
         v.map(|v| {

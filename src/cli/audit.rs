@@ -89,7 +89,7 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
         let shown = charterguard::terraform::display_path(path, &base);
         let added = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read the state: {e}")).and_then(|text| states.add(&shown, &text));
         if let Err(message) = added {
-            diagnostics.push(Diagnostic::error(shown, None, message));
+            diagnostics.push(Diagnostic::error(shown.to_string(), None, message));
         }
     }
     let regions = match args.regions.trim() {
