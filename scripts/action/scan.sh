@@ -116,12 +116,11 @@ markdown="$tmp/charterguard.md"
 errors="$tmp/charterguard.stderr"
 rm -f "$sarif" "$markdown"
 
-echo "charterguard ${args[*]} --format sarif"
-"$bin" "${args[@]}" --format sarif --output "$sarif" 2> >(tee "$errors" >&2)
+# One scan writes both reports: SARIF for code scanning, markdown for the step summary.
+echo "charterguard ${args[*]} --format sarif --report markdown=..."
+"$bin" "${args[@]}" --format sarif --output "$sarif" --report "markdown=$markdown" 2> >(tee "$errors" >&2)
 code=$?
 wait # for tee
-# The same scan again for the step summary: scans are deterministic, so both reports agree.
-"$bin" "${args[@]}" --format markdown --output "$markdown" 2>/dev/null
 
 findings=""
 if [[ -s "$sarif" ]]; then

@@ -226,7 +226,9 @@ fn launch_template(
     let mappings = version.map(|v| {
         let data = v.launch_template_versions().first().and_then(|v| v.launch_template_data());
         let mappings = data.map(|d| d.block_device_mappings()).unwrap_or_default().iter().map(|m| {
-            let ebs = m.ebs().map(|e| Attrs::new().opt("encrypted", e.encrypted()).set("kms_key_id", keys.reference(e.kms_key_id())).opt("volume_size", e.volume_size()));
+            let ebs = m
+                .ebs()
+                .map(|e| Attrs::new().opt("encrypted", e.encrypted()).set("kms_key_id", keys.reference(e.kms_key_id())).opt("volume_size", e.volume_size()));
             Attrs::new().opt("device_name", m.device_name()).block("ebs", ebs)
         });
         Some(Value::List(mappings.map(Attrs::node).collect()))
@@ -238,4 +240,53 @@ fn launch_template(
         .setting("block_device_mappings", mappings)
         .set("tags", tags(template.tags()));
     Some(scope.resource("aws_launch_template", address, attrs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Node;
+    use aws_sdk_ec2::types::{IpPermission, IpRange, RouteTableAssociation, SecurityGroup, UserIdGroupPair};
+
+    #[test]
+    fn security_groups_become_terraform_groups_with_inline_rules() {
+        let scope = crate::aws::test_scope("ap-south-1");
+        let ssh = IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()).build();
+        let own = IpPermission::builder().ip_protocol("-1").user_id_group_pairs(UserIdGroupPair::builder().group_id("sg-1").build()).build();
+        let group = SecurityGroup::builder().group_id("sg-1").group_name("bastion").vpc_id("vpc-1").ip_permissions(ssh).ip_permissions(own).build();
+        let resource = security_group(&scope, &group).unwrap();
+        assert_eq!((resource.rtype.as_str(), resource.address.as_str()), ("aws_security_group", "arn:aws:ec2:ap-south-1:123456789012:security-group/sg-1"));
+        let Value::List(ingress) = &resource.attrs.get("ingress").unwrap().value else { panic!("ingress is a list of blocks") };
+        assert_eq!(ingress[0].get("cidr_blocks").map(|n| n.to_json()), Some(serde_json::json!(["0.0.0.0/0"])));
+        assert_eq!(ingress[0].path("from_port").map(|n| &n.value), Some(&Value::Int(22)));
+        assert_eq!(ingress[1].path("self").map(|n| &n.value), Some(&Value::Bool(true)));
+        assert_eq!(ingress[1].path("protocol").and_then(Node::as_str), Some("-1"));
+        assert!(matches!(&resource.attrs.get("vpc_id").unwrap().value, Value::Ref { address, .. } if address.ends_with("vpc/vpc-1")));
+        let default = SecurityGroup::builder().group_id("sg-2").group_name("default").build();
+        assert_eq!(security_group(&scope, &default).unwrap().rtype, "aws_default_security_group");
+    }
+
+    #[test]
+    fn main_route_tables_are_default_tables_and_associations_are_resources() {
+        let scope = crate::aws::test_scope("ap-south-1");
+        let igw = aws_sdk_ec2::types::Route::builder().destination_cidr_block("0.0.0.0/0").gateway_id("igw-1").build();
+        let local = aws_sdk_ec2::types::Route::builder().destination_cidr_block("10.0.0.0/16").gateway_id("local").build();
+        let main = RouteTableAssociation::builder().main(true).route_table_association_id("rtbassoc-0").build();
+        let explicit = RouteTableAssociation::builder().subnet_id("subnet-1").route_table_association_id("rtbassoc-1").build();
+        let table = aws_sdk_ec2::types::RouteTable::builder()
+            .route_table_id("rtb-1")
+            .vpc_id("vpc-1")
+            .routes(igw)
+            .routes(local)
+            .associations(main)
+            .associations(explicit)
+            .build();
+        let resources = route_table(&scope, &table);
+        let types: Vec<&str> = resources.iter().map(|r| r.rtype.as_str()).collect();
+        assert_eq!(types, ["aws_default_route_table", "aws_route_table_association"]);
+        let Value::List(routes) = &resources[0].attrs.get("route").unwrap().value else { panic!("routes are a list") };
+        assert_eq!(routes.len(), 1, "the local route is implicit in Terraform");
+        assert!(matches!(&resources[0].attrs.get("default_route_table_id").unwrap().value, Value::Ref { address, .. } if address.ends_with("vpc/vpc-1")));
+        assert!(matches!(&resources[1].attrs.get("subnet_id").unwrap().value, Value::Ref { address, .. } if address.ends_with("subnet/subnet-1")));
+    }
 }

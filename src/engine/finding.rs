@@ -1,9 +1,9 @@
 //! What evaluating a rule against a resource produces.
 
 use crate::model::{LiveOrigin, SourceKind, Span};
-use std::sync::Arc;
 use crate::rules::Severity;
 use crate::suppress::Date;
+use std::sync::Arc;
 
 /// The outcome a finding records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -101,5 +101,35 @@ impl Finding {
     /// True when the finding was already in the `--baseline` report.
     pub fn is_unchanged(&self) -> bool {
         self.baseline == Some(BaselineState::Unchanged)
+    }
+
+    /// Where a live resource runs when no code is known to manage it: its span is then only
+    /// the audit's anchor file, and reports name the resource by its ARN or cluster path.
+    pub fn unmanaged_live(&self) -> Option<&LiveOrigin> {
+        self.live.as_deref().filter(|origin| origin.managed_by.is_none())
+    }
+
+    /// Where a report says the finding is: `file:line`, or the ARN / cluster path of a live
+    /// resource no code manages.
+    pub fn place(&self) -> String {
+        match self.unmanaged_live() {
+            Some(origin) => origin.id.clone(),
+            None => format!("{}:{}", self.span.file, self.span.start_line),
+        }
+    }
+
+    /// What a report groups the finding under: its file, or for a live resource no code
+    /// manages, its account and region (`aws 123456789012 ap-south-1`) or cluster.
+    pub fn group(&self) -> String {
+        match self.unmanaged_live() {
+            Some(origin) => {
+                let source = self.source.as_str();
+                match &origin.region {
+                    Some(region) => format!("{source} {} {region}", origin.scope),
+                    None => format!("{source} {}", origin.scope),
+                }
+            }
+            None => self.span.file.to_string(),
+        }
     }
 }

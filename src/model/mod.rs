@@ -87,7 +87,7 @@ pub struct Resource {
 /// points at the code that manages them when that is known (the Terraform resource a
 /// `--tfstate` names, the chart template of a Helm release), else at the audit's
 /// configuration file, so every finding has a physical location GitHub code scanning accepts.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct LiveOrigin {
     /// The ARN, or `cluster/namespace/kind/name` for a cluster object.
     pub id: String,

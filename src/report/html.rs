@@ -131,25 +131,21 @@ fn per_group(findings: &[Finding]) -> Vec<Bar> {
 }
 
 fn is_file_source(f: &Finding) -> bool {
-    matches!(f.source, SourceKind::Tf | SourceKind::K8s)
+    f.live.is_none()
 }
 
 /// The group a finding is charted under: for code, the first directory of its file below the
 /// directory all scanned findings share (`fixtures/platform/envs/prod/main.tf` under
-/// `fixtures/platform` is `envs`; a file directly there is `.`). Live findings (AWS, EKS) will
-/// be grouped by account or cluster: that is this match's other arm.
+/// `fixtures/platform` is `envs`; a file directly there is `.`); for live findings, the
+/// account (AWS) or cluster.
 fn group_of(f: &Finding, root: &str) -> String {
-    match f.source {
-        SourceKind::Tf | SourceKind::K8s => {
-            let relative = f.span.file.strip_prefix(root).unwrap_or(&f.span.file).trim_start_matches('/');
-            match relative.split_once('/') {
-                Some((dir, _)) => dir.to_string(),
-                None => ".".to_string(),
-            }
-        }
-        // Until live findings carry their account, the file they name (the account or
-        // cluster stream) is the group.
-        SourceKind::Aws | SourceKind::Eks => f.span.file.to_string(),
+    if let Some(origin) = &f.live {
+        return format!("{} {}", f.source.as_str(), origin.scope);
+    }
+    let relative = f.span.file.strip_prefix(root).unwrap_or(&f.span.file).trim_start_matches('/');
+    match relative.split_once('/') {
+        Some((dir, _)) => dir.to_string(),
+        None => ".".to_string(),
     }
 }
 
@@ -290,7 +286,7 @@ fn row(out: &mut String, report: &Report, f: &Finding) {
         }
     };
     let title = report.rule(&f.rule_id).map(|r| r.title.as_str()).unwrap_or("");
-    let mut place = escape_markup(&format!("{}:{}", f.span.file, f.span.start_line));
+    let mut place = escape_markup(&f.place());
     if let Some(template) = &f.template {
         let _ = write!(place, "<div class=\"why\">{}</div>", escape_markup(template));
     }

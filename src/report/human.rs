@@ -74,17 +74,18 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
     let secrets = secret_lines(report.findings);
     let mut out = String::new();
 
-    // Group by file, keeping the engine's order within a file.
-    let mut by_file: Vec<&Finding> = report.findings.iter().collect();
-    by_file.sort_by(|a, b| a.span.file.cmp(&b.span.file));
-    let mut current: Option<&str> = None;
-    for f in by_file {
-        if current != Some(&*f.span.file) {
+    // Group by file (live resources no code manages: by account and region, or cluster),
+    // keeping the engine's order within a group.
+    let mut grouped: Vec<(String, &Finding)> = report.findings.iter().map(|f| (f.group(), f)).collect();
+    grouped.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut current: Option<String> = None;
+    for (group, f) in grouped {
+        if current.as_ref() != Some(&group) {
             if current.is_some() {
                 out.push('\n');
             }
-            current = Some(&f.span.file);
-            let _ = writeln!(out, "{}", p.bold(&format!("{}:", clean(&f.span.file))));
+            let _ = writeln!(out, "{}", p.bold(&format!("{}:", clean(&group))));
+            current = Some(group);
         }
         out.push('\n');
         render_finding(&mut out, &p, f, rules.get(f.rule_id.as_str()).copied(), report, &secrets);
@@ -93,6 +94,13 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
         out.push('\n');
     }
 
+    if let Some(b) = baseline.filter(|b| !b.resolved_findings.is_empty()) {
+        let _ = writeln!(out, "{}", p.bold("resolved since the baseline:"));
+        for previous in &b.resolved_findings {
+            let _ = writeln!(out, "  {} {}  {}", p.fg("resolved", Color::Green), p.bold(&clean(&previous.rule_id)), clean(&previous.message));
+        }
+        out.push('\n');
+    }
     if !report.diagnostics.is_empty() {
         for d in report.diagnostics {
             let level = match d.level {
@@ -150,7 +158,8 @@ fn secret_lines(findings: &[Finding]) -> SecretLines<'_> {
 
 fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&RuleMeta>, report: &Report, secrets: &SecretLines) {
     let (label, color) = label(f);
-    let _ = writeln!(out, "{} {}  {}", p.bold_fg(label, color), p.bold(&clean(&f.rule_id)), clean(&f.span.to_string()));
+    let place = if f.unmanaged_live().is_some() { f.place() } else { f.span.to_string() };
+    let _ = writeln!(out, "{} {}  {}", p.bold_fg(label, color), p.bold(&clean(&f.rule_id)), clean(&place));
     let _ = writeln!(out, "  {}", clean(&f.message));
     if let Some(s) = &f.suppression {
         let until = s.until.map(|u| format!(" until {u}")).unwrap_or_default();
@@ -169,7 +178,11 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
     for call in &f.call_chain {
         let _ = writeln!(out, "  via module call at {}:{}", clean(&call.file), call.start_line);
     }
-    if let Some(text) = (report.source_text)(&f.span.file) {
+    if let Some(managed_by) = f.live.as_ref().and_then(|l| l.managed_by.as_ref()) {
+        let _ = writeln!(out, "  managed by {}", clean(managed_by));
+    }
+    let source = if f.unmanaged_live().is_some() { None } else { (report.source_text)(&f.span.file) };
+    if let Some(text) = source {
         let hidden = secrets.get(&*f.span.file).map_or(&[][..], Vec::as_slice);
         code_frame(out, p, f, &text, color, hidden);
     }

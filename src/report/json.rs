@@ -63,6 +63,9 @@ struct JsonFinding<'a> {
     baseline: Option<BaselineState>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppression: Option<JsonSuppression<'a>>,
+    /// Live findings: where the resource runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live: Option<&'a crate::model::LiveOrigin>,
 }
 
 #[derive(Serialize)]
@@ -137,6 +140,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
             file: &s.location.file,
             line: s.location.start_line,
         }),
+        live: f.live.as_deref(),
     }
 }
 

@@ -25,7 +25,7 @@ pub(super) fn render(report: &Report) -> String {
             let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"no findings\"/>", escape_markup(&rule.id));
         }
         for f in findings {
-            let name = format!("{} ({}:{})", f.subject(), f.span.file, f.span.start_line);
+            let name = format!("{} ({})", f.subject(), f.place());
             let _ = writeln!(
                 out,
                 "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">",

@@ -26,6 +26,20 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
         findings_list(&mut out, report);
     }
     suppressed_list(&mut out, report);
+    if let Some(b) = baseline.filter(|b| !b.resolved_findings.is_empty()) {
+        out.push_str(
+            "### Resolved since the baseline
+
+",
+        );
+        for previous in b.resolved_findings.iter().take(MAX_LISTED) {
+            let _ = writeln!(out, "- **{}** `{}`: {}", escape(&previous.rule_id), escape(&previous.address), escape(&previous.message));
+        }
+        if b.resolved_findings.len() > MAX_LISTED {
+            let _ = writeln!(out, "- ... and {} more", b.resolved_findings.len() - MAX_LISTED);
+        }
+        out.push('\n');
+    }
     let errors: Vec<_> = report.diagnostics.iter().filter(|d| d.is_error()).collect();
     if !errors.is_empty() {
         out.push_str("### Inputs that could not be read\n\n");
@@ -76,7 +90,7 @@ fn findings_list(out: &mut String, report: &Report) {
     let mut listed: Vec<&Finding> = report.findings.iter().filter(is_listed).collect();
     listed.sort_by_key(|f| (f.outcome == Outcome::Undecided, std::cmp::Reverse(f.severity)));
     for f in listed.iter().take(MAX_LISTED) {
-        let place = format!("{}:{}", f.span.file, f.span.start_line);
+        let place = f.place();
         let label = match f.outcome {
             Outcome::Violation => f.severity.as_str(),
             Outcome::Undecided => "could not decide",
@@ -102,7 +116,7 @@ fn suppressed_list(out: &mut String, report: &Report) {
     for f in suppressed.iter().take(MAX_LISTED) {
         let Some(s) = &f.suppression else { continue };
         let until = s.until.map(|u| u.to_string()).unwrap_or_else(|| "-".into());
-        let place = format!("{}:{}", f.span.file, f.span.start_line);
+        let place = f.place();
         let at = format!("{}:{}", s.location.file, s.location.start_line);
         let _ = writeln!(out, "| {} | `{}` | {} | {until} | `{}` |", f.rule_id, escape(&place), escape(&s.reason), escape(&at));
     }

@@ -97,11 +97,17 @@ pub enum Format {
     ///     "call_chain": [{"file": "main.tf", "line": 3}],   // outermost module call first
     ///     "fingerprint": "<hex sha256, see fingerprint()>",
     ///     "baseline": "new|unchanged",     // only with --baseline
+    ///     "live": {                        // only on live findings (audits)
+    ///       "id": "arn:aws:s3:::b" | "cluster/ns/Kind/name", "scope": "<account or cluster>",
+    ///       "region": "ap-south-1" | null, "managed_by": "<Terraform address>" | null
+    ///     },
     ///     "suppression": {                 // only on suppressed findings
     ///       "kind": "inline|central", "reason": "...", "until": "2027-03-31" | null,
     ///       "file": "main.tf", "line": 3   // the comment, annotation or config entry
     ///     }
     ///   }],
+    ///   "resolved": [{"rule_id": "...", "address": "...", "message": "...", "fingerprint": "..."}],
+    ///                                      // only with --baseline: its findings this run lacks
     ///   "diagnostics": [{
     ///     "level": "error|note", "file": "...", "line": 1 | null, "column": 1 | null,
     ///     "message": "..."

@@ -260,7 +260,8 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     // note then. The message prefix and `properties.outcome` say it could not decide.
     let (result_level, text) = if undecided { (ResultLevel::Note, format!("{UNDECIDED_PREFIX}{}", f.message)) } else { (level(f.severity), f.message.clone()) };
 
-    let mut fully_qualified = f.address.clone();
+    // A live resource is named by where it runs (ARN, cluster/namespace/kind/name).
+    let mut fully_qualified = f.live.as_ref().map_or_else(|| f.address.clone(), |origin| origin.id.clone());
     if let Some(item) = &f.item {
         fully_qualified.push('/');
         fully_qualified.push_str(item);
@@ -276,6 +277,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     }
     if undecided {
         properties.insert("outcome".to_string(), json!("undecided"));
+    }
+    if let Some(origin) = &f.live {
+        properties.insert("live".to_string(), json!({"id": origin.id, "scope": origin.scope, "region": origin.region, "managedBy": origin.managed_by}));
     }
 
     let related: Vec<Location> = f

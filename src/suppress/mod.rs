@@ -109,9 +109,10 @@ pub fn apply(findings: &mut [Finding], model: &Model, config: &Config, options: 
     for f in findings.iter_mut() {
         let mut candidates: Vec<usize> = Vec::new();
         if options.inline {
-            let mut places = vec![(&f.span.file, f.span.start_line)];
-            for span in resource_starts.get(f.address.as_str()).into_iter().flatten() {
-                places.push((&span.file, span.start_line));
+            let mut places = Vec::new();
+            if f.unmanaged_live().is_none() {
+                places.push((&f.span.file, f.span.start_line));
+                places.extend(resource_starts.get(f.address.as_str()).into_iter().flatten().map(|span| (&span.file, span.start_line)));
             }
             for (file, line) in places {
                 if let Some(comments) = files.get(&**file) {
@@ -176,7 +177,11 @@ fn scan_files(
     entries: &mut Vec<Entry>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> HashMap<Arc<str>, FileComments> {
-    let names: BTreeSet<Arc<str>> = model.resources.iter().map(|r| r.span.file.clone()).chain(findings.iter().map(|f| f.span.file.clone())).collect();
+    // A live resource no code manages points at the audit's anchor file, which holds no
+    // inline suppression of it.
+    let managed = |r: &&crate::model::Resource| r.live.as_ref().is_none_or(|origin| origin.managed_by.is_some());
+    let resources = model.resources.iter().filter(managed).map(|r| r.span.file.clone());
+    let names: BTreeSet<Arc<str>> = resources.chain(findings.iter().filter(|f| f.unmanaged_live().is_none()).map(|f| f.span.file.clone())).collect();
     let names: Vec<Arc<str>> = names.into_iter().collect();
     let scanned: Vec<(Arc<str>, Vec<Raw>, HashSet<u32>)> = names
         .par_iter()
