@@ -9,7 +9,6 @@
 
 use super::{escape_markup, Baseline, Counts, Report};
 use crate::engine::{BaselineState, Finding, Outcome};
-use crate::model::SourceKind;
 use crate::rules::Severity;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -405,6 +404,7 @@ const SCRIPT: &str = r##"(function () {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SourceKind;
     use crate::engine::{Suppression, SuppressionKind};
     use crate::model::Span;
     use crate::rules::RuleMeta;
