@@ -404,8 +404,8 @@ const SCRIPT: &str = r##"(function () {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SourceKind;
     use crate::engine::{Suppression, SuppressionKind};
+    use crate::model::SourceKind;
     use crate::model::Span;
     use crate::rules::RuleMeta;
     use std::sync::Arc;
