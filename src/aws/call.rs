@@ -80,10 +80,9 @@ pub fn error_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<
     }
 }
 
-/// A per-resource setting read with one call: `Ok(Some)` configured, `Ok(None)` not
-/// configured (the call answered with one of `absent_codes`), `Err` the failure's text, which
-/// becomes an unknown attribute.
-pub fn setting<T, E, R>(call: &'static str, result: Result<T, SdkError<E, R>>, absent_codes: &[&str]) -> Result<Option<T>, String>
+/// A setting read with one call: `Ok(Some)` configured, `Ok(None)` not configured (the call
+/// answered with one of `absent_codes`), `Err` the failure.
+pub fn setting<T, E, R>(call: &'static str, result: Result<T, SdkError<E, R>>, absent_codes: &[&str]) -> Result<Option<T>, Failure>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
@@ -91,7 +90,7 @@ where
     match result {
         Ok(value) => Ok(Some(value)),
         Err(error) if error_code(&error).is_some_and(|code| absent_codes.contains(&code)) => Ok(None),
-        Err(error) => Err(Failure::of(call, &error).to_string()),
+        Err(error) => Err(Failure::of(call, &error)),
     }
 }
 

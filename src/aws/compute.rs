@@ -2,7 +2,7 @@
 //! replication configuration.
 
 use super::attrs::{string_map, strings, Attrs};
-use super::call::{setting, Failure};
+use super::call::Failure;
 use super::keys::Keys;
 use super::Scope;
 use crate::model::{Model, Resource, Value};
@@ -180,8 +180,9 @@ fn ecr_repository(scope: &Scope, keys: &Keys, registry: &str, repository: &aws_s
         .block("encryption_configuration", encryption)
         .set("__provider", registry);
     let mut out = vec![scope.resource("aws_ecr_repository", address.clone(), attrs)];
-    let policy =
-        setting("ecr:GetLifecyclePolicy", policy, &["LifecyclePolicyNotFoundException"]).map(|p| p.and_then(|p| p.lifecycle_policy_text().map(Value::from)));
+    let policy = scope
+        .setting(&address, "ecr:GetLifecyclePolicy", policy, &["LifecyclePolicyNotFoundException"])
+        .map(|p| p.and_then(|p| p.lifecycle_policy_text().map(Value::from)));
     if !matches!(policy, Ok(None)) {
         let attrs = Attrs::new().set("repository", name).setting("policy", policy.map(|p| p.or(Some(Value::Null))));
         out.push(scope.resource("aws_ecr_lifecycle_policy", format!("{address}#lifecycle-policy"), attrs));

@@ -61,7 +61,8 @@ pub async fn collect_rds(scope: &Scope, keys: &Keys) -> Model {
         .collect::<Vec<_>>()
         .await;
     for (group, parameters) in judged.iter().zip(parameters) {
-        let parameters = parameters.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| Failure::of("rds:DescribeDBParameters", &e).to_string());
+        let address = group.db_parameter_group_arn().unwrap_or_default();
+        let parameters = parameters.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| scope.failed(address, Failure::of("rds:DescribeDBParameters", &e)));
         model.resources.extend(parameter_group(scope, group, parameters));
     }
     model
@@ -350,7 +351,7 @@ pub async fn collect_backup(scope: &Scope) -> Model {
     for (plan, answer) in plans.iter().zip(described) {
         let Some(id) = plan.backup_plan_id() else { continue };
         let address = plan.backup_plan_arn().map(str::to_string).unwrap_or_else(|| scope.arn("backup", &format!("backup-plan:{id}")));
-        let rules = answer.map_err(|e| Failure::of("backup:GetBackupPlan", &e).to_string()).map(|answer| {
+        let rules = answer.map_err(|e| scope.failed(&address, Failure::of("backup:GetBackupPlan", &e))).map(|answer| {
             let rules = answer.backup_plan().map(|p| p.rules()).unwrap_or_default().iter().map(|r| {
                 Attrs::new()
                     .set("rule_name", r.rule_name())

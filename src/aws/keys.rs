@@ -2,7 +2,7 @@
 //! other services use to name keys the way rules understand them.
 
 use super::attrs::{string_map, Attrs};
-use super::call::{setting, Failure};
+use super::call::Failure;
 use super::Scope;
 use crate::model::{Model, Value};
 use futures::StreamExt;
@@ -141,11 +141,13 @@ async fn describe(kms: &aws_sdk_kms::Client, scope: &Scope, id: &str) -> Result<
     let spec = meta.key_spec().map(|s| s.as_str().to_string());
     let symmetric = spec.as_deref().is_none_or(|s| s == "SYMMETRIC_DEFAULT");
     let rotation = match symmetric && meta.origin().map(|o| o.as_str()) != Some("EXTERNAL") {
-        true => setting("kms:GetKeyRotationStatus", kms.get_key_rotation_status().key_id(id).send().await, &[])
+        true => scope
+            .setting(&arn, "kms:GetKeyRotationStatus", kms.get_key_rotation_status().key_id(id).send().await, &[])
             .map(|r| r.map(|r| Value::Bool(r.key_rotation_enabled()))),
         false => Ok(Some(Value::Bool(false))),
     };
-    let tags = setting("kms:ListResourceTags", kms.list_resource_tags().key_id(id).send().await, &[])
+    let tags = scope
+        .setting(&arn, "kms:ListResourceTags", kms.list_resource_tags().key_id(id).send().await, &[])
         .map(|t| t.map(|t| string_map(t.tags().iter().map(|tag| (tag.tag_key(), tag.tag_value())))));
     let multi_region = meta.multi_region_configuration();
     let replica = multi_region.and_then(|m| m.multi_region_key_type()).map(|t| t.as_str()) == Some("REPLICA");

@@ -205,7 +205,12 @@ async fn assign_buckets(
             }
             Err(failure) => region_unseen_types(model, account, "*", &failure, &["aws_s3_bucket"], &options.anchor, "s3", ":::*"),
         }
-        access.insert(account.id.clone(), s3::account_public_access_block(account, counting).await);
+        let account_access = s3::account_public_access_block(account, counting).await;
+        if let Err(failure) = &account_access {
+            let message = format!("{failure} in account {}; the public access block of its buckets (DATA-003) could not be decided", account.id);
+            model.diagnostics.push(Diagnostic::incomplete("", message));
+        }
+        access.insert(account.id.clone(), account_access);
     }
     let buckets = buckets.into_iter().map(|(unit, by_region)| (unit, by_region.into_iter().collect())).collect();
     (buckets, access)
@@ -381,6 +386,7 @@ async fn audit_unit(
     for part in [a, b, c, d, e, f, g, h, i, j, k, l] {
         model.extend(part);
     }
+    model.diagnostics.extend(scope.failure_diagnostics());
     model
 }
 
@@ -392,6 +398,8 @@ pub(crate) struct Scope {
     pub counting: Counting,
     pub anchor: Span,
     pub concurrency: usize,
+    /// Per-resource calls that failed, by failure: the resources whose attribute is unknown.
+    failures: std::sync::Mutex<BTreeMap<(&'static str, String), Vec<String>>>,
 }
 
 impl Scope {
@@ -404,7 +412,53 @@ impl Scope {
             counting: counting.clone(),
             anchor: options.anchor.clone(),
             concurrency: options.concurrency.max(1),
+            failures: Default::default(),
         }
+    }
+
+    /// What a per-resource call gave (see [`call::setting`]); a failure is recorded against
+    /// `address`, for the audit's list of calls that failed, and becomes the unknown
+    /// attribute's reason.
+    pub fn setting<T, E, R>(
+        &self,
+        address: &str,
+        call: &'static str,
+        result: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
+        absent_codes: &[&str],
+    ) -> Result<Option<T>, String>
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        call::setting(call, result, absent_codes).map_err(|failure| self.failed(address, failure))
+    }
+
+    /// Records that a per-resource call failed; returns the unknown attribute's reason.
+    pub fn failed(&self, address: &str, failure: Failure) -> String {
+        let reason = failure.to_string();
+        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        failures.entry((failure.call, failure.reason)).or_default().push(address.to_string());
+        reason
+    }
+
+    /// One diagnostic per distinct failure of per-resource calls, naming (some of) the
+    /// resources it hid part of.
+    fn failure_diagnostics(&self) -> Vec<Diagnostic> {
+        let failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        failures
+            .iter()
+            .map(|((call, reason), addresses)| {
+                let shown: Vec<&str> = addresses.iter().take(5).map(String::as_str).collect();
+                let more = if addresses.len() > shown.len() { format!(" and {} more", addresses.len() - shown.len()) } else { String::new() };
+                let account = &self.account.id;
+                let message = format!(
+                    "{call} failed in account {account} {} ({reason}) for {}{more}; the rules reading what it returns could not decide",
+                    self.region,
+                    shown.join(", ")
+                );
+                Diagnostic::incomplete("", message)
+            })
+            .collect()
     }
 
     /// `arn:<partition>:<service>:<region>:<account>:<resource>`.
@@ -452,6 +506,7 @@ pub(crate) fn test_scope(region: &str) -> Scope {
         counting: Counting(Arc::new(Counter::default())),
         anchor: Span::new("charterguard.yaml".into(), 1, 1, 1, 1),
         concurrency: 2,
+        failures: Default::default(),
     }
 }
 

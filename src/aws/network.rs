@@ -64,7 +64,8 @@ pub async fn collect(scope: &Scope, keys: &Keys) -> Model {
         .collect::<Vec<_>>()
         .await;
     for (template, version) in templates.iter().zip(versions) {
-        let version = version.map_err(|e| Failure::of("ec2:DescribeLaunchTemplateVersions", &e).to_string());
+        let address = scope.arn("ec2", &format!("launch-template/{}", template.launch_template_id().unwrap_or_default()));
+        let version = version.map_err(|e| scope.failed(&address, Failure::of("ec2:DescribeLaunchTemplateVersions", &e)));
         model.resources.extend(launch_template(scope, keys, template, version));
     }
     model

@@ -86,10 +86,7 @@ async fn bucket_location(s3: &aws_sdk_s3::Client, name: &str) -> Result<String, 
 pub async fn account_public_access_block(account: &Account, counting: &Counting) -> Result<Option<PublicAccess>, Failure> {
     let control = aws_sdk_s3control::Client::from_conf(aws_sdk_s3control::config::Builder::from(&account.config).interceptor(counting.clone()).build());
     let answer = control.get_public_access_block().account_id(&account.id).send().await;
-    let found = setting("s3control:GetPublicAccessBlock", answer, &["NoSuchPublicAccessBlockConfiguration"]).map_err(|reason| Failure {
-        call: "s3control:GetPublicAccessBlock",
-        reason: reason.trim_start_matches("s3control:GetPublicAccessBlock failed: ").to_string(),
-    })?;
+    let found = setting("s3control:GetPublicAccessBlock", answer, &["NoSuchPublicAccessBlockConfiguration"])?;
     Ok(found.and_then(|a| {
         a.public_access_block_configuration().map(|c| PublicAccess {
             block_public_acls: c.block_public_acls().unwrap_or(false),
@@ -140,30 +137,35 @@ async fn describe(
         s3.get_bucket_tagging().bucket(name).send(),
         s3.get_bucket_policy().bucket(name).send(),
     );
-    let encryption = setting("s3:GetBucketEncryption", encryption, &["ServerSideEncryptionConfigurationNotFoundError"])
+    let encryption = scope
+        .setting(&arn, "s3:GetBucketEncryption", encryption, &["ServerSideEncryptionConfigurationNotFoundError"])
         .map(|e| e.and_then(|e| e.server_side_encryption_configuration().map(|c| encryption_value(c, keys, same_region))));
-    let lock = setting("s3:GetObjectLockConfiguration", lock, &["ObjectLockConfigurationNotFoundError"])
+    let lock = scope
+        .setting(&arn, "s3:GetObjectLockConfiguration", lock, &["ObjectLockConfigurationNotFoundError"])
         .map(|l| l.and_then(|l| l.object_lock_configuration().cloned()));
     let lock_enabled = lock.clone().map(|l| Some(Value::Bool(l.and_then(|c| c.object_lock_enabled().cloned()).is_some_and(|e| e.as_str() == "Enabled"))));
     let lock = lock.map(|l| l.map(|c| object_lock_value(&c)));
-    let versioning = setting("s3:GetBucketVersioning", versioning, &[]).map(|v| {
+    let versioning = scope.setting(&arn, "s3:GetBucketVersioning", versioning, &[]).map(|v| {
         v.map(|v| {
             let status = v.status().map(|s| s.as_str().to_string()).unwrap_or_else(|| "Disabled".to_string());
             Value::List(vec![Attrs::new().block("versioning_configuration", Some(Attrs::new().set("status", status))).node()])
         })
     });
-    let access = access_value(setting("s3:GetPublicAccessBlock", access, &["NoSuchPublicAccessBlockConfiguration"]), account_access);
-    let lifecycle = setting("s3:GetBucketLifecycleConfiguration", lifecycle, &["NoSuchLifecycleConfiguration"])
+    let access = access_value(scope.setting(&arn, "s3:GetPublicAccessBlock", access, &["NoSuchPublicAccessBlockConfiguration"]), account_access);
+    let lifecycle = scope
+        .setting(&arn, "s3:GetBucketLifecycleConfiguration", lifecycle, &["NoSuchLifecycleConfiguration"])
         .map(|l| l.map(|l| Value::List(vec![Attrs::new().blocks("rule", l.rules().iter().map(lifecycle_rule)).node()])));
-    let replication = setting("s3:GetBucketReplication", replication, &["ReplicationConfigurationNotFoundError"])
+    let replication = scope
+        .setting(&arn, "s3:GetBucketReplication", replication, &["ReplicationConfigurationNotFoundError"])
         .map(|r| r.and_then(|r| r.replication_configuration().cloned()));
-    let tags = setting("s3:GetBucketTagging", tags, &["NoSuchTagSet", "NoSuchTagSetError"]).map(|t| {
+    let tags = scope.setting(&arn, "s3:GetBucketTagging", tags, &["NoSuchTagSet", "NoSuchTagSetError"]).map(|t| {
         Some(match t {
             Some(t) => string_map(t.tag_set().iter().map(|tag| (tag.key(), tag.value()))),
             None => Value::Map(Vec::new()),
         })
     });
-    let policy = setting("s3:GetBucketPolicy", policy, &["NoSuchBucketPolicy"]).map(|p| p.and_then(|p| p.policy().map(|text| Value::Str(text.to_string()))));
+    let policy =
+        scope.setting(&arn, "s3:GetBucketPolicy", policy, &["NoSuchBucketPolicy"]).map(|p| p.and_then(|p| p.policy().map(|text| Value::Str(text.to_string()))));
 
     let partition = &scope.account.partition;
     let replication_rules = |r: &aws_sdk_s3::types::ReplicationConfiguration| {

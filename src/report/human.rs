@@ -114,7 +114,11 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
 
     let counts = Counts::of(report.findings);
     // An audit reads no files: its summary starts with the resources.
-    let files = if report.files_scanned == 0 && report.findings.iter().any(|f| f.live.is_some()) { String::new() } else { format!("{}, ", plural(report.files_scanned, "file")) };
+    let files = if report.files_scanned == 0 && report.findings.iter().any(|f| f.live.is_some()) {
+        String::new()
+    } else {
+        format!("{}, ", plural(report.files_scanned, "file"))
+    };
     let _ = writeln!(
         out,
         "{files}{}, {}, {}, {}, {} undecided, {} suppressed in {:.2}s",
