@@ -8,13 +8,18 @@
 its first line. It forwards every request to moto, except that it
 
   - strips a leading 12-digit account label from the Host header: S3 Control puts the account
-    id in the host name (`123456789012.127.0.0.1:PORT`), which moto would read as a bucket
-    (a documented emulator quirk, handled here and not in the product);
+    id in the host name (`123456789012.127.0.0.1:PORT`), which an S3 emulator may read as a
+    virtual-hosted bucket (moto 5.2.5 routes S3 Control's /v20180820/ paths before looking at
+    the host, so there it is belt and braces; the client still has to resolve that name: the
+    audit's resolver does, boto3 in aws_seed.py rewrites the URL);
   - answers operations the audit calls that moto does not implement, with real-shaped answers:
     kafka ListReplicators (GET /replication/v1/replicators -> {"replicators": []});
   - makes EC2 DescribeRegions answer like a real account's: no regions of other partitions
     (moto lists cn-* and us-gov-* as enabled), and opt-in statuses set by POST /__regions
     (default: ap-south-2 "opted-in", which moto hard-codes "not-opted-in");
+  - corrects KMS DescribeKey of a multi-region primary key: once any replica has been
+    described, moto answers MultiRegionKeyType REPLICA for the primary too (its replicas share
+    one configuration dict); the proxy answers PRIMARY when the key is its own primary;
   - injects faults set with POST /__faults, matched on the AWS service and region (the SigV4
     credential scope of the Authorization header) and the operation (X-Amz-Target for JSON
     protocols, Action= for query protocols, method + path for REST services), answering with
@@ -238,6 +243,16 @@ def synthesized(service, operation):
 REGION_ITEM = re.compile(r"<item>(?:(?!</item>).)*?<regionName>([^<]+)</regionName>(?:(?!</item>).)*?</item>", re.S)
 
 
+def fix_primary_key(body):
+    """DescribeKey of a multi-region primary key says PRIMARY, as KMS does."""
+    answer = json.loads(body)
+    meta = answer.get("KeyMetadata", {})
+    config = meta.get("MultiRegionConfiguration")
+    if config and config.get("PrimaryKey", {}).get("Arn") == meta.get("Arn"):
+        config["MultiRegionKeyType"] = "PRIMARY"
+    return json.dumps(answer).encode("utf-8")
+
+
 def rewrite_regions(body):
     """DescribeRegions as a real account of the aws partition answers it."""
     with STATE.lock:
@@ -326,6 +341,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         status, headers, answer = self.forward(body)
         if service == "ec2" and operation == "DescribeRegions" and status == 200:
             answer = rewrite_regions(answer)
+        if service == "kms" and operation == "DescribeKey" and status == 200:
+            answer = fix_primary_key(answer)
         self.answer(status, headers, answer)
 
     def forward(self, body):

@@ -58,9 +58,10 @@ QUIRKS = [
     "ServerSideEncryptionConfigurationNotFoundError (real S3 answers the SSE-S3 default); either "
     "way ENC-001 fails, so the expectation holds against both",
     "S3 ListBuckets carries no BucketRegion: the audit falls back to one GetBucketLocation per bucket",
-    "S3 Control: the SDKs put the account id in the host name (123456789012.HOST); the fault proxy "
-    "strips it for moto; boto3 here rewrites the URL before sending (inject_host_prefix=False "
-    "does not help: the prefix comes from the endpoint rules)",
+    "S3 Control: the SDKs put the account id in the host name (123456789012.HOST), which must "
+    "resolve to the endpoint (the audit's resolver does; boto3 here rewrites the URL before "
+    "sending: inject_host_prefix=False does not help, the prefix comes from the endpoint rules); "
+    "moto 5.2.5 answers the prefixed host itself, the fault proxy strips the label anyway",
     "EKS: DescribeNodegroup answers version 1.19 whatever was asked (the audit does not read it)",
     "ElastiCache: CreateReplicationGroup lists member clusters but creates none, so "
     "DescribeCacheClusters (where the audit reads engine_version and the subnet group) has nothing "
@@ -69,6 +70,15 @@ QUIRKS = [
     "Secrets Manager: RotateSecret accepts RotationRules without a rotation Lambda (real AWS "
     "requires one or managed rotation); moto invokes a given Lambda, which needs Docker, so the "
     "seed rotates without one",
+    "KMS: once a replica of a multi-region key is described, moto answers DescribeKey of the "
+    "primary with MultiRegionKeyType REPLICA too (the replicas share its configuration dict); "
+    "the fault proxy answers PRIMARY for a key that is its own primary, so the audit sees what "
+    "KMS says (straight from moto the primary would be typed aws_kms_replica_key)",
+    "RDS: a default parameter group (default.postgres15) lists no rds.force_ssl parameter "
+    "(AWS lists it, 0 for PostgreSQL 15): TLS-005 fails either way",
+    "EC2 DescribeRegions: moto hard-codes ap-south-2 as not-opted-in (no way to opt in) and "
+    "lists the cn-* and us-gov-* regions as enabled; the fault proxy answers as a real account "
+    "of the aws partition with ap-south-2 enabled (settable per test)",
     "Kafka: ListReplicators is not implemented (404 HTML); the fault proxy answers it with an "
     "empty list",
     "STS: AssumeRole of any role ARN succeeds (the role need not exist); the assumed credentials "
@@ -215,7 +225,7 @@ def seed_kms(a, o):
     o.passes(keys["sign"]["Arn"], "RES-001")  # ENC-003 does not apply to asymmetric keys
 
     keys["mrk"] = kms_key(a, PRIMARY, "charterguard multi-region", MultiRegion=True)
-    o.passes(keys["mrk"]["Arn"], "ENC-003 RES-001")
+    o.passes(keys["mrk"]["Arn"], "ENC-003 RES-001 RES-003")
     kms = a.client("kms", PRIMARY)
     replica_dr = kms.replicate_key(KeyId=keys["mrk"]["KeyId"], ReplicaRegion=DR)["ReplicaKeyMetadata"]
     replica_us = kms.replicate_key(KeyId=keys["mrk"]["KeyId"], ReplicaRegion=FOREIGN)["ReplicaKeyMetadata"]
@@ -239,8 +249,14 @@ def readback_kms(a, o, keys):
         d = kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]
         o.must(f"kms {name} KeyManager", d.get("KeyManager"), "CUSTOMER")
         o.must(f"kms {name} Arn", d.get("Arn"), meta["Arn"])
-        replica = d.get("MultiRegionConfiguration", {}).get("MultiRegionKeyType") == "REPLICA"
+        # Whether a key is a replica: its primary is another key (moto's MultiRegionKeyType
+        # is unreliable for primaries, see QUIRKS; the proxy corrects it from this).
+        primary = d.get("MultiRegionConfiguration", {}).get("PrimaryKey", {}).get("Arn")
+        replica = primary is not None and primary != d.get("Arn")
         o.must(f"kms {name} is a replica", replica, name.startswith("replica"))
+        if replica:
+            o.must(f"kms {name} primary", primary, keys["mrk"]["Arn"])
+            o.must(f"kms {name} MultiRegionKeyType", d["MultiRegionConfiguration"].get("MultiRegionKeyType"), "REPLICA")
         if d.get("KeySpec") == "SYMMETRIC_DEFAULT" and not replica:
             rotating = kms.get_key_rotation_status(KeyId=meta["KeyId"])["KeyRotationEnabled"]
             o.must(f"kms {name} rotation", rotating, name != "norotate")
@@ -818,6 +834,8 @@ def seed_rds(a, o, keys, net):
     stray = rds2.create_db_instance(DBInstanceIdentifier="altscore-stray", EngineVersion="15.5", MultiAZ=True, StorageEncrypted=True, KmsKeyId=keys["dr"]["Arn"],
                                     BackupRetentionPeriod=35, DeletionProtection=True, PubliclyAccessible=False, **common)["DBInstance"]
     o.passes(dr["DBInstanceArn"], "BAK-001 ENC-005 RES-001 RES-004")
+    # Both use ap-south-2's default.postgres15, which the audit then judges: no rds.force_ssl = 1.
+    o.fails(a.arn("rds", DR, "pg:default.postgres15"), "TLS-005", "default.postgres15 (used by altscore-dr) does not set rds.force_ssl = 1")
     o.fails(stray["DBInstanceArn"], "RES-004", "production database in ap-south-2 without the dr tag")
     o.passes(stray["DBInstanceArn"], "BAK-001 ENC-005 RES-001")
 
@@ -849,6 +867,12 @@ def readback_rds(a, o, out):
     for group, value in [("altscore-pg15", "1"), ("altscore-pg14-nossl", "0")]:
         params = [p for page in rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group) for p in page["Parameters"]]
         o.must(f"rds {group} rds.force_ssl", [p.get("ParameterValue") for p in params if p.get("ParameterName") == "rds.force_ssl"], [value])
+    dr_groups = {g["DBParameterGroupName"]: g for g in a.client("rds", DR).describe_db_parameter_groups()["DBParameterGroups"]}
+    o.must("rds default.postgres15 in ap-south-2", dr_groups.get("default.postgres15", {}).get("DBParameterGroupFamily"), "postgres15")
+    o.must("rds default.postgres15 arn", dr_groups.get("default.postgres15", {}).get("DBParameterGroupArn", a.arn("rds", DR, "pg:default.postgres15")),
+           a.arn("rds", DR, "pg:default.postgres15"))
+    params = [p for page in a.client("rds", DR).get_paginator("describe_db_parameters").paginate(DBParameterGroupName="default.postgres15") for p in page["Parameters"]]
+    o.must("rds default.postgres15 rds.force_ssl", [p.get("ParameterValue") for p in params if p.get("ParameterName") == "rds.force_ssl" and p.get("ParameterValue") == "1"], [])
     subnet_groups = {x["DBSubnetGroupName"]: x for x in rds.describe_db_subnet_groups()["DBSubnetGroups"]}
     o.must("rds subnet group altscore-db subnets", len(subnet_groups["altscore-db"]["Subnets"]), 2)
 
