@@ -844,6 +844,7 @@ def seed_rds(a, o, keys, net):
                                                        KmsKeyId=keys["us"]["Arn"], BackupRetentionPeriod=35, DeletionProtection=True,
                                                        PubliclyAccessible=False, **common)["DBInstance"]
     o.fails(us["DBInstanceArn"], "RES-001", "database in us-east-1")
+    o.fails(a.arn("rds", FOREIGN, "pg:default.postgres15"), "TLS-005", "default.postgres15 (used by altscore-us) does not set rds.force_ssl = 1")
     o.fails(us["DBInstanceArn"], "RES-004", "production database in us-east-1")
     o.passes(us["DBInstanceArn"], "BAK-001 ENC-005")
     return {"prod": prod, "legacy": legacy, "dr": dr, "stray": stray, "us": us, "keys": keys}
@@ -1084,6 +1085,7 @@ def seed_logs(a, o, keys):
     o.fails(arn("/altscore/worker"), "BAK-003", "retention 30 days")
     o.fails(arn("/altscore/worker"), "ENC-009", "no KMS key")
     o.fails(arn("/altscore/legacy"), "BAK-003", "never expires")
+    o.fails(arn("/altscore/legacy"), "ENC-009", "no KMS key")
     return {"key": keys["logs"]["Arn"]}
 
 
