@@ -164,6 +164,11 @@ fn buckets_scenario_seeds_the_count_asked() {
     let (status, body) = moto::http(&moto.endpoint(), "GET", "/", &[("Authorization", &auth)], b"").expect("ListBuckets");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body.matches("<Name>cg-scale-").count(), 25, "{body}");
+    // As S3 answers: every bucket with its region (moto leaves BucketRegion out).
+    assert_eq!(body.matches("<BucketRegion>ap-south-1</BucketRegion>").count(), 25, "{body}");
+    moto.list_buckets_region(false);
+    let (_, body) = moto::http(&moto.endpoint(), "GET", "/", &[("Authorization", &auth)], b"").expect("ListBuckets");
+    assert!(!body.contains("<BucketRegion>"), "{body}");
 }
 
 /// The scale scenario's seeding time (the audit's 10,000-bucket test seeds this): run with

@@ -17,6 +17,9 @@ its first line. It forwards every request to moto, except that it
   - makes EC2 DescribeRegions answer like a real account's: no regions of other partitions
     (moto lists cn-* and us-gov-* as enabled), and opt-in statuses set by POST /__regions
     (default: ap-south-2 "opted-in", which moto hard-codes "not-opted-in");
+  - adds BucketRegion to each bucket of S3 ListBuckets, as S3 answers (moto leaves it out,
+    which would make the audit ask GetBucketLocation for every bucket); POST /__options
+    {"list_buckets_region": false} turns this off to exercise that fallback;
   - corrects KMS DescribeKey of a multi-region primary key: once any replica has been
     described, moto answers MultiRegionKeyType REPLICA for the primary too (its replicas share
     one configuration dict); the proxy answers PRIMARY when the key is its own primary;
@@ -31,7 +34,8 @@ Control endpoints (never forwarded):
   POST /__faults   [FAULT...]  replaces the faults; DELETE /__faults clears them; GET lists them
   POST /__regions  {"REGION": "opted-in" | "not-opted-in" | "opt-in-not-required"}, merged in
   GET  /__stats                {"requests": [{"service", "region", "operation", "count", "faulted"}]}
-  POST /__reset                clears faults, stats and region overrides (back to the default)
+  POST /__options  {"list_buckets_region": bool}   (default true)
+  POST /__reset                clears faults, stats, region overrides and options
 
 A FAULT is {"service"?, "region"?, "operation"?, "error", "times"?, "seconds"?, "status"?,
 "code"?, "message"?}: absent matchers match anything; `times` is how many matching requests it
@@ -58,6 +62,7 @@ import http.server
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -181,6 +186,7 @@ def name_request(method, path, query, headers, body):
 # Shared state: faults, counts, region overrides.
 
 DEFAULT_REGIONS = {"ap-south-2": "opted-in"}
+DEFAULT_OPTIONS = {"list_buckets_region": True}
 
 
 class State:
@@ -189,11 +195,12 @@ class State:
         self.faults = []
         self.counts = {}
         self.regions = dict(DEFAULT_REGIONS)
+        self.options = dict(DEFAULT_OPTIONS)
         self.last_request = time.monotonic()
 
     def reset(self):
         with self.lock:
-            self.faults, self.counts, self.regions = [], {}, dict(DEFAULT_REGIONS)
+            self.faults, self.counts, self.regions, self.options = [], {}, dict(DEFAULT_REGIONS), dict(DEFAULT_OPTIONS)
 
     def take_fault(self, service, region, operation):
         """The first fault matching the request, its remaining count decremented."""
@@ -271,6 +278,39 @@ def rewrite_regions(body):
     return REGION_ITEM.sub(item, text).encode("utf-8")
 
 
+BUCKET = re.compile(r"<Bucket>(?:(?!</Bucket>).)*?<Name>([^<]+)</Name>(?:(?!</Bucket>).)*?</Bucket>", re.S)
+
+
+def add_bucket_regions(handler, body):
+    """ListBuckets with each bucket's BucketRegion: moto filters by `bucket-region`, so ask it
+    once per region of the partition (the request's own credentials: the same account)."""
+    text = body.decode("utf-8")
+    if "<BucketRegion>" in text or "<Bucket>" not in text:
+        return body
+    auth = handler.headers.get("Authorization", "")
+    ec2_auth = CREDENTIAL_SCOPE.sub(lambda m: m.group(0).replace(f"/{m.group(2)}/", "/ec2/"), auth)
+    form = b"Action=DescribeRegions&Version=2016-11-15&AllRegions=true"
+    status, _, regions = handler.upstream_call("POST", "/", {"Authorization": ec2_auth, "Content-Type": "application/x-www-form-urlencoded"}, form)
+    if status != 200:
+        return body
+    region_of = {}
+    for region in re.findall(r"<regionName>([^<]+)</regionName>", regions.decode("utf-8")):
+        if region.startswith(("cn-", "us-gov-", "us-iso")):
+            continue
+        status, _, listed = handler.upstream_call("GET", f"/?bucket-region={region}", {"Authorization": auth}, b"")
+        if status == 200:
+            for name in BUCKET.findall(listed.decode("utf-8")):
+                region_of[name] = region
+
+    def bucket(match):
+        region = region_of.get(match.group(1))
+        if region is None:
+            return match.group(0)
+        return match.group(0)[: -len("</Bucket>")] + f"<BucketRegion>{region}</BucketRegion></Bucket>"
+
+    return BUCKET.sub(bucket, text).encode("utf-8")
+
+
 # ---------------------------------------------------------------------------------------------
 # The proxy.
 
@@ -283,6 +323,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *_):
         pass  # quiet: tests read stats, not logs
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out as one write (see `answer`), and without Nagle: otherwise a
+        # small second write waits for the client's delayed ACK, 40 ms a request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self):
         self.handle_any()
@@ -305,14 +351,18 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def answer(self, status, headers, body):
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self.send_response(status)
+        self.send_response_only(status)
+        self.send_header("Date", self.date_time_string())
         for key, value in headers.items():
-            if key.lower() not in HOP_BY_HOP:
+            if key.lower() not in HOP_BY_HOP and key.lower() != "date":
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(data)
+            self._headers_buffer.append(data)
+        self.flush_headers()
 
     def handle_any(self):
         STATE.last_request = time.monotonic()
@@ -343,16 +393,25 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             answer = rewrite_regions(answer)
         if service == "kms" and operation == "DescribeKey" and status == 200:
             answer = fix_primary_key(answer)
+        with STATE.lock:
+            bucket_regions = STATE.options["list_buckets_region"]
+        if service == "s3" and operation == "ListBuckets" and status == 200 and bucket_regions and "bucket-region" not in query:
+            answer = add_bucket_regions(self, answer)
         self.answer(status, headers, answer)
 
     def forward(self, body):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        host = self.headers.get("Host", "")
-        headers["Host"] = ACCOUNT_LABEL.sub("", host)
+        headers["Host"] = ACCOUNT_LABEL.sub("", self.headers.get("Host", ""))
+        return self.upstream_call(self.command, self.path, headers, body)
+
+    def upstream_call(self, method, path, headers, body):
+        """One request to moto: (status, headers, body); 502 when moto cannot be reached."""
+        headers = dict(headers)
+        headers.setdefault("Host", "%s:%d" % self.upstream)
         headers["Content-Length"] = str(len(body))
         connection = http.client.HTTPConnection(*self.upstream, timeout=300)
         try:
-            connection.request(self.command, self.path, body=body, headers=headers)
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             return response.status, dict(response.getheaders()), response.read()
         except OSError as e:
@@ -383,6 +442,14 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 with STATE.lock:
                     STATE.regions.update(overrides)
                     return self.answer(200, {"Content-Type": "application/json"}, json.dumps(STATE.regions))
+            if path == "/__options" and self.command == "POST":
+                options = json.loads(body or b"{}")
+                unknown = set(options) - set(DEFAULT_OPTIONS)
+                if unknown:
+                    raise ValueError(f"unknown options {sorted(unknown)} (known: {sorted(DEFAULT_OPTIONS)})")
+                with STATE.lock:
+                    STATE.options.update(options)
+                    return self.answer(200, {"Content-Type": "application/json"}, json.dumps(STATE.options))
             if path == "/__stats":
                 with STATE.lock:
                     rows = [{"service": s, "region": r, "operation": o, "count": c, "faulted": f} for (s, r, o), (c, f) in sorted(STATE.counts.items())]
@@ -398,6 +465,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (its timeout during a `delay` fault, a `close` fault) is the
+        # test working as meant: only other errors are worth a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 def watchdog(parent, idle, what):

@@ -174,12 +174,14 @@ impl Moto {
         let moto_output = || std::fs::read_to_string(&moto_log).unwrap_or_default();
         wait_until_up(moto.child(), &moto_url, "/moto-api/", "moto", &moto_output);
 
+        // Its standard error goes to a file: a pipe nobody reads would block it once full.
+        let proxy_log = home.path().join("proxy.log");
         let proxy = Command::new(&python)
             .arg(&script)
             .args(["proxy", "--upstream", &moto_url, "--parent", &parent, "--idle", "1800"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&proxy_log).expect("creating the proxy's log"))
             .spawn()
             .unwrap_or_else(|e| panic!("starting the fault proxy ({}): {e}", script.display()));
         let mut proxy = Running(Some(proxy));
@@ -188,18 +190,22 @@ impl Moto {
         let stdout = proxy.child().stdout.take().expect("proxy stdout");
         let _ = BufReader::new(stdout).read_line(&mut first);
         let Some(proxy_url) = first.trim().strip_prefix("listening ").map(str::to_string) else {
-            let mut child = proxy.0.take().expect("proxy child");
-            let _ = child.kill();
-            let stderr = child.wait_with_output().map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default();
+            drop(proxy);
+            let stderr = std::fs::read_to_string(&proxy_log).unwrap_or_default();
             panic!("the fault proxy did not start: it printed {first:?}\n{stderr}");
         };
-        wait_until_up(proxy.child(), &proxy_url, "/__health", "the fault proxy", &|| String::new());
+        wait_until_up(proxy.child(), &proxy_url, "/__health", "the fault proxy", &|| std::fs::read_to_string(&proxy_log).unwrap_or_default());
         Moto { moto: moto.take(), proxy: proxy.take(), moto_url, proxy_url, home, moto_log }
     }
 
     /// What moto printed so far (for a test's failure message).
     pub fn moto_log(&self) -> String {
         std::fs::read_to_string(&self.moto_log).unwrap_or_default()
+    }
+
+    /// What the proxy printed so far (errors only).
+    pub fn proxy_log(&self) -> String {
+        std::fs::read_to_string(self.home.path().join("proxy.log")).unwrap_or_default()
     }
 
     /// The proxy's URL: what the audit gets as `--endpoint-url`.
@@ -288,6 +294,13 @@ impl Moto {
     pub fn regions(&self, statuses: &[(&str, &str)]) {
         let body = serde_json::Value::Object(statuses.iter().map(|(r, s)| (r.to_string(), (*s).into())).collect()).to_string();
         expect_ok(http(&self.proxy_url, "POST", "/__regions", &[("Content-Type", "application/json")], body.as_bytes()), "POST /__regions");
+    }
+
+    /// Whether S3 ListBuckets answers carry each bucket's `BucketRegion` (as S3 does; on by
+    /// default). Off, the audit must fall back to GetBucketLocation per bucket.
+    pub fn list_buckets_region(&self, on: bool) {
+        let body = serde_json::json!({ "list_buckets_region": on }).to_string();
+        expect_ok(http(&self.proxy_url, "POST", "/__options", &[("Content-Type", "application/json")], body.as_bytes()), "POST /__options");
     }
 
     /// Every (service, region, operation) the proxy saw since the last reset.
