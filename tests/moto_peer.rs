@@ -95,6 +95,7 @@ fn charter_seed_covers_every_aws_rule_and_faults_answer_then_forward() {
     assert_eq!(status, 200, "after two denials the call is forwarded: {body}");
     let kms = moto.stats().into_iter().find(|r| r.service == "kms" && r.operation == "ListKeys").expect("ListKeys counted");
     assert_eq!((kms.count, kms.faulted), (4, 2), "{kms:?}");
+    assert_eq!(kms.region, "ap-south-1");
 
     // Throttling in EC2's query shape, only in the matching region.
     moto.fault(Fault::new(FaultKind::Throttling).service("ec2").region("ap-south-2").operation("DescribeVpcs").times(1));
@@ -106,6 +107,13 @@ fn charter_seed_covers_every_aws_rule_and_faults_answer_then_forward() {
     let (status, _) = query_call(&endpoint, "ec2", "ap-south-2", "Action=DescribeVpcs&Version=2016-11-15");
     assert_eq!(status, 200);
     assert_eq!(moto.count("ec2", "DescribeVpcs"), 3);
+
+    // A slow answer: it comes, late.
+    moto.fault(Fault::new(FaultKind::Delay(0.5)).service("kms").times(1));
+    let began = std::time::Instant::now();
+    let (status, _) = list_keys(&endpoint);
+    assert_eq!(status, 200);
+    assert!(began.elapsed() >= std::time::Duration::from_millis(500), "{:?}", began.elapsed());
 
     // A disabled region, and a connection closed without an answer.
     moto.faults(&[Fault::new(FaultKind::RegionDisabled).region("me-south-1"), Fault::new(FaultKind::Close).service("logs")]);

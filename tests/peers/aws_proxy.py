@@ -465,6 +465,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The audit opens many connections at once (services x regions x concurrency); the
+    # default backlog of 5 would make the rest wait a SYN retransmit (1 s and more).
+    request_queue_size = 256
 
     def handle_error(self, request, client_address):
         # A client that gave up (its timeout during a `delay` fault, a `close` fault) is the
