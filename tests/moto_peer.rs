@@ -58,8 +58,12 @@ fn charter_seed_covers_every_aws_rule_and_faults_answer_then_forward() {
     // The oracle: every aws rule has a seeded violation, and all but the unrepresentable
     // ENC-004 (no CloudHSM in moto) a seeded compliant resource.
     let failing: BTreeSet<String> = oracle["expect"].as_array().expect("expect list").iter().map(|e| e["rule"].as_str().expect("rule").to_string()).collect();
-    let passing: BTreeSet<String> =
-        oracle["compliant"].as_array().expect("compliant list").iter().flat_map(|c| c["rules"].as_array().expect("rules").iter().map(|r| r.as_str().expect("rule").to_string())).collect();
+    let passing: BTreeSet<String> = oracle["compliant"]
+        .as_array()
+        .expect("compliant list")
+        .iter()
+        .flat_map(|c| c["rules"].as_array().expect("rules").iter().map(|r| r.as_str().expect("rule").to_string()))
+        .collect();
     let rules = aws_rules();
     assert!(rules.len() >= 30, "rules with aws sources: {rules:?}");
     let missing: Vec<_> = rules.iter().filter(|r| !failing.contains(*r)).collect();

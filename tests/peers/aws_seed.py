@@ -37,6 +37,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 
 import boto3
@@ -1213,7 +1214,6 @@ def charter(args):
     o = Oracle()
     a = account_a()
     b = account_b(a)
-    b_key_holder = {}
 
     keys = seed_kms(a, o)
     b_out = seed_account_b(b, o)
@@ -1294,7 +1294,7 @@ def buckets(args):
     count = int(args[0])
     started = time.monotonic()
     a = account_a()
-    local = __import__("threading").local()
+    local = threading.local()
 
     def create(i):
         if not hasattr(local, "s3"):

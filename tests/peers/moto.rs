@@ -108,7 +108,9 @@ impl Fault {
             FaultKind::RegionDisabled => ("RegionDisabled", vec![]),
             FaultKind::Close => ("close", vec![]),
             FaultKind::Delay(seconds) => ("delay", vec![("seconds", (*seconds).into())]),
-            FaultKind::Custom { status, code, message } => ("custom", vec![("status", (*status).into()), ("code", code.as_str().into()), ("message", message.as_str().into())]),
+            FaultKind::Custom { status, code, message } => {
+                ("custom", vec![("status", (*status).into()), ("code", code.as_str().into()), ("message", message.as_str().into())])
+            }
         };
         fault.insert("error".into(), error.into());
         for (key, value) in extra {
