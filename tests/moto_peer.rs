@@ -142,6 +142,16 @@ fn charter_seed_covers_every_aws_rule_and_faults_answer_then_forward() {
     assert!(body.contains("<BlockPublicAcls>true</BlockPublicAcls>") && body.contains("<BlockPublicPolicy>false</BlockPublicPolicy>"), "{body}");
     assert_eq!(moto.count("s3control", "GetPublicAccessBlock"), 1);
 
+    // Kafka's creationTime with a UTC offset (moto writes none; the Rust SDK needs one).
+    let auth = authorization("kafka", "ap-south-1");
+    let (status, body) = moto::http(&endpoint, "GET", "/api/v2/clusters", &[("Authorization", &auth)], b"").expect("ListClustersV2");
+    assert_eq!(status, 200, "{body}");
+    let clusters: serde_json::Value = serde_json::from_str(&body).expect("ListClustersV2 JSON");
+    let times: Vec<&str> =
+        clusters["clusterInfoList"].as_array().expect("clusters").iter().map(|c| c["creationTime"].as_str().expect("creationTime")).collect();
+    assert_eq!(times.len(), 2, "{body}");
+    assert!(times.iter().all(|t| t.ends_with('Z')), "{times:?}");
+
     // What moto lacks: kafka ListReplicators.
     let auth = authorization("kafka", "ap-south-1");
     let (status, body) = moto::http(&endpoint, "GET", "/replication/v1/replicators", &[("Authorization", &auth)], b"").expect("ListReplicators");

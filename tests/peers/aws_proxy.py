@@ -20,6 +20,9 @@ its first line. It forwards every request to moto, except that it
   - adds BucketRegion to each bucket of S3 ListBuckets, as S3 answers (moto leaves it out,
     which would make the audit ask GetBucketLocation for every bucket); POST /__options
     {"list_buckets_region": false} turns this off to exercise that fallback;
+  - gives naive timestamps in JSON answers a UTC offset: moto writes kafka's creationTime as
+    `2026-12-02T18:33:24.427369`, which the Rust SDK rejects (RFC 3339 needs an offset),
+    failing the whole ListClustersV2; the proxy appends `Z` (moto's clock is UTC);
   - corrects KMS DescribeKey of a multi-region primary key: once any replica has been
     described, moto answers MultiRegionKeyType REPLICA for the primary too (its replicas share
     one configuration dict); the proxy answers PRIMARY when the key is its own primary;
@@ -250,6 +253,14 @@ def synthesized(service, operation):
 REGION_ITEM = re.compile(r"<item>(?:(?!</item>).)*?<regionName>([^<]+)</regionName>(?:(?!</item>).)*?</item>", re.S)
 
 
+NAIVE_TIMESTAMP = re.compile(rb'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)"')
+
+
+def utc_timestamps(body):
+    """`"2026-12-02T18:33:24.427369"` as `"2026-12-02T18:33:24.427369Z"` (moto's times are UTC)."""
+    return NAIVE_TIMESTAMP.sub(rb'"\1Z"', body)
+
+
 def fix_primary_key(body):
     """DescribeKey of a multi-region primary key says PRIMARY, as KMS does."""
     answer = json.loads(body)
@@ -389,6 +400,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if made:
             return self.answer(*made)
         status, headers, answer = self.forward(body)
+        if protocol(service) == "json":  # by protocol: moto labels kafka's JSON text/html
+            answer = utc_timestamps(answer)
         if service == "ec2" and operation == "DescribeRegions" and status == 200:
             answer = rewrite_regions(answer)
         if service == "kms" and operation == "DescribeKey" and status == 200:

@@ -80,6 +80,10 @@ QUIRKS = [
     "EC2 DescribeRegions: moto hard-codes ap-south-2 as not-opted-in (no way to opt in) and "
     "lists the cn-* and us-gov-* regions as enabled; the fault proxy answers as a real account "
     "of the aws partition with ap-south-2 enabled (settable per test)",
+    "Kafka: ListClustersV2 writes creationTime without a UTC offset (2026-12-02T18:33:24.427369), "
+    "which the Rust SDK rejects, failing the whole call; the fault proxy appends Z to such JSON "
+    "timestamps (moto's clock is UTC). Every other answer the audit reads was scanned: XML "
+    "timestamps end in Z, JSON ones are epoch numbers",
     "Kafka: ListReplicators is not implemented (404 HTML); the fault proxy answers it with an "
     "empty list",
     "STS: AssumeRole of any role ARN succeeds (the role need not exist); the assumed credentials "
