@@ -13,7 +13,29 @@
 //!
 //! The audit is pointed at [`Moto::endpoint`] (the proxy); seeding talks to moto directly, so
 //! faults never trip it. Both servers bind 127.0.0.1 only and exit by themselves when the test
-//! binary does (they watch their parent), the proxy also after 30 idle minutes.
+//! binary does (they watch their parent), the proxy also after 30 idle minutes. moto runs as
+//! `python aws_proxy.py moto --port P`, which is moto's own server (`moto.server.main`, what
+//! the `moto_server` command runs) plus that watchdog: a server shared by a test binary is in
+//! a static, whose Drop never runs.
+//!
+//! The `charter` oracle (`seed("charter")`, or `seed_args(&["charter", "--tfstate", PATH])` to
+//! also write a Terraform state for ENV-003):
+//! `{"accounts": [{"id", "role_arn", "regions"}], "expect": [{"rule", "arn", "why"}],
+//! "compliant": [{"arn", "rules"}], "unrepresentable": [{"what", "why"}], "quirks": [...],
+//! "tfstate", "readback_checks", "seconds"}`. `expect` lists findings (violations) the audit
+//! must report, by the resource's ARN as the audit addresses it; it is not every finding (the
+//! default VPC's subnets, the replica-only buckets and the ENV-003 of everything unmanaged also
+//! fail). `compliant` lists rules that must report nothing at all (no violation, no "could not
+//! decide") on a resource. Audit both accounts with `--role-arn` for each `role_arn` (the
+//! static credentials are account 123456789012's; moto assumes any role) and
+//! `--regions ap-south-1,ap-south-2,us-east-1`.
+//!
+//! Failure recipes: a denied call `Fault::new(FaultKind::AccessDenied).service("s3")
+//! .operation("GetBucketPolicy")`; throttling past the retries `FaultKind::Throttling` without
+//! `times` (with `.times(n)` below the attempts, the call succeeds after retries: compare
+//! [`Moto::count`]); a disabled region `FaultKind::RegionDisabled` with `.region(..)` (its
+//! calls fail), or [`Moto::regions`] `("ap-south-2", "not-opted-in")` (DescribeRegions says
+//! so); a hang `FaultKind::Delay(secs)` longer than the audit's call timeout.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
