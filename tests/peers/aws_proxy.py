@@ -498,8 +498,12 @@ def watchdog(parent, idle, what):
             gone = parent and (os.getppid() != parent and not alive(parent))
             quiet = idle > 0 and time.monotonic() - STATE.last_request > idle
             if gone or quiet:
-                print(f"aws_proxy.py {what}: exiting ({'parent gone' if gone else f'idle {idle}s'})", file=sys.stderr, flush=True)
-                os._exit(0)
+                try:
+                    print(f"aws_proxy.py {what}: exiting ({'parent gone' if gone else f'idle {idle}s'})", file=sys.stderr, flush=True)
+                finally:
+                    # Whatever happens to the message (standard error may be a pipe whose
+                    # reader died with the parent), the process ends.
+                    os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
 
