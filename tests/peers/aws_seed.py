@@ -17,7 +17,13 @@ Output of `charter`:
      "compliant": [{"arn", "rules": [...]}],     rules that must report nothing on the resource
      "unrepresentable": [{"what", "why"}],       what moto cannot hold, so is not seeded
      "quirks":    [...],                         moto behaviours the seed works around
-     "tfstate": PATH or null, "seconds": float}
+     "tfstate": PATH or null, "readback_checks": int, "seconds": float}
+`expect` is what must be found, not everything that will be (the default VPCs' subnets, the
+copy-only bucket cg-silver-dst-004-copy and, with --tfstate, every unmanaged resource also
+fail rules). ENV-003 expectations appear only with --tfstate (without a state the audit cannot
+decide ENV-003).
+
+Output of `buckets N`: {"accounts": [...], "buckets": N, "seconds": float}.
 
 Every ARN is the address the audit gives the resource (src/aws): buckets `arn:aws:s3:::NAME`
 (their replication `...#replication`), EC2 `arn:aws:ec2:REGION:ACCOUNT:TYPE/ID`, log groups
