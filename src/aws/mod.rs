@@ -194,7 +194,7 @@ async fn assign_buckets(
     accounts.dedup_by(|a, b| a.id == b.id);
     for account in accounts {
         let regions: Vec<&String> = units.iter().filter(|(a, _)| a.id == account.id).map(|(_, r)| r).collect();
-        match s3::list_buckets(account, counting).await {
+        match s3::list_buckets(account, counting, options.concurrency).await {
             Ok(listed) => {
                 for (name, region) in listed {
                     let unit = if regions.contains(&&region) { region.clone() } else { regions.first().map(|r| r.to_string()).unwrap_or_default() };

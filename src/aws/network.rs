@@ -1,7 +1,7 @@
 //! EC2: VPCs, subnets, route tables and their associations, security groups, VPC endpoints,
 //! EBS volumes, instances and launch templates, shaped like their Terraform resources.
 //!
-//! AWS-created defaults keep their Terraform types (`aws_default_vpc`,
+//! AWS-created defaults keep their Terraform types (`aws_default_vpc`, `aws_default_subnet`,
 //! `aws_default_security_group`, `aws_default_route_table` for a VPC's main route table), so
 //! rules about the charter's own network do not fire on the default VPC of every region.
 
@@ -92,7 +92,8 @@ fn subnet(scope: &Scope, subnet: &aws_sdk_ec2::types::Subnet) -> Option<Resource
         .opt("availability_zone_id", subnet.availability_zone_id())
         .opt("map_public_ip_on_launch", subnet.map_public_ip_on_launch())
         .set("tags", tags(subnet.tags()));
-    Some(scope.resource("aws_subnet", address, attrs))
+    let rtype = if subnet.default_for_az() == Some(true) { "aws_default_subnet" } else { "aws_subnet" };
+    Some(scope.resource(rtype, address, attrs))
 }
 
 /// A route table, and one `aws_route_table_association` per subnet associated explicitly. A

@@ -52,22 +52,30 @@ fn client(account: &Account, region: &str, counting: &Counting) -> aws_sdk_s3::C
 
 /// Every bucket of the account with its region (`BucketRegion` of ListBuckets, else
 /// GetBucketLocation).
-pub async fn list_buckets(account: &Account, counting: &Counting) -> Result<Vec<(String, String)>, Failure> {
+pub async fn list_buckets(account: &Account, counting: &Counting, concurrency: usize) -> Result<Vec<(String, String)>, Failure> {
     let home = account.config.region().map(|r| r.to_string()).unwrap_or_default();
     let s3 = client(account, &home, counting);
     let pages = s3.list_buckets().into_paginator().send().collect::<Vec<_>>().await;
-    let mut out = Vec::new();
+    let mut buckets = Vec::new();
     for page in pages {
         let page = page.map_err(|e| Failure::of("s3:ListBuckets", &e))?;
-        for bucket in page.buckets() {
-            let Some(name) = bucket.name() else { continue };
-            let region = match bucket.bucket_region() {
-                Some(region) => region.to_string(),
-                None => bucket_location(&s3, name).await?,
-            };
-            out.push((name.to_string(), region));
-        }
+        buckets.extend(page.buckets().iter().filter_map(|b| Some((b.name()?.to_string(), b.bucket_region().map(str::to_string)))));
     }
+    // Where ListBuckets leaves the region out, ask each bucket, several at a time.
+    let located = futures::stream::iter(buckets)
+        .map(|(name, region)| {
+            let s3 = &s3;
+            async move {
+                match region {
+                    Some(region) => Ok((name, region)),
+                    None => bucket_location(s3, &name).await.map(|region| (name, region)),
+                }
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await;
+    let mut out = located.into_iter().collect::<Result<Vec<_>, _>>()?;
     out.sort();
     Ok(out)
 }

@@ -406,6 +406,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             answer = rewrite_regions(answer)
         if service == "kms" and operation == "DescribeKey" and status == 200:
             answer = fix_primary_key(answer)
+        if service == "s3" and operation == "GetBucketVersioning" and status == 200:
+            # moto names the root GetBucketVersioningResponse; S3 (and the Rust SDK's parser)
+            # say VersioningConfiguration. boto3 does not check the root, the Rust SDK does.
+            answer = answer.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
         with STATE.lock:
             bucket_regions = STATE.options["list_buckets_region"]
         if service == "s3" and operation == "ListBuckets" and status == 200 and bucket_regions and "bucket-region" not in query:
@@ -413,7 +417,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.answer(status, headers, answer)
 
     def forward(self, body):
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        # Header names are case-insensitive: the Rust SDK writes `host`, which must not reach
+        # moto beside the rewritten `Host` (two Host headers make moto miss every bucket).
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
         headers["Host"] = ACCOUNT_LABEL.sub("", self.headers.get("Host", ""))
         return self.upstream_call(self.command, self.path, headers, body)
 

@@ -1,0 +1,342 @@
+//! `charterguard audit aws` against a real AWS emulator (moto, behind a fault-injecting proxy;
+//! see tests/peers/moto.rs): the `charter` seed's every expected finding is reported and its
+//! compliant resources get none, in three regions of two accounts; failed calls (denied,
+//! throttled past the retries, a region not enabled or not answering) are "could not decide"
+//! and exit 2; Terraform state names who manages what; baselines show drift; shards merge into
+//! the whole audit.
+#![cfg(feature = "aws")]
+
+mod common;
+mod peers;
+
+use peers::moto::{self, Fault, FaultKind, Moto, ACCOUNT};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A secret access key no report may ever contain (moto does not check signatures).
+const SECRET: &str = "cg-secret-key-never-printed-8a41f0";
+
+struct Run {
+    out: Output,
+    json: Value,
+    sarif: Value,
+}
+
+impl Run {
+    fn code(&self) -> Option<i32> {
+        self.out.status.code()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    fn findings(&self) -> &[Value] {
+        self.json["findings"].as_array().expect("findings")
+    }
+
+    /// (rule, address) of every finding with this outcome.
+    fn with_outcome(&self, outcome: &str) -> BTreeSet<(String, String)> {
+        self.findings().iter().filter(|f| f["outcome"] == outcome).map(|f| (text(&f["rule_id"]), text(&f["address"]))).collect()
+    }
+
+    fn diagnostics(&self) -> Vec<String> {
+        self.json["diagnostics"].as_array().expect("diagnostics").iter().map(|d| text(&d["message"])).collect()
+    }
+
+    fn notifications(&self) -> Vec<String> {
+        let invocation = &self.sarif["runs"][0]["invocations"][0];
+        invocation["toolExecutionNotifications"].as_array().map_or_else(Vec::new, |n| n.iter().map(|n| text(&n["message"]["text"])).collect())
+    }
+
+    fn explain(&self) -> String {
+        format!("exit {:?}\nstderr:\n{}\ndiagnostics:\n{}", self.code(), self.stderr(), self.diagnostics().join("\n"))
+    }
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_string()
+}
+
+/// Runs `charterguard audit aws` in `dir` against the emulator, writing JSON and SARIF.
+fn audit(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_charterguard"));
+    moto.apply_env(&mut command);
+    command.env("AWS_SECRET_ACCESS_KEY", SECRET).current_dir(dir);
+    let endpoint = moto.endpoint();
+    command.args(["audit", "aws", "--endpoint-url", &endpoint, "--format", "json", "-o", "audit.json", "--report", "sarif=audit.sarif"]);
+    command.args(["--max-attempts", "2", "--call-timeout", "10"]).args(args);
+    let out = command.output().expect("running charterguard");
+    let read = |name: &str| -> Value {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}\nstderr:\n{}", path.display(), String::from_utf8_lossy(&out.stderr)));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
+    };
+    let run = Run { json: read("audit.json"), sarif: read("audit.sarif"), out };
+    common::validate_sarif(&run.sarif).unwrap_or_else(|e| panic!("the audit's SARIF is invalid:\n{e}"));
+    for report in [std::fs::read_to_string(dir.join("audit.json")).unwrap(), std::fs::read_to_string(dir.join("audit.sarif")).unwrap(), run.stderr()] {
+        assert!(!report.contains(SECRET), "a report printed the secret access key");
+    }
+    run
+}
+
+/// The `--role-arn` and `--regions` arguments that audit what the `charter` seed made.
+fn charter_scope(oracle: &Value) -> Vec<String> {
+    let mut args = Vec::new();
+    for account in oracle["accounts"].as_array().expect("accounts") {
+        args.extend(["--role-arn".to_string(), text(&account["role_arn"])]);
+    }
+    args.extend(["--regions".to_string(), "ap-south-1,ap-south-2,us-east-1".to_string()]);
+    args
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// Every expected finding is a violation; no compliant resource has any finding of its rules.
+fn check_oracle(run: &Run, oracle: &Value) {
+    let violations = run.with_outcome("violation");
+    let missing: Vec<String> = oracle["expect"]
+        .as_array()
+        .expect("expect")
+        .iter()
+        .filter(|e| !violations.contains(&(text(&e["rule"]), text(&e["arn"]))))
+        .map(|e| format!("{} {} ({})", text(&e["rule"]), text(&e["arn"]), text(&e["why"])))
+        .collect();
+    assert!(missing.is_empty(), "expected findings not reported:\n{}\n{}", missing.join("\n"), run.explain());
+    let mut wrong = Vec::new();
+    for compliant in oracle["compliant"].as_array().expect("compliant") {
+        let arn = text(&compliant["arn"]);
+        let rules: BTreeSet<String> = compliant["rules"].as_array().expect("rules").iter().map(text).collect();
+        for f in run.findings().iter().filter(|f| text(&f["address"]) == arn && rules.contains(&text(&f["rule_id"]))) {
+            wrong.push(format!("{}: {}", text(&f["outcome"]), text(&f["message"])));
+        }
+    }
+    assert!(wrong.is_empty(), "findings on compliant resources:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_charter_seed_is_judged_finding_for_finding() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let oracle = moto.seed("charter");
+    let run = audit(&moto, dir.path(), &strs(&charter_scope(&oracle)));
+    assert_eq!(run.code(), Some(1), "violations and nothing unread: exit 1\n{}", run.explain());
+    check_oracle(&run, &oracle);
+    assert!(run.diagnostics().iter().all(|d| !d.contains("failed")), "no call failed:\n{}", run.explain());
+
+    // Live findings: the ARN as logical location, the configuration file as the physical one.
+    let result = run.sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == "RES-001").expect("a RES-001 result");
+    let location = &result["locations"][0];
+    assert!(text(&location["logicalLocations"][0]["fullyQualifiedName"]).starts_with("arn:aws:"), "{location}");
+    assert_eq!(location["physicalLocation"]["artifactLocation"]["uri"], "charterguard.yaml");
+    assert_eq!(run.sarif["runs"][0]["automationDetails"]["id"], "charterguard-audit/aws/");
+    // Without a state, ENV-003 could not decide, once per account.
+    let env003: Vec<&Value> = run.findings().iter().filter(|f| f["rule_id"] == "ENV-003").collect();
+    assert_eq!(env003.len(), 2, "{env003:?}");
+    assert!(env003.iter().all(|f| f["outcome"] == "undecided"));
+    // No terminal: one progress line per finished account and region.
+    for region in ["ap-south-1", "ap-south-2", "us-east-1"] {
+        assert!(run.stderr().contains(&format!("charterguard: aws {ACCOUNT} {region}: ")), "{}", run.stderr());
+    }
+}
+
+#[test]
+fn every_enabled_region_is_swept_and_unenabled_or_silent_regions_cannot_pass() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let oracle = moto.seed("charter");
+    // Default: every region DescribeRegions says is enabled, so us-east-1's resources are found.
+    moto.regions(&[("me-south-1", "not-opted-in")]);
+    let run = audit(&moto, dir.path(), &[]);
+    let outside: BTreeSet<String> = run.with_outcome("violation").into_iter().filter(|(rule, _)| rule == "RES-001").map(|(_, arn)| arn).collect();
+    for expected in oracle["expect"].as_array().unwrap().iter().filter(|e| e["rule"] == "RES-001" && text(&e["arn"]).contains(ACCOUNT)) {
+        assert!(outside.contains(&text(&expected["arn"])), "RES-001 on {} (default regions)\n{}", expected["arn"], run.explain());
+    }
+    let audited = run.diagnostics().into_iter().find(|d| d.starts_with("audited")).expect("the audit's summary note");
+    assert!(!run.stderr().contains(&format!("aws {ACCOUNT} me-south-1:")), "a region not enabled is not audited");
+    assert!(audited.contains("1 account(s)"), "{audited}");
+
+    // A listed region that is not enabled, and one that does not answer: could not decide.
+    moto.fault(Fault::new(FaultKind::RegionDisabled).region("eu-west-3"));
+    let run = audit(&moto, dir.path(), &["--regions", "ap-south-1,me-south-1,eu-west-3"]);
+    assert_eq!(run.code(), Some(2), "{}", run.explain());
+    let undecided = run.with_outcome("undecided");
+    assert!(undecided.iter().any(|(rule, address)| rule == "RES-001" && address.contains(":me-south-1:")), "{undecided:?}");
+    assert!(
+        undecided.iter().any(|(rule, address)| rule == "ENC-001" && address.contains("s3") || rule == "ENC-005" && address.contains(":eu-west-3:")),
+        "{undecided:?}"
+    );
+    assert!(run.notifications().iter().any(|n| n.contains("region me-south-1 is not enabled")), "{:?}", run.notifications());
+    assert!(run.notifications().iter().any(|n| n.contains("eu-west-3") && n.contains("failed")), "{:?}", run.notifications());
+    let partial = audit(&moto, dir.path(), &["--regions", "ap-south-1,me-south-1,eu-west-3", "--allow-partial"]);
+    assert_eq!(partial.code(), Some(1), "{}", partial.explain());
+}
+
+#[test]
+fn a_denied_call_cannot_decide_the_rules_it_feeds() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let oracle = moto.seed("charter");
+    let scope = charter_scope(&oracle);
+    moto.faults(&[
+        Fault::new(FaultKind::AccessDenied).service("rds").region("ap-south-1").operation("DescribeDBInstances"),
+        Fault::new(FaultKind::AccessDenied).service("s3").operation("GetBucketPolicy"),
+    ]);
+    let run = audit(&moto, dir.path(), &strs(&scope));
+    assert_eq!(run.code(), Some(2), "{}", run.explain());
+    let undecided = run.with_outcome("undecided");
+    let hidden = format!("arn:aws:rds:ap-south-1:{ACCOUNT}:db:*");
+    for rule in ["BAK-001", "ENC-005", "NET-004", "RES-001"] {
+        assert!(undecided.contains(&(rule.to_string(), hidden.clone())), "{rule} on {hidden}: {undecided:?}");
+    }
+    // The databases it hid have no verdict, compliant or not.
+    let violations = run.with_outcome("violation");
+    assert!(!violations.iter().any(|(_, address)| address.starts_with(&format!("arn:aws:rds:ap-south-1:{ACCOUNT}:db:"))), "{violations:?}");
+    // A denied per-bucket call leaves the bucket policy unknown: TLS-005 could not decide.
+    assert!(undecided.iter().any(|(rule, address)| rule == "TLS-005" && address.starts_with("arn:aws:s3:::")), "{undecided:?}");
+    assert!(!violations.iter().any(|(rule, address)| rule == "TLS-005" && address.starts_with("arn:aws:s3:::")), "{violations:?}");
+    let notices = run.notifications();
+    assert!(notices.iter().any(|n| n.contains("rds:DescribeDBInstances failed") && n.contains("AccessDenied")), "{notices:?}");
+    assert!(notices.iter().any(|n| n.contains("s3:GetBucketPolicy failed") && n.contains("arn:aws:s3:::")), "{notices:?}");
+    let partial = audit(&moto, dir.path(), &[strs(&scope), vec!["--allow-partial"]].concat());
+    assert_eq!(partial.code(), Some(1), "--allow-partial exits by the findings\n{}", partial.explain());
+}
+
+#[test]
+fn throttling_is_retried_and_a_call_throttled_past_its_retries_cannot_decide() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    moto.seed("charter");
+    moto.fault(Fault::new(FaultKind::Throttling).service("kms").region("ap-south-1").operation("ListKeys").times(1));
+    let run = audit(&moto, dir.path(), &["--regions", "ap-south-1", "--max-attempts", "3"]);
+    assert_eq!(run.code(), Some(1), "a throttled call that succeeds on retry loses nothing\n{}", run.explain());
+    let note = run.diagnostics().into_iter().find(|d| d.starts_with("audited")).unwrap();
+    assert!(!note.contains(" 0 retried"), "{note}");
+    assert!(run.with_outcome("violation").iter().any(|(rule, _)| rule == "ENC-003"), "keys were read after the retry");
+
+    moto.clear_faults();
+    moto.fault(Fault::new(FaultKind::Throttling).service("kms").region("ap-south-1").operation("ListKeys"));
+    let run = audit(&moto, dir.path(), &["--regions", "ap-south-1"]);
+    assert_eq!(run.code(), Some(2), "{}", run.explain());
+    let hidden = format!("arn:aws:kms:ap-south-1:{ACCOUNT}:key/*");
+    assert!(run.with_outcome("undecided").contains(&("ENC-003".to_string(), hidden)), "{:?}", run.with_outcome("undecided"));
+    assert!(moto.count("kms", "ListKeys") >= 2, "the SDK retried: {:?}", moto.stats());
+    // Key references of other resources are unknown too: no bucket passes or fails ENC-001 on a guess.
+    assert!(run.with_outcome("undecided").iter().any(|(rule, _)| rule == "ENC-001"), "{:?}", run.with_outcome("undecided"));
+}
+
+#[test]
+fn state_files_name_who_manages_what_and_point_at_the_code() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("prod.tfstate");
+    let oracle = moto.seed_args(&["charter", "--tfstate", state.to_str().unwrap()]);
+    // The code the state came from: the bucket's block, with the line that writes its encryption.
+    let code = dir.path().join("terraform");
+    std::fs::create_dir(&code).unwrap();
+    let bucket = "resource \"aws_s3_bucket\" \"bronze_dst_001\" {\n  bucket = \"cg-bronze-dst-001\"\n}\n\n\
+                  resource \"aws_s3_bucket_versioning\" \"bronze_dst_001\" {\n  bucket = aws_s3_bucket.bronze_dst_001.id\n  versioning_configuration {\n    status = \"Enabled\"\n  }\n}\n";
+    std::fs::write(code.join("main.tf"), bucket).unwrap();
+    let mut args = charter_scope(&oracle);
+    args.extend(["--tfstate".into(), "prod.tfstate".into(), "terraform".into()]);
+    let run = audit(&moto, dir.path(), &strs(&args));
+    assert!(matches!(run.code(), Some(1)), "{}", run.explain());
+    check_oracle(&run, &oracle);
+    let managed: Vec<&Value> = run.findings().iter().filter(|f| f["address"] == "arn:aws:s3:::cg-bronze-dst-001").collect();
+    assert!(!managed.is_empty(), "the managed bucket has findings in the seed");
+    for f in &managed {
+        assert_eq!(f["live"]["managed_by"], "aws_s3_bucket.bronze_dst_001", "{f}");
+        assert_eq!(f["file"], "terraform/main.tf", "{f}");
+    }
+    // A finding about versioning points at the line that configures it.
+    if let Some(versioning) = managed.iter().find(|f| text(&f["attribute"]).starts_with("versioning")) {
+        assert_eq!(versioning["start_line"], 8, "{versioning}");
+    }
+}
+
+#[test]
+fn a_baseline_shows_what_drifted_since_the_last_audit() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    moto.seed("charter");
+    let args = ["--regions", "ap-south-1"];
+    let first = audit(&moto, dir.path(), &args);
+    std::fs::copy(dir.path().join("audit.json"), dir.path().join("last-night.json")).unwrap();
+    // Overnight: someone fixes the scratch bucket's encryption and removes the prod bucket's.
+    let put_encryption = |bucket: &str| {
+        let body = "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm>\
+                    <KMSMasterKeyID>alias/aws/s3</KMSMasterKeyID></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>";
+        s3_call(&moto, "PUT", &format!("/{bucket}?encryption"), body);
+    };
+    put_encryption("cg-tmp-scratch");
+    s3_call(&moto, "DELETE", "/cg-bronze-dst-001?encryption", "");
+    let second = audit(&moto, dir.path(), &[&args[..], &["--baseline", "last-night.json"]].concat());
+    let baseline = &second.json["summary"]["baseline"];
+    let of = |run: &Run, address: &str| -> BTreeMap<String, String> {
+        run.findings().iter().filter(|f| f["address"] == address && f["rule_id"] == "ENC-001").map(|f| (text(&f["message"]), text(&f["baseline"]))).collect()
+    };
+    assert!(of(&second, "arn:aws:s3:::cg-bronze-dst-001").values().any(|state| state == "new"), "{}", second.explain());
+    let resolved: Vec<String> =
+        second.json["resolved"].as_array().unwrap().iter().map(|r| format!("{} {}", text(&r["rule_id"]), text(&r["address"]))).collect();
+    assert!(resolved.iter().any(|r| r == "ENC-001 arn:aws:s3:::cg-tmp-scratch"), "{resolved:?}");
+    assert!(baseline["unchanged"].as_u64().unwrap() > 0 && baseline["new"].as_u64().unwrap() > 0, "{baseline}");
+    assert_eq!(baseline["resolved"].as_u64().unwrap() as usize, resolved.len());
+    assert!(first.findings().len() > 10);
+}
+
+/// A REST call to S3 on the emulator (moto reads the service from the credential scope).
+fn s3_call(moto: &Moto, method: &str, path: &str, body: &str) {
+    let auth = "AWS4-HMAC-SHA256 Credential=testing/20260101/ap-south-1/s3/aws4_request, SignedHeaders=host, Signature=00";
+    let (status, answer) = moto::http(moto.moto_url(), method, path, &[("Authorization", auth)], body.as_bytes()).unwrap();
+    assert!((200..300).contains(&status), "{method} {path}: {status} {answer}");
+}
+
+#[test]
+fn shards_merge_into_the_whole_audit() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let oracle = moto.seed("charter");
+    let scope = charter_scope(&oracle);
+    let whole = audit(&moto, dir.path(), &strs(&scope));
+    let fingerprints = |report: &Value| -> BTreeSet<String> { report["findings"].as_array().unwrap().iter().map(|f| text(&f["fingerprint"])).collect() };
+    for shard in 0..3 {
+        let run = audit(&moto, dir.path(), &[strs(&scope), vec!["--shard", &format!("{shard}/3")]].concat());
+        assert!(matches!(run.code(), Some(0 | 1)), "{}", run.explain());
+        std::fs::rename(dir.path().join("audit.json"), dir.path().join(format!("shard-{shard}.json"))).unwrap();
+        std::fs::rename(dir.path().join("audit.sarif"), dir.path().join(format!("shard-{shard}.sarif"))).unwrap();
+    }
+    let merge = |files: &[&str]| -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_charterguard")).current_dir(dir.path()).arg("merge").args(files).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let merged = merge(&["shard-0.json", "shard-1.json", "shard-2.json"]);
+    assert_eq!(fingerprints(&merged), fingerprints(&whole.json), "the shards together audit everything once");
+    assert_eq!(merged["summary"]["by_severity"], whole.json["summary"]["by_severity"]);
+    let sarif = merge(&["shard-0.sarif", "shard-1.sarif", "shard-2.sarif"]);
+    common::validate_sarif(&sarif).unwrap();
+    assert_eq!(sarif["runs"].as_array().unwrap().len(), 1, "one run per category");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), whole.sarif["runs"][0]["results"].as_array().unwrap().len());
+}
+
+/// `cargo test --release --features aws --test aws_live -- --ignored --nocapture`: a 10,000-bucket
+/// account against the emulator (the README's figure).
+#[test]
+#[ignore]
+fn ten_thousand_buckets_complete() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = moto.seed("buckets 10000");
+    let started = std::time::Instant::now();
+    let run = audit(&moto, dir.path(), &["--regions", "ap-south-1", "--quiet", "--concurrency", "16"]);
+    let elapsed = started.elapsed();
+    assert!(matches!(run.code(), Some(0 | 1)), "{}", run.explain());
+    let buckets = run.json["summary"]["resources"].as_u64().unwrap();
+    assert!(buckets >= 10_000, "{buckets} resources");
+    let note = run.diagnostics().into_iter().find(|d| d.starts_with("audited")).unwrap();
+    println!("10,000 buckets (seeded in {} s): audited in {:.1} s; {note}", seeded["seconds"], elapsed.as_secs_f64());
+}
