@@ -21,6 +21,9 @@ pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>, cluster_n
     };
     config.connect_timeout = Some(call_timeout);
     config.read_timeout = Some(call_timeout);
+    // kube's own retry (429/503/504, up to 15 times) would hide retries from the summary and
+    // wait unbounded: the audit's retry policy (`super::call`) is the only one.
+    config.default_retry = false;
     let client = kube::Client::try_from(config).context("creating the Kubernetes client")?;
     Ok(Connection { client, cluster: cluster_name.map_or(cluster, str::to_string) })
 }
