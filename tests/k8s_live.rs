@@ -505,6 +505,24 @@ fn audit_sarif_is_valid_and_names_cluster_objects() {
     }
 }
 
+/// The ClusterRole of `deploy/k8s/charterguard-audit.yaml` grants every list the audit makes:
+/// with the server enforcing it, the audit of the example platform is complete.
+#[test]
+fn the_deployed_cluster_role_lets_the_audit_read_everything() {
+    let manifest = fixture_objects("deploy/k8s/charterguard-audit.yaml");
+    let granted = k8s_api::list_grants(&named(&manifest, "ClusterRole", "charterguard-audit"));
+    let server = Server::start(Cluster { objects: fixture_objects("fixtures/platform/k8s"), granted: Some(granted.clone()), ..Cluster::default() });
+    let temp = tempfile::tempdir().unwrap();
+    let live = audit(&options(&server, temp.path()));
+    assert!(!live.is_partial() && live.model.unseen.is_empty(), "{:#?}", live.model.diagnostics);
+    // And it grants nothing more: every grant is listed by the audit.
+    let listed: Vec<String> = server.requests().iter().filter_map(|r| r.split('?').next()).map(str::to_string).collect();
+    for (group, plural) in &granted {
+        let path = if group.is_empty() { format!("GET /api/v1/{plural}") } else { format!("GET /apis/{group}/") };
+        assert!(listed.iter().any(|r| r.starts_with(&path) && r.ends_with(&format!("/{plural}"))), "{group}/{plural} is granted but never listed");
+    }
+}
+
 /// The fixture server is a faithful enough API server for real kubectl.
 #[test]
 fn kubectl_reads_the_fixture_server() {

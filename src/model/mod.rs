@@ -181,6 +181,8 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.span {
             Some(span) => write!(f, "{}: {}", span, self.message),
+            // A live source's diagnostics concern no file (their message names what they concern).
+            None if self.file.is_empty() => f.write_str(&self.message),
             None => write!(f, "{}: {}", self.file, self.message),
         }
     }

@@ -86,6 +86,8 @@ pub struct Cluster {
     pub missing_groups: Vec<String>,
     /// (path without query, status): the first request to the path gets this error status.
     pub fail_once: Vec<(String, u16)>,
+    /// RBAC: when set, only these (API group, resource) may be listed.
+    pub granted: Option<Vec<(String, String)>>,
 }
 
 impl Cluster {
@@ -104,6 +106,22 @@ impl Cluster {
         }
         Cluster { objects, ..Cluster::default() }
     }
+}
+
+/// The (API group, resource) pairs a ClusterRole grants `list` on.
+pub fn list_grants(cluster_role: &Value) -> Vec<(String, String)> {
+    let mut grants = Vec::new();
+    for rule in cluster_role["rules"].as_array().into_iter().flatten() {
+        if !rule["verbs"].as_array().into_iter().flatten().any(|v| v == "list" || v == "*") {
+            continue;
+        }
+        for group in rule["apiGroups"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            for resource in rule["resources"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                grants.push((group.to_string(), resource.to_string()));
+            }
+        }
+    }
+    grants
 }
 
 fn collect(document: Value, out: &mut Vec<Value>) {
@@ -489,7 +507,8 @@ impl State {
     /// The 403 message kube-apiserver gives, when the auditor may not list this.
     fn forbidden(&self, resource: &ApiResource, namespace: Option<&str>) -> Option<String> {
         let user = "system:serviceaccount:altscore-monitoring:charterguard-audit";
-        let denied_kind = self.cluster.forbidden_kinds.iter().any(|k| k == resource.kind);
+        let not_granted = self.cluster.granted.as_ref().is_some_and(|g| !g.iter().any(|(group, plural)| group == resource.group && plural == resource.plural));
+        let denied_kind = not_granted || self.cluster.forbidden_kinds.iter().any(|k| k == resource.kind);
         let denied_namespace = resource.namespaced
             && match namespace {
                 Some(ns) => self.cluster.forbidden_namespaces.iter().any(|f| f == ns),
