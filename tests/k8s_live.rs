@@ -260,6 +260,20 @@ fn controllers_are_judged_once_and_drifted_pods_on_their_own() {
     assert!(notes.iter().any(|n| n.contains("4 object(s) judged at their controller, 1 drifted Pod group(s)")), "{notes:#?}");
 }
 
+/// The `charterguard.io/ignore` annotation suppresses findings on a live object as on its
+/// manifest; the finding stays in the report, suppressed.
+#[test]
+fn the_ignore_annotation_applies_to_live_objects() {
+    let mut deployment = named(&fixture_objects("fixtures/POD-001/fail-helm-rendered"), "Deployment", "audit");
+    deployment["metadata"]["annotations"] = json!({"charterguard.io/ignore": "IMG-001 reason=\"pinned by the release pipeline, PLAT-12\""});
+    let server = Server::start(Cluster { objects: vec![deployment], ..Cluster::default() });
+    let temp = tempfile::tempdir().unwrap();
+    let live = audit(&options(&server, temp.path()));
+    let img001: Vec<bool> = live.findings.iter().filter(|f| f.rule_id == "IMG-001").map(|f| f.is_suppressed()).collect();
+    assert_eq!(img001, [true]);
+    assert!(live.findings.iter().any(|f| f.rule_id != "IMG-001" && !f.is_suppressed()));
+}
+
 /// 429 and 500 once each are retried; the audit is then complete.
 #[test]
 fn throttling_and_server_errors_are_retried() {
