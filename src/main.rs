@@ -11,11 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "charterguard",
-    version,
-    about = "Checks Terraform, Kubernetes and live AWS and clusters against the AltScore deployment charter (DA-ALTSCORE-001)"
-)]
+#[command(name = "charterguard", version, about = "Checks Terraform, Kubernetes and live AWS and clusters against the AltScore deployment charter (DA-ALTSCORE-001)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -137,8 +137,11 @@ pub fn judge(mut model: Model, judging: Judging, started: Instant) -> anyhow::Re
     let rules = apply_overrides(rules, &judging.config)?;
     model.diagnostics.extend(rule_diagnostics);
     let mut findings = engine::evaluate(&model, &rules, &judging.config)?;
-    let suppress_options =
-        crate::suppress::Options { today: judging.today.unwrap_or_else(crate::suppress::Date::today), inline: judging.inline_ignores, read: judging.read };
+    let suppress_options = crate::suppress::Options {
+        today: judging.today.unwrap_or_else(crate::suppress::Date::today),
+        inline: judging.inline_ignores,
+        read: judging.read,
+    };
     model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &judging.config, &suppress_options));
     model.diagnostics.sort();
     model.diagnostics.dedup();

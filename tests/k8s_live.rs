@@ -479,25 +479,23 @@ fn configmap_and_secret_values_never_reach_a_report() {
 }
 
 /// SARIF of an audit validates against the 2.1.0 schema; each result names the live object
-/// `cluster/namespace/kind/name` beside its address, under the default audit category.
+/// `cluster/namespace/kind/name` beside its address, under the default audit category. The
+/// cluster is the `--context` given, not the kubeconfig's current one, which does not answer.
 #[test]
 fn audit_sarif_is_valid_and_names_cluster_objects() {
     let server = Server::start(Cluster { objects: fixture_objects("fixtures/platform/k8s"), ..Cluster::default() });
     let temp = tempfile::tempdir().unwrap();
     let kubeconfig = server.kubeconfig(temp.path());
-    let (code, stdout, stderr) = run_cli(
-        temp.path(),
-        &[
-            "audit",
-            "k8s",
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-            "--cluster-name",
-            "arn:aws:eks:ap-south-1:123456789012:cluster/prod",
-            "--format",
-            "sarif",
-        ],
-    );
+    let text = std::fs::read_to_string(&kubeconfig).unwrap().replace("current-context: fixture", "current-context: gone");
+    let text = text.replace("contexts:\n", "contexts:\n- name: gone\n  context:\n    cluster: gone\n    user: auditor\n");
+    std::fs::write(&kubeconfig, text.replace("clusters:\n", "clusters:\n- name: gone\n  cluster:\n    server: http://127.0.0.1:9\n")).unwrap();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let (code, _, stderr) = run_cli(temp.path(), &["audit", "k8s", "--kubeconfig", kubeconfig, "--max-attempts", "2", "--retry-backoff-ms", "10"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("charterguard: cluster gone does not answer"), "{stderr}");
+    let cluster = "arn:aws:eks:ap-south-1:123456789012:cluster/prod";
+    let (code, stdout, stderr) =
+        run_cli(temp.path(), &["audit", "k8s", "--kubeconfig", kubeconfig, "--context", "fixture", "--cluster-name", cluster, "--format", "sarif"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("charterguard: k8s: 2 Certificate object(s) in 1 page(s)"), "progress on standard error: {stderr}");
     let sarif: Value = serde_json::from_str(&stdout).unwrap();

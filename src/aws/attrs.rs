@@ -109,8 +109,7 @@ pub fn strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Value {
 
 /// A string map (tags).
 pub fn string_map<K: AsRef<str>, V: AsRef<str>>(entries: impl IntoIterator<Item = (K, V)>) -> Value {
-    let mut entries: Vec<(String, Node)> =
-        entries.into_iter().map(|(k, v)| (k.as_ref().to_string(), Node::new(Value::Str(v.as_ref().to_string()), None))).collect();
+    let mut entries: Vec<(String, Node)> = entries.into_iter().map(|(k, v)| (k.as_ref().to_string(), Node::new(Value::Str(v.as_ref().to_string()), None))).collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
     Value::Map(entries)

@@ -65,8 +65,7 @@ async fn describe_cluster(eks: &aws_sdk_eks::Client, scope: &Scope, keys: &Keys,
         .set("tags", string_map(cluster.tags().into_iter().flatten()));
     let mut out = vec![scope.resource("aws_eks_cluster", address, attrs)];
 
-    let groups =
-        eks.list_nodegroups().cluster_name(name).into_paginator().items().send().collect::<Vec<_>>().await.into_iter().collect::<Result<Vec<String>, _>>();
+    let groups = eks.list_nodegroups().cluster_name(name).into_paginator().items().send().collect::<Vec<_>>().await.into_iter().collect::<Result<Vec<String>, _>>();
     let groups = groups.map_err(|e| Failure::of("eks:ListNodegroups", &e))?;
     let described = futures::stream::iter(&groups)
         .map(|group| eks.describe_nodegroup().cluster_name(name).nodegroup_name(group).send())
@@ -83,8 +82,7 @@ async fn describe_cluster(eks: &aws_sdk_eks::Client, scope: &Scope, keys: &Keys,
 fn node_group(scope: &Scope, cluster: &str, group: &aws_sdk_eks::types::Nodegroup) -> Option<Resource> {
     let name = group.nodegroup_name()?;
     let address = group.nodegroup_arn().map(str::to_string).unwrap_or_else(|| scope.arn("eks", &format!("nodegroup/{cluster}/{name}")));
-    let scaling =
-        group.scaling_config().map(|s| Attrs::new().opt("min_size", s.min_size()).opt("max_size", s.max_size()).opt("desired_size", s.desired_size()));
+    let scaling = group.scaling_config().map(|s| Attrs::new().opt("min_size", s.min_size()).opt("max_size", s.max_size()).opt("desired_size", s.desired_size()));
     let taints = group.taints().iter().map(|t| Attrs::new().opt("key", t.key()).opt("value", t.value()).opt("effect", t.effect().map(|e| e.as_str())));
     let attrs = Attrs::new()
         .set("id", format!("{cluster}:{name}"))
@@ -122,13 +120,7 @@ pub async fn collect_ecr(scope: &Scope, keys: &Keys) -> Model {
                 model.resources.extend(ecr_repository(scope, keys, &registry, repository, policy));
             }
         }
-        Err(error) => scope.unseen(
-            &mut model,
-            &Failure::of("ecr:DescribeRepositories", &error),
-            &["aws_ecr_repository", "aws_ecr_lifecycle_policy"],
-            "ecr",
-            ":repository/*",
-        ),
+        Err(error) => scope.unseen(&mut model, &Failure::of("ecr:DescribeRepositories", &error), &["aws_ecr_repository", "aws_ecr_lifecycle_policy"], "ecr", ":repository/*"),
     }
     match scanning {
         Ok(answer) => {
@@ -177,8 +169,7 @@ fn ecr_repository(scope: &Scope, keys: &Keys, registry: &str, repository: &aws_s
         .block("encryption_configuration", encryption)
         .set("__provider", registry);
     let mut out = vec![scope.resource("aws_ecr_repository", address.clone(), attrs)];
-    let policy =
-        setting("ecr:GetLifecyclePolicy", policy, &["LifecyclePolicyNotFoundException"]).map(|p| p.and_then(|p| p.lifecycle_policy_text().map(Value::from)));
+    let policy = setting("ecr:GetLifecyclePolicy", policy, &["LifecyclePolicyNotFoundException"]).map(|p| p.and_then(|p| p.lifecycle_policy_text().map(Value::from)));
     if !matches!(policy, Ok(None)) {
         let attrs = Attrs::new().set("repository", name).setting("policy", policy.map(|p| p.or(Some(Value::Null))));
         out.push(scope.resource("aws_ecr_lifecycle_policy", format!("{address}#lifecycle-policy"), attrs));

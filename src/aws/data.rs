@@ -49,14 +49,7 @@ pub async fn collect_rds(scope: &Scope, keys: &Keys) -> Model {
         .filter(|g| g.db_parameter_group_name().is_some_and(|n| !n.starts_with("default.") || used.contains(n)))
         .collect();
     let parameters = futures::stream::iter(&judged)
-        .map(|g| {
-            rds.describe_db_parameters()
-                .db_parameter_group_name(g.db_parameter_group_name().unwrap_or_default())
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Vec<_>>()
-        })
+        .map(|g| rds.describe_db_parameters().db_parameter_group_name(g.db_parameter_group_name().unwrap_or_default()).into_paginator().items().send().collect::<Vec<_>>())
         .buffered(scope.concurrency)
         .collect::<Vec<_>>()
         .await;
@@ -135,37 +128,21 @@ fn db_cluster(scope: &Scope, keys: &Keys, cluster: &aws_sdk_rds::types::DbCluste
 fn db_subnet_group(scope: &Scope, group: &aws_sdk_rds::types::DbSubnetGroup) -> Option<Resource> {
     let name = group.db_subnet_group_name()?;
     let address = group.db_subnet_group_arn().map(str::to_string).unwrap_or_else(|| scope.arn("rds", &format!("subgrp:{name}")));
-    let subnets = group
-        .subnets()
-        .iter()
-        .filter_map(|s| s.subnet_identifier())
-        .map(|s| crate::model::Node::new(reference(&scope.arn("ec2", &format!("subnet/{s}")), "id"), None));
+    let subnets = group.subnets().iter().filter_map(|s| s.subnet_identifier()).map(|s| crate::model::Node::new(reference(&scope.arn("ec2", &format!("subnet/{s}")), "id"), None));
     let attrs = Attrs::new().set("id", name).set("name", name).set("arn", address.as_str()).set("subnet_ids", Value::List(subnets.collect()));
     Some(scope.resource("aws_db_subnet_group", address, attrs))
 }
 
 /// A PostgreSQL parameter group with the parameters the rules read (`rds.force_ssl`), as
 /// the database sees them (engine defaults included).
-fn parameter_group(
-    scope: &Scope,
-    group: &aws_sdk_rds::types::DbParameterGroup,
-    parameters: Result<Vec<aws_sdk_rds::types::Parameter>, String>,
-) -> Option<Resource> {
+fn parameter_group(scope: &Scope, group: &aws_sdk_rds::types::DbParameterGroup, parameters: Result<Vec<aws_sdk_rds::types::Parameter>, String>) -> Option<Resource> {
     let name = group.db_parameter_group_name()?;
     let address = group.db_parameter_group_arn().map(str::to_string).unwrap_or_else(|| scope.arn("rds", &format!("pg:{name}")));
     let parameters = parameters.map(|all| {
-        let judged = all
-            .iter()
-            .filter(|p| p.parameter_name() == Some("rds.force_ssl"))
-            .map(|p| Attrs::new().opt("name", p.parameter_name()).opt("value", p.parameter_value()).node());
+        let judged = all.iter().filter(|p| p.parameter_name() == Some("rds.force_ssl")).map(|p| Attrs::new().opt("name", p.parameter_name()).opt("value", p.parameter_value()).node());
         Some(Value::List(judged.collect()))
     });
-    let attrs = Attrs::new()
-        .set("id", name)
-        .set("name", name)
-        .set("arn", address.as_str())
-        .opt("family", group.db_parameter_group_family())
-        .setting("parameter", parameters);
+    let attrs = Attrs::new().set("id", name).set("name", name).set("arn", address.as_str()).opt("family", group.db_parameter_group_family()).setting("parameter", parameters);
     Some(scope.resource("aws_db_parameter_group", address, attrs))
 }
 
@@ -178,11 +155,9 @@ pub async fn collect_elasticache(scope: &Scope, keys: &Keys) -> Model {
         cache.describe_cache_subnet_groups().into_paginator().items().send().collect::<Vec<_>>(),
     );
     let cache_types: &[&str] = &["aws_elasticache_replication_group", "aws_elasticache_cluster"];
-    let groups =
-        listed!(model, scope, groups, "elasticache:DescribeReplicationGroups", &["aws_elasticache_replication_group"], "elasticache", ":replicationgroup:*");
+    let groups = listed!(model, scope, groups, "elasticache:DescribeReplicationGroups", &["aws_elasticache_replication_group"], "elasticache", ":replicationgroup:*");
     let clusters = listed!(model, scope, clusters, "elasticache:DescribeCacheClusters", cache_types, "elasticache", ":cluster:*");
-    let subnet_groups =
-        listed!(model, scope, subnet_groups, "elasticache:DescribeCacheSubnetGroups", &["aws_elasticache_subnet_group"], "elasticache", ":subnetgroup:*");
+    let subnet_groups = listed!(model, scope, subnet_groups, "elasticache:DescribeCacheSubnetGroups", &["aws_elasticache_subnet_group"], "elasticache", ":subnetgroup:*");
     for group in &groups {
         let Some(id) = group.replication_group_id() else { continue };
         let address = group.arn().map(str::to_string).unwrap_or_else(|| scope.arn("elasticache", &format!("replicationgroup:{id}")));
@@ -241,17 +216,10 @@ pub async fn collect_msk(scope: &Scope, keys: &Keys) -> Model {
         // those of provisioned clusters.
         let Some(provisioned) = cluster.provisioned() else { continue };
         let encryption = provisioned.encryption_info().map(|e| {
-            let transit =
-                e.encryption_in_transit().map(|t| Attrs::new().opt("client_broker", t.client_broker().map(|c| c.as_str())).opt("in_cluster", t.in_cluster()));
-            Attrs::new()
-                .block("encryption_in_transit", transit)
-                .set("encryption_at_rest_kms_key_arn", keys.reference(e.encryption_at_rest().map(|r| r.data_volume_kms_key_id())))
+            let transit = e.encryption_in_transit().map(|t| Attrs::new().opt("client_broker", t.client_broker().map(|c| c.as_str())).opt("in_cluster", t.in_cluster()));
+            Attrs::new().block("encryption_in_transit", transit).set("encryption_at_rest_kms_key_arn", keys.reference(e.encryption_at_rest().map(|r| r.data_volume_kms_key_id())))
         });
-        let public_access = provisioned
-            .broker_node_group_info()
-            .and_then(|b| b.connectivity_info())
-            .and_then(|c| c.public_access())
-            .map(|p| Attrs::new().opt("type", p.r#type()));
+        let public_access = provisioned.broker_node_group_info().and_then(|b| b.connectivity_info()).and_then(|c| c.public_access()).map(|p| Attrs::new().opt("type", p.r#type()));
         let broker = provisioned.broker_node_group_info().map(|b| {
             Attrs::new().set("client_subnets", strings(b.client_subnets())).block("connectivity_info", Some(Attrs::new().block("public_access", public_access)))
         });
@@ -281,8 +249,7 @@ pub async fn collect_msk(scope: &Scope, keys: &Keys) -> Model {
 /// where rotation is its own resource). A secret's recovery window is chosen when it is
 /// deleted and is not part of a live secret.
 pub async fn collect_secrets(scope: &Scope, keys: &Keys) -> Model {
-    let secrets =
-        aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(&scope.config).interceptor(scope.counting.clone()).build());
+    let secrets = aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(&scope.config).interceptor(scope.counting.clone()).build());
     let mut model = Model::default();
     let listed = secrets.list_secrets().into_paginator().items().send().collect::<Vec<_>>().await;
     let listed = listed!(model, scope, listed, "secretsmanager:ListSecrets", &["aws_secretsmanager_secret"], "secretsmanager", ":secret:*");
@@ -301,11 +268,8 @@ pub async fn collect_secrets(scope: &Scope, keys: &Keys) -> Model {
             .set("tags", string_map(secret.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))));
         model.resources.push(scope.resource("aws_secretsmanager_secret", arn.to_string(), attrs));
         if secret.rotation_enabled() == Some(true) {
-            let rules = secret
-                .rotation_rules()
-                .map(|r| Attrs::new().opt("automatically_after_days", r.automatically_after_days()).opt("schedule_expression", r.schedule_expression()));
-            let attrs =
-                Attrs::new().set("secret_id", reference(arn, "id")).opt("rotation_lambda_arn", secret.rotation_lambda_arn()).block("rotation_rules", rules);
+            let rules = secret.rotation_rules().map(|r| Attrs::new().opt("automatically_after_days", r.automatically_after_days()).opt("schedule_expression", r.schedule_expression()));
+            let attrs = Attrs::new().set("secret_id", reference(arn, "id")).opt("rotation_lambda_arn", secret.rotation_lambda_arn()).block("rotation_rules", rules);
             model.resources.push(scope.resource("aws_secretsmanager_secret_rotation", format!("{arn}#rotation"), attrs));
         }
     }
@@ -313,8 +277,7 @@ pub async fn collect_secrets(scope: &Scope, keys: &Keys) -> Model {
 }
 
 pub async fn collect_logs(scope: &Scope, keys: &Keys) -> Model {
-    let logs =
-        aws_sdk_cloudwatchlogs::Client::from_conf(aws_sdk_cloudwatchlogs::config::Builder::from(&scope.config).interceptor(scope.counting.clone()).build());
+    let logs = aws_sdk_cloudwatchlogs::Client::from_conf(aws_sdk_cloudwatchlogs::config::Builder::from(&scope.config).interceptor(scope.counting.clone()).build());
     let mut model = Model::default();
     let groups = logs.describe_log_groups().into_paginator().items().send().collect::<Vec<_>>().await;
     let groups = listed!(model, scope, groups, "logs:DescribeLogGroups", &["aws_cloudwatch_log_group"], "logs", ":log-group:*");

@@ -33,13 +33,7 @@ pub async fn collect_acm(scope: &Scope) -> Model {
         let certificate = match answer {
             Ok(answer) => answer.certificate().cloned(),
             Err(error) => {
-                scope.unseen(
-                    &mut model,
-                    &Failure::of("acm:DescribeCertificate", &error),
-                    &["aws_acm_certificate"],
-                    "acm",
-                    &format!(":certificate/{}", arn.rsplit('/').next().unwrap_or(arn)),
-                );
+                scope.unseen(&mut model, &Failure::of("acm:DescribeCertificate", &error), &["aws_acm_certificate"], "acm", &format!(":certificate/{}", arn.rsplit('/').next().unwrap_or(arn)));
                 continue;
             }
         };
@@ -72,13 +66,7 @@ pub async fn collect_elbv2(scope: &Scope) -> Model {
     let balancers = match balancers.into_iter().collect::<Result<Vec<_>, _>>() {
         Ok(balancers) => balancers,
         Err(error) => {
-            scope.unseen(
-                &mut model,
-                &Failure::of("elasticloadbalancing:DescribeLoadBalancers", &error),
-                &["aws_lb", "aws_lb_listener"],
-                "elasticloadbalancing",
-                ":loadbalancer/*",
-            );
+            scope.unseen(&mut model, &Failure::of("elasticloadbalancing:DescribeLoadBalancers", &error), &["aws_lb", "aws_lb_listener"], "elasticloadbalancing", ":loadbalancer/*");
             return model;
         }
     };
@@ -113,9 +101,7 @@ pub async fn collect_elbv2(scope: &Scope) -> Model {
 fn listener(scope: &Scope, balancer: &str, listener: &aws_sdk_elasticloadbalancingv2::types::Listener) -> Option<crate::model::Resource> {
     let arn = listener.listener_arn()?;
     let actions = listener.default_actions().iter().map(|a| {
-        let redirect = a
-            .redirect_config()
-            .map(|r| Attrs::new().opt("protocol", r.protocol()).opt("port", r.port()).opt("status_code", r.status_code().map(|s| s.as_str())));
+        let redirect = a.redirect_config().map(|r| Attrs::new().opt("protocol", r.protocol()).opt("port", r.port()).opt("status_code", r.status_code().map(|s| s.as_str())));
         Attrs::new().opt("type", a.r#type().map(|t| t.as_str())).block("redirect", redirect)
     });
     let certificate = listener.certificates().iter().find(|c| c.is_default() != Some(false)).and_then(|c| c.certificate_arn());

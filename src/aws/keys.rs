@@ -83,10 +83,7 @@ pub async fn collect(scope: &Scope) -> (Model, Keys) {
         Err(error) => {
             // Keys are still known by id and ARN; only references by alias become unknown.
             let failure = Failure::of("kms:ListAliases", &error);
-            model.diagnostics.push(crate::model::Diagnostic::incomplete(
-                "",
-                format!("{}: {failure}; keys named by alias could not be resolved", scope.arn("kms", "alias/*")),
-            ));
+            model.diagnostics.push(crate::model::Diagnostic::incomplete("", format!("{}: {failure}; keys named by alias could not be resolved", scope.arn("kms", "alias/*"))));
             Vec::new()
         }
     };
@@ -141,8 +138,7 @@ async fn describe(kms: &aws_sdk_kms::Client, scope: &Scope, id: &str) -> Result<
     let spec = meta.key_spec().map(|s| s.as_str().to_string());
     let symmetric = spec.as_deref().is_none_or(|s| s == "SYMMETRIC_DEFAULT");
     let rotation = match symmetric && meta.origin().map(|o| o.as_str()) != Some("EXTERNAL") {
-        true => setting("kms:GetKeyRotationStatus", kms.get_key_rotation_status().key_id(id).send().await, &[])
-            .map(|r| r.map(|r| Value::Bool(r.key_rotation_enabled()))),
+        true => setting("kms:GetKeyRotationStatus", kms.get_key_rotation_status().key_id(id).send().await, &[]).map(|r| r.map(|r| Value::Bool(r.key_rotation_enabled()))),
         false => Ok(Some(Value::Bool(false))),
     };
     let tags = setting("kms:ListResourceTags", kms.list_resource_tags().key_id(id).send().await, &[])
@@ -174,11 +170,7 @@ mod tests {
 
     fn keys() -> Keys {
         let customer = Key { arn: "arn:aws:kms:ap-south-1:111122223333:key/c1".into(), customer_managed: true, aws_alias: None };
-        let managed = Key {
-            arn: "arn:aws:kms:ap-south-1:111122223333:key/a1".into(),
-            customer_managed: false,
-            aws_alias: Some("arn:aws:kms:ap-south-1:111122223333:alias/aws/s3".into()),
-        };
+        let managed = Key { arn: "arn:aws:kms:ap-south-1:111122223333:key/a1".into(), customer_managed: false, aws_alias: Some("arn:aws:kms:ap-south-1:111122223333:alias/aws/s3".into()) };
         let mut by_name = HashMap::new();
         for (name, key) in [("c1", &customer), ("key/c1", &customer), ("alias/gold", &customer), ("a1", &managed), ("key/a1", &managed)] {
             by_name.insert(name.to_string(), key.clone());

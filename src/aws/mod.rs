@@ -224,12 +224,8 @@ async fn audited_regions(account: &Account, options: &Options, counting: &Counti
             for name in list {
                 match known.iter().find(|r| &r.name == name) {
                     Some(r) if r.enabled => regions.push(name.clone()),
-                    Some(_) => {
-                        problems.push((name.clone(), Failure::new("ec2:DescribeRegions", format!("region {name} is not enabled for account {}", account.id))))
-                    }
-                    None => {
-                        problems.push((name.clone(), Failure::new("ec2:DescribeRegions", format!("region {name} is not a region of account {}", account.id))))
-                    }
+                    Some(_) => problems.push((name.clone(), Failure::new("ec2:DescribeRegions", format!("region {name} is not enabled for account {}", account.id)))),
+                    None => problems.push((name.clone(), Failure::new("ec2:DescribeRegions", format!("region {name} is not a region of account {}", account.id)))),
                 }
             }
             Ok((regions, problems))
@@ -294,7 +290,10 @@ fn region_unseen_types(model: &mut Model, account: &Account, region: &str, failu
 
 fn push_unseen(model: &mut Model, origin: LiveOrigin, failure: &Failure, types: &[&str], anchor: &Span) {
     let reason = format!("could not be read ({failure})");
-    model.diagnostics.push(Diagnostic::incomplete("", format!("{}: {failure}; the rules judging {} there could not decide", origin.id, types.join(", "))));
+    model.diagnostics.push(Diagnostic::incomplete(
+        "",
+        format!("{}: {failure}; the rules judging {} there could not decide", origin.id, types.join(", ")),
+    ));
     model.unseen.push(Unseen {
         source: SourceKind::Aws,
         origin,
@@ -397,14 +396,7 @@ pub(crate) struct Scope {
 impl Scope {
     fn new(account: Arc<Account>, region: &str, options: &Options, counting: &Counting) -> Self {
         let config = account.config.clone().into_builder().region(aws_config::Region::new(region.to_string())).build();
-        Scope {
-            account,
-            region: region.to_string(),
-            config,
-            counting: counting.clone(),
-            anchor: options.anchor.clone(),
-            concurrency: options.concurrency.max(1),
-        }
+        Scope { account, region: region.to_string(), config, counting: counting.clone(), anchor: options.anchor.clone(), concurrency: options.concurrency.max(1) }
     }
 
     /// `arn:<partition>:<service>:<region>:<account>:<resource>`.

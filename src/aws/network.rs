@@ -226,9 +226,7 @@ fn launch_template(
     let mappings = version.map(|v| {
         let data = v.launch_template_versions().first().and_then(|v| v.launch_template_data());
         let mappings = data.map(|d| d.block_device_mappings()).unwrap_or_default().iter().map(|m| {
-            let ebs = m
-                .ebs()
-                .map(|e| Attrs::new().opt("encrypted", e.encrypted()).set("kms_key_id", keys.reference(e.kms_key_id())).opt("volume_size", e.volume_size()));
+            let ebs = m.ebs().map(|e| Attrs::new().opt("encrypted", e.encrypted()).set("kms_key_id", keys.reference(e.kms_key_id())).opt("volume_size", e.volume_size()));
             Attrs::new().opt("device_name", m.device_name()).block("ebs", ebs)
         });
         Some(Value::List(mappings.map(Attrs::node).collect()))

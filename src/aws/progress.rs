@@ -67,8 +67,7 @@ impl Progress {
 
     fn status(&self, done: usize) -> String {
         let elapsed = self.started.elapsed().as_secs_f64();
-        let left =
-            if done == 0 || done >= self.total { String::new() } else { format!(", ~{} left", duration(elapsed / done as f64 * (self.total - done) as f64)) };
+        let left = if done == 0 || done >= self.total { String::new() } else { format!(", ~{} left", duration(elapsed / done as f64 * (self.total - done) as f64)) };
         format!(
             "{done}/{} account×region×service done, {} calls, {} retried, {}{left}",
             self.total,

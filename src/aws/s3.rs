@@ -102,8 +102,7 @@ pub async fn account_public_access_block(account: &Account, counting: &Counting)
 
 /// Describes `buckets` (by region) with at most `scope.concurrency` buckets at a time.
 pub async fn collect(scope: &Scope, keys: &Keys, buckets: &[(String, Vec<String>)], account_access: &Result<Option<PublicAccess>, Failure>) -> Model {
-    let clients: HashMap<&str, aws_sdk_s3::Client> =
-        buckets.iter().map(|(region, _)| (region.as_str(), client(&scope.account, region, &scope.counting))).collect();
+    let clients: HashMap<&str, aws_sdk_s3::Client> = buckets.iter().map(|(region, _)| (region.as_str(), client(&scope.account, region, &scope.counting))).collect();
     let work: Vec<(&str, &str)> = buckets.iter().flat_map(|(region, names)| names.iter().map(move |n| (region.as_str(), n.as_str()))).collect();
     let described = futures::stream::iter(work)
         .map(|(region, name)| describe(scope, &clients[region], keys, region, name, account_access))
@@ -142,8 +141,7 @@ async fn describe(
     );
     let encryption = setting("s3:GetBucketEncryption", encryption, &["ServerSideEncryptionConfigurationNotFoundError"])
         .map(|e| e.and_then(|e| e.server_side_encryption_configuration().map(|c| encryption_value(c, keys, same_region))));
-    let lock = setting("s3:GetObjectLockConfiguration", lock, &["ObjectLockConfigurationNotFoundError"])
-        .map(|l| l.and_then(|l| l.object_lock_configuration().cloned()));
+    let lock = setting("s3:GetObjectLockConfiguration", lock, &["ObjectLockConfigurationNotFoundError"]).map(|l| l.and_then(|l| l.object_lock_configuration().cloned()));
     let lock_enabled = lock.as_ref().map(|l| Some(Value::Bool(l.as_ref().and_then(|c| c.object_lock_enabled()).is_some_and(|e| e.as_str() == "Enabled"))));
     let lock = lock.map(|l| l.map(|c| object_lock_value(&c)));
     let versioning = setting("s3:GetBucketVersioning", versioning, &[]).map(|v| {
@@ -166,9 +164,7 @@ async fn describe(
     let policy = setting("s3:GetBucketPolicy", policy, &["NoSuchBucketPolicy"]).map(|p| p.and_then(|p| p.policy().map(|text| Value::Str(text.to_string()))));
 
     let partition = &scope.account.partition;
-    let replication_rules = |r: &aws_sdk_s3::types::ReplicationConfiguration| {
-        Attrs::new().set("role", r.role()).blocks("rule", r.rules().iter().map(|rule| replication_rule(rule, partition)))
-    };
+    let replication_rules = |r: &aws_sdk_s3::types::ReplicationConfiguration| Attrs::new().set("role", r.role()).blocks("rule", r.rules().iter().map(|rule| replication_rule(rule, partition)));
     let mut resources = Vec::new();
     if let Ok(Some(config)) = &replication {
         let attrs = replication_rules(config).set("bucket", reference(&arn, "id"));
@@ -206,20 +202,16 @@ fn encryption_value(config: &aws_sdk_s3::types::ServerSideEncryptionConfiguratio
 }
 
 fn object_lock_value(config: &aws_sdk_s3::types::ObjectLockConfiguration) -> Value {
-    let retention = config
-        .rule()
-        .and_then(|r| r.default_retention())
-        .map(|d| Attrs::new().opt("mode", d.mode().map(|m| m.as_str())).opt("days", d.days()).opt("years", d.years()));
+    let retention = config.rule().and_then(|r| r.default_retention()).map(|d| {
+        Attrs::new().opt("mode", d.mode().map(|m| m.as_str())).opt("days", d.days()).opt("years", d.years())
+    });
     let rule = retention.map(|r| Attrs::new().block("default_retention", Some(r)));
     let attrs = Attrs::new().opt("object_lock_enabled", config.object_lock_enabled().map(|e| e.as_str())).block("rule", rule);
     Value::List(vec![attrs.node()])
 }
 
 /// The bucket's own block combined with the account's; unknown when either could not be read.
-fn access_value(
-    bucket: Result<Option<aws_sdk_s3::operation::get_public_access_block::GetPublicAccessBlockOutput>, String>,
-    account: &Result<Option<PublicAccess>, Failure>,
-) -> Result<Option<Value>, String> {
+fn access_value(bucket: Result<Option<aws_sdk_s3::operation::get_public_access_block::GetPublicAccessBlockOutput>, String>, account: &Result<Option<PublicAccess>, Failure>) -> Result<Option<Value>, String> {
     let account = account.as_ref().map_err(|f| f.to_string())?;
     let bucket = bucket?.and_then(|b| {
         b.public_access_block_configuration().map(|c| PublicAccess {

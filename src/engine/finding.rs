@@ -1,9 +1,9 @@
 //! What evaluating a rule against a resource produces.
 
 use crate::model::{LiveOrigin, SourceKind, Span};
+use std::sync::Arc;
 use crate::rules::Severity;
 use crate::suppress::Date;
-use std::sync::Arc;
 
 /// The outcome a finding records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -30,8 +30,7 @@ fn days_until(value: &cel::Value) -> Result {
     let cel::Value::String(text) = value else {
         return Err(undecided("days_until", format!("no date is known (got {})", display(value))));
     };
-    let date =
-        text.get(..10).and_then(crate::suppress::Date::parse).ok_or_else(|| undecided("days_until", format!("`{text}` is not an RFC 3339 timestamp")))?;
+    let date = text.get(..10).and_then(crate::suppress::Date::parse).ok_or_else(|| undecided("days_until", format!("`{text}` is not an RFC 3339 timestamp")))?;
     let today = crate::suppress::Date::today();
     Ok(cel::Value::Float((date.days_since_epoch() - today.days_since_epoch()) as f64))
 }

@@ -5,7 +5,7 @@
 
 use anyhow::{anyhow, Context as _};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub struct Connection {
@@ -28,16 +28,19 @@ pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>, cluster_n
     Ok(Connection { client, cluster: cluster_name.map_or(cluster, str::to_string) })
 }
 
-/// The kubeconfig to use; `None` inside a pod without one (and without `--context`).
+/// The kubeconfig to use; `None` inside a pod that has none (and without `--context`). A
+/// kubeconfig that exists but cannot be read is an error, never a silent switch to the pod's
+/// service account.
 fn read_kubeconfig(path: Option<&Path>, context: Option<&str>) -> anyhow::Result<Option<Kubeconfig>> {
     if let Some(path) = path {
         return Kubeconfig::read_from(path).map(Some).with_context(|| format!("reading the kubeconfig {}", path.display()));
     }
-    match Kubeconfig::read() {
-        Ok(kubeconfig) => Ok(Some(kubeconfig)),
-        Err(_) if context.is_none() && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => Ok(None),
-        Err(error) => Err(anyhow!(error).context("reading the kubeconfig (--kubeconfig, KUBECONFIG or ~/.kube/config)")),
+    let home_config = std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".kube").join("config"));
+    let configured = std::env::var_os("KUBECONFIG").is_some() || home_config.is_some_and(|p| p.exists());
+    if !configured && context.is_none() && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+        return Ok(None);
     }
+    Kubeconfig::read().map(Some).map_err(|error| anyhow!(error).context("reading the kubeconfig (--kubeconfig, KUBECONFIG or ~/.kube/config)"))
 }
 
 async fn from_kubeconfig(kubeconfig: Kubeconfig, context: Option<&str>) -> anyhow::Result<(kube::Config, String)> {

@@ -6,7 +6,7 @@ use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, batch::
 use std::any::TypeId;
 
 /// A kind as one version of the API serves it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKind {
     pub kind: String,
     /// Empty for the core group.

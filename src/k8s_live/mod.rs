@@ -69,7 +69,6 @@ pub struct Options {
 /// The result of an audit: the live model, and the calls it took.
 pub struct Audit {
     pub model: Model,
-    pub cluster: String,
     pub calls: u64,
     pub retries: u64,
 }
@@ -106,13 +105,14 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
             model.diagnostics.push(diagnostic);
         }
     }
-    let assembly = objects::assemble(&cluster, &listings, &charts, &options.anchor);
-    let summary = summary(&cluster, &version.git_version, &listings, &missing, &assembly, &api);
+    let counts: BTreeMap<String, usize> = listings.iter().map(|l| (l.kind.kind.clone(), l.objects.len())).collect();
+    let assembly = objects::assemble(&cluster, listings, &charts, &options.anchor);
+    let summary = summary(&cluster, &version.git_version, &counts, &missing, &assembly, &api);
     model.resources = assembly.resources;
     model.diagnostics.extend(assembly.drift_notes);
     model.diagnostics.push(Diagnostic::note("", None, summary));
     model.unseen.sort();
-    Ok(Audit { model, cluster, calls: api.calls(), retries: api.retries() })
+    Ok(Audit { model, calls: api.calls(), retries: api.retries() })
 }
 
 /// The built-in kinds and the custom kinds the cluster serves, and the custom kinds it does
@@ -158,8 +158,14 @@ fn report_progress(options: &Options, listing: &Listing) {
 
 /// The note saying what was listed: objects per kind, what the cluster does not serve, what
 /// was judged at controllers, calls and retries.
-fn summary(cluster: &str, version: &str, listings: &[Listing], missing: &[(String, discovery::Missing)], assembly: &objects::Assembly, api: &Api) -> String {
-    let counts: BTreeMap<&str, usize> = listings.iter().map(|l| (l.kind.kind.as_str(), l.objects.len())).collect();
+fn summary(
+    cluster: &str,
+    version: &str,
+    counts: &BTreeMap<String, usize>,
+    missing: &[(String, discovery::Missing)],
+    assembly: &objects::Assembly,
+    api: &Api,
+) -> String {
     let listed: Vec<String> = counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
     let not_served: Vec<&str> = missing.iter().filter(|(_, m)| !m.unreadable).map(|(kind, _)| kind.as_str()).collect();
     let not_served = if not_served.is_empty() { String::new() } else { format!("; not served by the cluster: {}", not_served.join(", ")) };

@@ -22,8 +22,8 @@ pub struct Assembly {
 }
 
 /// Turns every listed object into a resource, except those judged at their controller.
-pub fn assemble(cluster: &str, listings: &[Listing], charts: &Charts, anchor: &Span) -> Assembly {
-    let objects: Vec<Node> = listings.iter().flat_map(|l| l.objects.iter().map(|o| object_node(&l.kind, o.clone()))).collect();
+pub fn assemble(cluster: &str, listings: Vec<Listing>, charts: &Charts, anchor: &Span) -> Assembly {
+    let objects: Vec<Node> = listings.into_iter().flat_map(|l| l.objects.into_iter().map(move |o| object_node(&l.kind, o))).collect();
     let plan = owners::plan(&objects);
     let place = |index: usize| -> (Span, Option<String>) {
         // A drifted Pod is fixed where its controller is written.

@@ -113,14 +113,7 @@ fn metadata_str<'n>(object: &'n Node, key: &str) -> Option<&'n str> {
 
 /// What a Pod's spec does differently from its controller's pod template.
 fn differences(pod: &Node, controller: &Node) -> Vec<String> {
-    let spec_at = |object: &Node| -> Option<Node> {
-        let mut node = object;
-        for segment in kind(object).and_then(pod_spec_path)? {
-            node = node.get(segment)?;
-        }
-        Some(node.clone())
-    };
-    let (Some(running), Some(template)) = (spec_at(pod), spec_at(controller)) else { return Vec::new() };
+    let (Some(running), Some(template)) = (pod_spec(pod), pod_spec(controller)) else { return Vec::new() };
     let mut found: Vec<String> = POD_FIELDS.iter().filter(|f| !same(running.get(f), template.get(f))).map(|f| f.to_string()).collect();
     for (list, label) in [("initContainers", "initContainer"), ("containers", "container")] {
         for wanted in items(template.get(list)) {
@@ -134,6 +127,15 @@ fn differences(pod: &Node, controller: &Node) -> Vec<String> {
         }
     }
     found
+}
+
+/// A Pod's spec, or a workload's pod template spec.
+fn pod_spec(object: &Node) -> Option<&Node> {
+    let mut node = object;
+    for segment in kind(object).and_then(pod_spec_path)? {
+        node = node.get(segment)?;
+    }
+    Some(node)
 }
 
 fn items(list: Option<&Node>) -> Vec<&Node> {

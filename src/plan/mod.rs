@@ -118,16 +118,7 @@ impl<'p, 'a> PlanLoader<'p, 'a> {
                 (span, self.sources.call_chain(&planned.calls))
             }
         };
-        Resource {
-            source: SourceKind::Tf,
-            rtype: planned.rtype.to_string(),
-            address: planned.address.to_string(),
-            span,
-            attrs,
-            template: None,
-            call_chain,
-            live: None,
-        }
+        Resource { source: SourceKind::Tf, rtype: planned.rtype.to_string(), address: planned.address.to_string(), span, attrs, template: None, call_chain, live: None }
     }
 
     /// The `configuration` entry of a resource: its expressions (module-relative).

@@ -160,11 +160,7 @@ fn merge_runs(runs: &[&Value]) -> Value {
     let mut results = Vec::new();
     for run in runs {
         for result in array(run, "results") {
-            let key = result
-                .pointer(&format!("/partialFingerprints/{}", FINGERPRINT_KEY.replace('/', "~1")))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| result.to_string());
+            let key = result.pointer(&format!("/partialFingerprints/{}", FINGERPRINT_KEY.replace('/', "~1"))).and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| result.to_string());
             if !seen.insert(key) {
                 continue;
             }
@@ -177,8 +173,7 @@ fn merge_runs(runs: &[&Value]) -> Value {
     }
     let mut notifications: Vec<Value> = Vec::new();
     let mut notification_keys = BTreeSet::new();
-    for n in runs.iter().flat_map(|r| r.get("invocations").and_then(Value::as_array).into_iter().flatten()).flat_map(|i| array(i, "toolExecutionNotifications"))
-    {
+    for n in runs.iter().flat_map(|r| r.get("invocations").and_then(Value::as_array).into_iter().flatten()).flat_map(|i| array(i, "toolExecutionNotifications")) {
         if notification_keys.insert(n.to_string()) {
             notifications.push(n.clone());
         }
@@ -188,10 +183,7 @@ fn merge_runs(runs: &[&Value]) -> Value {
         let text = format!("{omitted} lower-severity results were left out when merging: GitHub accepts at most {MAX_RESULTS} results per run");
         notifications.push(json!({"level": "warning", "message": {"text": text}}));
     }
-    let successful = runs
-        .iter()
-        .flat_map(|r| r.get("invocations").and_then(Value::as_array).into_iter().flatten())
-        .all(|i| i.get("executionSuccessful") != Some(&json!(false)));
+    let successful = runs.iter().flat_map(|r| r.get("invocations").and_then(Value::as_array).into_iter().flatten()).all(|i| i.get("executionSuccessful") != Some(&json!(false)));
     let mut invocation = json!({"executionSuccessful": successful});
     if !notifications.is_empty() {
         invocation["toolExecutionNotifications"] = Value::Array(notifications);
@@ -256,8 +248,7 @@ mod tests {
     #[test]
     fn json_reports_are_counted_again() {
         let finding = |fp: &str, severity: &str, outcome: &str| json!({"fingerprint": fp, "severity": severity, "outcome": outcome, "file": "a", "start_line": 1, "rule_id": "R", "address": fp});
-        let a =
-            json!({"version": 1, "summary": {"files": 0, "resources": 3}, "findings": [finding("x", "error", "violation")], "diagnostics": [{"message": "d"}]});
+        let a = json!({"version": 1, "summary": {"files": 0, "resources": 3}, "findings": [finding("x", "error", "violation")], "diagnostics": [{"message": "d"}]});
         let b = json!({"version": 1, "summary": {"files": 0, "resources": 4}, "findings": [finding("x", "error", "violation"), finding("y", "note", "undecided")], "diagnostics": [{"message": "d"}]});
         let merged: Value = serde_json::from_str(&merge(&[("a".into(), a.to_string()), ("b".into(), b.to_string())]).unwrap()).unwrap();
         assert_eq!(merged["summary"]["resources"], json!(7));

@@ -379,16 +379,7 @@ impl<'m, 't> Instance<'m, 't> {
                     attrs.insert("value", value.clone());
                 }
                 let address = format!("{}var.{name}", self.prefix);
-                Resource {
-                    source: SourceKind::Tf,
-                    rtype: "variable".into(),
-                    address,
-                    span,
-                    attrs,
-                    template: None,
-                    call_chain: self.call_chain.clone(),
-                    live: None,
-                }
+                Resource { source: SourceKind::Tf, rtype: "variable".into(), address, span, attrs, template: None, call_chain: self.call_chain.clone(), live: None }
             })
             .collect()
     }
@@ -438,16 +429,7 @@ impl<'m, 't> Instance<'m, 't> {
             Some(alias) => format!("{}provider.{name}.{alias}", self.prefix),
             None => format!("{}provider.{name}", self.prefix),
         };
-        Resource {
-            source: SourceKind::Tf,
-            rtype: format!("provider.{name}"),
-            address,
-            span,
-            attrs,
-            template: None,
-            call_chain: self.call_chain.clone(),
-            live: None,
-        }
+        Resource { source: SourceKind::Tf, rtype: format!("provider.{name}"), address, span, attrs, template: None, call_chain: self.call_chain.clone(), live: None }
     }
 
     /// A block body as a map: attributes by name; nested blocks (and expanded `dynamic`
