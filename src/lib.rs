@@ -12,6 +12,8 @@ pub mod config;
 pub mod engine;
 pub mod helm;
 pub mod input;
+#[cfg(feature = "k8s-live")]
+pub mod k8s_live;
 pub mod kubernetes;
 pub mod model;
 pub mod plan;

@@ -3,7 +3,9 @@
 
 use super::ReportArgs;
 use anyhow::{Context as _, Result};
-use charterguard::model::{Diagnostic, Model, Span};
+use charterguard::model::Span;
+#[cfg(feature = "aws")]
+use charterguard::model::{Diagnostic, Model};
 use charterguard::scan::{self, Judging};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -13,12 +15,17 @@ pub enum Target {
     /// Audit live AWS accounts: every enabled region, every rule whose sources include `aws`.
     #[cfg(feature = "aws")]
     Aws(Box<AwsArgs>),
+    /// Audit a live Kubernetes cluster: every rule whose sources include `eks`.
+    #[cfg(feature = "k8s-live")]
+    K8s(Box<K8sArgs>),
 }
 
 pub fn run(target: Target) -> Result<u8> {
     match target {
         #[cfg(feature = "aws")]
         Target::Aws(args) => aws(*args),
+        #[cfg(feature = "k8s-live")]
+        Target::K8s(args) => k8s(*args),
     }
 }
 
@@ -128,6 +135,84 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
     let judging = Judging { config, rules_dirs: &args.report.rules_dirs, inline_ignores: !args.report.no_inline_ignores, today: None, baseline, read: &read };
     let outcome = scan::judge(model, judging, started)?;
     args.report.category = Some(args.report.category_or("charterguard-audit/aws"));
+    args.report.write(&outcome, None, &base)?;
+    Ok(args.report.exit_code(&outcome, args.allow_partial))
+}
+
+#[cfg(feature = "k8s-live")]
+#[derive(clap::Args)]
+pub struct K8sArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+    /// The kubeconfig file (default: KUBECONFIG, then ~/.kube/config; inside a pod without
+    /// one, the pod's service account).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: the current context).
+    #[arg(long)]
+    context: Option<String>,
+    /// The cluster's name in findings (`CLUSTER/namespace/kind/name`); default: the context's
+    /// cluster, or `in-cluster`.
+    #[arg(long)]
+    cluster_name: Option<String>,
+    /// A Helm chart of the repository (repeatable): findings on objects of its releases point
+    /// at its templates. `RELEASE=DIR` for one release; `DIR` for every release whose
+    /// `helm.sh/chart` label names the chart.
+    #[arg(long = "chart", value_name = "[RELEASE=]DIR", value_parser = charterguard::k8s_live::ChartSource::parse)]
+    charts: Vec<charterguard::k8s_live::ChartSource>,
+    /// Objects per list call (`limit`); longer lists are paged with `continue`.
+    #[arg(long, default_value_t = 500)]
+    page_size: u32,
+    /// Kinds listed at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Attempts per call: 429 and 5xx answers and dropped connections are retried with
+    /// exponential backoff from --retry-backoff-ms.
+    #[arg(long, default_value_t = 5)]
+    max_attempts: u32,
+    /// Milliseconds before the first retry (doubled for each further one, at most 8 s; a 429
+    /// with retryAfterSeconds waits that long).
+    #[arg(long, default_value_t = 250)]
+    retry_backoff_ms: u64,
+    /// Seconds one attempt of a call may take.
+    #[arg(long, default_value_t = 30)]
+    call_timeout: u64,
+    /// Exit 0/1 by the findings even when some kinds or namespaces could not be listed (their
+    /// rules still report that they could not decide).
+    #[arg(long)]
+    allow_partial: bool,
+    /// No progress on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[cfg(feature = "k8s-live")]
+fn k8s(mut args: K8sArgs) -> Result<u8> {
+    use charterguard::k8s_live;
+    args.report.start_threads()?;
+    let started = Instant::now();
+    let base = std::env::current_dir().context("reading the current directory")?;
+    let (config, config_file) = scan::find_config(args.report.config.as_deref(), None, &base)?;
+    let baseline = args.report.baseline.as_deref().map(charterguard::baseline::load).transpose()?;
+    let options = k8s_live::Options {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        cluster_name: args.cluster_name.clone(),
+        charts: args.charts.clone(),
+        base: base.clone(),
+        page_size: args.page_size,
+        concurrency: args.concurrency,
+        max_attempts: args.max_attempts,
+        first_backoff: std::time::Duration::from_millis(args.retry_backoff_ms),
+        call_timeout: std::time::Duration::from_secs(args.call_timeout.max(1)),
+        anchor: anchor(config_file.as_deref()),
+        progress: !args.quiet,
+    };
+    let audit = k8s_live::audit(&options)?;
+    let read = |file: &str| std::fs::read_to_string(base.join(file)).ok();
+    let judging = Judging { config, rules_dirs: &args.report.rules_dirs, inline_ignores: !args.report.no_inline_ignores, today: None, baseline, read: &read };
+    let outcome = scan::judge(audit.model, judging, started)?;
+    args.report.category = Some(args.report.category_or("charterguard-audit/k8s"));
     args.report.write(&outcome, None, &base)?;
     Ok(args.report.exit_code(&outcome, args.allow_partial))
 }

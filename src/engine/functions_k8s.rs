@@ -65,7 +65,8 @@ pub fn register(ctx: &mut Context, _config: &Config, lookup: &Arc<Lookup>) -> an
     let l = lookup.clone();
     ctx.add_function("objects", move |kind: Arc<String>, namespace: cel::Value| -> Result {
         let namespace = text(&namespace, "namespace")?;
-        Ok(cel::Value::List(Arc::new(l.objects(&kind, &namespace))))
+        let found = l.objects(&kind, &namespace).map_err(|reason| undecided("objects", reason))?;
+        Ok(cel::Value::List(Arc::new(found)))
     })
     .map_err(declaration("objects"))?;
     ctx.add_function("label", |resource: cel::Value, key: Arc<String>| label(&resource, &key)).map_err(declaration("label"))?;
@@ -100,7 +101,8 @@ pub fn register(ctx: &mut Context, _config: &Config, lookup: &Arc<Lookup>) -> an
         let Some((_, pattern)) = pa.alerts.iter().find(|(a, _)| **a == *id) else {
             return Err(undecided("has_charter_alert", format!("unknown charter alert `{id}`")));
         };
-        Ok(cel::Value::Bool(alert_texts(&la.objects("PrometheusRule", "*")).iter().any(|t| pattern.is_match(t))))
+        let rules = la.objects("PrometheusRule", "*").map_err(|reason| undecided("has_charter_alert", reason))?;
+        Ok(cel::Value::Bool(alert_texts(&rules).iter().any(|t| pattern.is_match(t))))
     })
     .map_err(declaration("has_charter_alert"))?;
     Ok(())

@@ -4,7 +4,7 @@
 
 use super::values::{field, reference, unknown_reason};
 use crate::model::{Model, Node, SourceKind, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub struct Lookup {
     values: Vec<cel::Value>,
@@ -19,6 +19,9 @@ pub struct Lookup {
     by_kind_namespace: HashMap<(String, String), Vec<usize>>,
     /// Kubernetes objects by kind, in address order.
     by_kind: HashMap<String, Vec<usize>>,
+    /// (kind, namespace) a live cluster audit could not list (`*`: every namespace), with why:
+    /// a rule that looks those objects up could not decide.
+    unlisted: BTreeMap<(String, String), String>,
 }
 
 impl Lookup {
@@ -31,7 +34,13 @@ impl Lookup {
             referrers: HashMap::new(),
             by_kind_namespace: HashMap::new(),
             by_kind: HashMap::new(),
+            unlisted: BTreeMap::new(),
         };
+        for unseen in model.unseen.iter().filter(|u| u.source == SourceKind::Eks) {
+            if let Some((namespace, kind, _)) = unseen.origin.cluster_path() {
+                lookup.unlisted.insert((kind.to_string(), namespace.to_string()), unseen.reason.clone());
+            }
+        }
         for (i, resource) in model.resources.iter().enumerate() {
             lookup.by_address.insert(resource.address.clone(), i);
             for key in ["id", "arn"] {
@@ -60,13 +69,25 @@ impl Lookup {
     }
 
     /// Kubernetes objects of `kind` in `namespace` (`"*"`: any namespace; a `Namespace`
-    /// object is found under its own name), in address order.
-    pub fn objects(&self, kind: &str, namespace: &str) -> Vec<cel::Value> {
+    /// object is found under its own name), in address order. An error when a live audit
+    /// could not list them: an empty list would be a guess.
+    pub fn objects(&self, kind: &str, namespace: &str) -> Result<Vec<cel::Value>, String> {
+        if let Some(reason) = self.unlisted_reason(kind, namespace) {
+            return Err(format!("the {kind} objects of namespace {namespace} could not be listed: {reason}"));
+        }
         let found = match namespace {
             "*" => self.by_kind.get(kind),
             _ => self.by_kind_namespace.get(&(kind.to_string(), namespace.to_string())),
         };
-        found.into_iter().flatten().map(|&i| self.values[i].clone()).collect()
+        Ok(found.into_iter().flatten().map(|&i| self.values[i].clone()).collect())
+    }
+
+    fn unlisted_reason(&self, kind: &str, namespace: &str) -> Option<&String> {
+        let everywhere = self.unlisted.get(&(kind.to_string(), "*".to_string()));
+        everywhere.or_else(|| match namespace {
+            "*" => self.unlisted.iter().find(|((k, _), _)| k == kind).map(|(_, reason)| reason),
+            _ => self.unlisted.get(&(kind.to_string(), namespace.to_string())),
+        })
     }
 
     pub fn values(&self) -> &[cel::Value] {
@@ -120,7 +141,7 @@ fn collect_references(node: &Node, path: String, found: &mut impl FnMut(&str, St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Resource, Span};
+    use crate::model::{LiveOrigin, Resource, Span, Unseen};
 
     fn object(kind: &str, name: &str, namespace: Option<&str>) -> Resource {
         let span = Span::new("k.yaml".into(), 1, 1, 1, 1);
@@ -155,9 +176,31 @@ mod tests {
         let model = Model { resources, ..Model::default() };
         let lookup = Lookup::new(&model, values);
         let names = |found: Vec<cel::Value>| found.iter().map(|v| super::super::values::display(field(v, "name").unwrap())).collect::<Vec<_>>();
-        assert_eq!(names(lookup.objects("ResourceQuota", "api")), ["a", "b"]);
-        assert_eq!(names(lookup.objects("ResourceQuota", "*")), ["a", "b", "c"]);
-        assert_eq!(names(lookup.objects("Namespace", "api")), ["api"]);
-        assert!(lookup.objects("ResourceQuota", "data").is_empty());
+        assert_eq!(names(lookup.objects("ResourceQuota", "api").unwrap()), ["a", "b"]);
+        assert_eq!(names(lookup.objects("ResourceQuota", "*").unwrap()), ["a", "b", "c"]);
+        assert_eq!(names(lookup.objects("Namespace", "api").unwrap()), ["api"]);
+        assert!(lookup.objects("ResourceQuota", "data").unwrap().is_empty());
+    }
+
+    #[test]
+    fn objects_a_live_audit_could_not_list_are_an_error() {
+        let unseen = |namespace: &str, kind: &str| Unseen {
+            source: SourceKind::Eks,
+            origin: LiveOrigin::cluster_object("arn:aws:eks:ap-south-1:1:cluster/prod", namespace, kind, "*", None),
+            resource_types: vec![kind.to_string()],
+            rule: None,
+            reason: format!("listing {kind} was forbidden"),
+            span: Span::new("charterguard.yaml".into(), 1, 1, 1, 1),
+        };
+        let resources = vec![object("NetworkPolicy", "deny", Some("api"))];
+        let values = resources.iter().map(|r| super::super::values::to_cel(&r.attrs)).collect();
+        let model = Model { resources, unseen: vec![unseen("ml", "NetworkPolicy"), unseen("*", "PrometheusRule")], ..Model::default() };
+        let lookup = Lookup::new(&model, values);
+        assert_eq!(lookup.objects("NetworkPolicy", "api").unwrap().len(), 1);
+        let denied = lookup.objects("NetworkPolicy", "ml").unwrap_err();
+        assert!(denied.contains("namespace ml") && denied.contains("listing NetworkPolicy was forbidden"), "{denied}");
+        assert!(lookup.objects("NetworkPolicy", "*").is_err(), "some namespace is missing from every namespace");
+        assert!(lookup.objects("PrometheusRule", "altscore-monitoring").is_err());
+        assert!(lookup.objects("ResourceQuota", "ml").unwrap().is_empty());
     }
 }

@@ -111,7 +111,7 @@ fn template_file(chart: &Path, source: &str) -> Option<PathBuf> {
 
 /// The 1-based line and columns of the `occurrence`-th line `kind: <kind>` in a template (the
 /// first one when there are fewer).
-fn kind_line(text: &str, kind: &str, occurrence: usize) -> Option<(u32, u32, u32)> {
+pub(crate) fn kind_line(text: &str, kind: &str, occurrence: usize) -> Option<(u32, u32, u32)> {
     let matches: Vec<(u32, u32, u32)> = text
         .lines()
         .enumerate()

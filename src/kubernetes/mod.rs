@@ -133,8 +133,14 @@ fn collect_objects(root: Node, doc_span: &Span, template: &Option<String>, out: 
     out.push(make_resource(root, doc_span, template.clone()));
 }
 
+/// One object as a resource, built as for a manifest: for objects read from a live cluster.
+/// `span` is where the resource's findings point, since the object's values carry no span.
+pub fn object_resource(object: Node, span: &Span) -> Resource {
+    make_resource(object, span, None)
+}
+
 /// Where each workload kind keeps its pod spec.
-fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
         "Pod" => Some(&["spec"]),
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" | "Job" => Some(&["spec", "template", "spec"]),

@@ -99,6 +99,22 @@ pub struct LiveOrigin {
     pub managed_by: Option<String>,
 }
 
+impl LiveOrigin {
+    /// A cluster object, or (with `*` for the namespace or name) a part of a cluster: its id is
+    /// `cluster/namespace/kind/name`, the namespace empty for cluster-scoped objects.
+    pub fn cluster_object(cluster: &str, namespace: &str, kind: &str, name: &str, managed_by: Option<String>) -> Self {
+        LiveOrigin { id: format!("{cluster}/{namespace}/{kind}/{name}"), scope: cluster.to_string(), region: None, managed_by }
+    }
+
+    /// The namespace, kind and name of a cluster object's id. Read from the right: a cluster
+    /// name may hold slashes (an EKS cluster ARN), namespaces, kinds and names cannot.
+    pub fn cluster_path(&self) -> Option<(&str, &str, &str)> {
+        let mut parts = self.id.rsplitn(4, '/');
+        let (name, kind, namespace) = (parts.next()?, parts.next()?, parts.next()?);
+        parts.next().map(|_| (namespace, kind, name))
+    }
+}
+
 /// Part of a live source that could not be read (an API call denied, throttled past its
 /// retries, a region that did not answer): the resources of `resource_types` there are
 /// unknown, so every rule that judges them could not decide. Never a pass.
@@ -165,6 +181,7 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.span {
             Some(span) => write!(f, "{}: {}", span, self.message),
+            // A live source's diagnostics concern no file (their message names what they concern).
             None if self.file.is_empty() => f.write_str(&self.message),
             None => write!(f, "{}: {}", self.file, self.message),
         }
@@ -188,5 +205,20 @@ impl Model {
         self.diagnostics.extend(other.diagnostics);
         self.files_scanned += other.files_scanned;
         self.unseen.extend(other.unseen);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_paths_are_read_from_the_right() {
+        let origin = LiveOrigin::cluster_object("arn:aws:eks:ap-south-1:123456789012:cluster/prod", "altscore-api", "Deployment", "web", None);
+        assert_eq!(origin.id, "arn:aws:eks:ap-south-1:123456789012:cluster/prod/altscore-api/Deployment/web");
+        assert_eq!(origin.cluster_path(), Some(("altscore-api", "Deployment", "web")));
+        assert_eq!(LiveOrigin::cluster_object("prod", "", "Namespace", "a", None).cluster_path(), Some(("", "Namespace", "a")));
+        let arn = LiveOrigin { id: "arn:aws:s3:::bucket".into(), scope: "1".into(), region: None, managed_by: None };
+        assert_eq!(arn.cluster_path(), None);
     }
 }

@@ -141,6 +141,21 @@ impl Node {
         }
     }
 
+    /// A JSON document (an API response) as a node tree. Its values carry no span: a live value
+    /// comes from an API, and the resource's origin says which.
+    pub fn from_json(json: serde_json::Value) -> Node {
+        use serde_json::Value as J;
+        let value = match json {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(b),
+            J::Number(n) => n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
+            J::String(s) => Value::Str(s),
+            J::Array(items) => Value::List(items.into_iter().map(Node::from_json).collect()),
+            J::Object(entries) => Value::Map(entries.into_iter().map(|(k, v)| (k, Node::from_json(v))).collect()),
+        };
+        Node::new(value, None)
+    }
+
     /// Every unknown value below this node, with its dotted path (list indices omitted),
     /// so the engine can tell whether a rule reads one. Paths are only built for unknowns.
     pub fn unknown_paths(&self) -> Vec<(String, &Node)> {
@@ -192,6 +207,22 @@ mod tests {
         let root = Node::map(vec![("env".into(), leaf(Value::List(vec![plain, secret])))], None);
         assert_eq!(root.path("env.*.secretRef").map(|n| &n.value), Some(&Value::Bool(true)));
         assert!(root.path("env.*.missing").is_none());
+    }
+
+    #[test]
+    fn json_round_trips_without_spans() {
+        let json = serde_json::json!({"b": [1, 2.5, "x", null, true], "a": {"big": u64::MAX}});
+        let node = Node::from_json(json.clone());
+        assert!(node.span.is_none());
+        assert_eq!(
+            node.path("b").map(|n| &n.value),
+            Some(&Value::List(vec![leaf(Value::Int(1)), leaf(Value::Float(2.5)), leaf(Value::Str("x".into())), leaf(Value::Null), leaf(Value::Bool(true))]))
+        );
+        assert_eq!(node.path("a.big").map(|n| &n.value), Some(&Value::Float(u64::MAX as f64)));
+        // Keys keep their order.
+        let Value::Map(entries) = &node.value else { panic!("a map") };
+        assert_eq!(entries.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(node.path("b").unwrap().to_json(), json["b"]);
     }
 
     #[test]

@@ -266,10 +266,12 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         fully_qualified.push('/');
         fully_qualified.push_str(item);
     }
-    let location = Location::builder()
-        .physical_location(physical(&f.span, true))
-        .logical_locations(vec![LogicalLocation::builder().fully_qualified_name(fully_qualified).kind("resource").build()])
-        .build();
+    // A live resource is also named where it runs (`cluster/namespace/kind/name`, an ARN),
+    // unless that is its address already (a part of an account or cluster that could not be read).
+    let live = f.live.iter().filter(|origin| origin.id != fully_qualified);
+    let live = live.map(|origin| LogicalLocation::builder().fully_qualified_name(origin.id.clone()).kind("resource").build()).collect::<Vec<_>>();
+    let logical = std::iter::once(LogicalLocation::builder().fully_qualified_name(fully_qualified).kind("resource").build()).chain(live).collect::<Vec<_>>();
+    let location = Location::builder().physical_location(physical(&f.span, true)).logical_locations(logical).build();
 
     let mut properties = BTreeMap::new();
     if let Some(template) = &f.template {

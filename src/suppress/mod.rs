@@ -218,9 +218,10 @@ fn scan_files(
     files
 }
 
-/// The `charterguard.io/ignore` annotation of a Kubernetes object.
+/// The `charterguard.io/ignore` annotation of a Kubernetes object, from a manifest or a live
+/// cluster alike.
 fn annotation(resource: &crate::model::Resource, today: Date, entries: &mut Vec<Entry>, diagnostics: &mut Vec<Diagnostic>) -> Option<usize> {
-    if resource.source != SourceKind::K8s {
+    if !matches!(resource.source, SourceKind::K8s | SourceKind::Eks) {
         return None;
     }
     let node = resource.attrs.get("metadata")?.get("annotations")?.get(ANNOTATION)?;

@@ -1,0 +1,104 @@
+//! The kinds the audit lists and where the API serves them: the built-in kinds the rules
+//! judge or look up, and the custom resources of the operators the charter names, which only
+//! some clusters have (discovery decides, see [`super::discovery`]).
+
+use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, core::v1 as core, networking::v1 as networking};
+use std::any::TypeId;
+
+/// A kind as one version of the API serves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKind {
+    pub kind: String,
+    /// Empty for the core group.
+    pub group: String,
+    pub version: String,
+    /// The resource name in URLs (`deployments`).
+    pub plural: String,
+    pub namespaced: bool,
+}
+
+impl ApiKind {
+    fn built_in<K: k8s_openapi::Resource + 'static>() -> Self {
+        ApiKind {
+            kind: K::KIND.to_string(),
+            group: K::GROUP.to_string(),
+            version: K::VERSION.to_string(),
+            plural: K::URL_PATH_SEGMENT.to_string(),
+            namespaced: TypeId::of::<K::Scope>() == TypeId::of::<k8s_openapi::NamespaceResourceScope>(),
+        }
+    }
+
+    /// `apps/v1`, or `v1` for the core group: what list items would say if they said it.
+    pub fn api_version(&self) -> String {
+        match self.group.as_str() {
+            "" => self.version.clone(),
+            group => format!("{group}/{}", self.version),
+        }
+    }
+
+    /// The list URL across all namespaces, or in one.
+    pub fn list_path(&self, namespace: Option<&str>) -> String {
+        let prefix = match self.group.as_str() {
+            "" => format!("/api/{}", self.version),
+            group => format!("/apis/{group}/{}", self.version),
+        };
+        match namespace {
+            Some(namespace) => format!("{prefix}/namespaces/{namespace}/{}", self.plural),
+            None => format!("{prefix}/{}", self.plural),
+        }
+    }
+}
+
+/// Every built-in kind listed. Namespaces come first: a kind the credentials may not list
+/// cluster-wide is then listed namespace by namespace.
+pub fn built_in() -> Vec<ApiKind> {
+    vec![
+        ApiKind::built_in::<core::Namespace>(),
+        ApiKind::built_in::<core::Pod>(),
+        ApiKind::built_in::<core::ReplicationController>(),
+        ApiKind::built_in::<core::ConfigMap>(),
+        ApiKind::built_in::<core::Secret>(),
+        ApiKind::built_in::<core::ResourceQuota>(),
+        ApiKind::built_in::<apps::Deployment>(),
+        ApiKind::built_in::<apps::StatefulSet>(),
+        ApiKind::built_in::<apps::DaemonSet>(),
+        ApiKind::built_in::<apps::ReplicaSet>(),
+        ApiKind::built_in::<batch::Job>(),
+        ApiKind::built_in::<batch::CronJob>(),
+        ApiKind::built_in::<networking::NetworkPolicy>(),
+        ApiKind::built_in::<autoscaling::HorizontalPodAutoscaler>(),
+    ]
+}
+
+/// A custom resource a rule reads, served only where its operator is installed.
+#[derive(Debug)]
+pub struct CustomKind {
+    pub kind: &'static str,
+    pub group: &'static str,
+    pub installed_by: &'static str,
+}
+
+pub const CUSTOM: &[CustomKind] = &[
+    CustomKind { kind: "PeerAuthentication", group: "security.istio.io", installed_by: "Istio" },
+    CustomKind { kind: "DestinationRule", group: "networking.istio.io", installed_by: "Istio" },
+    CustomKind { kind: "Certificate", group: "cert-manager.io", installed_by: "cert-manager" },
+    CustomKind { kind: "SecretProviderClass", group: "secrets-store.csi.x-k8s.io", installed_by: "the Secrets Store CSI driver" },
+    CustomKind { kind: "PrometheusRule", group: "monitoring.coreos.com", installed_by: "the Prometheus operator" },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_paths_and_scopes() {
+        let kinds = built_in();
+        let find = |kind: &str| kinds.iter().find(|k| k.kind == kind).unwrap();
+        assert_eq!(kinds[0].kind, "Namespace");
+        assert!(!find("Namespace").namespaced && find("Pod").namespaced);
+        assert_eq!(find("Pod").list_path(None), "/api/v1/pods");
+        assert_eq!(find("Deployment").list_path(Some("shop")), "/apis/apps/v1/namespaces/shop/deployments");
+        assert_eq!(find("HorizontalPodAutoscaler").api_version(), "autoscaling/v2");
+        assert_eq!(find("NetworkPolicy").plural, "networkpolicies");
+    }
+}
