@@ -67,7 +67,11 @@ fn audit(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
     command.env("AWS_SECRET_ACCESS_KEY", SECRET).current_dir(dir);
     let endpoint = moto.endpoint();
     command.args(["audit", "aws", "--endpoint-url", &endpoint, "--format", "json", "-o", "audit.json", "--report", "sarif=audit.sarif"]);
-    command.args(["--max-attempts", "2", "--call-timeout", "10"]).args(args);
+    // Two attempts and short timeouts keep failing calls quick, unless a test says otherwise.
+    if !args.contains(&"--max-attempts") {
+        command.args(["--max-attempts", "2"]);
+    }
+    command.args(["--call-timeout", "10"]).args(args);
     let out = command.output().expect("running charterguard");
     let read = |name: &str| -> Value {
         let path = dir.join(name);
@@ -235,27 +239,36 @@ fn state_files_name_who_manages_what_and_point_at_the_code() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("prod.tfstate");
     let oracle = moto.seed_args(&["charter", "--tfstate", state.to_str().unwrap()]);
-    // The code the state came from: the bucket's block, with the line that writes its encryption.
-    let code = dir.path().join("terraform");
-    std::fs::create_dir(&code).unwrap();
-    let bucket = "resource \"aws_s3_bucket\" \"bronze_dst_001\" {\n  bucket = \"cg-bronze-dst-001\"\n}\n\n\
-                  resource \"aws_s3_bucket_versioning\" \"bronze_dst_001\" {\n  bucket = aws_s3_bucket.bronze_dst_001.id\n  versioning_configuration {\n    status = \"Enabled\"\n  }\n}\n";
-    std::fs::write(code.join("main.tf"), bucket).unwrap();
+    // A second state (states are repeatable) manages a bronze bucket that has no Object Lock,
+    // and the code it came from writes that, on line 3.
+    let bucket = "arn:aws:s3:::cg-bronze-nolock";
+    let lake = serde_json::json!({"version": 4, "terraform_version": "1.9.0", "resources": [{"mode": "managed", "type": "aws_s3_bucket", "name": "bronze",
+        "module": "module.lake", "instances": [{"attributes": {"id": "cg-bronze-nolock", "arn": bucket}}]}]});
+    std::fs::write(dir.path().join("lake.tfstate"), lake.to_string()).unwrap();
+    let module = dir.path().join("terraform/modules/lake");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(dir.path().join("terraform/main.tf"), "module \"lake\" {\n  source = \"./modules/lake\"\n}\n").unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        "resource \"aws_s3_bucket\" \"bronze\" {\n  bucket              = \"cg-bronze-nolock\"\n  object_lock_enabled = false\n}\n",
+    )
+    .unwrap();
     let mut args = charter_scope(&oracle);
-    args.extend(["--tfstate".into(), "prod.tfstate".into(), "terraform".into()]);
+    args.extend(["--tfstate", "prod.tfstate", "--tfstate", "lake.tfstate", "terraform"].map(String::from));
     let run = audit(&moto, dir.path(), &strs(&args));
     assert!(matches!(run.code(), Some(1)), "{}", run.explain());
     check_oracle(&run, &oracle);
-    let managed: Vec<&Value> = run.findings().iter().filter(|f| f["address"] == "arn:aws:s3:::cg-bronze-dst-001").collect();
-    assert!(!managed.is_empty(), "the managed bucket has findings in the seed");
+    let managed: Vec<&Value> = run.findings().iter().filter(|f| f["address"] == bucket).collect();
+    assert!(managed.iter().all(|f| f["rule_id"] != "ENV-003"), "managed by the second state: {managed:?}");
     for f in &managed {
-        assert_eq!(f["live"]["managed_by"], "aws_s3_bucket.bronze_dst_001", "{f}");
-        assert_eq!(f["file"], "terraform/main.tf", "{f}");
+        assert_eq!(f["live"]["managed_by"], "module.lake.aws_s3_bucket.bronze", "{f}");
+        assert_eq!(f["file"], "terraform/modules/lake/main.tf", "{f}");
+        assert_eq!(f["call_chain"][0]["file"], "terraform/main.tf", "the module call: {f}");
     }
-    // A finding about versioning points at the line that configures it.
-    if let Some(versioning) = managed.iter().find(|f| text(&f["attribute"]).starts_with("versioning")) {
-        assert_eq!(versioning["start_line"], 8, "{versioning}");
-    }
+    // The Object Lock finding points at the line that writes it; others at the block.
+    let lock = managed.iter().find(|f| f["rule_id"] == "DATA-001").expect("a DATA-001 finding on the bronze bucket without Object Lock");
+    assert_eq!(lock["start_line"], 3, "{lock}");
+    assert!(managed.iter().any(|f| f["rule_id"] != "DATA-001" && f["start_line"] == 1), "{managed:?}");
 }
 
 #[test]

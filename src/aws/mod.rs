@@ -113,8 +113,8 @@ pub fn audit(options: &Options) -> anyhow::Result<Audit> {
     runtime.block_on(run(options))
 }
 
-/// The services audited in each account × region unit, in the order progress names them.
-const SERVICES: &[&str] = &["kms", "s3", "ec2", "eks", "rds", "elasticache", "kafka", "ecr", "acm", "secretsmanager", "logs", "elbv2", "backup"];
+/// The services audited in each account × region unit (S3 is audited once per account).
+const SERVICES: &[&str] = &["kms", "ec2", "eks", "rds", "elasticache", "kafka", "ecr", "acm", "secretsmanager", "logs", "elbv2", "backup"];
 
 async fn run(options: &Options) -> anyhow::Result<Audit> {
     let counter = Arc::new(Counter::default());
@@ -147,27 +147,51 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
     }
     units.sort_by(|a, b| (&a.0.id, &a.1).cmp(&(&b.0.id, &b.1)));
     let mine: Vec<(Arc<Account>, String)> = units.iter().enumerate().filter(|(i, _)| options.shard.takes(*i)).map(|(_, unit)| unit.clone()).collect();
-    let (buckets, account_access) = assign_buckets(&mut model, &units, &mine, options, &counting).await;
+    let owned = s3_owners(&units, options.shard);
+    let progress = progress::Progress::new(mine.len() * SERVICES.len() + owned.len(), counter.clone(), options.progress);
 
-    let progress = progress::Progress::new(mine.len() * SERVICES.len(), counter.clone(), options.progress);
-    let results: Vec<Model> = futures::stream::iter(mine.iter())
+    // KMS first, everywhere: the other services name keys, resolved through each region's keys.
+    let keyed: Vec<(Scope, Model, Arc<keys::Keys>)> = futures::stream::iter(mine.iter())
         .map(|(account, region)| {
             let scope = Scope::new(account.clone(), region, options, &counting);
-            let buckets = buckets.get(&(account.id.clone(), region.clone())).cloned().unwrap_or_default();
-            let access = account_access.get(&account.id).cloned().unwrap_or(Ok(None));
             let progress = &progress;
             async move {
-                let unit = audit_unit(&scope, buckets, access, progress).await;
-                progress.unit_done(&account.id, &scope.region, unit.resources.len(), unit.unseen.len());
-                unit
+                let (part, keys) = keys::collect(&scope).await;
+                progress.service_done();
+                (scope, part, Arc::new(keys))
             }
         })
         .buffer_unordered(options.units_in_flight.max(1))
         .collect()
         .await;
+    let keys: BTreeMap<(String, String), Arc<keys::Keys>> =
+        keyed.iter().map(|(scope, _, keys)| ((scope.account.id.clone(), scope.region.clone()), keys.clone())).collect();
+    let regional = futures::stream::iter(keyed)
+        .map(|(scope, mut unit, keys)| {
+            let progress = &progress;
+            async move {
+                unit.extend(audit_unit(&scope, &keys, progress).await);
+                progress.unit_done(&scope.account.id, &scope.region, unit.resources.len(), unit.unseen.len());
+                unit
+            }
+        })
+        .buffer_unordered(options.units_in_flight.max(1))
+        .collect::<Vec<Model>>();
+    let buckets = futures::stream::iter(owned.iter())
+        .map(|account| {
+            let (keys, progress, counting) = (&keys, &progress, &counting);
+            async move {
+                let part = audit_buckets(account, keys, options, counting).await;
+                progress.service_done();
+                part
+            }
+        })
+        .buffer_unordered(options.units_in_flight.max(1))
+        .collect::<Vec<Model>>();
+    let (regional, buckets) = futures::join!(regional, buckets);
     progress.finish();
-    for unit in results {
-        model.extend(unit);
+    for part in regional.into_iter().chain(buckets) {
+        model.extend(part);
     }
     // Units finish in any order: sort so reports do not depend on timing.
     model.resources.sort_by(|a, b| a.address.cmp(&b.address));
@@ -176,44 +200,56 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
     Ok(Audit { model, accounts: audited, units: mine.len(), calls: counter.calls(), retries: counter.retries() })
 }
 
-/// Buckets by the unit that audits them, with the account-level public access block of
-/// every account this invocation audits. Buckets are listed once per account and go with the
-/// unit of their region; those in a region no unit audits go with the account's first unit,
-/// so none is missed.
-#[allow(clippy::type_complexity)]
-async fn assign_buckets(
-    model: &mut Model,
-    units: &[(Arc<Account>, String)],
-    mine: &[(Arc<Account>, String)],
-    options: &Options,
-    counting: &Counting,
-) -> (BTreeMap<(String, String), Vec<(String, Vec<String>)>>, BTreeMap<String, Result<Option<s3::PublicAccess>, Failure>>) {
-    let mut buckets: BTreeMap<(String, String), BTreeMap<String, Vec<String>>> = BTreeMap::new();
-    let mut access = BTreeMap::new();
-    let mut accounts: Vec<&Arc<Account>> = mine.iter().map(|(a, _)| a).collect();
-    accounts.dedup_by(|a, b| a.id == b.id);
-    for account in accounts {
-        let regions: Vec<&String> = units.iter().filter(|(a, _)| a.id == account.id).map(|(_, r)| r).collect();
-        match s3::list_buckets(account, counting, options.concurrency).await {
-            Ok(listed) => {
-                for (name, region) in listed {
-                    let unit = if regions.contains(&&region) { region.clone() } else { regions.first().map(|r| r.to_string()).unwrap_or_default() };
-                    if mine.iter().any(|(a, r)| a.id == account.id && *r == unit) {
-                        buckets.entry((account.id.clone(), unit)).or_default().entry(region).or_default().push(name);
-                    }
-                }
-            }
-            Err(failure) => region_unseen_types(model, account, "*", &failure, &["aws_s3_bucket"], &options.anchor, "s3", ":::*"),
+/// The accounts whose buckets this invocation audits. S3 is one service for the whole account
+/// (replication joins buckets across regions), so all of an account's buckets go with its
+/// first unit: the shard that audits that unit audits them all.
+fn s3_owners(units: &[(Arc<Account>, String)], shard: Shard) -> Vec<Arc<Account>> {
+    let mut owners: Vec<Arc<Account>> = Vec::new();
+    for (i, (account, _)) in units.iter().enumerate() {
+        let first = i == 0 || units[i - 1].0.id != account.id;
+        if first && shard.takes(i) {
+            owners.push(account.clone());
         }
-        let account_access = s3::account_public_access_block(account, counting).await;
-        if let Err(failure) = &account_access {
-            let message = format!("{failure} in account {}; the public access block of its buckets (DATA-003) could not be decided", account.id);
-            model.diagnostics.push(Diagnostic::incomplete("", message));
-        }
-        access.insert(account.id.clone(), account_access);
     }
-    let buckets = buckets.into_iter().map(|(unit, by_region)| (unit, by_region.into_iter().collect())).collect();
-    (buckets, access)
+    owners
+}
+
+/// Every bucket of the account, each described in its own region with that region's keys
+/// (those this invocation read already, else read now for their index only).
+async fn audit_buckets(account: &Arc<Account>, keys: &BTreeMap<(String, String), Arc<keys::Keys>>, options: &Options, counting: &Counting) -> Model {
+    let mut model = Model::default();
+    let account_access = s3::account_public_access_block(account, counting).await;
+    if let Err(failure) = &account_access {
+        let message = format!("{failure} in account {}; the public access block of its buckets (DATA-003) could not be decided", account.id);
+        model.diagnostics.push(Diagnostic::incomplete("", message));
+    }
+    let listed = match s3::list_buckets(account, counting, options.concurrency).await {
+        Ok(listed) => listed,
+        Err(failure) => {
+            region_unseen_types(&mut model, account, "*", &failure, &["aws_s3_bucket"], &options.anchor, "s3", ":::*");
+            return model;
+        }
+    };
+    let mut by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, region) in listed {
+        by_region.entry(region).or_default().push(name);
+    }
+    for (region, names) in by_region {
+        let scope = Scope::new(account.clone(), &region, options, counting);
+        let region_keys = match keys.get(&(account.id.clone(), region.clone())) {
+            Some(keys) => keys.clone(),
+            None => {
+                // A region no unit of this invocation audits: its keys, for their index only
+                // (a failure to list them is reported: it leaves the buckets' keys unknown).
+                let (part, keys) = keys::collect(&scope).await;
+                model.diagnostics.extend(part.diagnostics);
+                Arc::new(keys)
+            }
+        };
+        model.extend(s3::collect(&scope, &region_keys, &names, &account_access).await);
+        model.diagnostics.extend(scope.failure_diagnostics());
+    }
+    model
 }
 
 /// The regions to audit in an account and the requested ones that cannot be audited (not
@@ -310,80 +346,28 @@ fn push_unseen(model: &mut Model, origin: LiveOrigin, failure: &Failure, types: 
     });
 }
 
-/// One account × region unit: KMS first (the other services name keys, which are
-/// normalised through the key index), then every other service at once.
-async fn audit_unit(
-    scope: &Scope,
-    buckets: Vec<(String, Vec<String>)>,
-    public_access: Result<Option<s3::PublicAccess>, Failure>,
-    progress: &progress::Progress,
-) -> Model {
-    let (mut model, keys) = keys::collect(scope).await;
-    progress.service_done();
+/// One account × region unit, its keys read: every regional service at once.
+async fn audit_unit(scope: &Scope, keys: &keys::Keys, progress: &progress::Progress) -> Model {
+    let done = |part: Model| {
+        progress.service_done();
+        part
+    };
     let parts = futures::join!(
-        async {
-            let part = s3::collect(scope, &keys, &buckets, &public_access).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = network::collect(scope, &keys).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = compute::collect_eks(scope, &keys).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = data::collect_rds(scope, &keys).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = data::collect_elasticache(scope, &keys).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = data::collect_msk(scope, &keys).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = compute::collect_ecr(scope, &keys).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = edge::collect_acm(scope).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = data::collect_secrets(scope, &keys).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = data::collect_logs(scope, &keys).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = edge::collect_elbv2(scope).await;
-            progress.service_done();
-            part
-        },
-        async {
-            let part = data::collect_backup(scope).await;
-            progress.service_done();
-            part
-        },
+        async { done(network::collect(scope, keys).await) },
+        async { done(compute::collect_eks(scope, keys).await) },
+        async { done(data::collect_rds(scope, keys).await) },
+        async { done(data::collect_elasticache(scope, keys).await) },
+        async { done(data::collect_msk(scope, keys).await) },
+        async { done(compute::collect_ecr(scope, keys).await) },
+        async { done(edge::collect_acm(scope).await) },
+        async { done(data::collect_secrets(scope, keys).await) },
+        async { done(data::collect_logs(scope, keys).await) },
+        async { done(edge::collect_elbv2(scope).await) },
+        async { done(data::collect_backup(scope).await) },
     );
-    let (a, b, c, d, e, f, g, h, i, j, k, l) = parts;
-    for part in [a, b, c, d, e, f, g, h, i, j, k, l] {
+    let (a, b, c, d, e, f, g, h, i, j, k) = parts;
+    let mut model = Model::default();
+    for part in [a, b, c, d, e, f, g, h, i, j, k] {
         model.extend(part);
     }
     model.diagnostics.extend(scope.failure_diagnostics());

@@ -11,7 +11,6 @@ use super::session::Account;
 use super::Scope;
 use crate::model::{Model, Value};
 use futures::StreamExt;
-use std::collections::HashMap;
 
 /// The four public access block settings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -105,16 +104,12 @@ pub async fn account_public_access_block(account: &Account, counting: &Counting)
     }))
 }
 
-/// Describes `buckets` (by region) with at most `scope.concurrency` buckets at a time.
-pub async fn collect(scope: &Scope, keys: &Keys, buckets: &[(String, Vec<String>)], account_access: &Result<Option<PublicAccess>, Failure>) -> Model {
-    let clients: HashMap<&str, aws_sdk_s3::Client> =
-        buckets.iter().map(|(region, _)| (region.as_str(), client(&scope.account, region, &scope.counting))).collect();
-    let work: Vec<(&str, &str)> = buckets.iter().flat_map(|(region, names)| names.iter().map(move |n| (region.as_str(), n.as_str()))).collect();
-    let described = futures::stream::iter(work)
-        .map(|(region, name)| describe(scope, &clients[region], keys, region, name, account_access))
-        .buffered(scope.concurrency)
-        .collect::<Vec<_>>()
-        .await;
+/// Describes the buckets of the scope's region, with its keys, at most `scope.concurrency`
+/// buckets at a time.
+pub async fn collect(scope: &Scope, keys: &Keys, names: &[String], account_access: &Result<Option<PublicAccess>, Failure>) -> Model {
+    let s3 = client(&scope.account, &scope.region, &scope.counting);
+    let described =
+        futures::stream::iter(names).map(|name| describe(scope, &s3, keys, name, account_access)).buffered(scope.concurrency).collect::<Vec<_>>().await;
     let mut model = Model::default();
     for resources in described {
         model.resources.extend(resources);
@@ -127,14 +122,10 @@ async fn describe(
     scope: &Scope,
     s3: &aws_sdk_s3::Client,
     keys: &Keys,
-    region: &str,
     name: &str,
     account_access: &Result<Option<PublicAccess>, Failure>,
 ) -> Vec<crate::model::Resource> {
     let arn = format!("arn:{}:s3:::{name}", scope.account.partition);
-    // Keys of other regions are not in this unit's index; an SSE-KMS key must be in the
-    // bucket's region, so those references are judged as written.
-    let same_region = region == scope.region;
     let (encryption, lock, versioning, access, lifecycle, replication, tags, policy) = futures::join!(
         s3.get_bucket_encryption().bucket(name).send(),
         s3.get_object_lock_configuration().bucket(name).send(),
@@ -147,7 +138,7 @@ async fn describe(
     );
     let encryption = scope
         .setting(&arn, "s3:GetBucketEncryption", encryption, &["ServerSideEncryptionConfigurationNotFoundError"])
-        .map(|e| e.and_then(|e| e.server_side_encryption_configuration().map(|c| encryption_value(c, keys, same_region))));
+        .map(|e| e.and_then(|e| e.server_side_encryption_configuration().map(|c| encryption_value(c, keys))));
     let lock = scope
         .setting(&arn, "s3:GetObjectLockConfiguration", lock, &["ObjectLockConfigurationNotFoundError"])
         .map(|l| l.and_then(|l| l.object_lock_configuration().cloned()));
@@ -182,7 +173,7 @@ async fn describe(
     let mut resources = Vec::new();
     if let Ok(Some(config)) = &replication {
         let attrs = replication_rules(config).set("bucket", reference(&arn, "id"));
-        resources.push(scope.resource_in("aws_s3_bucket_replication_configuration", format!("{arn}#replication"), attrs, region));
+        resources.push(scope.resource("aws_s3_bucket_replication_configuration", format!("{arn}#replication"), attrs));
     }
     let attrs = Attrs::new()
         .set("id", name)
@@ -197,19 +188,16 @@ async fn describe(
         .setting("lifecycle_configuration", lifecycle)
         .setting("replication_configuration", replication.map(|r| r.map(|r| Value::List(vec![replication_rules(&r).node()]))))
         .setting("policy", policy);
-    resources.insert(0, scope.resource_in("aws_s3_bucket", arn, attrs, region));
+    resources.insert(0, scope.resource("aws_s3_bucket", arn, attrs));
     resources
 }
 
-fn encryption_value(config: &aws_sdk_s3::types::ServerSideEncryptionConfiguration, keys: &Keys, same_region: bool) -> Value {
+/// An SSE-KMS key is in the bucket's region, so the region's keys name it.
+fn encryption_value(config: &aws_sdk_s3::types::ServerSideEncryptionConfiguration, keys: &Keys) -> Value {
     let rules = config.rules().iter().map(|rule| {
-        let default = rule.apply_server_side_encryption_by_default().map(|d| {
-            let key = match same_region {
-                true => keys.reference(d.kms_master_key_id()),
-                false => d.kms_master_key_id().map(Value::from).unwrap_or(Value::Null),
-            };
-            Attrs::new().set("sse_algorithm", d.sse_algorithm().as_str()).set("kms_master_key_id", key)
-        });
+        let default = rule
+            .apply_server_side_encryption_by_default()
+            .map(|d| Attrs::new().set("sse_algorithm", d.sse_algorithm().as_str()).set("kms_master_key_id", keys.reference(d.kms_master_key_id())));
         Attrs::new().block("apply_server_side_encryption_by_default", default).opt("bucket_key_enabled", rule.bucket_key_enabled())
     });
     Value::List(vec![Attrs::new().blocks("rule", rules).node()])

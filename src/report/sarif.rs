@@ -260,15 +260,14 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     // note then. The message prefix and `properties.outcome` say it could not decide.
     let (result_level, text) = if undecided { (ResultLevel::Note, format!("{UNDECIDED_PREFIX}{}", f.message)) } else { (level(f.severity), f.message.clone()) };
 
-    // A live resource is named by where it runs (ARN, cluster/namespace/kind/name).
-    let mut fully_qualified = f.live.as_ref().map_or_else(|| f.address.clone(), |origin| origin.id.clone());
+    let mut fully_qualified = f.address.clone();
     if let Some(item) = &f.item {
         fully_qualified.push('/');
         fully_qualified.push_str(item);
     }
-    // A live resource is also named where it runs (`cluster/namespace/kind/name`, an ARN),
-    // unless that is its address already (a part of an account or cluster that could not be read).
-    let live = f.live.iter().filter(|origin| origin.id != fully_qualified);
+    // A live resource is also named where it runs (`cluster/namespace/kind/name`), unless that
+    // is its address already (an AWS resource's ARN).
+    let live = f.live.iter().filter(|origin| origin.id != f.address);
     let live = live.map(|origin| LogicalLocation::builder().fully_qualified_name(origin.id.clone()).kind("resource").build()).collect::<Vec<_>>();
     let logical = std::iter::once(LogicalLocation::builder().fully_qualified_name(fully_qualified).kind("resource").build()).chain(live).collect::<Vec<_>>();
     let location = Location::builder().physical_location(physical(&f.span, true)).logical_locations(logical).build();
