@@ -240,19 +240,9 @@ fn state_files_name_who_manages_what_and_point_at_the_code() {
     let state = dir.path().join("prod.tfstate");
     let oracle = moto.seed_args(&["charter", "--tfstate", state.to_str().unwrap()]);
     // A second state (states are repeatable) manages a bronze bucket that has no Object Lock,
-    // and the code it came from writes that, on line 3.
+    // from a module whose code writes that (fixtures/ENV-003/live-state-in-a-module).
     let bucket = "arn:aws:s3:::cg-bronze-nolock";
-    let lake = serde_json::json!({"version": 4, "terraform_version": "1.9.0", "resources": [{"mode": "managed", "type": "aws_s3_bucket", "name": "bronze",
-        "module": "module.lake", "instances": [{"attributes": {"id": "cg-bronze-nolock", "arn": bucket}}]}]});
-    std::fs::write(dir.path().join("lake.tfstate"), lake.to_string()).unwrap();
-    let module = dir.path().join("terraform/modules/lake");
-    std::fs::create_dir_all(&module).unwrap();
-    std::fs::write(dir.path().join("terraform/main.tf"), "module \"lake\" {\n  source = \"./modules/lake\"\n}\n").unwrap();
-    std::fs::write(
-        module.join("main.tf"),
-        "resource \"aws_s3_bucket\" \"bronze\" {\n  bucket              = \"cg-bronze-nolock\"\n  object_lock_enabled = false\n}\n",
-    )
-    .unwrap();
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ENV-003/live-state-in-a-module"), dir.path());
     let mut args = charter_scope(&oracle);
     args.extend(["--tfstate", "prod.tfstate", "--tfstate", "lake.tfstate", "terraform"].map(String::from));
     let run = audit(&moto, dir.path(), &strs(&args));
@@ -267,8 +257,21 @@ fn state_files_name_who_manages_what_and_point_at_the_code() {
     }
     // The Object Lock finding points at the line that writes it; others at the block.
     let lock = managed.iter().find(|f| f["rule_id"] == "DATA-001").expect("a DATA-001 finding on the bronze bucket without Object Lock");
-    assert_eq!(lock["start_line"], 3, "{lock}");
-    assert!(managed.iter().any(|f| f["rule_id"] != "DATA-001" && f["start_line"] == 1), "{managed:?}");
+    assert_eq!(lock["start_line"], 4, "{lock}");
+    assert!(managed.iter().any(|f| f["rule_id"] != "DATA-001" && f["start_line"] == 2), "{managed:?}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
 }
 
 #[test]
@@ -352,4 +355,48 @@ fn ten_thousand_buckets_complete() {
     assert!(buckets >= 10_000, "{buckets} resources");
     let note = run.diagnostics().into_iter().find(|d| d.starts_with("audited")).unwrap();
     println!("10,000 buckets (seeded in {} s): audited in {:.1} s; {note}", seeded["seconds"], elapsed.as_secs_f64());
+}
+
+#[test]
+fn central_ignores_match_arns_and_the_html_report_charts_accounts() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    moto.seed("charter");
+    let config =
+        "ignores:\n  - rule: ENC-001\n    resource: arn:aws:s3:::cg-tmp-scratch\n    reason: scratch bucket, deleted in PLAT-12\n    until: 2099-12-31\n";
+    std::fs::write(dir.path().join("charterguard.yaml"), config).unwrap();
+    let run = audit(&moto, dir.path(), &["--regions", "ap-south-1", "--report", "html=audit.html"]);
+    let scratch = run
+        .findings()
+        .iter()
+        .find(|f| f["rule_id"] == "ENC-001" && f["address"] == "arn:aws:s3:::cg-tmp-scratch")
+        .expect("the scratch bucket's ENC-001 finding");
+    assert_eq!(scratch["suppression"]["reason"], "scratch bucket, deleted in PLAT-12", "{scratch}");
+    assert_eq!(scratch["suppression"]["kind"], "central");
+    let html = std::fs::read_to_string(dir.path().join("audit.html")).unwrap();
+    assert!(html.contains(&format!("aws {ACCOUNT}")), "findings are charted per account");
+    assert!(html.contains("arn:aws:s3:::cg-tmp-scratch"), "the table names live resources by ARN");
+}
+
+/// On a terminal, progress is one line redrawn in place (run under `script`, which gives the
+/// audit a pseudo-terminal); the line per finished unit still appears above it.
+#[test]
+fn progress_on_a_terminal_is_one_line_redrawn() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    moto.seed("charter");
+    let audit = format!(
+        "{} audit aws --endpoint-url {} --regions ap-south-1,ap-south-2 --max-attempts 2 --format json -o audit.json",
+        env!("CARGO_BIN_EXE_charterguard"),
+        moto.endpoint()
+    );
+    let mut command = Command::new("script");
+    moto.apply_env(&mut command);
+    let out = command.current_dir(dir.path()).args(["-qec", &audit, "/dev/null"]).output().expect("running script (util-linux)");
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(terminal.contains("\r\x1b[2K"), "the line is redrawn: {terminal:?}");
+    assert!(terminal.contains("account×region×service done"), "{terminal:?}");
+    assert!(terminal.contains(&format!("charterguard: aws {ACCOUNT} ap-south-2: ")), "{terminal:?}");
+    // Two units of 12 regional services, and the account's buckets.
+    assert!(terminal.contains("25/25 account×region×service done"), "the last state counts everything: {terminal:?}");
 }
