@@ -84,16 +84,8 @@ fn differences(what: &str, expected: &BTreeMap<Key, usize>, actual: &BTreeMap<Ke
     out
 }
 
-fn manifests_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            manifests_under(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
-            out.push(path);
-        }
-    }
+fn manifests_under(dir: &Path) -> Vec<PathBuf> {
+    common::files_under(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json")).collect()
 }
 
 /// Every fixture case of a Kubernetes rule (`fixtures/<RULE-ID>/<case>/`) and the example
@@ -122,8 +114,7 @@ fn kubernetes_cases() -> Vec<(PathBuf, Vec<PathBuf>)> {
     }
     dirs.into_iter()
         .filter_map(|dir| {
-            let mut files = Vec::new();
-            manifests_under(&dir, &mut files);
+            let files = manifests_under(&dir);
             let objects = Cluster::from_manifests(&files).objects;
             (!objects.is_empty()).then_some((dir, files))
         })
@@ -173,11 +164,7 @@ fn live_audits_of_every_fixture_agree_with_static_scans() {
 /// The objects of a fixture file or folder.
 fn fixture_objects(relative: &str) -> Vec<Value> {
     let path = root().join(relative);
-    let mut files = Vec::new();
-    match path.is_dir() {
-        true => manifests_under(&path, &mut files),
-        false => files.push(path),
-    }
+    let files = if path.is_dir() { manifests_under(&path) } else { vec![path] };
     Cluster::from_manifests(&files).objects
 }
 

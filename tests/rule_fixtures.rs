@@ -39,18 +39,6 @@ fn relative(path: &Path) -> String {
     path.strip_prefix(root()).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
 /// Every `fixtures/<RULE-ID>/<case>/` folder, with problems in the layout itself.
 fn discover(problems: &mut Vec<String>) -> Vec<Case> {
     let fixtures = root().join("fixtures");
@@ -101,8 +89,7 @@ fn discover(problems: &mut Vec<String>) -> Vec<Case> {
 /// The markers of `rule` in a case's files. Markers may sit in `#` or `//` comments; JSON
 /// files cannot hold comments, so `expect.txt` lists `file:line expect: RULE-ID` lines.
 fn markers(case: &Case, problems: &mut Vec<String>) -> BTreeSet<Key> {
-    let mut files = Vec::new();
-    files_under(&case.dir, &mut files);
+    let files = common::files_under(&case.dir);
     let mut expected = BTreeSet::new();
     for file in files {
         let Ok(text) = std::fs::read_to_string(&file) else { continue };

@@ -3,9 +3,9 @@
 
 use super::ReportArgs;
 use anyhow::{Context as _, Result};
-use charterguard::model::Span;
 #[cfg(feature = "aws")]
-use charterguard::model::{Diagnostic, Model};
+use charterguard::model::Diagnostic;
+use charterguard::model::{Model, Span};
 use charterguard::scan::{self, Judging};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,6 +18,66 @@ pub enum Target {
     /// Audit a live Kubernetes cluster: every rule whose sources include `eks`.
     #[cfg(feature = "k8s-live")]
     K8s(Box<K8sArgs>),
+}
+
+/// Options every live audit takes.
+#[derive(clap::Args)]
+pub struct LiveArgs {
+    /// Attempts per call: throttling (429), 5xx answers and dropped connections are retried
+    /// with backoff (AWS: the SDK's adaptive retry, which slows the client down).
+    #[arg(long, default_value_t = 5)]
+    max_attempts: u32,
+    /// Seconds one attempt of a call may take.
+    #[arg(long, default_value_t = 30)]
+    call_timeout: u64,
+    /// Exit 0/1 by the findings even when part of what is audited could not be read (its
+    /// rules still report that they could not decide).
+    #[arg(long)]
+    allow_partial: bool,
+    /// No progress on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// What an audit reads before its live source and judges with after it.
+struct Setup {
+    started: Instant,
+    base: PathBuf,
+    config: charterguard::config::Config,
+    /// Where findings on resources no code manages point.
+    anchor: Span,
+    baseline: Option<charterguard::baseline::Baseline>,
+}
+
+impl Setup {
+    /// The configuration and the baseline, read (and checked) before the slow part.
+    fn new(report: &ReportArgs) -> Result<Setup> {
+        report.start_threads()?;
+        let started = Instant::now();
+        let base = std::env::current_dir().context("reading the current directory")?;
+        let (config, config_file) = scan::find_config(report.config.as_deref(), None, &base)?;
+        let baseline = report.baseline.as_deref().map(charterguard::baseline::load).transpose()?;
+        Ok(Setup { started, base, config, anchor: anchor(config_file.as_deref()), baseline })
+    }
+
+    /// Judges the live model, writes the reports (SARIF category `category` unless
+    /// `--category` says otherwise) and gives the exit code.
+    fn finish(self, model: Model, report: &mut ReportArgs, live: &LiveArgs, category: &str) -> Result<u8> {
+        let base = &self.base;
+        let read = |file: &str| std::fs::read_to_string(base.join(file)).ok();
+        let judging = Judging {
+            config: self.config,
+            rules_dirs: &report.rules_dirs,
+            inline_ignores: !report.no_inline_ignores,
+            today: None,
+            baseline: self.baseline,
+            read: &read,
+        };
+        let outcome = scan::judge(model, judging, self.started)?;
+        report.category = Some(report.category_or(category));
+        report.write(&outcome, None, base)?;
+        Ok(report.exit_code(&outcome, live.allow_partial))
+    }
 }
 
 pub fn run(target: Target) -> Result<u8> {
@@ -67,29 +127,15 @@ pub struct AwsArgs {
     /// Account × region units audited at once.
     #[arg(long, default_value_t = 4)]
     units: usize,
-    /// Attempts per call (adaptive retry: throttling slows the client down).
-    #[arg(long, default_value_t = 5)]
-    max_attempts: u32,
-    /// Seconds one attempt of a call may take.
-    #[arg(long, default_value_t = 30)]
-    call_timeout: u64,
-    /// Exit 0/1 by the findings even when some calls failed (their rules still report that
-    /// they could not decide).
-    #[arg(long)]
-    allow_partial: bool,
-    /// No progress on standard error.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    live: LiveArgs,
 }
 
 #[cfg(feature = "aws")]
 fn aws(mut args: AwsArgs) -> Result<u8> {
     use charterguard::aws::{self, state::States, Regions};
-    args.report.start_threads()?;
-    let started = Instant::now();
-    let base = std::env::current_dir().context("reading the current directory")?;
-    let (config, config_file) = scan::find_config(args.report.config.as_deref(), None, &base)?;
-    let baseline = args.report.baseline.as_deref().map(charterguard::baseline::load).transpose()?;
+    let setup = Setup::new(&args.report)?;
+    let base = setup.base.clone();
     let mut diagnostics = Vec::new();
     let mut states = States::default();
     for path in &args.tfstates {
@@ -112,10 +158,10 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
         shard: args.shard,
         concurrency: args.concurrency,
         units_in_flight: args.units,
-        max_attempts: args.max_attempts,
-        call_timeout_secs: args.call_timeout.max(1),
-        anchor: anchor(config_file.as_deref()),
-        progress: !args.quiet,
+        max_attempts: args.live.max_attempts,
+        call_timeout_secs: args.live.call_timeout.max(1),
+        anchor: setup.anchor.clone(),
+        progress: !args.live.quiet,
     };
     let audit = aws::audit(&options)?;
     let mut model = audit.model;
@@ -131,12 +177,7 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
         None,
         format!("audited {} account(s), {} account×region unit(s): {} calls, {} retried", audit.accounts.len(), audit.units, audit.calls, audit.retries),
     ));
-    let read = |file: &str| std::fs::read_to_string(base.join(file)).ok();
-    let judging = Judging { config, rules_dirs: &args.report.rules_dirs, inline_ignores: !args.report.no_inline_ignores, today: None, baseline, read: &read };
-    let outcome = scan::judge(model, judging, started)?;
-    args.report.category = Some(args.report.category_or("charterguard-audit/aws"));
-    args.report.write(&outcome, None, &base)?;
-    Ok(args.report.exit_code(&outcome, args.allow_partial))
+    setup.finish(model, &mut args.report, &args.live, "charterguard-audit/aws")
 }
 
 #[cfg(feature = "k8s-live")]
@@ -166,55 +207,34 @@ pub struct K8sArgs {
     /// Kinds listed at once.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
-    /// Attempts per call: 429 and 5xx answers and dropped connections are retried with
-    /// exponential backoff from --retry-backoff-ms.
-    #[arg(long, default_value_t = 5)]
-    max_attempts: u32,
     /// Milliseconds before the first retry (doubled for each further one, at most 8 s; a 429
     /// with retryAfterSeconds waits that long).
     #[arg(long, default_value_t = 250)]
     retry_backoff_ms: u64,
-    /// Seconds one attempt of a call may take.
-    #[arg(long, default_value_t = 30)]
-    call_timeout: u64,
-    /// Exit 0/1 by the findings even when some kinds or namespaces could not be listed (their
-    /// rules still report that they could not decide).
-    #[arg(long)]
-    allow_partial: bool,
-    /// No progress on standard error.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    live: LiveArgs,
 }
 
 #[cfg(feature = "k8s-live")]
 fn k8s(mut args: K8sArgs) -> Result<u8> {
     use charterguard::k8s_live;
-    args.report.start_threads()?;
-    let started = Instant::now();
-    let base = std::env::current_dir().context("reading the current directory")?;
-    let (config, config_file) = scan::find_config(args.report.config.as_deref(), None, &base)?;
-    let baseline = args.report.baseline.as_deref().map(charterguard::baseline::load).transpose()?;
+    let setup = Setup::new(&args.report)?;
     let options = k8s_live::Options {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
         cluster_name: args.cluster_name.clone(),
         charts: args.charts.clone(),
-        base: base.clone(),
+        base: setup.base.clone(),
         page_size: args.page_size,
         concurrency: args.concurrency,
-        max_attempts: args.max_attempts,
+        max_attempts: args.live.max_attempts,
         first_backoff: std::time::Duration::from_millis(args.retry_backoff_ms),
-        call_timeout: std::time::Duration::from_secs(args.call_timeout.max(1)),
-        anchor: anchor(config_file.as_deref()),
-        progress: !args.quiet,
+        call_timeout: std::time::Duration::from_secs(args.live.call_timeout.max(1)),
+        anchor: setup.anchor.clone(),
+        progress: !args.live.quiet,
     };
     let audit = k8s_live::audit(&options)?;
-    let read = |file: &str| std::fs::read_to_string(base.join(file)).ok();
-    let judging = Judging { config, rules_dirs: &args.report.rules_dirs, inline_ignores: !args.report.no_inline_ignores, today: None, baseline, read: &read };
-    let outcome = scan::judge(audit.model, judging, started)?;
-    args.report.category = Some(args.report.category_or("charterguard-audit/k8s"));
-    args.report.write(&outcome, None, &base)?;
-    Ok(args.report.exit_code(&outcome, args.allow_partial))
+    setup.finish(audit.model, &mut args.report, &args.live, "charterguard-audit/k8s")
 }
 
 /// Where findings on live resources that no code manages point: the configuration file

@@ -1,6 +1,22 @@
 //! Helpers shared by integration tests.
+#![allow(dead_code)] // each test binary uses some of them
 
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+/// Every file below `dir`, in path order.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten().map(|e| e.path()).collect();
+    entries.sort();
+    let mut files = Vec::new();
+    for path in entries {
+        match path.is_dir() {
+            true => files.extend(files_under(&path)),
+            false => files.push(path),
+        }
+    }
+    files
+}
 
 /// The official OASIS SARIF 2.1.0 schema (JSON Schema draft-04), kept in the repository so
 /// validation never needs the network.
