@@ -35,6 +35,7 @@ pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> any
     });
     ctx.add_function("get", |value: cel::Value, path: Arc<String>| get(&value, &path)).map_err(declaration("get"))?;
     ctx.add_function("join", |list: cel::Value, separator: Arc<String>| join(&list, &separator)).map_err(declaration("join"))?;
+    ctx.add_function("keys", |map: cel::Value| keys(&map)).map_err(declaration("keys"))?;
     ctx.add_function("num", |value: cel::Value| num(&value)).map_err(declaration("num"))?;
     ctx.add_function("key_id", |value: cel::Value| key_id(&value)).map_err(declaration("key_id"))?;
     ctx.add_function("is_customer_managed_key", |value: cel::Value| customer_managed_key(&value)).map_err(declaration("is_customer_managed_key"))?;
@@ -134,6 +135,19 @@ fn join(list: &cel::Value, separator: &str) -> Result {
     match list {
         cel::Value::List(items) => Ok(string(&items.iter().map(display).collect::<Vec<_>>().join(separator))),
         other => Ok(string(&display(other))),
+    }
+}
+
+/// `keys(map)`: the keys of a map, sorted. A CEL map is a hash map whose order changes from
+/// run to run, so a message built with `map.map(k, k)` would differ between identical scans.
+fn keys(map: &cel::Value) -> Result {
+    match known(map, "map")? {
+        cel::Value::Map(map) => {
+            let mut keys: Vec<cel::Value> = map.map.keys().map(|key| cel::Value::from(key.clone())).collect();
+            keys.sort_by_cached_key(display);
+            Ok(cel::Value::List(Arc::new(keys)))
+        }
+        other => Err(undecided("keys", format!("{} is not a map", display(other)))),
     }
 }
 
@@ -287,6 +301,13 @@ pub fn image_tag(image: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_sorted_whatever_the_map_order() {
+        let map = super::super::values::map([("b", cel::Value::Int(1)), ("c", cel::Value::Int(2)), ("a", cel::Value::Int(3))]);
+        assert_eq!(display(&keys(&map).unwrap()), "[a, b, c]");
+        assert!(keys(&cel::Value::Int(1)).is_err());
+    }
 
     #[test]
     fn image_tags_ignore_registry_ports() {

@@ -74,6 +74,12 @@ pub fn display(value: &cel::Value) -> String {
         cel::Value::Bool(b) => b.to_string(),
         cel::Value::Null => "null".into(),
         cel::Value::List(items) => format!("[{}]", items.iter().map(display).collect::<Vec<_>>().join(", ")),
+        // Sorted: a CEL map's own (hash) order changes from run to run.
+        cel::Value::Map(map) => {
+            let mut entries: Vec<String> = map.map.iter().map(|(k, v)| format!("{}: {}", display(&k.into()), display(v))).collect();
+            entries.sort();
+            format!("{{{}}}", entries.join(", "))
+        }
         other => format!("{other:?}"),
     }
 }
