@@ -4,6 +4,7 @@
 
 pub mod eval;
 mod files;
+mod groups;
 mod json;
 mod module;
 mod outputs;
@@ -33,15 +34,51 @@ pub struct Options {
 /// Loads the Terraform files given (`.tf`; their directories are modules) into the model.
 /// Directories called as local modules by another directory are evaluated only through
 /// that call, with its inputs, never on their own with default values.
+///
+/// The directories are split into groups that no module call crosses, and each group is
+/// parsed, evaluated and dropped in turn (groups in parallel): the parsed files of a whole
+/// monorepo, many times its text, are never all in memory at once.
 pub fn load(files: &[PathBuf], options: &Options) -> Model {
-    let texts = typed_arena::Arena::new();
-    let modules = typed_arena::Arena::new();
     let mut model = Model::default();
+    load_each::<Model>(files, options).into_iter().for_each(|part| model.extend(part));
+    model
+}
+
+/// [`load`], each part converted as soon as it is loaded: what parsing each group reported,
+/// then each root module's model, in the order of one pass over the whole tree.
+pub fn load_each<T: From<Model> + Send>(files: &[PathBuf], options: &Options) -> Vec<T> {
     let mut dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     for file in files {
         dirs.entry(normalise(file.parent().unwrap_or(Path::new(".")))).or_default().push(file.clone());
     }
-    let given: BTreeSet<PathBuf> = dirs.keys().cloned().collect();
+    let groups = groups::split(&dirs);
+    let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options)).collect();
+    let mut parts = Vec::new();
+    let mut roots = Vec::new();
+    for (parsing, group_roots) in loaded {
+        parts.push(parsing);
+        roots.extend(group_roots);
+    }
+    roots.sort_by(|a, b| (a.only_in_cycle, &a.dir).cmp(&(b.only_in_cycle, &b.dir)));
+    parts.extend(roots.into_iter().map(|root| root.model));
+    parts
+}
+
+/// What one root module gave, with what orders it among the others.
+struct RootModel<T> {
+    /// Reached only through a cycle of calls (see [`root_dirs`]): these come last.
+    only_in_cycle: bool,
+    dir: PathBuf,
+    model: T,
+}
+
+/// Parses the directories of one group (the given ones and the local modules they call),
+/// evaluates its root modules and drops the parsed files. The group's model holds what
+/// parsing reported; each root's model what evaluating it gave.
+fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files: &BTreeMap<PathBuf, Vec<PathBuf>>, options: &Options) -> (T, Vec<RootModel<T>>) {
+    let texts = typed_arena::Arena::new();
+    let modules = typed_arena::Arena::new();
+    let mut model = Model::default();
     let mut loaded: HashMap<PathBuf, &ModuleDecls> = HashMap::new();
     let mut calls: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
     let mut queue: VecDeque<PathBuf> = given.iter().cloned().collect();
@@ -49,23 +86,8 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
         if loaded.contains_key(&dir) {
             continue;
         }
-        let dir_files = dirs.remove(&dir).unwrap_or_else(|| tf_files_in(&dir));
-        let mut parsed = Vec::new();
-        for path in dir_files {
-            let display = display_path(&path, &options.base);
-            model.files_scanned += 1;
-            let text = match crate::input::read_text(&path, &display, "Terraform") {
-                Ok(text) if display.ends_with(".tf.json") => json_to_hcl(&display, &text),
-                other => other,
-            };
-            match text {
-                Ok(text) => match parse_hcl(&display, texts.alloc(text), &texts, &mut model.diagnostics) {
-                    Ok(file) => parsed.push(file),
-                    Err(diagnostic) => model.diagnostics.push(diagnostic),
-                },
-                Err(diagnostic) => model.diagnostics.push(diagnostic),
-            }
-        }
+        let dir_files = files.get(&dir).cloned().unwrap_or_else(|| tf_files_in(&dir));
+        let parsed = parse_dir(&dir_files, options, &texts, &mut model);
         for source in local_module_sources(&parsed) {
             let child = normalise(&dir.join(source));
             calls.entry(dir.clone()).or_default().insert(child.clone());
@@ -74,21 +96,48 @@ pub fn load(files: &[PathBuf], options: &Options) -> Model {
         let decls: &ModuleDecls = modules.alloc(ModuleDecls { dir: dir.clone(), files: parsed });
         loaded.insert(dir, decls);
     }
-    let roots: Vec<&ModuleDecls> = root_dirs(&given, &calls).iter().filter_map(|d| loaded.get(d).copied()).collect();
+    let (plain, only_in_cycle) = root_dirs(&given, &calls);
+    let roots: Vec<(bool, &ModuleDecls)> =
+        plain.iter().map(|d| (false, d)).chain(only_in_cycle.iter().map(|d| (true, d))).filter_map(|(cycle, d)| Some((cycle, *loaded.get(d)?))).collect();
     let loader = Loader { loaded, base: options.base.clone(), workspace: options.workspace.clone() };
-    let results: Vec<Model> = roots.par_iter().map(|root| with_evaluation_stack(|| evaluate_root(&loader, root, options))).collect();
-    for result in results {
-        model.extend(result);
-    }
-    model
+    let roots = roots
+        .par_iter()
+        .map(|&(only_in_cycle, root)| {
+            let model = with_evaluation_stack(|| evaluate_root(&loader, root, options));
+            RootModel { only_in_cycle, dir: root.dir.clone(), model: T::from(model) }
+        })
+        .collect();
+    (T::from(model), roots)
 }
 
-/// The given directories to evaluate on their own: those no other directory calls, plus
+/// The `.tf` and `.tf.json` files of one directory, parsed; what cannot be read or parsed is
+/// a diagnostic.
+fn parse_dir<'t>(dir_files: &[PathBuf], options: &Options, texts: &'t typed_arena::Arena<String>, model: &mut Model) -> Vec<ParsedFile<'t>> {
+    let mut parsed = Vec::new();
+    for path in dir_files {
+        let display = display_path(path, &options.base);
+        model.files_scanned += 1;
+        let text = match crate::input::read_text(path, &display, "Terraform") {
+            Ok(text) if display.ends_with(".tf.json") => json_to_hcl(&display, &text),
+            other => other,
+        };
+        match text {
+            Ok(text) => match parse_hcl(&display, texts.alloc(text), texts, &mut model.diagnostics) {
+                Ok(file) => parsed.push(file),
+                Err(diagnostic) => model.diagnostics.push(diagnostic),
+            },
+            Err(diagnostic) => model.diagnostics.push(diagnostic),
+        }
+    }
+    parsed
+}
+
+/// The given directories to evaluate on their own: those no other directory calls, then
 /// any that only a cycle of calls reaches (so a module that calls itself is still read).
-fn root_dirs(given: &BTreeSet<PathBuf>, calls: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Vec<PathBuf> {
+fn root_dirs(given: &BTreeSet<PathBuf>, calls: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> (Vec<PathBuf>, Vec<PathBuf>) {
     // One pass over the calls (a lookup per directory would be quadratic in big monorepos).
     let called_by_other: BTreeSet<&PathBuf> = calls.iter().flat_map(|(caller, callees)| callees.iter().filter(move |c| *c != caller)).collect();
-    let mut roots: Vec<PathBuf> = given.iter().filter(|d| !called_by_other.contains(d)).cloned().collect();
+    let roots: Vec<PathBuf> = given.iter().filter(|d| !called_by_other.contains(d)).cloned().collect();
     let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
     let mut stack = roots.clone();
     while let Some(dir) = stack.pop() {
@@ -96,9 +145,10 @@ fn root_dirs(given: &BTreeSet<PathBuf>, calls: &BTreeMap<PathBuf, BTreeSet<PathB
             stack.extend(calls.get(&dir).into_iter().flatten().cloned());
         }
     }
+    let mut only_in_cycle = Vec::new();
     for dir in given {
         if !reached.contains(dir) {
-            roots.push(dir.clone());
+            only_in_cycle.push(dir.clone());
             let mut stack = vec![dir.clone()];
             while let Some(dir) = stack.pop() {
                 if reached.insert(dir.clone()) {
@@ -107,7 +157,7 @@ fn root_dirs(given: &BTreeSet<PathBuf>, calls: &BTreeMap<PathBuf, BTreeSet<PathB
             }
         }
     }
-    roots
+    (roots, only_in_cycle)
 }
 
 /// Evaluates one Terraform file held in memory as a root module of its own (no tfvars, no
