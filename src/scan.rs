@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::engine::{self, CompiledRule, Finding};
 use crate::input;
-use crate::model::{DiagnosticLevel, Model};
+use crate::model::{DiagnosticLevel, Model, Store};
 use crate::rules::RuleMeta;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -62,7 +62,7 @@ impl ScanOptions {
 
 /// Everything a report needs.
 pub struct ScanOutcome {
-    pub model: Model,
+    pub model: Store,
     pub findings: Vec<Finding>,
     pub rules: Vec<RuleMeta>,
     pub elapsed: Duration,
@@ -109,10 +109,10 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let scanned_root = options.paths.first().filter(|p| p.is_dir());
     let (config, _) = find_config(options.config_path.as_deref(), scanned_root.map(PathBuf::as_path), &options.base)?;
     let baseline = options.baseline.as_deref().map(crate::baseline::load).transpose()?;
-    let model = load(options);
+    let store: Store = load(options);
     let read = |file: &str| read_scanned(options, file);
     let judging = Judging { config, rules_dirs: &options.rules_dirs, inline_ignores: options.inline_ignores, today: options.today, baseline, read: &read };
-    judge(model, judging, started)
+    judge(store, judging, started)
 }
 
 /// How a loaded model is judged: shared by `scan` and the live audits.
@@ -132,7 +132,8 @@ pub struct Judging<'a> {
 }
 
 /// Evaluates the rules over a loaded model, then applies suppressions and the baseline.
-pub fn judge(mut model: Model, judging: Judging, started: Instant) -> anyhow::Result<ScanOutcome> {
+pub fn judge(model: impl Into<Store>, judging: Judging, started: Instant) -> anyhow::Result<ScanOutcome> {
+    let mut model: Store = model.into();
     let (rules, rule_diagnostics) = crate::rules::load_rules(judging.rules_dirs);
     let rules = apply_overrides(rules, &judging.config)?;
     model.diagnostics.extend(rule_diagnostics);
@@ -201,34 +202,45 @@ pub fn load_paths(paths: &[PathBuf], base: &Path) -> Model {
     load(&ScanOptions::new(paths.to_vec(), base.to_path_buf()))
 }
 
-fn load(options: &ScanOptions) -> Model {
+/// What loading collects: the resources as trees (a [`Model`], for audits that read them) or
+/// encoded (a [`Store`], what a scan judges). Each source's part is converted as soon as it
+/// is loaded, so a scan never holds the trees of the whole input at once.
+trait Collect: Default + From<Model> + Send {
+    fn extend(&mut self, other: Self);
+}
+
+impl Collect for Model {
+    fn extend(&mut self, other: Self) {
+        Model::extend(self, other);
+    }
+}
+
+impl Collect for Store {
+    fn extend(&mut self, other: Self) {
+        Store::extend(self, other);
+    }
+}
+
+fn load<C: Collect>(options: &ScanOptions) -> C {
     let inputs = input::discover(&options.paths, &options.base, options.max_file_size);
     let tf_options = crate::terraform::Options { var_files: options.var_files.clone(), workspace: options.workspace.clone(), base: options.base.clone() };
-    let (terraform, manifests) = rayon::join(|| crate::terraform::load(&inputs.terraform, &tf_options), || load_manifests(&inputs.manifests, &options.base));
-    let mut model = Model::default();
-    model.diagnostics.extend(inputs.diagnostics);
-    model.extend(terraform);
-    model.extend(manifests);
+    let (terraform, manifests) =
+        rayon::join(|| crate::terraform::load_each::<C>(&inputs.terraform, &tf_options), || load_manifests::<C>(&inputs.manifests, &options.base));
+    let mut loaded = C::from(Model { diagnostics: inputs.diagnostics, ..Model::default() });
+    terraform.into_iter().chain(manifests).for_each(|part| loaded.extend(part));
     if let Some(text) = &options.stdin {
         let file: Arc<str> = options.helm_chart.as_ref().map_or_else(|| "stdin".into(), |chart| crate::helm::stream_name(chart, &options.base).into());
         let (mut resources, diagnostics) = crate::kubernetes::load_file(&file, text);
         if let Some(chart) = &options.helm_chart {
             crate::helm::map_to_chart(&mut resources, &file, chart, &options.base);
         }
-        model.resources.extend(resources);
-        model.diagnostics.extend(diagnostics);
-        model.files_scanned += 1;
+        loaded.extend(C::from(Model { resources, diagnostics, files_scanned: 1, ..Model::default() }));
     }
-    model
+    loaded
 }
 
-fn load_manifests(paths: &[PathBuf], base: &Path) -> Model {
-    let loaded: Vec<Model> = paths.par_iter().map(|path| load_manifest(path, base)).collect();
-    let mut model = Model::default();
-    for one in loaded {
-        model.extend(one);
-    }
-    model
+fn load_manifests<C: Collect>(paths: &[PathBuf], base: &Path) -> Vec<C> {
+    paths.par_iter().map(|path| C::from(load_manifest(path, base))).collect()
 }
 
 fn load_manifest(path: &Path, base: &Path) -> Model {

@@ -202,9 +202,9 @@ fn loads_the_whole_platform() {
     // bucket of dst-001 carries its Object Lock rule, encryption and versioning.
     let bronze = outcome.model.resources.iter().find(|r| r.address == "module.datalake[\"dst-001\"].aws_s3_bucket.bronze").unwrap();
     for setting in ["object_lock_configuration", "server_side_encryption_configuration", "versioning", "public_access_block"] {
-        assert!(bronze.attrs.get(setting).is_some(), "{setting} not linked to {}", bronze.address);
+        assert!(bronze.attrs().get(setting).is_some(), "{setting} not linked to {}", bronze.address);
     }
-    assert_eq!(bronze.attrs.get("bucket").and_then(|n| n.as_str()), Some("altscore-prod-dst-001-bronze"));
+    assert_eq!(bronze.attrs().get("bucket").and_then(|n| n.as_str()), Some("altscore-prod-dst-001-bronze"));
 }
 
 /// The example exercises the whole catalogue: every rule that reads Terraform or Kubernetes

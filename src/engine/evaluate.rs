@@ -1,12 +1,13 @@
-//! Runs compiled rules over the model: every (rule, resource) pair in parallel, each
-//! resource converted to CEL once, related resources joined through indexes.
+//! Runs compiled rules over the model: resources in parallel, each decoded and converted to
+//! CEL once and judged by every rule that applies to it, related resources joined through
+//! indexes.
 
 use super::compile::{CompiledCheck, CompiledRule, MessagePart};
 use super::finding::{Finding, Outcome};
 use super::lookup::Lookup;
 use super::{functions, values};
 use crate::config::Config;
-use crate::model::{Model, Node, Resource, Span, Unseen};
+use crate::model::{Node, SourceKind, Span, Store, Stored, Unseen};
 use crate::rules::Severity;
 use anyhow::Result;
 use cel::{Context, Program};
@@ -14,39 +15,76 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// A finding with the rule (its index) and the resource (its index; past the resources for
+/// what live sources could not see) it came from: the order the findings were made in.
+type Made = (usize, usize, Finding);
+
 /// Evaluates every rule on every resource it applies to. Findings come back sorted by
 /// file, line, rule and resource, so reports are identical whatever the thread count.
-pub fn evaluate(model: &Model, rules: &[CompiledRule], config: &Config) -> Result<Vec<Finding>> {
-    let values: Vec<cel::Value> = model.resources.par_iter().map(resource_value).collect();
-    let lookup = Arc::new(Lookup::new(model, values));
+pub fn evaluate(store: &Store, rules: &[CompiledRule], config: &Config) -> Result<Vec<Finding>> {
+    let lookup = Arc::new(Lookup::new(store));
     // One root context with every helper, shared by all threads: each evaluation works in
     // its own child scope. (Building contexts per task recompiled the helpers' regexes.)
     let root = root_context(config, &lookup)?;
-    let resources = lookup.values();
-    let unknowns: Vec<Vec<(String, &Node)>> = model.resources.par_iter().map(|r| r.attrs.unknown_paths()).collect();
-    let by_type = index_by_type(&model.resources);
-    let mut findings = Vec::new();
-    for rule in rules {
-        let targets = targets(rule, model, &by_type);
-        let groups = rule.group.as_ref().map(|(by, collect)| build_groups(rule, by, collect, &targets, resources, &root));
-        let judged: Vec<Finding> = targets
-            .par_iter()
-            .map(|&index| {
-                let subject = Subject { resource: &model.resources[index], value: &resources[index], unknowns: &unknowns[index], groups: groups.as_ref() };
-                judge_resource(&root, rule, &subject)
-            })
-            .flatten()
-            .collect();
-        findings.extend(judged);
-        findings.extend(model.unseen.iter().filter(|unseen| rule_feeds_on(rule, unseen)).map(|unseen| unseen_finding(rule, unseen)));
+    let resources = store.resources.as_slice();
+    let judges = rules_by_kind(rules, resources);
+    let groups: Vec<Option<Groups>> = rules
+        .iter()
+        .enumerate()
+        .map(|(r, rule)| {
+            let (by, collect) = rule.group.as_ref()?;
+            let targets: Vec<usize> = (0..resources.len()).filter(|&i| rules_for(&judges, &resources[i]).contains(&r)).collect();
+            Some(build_groups(rule, by, collect, &targets, resources, &root))
+        })
+        .collect();
+    let mut made: Vec<Made> = (0..resources.len())
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let resource = &resources[i];
+            let rules_here = rules_for(&judges, resource);
+            let attrs = if rules_here.is_empty() { None } else { Some(resource.attrs()) };
+            let judged = attrs.map(|attrs| {
+                let value = values::resource_value(resource, &attrs);
+                let unknowns = attrs.unknown_paths();
+                let subject = |r: usize| Subject { resource, attrs: &attrs, value: &value, unknowns: &unknowns, groups: groups[r].as_ref() };
+                rules_here.iter().flat_map(|&r| judge_resource(&root, &rules[r], &subject(r)).into_iter().map(move |f| (r, i, f))).collect::<Vec<_>>()
+            });
+            judged.unwrap_or_default()
+        })
+        .collect();
+    for (r, rule) in rules.iter().enumerate() {
+        let unseen = store.unseen.iter().enumerate().filter(|(_, unseen)| rule_feeds_on(rule, unseen));
+        made.extend(unseen.map(|(u, unseen)| (r, resources.len() + u, unseen_finding(rule, unseen))));
     }
-    findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    // Ties keep the order of judging rule by rule, resource by resource, check by check.
+    made.sort_by(|a, b| sort_key(&a.2).cmp(&sort_key(&b.2)).then((a.0, a.1).cmp(&(b.0, b.1))));
+    let mut findings: Vec<Finding> = made.into_iter().map(|(_, _, f)| f).collect();
     // A plan and the .tf files it came from, scanned together, report the same finding at
     // the same place twice: keep one.
     findings.dedup_by(|a, b| {
         (&a.rule_id, &a.address, &a.item, &a.attribute, &a.span, a.outcome) == (&b.rule_id, &b.address, &b.item, &b.attribute, &b.span, b.outcome)
     });
     Ok(findings)
+}
+
+fn rules_for<'j>(judges: &'j HashMap<(&str, SourceKind), Vec<usize>>, resource: &'j Stored) -> &'j [usize] {
+    judges.get(&(resource.rtype.as_str(), resource.source)).map_or(&[], Vec::as_slice)
+}
+
+/// The rules (indexes, in order) that judge each kind of resource present.
+fn rules_by_kind<'r>(rules: &[CompiledRule], resources: &'r [Stored]) -> HashMap<(&'r str, SourceKind), Vec<usize>> {
+    let mut kinds: HashMap<(&str, SourceKind), Vec<usize>> = HashMap::new();
+    for resource in resources {
+        kinds.entry((resource.rtype.as_str(), resource.source)).or_insert_with(|| {
+            rules
+                .iter()
+                .enumerate()
+                .filter(|(_, rule)| rule.applies_to_type(&resource.rtype) && rule.meta.sources.contains(&resource.source))
+                .map(|(r, _)| r)
+                .collect()
+        });
+    }
+    kinds
 }
 
 /// Whether a rule judges some of what a live source could not see.
@@ -90,46 +128,17 @@ fn root_context(config: &Config, lookup: &Arc<Lookup>) -> Result<Context<'static
     Ok(ctx)
 }
 
-/// The resource as CEL, with its address and type added for messages and helpers.
-fn resource_value(resource: &Resource) -> cel::Value {
-    let mut attrs = resource.attrs.clone();
-    attrs.insert("__address", Node::new(crate::model::Value::Str(resource.address.clone()), None));
-    attrs.insert("__type", Node::new(crate::model::Value::Str(resource.rtype.clone()), None));
-    attrs.insert("__source", Node::new(crate::model::Value::Str(resource.source.as_str().to_string()), None));
-    values::to_cel(&attrs)
-}
-
-fn index_by_type(resources: &[Resource]) -> HashMap<&str, Vec<usize>> {
-    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, resource) in resources.iter().enumerate() {
-        index.entry(resource.rtype.as_str()).or_default().push(i);
-    }
-    index
-}
-
-/// Indexes of the resources a rule applies to, in model order.
-fn targets(rule: &CompiledRule, model: &Model, by_type: &HashMap<&str, Vec<usize>>) -> Vec<usize> {
-    let mut targets: Vec<usize> = by_type
-        .iter()
-        .filter(|(rtype, _)| rule.applies_to_type(rtype))
-        .flat_map(|(_, indexes)| indexes.iter().copied())
-        .filter(|&i| rule.meta.sources.contains(&model.resources[i].source))
-        .collect();
-    targets.sort_unstable();
-    targets
-}
-
 /// For cross-resource rules: the `collect` values of every resource, by `by` key.
 struct Groups {
     members: HashMap<String, Vec<cel::Value>>,
 }
 
-fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &[usize], resources: &[cel::Value], root: &Context) -> Groups {
+fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &[usize], resources: &[Stored], root: &Context) -> Groups {
     let entries: Vec<(String, cel::Value)> = targets
         .par_iter()
         .map(|&i| {
             let mut scope = root.new_inner_scope();
-            scope.add_variable_from_value("resource", resources[i].clone());
+            scope.add_variable_from_value("resource", values::resource_value(&resources[i], &resources[i].attrs()));
             if !matches!(rule.when.as_ref().map(|w| w.execute(&scope)), None | Some(Ok(cel::Value::Bool(true)))) {
                 return None;
             }
@@ -148,7 +157,8 @@ fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &
 }
 
 struct Subject<'a> {
-    resource: &'a Resource,
+    resource: &'a Stored,
+    attrs: &'a Node,
     value: &'a cel::Value,
     /// The resource's unknown attributes (most resources have none).
     unknowns: &'a [(String, &'a Node)],
@@ -196,7 +206,7 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
     let Some(each) = &rule.spec.each else {
         return judge_target(rule, subject, &scope, &whole);
     };
-    let items = match subject.resource.attrs.path(&each.path) {
+    let items = match subject.attrs.path(&each.path) {
         None => return Vec::new(),
         Some(node) => match &node.value {
             crate::model::Value::List(items) => items.iter().collect::<Vec<_>>(),
@@ -281,7 +291,7 @@ fn locate(check: &CompiledCheck, rule: &CompiledRule, subject: &Subject, target:
         let (root, rest) = path.split_once('.').unwrap_or((path, ""));
         match (root, target.item, &rule.spec.each) {
             ("item", Some(item), Some(each)) => (item, format!("{}.{}", each.path, rest)),
-            _ => (&resource.attrs, rest.to_string()),
+            _ => (subject.attrs, rest.to_string()),
         }
     };
     let relative = |path: &str| path.split_once('.').map(|(_, rest)| rest.to_string()).unwrap_or_default();
@@ -370,7 +380,7 @@ fn render_message(message: &[MessagePart], scope: &Context) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{SourceKind, Value};
+    use crate::model::{Model, Resource, Value};
 
     fn span(line: u32) -> Span {
         Span::new("main.tf".into(), line, 1, line, 10)
@@ -401,7 +411,7 @@ mod tests {
 
     fn run(rule: &CompiledRule, resources: Vec<Resource>) -> Vec<Finding> {
         let model = Model { resources, ..Model::default() };
-        evaluate(&model, std::slice::from_ref(rule), &Config::default()).unwrap()
+        evaluate(&model.into(), std::slice::from_ref(rule), &Config::default()).unwrap()
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> any
 fn register_joins(ctx: &mut Context, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
     let l = lookup.clone();
     ctx.add_function("lookup", move |value: cel::Value| match l.resolve(&value) {
-        Ok(found) => Ok(found.cloned().unwrap_or(cel::Value::Null)),
+        Ok(found) => Ok(found.unwrap_or(cel::Value::Null)),
         Err(reason) => Err(undecided("lookup", reason)),
     })
     .map_err(declaration("lookup"))?;

@@ -2,13 +2,16 @@
 //! the resource it names, and a resource to the resources that refer to it. Both are hash
 //! indexes built once per scan, in time linear in the model.
 
-use super::values::{field, reference, unknown_reason};
-use crate::model::{Model, Node, SourceKind, Value};
+use super::values::{field, reference, resource_value, unknown_reason};
+use crate::model::{Node, SourceKind, Store, Stored, Value};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
 
 pub struct Lookup {
-    values: Vec<cel::Value>,
-    types: Vec<String>,
+    resources: Arc<Vec<Stored>>,
+    /// The CEL value of each resource a join has returned, built the first time it is.
+    values: Vec<OnceLock<cel::Value>>,
     by_address: HashMap<String, usize>,
     /// Known `id` and `arn` attribute values (live resources refer to each other this way).
     by_identity: HashMap<String, usize>,
@@ -24,11 +27,37 @@ pub struct Lookup {
     unlisted: BTreeMap<(String, String), String>,
 }
 
+/// What the indexes need of one resource's attributes.
+struct JoinKeys {
+    identities: Vec<String>,
+    references: Vec<(String, String)>,
+    /// For Kubernetes objects: the namespace they are listed under.
+    namespace: Option<String>,
+}
+
+impl JoinKeys {
+    fn of(resource: &Stored) -> Self {
+        let attrs = resource.attrs();
+        let identities = ["id", "arn"].iter().filter_map(|key| attrs.get(key).and_then(Node::as_str)).map(str::to_string).collect();
+        let mut references = Vec::new();
+        collect_references(&attrs, String::new(), &mut |address, path| references.push((address.to_string(), path)));
+        let namespace = matches!(resource.source, SourceKind::K8s | SourceKind::Eks).then(|| {
+            let namespace = match resource.rtype.as_str() {
+                "Namespace" => attrs.get("name"),
+                _ => attrs.get("namespace"),
+            };
+            namespace.and_then(Node::as_str).unwrap_or_default().to_string()
+        });
+        JoinKeys { identities, references, namespace }
+    }
+}
+
 impl Lookup {
-    pub fn new(model: &Model, values: Vec<cel::Value>) -> Self {
+    pub fn new(store: &Store) -> Self {
+        let resources = store.resources.clone();
         let mut lookup = Lookup {
-            values,
-            types: model.resources.iter().map(|r| r.rtype.clone()).collect(),
+            values: resources.iter().map(|_| OnceLock::new()).collect(),
+            resources,
             by_address: HashMap::new(),
             by_identity: HashMap::new(),
             referrers: HashMap::new(),
@@ -36,36 +65,40 @@ impl Lookup {
             by_kind: HashMap::new(),
             unlisted: BTreeMap::new(),
         };
-        for unseen in model.unseen.iter().filter(|u| u.source == SourceKind::Eks) {
+        for unseen in store.unseen.iter().filter(|u| u.source == SourceKind::Eks) {
             if let Some((namespace, kind, _)) = unseen.origin.cluster_path() {
                 lookup.unlisted.insert((kind.to_string(), namespace.to_string()), unseen.reason.clone());
             }
         }
-        for (i, resource) in model.resources.iter().enumerate() {
+        let keys: Vec<JoinKeys> = store.resources.par_iter().map(JoinKeys::of).collect();
+        for (i, (resource, keys)) in store.resources.iter().zip(keys).enumerate() {
             lookup.by_address.insert(resource.address.clone(), i);
-            for key in ["id", "arn"] {
-                if let Some(identity) = resource.attrs.get(key).and_then(Node::as_str) {
-                    lookup.by_identity.insert(identity.to_string(), i);
-                }
+            for identity in keys.identities {
+                lookup.by_identity.insert(identity, i);
             }
-            collect_references(&resource.attrs, String::new(), &mut |address, path| {
-                lookup.referrers.entry(address.to_string()).or_default().push((i, path));
-            });
-            if matches!(resource.source, SourceKind::K8s | SourceKind::Eks) {
-                let namespace = match resource.rtype.as_str() {
-                    "Namespace" => resource.attrs.get("name"),
-                    _ => resource.attrs.get("namespace"),
-                };
-                let namespace = namespace.and_then(Node::as_str).unwrap_or_default().to_string();
+            for (address, path) in keys.references {
+                lookup.referrers.entry(address).or_default().push((i, path));
+            }
+            if let Some(namespace) = keys.namespace {
                 lookup.by_kind_namespace.entry((resource.rtype.clone(), namespace)).or_default().push(i);
                 lookup.by_kind.entry(resource.rtype.clone()).or_default().push(i);
             }
         }
-        let address = |i: &usize| &model.resources[*i].address;
+        let address = |i: &usize| &store.resources[*i].address;
         for list in lookup.by_kind_namespace.values_mut().chain(lookup.by_kind.values_mut()) {
             list.sort_by(|a, b| address(a).cmp(address(b)));
         }
         lookup
+    }
+
+    /// The CEL value of resource `i`.
+    fn value(&self, i: usize) -> cel::Value {
+        self.values[i]
+            .get_or_init(|| {
+                let resource = &self.resources[i];
+                resource_value(resource, &resource.attrs())
+            })
+            .clone()
     }
 
     /// Kubernetes objects of `kind` in `namespace` (`"*"`: any namespace; a `Namespace`
@@ -79,7 +112,7 @@ impl Lookup {
             "*" => self.by_kind.get(kind),
             _ => self.by_kind_namespace.get(&(kind.to_string(), namespace.to_string())),
         };
-        Ok(found.into_iter().flatten().map(|&i| self.values[i].clone()).collect())
+        Ok(found.into_iter().flatten().map(|&i| self.value(i)).collect())
     }
 
     fn unlisted_reason(&self, kind: &str, namespace: &str) -> Option<&String> {
@@ -90,12 +123,8 @@ impl Lookup {
         })
     }
 
-    pub fn values(&self) -> &[cel::Value] {
-        &self.values
-    }
-
     /// The resource a reference or identity names, if it is in the model.
-    pub fn resolve(&self, value: &cel::Value) -> Result<Option<&cel::Value>, String> {
+    pub fn resolve(&self, value: &cel::Value) -> Result<Option<cel::Value>, String> {
         if let Some(reason) = unknown_reason(value) {
             return Err(format!("the referenced resource is unknown: {reason}"));
         }
@@ -104,7 +133,7 @@ impl Lookup {
             (None, cel::Value::String(text)) => self.by_address.get(text.as_str()).or_else(|| self.by_identity.get(text.as_str())),
             _ => None,
         };
-        Ok(index.map(|&i| &self.values[i]))
+        Ok(index.map(|&i| self.value(i)))
     }
 
     /// Resources of `rtype` that refer to `resource` (through `attribute` when given).
@@ -115,11 +144,11 @@ impl Lookup {
             .get(address.as_str())
             .into_iter()
             .flatten()
-            .filter(|(i, path)| self.types[*i] == rtype && attribute.is_none_or(|a| path == a || path.starts_with(&format!("{a}."))))
+            .filter(|(i, path)| self.resources[*i].rtype == rtype && attribute.is_none_or(|a| path == a || path.starts_with(&format!("{a}."))))
             .map(|(i, _)| *i)
             .collect();
         found.dedup();
-        found.into_iter().map(|i| self.values[i].clone()).collect()
+        found.into_iter().map(|i| self.value(i)).collect()
     }
 }
 
@@ -141,7 +170,7 @@ fn collect_references(node: &Node, path: String, found: &mut impl FnMut(&str, St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{LiveOrigin, Resource, Span, Unseen};
+    use crate::model::{LiveOrigin, Model, Resource, Span, Unseen};
 
     fn object(kind: &str, name: &str, namespace: Option<&str>) -> Resource {
         let span = Span::new("k.yaml".into(), 1, 1, 1, 1);
@@ -172,9 +201,7 @@ mod tests {
             object("ResourceQuota", "c", Some("ml")),
             object("Namespace", "api", None),
         ];
-        let values = resources.iter().map(|r| super::super::values::to_cel(&r.attrs)).collect();
-        let model = Model { resources, ..Model::default() };
-        let lookup = Lookup::new(&model, values);
+        let lookup = Lookup::new(&Model { resources, ..Model::default() }.into());
         let names = |found: Vec<cel::Value>| found.iter().map(|v| super::super::values::display(field(v, "name").unwrap())).collect::<Vec<_>>();
         assert_eq!(names(lookup.objects("ResourceQuota", "api").unwrap()), ["a", "b"]);
         assert_eq!(names(lookup.objects("ResourceQuota", "*").unwrap()), ["a", "b", "c"]);
@@ -193,9 +220,8 @@ mod tests {
             span: Span::new("charterguard.yaml".into(), 1, 1, 1, 1),
         };
         let resources = vec![object("NetworkPolicy", "deny", Some("api"))];
-        let values = resources.iter().map(|r| super::super::values::to_cel(&r.attrs)).collect();
         let model = Model { resources, unseen: vec![unseen("ml", "NetworkPolicy"), unseen("*", "PrometheusRule")], ..Model::default() };
-        let lookup = Lookup::new(&model, values);
+        let lookup = Lookup::new(&model.into());
         assert_eq!(lookup.objects("NetworkPolicy", "api").unwrap().len(), 1);
         let denied = lookup.objects("NetworkPolicy", "ml").unwrap_err();
         assert!(denied.contains("namespace ml") && denied.contains("listing NetworkPolicy was forbidden"), "{denied}");

@@ -2,7 +2,7 @@
 //! (`{"$unknown": reason}`, `{"$ref": address, "attribute": name}`): reading a field of them
 //! fails, so a rule that touches one cannot decide instead of guessing.
 
-use crate::model::{Node, Value};
+use crate::model::{Node, Stored, Value};
 use cel::objects::{Key, Map};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +22,19 @@ pub fn to_cel(node: &Node) -> cel::Value {
         Value::Unknown(reason) => map([(UNKNOWN_KEY, string(reason))]),
         Value::Ref { address, attribute } => map([(REF_KEY, string(address)), ("attribute", string(attribute))]),
     }
+}
+
+/// A resource as rules see it: its attributes with its address, type and source added under
+/// `__address`, `__type` and `__source` (for messages and helpers).
+pub fn resource_value(resource: &Stored, attrs: &Node) -> cel::Value {
+    let mut value = to_cel(attrs);
+    if let cel::Value::Map(map) = &mut value {
+        let entries = Arc::make_mut(&mut map.map);
+        entries.insert(Key::from("__address"), string(&resource.address));
+        entries.insert(Key::from("__type"), string(&resource.rtype));
+        entries.insert(Key::from("__source"), string(resource.source.as_str()));
+    }
+    value
 }
 
 pub fn string(s: &str) -> cel::Value {

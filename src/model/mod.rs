@@ -5,9 +5,11 @@
 //! see file formats, only this model, so one rule judges every source.
 
 mod lines;
+mod stored;
 mod value;
 
 pub use lines::LineIndex;
+pub use stored::{Store, Stored};
 pub use value::{Node, Value};
 
 use std::fmt;

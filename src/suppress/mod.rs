@@ -23,7 +23,7 @@ pub use directive::{parse as parse_directive, Date, Directive, MARKER};
 
 use crate::config::{Config, Ignore};
 use crate::engine::{Finding, Suppression, SuppressionKind};
-use crate::model::{Diagnostic, Model, SourceKind, Span, Value};
+use crate::model::{Diagnostic, SourceKind, Span, Store, Value};
 use globset::{GlobBuilder, GlobMatcher};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -86,7 +86,7 @@ struct FileComments {
 
 /// Marks the findings that a suppression covers and returns diagnostics about the
 /// suppressions themselves (missing reason, invalid, expired, stale).
-pub fn apply(findings: &mut [Finding], model: &Model, config: &Config, options: &Options) -> Vec<Diagnostic> {
+pub fn apply(findings: &mut [Finding], model: &Store, config: &Config, options: &Options) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     let mut files: HashMap<Arc<str>, FileComments> = HashMap::new();
@@ -94,7 +94,7 @@ pub fn apply(findings: &mut [Finding], model: &Model, config: &Config, options: 
     let mut resource_starts: HashMap<&str, Vec<&Span>> = HashMap::new();
     if options.inline {
         files = scan_files(findings, model, options, &mut entries, &mut diagnostics);
-        for resource in &model.resources {
+        for resource in model.resources.iter() {
             resource_starts.entry(resource.address.as_str()).or_default().push(&resource.span);
             if let Some(index) = annotation(resource, options.today, &mut entries, &mut diagnostics) {
                 annotations.entry(resource.address.as_str()).or_default().push(index);
@@ -172,14 +172,14 @@ struct Raw {
 /// Reads every file a resource or finding comes from and collects its inline suppressions.
 fn scan_files(
     findings: &[Finding],
-    model: &Model,
+    model: &Store,
     options: &Options,
     entries: &mut Vec<Entry>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> HashMap<Arc<str>, FileComments> {
     // A live resource no code manages points at the audit's anchor file, which holds no
     // inline suppression of it.
-    let managed = |r: &&crate::model::Resource| r.live.as_ref().is_none_or(|origin| origin.managed_by.is_some());
+    let managed = |r: &&crate::model::Stored| r.live.as_ref().is_none_or(|origin| origin.managed_by.is_some());
     let resources = model.resources.iter().filter(managed).map(|r| r.span.file.clone());
     let names: BTreeSet<Arc<str>> = resources.chain(findings.iter().filter(|f| f.unmanaged_live().is_none()).map(|f| f.span.file.clone())).collect();
     let names: Vec<Arc<str>> = names.into_iter().collect();
@@ -220,11 +220,12 @@ fn scan_files(
 
 /// The `charterguard.io/ignore` annotation of a Kubernetes object, from a manifest or a live
 /// cluster alike.
-fn annotation(resource: &crate::model::Resource, today: Date, entries: &mut Vec<Entry>, diagnostics: &mut Vec<Diagnostic>) -> Option<usize> {
+fn annotation(resource: &crate::model::Stored, today: Date, entries: &mut Vec<Entry>, diagnostics: &mut Vec<Diagnostic>) -> Option<usize> {
     if !matches!(resource.source, SourceKind::K8s | SourceKind::Eks) {
         return None;
     }
-    let node = resource.attrs.get("metadata")?.get("annotations")?.get(ANNOTATION)?;
+    let attrs = resource.attrs();
+    let node = attrs.get("metadata")?.get("annotations")?.get(ANNOTATION)?;
     let location = node.span.clone().unwrap_or_else(|| resource.span.clone());
     let parsed = match &node.value {
         Value::Str(text) => directive::parse(text),

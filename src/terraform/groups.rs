@@ -140,8 +140,7 @@ mod tests {
             dirs.insert(normalise(file.parent().unwrap()), vec![file]);
         }
         let groups = split(&dirs);
-        let names: Vec<Vec<String>> =
-            groups.iter().map(|g| g.iter().map(|d| d.file_name().unwrap().to_string_lossy().to_string()).collect()).collect();
+        let names: Vec<Vec<String>> = groups.iter().map(|g| g.iter().map(|d| d.file_name().unwrap().to_string_lossy().to_string()).collect()).collect();
         assert_eq!(names, [vec!["a", "c"], vec!["b"]]);
     }
 }
