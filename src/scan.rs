@@ -205,19 +205,21 @@ pub fn load_paths(paths: &[PathBuf], base: &Path) -> Model {
 /// What loading collects: the resources as trees (a [`Model`], for audits that read them) or
 /// encoded (a [`Store`], what a scan judges). Each source's part is converted as soon as it
 /// is loaded, so a scan never holds the trees of the whole input at once.
-trait Collect: Default + From<Model> + Send {
-    fn extend(&mut self, other: Self);
+trait Collect: From<Model> + Send {
+    fn concat(parts: Vec<Self>) -> Self;
 }
 
 impl Collect for Model {
-    fn extend(&mut self, other: Self) {
-        Model::extend(self, other);
+    fn concat(parts: Vec<Self>) -> Self {
+        let mut model = Model::default();
+        parts.into_iter().for_each(|part| model.extend(part));
+        model
     }
 }
 
 impl Collect for Store {
-    fn extend(&mut self, other: Self) {
-        Store::extend(self, other);
+    fn concat(parts: Vec<Self>) -> Self {
+        Store::concat(parts)
     }
 }
 
@@ -226,17 +228,17 @@ fn load<C: Collect>(options: &ScanOptions) -> C {
     let tf_options = crate::terraform::Options { var_files: options.var_files.clone(), workspace: options.workspace.clone(), base: options.base.clone() };
     let (terraform, manifests) =
         rayon::join(|| crate::terraform::load_each::<C>(&inputs.terraform, &tf_options), || load_manifests::<C>(&inputs.manifests, &options.base));
-    let mut loaded = C::from(Model { diagnostics: inputs.diagnostics, ..Model::default() });
-    terraform.into_iter().chain(manifests).for_each(|part| loaded.extend(part));
+    let mut parts = vec![C::from(Model { diagnostics: inputs.diagnostics, ..Model::default() })];
+    parts.extend(terraform.into_iter().chain(manifests));
     if let Some(text) = &options.stdin {
         let file: Arc<str> = options.helm_chart.as_ref().map_or_else(|| "stdin".into(), |chart| crate::helm::stream_name(chart, &options.base).into());
         let (mut resources, diagnostics) = crate::kubernetes::load_file(&file, text);
         if let Some(chart) = &options.helm_chart {
             crate::helm::map_to_chart(&mut resources, &file, chart, &options.base);
         }
-        loaded.extend(C::from(Model { resources, diagnostics, files_scanned: 1, ..Model::default() }));
+        parts.push(C::from(Model { resources, diagnostics, files_scanned: 1, ..Model::default() }));
     }
-    loaded
+    C::concat(parts)
 }
 
 fn load_manifests<C: Collect>(paths: &[PathBuf], base: &Path) -> Vec<C> {

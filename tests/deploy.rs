@@ -15,7 +15,7 @@ const AUDIT_MANIFEST: &str = "deploy/k8s/charterguard-audit.yaml";
 fn the_in_cluster_audit_manifest_passes_charterguard() {
     let outcome = scan(&ScanOptions::new(vec![root().join("deploy/k8s")], root())).unwrap();
     assert!(!outcome.has_errors(), "{:?}", outcome.model.diagnostics);
-    let addresses: Vec<&str> = outcome.model.resources.iter().map(|r| r.address.as_str()).collect();
+    let addresses: Vec<&str> = outcome.model.resources.iter().map(|r| r.address()).collect();
     assert!(addresses.contains(&"CronJob altscore-monitoring/charterguard-audit"), "{addresses:?}");
     let findings: Vec<String> = outcome.findings.iter().map(|f| format!("{} {}: {}", f.rule_id, f.span, f.message)).collect();
     assert!(findings.is_empty(), "{findings:#?}");

@@ -160,7 +160,7 @@ fn loads_the_whole_platform() {
     let outcome = scan_platform();
     // 21 .tf files + terraform.tfvars + 7 rendered YAML files; the README is not an input.
     assert_eq!(outcome.model.files_scanned, 29);
-    let addresses: Vec<&str> = outcome.model.resources.iter().map(|r| r.address.as_str()).collect();
+    let addresses: Vec<&str> = outcome.model.resources.iter().map(|r| r.address()).collect();
     for id in ["dst-001", "dst-002", "dst-003", "dst-004"] {
         for bucket in ["bronze", "silver", "gold"] {
             let address = format!("module.datalake[\"{id}\"].aws_s3_bucket.{bucket}");
@@ -200,9 +200,9 @@ fn loads_the_whole_platform() {
     }
     // Split v4 settings were joined to their buckets by reference: the compliant bronze
     // bucket of dst-001 carries its Object Lock rule, encryption and versioning.
-    let bronze = outcome.model.resources.iter().find(|r| r.address == "module.datalake[\"dst-001\"].aws_s3_bucket.bronze").unwrap();
+    let bronze = outcome.model.resources.iter().find(|r| r.address() == "module.datalake[\"dst-001\"].aws_s3_bucket.bronze").unwrap();
     for setting in ["object_lock_configuration", "server_side_encryption_configuration", "versioning", "public_access_block"] {
-        assert!(bronze.attrs().get(setting).is_some(), "{setting} not linked to {}", bronze.address);
+        assert!(bronze.attrs().get(setting).is_some(), "{setting} not linked to {}", bronze.address());
     }
     assert_eq!(bronze.attrs().get("bucket").and_then(|n| n.as_str()), Some("altscore-prod-dst-001-bronze"));
 }
@@ -215,7 +215,7 @@ fn every_rule_applies_to_the_platform() {
     let outcome = scan_platform();
     let (rules, diagnostics) = charterguard::rules::load_rules(&[]);
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
-    let rtypes: Vec<&str> = outcome.model.resources.iter().map(|r| r.rtype.as_str()).collect();
+    let rtypes: Vec<&str> = outcome.model.resources.iter().map(|r| r.rtype()).collect();
     let mut uncovered = Vec::new();
     let mut checked = 0;
     for rule in &rules {

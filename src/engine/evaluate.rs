@@ -68,18 +68,18 @@ pub fn evaluate(store: &Store, rules: &[CompiledRule], config: &Config) -> Resul
 }
 
 fn rules_for<'j>(judges: &'j HashMap<(&str, SourceKind), Vec<usize>>, resource: &'j Stored) -> &'j [usize] {
-    judges.get(&(resource.rtype.as_str(), resource.source)).map_or(&[], Vec::as_slice)
+    judges.get(&(resource.rtype(), resource.source)).map_or(&[], Vec::as_slice)
 }
 
 /// The rules (indexes, in order) that judge each kind of resource present.
 fn rules_by_kind<'r>(rules: &[CompiledRule], resources: &'r [Stored]) -> HashMap<(&'r str, SourceKind), Vec<usize>> {
     let mut kinds: HashMap<(&str, SourceKind), Vec<usize>> = HashMap::new();
     for resource in resources {
-        kinds.entry((resource.rtype.as_str(), resource.source)).or_insert_with(|| {
+        kinds.entry((resource.rtype(), resource.source)).or_insert_with(|| {
             rules
                 .iter()
                 .enumerate()
-                .filter(|(_, rule)| rule.applies_to_type(&resource.rtype) && rule.meta.sources.contains(&resource.source))
+                .filter(|(_, rule)| rule.applies_to_type(resource.rtype()) && rule.meta.sources.contains(&resource.source))
                 .map(|(r, _)| r)
                 .collect()
         });
@@ -348,13 +348,13 @@ fn new_finding(
         outcome,
         message: String::new(),
         source: resource.source,
-        address: resource.address.clone(),
-        rtype: resource.rtype.clone(),
+        address: resource.address().to_string(),
+        rtype: resource.rtype().to_string(),
         item: target.label.clone(),
         attribute,
         span,
         template: resource.template.clone(),
-        call_chain: resource.call_chain.clone(),
+        call_chain: resource.call_chain.to_vec(),
         suppression: None,
         baseline: None,
         live: resource.live.clone(),

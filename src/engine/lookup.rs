@@ -8,6 +8,9 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
+/// Resources whose join keys are decoded at once while the indexes are built.
+const KEYS_AT_ONCE: usize = 8192;
+
 pub struct Lookup {
     resources: Arc<Vec<Stored>>,
     /// The CEL value of each resource a join has returned, built the first time it is.
@@ -42,7 +45,7 @@ impl JoinKeys {
         let mut references = Vec::new();
         collect_references(&attrs, String::new(), &mut |address, path| references.push((address.to_string(), path)));
         let namespace = matches!(resource.source, SourceKind::K8s | SourceKind::Eks).then(|| {
-            let namespace = match resource.rtype.as_str() {
+            let namespace = match resource.rtype() {
                 "Namespace" => attrs.get("name"),
                 _ => attrs.get("namespace"),
             };
@@ -70,25 +73,35 @@ impl Lookup {
                 lookup.unlisted.insert((kind.to_string(), namespace.to_string()), unseen.reason.clone());
             }
         }
-        let keys: Vec<JoinKeys> = store.resources.par_iter().map(JoinKeys::of).collect();
-        for (i, (resource, keys)) in store.resources.iter().zip(keys).enumerate() {
-            lookup.by_address.insert(resource.address.clone(), i);
-            for identity in keys.identities {
-                lookup.by_identity.insert(identity, i);
-            }
-            for (address, path) in keys.references {
-                lookup.referrers.entry(address).or_default().push((i, path));
-            }
-            if let Some(namespace) = keys.namespace {
-                lookup.by_kind_namespace.entry((resource.rtype.clone(), namespace)).or_default().push(i);
-                lookup.by_kind.entry(resource.rtype.clone()).or_default().push(i);
+        // Decoded in parallel a slice at a time: the keys of every resource at once would
+        // take more memory than the indexes built from them.
+        for (chunk, resources) in store.resources.chunks(KEYS_AT_ONCE).enumerate() {
+            let keys: Vec<JoinKeys> = resources.par_iter().map(JoinKeys::of).collect();
+            for (offset, keys) in keys.into_iter().enumerate() {
+                lookup.add(chunk * KEYS_AT_ONCE + offset, keys);
             }
         }
-        let address = |i: &usize| &store.resources[*i].address;
+        let address = |i: &usize| store.resources[*i].address();
         for list in lookup.by_kind_namespace.values_mut().chain(lookup.by_kind.values_mut()) {
             list.sort_by(|a, b| address(a).cmp(address(b)));
         }
         lookup
+    }
+
+    fn add(&mut self, i: usize, keys: JoinKeys) {
+        let resources = self.resources.clone();
+        let resource = &resources[i];
+        self.by_address.insert(resource.address().to_string(), i);
+        for identity in keys.identities {
+            self.by_identity.insert(identity, i);
+        }
+        for (address, path) in keys.references {
+            self.referrers.entry(address).or_default().push((i, path));
+        }
+        if let Some(namespace) = keys.namespace {
+            self.by_kind_namespace.entry((resource.rtype().to_string(), namespace)).or_default().push(i);
+            self.by_kind.entry(resource.rtype().to_string()).or_default().push(i);
+        }
     }
 
     /// The CEL value of resource `i`.
@@ -144,7 +157,7 @@ impl Lookup {
             .get(address.as_str())
             .into_iter()
             .flatten()
-            .filter(|(i, path)| self.resources[*i].rtype == rtype && attribute.is_none_or(|a| path == a || path.starts_with(&format!("{a}."))))
+            .filter(|(i, path)| self.resources[*i].rtype() == rtype && attribute.is_none_or(|a| path == a || path.starts_with(&format!("{a}."))))
             .map(|(i, _)| *i)
             .collect();
         found.dedup();

@@ -30,8 +30,8 @@ pub fn resource_value(resource: &Stored, attrs: &Node) -> cel::Value {
     let mut value = to_cel(attrs);
     if let cel::Value::Map(map) = &mut value {
         let entries = Arc::make_mut(&mut map.map);
-        entries.insert(Key::from("__address"), string(&resource.address));
-        entries.insert(Key::from("__type"), string(&resource.rtype));
+        entries.insert(Key::from("__address"), string(resource.address()));
+        entries.insert(Key::from("__type"), string(resource.rtype()));
         entries.insert(Key::from("__source"), string(resource.source.as_str()));
     }
     value

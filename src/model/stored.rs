@@ -6,23 +6,41 @@
 
 use super::{LiveOrigin, Model, Node, Resource, SourceKind, Span, Unseen, Value};
 use crate::model::Diagnostic;
-use rayon::prelude::*;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A [`Resource`] with its attributes encoded.
 #[derive(Clone, Debug)]
 pub struct Stored {
     pub source: SourceKind,
-    pub rtype: String,
-    pub address: String,
     pub span: Span,
     pub template: Option<String>,
-    pub call_chain: Vec<Span>,
+    /// Shared by the resources of one module instance.
+    pub call_chain: Arc<[Span]>,
     pub live: Option<Arc<LiveOrigin>>,
-    /// Files other than `span.file` that attribute spans name (a value written in a tfvars
-    /// file or passed down through a module call).
-    files: Vec<Arc<str>>,
+    part: Arc<Part>,
+    /// The address and the type, as strings of `part`.
+    address: u32,
+    rtype: u32,
+    /// Where the attributes start in `part.attrs`, and their length.
+    attrs: u32,
+    attrs_len: u32,
+}
+
+/// The resources loaded together (a root module, a file) in one allocation each for their
+/// strings and attributes: what a scan keeps is then not scattered in small pieces among the
+/// trees it freed, which kept most of those pages from being reused.
+#[derive(Debug)]
+struct Part {
+    /// Every distinct string of the part (addresses, types, keys, values), written once:
+    /// attribute names and many values repeat from resource to resource.
+    strings: Box<str>,
+    /// Where each string ends in `strings` (string `i` starts where `i - 1` ends).
+    ends: Box<[u32]>,
     attrs: Box<[u8]>,
+    /// Files that attribute spans name besides their resource's own (a value written in a
+    /// tfvars file or passed down through a module call).
+    files: Box<[Arc<str>]>,
 }
 
 /// Everything a scan loaded, with its resources stored encoded; in the order the sources
@@ -39,48 +57,92 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn extend(&mut self, other: Store) {
-        let resources = Arc::try_unwrap(other.resources).unwrap_or_else(|shared| shared.as_ref().clone());
-        Arc::make_mut(&mut self.resources).extend(resources);
-        self.diagnostics.extend(other.diagnostics);
-        self.files_scanned += other.files_scanned;
-        self.unseen.extend(other.unseen);
+    /// The parts one after the other, the resources moved once into a vector of the right size.
+    pub fn concat(parts: Vec<Store>) -> Store {
+        let count = parts.iter().map(|part| part.resources.len()).sum();
+        let mut resources = Vec::with_capacity(count);
+        let mut store = Store::default();
+        for part in parts {
+            resources.extend(Arc::try_unwrap(part.resources).unwrap_or_else(|shared| shared.as_ref().clone()));
+            store.diagnostics.extend(part.diagnostics);
+            store.files_scanned += part.files_scanned;
+            store.unseen.extend(part.unseen);
+        }
+        store.resources = Arc::new(resources);
+        store
     }
 }
 
 impl From<Model> for Store {
     fn from(model: Model) -> Self {
-        Store {
-            resources: Arc::new(model.resources.into_par_iter().map(Stored::from).collect()),
-            diagnostics: model.diagnostics,
-            files_scanned: model.files_scanned,
-            unseen: model.unseen,
-        }
+        Store { resources: Arc::new(encode(model.resources)), diagnostics: model.diagnostics, files_scanned: model.files_scanned, unseen: model.unseen }
     }
 }
 
-impl From<Resource> for Stored {
-    fn from(resource: Resource) -> Self {
-        let mut encoder = Encoder { file: &resource.span.file, line: resource.span.start_line, files: Vec::new(), out: Vec::new() };
+/// Encodes resources loaded together into one [`Part`].
+fn encode(resources: Vec<Resource>) -> Vec<Stored> {
+    let mut encoder = Encoder::default();
+    let mut offsets = Vec::with_capacity(resources.len());
+    for resource in &resources {
+        let (address, rtype) = (encoder.intern(&resource.address), encoder.intern(&resource.rtype));
+        let attrs = encoder.out.len();
+        encoder.file = Some(resource.span.file.clone());
+        encoder.line = resource.span.start_line;
         encoder.node(&resource.attrs);
-        Stored {
-            source: resource.source,
-            rtype: resource.rtype,
-            address: resource.address,
-            template: resource.template,
-            call_chain: resource.call_chain,
-            live: resource.live,
-            files: encoder.files,
-            attrs: encoder.out.into_boxed_slice(),
-            span: resource.span,
-        }
+        offsets.push((address, rtype, attrs, encoder.out.len() - attrs));
+    }
+    let part = Arc::new(encoder.part());
+    let mut chain: Arc<[Span]> = Arc::new([]);
+    resources
+        .into_iter()
+        .zip(offsets)
+        .map(|(resource, (address, rtype, attrs, attrs_len))| {
+            if *chain != *resource.call_chain {
+                chain = resource.call_chain.into();
+            }
+            Stored {
+                source: resource.source,
+                span: resource.span,
+                template: resource.template,
+                call_chain: chain.clone(),
+                live: resource.live,
+                part: part.clone(),
+                address,
+                rtype,
+                attrs: offset(attrs),
+                attrs_len: offset(attrs_len),
+            }
+        })
+        .collect()
+}
+
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).expect("a part is under 4 GiB")
+}
+
+impl Part {
+    fn string(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };
+        &self.strings[start..self.ends[id] as usize]
     }
 }
 
 impl Stored {
+    /// Terraform address or `Kind namespace/name` (see [`Resource::address`]).
+    pub fn address(&self) -> &str {
+        self.part.string(self.address)
+    }
+
+    /// Terraform resource type or Kubernetes kind.
+    pub fn rtype(&self) -> &str {
+        self.part.string(self.rtype)
+    }
+
     /// The attributes, decoded.
     pub fn attrs(&self) -> Node {
-        Decoder { stored: self, at: 0 }.node()
+        let start = self.attrs as usize;
+        Decoder { stored: self, bytes: &self.part.attrs[start..start + self.attrs_len as usize], at: 0 }.node()
     }
 }
 
@@ -97,16 +159,40 @@ const UNKNOWN: u8 = 8;
 const REF: u8 = 9;
 const SPANNED: u8 = 0x10;
 
-struct Encoder<'r> {
+#[derive(Default)]
+struct Encoder {
     /// The resource's own file and first line: most spans are there and near it, so they
     /// are written as "same file" and a line difference.
-    file: &'r Arc<str>,
+    file: Option<Arc<str>>,
     line: u32,
     files: Vec<Arc<str>>,
+    ids: HashMap<String, u32>,
+    strings: String,
+    ends: Vec<u32>,
     out: Vec<u8>,
 }
 
-impl Encoder<'_> {
+impl Encoder {
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = offset(self.ends.len());
+        self.strings.push_str(text);
+        self.ends.push(offset(self.strings.len()));
+        self.ids.insert(text.to_string(), id);
+        id
+    }
+
+    fn part(self) -> Part {
+        Part {
+            strings: self.strings.into_boxed_str(),
+            ends: self.ends.into_boxed_slice(),
+            attrs: self.out.into_boxed_slice(),
+            files: self.files.into_boxed_slice(),
+        }
+    }
+
     fn node(&mut self, node: &Node) {
         let tag = match &node.value {
             Value::Null => NULL,
@@ -151,7 +237,7 @@ impl Encoder<'_> {
     }
 
     fn span(&mut self, span: &Span) {
-        let file = if Arc::ptr_eq(&span.file, self.file) || span.file == *self.file {
+        let file = if self.file.as_ref().is_some_and(|own| Arc::ptr_eq(&span.file, own) || span.file == *own) {
             0
         } else {
             match self.files.iter().position(|f| *f == span.file) {
@@ -170,8 +256,8 @@ impl Encoder<'_> {
     }
 
     fn text(&mut self, text: &str) {
-        self.unsigned(text.len() as u64);
-        self.out.extend_from_slice(text.as_bytes());
+        let id = self.intern(text);
+        self.unsigned(u64::from(id));
     }
 
     /// LEB128.
@@ -191,6 +277,7 @@ impl Encoder<'_> {
 
 struct Decoder<'s> {
     stored: &'s Stored,
+    bytes: &'s [u8],
     at: usize,
 }
 
@@ -204,7 +291,7 @@ impl Decoder<'_> {
             TRUE => Value::Bool(true),
             INT => Value::Int(self.signed()),
             FLOAT => {
-                let bytes: [u8; 8] = self.stored.attrs[self.at..self.at + 8].try_into().expect("eight bytes");
+                let bytes: [u8; 8] = self.bytes[self.at..self.at + 8].try_into().expect("eight bytes");
                 self.at += 8;
                 Value::Float(f64::from_le_bytes(bytes))
             }
@@ -221,7 +308,7 @@ impl Decoder<'_> {
     fn span(&mut self) -> Span {
         let file = match self.unsigned() as usize {
             0 => self.stored.span.file.clone(),
-            i => self.stored.files[i - 1].clone(),
+            i => self.stored.part.files[i - 1].clone(),
         };
         let start_line = (i64::from(self.stored.span.start_line) + self.signed()) as u32;
         let start_col = self.unsigned() as u32;
@@ -231,15 +318,13 @@ impl Decoder<'_> {
     }
 
     fn text(&mut self) -> String {
-        let len = self.unsigned() as usize;
-        let bytes = &self.stored.attrs[self.at..self.at + len];
-        self.at += len;
-        String::from_utf8(bytes.to_vec()).expect("encoded from a String")
+        let id = self.unsigned() as u32;
+        self.stored.part.string(id).to_string()
     }
 
     fn byte(&mut self) -> u8 {
         self.at += 1;
-        self.stored.attrs[self.at - 1]
+        self.bytes[self.at - 1]
     }
 
     fn unsigned(&mut self) -> u64 {
@@ -292,8 +377,9 @@ mod tests {
             call_chain: Vec::new(),
             live: None,
         };
-        let stored = Stored::from(resource);
-        assert_eq!(stored.attrs(), attrs);
-        assert_eq!(stored.files.len(), 1, "the resource's own file is not repeated");
+        let stored = encode(vec![resource.clone(), resource]);
+        assert_eq!(stored[1].attrs(), attrs);
+        assert_eq!((stored[1].address(), stored[1].rtype()), ("aws_s3_bucket.b", "aws_s3_bucket"));
+        assert_eq!(stored[1].part.files.len(), 1, "the resources' own file is not repeated");
     }
 }

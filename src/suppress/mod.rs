@@ -95,9 +95,9 @@ pub fn apply(findings: &mut [Finding], model: &Store, config: &Config, options: 
     if options.inline {
         files = scan_files(findings, model, options, &mut entries, &mut diagnostics);
         for resource in model.resources.iter() {
-            resource_starts.entry(resource.address.as_str()).or_default().push(&resource.span);
+            resource_starts.entry(resource.address()).or_default().push(&resource.span);
             if let Some(index) = annotation(resource, options.today, &mut entries, &mut diagnostics) {
-                annotations.entry(resource.address.as_str()).or_default().push(index);
+                annotations.entry(resource.address()).or_default().push(index);
             }
         }
     }
