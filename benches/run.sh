@@ -36,6 +36,9 @@
 #   CHECKOV_TREES="$TREES"     trees Checkov also runs on ("" = charterguard only)
 #   CHECKOV_BUDGET=600         seconds per tree before Checkov is stopped
 #   CHECKOV_VERSION=3.3.30     the pinned PyPI version
+#   CARGO_FLAGS=""             extra `cargo build` flags, e.g. --no-default-features: the scan
+#                              does not use the live-audit features, whose AWS SDK dominates a
+#                              cold build (the binary scans the same either way)
 #   BENCH_TMP=<dir>            where generated trees go (reused if already there)
 #   OUT=target/bench-results/<UTC timestamp>   raw outputs and results.md
 #   KEEP=1                     keep $BENCH_TMP
@@ -69,8 +72,10 @@ mkdir -p "$OUT" "$BENCH_TMP"
 log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
 
 # --- 1. build and install ---------------------------------------------------------------------
-log "cargo build --release --locked"
-cargo build --release --locked
+CARGO_FLAGS=${CARGO_FLAGS:-}
+log "cargo build --release --locked $CARGO_FLAGS"
+# shellcheck disable=SC2086 # CARGO_FLAGS is a list of flags
+cargo build --release --locked $CARGO_FLAGS
 if [ "$CHECKOV_TREES" != "" ]; then
   if [ "$("$VENV/bin/checkov" --version 2>/dev/null || true)" != "$CHECKOV_VERSION" ]; then
     log "installing checkov==$CHECKOV_VERSION into $VENV"
