@@ -28,43 +28,52 @@ pub fn evaluate(store: &Store, rules: &[CompiledRule], config: &Config) -> Resul
     let root = root_context(config, &lookup)?;
     let resources = store.resources.as_slice();
     let judges = rules_by_kind(rules, resources);
-    let groups: Vec<Option<Groups>> = rules
-        .iter()
-        .enumerate()
-        .map(|(r, rule)| {
-            let (by, collect) = rule.group.as_ref()?;
-            let targets: Vec<usize> = (0..resources.len()).filter(|&i| rules_for(&judges, &resources[i]).contains(&r)).collect();
-            Some(build_groups(rule, by, collect, &targets, resources, &root))
-        })
-        .collect();
+    let groups: Vec<Option<Groups>> = rules.iter().enumerate().map(|(r, rule)| rule_groups(r, rule, resources, &judges, &root)).collect();
     let mut made: Vec<Made> = (0..resources.len())
         .into_par_iter()
-        .flat_map_iter(|i| {
-            let resource = &resources[i];
-            let rules_here = rules_for(&judges, resource);
-            let attrs = if rules_here.is_empty() { None } else { Some(resource.attrs()) };
-            let judged = attrs.map(|attrs| {
-                let value = values::resource_value(resource, &attrs);
-                let unknowns = attrs.unknown_paths();
-                let subject = |r: usize| Subject { resource, attrs: &attrs, value: &value, unknowns: &unknowns, groups: groups[r].as_ref() };
-                rules_here.iter().flat_map(|&r| judge_resource(&root, &rules[r], &subject(r)).into_iter().map(move |f| (r, i, f))).collect::<Vec<_>>()
-            });
-            judged.unwrap_or_default()
-        })
+        .flat_map_iter(|i| judge_by_rules(&root, (i, &resources[i]), rules_for(&judges, &resources[i]), rules, &groups))
         .collect();
     for (r, rule) in rules.iter().enumerate() {
         let unseen = store.unseen.iter().enumerate().filter(|(_, unseen)| rule_feeds_on(rule, unseen));
         made.extend(unseen.map(|(u, unseen)| (r, resources.len() + u, unseen_finding(rule, unseen))));
     }
-    // Ties keep the order of judging rule by rule, resource by resource, check by check.
+    Ok(in_report_order(made))
+}
+
+/// Resource `i`, decoded and converted to CEL once, judged by each rule of `judging` (indexes
+/// into `rules` and `groups`) in turn.
+fn judge_by_rules(root: &Context, (i, resource): (usize, &Stored), judging: &[usize], rules: &[CompiledRule], groups: &[Option<Groups>]) -> Vec<Made> {
+    if judging.is_empty() {
+        return Vec::new();
+    }
+    let attrs = resource.attrs();
+    let value = values::resource_value(resource, &attrs);
+    let unknowns = attrs.unknown_paths();
+    let mut made = Vec::new();
+    for &r in judging {
+        let subject = Subject { resource, attrs: &attrs, value: &value, unknowns: &unknowns, groups: groups[r].as_ref() };
+        made.extend(judge_resource(root, &rules[r], &subject).into_iter().map(|f| (r, i, f)));
+    }
+    made
+}
+
+/// Sorted for reports; ties keep the order of judging rule by rule, resource by resource,
+/// check by check. A plan and the .tf files it came from, scanned together, report the same
+/// finding at the same place twice: one is kept.
+fn in_report_order(mut made: Vec<Made>) -> Vec<Finding> {
     made.sort_by(|a, b| sort_key(&a.2).cmp(&sort_key(&b.2)).then((a.0, a.1).cmp(&(b.0, b.1))));
     let mut findings: Vec<Finding> = made.into_iter().map(|(_, _, f)| f).collect();
-    // A plan and the .tf files it came from, scanned together, report the same finding at
-    // the same place twice: keep one.
     findings.dedup_by(|a, b| {
         (&a.rule_id, &a.address, &a.item, &a.attribute, &a.span, a.outcome) == (&b.rule_id, &b.address, &b.item, &b.attribute, &b.span, b.outcome)
     });
-    Ok(findings)
+    findings
+}
+
+/// For a cross-resource rule (rule `r`), the groups of every resource it judges.
+fn rule_groups(r: usize, rule: &CompiledRule, resources: &[Stored], judges: &HashMap<(&str, SourceKind), Vec<usize>>, root: &Context) -> Option<Groups> {
+    let (by, collect) = rule.group.as_ref()?;
+    let targets: Vec<usize> = (0..resources.len()).filter(|&i| rules_for(judges, &resources[i]).contains(&r)).collect();
+    Some(build_groups(rule, by, collect, &targets, resources, root))
 }
 
 fn rules_for<'j>(judges: &'j HashMap<(&str, SourceKind), Vec<usize>>, resource: &'j Stored) -> &'j [usize] {
