@@ -211,9 +211,7 @@ trait Collect: From<Model> + Send {
 
 impl Collect for Model {
     fn concat(parts: Vec<Self>) -> Self {
-        let mut model = Model::default();
-        parts.into_iter().for_each(|part| model.extend(part));
-        model
+        Model::concat(parts)
     }
 }
 

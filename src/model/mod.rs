@@ -202,6 +202,13 @@ pub struct Model {
 }
 
 impl Model {
+    /// The parts one after the other.
+    pub fn concat(parts: impl IntoIterator<Item = Model>) -> Model {
+        let mut model = Model::default();
+        parts.into_iter().for_each(|part| model.extend(part));
+        model
+    }
+
     pub fn extend(&mut self, other: Model) {
         self.resources.extend(other.resources);
         self.diagnostics.extend(other.diagnostics);

@@ -39,9 +39,7 @@ pub struct Options {
 /// parsed, evaluated and dropped in turn (groups in parallel): the parsed files of a whole
 /// monorepo, many times its text, are never all in memory at once.
 pub fn load(files: &[PathBuf], options: &Options) -> Model {
-    let mut model = Model::default();
-    load_each::<Model>(files, options).into_iter().for_each(|part| model.extend(part));
-    model
+    Model::concat(load_each::<Model>(files, options))
 }
 
 /// [`load`], each part converted as soon as it is loaded: what parsing each group reported,
