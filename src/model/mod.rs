@@ -9,7 +9,7 @@ mod stored;
 mod value;
 
 pub use lines::LineIndex;
-pub use stored::{Store, Stored};
+pub use stored::{Store, StoreBuilder, Stored};
 pub use value::{Node, Value};
 
 use std::fmt;

@@ -14,22 +14,25 @@ use std::sync::Arc;
 pub struct Stored {
     pub source: SourceKind,
     pub span: Span,
-    pub template: Option<String>,
-    /// Shared by the resources of one module instance.
-    pub call_chain: Arc<[Span]>,
     pub live: Option<Arc<LiveOrigin>>,
     part: Arc<Part>,
-    /// The address and the type, as strings of `part`.
+    /// The address, the type and the template (or [`NONE`]), as strings of `part`.
     address: u32,
     rtype: u32,
+    template: u32,
+    /// The module calls, as an index into `part.chains`.
+    call_chain: u32,
     /// Where the attributes start in `part.attrs`, and their length.
     attrs: u32,
     attrs_len: u32,
 }
 
-/// The resources loaded together (a root module, a file) in one allocation each for their
-/// strings and attributes: what a scan keeps is then not scattered in small pieces among the
-/// trees it freed, which kept most of those pages from being reused.
+/// No string: a resource without a template.
+const NONE: u32 = u32::MAX;
+
+/// The resources loaded together (a root module, a batch of files) in one allocation each for
+/// their strings and attributes: what a scan keeps is then not scattered in small pieces
+/// among the trees it freed, which kept most of those pages from being reused.
 #[derive(Debug)]
 struct Part {
     /// Every distinct string of the part (addresses, types, keys, values), written once:
@@ -41,6 +44,8 @@ struct Part {
     /// Files that attribute spans name besides their resource's own (a value written in a
     /// tfvars file or passed down through a module call).
     files: Box<[Arc<str>]>,
+    /// The distinct module call chains of the part's resources (the first one empty).
+    chains: Box<[Box<[Span]>]>,
 }
 
 /// Everything a scan loaded, with its resources stored encoded; in the order the sources
@@ -75,45 +80,114 @@ impl Store {
 
 impl From<Model> for Store {
     fn from(model: Model) -> Self {
-        Store { resources: Arc::new(encode(model.resources)), diagnostics: model.diagnostics, files_scanned: model.files_scanned, unseen: model.unseen }
+        let mut builder = StoreBuilder::default();
+        builder.push(model);
+        builder.finish()
     }
 }
 
-/// Encodes resources loaded together into one [`Part`].
-fn encode(resources: Vec<Resource>) -> Vec<Stored> {
-    let mut encoder = Encoder::default();
-    let mut offsets = Vec::with_capacity(resources.len());
-    for resource in &resources {
+/// Encodes the resources of several models into one [`Part`] as each model comes, so that
+/// small sources (one manifest each) share a part and no model outlives its turn.
+pub struct StoreBuilder {
+    encoder: Encoder,
+    resources: Vec<Pending>,
+    chains: Vec<Box<[Span]>>,
+    diagnostics: Vec<Diagnostic>,
+    files_scanned: usize,
+    unseen: Vec<Unseen>,
+}
+
+impl Default for StoreBuilder {
+    fn default() -> Self {
+        StoreBuilder {
+            encoder: Encoder::default(),
+            resources: Vec::new(),
+            chains: vec![Box::new([])],
+            diagnostics: Vec::new(),
+            files_scanned: 0,
+            unseen: Vec::new(),
+        }
+    }
+}
+
+/// A resource encoded into the builder's part, waiting for the part to be finished.
+struct Pending {
+    source: SourceKind,
+    span: Span,
+    live: Option<Arc<LiveOrigin>>,
+    address: u32,
+    rtype: u32,
+    template: u32,
+    call_chain: u32,
+    attrs: u32,
+    attrs_len: u32,
+}
+
+impl StoreBuilder {
+    pub fn push(&mut self, model: Model) {
+        for resource in model.resources {
+            let pending = self.encode(resource);
+            self.resources.push(pending);
+        }
+        self.diagnostics.extend(model.diagnostics);
+        self.files_scanned += model.files_scanned;
+        self.unseen.extend(model.unseen);
+    }
+
+    fn encode(&mut self, resource: Resource) -> Pending {
+        let encoder = &mut self.encoder;
         let (address, rtype) = (encoder.intern(&resource.address), encoder.intern(&resource.rtype));
+        let template = resource.template.as_deref().map_or(NONE, |template| encoder.intern(template));
         let attrs = encoder.out.len();
         encoder.file = Some(resource.span.file.clone());
         encoder.line = resource.span.start_line;
         encoder.node(&resource.attrs);
-        offsets.push((address, rtype, attrs, encoder.out.len() - attrs));
+        let attrs_len = encoder.out.len() - attrs;
+        Pending {
+            source: resource.source,
+            span: resource.span,
+            live: resource.live,
+            address,
+            rtype,
+            template,
+            call_chain: self.chain_index(resource.call_chain),
+            attrs: offset(attrs),
+            attrs_len: offset(attrs_len),
+        }
     }
-    let part = Arc::new(encoder.part());
-    let mut chain: Arc<[Span]> = Arc::new([]);
-    resources
-        .into_iter()
-        .zip(offsets)
-        .map(|(resource, (address, rtype, attrs, attrs_len))| {
-            if *chain != *resource.call_chain {
-                chain = resource.call_chain.into();
-            }
-            Stored {
-                source: resource.source,
-                span: resource.span,
-                template: resource.template,
-                call_chain: chain.clone(),
-                live: resource.live,
+
+    /// The chain's index in the part; resources of one module instance come together, so only
+    /// the last chain is compared.
+    fn chain_index(&mut self, chain: Vec<Span>) -> u32 {
+        if chain.is_empty() {
+            return 0;
+        }
+        if self.chains.last().is_none_or(|last| **last != *chain) {
+            self.chains.push(chain.into_boxed_slice());
+        }
+        offset(self.chains.len() - 1)
+    }
+
+    pub fn finish(self) -> Store {
+        let part = Arc::new(self.encoder.part(self.chains.into_boxed_slice()));
+        let resources = self
+            .resources
+            .into_iter()
+            .map(|p| Stored {
+                source: p.source,
+                span: p.span,
+                live: p.live,
                 part: part.clone(),
-                address,
-                rtype,
-                attrs: offset(attrs),
-                attrs_len: offset(attrs_len),
-            }
-        })
-        .collect()
+                address: p.address,
+                rtype: p.rtype,
+                template: p.template,
+                call_chain: p.call_chain,
+                attrs: p.attrs,
+                attrs_len: p.attrs_len,
+            })
+            .collect();
+        Store { resources: Arc::new(resources), diagnostics: self.diagnostics, files_scanned: self.files_scanned, unseen: self.unseen }
+    }
 }
 
 fn offset(n: usize) -> u32 {
@@ -137,6 +211,17 @@ impl Stored {
     /// Terraform resource type or Kubernetes kind.
     pub fn rtype(&self) -> &str {
         self.part.string(self.rtype)
+    }
+
+    /// The chart template a report should name, when it differs from `span` (see
+    /// [`Resource::template`]).
+    pub fn template(&self) -> Option<&str> {
+        (self.template != NONE).then(|| self.part.string(self.template))
+    }
+
+    /// The module call blocks, outermost first (see [`Resource::call_chain`]).
+    pub fn call_chain(&self) -> &[Span] {
+        &self.part.chains[self.call_chain as usize]
     }
 
     /// The attributes, decoded.
@@ -184,12 +269,13 @@ impl Encoder {
         id
     }
 
-    fn part(self) -> Part {
+    fn part(self, chains: Box<[Box<[Span]>]>) -> Part {
         Part {
             strings: self.strings.into_boxed_str(),
             ends: self.ends.into_boxed_slice(),
             attrs: self.out.into_boxed_slice(),
             files: self.files.into_boxed_slice(),
+            chains,
         }
     }
 
@@ -377,9 +463,39 @@ mod tests {
             call_chain: Vec::new(),
             live: None,
         };
-        let stored = encode(vec![resource.clone(), resource]);
+        let store = Store::from(Model { resources: vec![resource.clone(), resource], ..Model::default() });
+        let stored = &store.resources;
         assert_eq!(stored[1].attrs(), attrs);
         assert_eq!((stored[1].address(), stored[1].rtype()), ("aws_s3_bucket.b", "aws_s3_bucket"));
         assert_eq!(stored[1].part.files.len(), 1, "the resources' own file is not repeated");
+    }
+
+    #[test]
+    fn a_batch_keeps_each_resources_order_template_and_call_chain_in_one_part() {
+        let file: Arc<str> = "chart.yaml".into();
+        let call = Span::new("envs/prod/main.tf".into(), 3, 1, 6, 2);
+        let resource = |address: &str, template: Option<&str>, call_chain: Vec<Span>| Resource {
+            source: SourceKind::K8s,
+            rtype: "Deployment".into(),
+            address: address.into(),
+            span: Span::new(file.clone(), 1, 1, 9, 1),
+            attrs: Node::map(vec![("replicas".into(), Node::new(Value::Int(2), None))], None),
+            template: template.map(str::to_string),
+            call_chain,
+            live: None,
+        };
+        let first = Model { resources: vec![resource("a", Some("chart/templates/a.yaml"), vec![call.clone()])], files_scanned: 1, ..Model::default() };
+        let second = Model { resources: vec![resource("b", None, vec![]), resource("c", None, vec![call.clone()])], files_scanned: 1, ..Model::default() };
+        let mut builder = StoreBuilder::default();
+        builder.push(first);
+        builder.push(second);
+        let store = builder.finish();
+        let stored = &store.resources;
+        assert_eq!(stored.iter().map(Stored::address).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(stored.iter().map(Stored::template).collect::<Vec<_>>(), [Some("chart/templates/a.yaml"), None, None]);
+        assert_eq!(stored.iter().map(|s| s.call_chain().len()).collect::<Vec<_>>(), [1, 0, 1]);
+        assert_eq!(stored[2].call_chain()[0], call);
+        assert!(Arc::ptr_eq(&stored[0].part, &stored[2].part), "one part for the batch");
+        assert_eq!(store.files_scanned, 2);
     }
 }
