@@ -2,6 +2,8 @@
 //! loops), and decides from each file's name and content which source reads it.
 
 use crate::model::Diagnostic;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are skipped with a note (generated bundles, binaries).
@@ -19,21 +21,14 @@ pub struct Inputs {
 }
 
 /// Walks `paths` (files or directories). Paths in diagnostics are shown relative to `base`.
+/// The walk is serial (its order is the report's); what each file is, which takes a `stat`
+/// and a read of its first bytes, is decided in parallel.
 pub fn discover(paths: &[PathBuf], base: &Path, max_file_size: u64) -> Inputs {
     let mut inputs = Inputs::default();
-    let mut charts: Vec<PathBuf> = Vec::new();
+    let mut charts = Charts::default();
+    let mut candidates: Vec<(PathBuf, bool)> = Vec::new();
     for root in paths {
-        let walker = ignore::WalkBuilder::new(root)
-            .follow_links(true)
-            .hidden(false)
-            .git_ignore(true)
-            .git_global(false)
-            .git_exclude(false)
-            .require_git(false)
-            .filter_entry(|entry| entry.file_name() != ".git" && entry.file_name() != ".terraform")
-            .sort_by_file_name(|a, b| a.cmp(b))
-            .build();
-        for entry in walker {
+        for entry in walker(root) {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
@@ -44,26 +39,36 @@ pub fn discover(paths: &[PathBuf], base: &Path, max_file_size: u64) -> Inputs {
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }
-            let path = entry.path();
             let explicit = entry.depth() == 0;
-            if let Some(chart) = chart_of_template(path) {
-                // Inside a Helm chart: templates/ (and files others render with `tpl`) are
-                // Go templates; values files and Chart.yaml are plain YAML.
-                if !charts.contains(&chart) {
-                    let shown = crate::terraform::display_path(&chart, base);
-                    inputs.diagnostics.push(Diagnostic::note(
-                        shown.to_string(),
-                        None,
-                        "Helm chart templates are Go templates, not YAML: render them (`helm template CHART | charterguard scan -`) to check them",
-                    ));
-                    charts.push(chart);
-                }
-                continue;
+            match charts.template_of(entry.path()) {
+                Some(chart) => charts.note_once(chart, base, &mut inputs.diagnostics),
+                None => candidates.push((entry.into_path(), explicit)),
             }
-            classify(path, explicit, base, max_file_size, &mut inputs);
+        }
+    }
+    let kinds: Vec<Option<Kind>> = candidates.par_iter().map(|(path, explicit)| classify(path, *explicit, base, max_file_size)).collect();
+    for ((path, _), kind) in candidates.into_iter().zip(kinds) {
+        match kind {
+            Some(Kind::Terraform) => inputs.terraform.push(path),
+            Some(Kind::Manifest) => inputs.manifests.push(path),
+            Some(Kind::Skipped(note)) => inputs.diagnostics.push(note),
+            None => {}
         }
     }
     inputs
+}
+
+fn walker(root: &Path) -> ignore::Walk {
+    ignore::WalkBuilder::new(root)
+        .follow_links(true)
+        .hidden(false)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(false)
+        .require_git(false)
+        .filter_entry(|entry| entry.file_name() != ".git" && entry.file_name() != ".terraform")
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build()
 }
 
 fn walk_error(error: &ignore::Error, base: &Path) -> Diagnostic {
@@ -85,38 +90,73 @@ fn walk_error_path(error: &ignore::Error) -> Option<&Path> {
     }
 }
 
-/// The chart directory when `path` is a Go template of a Helm chart: anything under the
-/// chart's `templates/` folder, or a file elsewhere in the chart that holds `{{`.
-fn chart_of_template(path: &Path) -> Option<PathBuf> {
-    let chart = path.ancestors().skip(1).find(|dir| dir.join("Chart.yaml").is_file())?;
-    let in_templates = path.strip_prefix(chart).ok()?.components().next().is_some_and(|c| c.as_os_str() == "templates");
-    let templated = || std::fs::read_to_string(path).is_ok_and(|text| text.contains("{{"));
-    (in_templates || templated()).then(|| chart.to_path_buf())
+/// The Helm charts met in the walk: which directory is in which chart (asked once per
+/// directory, not once per file and ancestor), and the charts already noted.
+#[derive(Default)]
+struct Charts {
+    chart_of_dir: HashMap<PathBuf, Option<PathBuf>>,
+    noted: HashSet<PathBuf>,
 }
 
-fn classify(path: &Path, explicit: bool, base: &Path, max_file_size: u64, inputs: &mut Inputs) {
+impl Charts {
+    /// The chart directory when `path` is a Go template of a Helm chart: anything under the
+    /// chart's `templates/` folder, or a file elsewhere in the chart that holds `{{`.
+    fn template_of(&mut self, path: &Path) -> Option<PathBuf> {
+        let chart = self.chart_of(path.parent()?)?;
+        let in_templates = path.strip_prefix(&chart).ok()?.components().next().is_some_and(|c| c.as_os_str() == "templates");
+        let templated = || std::fs::read_to_string(path).is_ok_and(|text| text.contains("{{"));
+        (in_templates || templated()).then_some(chart)
+    }
+
+    /// The nearest directory from `dir` up that holds a `Chart.yaml`.
+    fn chart_of(&mut self, dir: &Path) -> Option<PathBuf> {
+        if let Some(known) = self.chart_of_dir.get(dir) {
+            return known.clone();
+        }
+        let chart = if dir.join("Chart.yaml").is_file() { Some(dir.to_path_buf()) } else { dir.parent().and_then(|parent| self.chart_of(parent)) };
+        self.chart_of_dir.insert(dir.to_path_buf(), chart.clone());
+        chart
+    }
+
+    /// Templates are not read: the first one of a chart says so, once.
+    fn note_once(&mut self, chart: PathBuf, base: &Path, diagnostics: &mut Vec<Diagnostic>) {
+        if self.noted.contains(&chart) {
+            return;
+        }
+        let shown = crate::terraform::display_path(&chart, base);
+        diagnostics.push(Diagnostic::note(
+            shown.to_string(),
+            None,
+            "Helm chart templates are Go templates, not YAML: render them (`helm template CHART | charterguard scan -`) to check them",
+        ));
+        self.noted.insert(chart);
+    }
+}
+
+/// Which source reads a file, or why none does.
+enum Kind {
+    Terraform,
+    Manifest,
+    Skipped(Diagnostic),
+}
+
+/// `None` for files no source reads (tfvars are read with their module's directory).
+fn classify(path: &Path, explicit: bool, base: &Path, max_file_size: u64) -> Option<Kind> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     let is_terraform = name.ends_with(".tf") || name.ends_with(".tf.json");
     let is_manifest = [".yaml", ".yml", ".json"].iter().any(|ext| name.ends_with(ext));
-    // tfvars belong to their module directory and are read with it.
     if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") || !(is_terraform || is_manifest || explicit) {
-        return;
+        return None;
     }
-    let shown = crate::terraform::display_path(path, base).to_string();
+    let shown = || crate::terraform::display_path(path, base).to_string();
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > max_file_size {
-        inputs.diagnostics.push(Diagnostic::note(shown, None, format!("skipped: {size} bytes is over the {max_file_size}-byte limit (--max-file-size)")));
-        return;
+        return Some(Kind::Skipped(Diagnostic::note(shown(), None, format!("skipped: {size} bytes is over the {max_file_size}-byte limit (--max-file-size)"))));
     }
     if looks_binary(path) {
-        inputs.diagnostics.push(Diagnostic::note(shown, None, "skipped: binary file"));
-        return;
+        return Some(Kind::Skipped(Diagnostic::note(shown(), None, "skipped: binary file")));
     }
-    if is_terraform {
-        inputs.terraform.push(path.to_path_buf());
-    } else {
-        inputs.manifests.push(path.to_path_buf());
-    }
+    Some(if is_terraform { Kind::Terraform } else { Kind::Manifest })
 }
 
 /// Reads a discovered file as text. A file that vanished since the walk, bytes that are not

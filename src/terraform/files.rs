@@ -14,27 +14,50 @@ pub struct ParsedFile<'t> {
 /// Retries for object constructors with repeated keys (see [`parse_hcl`]).
 const MAX_DUPLICATE_KEYS: usize = 64;
 
+/// A file's HCL text with its syntax tree, both owned: files are parsed on any thread, then
+/// their texts moved where the evaluation's line indexes borrow them.
+pub struct Parsed {
+    path: Arc<str>,
+    text: String,
+    body: Body,
+}
+
+impl Parsed {
+    /// Moves the text into `arena`, where the file's line index borrows it.
+    pub fn into_file(self, arena: &typed_arena::Arena<String>) -> ParsedFile<'_> {
+        let text = arena.alloc(self.text);
+        ParsedFile { path: self.path, lines: LineIndex::new(text), body: self.body }
+    }
+}
+
+/// Parses HCL into a file whose text lives in `arena` (see [`parse`]).
+pub fn parse_hcl<'t>(path: &Arc<str>, text: &str, arena: &'t typed_arena::Arena<String>, notes: &mut Vec<Diagnostic>) -> Result<ParsedFile<'t>, Diagnostic> {
+    parse(path, text.to_string(), notes).map(|parsed| parsed.into_file(arena))
+}
+
 /// Parses HCL; a syntax error names the file, line and column.
 ///
 /// Terraform accepts an object constructor that repeats a key, but hcl-edit refuses it. The
 /// repeated key is then renamed in place to a same-length placeholder (so every position
 /// stays right) and the file parsed again; `notes` says so.
-pub fn parse_hcl<'t>(path: &Arc<str>, text: &'t str, arena: &'t typed_arena::Arena<String>, notes: &mut Vec<Diagnostic>) -> Result<ParsedFile<'t>, Diagnostic> {
+pub fn parse(path: &Arc<str>, mut text: String, notes: &mut Vec<Diagnostic>) -> Result<Parsed, Diagnostic> {
     // hcl-edit rejects a UTF-8 byte-order mark, which editors on Windows write.
-    let mut text: &'t str = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(rest) = text.strip_prefix('\u{feff}') {
+        text = rest.to_string();
+    }
     for attempt in 0..=MAX_DUPLICATE_KEYS {
-        match hcl_edit::parser::parse_body(text) {
-            Ok(body) => return Ok(ParsedFile { path: path.clone(), lines: LineIndex::new(text), body }),
+        match hcl_edit::parser::parse_body(&text) {
+            Ok(body) => return Ok(Parsed { path: path.clone(), text, body }),
             Err(error) if attempt < MAX_DUPLICATE_KEYS && error.message().contains("redefined object key") => {
                 let location = error.location();
-                let Some((renamed, key)) = rename_key_at(text, location.line(), location.column(), attempt) else { return Err(syntax_error(path, &error)) };
+                let Some((renamed, key)) = rename_key_at(&text, location.line(), location.column(), attempt) else { return Err(syntax_error(path, &error)) };
                 let span = Span::new(path.clone(), location.line() as u32, location.column() as u32, location.line() as u32, location.column() as u32);
                 notes.push(Diagnostic::note(
                     path.to_string(),
                     Some(span),
                     format!("object key `{key}` is repeated; the repeated entry is evaluated under a placeholder name"),
                 ));
-                text = arena.alloc(renamed);
+                text = renamed;
             }
             Err(error) => return Err(syntax_error(path, &error)),
         }

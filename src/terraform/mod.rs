@@ -14,10 +14,10 @@ pub use outputs::evaluate_outputs;
 
 use crate::model::{Diagnostic, Model, Node, Span};
 use eval::{Evaluator, Key, Scope};
-use files::{parse_hcl, ParsedFile};
+use files::{parse_hcl, Parsed, ParsedFile};
 use module::{Call, Instance, ModuleDecls, ModuleLoader};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -79,20 +79,24 @@ fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files: &BTreeMap<
     let mut model = Model::default();
     let mut loaded: HashMap<PathBuf, &ModuleDecls> = HashMap::new();
     let mut calls: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
-    let mut queue: VecDeque<PathBuf> = given.iter().cloned().collect();
-    while let Some(dir) = queue.pop_front() {
-        if loaded.contains_key(&dir) {
-            continue;
+    // Breadth first, a level of module calls at a time, the files of a level parsed in parallel.
+    let mut level: Vec<PathBuf> = given.iter().cloned().collect();
+    while !level.is_empty() {
+        let mut seen = HashSet::new();
+        level.retain(|dir| !loaded.contains_key(dir) && seen.insert(dir.clone()));
+        let dirs: Vec<(PathBuf, Vec<PathBuf>)> =
+            level.into_iter().map(|dir| (dir.clone(), files.get(&dir).cloned().unwrap_or_else(|| tf_files_in(&dir)))).collect();
+        let parsed_dirs = parse_dirs(&dirs, options, &texts, &mut model);
+        level = Vec::new();
+        for ((dir, _), parsed) in dirs.into_iter().zip(parsed_dirs) {
+            for source in local_module_sources(&parsed) {
+                let child = normalise(&dir.join(source));
+                calls.entry(dir.clone()).or_default().insert(child.clone());
+                level.push(child);
+            }
+            let decls: &ModuleDecls = modules.alloc(ModuleDecls { dir: dir.clone(), files: parsed });
+            loaded.insert(dir, decls);
         }
-        let dir_files = files.get(&dir).cloned().unwrap_or_else(|| tf_files_in(&dir));
-        let parsed = parse_dir(&dir_files, options, &texts, &mut model);
-        for source in local_module_sources(&parsed) {
-            let child = normalise(&dir.join(source));
-            calls.entry(dir.clone()).or_default().insert(child.clone());
-            queue.push_back(child);
-        }
-        let decls: &ModuleDecls = modules.alloc(ModuleDecls { dir: dir.clone(), files: parsed });
-        loaded.insert(dir, decls);
     }
     let (plain, only_in_cycle) = root_dirs(&given, &calls);
     let roots: Vec<(bool, &ModuleDecls)> =
@@ -108,26 +112,36 @@ fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files: &BTreeMap<
     (T::from(model), roots)
 }
 
-/// The `.tf` and `.tf.json` files of one directory, parsed; what cannot be read or parsed is
-/// a diagnostic.
-fn parse_dir<'t>(dir_files: &[PathBuf], options: &Options, texts: &'t typed_arena::Arena<String>, model: &mut Model) -> Vec<ParsedFile<'t>> {
-    let mut parsed = Vec::new();
-    for path in dir_files {
-        let display = display_path(path, &options.base);
-        model.files_scanned += 1;
-        let text = match crate::input::read_text(path, &display, "Terraform") {
-            Ok(text) if display.ends_with(".tf.json") => json_to_hcl(&display, &text),
-            other => other,
-        };
-        match text {
-            Ok(text) => match parse_hcl(&display, texts.alloc(text), texts, &mut model.diagnostics) {
-                Ok(file) => parsed.push(file),
+/// The `.tf` and `.tf.json` files of each directory, parsed (all of them in parallel), in the
+/// order given; what cannot be read or parsed is a diagnostic.
+fn parse_dirs<'t>(dirs: &[(PathBuf, Vec<PathBuf>)], options: &Options, texts: &'t typed_arena::Arena<String>, model: &mut Model) -> Vec<Vec<ParsedFile<'t>>> {
+    let paths: Vec<&PathBuf> = dirs.iter().flat_map(|(_, files)| files).collect();
+    let read: Vec<(Result<Parsed, Diagnostic>, Vec<Diagnostic>)> = paths.par_iter().map(|path| read_file(path, options)).collect();
+    let mut read = read.into_iter();
+    let mut parsed_dirs = Vec::with_capacity(dirs.len());
+    for (_, dir_files) in dirs {
+        let mut parsed = Vec::with_capacity(dir_files.len());
+        for (file, notes) in read.by_ref().take(dir_files.len()) {
+            model.files_scanned += 1;
+            model.diagnostics.extend(notes);
+            match file {
+                Ok(file) => parsed.push(file.into_file(texts)),
                 Err(diagnostic) => model.diagnostics.push(diagnostic),
-            },
-            Err(diagnostic) => model.diagnostics.push(diagnostic),
+            }
         }
+        parsed_dirs.push(parsed);
     }
-    parsed
+    parsed_dirs
+}
+
+/// One `.tf` or `.tf.json` file read and parsed, with what parsing noted.
+fn read_file(path: &Path, options: &Options) -> (Result<Parsed, Diagnostic>, Vec<Diagnostic>) {
+    let display = display_path(path, &options.base);
+    let mut notes = Vec::new();
+    let parsed = crate::input::read_text(path, &display, "Terraform")
+        .and_then(|text| if display.ends_with(".tf.json") { json_to_hcl(&display, &text) } else { Ok(text) })
+        .and_then(|text| files::parse(&display, text, &mut notes));
+    (parsed, notes)
 }
 
 /// The given directories to evaluate on their own: those no other directory calls, then
@@ -165,8 +179,8 @@ pub fn load_text(name: &str, text: &str) -> Model {
     let shown: Arc<str> = name.into();
     let mut model = Model { files_scanned: 1, ..Model::default() };
     let source = if name.ends_with(".tf.json") { json_to_hcl(&shown, text) } else { Ok(text.to_string()) };
-    let parsed = match source.and_then(|source| parse_hcl(&shown, texts.alloc(source), &texts, &mut model.diagnostics)) {
-        Ok(parsed) => parsed,
+    let parsed = match source.and_then(|source| files::parse(&shown, source, &mut model.diagnostics)) {
+        Ok(parsed) => parsed.into_file(&texts),
         Err(diagnostic) => {
             model.diagnostics.push(diagnostic);
             return model;
