@@ -3,7 +3,7 @@
 //! indexes built once per scan, in time linear in the model.
 
 use super::values::{field, reference, resource_value, unknown_reason};
-use crate::model::{Node, SourceKind, Store, Stored, Value};
+use crate::model::{SourceKind, Store, Stored};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -40,16 +40,13 @@ struct JoinKeys {
 
 impl JoinKeys {
     fn of(resource: &Stored) -> Self {
-        let attrs = resource.attrs();
-        let identities = ["id", "arn"].iter().filter_map(|key| attrs.get(key).and_then(Node::as_str)).map(str::to_string).collect();
+        let text = |key: &str| resource.attr(&[key]).and_then(|node| node.as_str().map(str::to_string));
+        let identities = ["id", "arn"].into_iter().filter_map(text).collect();
         let mut references = Vec::new();
-        collect_references(&attrs, String::new(), &mut |address, path| references.push((address.to_string(), path)));
+        resource.references(&mut |address, path| references.push((address.to_string(), path)));
         let namespace = matches!(resource.source, SourceKind::K8s | SourceKind::Eks).then(|| {
-            let namespace = match resource.rtype() {
-                "Namespace" => attrs.get("name"),
-                _ => attrs.get("namespace"),
-            };
-            namespace.and_then(Node::as_str).unwrap_or_default().to_string()
+            let key = if resource.rtype() == "Namespace" { "name" } else { "namespace" };
+            text(key).unwrap_or_default()
         });
         JoinKeys { identities, references, namespace }
     }
@@ -165,25 +162,10 @@ impl Lookup {
     }
 }
 
-/// Calls `found(address, path)` for every reference below `node` (list indices omitted).
-fn collect_references(node: &Node, path: String, found: &mut impl FnMut(&str, String)) {
-    match &node.value {
-        Value::Ref { address, .. } => found(address, path),
-        Value::List(items) => items.iter().for_each(|item| collect_references(item, path.clone(), found)),
-        Value::Map(entries) => {
-            for (key, child) in entries {
-                let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                collect_references(child, child_path, found);
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{LiveOrigin, Model, Resource, Span, Unseen};
+    use crate::model::{LiveOrigin, Model, Node, Resource, Span, Unseen, Value};
 
     fn object(kind: &str, name: &str, namespace: Option<&str>) -> Resource {
         let span = Span::new("k.yaml".into(), 1, 1, 1, 1);

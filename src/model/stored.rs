@@ -226,8 +226,42 @@ impl Stored {
 
     /// The attributes, decoded.
     pub fn attrs(&self) -> Node {
+        self.decoder().node()
+    }
+
+    /// The attribute at `path` (a key per level of maps), decoded; what comes before it is
+    /// stepped over without being built. `None` where a level is not a map or lacks the key.
+    pub fn attr(&self, path: &[&str]) -> Option<Node> {
+        let mut decoder = self.decoder();
+        for key in path {
+            if decoder.tag() != MAP {
+                return None;
+            }
+            let entries = decoder.unsigned();
+            let mut found = false;
+            for _ in 0..entries {
+                if decoder.str() == *key {
+                    found = true;
+                    break;
+                }
+                decoder.skip();
+            }
+            if !found {
+                return None;
+            }
+        }
+        Some(decoder.node())
+    }
+
+    /// Each reference in the attributes, with the keys leading to it joined by dots (list
+    /// items add none), found without building the values around them.
+    pub fn references(&self, found: &mut impl FnMut(&str, String)) {
+        self.decoder().references(&mut Vec::new(), found);
+    }
+
+    fn decoder(&self) -> Decoder<'_> {
         let start = self.attrs as usize;
-        Decoder { stored: self, bytes: &self.part.attrs[start..start + self.attrs_len as usize], at: 0 }.node()
+        Decoder { stored: self, bytes: &self.part.attrs[start..start + self.attrs_len as usize], at: 0 }
     }
 }
 
@@ -367,7 +401,7 @@ struct Decoder<'s> {
     at: usize,
 }
 
-impl Decoder<'_> {
+impl<'s> Decoder<'s> {
     fn node(&mut self) -> Node {
         let tag = self.byte();
         let span = (tag & SPANNED != 0).then(|| self.span());
@@ -391,6 +425,50 @@ impl Decoder<'_> {
         Node { value, span }
     }
 
+    /// Reads a node's tag and steps over its span: the value comes next.
+    fn tag(&mut self) -> u8 {
+        let tag = self.byte();
+        if tag & SPANNED != 0 {
+            (0..5).for_each(|_| _ = self.unsigned());
+        }
+        tag & !SPANNED
+    }
+
+    /// Steps over a whole node.
+    fn skip(&mut self) {
+        match self.tag() {
+            INT | STR | UNKNOWN => _ = self.unsigned(),
+            FLOAT => self.at += 8,
+            LIST => (0..self.unsigned()).for_each(|_| self.skip()),
+            MAP => (0..self.unsigned()).for_each(|_| {
+                self.unsigned();
+                self.skip();
+            }),
+            REF => (0..2).for_each(|_| _ = self.unsigned()),
+            _ => {}
+        }
+    }
+
+    fn references(&mut self, keys: &mut Vec<&'s str>, found: &mut impl FnMut(&str, String)) {
+        match self.tag() {
+            INT | STR | UNKNOWN => _ = self.unsigned(),
+            FLOAT => self.at += 8,
+            LIST => (0..self.unsigned()).for_each(|_| self.references(keys, found)),
+            MAP => {
+                for _ in 0..self.unsigned() {
+                    keys.push(self.str());
+                    self.references(keys, found);
+                    keys.pop();
+                }
+            }
+            REF => {
+                found(self.str(), keys.join("."));
+                self.unsigned();
+            }
+            _ => {}
+        }
+    }
+
     fn span(&mut self) -> Span {
         let file = match self.unsigned() as usize {
             0 => self.stored.span.file.clone(),
@@ -404,8 +482,12 @@ impl Decoder<'_> {
     }
 
     fn text(&mut self) -> String {
+        self.str().to_string()
+    }
+
+    fn str(&mut self) -> &'s str {
         let id = self.unsigned() as u32;
-        self.stored.part.string(id).to_string()
+        self.stored.part.string(id)
     }
 
     fn byte(&mut self) -> u8 {
@@ -497,5 +579,40 @@ mod tests {
         assert_eq!(stored[2].call_chain()[0], call);
         assert!(Arc::ptr_eq(&stored[0].part, &stored[2].part), "one part for the batch");
         assert_eq!(store.files_scanned, 2);
+    }
+
+    #[test]
+    fn attributes_and_references_are_found_without_decoding_the_rest() {
+        let leaf = |value: Value| Node::new(value, Some(Span::new("main.tf".into(), 4, 3, 4, 20)));
+        let reference = |address: &str| leaf(Value::Ref { address: address.into(), attribute: "arn".into() });
+        let attrs = Node::map(
+            vec![
+                ("ratio".into(), leaf(Value::Float(0.5))),
+                ("tags".into(), Node::map(vec![("team".into(), leaf(Value::Str("data".into())))], None)),
+                ("rules".into(), leaf(Value::List(vec![Node::map(vec![("key".into(), reference("aws_kms_key.a"))], None), leaf(Value::Int(-3))]))),
+                ("bucket".into(), reference("aws_s3_bucket.b")),
+                ("later".into(), leaf(Value::Unknown("known after apply".into()))),
+            ],
+            None,
+        );
+        let resource = Resource {
+            source: SourceKind::Tf,
+            rtype: "aws_thing".into(),
+            address: "aws_thing.t".into(),
+            span: Span::new("main.tf".into(), 1, 1, 9, 2),
+            attrs: attrs.clone(),
+            template: None,
+            call_chain: Vec::new(),
+            live: None,
+        };
+        let store = Store::from(Model { resources: vec![resource], ..Model::default() });
+        let stored = &store.resources[0];
+        assert_eq!(stored.attr(&["tags", "team"]).as_ref(), attrs.get("tags").and_then(|t| t.get("team")));
+        assert_eq!(stored.attr(&["later"]).as_ref(), attrs.get("later"));
+        assert_eq!(stored.attr(&["tags", "missing"]), None);
+        assert_eq!(stored.attr(&["ratio", "deeper"]), None, "a number has no keys");
+        let mut found = Vec::new();
+        stored.references(&mut |address, path| found.push((address.to_string(), path)));
+        assert_eq!(found, [("aws_kms_key.a".to_string(), "rules.key".to_string()), ("aws_s3_bucket.b".to_string(), "bucket".to_string())]);
     }
 }

@@ -224,8 +224,7 @@ fn annotation(resource: &crate::model::Stored, today: Date, entries: &mut Vec<En
     if !matches!(resource.source, SourceKind::K8s | SourceKind::Eks) {
         return None;
     }
-    let attrs = resource.attrs();
-    let node = attrs.get("metadata")?.get("annotations")?.get(ANNOTATION)?;
+    let node = resource.attr(&["metadata", "annotations", ANNOTATION])?;
     let location = node.span.clone().unwrap_or_else(|| resource.span.clone());
     let parsed = match &node.value {
         Value::Str(text) => directive::parse(text),
