@@ -47,12 +47,14 @@ fn judge_by_rules(root: &Context, (i, resource): (usize, &Stored), judging: &[us
         return Vec::new();
     }
     let attrs = resource.attrs();
-    let value = values::resource_value(resource, &attrs);
+    // Bound once for all the rules: binding a value converts it whole into CEL's own form.
+    let mut scope = root.new_inner_scope();
+    scope.add_variable_from_value("resource", values::resource_value(resource, &attrs));
     let unknowns = attrs.unknown_paths();
     let mut made = Vec::new();
     for &r in judging {
-        let subject = Subject { resource, attrs: &attrs, value: &value, unknowns: &unknowns, groups: groups[r].as_ref() };
-        made.extend(judge_resource(root, &rules[r], &subject).into_iter().map(|f| (r, i, f)));
+        let subject = Subject { resource, attrs: &attrs, unknowns: &unknowns, groups: groups[r].as_ref() };
+        made.extend(judge_resource(&scope, &rules[r], &subject).into_iter().map(|f| (r, i, f)));
     }
     made
 }
@@ -168,7 +170,6 @@ fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &
 struct Subject<'a> {
     resource: &'a Stored,
     attrs: &'a Node,
-    value: &'a cel::Value,
     /// The resource's unknown attributes (most resources have none).
     unknowns: &'a [(String, &'a Node)],
     groups: Option<&'a Groups>,
@@ -188,9 +189,9 @@ struct Target<'a> {
     label: Option<String>,
 }
 
+/// Judges a resource by one rule; `ctx` binds `resource`.
 fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<Finding> {
     let mut scope = ctx.new_inner_scope();
-    scope.add_variable_from_value("resource", subject.value.clone());
     if let Some(groups) = subject.groups {
         let key = rule.group.as_ref().and_then(|(by, _)| by.execute(&scope).ok());
         let members = match key {
