@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::engine::{self, CompiledRule, Finding};
 use crate::input;
-use crate::model::{DiagnosticLevel, Model, Store, StoreBuilder};
+use crate::model::{Diagnostic, DiagnosticLevel, Model, Store, StoreBuilder};
 use crate::rules::RuleMeta;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -109,10 +109,11 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let scanned_root = options.paths.first().filter(|p| p.is_dir());
     let (config, _) = find_config(options.config_path.as_deref(), scanned_root.map(PathBuf::as_path), &options.base)?;
     let baseline = options.baseline.as_deref().map(crate::baseline::load).transpose()?;
-    let store: Store = load(options);
+    // The rules compile while the inputs load.
+    let (store, rules) = rayon::join(|| load::<Store>(options), || crate::rules::load_rules(&options.rules_dirs));
     let read = |file: &str| read_scanned(options, file);
     let judging = Judging { config, rules_dirs: &options.rules_dirs, inline_ignores: options.inline_ignores, today: options.today, baseline, read: &read };
-    judge(store, judging, started)
+    judge_by(store, rules, judging, started)
 }
 
 /// How a loaded model is judged: shared by `scan` and the live audits.
@@ -133,8 +134,17 @@ pub struct Judging<'a> {
 
 /// Evaluates the rules over a loaded model, then applies suppressions and the baseline.
 pub fn judge(model: impl Into<Store>, judging: Judging, started: Instant) -> anyhow::Result<ScanOutcome> {
-    let mut model: Store = model.into();
-    let (rules, rule_diagnostics) = crate::rules::load_rules(judging.rules_dirs);
+    let rules = crate::rules::load_rules(judging.rules_dirs);
+    judge_by(model.into(), rules, judging, started)
+}
+
+/// [`judge`] with the rules (and what loading them reported) already loaded.
+fn judge_by(
+    mut model: Store,
+    (rules, rule_diagnostics): (Vec<CompiledRule>, Vec<Diagnostic>),
+    judging: Judging,
+    started: Instant,
+) -> anyhow::Result<ScanOutcome> {
     let rules = apply_overrides(rules, &judging.config)?;
     model.diagnostics.extend(rule_diagnostics);
     let mut findings = engine::evaluate(&model, &rules, &judging.config)?;

@@ -28,7 +28,7 @@ pub fn evaluate(store: &Store, rules: &[CompiledRule], config: &Config) -> Resul
     let root = root_context(config, &lookup)?;
     let resources = store.resources.as_slice();
     let judges = rules_by_kind(rules, resources);
-    let groups: Vec<Option<Groups>> = rules.iter().enumerate().map(|(r, rule)| rule_groups(r, rule, resources, &judges, &root)).collect();
+    let groups: Vec<Option<Groups>> = rules.par_iter().enumerate().map(|(r, rule)| rule_groups(r, rule, resources, &judges, &root)).collect();
     let mut made: Vec<Made> = (0..resources.len())
         .into_par_iter()
         .flat_map_iter(|i| judge_by_rules(&root, (i, &resources[i]), rules_for(&judges, &resources[i]), rules, &groups))
