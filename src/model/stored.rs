@@ -16,13 +16,19 @@ pub struct Stored {
     pub span: Span,
     pub live: Option<Arc<LiveOrigin>>,
     part: Arc<Part>,
-    /// The address, the type and the template (or [`NONE`]), as strings of `part`.
+    at: Offsets,
+}
+
+/// Where a resource's own pieces are in its part.
+#[derive(Clone, Copy, Debug)]
+struct Offsets {
+    /// The address, the type and the template (or [`NONE`]), as strings of the part.
     address: u32,
     rtype: u32,
     template: u32,
-    /// The module calls, as an index into `part.chains`.
+    /// The module calls, as an index into the part's `chains`.
     call_chain: u32,
-    /// Where the attributes start in `part.attrs`, and their length.
+    /// Where the attributes start in the part's `attrs`, and their length.
     attrs: u32,
     attrs_len: u32,
 }
@@ -115,12 +121,7 @@ struct Pending {
     source: SourceKind,
     span: Span,
     live: Option<Arc<LiveOrigin>>,
-    address: u32,
-    rtype: u32,
-    template: u32,
-    call_chain: u32,
-    attrs: u32,
-    attrs_len: u32,
+    at: Offsets,
 }
 
 impl StoreBuilder {
@@ -143,17 +144,8 @@ impl StoreBuilder {
         encoder.line = resource.span.start_line;
         encoder.node(&resource.attrs);
         let attrs_len = encoder.out.len() - attrs;
-        Pending {
-            source: resource.source,
-            span: resource.span,
-            live: resource.live,
-            address,
-            rtype,
-            template,
-            call_chain: self.chain_index(resource.call_chain),
-            attrs: offset(attrs),
-            attrs_len: offset(attrs_len),
-        }
+        let at = Offsets { address, rtype, template, call_chain: self.chain_index(resource.call_chain), attrs: offset(attrs), attrs_len: offset(attrs_len) };
+        Pending { source: resource.source, span: resource.span, live: resource.live, at }
     }
 
     /// The chain's index in the part; resources of one module instance come together, so only
@@ -170,22 +162,7 @@ impl StoreBuilder {
 
     pub fn finish(self) -> Store {
         let part = Arc::new(self.encoder.part(self.chains.into_boxed_slice()));
-        let resources = self
-            .resources
-            .into_iter()
-            .map(|p| Stored {
-                source: p.source,
-                span: p.span,
-                live: p.live,
-                part: part.clone(),
-                address: p.address,
-                rtype: p.rtype,
-                template: p.template,
-                call_chain: p.call_chain,
-                attrs: p.attrs,
-                attrs_len: p.attrs_len,
-            })
-            .collect();
+        let resources = self.resources.into_iter().map(|p| Stored { source: p.source, span: p.span, live: p.live, part: part.clone(), at: p.at }).collect();
         Store { resources: Arc::new(resources), diagnostics: self.diagnostics, files_scanned: self.files_scanned, unseen: self.unseen }
     }
 }
@@ -205,23 +182,23 @@ impl Part {
 impl Stored {
     /// Terraform address or `Kind namespace/name` (see [`Resource::address`]).
     pub fn address(&self) -> &str {
-        self.part.string(self.address)
+        self.part.string(self.at.address)
     }
 
     /// Terraform resource type or Kubernetes kind.
     pub fn rtype(&self) -> &str {
-        self.part.string(self.rtype)
+        self.part.string(self.at.rtype)
     }
 
     /// The chart template a report should name, when it differs from `span` (see
     /// [`Resource::template`]).
     pub fn template(&self) -> Option<&str> {
-        (self.template != NONE).then(|| self.part.string(self.template))
+        (self.at.template != NONE).then(|| self.part.string(self.at.template))
     }
 
     /// The module call blocks, outermost first (see [`Resource::call_chain`]).
     pub fn call_chain(&self) -> &[Span] {
-        &self.part.chains[self.call_chain as usize]
+        &self.part.chains[self.at.call_chain as usize]
     }
 
     /// The attributes, decoded.
@@ -260,8 +237,8 @@ impl Stored {
     }
 
     fn decoder(&self) -> Decoder<'_> {
-        let start = self.attrs as usize;
-        Decoder { stored: self, bytes: &self.part.attrs[start..start + self.attrs_len as usize], at: 0 }
+        let start = self.at.attrs as usize;
+        Decoder { stored: self, bytes: &self.part.attrs[start..start + self.at.attrs_len as usize], at: 0 }
     }
 }
 
