@@ -469,6 +469,7 @@ impl Scope {
             template: None,
             call_chain: Vec::new(),
             live: Some(Arc::new(origin)),
+            join_scope: None,
         }
     }
 

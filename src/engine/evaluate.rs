@@ -230,7 +230,7 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
     let mut findings = Vec::new();
     for item in items {
         let mut item_scope = scope.new_inner_scope();
-        item_scope.add_variable_from_value("item", values::to_cel(item));
+        item_scope.add_variable_from_value("item", values::to_cel(item, subject.resource.join_scope()));
         let label = rule.label.as_ref().map(|l| l.execute(&item_scope).map(|v| values::display(&v)).unwrap_or_else(|_| "item".into()));
         findings.extend(judge_target(rule, subject, &item_scope, &Target { item: Some(item), label }));
     }
@@ -410,6 +410,7 @@ mod tests {
             template: None,
             call_chain: Vec::new(),
             live: None,
+            join_scope: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! the resource it names, and a resource to the resources that refer to it. Both are hash
 //! indexes built once per scan, in time linear in the model.
 
-use super::values::{field, reference, resource_value, unknown_reason};
+use super::values::{field, reference, resource_value, unknown_reason, REF_SCOPE_KEY, SCOPE_KEY};
 use crate::model::{SourceKind, Store, Stored};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -15,11 +15,16 @@ pub struct Lookup {
     resources: Arc<Vec<Stored>>,
     /// The CEL value of each resource a join has returned, built the first time it is.
     values: Vec<OnceLock<cel::Value>>,
-    by_address: HashMap<String, usize>,
+    /// Join scopes by name, numbered from 1; 0 is the scope of resources without one
+    /// (Kubernetes objects, live resources).
+    scopes: HashMap<String, u32>,
+    /// (join scope, address) → resource: a root module's references name its own resources,
+    /// not another root module's of the same address.
+    by_address: HashMap<(u32, String), usize>,
     /// Known `id` and `arn` attribute values (live resources refer to each other this way).
     by_identity: HashMap<String, usize>,
-    /// Target address → (referring resource, attribute path of the reference).
-    referrers: HashMap<String, Vec<(usize, String)>>,
+    /// (join scope, target address) → (referring resource, attribute path of the reference).
+    referrers: HashMap<(u32, String), Vec<(usize, String)>>,
     /// Kubernetes objects by (kind, namespace), each list in address order: `Namespace`
     /// objects under their own name, other cluster-scoped objects under `""`.
     by_kind_namespace: HashMap<(String, String), Vec<usize>>,
@@ -58,6 +63,7 @@ impl Lookup {
         let mut lookup = Lookup {
             values: resources.iter().map(|_| OnceLock::new()).collect(),
             resources,
+            scopes: HashMap::new(),
             by_address: HashMap::new(),
             by_identity: HashMap::new(),
             referrers: HashMap::new(),
@@ -88,12 +94,19 @@ impl Lookup {
     fn add(&mut self, i: usize, keys: JoinKeys) {
         let resources = self.resources.clone();
         let resource = &resources[i];
-        self.by_address.insert(resource.address().to_string(), i);
+        let scope = match resource.join_scope() {
+            None => 0,
+            Some(name) => {
+                let next = self.scopes.len() as u32 + 1;
+                *self.scopes.entry(name.to_string()).or_insert(next)
+            }
+        };
+        self.by_address.insert((scope, resource.address().to_string()), i);
         for identity in keys.identities {
             self.by_identity.insert(identity, i);
         }
         for (address, path) in keys.references {
-            self.referrers.entry(address).or_default().push((i, path));
+            self.referrers.entry((scope, address)).or_default().push((i, path));
         }
         if let Some(namespace) = keys.namespace {
             self.by_kind_namespace.entry((resource.rtype().to_string(), namespace)).or_default().push(i);
@@ -139,19 +152,29 @@ impl Lookup {
             return Err(format!("the referenced resource is unknown: {reason}"));
         }
         let index = match (reference(value), value) {
-            (Some((address, _)), _) => self.by_address.get(address),
-            (None, cel::Value::String(text)) => self.by_address.get(text.as_str()).or_else(|| self.by_identity.get(text.as_str())),
+            (Some((address, _)), _) => self.scope_of(value, REF_SCOPE_KEY).and_then(|scope| self.by_address.get(&(scope, address.to_string()))),
+            (None, cel::Value::String(text)) => self.by_address.get(&(0, text.to_string())).or_else(|| self.by_identity.get(text.as_str())),
             _ => None,
         };
         Ok(index.map(|&i| self.value(i)))
     }
 
+    /// The number of the join scope named under `key` of a reference or resource value (0 when
+    /// it names none); `None` for a scope no resource is in.
+    fn scope_of(&self, value: &cel::Value, key: &str) -> Option<u32> {
+        match field(value, key) {
+            Some(cel::Value::String(name)) => self.scopes.get(name.as_str()).copied(),
+            _ => Some(0),
+        }
+    }
+
     /// Resources of `rtype` that refer to `resource` (through `attribute` when given).
     pub fn referrers(&self, resource: &cel::Value, rtype: &str, attribute: Option<&str>) -> Vec<cel::Value> {
         let Some(cel::Value::String(address)) = field(resource, "__address") else { return Vec::new() };
+        let Some(scope) = self.scope_of(resource, SCOPE_KEY) else { return Vec::new() };
         let mut found: Vec<usize> = self
             .referrers
-            .get(address.as_str())
+            .get(&(scope, address.to_string()))
             .into_iter()
             .flatten()
             .filter(|(i, path)| self.resources[*i].rtype() == rtype && attribute.is_none_or(|a| path == a || path.starts_with(&format!("{a}."))))
@@ -185,6 +208,7 @@ mod tests {
             template: None,
             call_chain: Vec::new(),
             live: None,
+            join_scope: None,
         }
     }
 
@@ -223,5 +247,35 @@ mod tests {
         assert!(lookup.objects("NetworkPolicy", "*").is_err(), "some namespace is missing from every namespace");
         assert!(lookup.objects("PrometheusRule", "altscore-monitoring").is_err());
         assert!(lookup.objects("ResourceQuota", "ml").unwrap().is_empty());
+    }
+
+    #[test]
+    fn references_resolve_within_their_root_module() {
+        let tf = |root: &str, rtype: &str, name: &str, attrs: Vec<(String, Node)>| Resource {
+            source: SourceKind::Tf,
+            rtype: rtype.into(),
+            address: format!("{rtype}.{name}"),
+            span: Span::new(format!("{root}/main.tf").into(), 1, 1, 1, 1),
+            attrs: Node::map(attrs, None),
+            template: None,
+            call_chain: Vec::new(),
+            live: None,
+            join_scope: Some(root.into()),
+        };
+        let cidr = |text: &str| vec![("cidr_block".to_string(), Node::new(Value::Str(text.into()), None))];
+        let to_vpc = vec![("vpc_id".to_string(), Node::new(Value::Ref { address: "aws_vpc.main".into(), attribute: "id".into() }, None))];
+        let resources = vec![
+            tf("envs/dev", "aws_vpc", "main", cidr("10.0.0.0/16")),
+            tf("envs/dev", "aws_vpc_endpoint", "s3", to_vpc),
+            tf("envs/prod", "aws_vpc", "main", cidr("10.1.0.0/16")),
+        ];
+        let store: Store = Model { resources, ..Model::default() }.into();
+        let lookup = Lookup::new(&store);
+        let value = |i: usize| lookup.value(i);
+        let endpoint_vpc = field(&value(1), "vpc_id").cloned().unwrap();
+        let vpc = lookup.resolve(&endpoint_vpc).unwrap().expect("dev's own VPC");
+        assert_eq!(field(&vpc, "cidr_block"), Some(&cel::Value::String(Arc::new("10.0.0.0/16".into()))));
+        assert_eq!(lookup.referrers(&value(0), "aws_vpc_endpoint", Some("vpc_id")).len(), 1);
+        assert!(lookup.referrers(&value(2), "aws_vpc_endpoint", Some("vpc_id")).is_empty(), "prod's VPC has no endpoint");
     }
 }

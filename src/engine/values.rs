@@ -1,6 +1,7 @@
 //! Model nodes as CEL values. Unknowns and references keep their meaning as marker maps
-//! (`{"$unknown": reason}`, `{"$ref": address, "attribute": name}`): reading a field of them
-//! fails, so a rule that touches one cannot decide instead of guessing.
+//! (`{"$unknown": reason}`, `{"$ref": address, "attribute": name}`, with `"$scope"` naming
+//! the root module the address is in): reading a field of them fails, so a rule that touches
+//! one cannot decide instead of guessing.
 
 use crate::model::{Node, Stored, Value};
 use cel::objects::{Key, Map};
@@ -9,30 +10,41 @@ use std::sync::Arc;
 
 pub const UNKNOWN_KEY: &str = "$unknown";
 pub const REF_KEY: &str = "$ref";
+/// The join scope of a reference (see [`crate::model::Resource::join_scope`]).
+pub const REF_SCOPE_KEY: &str = "$scope";
+/// The join scope of a resource value.
+pub const SCOPE_KEY: &str = "__scope";
 
-pub fn to_cel(node: &Node) -> cel::Value {
+/// `node` as a CEL value; its references resolve in `scope`.
+pub fn to_cel(node: &Node, scope: Option<&str>) -> cel::Value {
     match &node.value {
         Value::Null => cel::Value::Null,
         Value::Bool(b) => cel::Value::Bool(*b),
         Value::Int(i) => cel::Value::Int(*i),
         Value::Float(f) => cel::Value::Float(*f),
         Value::Str(s) => cel::Value::String(Arc::new(s.clone())),
-        Value::List(items) => cel::Value::List(Arc::new(items.iter().map(to_cel).collect())),
-        Value::Map(entries) => map(entries.iter().map(|(k, v)| (k.as_str(), to_cel(v)))),
+        Value::List(items) => cel::Value::List(Arc::new(items.iter().map(|item| to_cel(item, scope)).collect())),
+        Value::Map(entries) => map(entries.iter().map(|(k, v)| (k.as_str(), to_cel(v, scope)))),
         Value::Unknown(reason) => map([(UNKNOWN_KEY, string(reason))]),
-        Value::Ref { address, attribute } => map([(REF_KEY, string(address)), ("attribute", string(attribute))]),
+        Value::Ref { address, attribute } => {
+            let marker = [(REF_KEY, string(address)), ("attribute", string(attribute))];
+            map(marker.into_iter().chain(scope.map(|scope| (REF_SCOPE_KEY, string(scope)))))
+        }
     }
 }
 
-/// A resource as rules see it: its attributes with its address, type and source added under
-/// `__address`, `__type` and `__source` (for messages and helpers).
+/// A resource as rules see it: its attributes with its address, type, source and join scope
+/// added under `__address`, `__type`, `__source` and `__scope` (for messages and helpers).
 pub fn resource_value(resource: &Stored, attrs: &Node) -> cel::Value {
-    let mut value = to_cel(attrs);
+    let mut value = to_cel(attrs, resource.join_scope());
     if let cel::Value::Map(map) = &mut value {
         let entries = Arc::make_mut(&mut map.map);
         entries.insert(Key::from("__address"), string(resource.address()));
         entries.insert(Key::from("__type"), string(resource.rtype()));
         entries.insert(Key::from("__source"), string(resource.source.as_str()));
+        if let Some(scope) = resource.join_scope() {
+            entries.insert(Key::from(SCOPE_KEY), string(scope));
+        }
     }
     value
 }

@@ -83,6 +83,11 @@ pub struct Resource {
     pub call_chain: Vec<Span>,
     /// For live resources (an AWS account, a cluster): where the resource runs.
     pub live: Option<Arc<LiveOrigin>>,
+    /// Where the resource's references name other resources: its Terraform root module (or
+    /// plan file), whose addresses another root module may repeat (`envs/dev` and `envs/prod`
+    /// both declaring `aws_kms_key.data`). `None` for Kubernetes objects and live resources,
+    /// which join across everything scanned, as one cluster or account.
+    pub join_scope: Option<Arc<str>>,
 }
 
 /// Where a live resource runs. Live resources have no source text of their own: their `span`

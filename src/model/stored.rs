@@ -22,10 +22,12 @@ pub struct Stored {
 /// Where a resource's own pieces are in its part.
 #[derive(Clone, Copy, Debug)]
 struct Offsets {
-    /// The address, the type and the template (or [`NONE`]), as strings of the part.
+    /// The address, the type, the template and the join scope (or [`NONE`]), as strings of
+    /// the part.
     address: u32,
     rtype: u32,
     template: u32,
+    join_scope: u32,
     /// The module calls, as an index into the part's `chains`.
     call_chain: u32,
     /// Where the attributes start in the part's `attrs`, and their length.
@@ -139,12 +141,21 @@ impl StoreBuilder {
         let encoder = &mut self.encoder;
         let (address, rtype) = (encoder.intern(&resource.address), encoder.intern(&resource.rtype));
         let template = resource.template.as_deref().map_or(NONE, |template| encoder.intern(template));
+        let join_scope = resource.join_scope.as_deref().map_or(NONE, |scope| encoder.intern(scope));
         let attrs = encoder.out.len();
         encoder.file = Some(resource.span.file.clone());
         encoder.line = resource.span.start_line;
         encoder.node(&resource.attrs);
         let attrs_len = encoder.out.len() - attrs;
-        let at = Offsets { address, rtype, template, call_chain: self.chain_index(resource.call_chain), attrs: offset(attrs), attrs_len: offset(attrs_len) };
+        let at = Offsets {
+            address,
+            rtype,
+            template,
+            join_scope,
+            call_chain: self.chain_index(resource.call_chain),
+            attrs: offset(attrs),
+            attrs_len: offset(attrs_len),
+        };
         Pending { source: resource.source, span: resource.span, live: resource.live, at }
     }
 
@@ -194,6 +205,11 @@ impl Stored {
     /// [`Resource::template`]).
     pub fn template(&self) -> Option<&str> {
         (self.at.template != NONE).then(|| self.part.string(self.at.template))
+    }
+
+    /// Where the resource's references resolve (see [`Resource::join_scope`]).
+    pub fn join_scope(&self) -> Option<&str> {
+        (self.at.join_scope != NONE).then(|| self.part.string(self.at.join_scope))
     }
 
     /// The module call blocks, outermost first (see [`Resource::call_chain`]).
@@ -521,6 +537,7 @@ mod tests {
             template: None,
             call_chain: Vec::new(),
             live: None,
+            join_scope: None,
         };
         let store = Store::from(Model { resources: vec![resource.clone(), resource], ..Model::default() });
         let stored = &store.resources;
@@ -542,6 +559,7 @@ mod tests {
             template: template.map(str::to_string),
             call_chain,
             live: None,
+            join_scope: None,
         };
         let first = Model { resources: vec![resource("a", Some("chart/templates/a.yaml"), vec![call.clone()])], files_scanned: 1, ..Model::default() };
         let second = Model { resources: vec![resource("b", None, vec![]), resource("c", None, vec![call.clone()])], files_scanned: 1, ..Model::default() };
@@ -581,6 +599,7 @@ mod tests {
             template: None,
             call_chain: Vec::new(),
             live: None,
+            join_scope: None,
         };
         let store = Store::from(Model { resources: vec![resource], ..Model::default() });
         let stored = &store.resources[0];

@@ -48,7 +48,9 @@ pub fn load_file(path: &Path, shown: &Arc<str>, text: &str, base: &Path) -> Mode
     let root_dir = path.parent().unwrap_or(Path::new("."));
     let sources = Sources::load(root_dir, plan.pointer("/configuration/root_module"), base, &texts);
     let loader = PlanLoader { plan: &plan, file: shown.clone(), text, sources, address_spans: Default::default() };
-    model.resources = crate::terraform::s3::link_split_settings(loader.resources());
+    let mut resources = loader.resources();
+    resources.iter_mut().for_each(|resource| resource.join_scope = Some(shown.clone()));
+    model.resources = crate::terraform::s3::link_split_settings(resources);
     model
 }
 
@@ -127,6 +129,7 @@ impl<'p, 'a> PlanLoader<'p, 'a> {
             template: None,
             call_chain,
             live: None,
+            join_scope: None,
         }
     }
 
@@ -229,7 +232,17 @@ impl<'p, 'a> PlanLoader<'p, 'a> {
                     (span, self.sources.call_chain(&calls))
                 }
             };
-            out.push(Resource { source: SourceKind::Tf, rtype: format!("provider.{name}"), address, span, attrs, template: None, call_chain, live: None });
+            out.push(Resource {
+                source: SourceKind::Tf,
+                rtype: format!("provider.{name}"),
+                address,
+                span,
+                attrs,
+                template: None,
+                call_chain,
+                live: None,
+                join_scope: None,
+            });
         }
         out
     }

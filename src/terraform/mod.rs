@@ -236,7 +236,9 @@ fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options) -> Mode
     let inputs = root_inputs(&root.dir, options, &mut model);
     let instance = Instance::new(loader, root, Call::root(inputs));
     eval::take_too_deep();
-    let (resources, diagnostics) = instance.resources();
+    let (mut resources, diagnostics) = instance.resources();
+    let scope = display_path(&root.dir, &options.base);
+    resources.iter_mut().for_each(|resource| resource.join_scope = Some(scope.clone()));
     model.resources = s3::link_split_settings(resources);
     model.diagnostics.extend(diagnostics);
     if let Some(span) = eval::take_too_deep() {

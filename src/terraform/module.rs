@@ -284,6 +284,7 @@ impl<'m, 't> Instance<'m, 't> {
             template: None,
             call_chain: self.call_chain.clone(),
             live: None,
+            join_scope: None,
         }
     }
 
@@ -388,6 +389,7 @@ impl<'m, 't> Instance<'m, 't> {
                     template: None,
                     call_chain: self.call_chain.clone(),
                     live: None,
+                    join_scope: None,
                 }
             })
             .collect()
@@ -416,6 +418,7 @@ impl<'m, 't> Instance<'m, 't> {
                         template: None,
                         call_chain: Vec::new(),
                         live: None,
+                        join_scope: None,
                     });
                 }
             }
@@ -447,6 +450,7 @@ impl<'m, 't> Instance<'m, 't> {
             template: None,
             call_chain: self.call_chain.clone(),
             live: None,
+            join_scope: None,
         }
     }
 
