@@ -90,6 +90,14 @@ pub struct Resource {
     pub join_scope: Option<Arc<str>>,
 }
 
+impl Resource {
+    /// A Terraform resource, variable, provider or backend, as the HCL and plan loaders make
+    /// them; the join scope is set once the root module is known.
+    pub fn terraform(rtype: String, address: String, span: Span, attrs: Node, call_chain: Vec<Span>) -> Self {
+        Resource { source: SourceKind::Tf, rtype, address, span, attrs, template: None, call_chain, live: None, join_scope: None }
+    }
+}
+
 /// Where a live resource runs. Live resources have no source text of their own: their `span`
 /// points at the code that manages them when that is known (the Terraform resource a
 /// `--tfstate` names, the chart template of a Helm release), else at the audit's

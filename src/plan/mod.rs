@@ -20,7 +20,7 @@
 mod address;
 mod locate;
 
-use crate::model::{Diagnostic, Model, Node, Resource, SourceKind, Span, Value};
+use crate::model::{Diagnostic, Model, Node, Resource, Span, Value};
 use address::{module_names, split_traversal};
 use locate::Sources;
 use serde_json::Value as J;
@@ -120,17 +120,7 @@ impl<'p, 'a> PlanLoader<'p, 'a> {
                 (span, self.sources.call_chain(&planned.calls))
             }
         };
-        Resource {
-            source: SourceKind::Tf,
-            rtype: planned.rtype.to_string(),
-            address: planned.address.to_string(),
-            span,
-            attrs,
-            template: None,
-            call_chain,
-            live: None,
-            join_scope: None,
-        }
+        Resource::terraform(planned.rtype.to_string(), planned.address.to_string(), span, attrs, call_chain)
     }
 
     /// The `configuration` entry of a resource: its expressions (module-relative).
@@ -232,17 +222,7 @@ impl<'p, 'a> PlanLoader<'p, 'a> {
                     (span, self.sources.call_chain(&calls))
                 }
             };
-            out.push(Resource {
-                source: SourceKind::Tf,
-                rtype: format!("provider.{name}"),
-                address,
-                span,
-                attrs,
-                template: None,
-                call_chain,
-                live: None,
-                join_scope: None,
-            });
+            out.push(Resource::terraform(format!("provider.{name}"), address, span, attrs, call_chain));
         }
         out
     }

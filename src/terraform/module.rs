@@ -5,7 +5,7 @@
 
 use super::eval::{Evaluator, Key, Scope};
 use super::files::ParsedFile;
-use crate::model::{Diagnostic, Node, Resource, SourceKind, Span, Value};
+use crate::model::{Diagnostic, Node, Resource, Span, Value};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use hcl_edit::Span as _;
@@ -275,17 +275,7 @@ impl<'m, 't> Instance<'m, 't> {
         let span = self.span(decl.file, decl.block.span());
         let mut attrs = self.body(decl.file, &key.bindings, &decl.block.body, Some(span.clone()));
         self.add_effective_region(rtype, decl, &mut attrs, &span);
-        Resource {
-            source: SourceKind::Tf,
-            rtype: rtype.to_string(),
-            address: format!("{}{}.{}{}", self.prefix, rtype, name, key.suffix),
-            span,
-            attrs,
-            template: None,
-            call_chain: self.call_chain.clone(),
-            live: None,
-            join_scope: None,
-        }
+        Resource::terraform(rtype.to_string(), format!("{}{}.{}{}", self.prefix, rtype, name, key.suffix), span, attrs, self.call_chain.clone())
     }
 
     /// `__provider` (the configuration's address) and `__region` (where the resource is
@@ -380,17 +370,7 @@ impl<'m, 't> Instance<'m, 't> {
                     attrs.insert("value", value.clone());
                 }
                 let address = format!("{}var.{name}", self.prefix);
-                Resource {
-                    source: SourceKind::Tf,
-                    rtype: "variable".into(),
-                    address,
-                    span,
-                    attrs,
-                    template: None,
-                    call_chain: self.call_chain.clone(),
-                    live: None,
-                    join_scope: None,
-                }
+                Resource::terraform("variable".to_string(), address, span, attrs, self.call_chain.clone())
             })
             .collect()
     }
@@ -409,17 +389,7 @@ impl<'m, 't> Instance<'m, 't> {
                     let kind = backend.labels.first().map(|l| l.as_str()).unwrap_or("");
                     let span = self.span(file, backend.span());
                     let attrs = self.body(file, &Bindings::default(), &backend.body, Some(span.clone()));
-                    out.push(Resource {
-                        source: SourceKind::Tf,
-                        rtype: format!("terraform.backend.{kind}"),
-                        address: "terraform.backend".into(),
-                        span,
-                        attrs,
-                        template: None,
-                        call_chain: Vec::new(),
-                        live: None,
-                        join_scope: None,
-                    });
+                    out.push(Resource::terraform(format!("terraform.backend.{kind}"), "terraform.backend".to_string(), span, attrs, Vec::new()));
                 }
             }
         }
@@ -441,17 +411,7 @@ impl<'m, 't> Instance<'m, 't> {
             Some(alias) => format!("{}provider.{name}.{alias}", self.prefix),
             None => format!("{}provider.{name}", self.prefix),
         };
-        Resource {
-            source: SourceKind::Tf,
-            rtype: format!("provider.{name}"),
-            address,
-            span,
-            attrs,
-            template: None,
-            call_chain: self.call_chain.clone(),
-            live: None,
-            join_scope: None,
-        }
+        Resource::terraform(format!("provider.{name}"), address, span, attrs, self.call_chain.clone())
     }
 
     /// A block body as a map: attributes by name; nested blocks (and expanded `dynamic`
