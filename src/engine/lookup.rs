@@ -18,13 +18,13 @@ pub struct Lookup {
     /// Join scopes by name, numbered from 1; 0 is the scope of resources without one
     /// (Kubernetes objects, live resources).
     scopes: HashMap<String, u32>,
-    /// (join scope, address) → resource: a root module's references name its own resources,
+    /// Join scope → address → resource: a root module's references name its own resources,
     /// not another root module's of the same address.
-    by_address: HashMap<(u32, String), usize>,
+    by_address: HashMap<u32, HashMap<String, usize>>,
     /// Known `id` and `arn` attribute values (live resources refer to each other this way).
     by_identity: HashMap<String, usize>,
-    /// (join scope, target address) → (referring resource, attribute path of the reference).
-    referrers: HashMap<(u32, String), Vec<(usize, String)>>,
+    /// Join scope → target address → (referring resource, attribute path of the reference).
+    referrers: HashMap<u32, HashMap<String, Vec<(usize, String)>>>,
     /// Kubernetes objects by (kind, namespace), each list in address order: `Namespace`
     /// objects under their own name, other cluster-scoped objects under `""`.
     by_kind_namespace: HashMap<(String, String), Vec<usize>>,
@@ -94,19 +94,13 @@ impl Lookup {
     fn add(&mut self, i: usize, keys: JoinKeys) {
         let resources = self.resources.clone();
         let resource = &resources[i];
-        let scope = match resource.join_scope() {
-            None => 0,
-            Some(name) => {
-                let next = self.scopes.len() as u32 + 1;
-                *self.scopes.entry(name.to_string()).or_insert(next)
-            }
-        };
-        self.by_address.insert((scope, resource.address().to_string()), i);
+        let scope = resource.join_scope().map_or(0, |name| self.scope_number(name));
+        self.by_address.entry(scope).or_default().insert(resource.address().to_string(), i);
         for identity in keys.identities {
             self.by_identity.insert(identity, i);
         }
         for (address, path) in keys.references {
-            self.referrers.entry((scope, address)).or_default().push((i, path));
+            self.referrers.entry(scope).or_default().entry(address).or_default().push((i, path));
         }
         if let Some(namespace) = keys.namespace {
             self.by_kind_namespace.entry((resource.rtype().to_string(), namespace)).or_default().push(i);
@@ -152,11 +146,21 @@ impl Lookup {
             return Err(format!("the referenced resource is unknown: {reason}"));
         }
         let index = match (reference(value), value) {
-            (Some((address, _)), _) => self.scope_of(value, REF_SCOPE_KEY).and_then(|scope| self.by_address.get(&(scope, address.to_string()))),
-            (None, cel::Value::String(text)) => self.by_address.get(&(0, text.to_string())).or_else(|| self.by_identity.get(text.as_str())),
+            (Some((address, _)), _) => self.scope_of(value, REF_SCOPE_KEY).and_then(|scope| self.by_address.get(&scope)?.get(address)),
+            (None, cel::Value::String(text)) => self.by_address.get(&0).and_then(|own| own.get(text.as_str())).or_else(|| self.by_identity.get(text.as_str())),
             _ => None,
         };
         Ok(index.map(|&i| self.value(i)))
+    }
+
+    /// The number of the join scope `name`, given the next one when it is new.
+    fn scope_number(&mut self, name: &str) -> u32 {
+        if let Some(&number) = self.scopes.get(name) {
+            return number;
+        }
+        let number = self.scopes.len() as u32 + 1;
+        self.scopes.insert(name.to_string(), number);
+        number
     }
 
     /// The number of the join scope named under `key` of a reference or resource value (0 when
@@ -174,7 +178,8 @@ impl Lookup {
         let Some(scope) = self.scope_of(resource, SCOPE_KEY) else { return Vec::new() };
         let mut found: Vec<usize> = self
             .referrers
-            .get(&(scope, address.to_string()))
+            .get(&scope)
+            .and_then(|addresses| addresses.get(address.as_str()))
             .into_iter()
             .flatten()
             .filter(|(i, path)| self.resources[*i].rtype() == rtype && attribute.is_none_or(|a| path == a || path.starts_with(&format!("{a}."))))

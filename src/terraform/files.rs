@@ -11,7 +11,7 @@ pub struct ParsedFile<'t> {
     pub body: Body,
 }
 
-/// Retries for object constructors with repeated keys (see [`parse_hcl`]).
+/// Retries for object constructors with repeated keys (see [`parse`]).
 const MAX_DUPLICATE_KEYS: usize = 64;
 
 /// A file's HCL text with its syntax tree, both owned: files are parsed on any thread, then
@@ -28,11 +28,6 @@ impl Parsed {
         let text = arena.alloc(self.text);
         ParsedFile { path: self.path, lines: LineIndex::new(text), body: self.body }
     }
-}
-
-/// Parses HCL into a file whose text lives in `arena` (see [`parse`]).
-pub fn parse_hcl<'t>(path: &Arc<str>, text: &str, arena: &'t typed_arena::Arena<String>, notes: &mut Vec<Diagnostic>) -> Result<ParsedFile<'t>, Diagnostic> {
-    parse(path, text.to_string(), notes).map(|parsed| parsed.into_file(arena))
 }
 
 /// Parses HCL; a syntax error names the file, line and column.
@@ -101,6 +96,10 @@ fn syntax_error(path: &Arc<str>, error: &hcl_edit::parser::Error) -> Diagnostic 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_hcl<'t>(path: &Arc<str>, text: &str, arena: &'t typed_arena::Arena<String>, notes: &mut Vec<Diagnostic>) -> Result<ParsedFile<'t>, Diagnostic> {
+        parse(path, text.to_string(), notes).map(|parsed| parsed.into_file(arena))
+    }
 
     #[test]
     fn syntax_errors_have_positions() {

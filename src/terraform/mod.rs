@@ -14,7 +14,7 @@ pub use outputs::evaluate_outputs;
 
 use crate::model::{Diagnostic, Model, Node, Span};
 use eval::{Evaluator, Key, Scope};
-use files::{parse_hcl, Parsed, ParsedFile};
+use files::{Parsed, ParsedFile};
 use module::{Call, Instance, ModuleDecls, ModuleLoader};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -138,10 +138,14 @@ fn parse_dirs<'t>(dirs: &[(PathBuf, Vec<PathBuf>)], options: &Options, texts: &'
 fn read_file(path: &Path, options: &Options) -> (Result<Parsed, Diagnostic>, Vec<Diagnostic>) {
     let display = display_path(path, &options.base);
     let mut notes = Vec::new();
-    let parsed = crate::input::read_text(path, &display, "Terraform")
-        .and_then(|text| if display.ends_with(".tf.json") { json_to_hcl(&display, &text) } else { Ok(text) })
-        .and_then(|text| files::parse(&display, text, &mut notes));
+    let parsed = crate::input::read_text(path, &display, "Terraform").and_then(|text| parse_source(&display, text, &mut notes));
     (parsed, notes)
+}
+
+/// A `.tf` file's text, or a `.tf.json` file's turned into HCL, parsed.
+fn parse_source(path: &Arc<str>, text: String, notes: &mut Vec<Diagnostic>) -> Result<Parsed, Diagnostic> {
+    let text = if path.ends_with(".tf.json") { json_to_hcl(path, &text)? } else { text };
+    files::parse(path, text, notes)
 }
 
 /// The given directories to evaluate on their own: those no other directory calls, then
@@ -178,8 +182,7 @@ pub fn load_text(name: &str, text: &str) -> Model {
     let texts = typed_arena::Arena::new();
     let shown: Arc<str> = name.into();
     let mut model = Model { files_scanned: 1, ..Model::default() };
-    let source = if name.ends_with(".tf.json") { json_to_hcl(&shown, text) } else { Ok(text.to_string()) };
-    let parsed = match source.and_then(|source| files::parse(&shown, source, &mut model.diagnostics)) {
+    let parsed = match parse_source(&shown, text.to_string(), &mut model.diagnostics) {
         Ok(parsed) => parsed.into_file(&texts),
         Err(diagnostic) => {
             model.diagnostics.push(diagnostic);
@@ -284,8 +287,8 @@ fn root_inputs(dir: &Path, options: &Options, model: &mut Model) -> HashMap<Stri
             }
         };
         let arena = typed_arena::Arena::new();
-        match parse_hcl(&display, &text, &arena, &mut model.diagnostics) {
-            Ok(parsed) => inputs.extend(literal_attributes(&parsed)),
+        match files::parse(&display, text, &mut model.diagnostics) {
+            Ok(parsed) => inputs.extend(literal_attributes(&parsed.into_file(&arena))),
             Err(diagnostic) => model.diagnostics.push(diagnostic),
         }
     }

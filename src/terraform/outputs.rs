@@ -3,9 +3,8 @@
 //! This is what the differential tests compare with Terraform's own evaluation
 //! (`terraform show -json` of a plan: `planned_values.outputs`), see tests/terraform_diff.rs.
 
-use super::files::parse;
 use super::module::{Call, Instance, ModuleDecls};
-use super::{display_path, local_module_sources, normalise, root_inputs, tf_files_in, Loader, Options};
+use super::{display_path, local_module_sources, normalise, parse_source, root_inputs, tf_files_in, Loader, Options};
 use crate::model::{Model, Node, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
@@ -31,8 +30,7 @@ pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value
         for path in tf_files_in(&dir) {
             let display = display_path(&path, &base);
             let text = std::fs::read_to_string(&path).map_err(|e| format!("{display}: {e}"))?;
-            let text = if display.ends_with(".tf.json") { super::json_to_hcl(&display, &text).map_err(|d| d.to_string())? } else { text };
-            parsed.push(parse(&display, text, &mut model.diagnostics).map_err(|d| d.to_string())?.into_file(&texts));
+            parsed.push(parse_source(&display, text, &mut model.diagnostics).map_err(|d| d.to_string())?.into_file(&texts));
         }
         for source in local_module_sources(&parsed) {
             queue.push_back(normalise(&dir.join(source)));
