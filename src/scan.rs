@@ -245,7 +245,12 @@ impl Collect for Store {
 
 fn load<C: Collect>(options: &ScanOptions) -> C {
     let inputs = input::discover(&options.paths, &options.base, options.max_file_size);
-    let tf_options = crate::terraform::Options { var_files: options.var_files.clone(), workspace: options.workspace.clone(), base: options.base.clone() };
+    let tf_options = crate::terraform::Options {
+        var_files: options.var_files.clone(),
+        workspace: options.workspace.clone(),
+        base: options.base.clone(),
+        roots: options.paths.clone(),
+    };
     let (terraform, manifests) =
         rayon::join(|| crate::terraform::load_each::<C>(&inputs.terraform, &tf_options), || load_manifests::<C>(&inputs.manifests, &options.base));
     let mut parts = vec![C::from(Model { diagnostics: inputs.diagnostics, ..Model::default() })];

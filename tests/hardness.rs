@@ -239,10 +239,7 @@ fn a_file_that_vanishes_between_discovery_and_loading_cannot_be_read() {
     assert_eq!(inputs.manifests.len(), 2);
     std::fs::remove_file(root.join("gone.yaml")).unwrap();
     std::fs::remove_file(root.join("tf/gone.tf")).unwrap();
-    let tf = charterguard::terraform::load(
-        &inputs.terraform,
-        &charterguard::terraform::Options { var_files: Vec::new(), workspace: "default".into(), base: root.clone() },
-    );
+    let tf = charterguard::terraform::load(&inputs.terraform, &charterguard::terraform::Options::new(root.clone()));
     let messages: Vec<String> = tf.diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(messages.iter().any(|m| m.starts_with("tf/gone.tf: cannot read: ")), "{messages:?}");
     assert!(tf.resources.iter().any(|r| r.address == "aws_sqs_queue.q"), "the other file of the module was still read");

@@ -6,6 +6,7 @@
 //! Unknown too, whose reason starts with [`ERROR_PREFIX`]; see [`is_error`]. `try` and `can`
 //! treat those as errors and every other Unknown as unknown.
 
+use super::sandbox::Sandbox;
 use crate::model::{LineIndex, Node, Span, Value};
 use hcl_edit::expr::{BinaryOperator, Expression, ForExpr, FuncCall, Object, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Directive, Element, Template};
@@ -35,6 +36,11 @@ pub trait Scope {
     /// Resolves `root` followed by `keys`. Returns the value and how many of `keys` it
     /// consumed (the evaluator applies the rest); `None` when `root` means nothing here.
     fn resolve(&self, root: &str, keys: &[Key], span: &Span) -> Option<(Node, usize)>;
+
+    /// Where file functions may read; `None` where nothing may be read (tfvars).
+    fn sandbox(&self) -> Option<&Sandbox> {
+        None
+    }
 }
 
 /// Evaluates expressions of one file.
@@ -330,7 +336,7 @@ impl Ctx<'_, '_> {
                 None => {}
             }
         }
-        call_function(&name, args, &span)
+        call_function(&name, args, &span, self.ev.scope.sandbox())
     }
 
     /// `root` (a name, or `base` when the traversal starts from an expression) followed by

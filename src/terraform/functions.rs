@@ -7,6 +7,7 @@
 //! randomness, and names not implemented here, give `Unknown("function X is not evaluated")`,
 //! which is an unknown, not an error.
 
+use super::super::sandbox::Sandbox;
 use super::ops::{
     collect_list, collect_map, equal, error_value, find_error, fmt_float, is_error, known, known_deep, node, num_value, to_bool, to_num, to_str, type_name, Num,
 };
@@ -69,7 +70,7 @@ const STRICT: &[&str] = &[
 
 /// Calls the function `name` on evaluated arguments; the result has `span` unless it is an
 /// argument passed through that has a span of its own.
-pub fn call_function(name: &str, args: Vec<Node>, span: &Option<Span>) -> Node {
+pub fn call_function(name: &str, args: Vec<Node>, span: &Option<Span>, _sandbox: Option<&Sandbox>) -> Node {
     let result = match name {
         "try" => try_(args),
         "can" => Ok(Node::new(can(&args), None)),

@@ -9,6 +9,7 @@ mod json;
 mod module;
 mod outputs;
 pub(crate) mod s3;
+pub mod sandbox;
 
 pub use outputs::evaluate_outputs;
 
@@ -29,6 +30,15 @@ pub struct Options {
     pub workspace: String,
     /// Paths in reports are relative to this directory.
     pub base: PathBuf,
+    /// The scanned paths: file functions (`file`, `templatefile`, ...) read only inside them.
+    pub roots: Vec<PathBuf>,
+}
+
+impl Options {
+    /// No variable files, the `default` workspace, reads inside `base` only.
+    pub fn new(base: PathBuf) -> Self {
+        Options { var_files: Vec::new(), workspace: "default".into(), roots: vec![base.clone()], base }
+    }
 }
 
 /// Loads the Terraform files given (`.tf`; their directories are modules) into the model.
@@ -101,7 +111,7 @@ fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files: &BTreeMap<
     let (plain, only_in_cycle) = root_dirs(&given, &calls);
     let roots: Vec<(bool, &ModuleDecls)> =
         plain.iter().map(|d| (false, d)).chain(only_in_cycle.iter().map(|d| (true, d))).filter_map(|(cycle, d)| Some((cycle, *loaded.get(d)?))).collect();
-    let loader = Loader { loaded, base: options.base.clone(), workspace: options.workspace.clone() };
+    let loader = Loader { loaded, base: options.base.clone(), workspace: options.workspace.clone(), roots: options.roots.clone() };
     let roots = roots
         .par_iter()
         .map(|&(only_in_cycle, root)| {
@@ -190,30 +200,49 @@ pub fn load_text(name: &str, text: &str) -> Model {
         }
     };
     let decls = ModuleDecls { dir: PathBuf::from("(memory)"), files: vec![parsed] };
-    let loader = Loader { loaded: HashMap::new(), base: PathBuf::new(), workspace: "default".into() };
-    let options = Options { var_files: Vec::new(), workspace: "default".into(), base: PathBuf::new() };
+    let loader = Loader { loaded: HashMap::new(), base: PathBuf::new(), workspace: "default".into(), roots: Vec::new() };
+    let options = Options { roots: Vec::new(), ..Options::new(PathBuf::new()) };
     model.extend(with_evaluation_stack(|| evaluate_root(&loader, &decls, &options)));
     model
 }
 
+/// The parsed module directories of one group, shared by its root modules.
 struct Loader<'m, 't> {
     loaded: HashMap<PathBuf, &'m ModuleDecls<'t>>,
     base: PathBuf,
     workspace: String,
+    roots: Vec<PathBuf>,
 }
 
-impl<'m, 't> ModuleLoader<'m, 't> for Loader<'m, 't> {
-    fn module(&self, dir: &Path) -> Result<&'m ModuleDecls<'t>, String> {
-        match self.loaded.get(&normalise(dir)) {
+impl<'m, 't> Loader<'m, 't> {
+    /// The loader for evaluating the root module in `dir`, with its own file access.
+    fn for_root(&self, dir: &Path) -> RootLoader<'_, 'm, 't> {
+        let sandbox = if self.roots.is_empty() { sandbox::Sandbox::closed() } else { sandbox::Sandbox::new(dir, &self.roots, &self.base) };
+        RootLoader { shared: self, sandbox }
+    }
+}
+
+/// The loader as one root module's evaluation sees it: with that root's file access.
+struct RootLoader<'a, 'm, 't> {
+    shared: &'a Loader<'m, 't>,
+    sandbox: sandbox::Sandbox,
+}
+
+impl<'a, 'm: 'a, 't> ModuleLoader<'a, 't> for RootLoader<'a, 'm, 't> {
+    fn module(&self, dir: &Path) -> Result<&'a ModuleDecls<'t>, String> {
+        match self.shared.loaded.get(&normalise(dir)) {
             Some(decls) if !decls.files.is_empty() => Ok(decls),
             _ => Err(format!("local module directory {} is not on disk or has no .tf files", self.relative(dir))),
         }
     }
     fn workspace(&self) -> &str {
-        &self.workspace
+        &self.shared.workspace
     }
     fn relative(&self, dir: &Path) -> String {
-        display_path(dir, &self.base).to_string()
+        display_path(dir, &self.shared.base).to_string()
+    }
+    fn sandbox(&self) -> &sandbox::Sandbox {
+        &self.sandbox
     }
 }
 
@@ -237,13 +266,15 @@ fn with_evaluation_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options) -> Model {
     let mut model = Model::default();
     let inputs = root_inputs(&root.dir, options, &mut model);
-    let instance = Instance::new(loader, root, Call::root(inputs));
+    let loader = loader.for_root(&root.dir);
+    let instance = Instance::new(&loader, root, Call::root(inputs));
     eval::take_too_deep();
     let (mut resources, diagnostics) = instance.resources();
     let scope = display_path(&root.dir, &options.base);
     resources.iter_mut().for_each(|resource| resource.join_scope = Some(scope.clone()));
     model.resources = s3::link_split_settings(resources);
     model.diagnostics.extend(diagnostics);
+    model.diagnostics.extend(loader.sandbox.take_refused());
     if let Some(span) = eval::take_too_deep() {
         let message = format!("expressions nested deeper than {} levels through references (a chain of locals, or resources that refer to each other in a cycle?); values past that depth are unknown", eval::MAX_TOTAL_DEPTH);
         model.diagnostics.push(Diagnostic::error(span.file.to_string(), Some(span), message));
@@ -378,7 +409,7 @@ mod tests {
 
     fn load_dir(dir: &Path, var_files: Vec<PathBuf>) -> Model {
         let files = crate::input::discover(&[dir.to_path_buf()], dir, crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
-        load(&files, &Options { var_files, workspace: "prod".into(), base: dir.to_path_buf() })
+        load(&files, &Options { var_files, workspace: "prod".into(), ..Options::new(dir.to_path_buf()) })
     }
 
     fn find<'m>(model: &'m Model, address: &str) -> &'m Resource {
@@ -459,7 +490,7 @@ resource "aws_s3_bucket" "keyed" {
         // Scanned from the repository root: paths stay relative to it.
         let model = {
             let files = crate::input::discover(&[dir.path().join("envs/prod")], dir.path(), crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
-            load(&files, &Options { var_files: Vec::new(), workspace: "default".into(), base: dir.path().to_path_buf() })
+            load(&files, &Options::new(dir.path().to_path_buf()))
         };
         let bucket = find(&model, "module.lake[\"dst-001\"].aws_s3_bucket.b");
         assert_eq!(value(bucket, "bucket"), &Value::Str("lake-dst-001".into()));

@@ -5,6 +5,7 @@
 
 use super::eval::{Evaluator, Key, Scope};
 use super::files::ParsedFile;
+use super::sandbox::Sandbox;
 use crate::model::{Diagnostic, Node, Resource, Span, Value};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
@@ -24,8 +25,10 @@ pub trait ModuleLoader<'m, 't> {
     /// The parsed files of a local module directory, or why there are none.
     fn module(&self, dir: &Path) -> Result<&'m ModuleDecls<'t>, String>;
     fn workspace(&self) -> &str;
-    /// Repository-relative form of a path, for `path.module` and messages.
+    /// Repository-relative form of a path, for messages.
     fn relative(&self, dir: &Path) -> String;
+    /// Where file functions read, and what `path.module` is relative to.
+    fn sandbox(&self) -> &Sandbox;
 }
 
 /// A declaration: which file, which block.
@@ -686,6 +689,10 @@ struct BoundScope<'a, 'm, 't> {
 }
 
 impl Scope for BoundScope<'_, '_, '_> {
+    fn sandbox(&self) -> Option<&Sandbox> {
+        Some(self.instance.loader.sandbox())
+    }
+
     fn resolve(&self, root: &str, keys: &[Key], span: &Span) -> Option<(Node, usize)> {
         if let Some(bound) = self.bindings.get(root) {
             return Some((bound.clone(), 0));
@@ -700,8 +707,12 @@ impl Scope for BoundScope<'_, '_, '_> {
             ("var", Some(name)) => Some((instance.variable(name, span), 1)),
             ("local", Some(name)) => Some((instance.local(name, span), 1)),
             ("each" | "count", _) => unknown(format!("{root} is used outside a block with for_each/count")),
-            ("path", Some("module")) => Some((Node::new(Value::Str(instance.loader.relative(&instance.decls.dir)), Some(span.clone())), 1)),
-            ("path", Some("root" | "cwd")) => Some((Node::new(Value::Str(".".into()), Some(span.clone())), 1)),
+            ("path", Some("module")) => Some((Node::new(Value::Str(instance.loader.sandbox().module_path(&instance.decls.dir)), Some(span.clone())), 1)),
+            ("path", Some("root")) => Some((Node::new(Value::Str(".".into()), Some(span.clone())), 1)),
+            ("path", Some("cwd")) => {
+                let cwd = std::fs::canonicalize(instance.loader.sandbox().cwd()).map_or_else(|_| ".".into(), |p| p.to_string_lossy().to_string());
+                Some((Node::new(Value::Str(cwd), Some(span.clone())), 1))
+            }
             ("terraform", Some("workspace")) => Some((Node::new(Value::Str(instance.loader.workspace().to_string()), Some(span.clone())), 1)),
             ("module", Some(name)) => {
                 let (node, consumed) = instance.module_output(name, &keys[1..], span);
@@ -809,7 +820,7 @@ mod tests {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
         let paths = crate::input::discover(&[dir.path().to_path_buf()], dir.path(), crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
-        let options = crate::terraform::Options { var_files: Vec::new(), workspace: "default".into(), base: dir.path().to_path_buf() };
+        let options = crate::terraform::Options::new(dir.path().to_path_buf());
         crate::terraform::load(&paths, &options)
     }
 

@@ -15,7 +15,7 @@ use std::path::Path;
 /// `{"__ref__": "address.attribute"}`. Errors are the diagnostics that stopped reading the files.
 pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value>, String> {
     let base = dir.to_path_buf();
-    let options = Options { var_files: Vec::new(), workspace: "default".into(), base: base.clone() };
+    let options = Options::new(base.clone());
     let texts = typed_arena::Arena::new();
     let modules = typed_arena::Arena::new();
     let mut model = Model::default();
@@ -43,7 +43,8 @@ pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value
         return Err(error.to_string());
     }
     let decls = loaded[&root];
-    let loader = Loader { loaded, base: base.clone(), workspace: options.workspace.clone() };
+    let loader = Loader { loaded, base: base.clone(), workspace: options.workspace.clone(), roots: options.roots.clone() };
+    let loader = loader.for_root(&root);
     let instance = Instance::new(&loader, decls, Call::root(inputs));
     Ok(instance.outputs().into_iter().map(|(name, node)| (name, to_json(&node))).collect())
 }
