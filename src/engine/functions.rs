@@ -38,7 +38,8 @@ pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> any
     ctx.add_function("keys", |map: cel::Value| keys(&map)).map_err(declaration("keys"))?;
     ctx.add_function("num", |value: cel::Value| num(&value)).map_err(declaration("num"))?;
     ctx.add_function("key_id", |value: cel::Value| key_id(&value)).map_err(declaration("key_id"))?;
-    ctx.add_function("is_customer_managed_key", |value: cel::Value| customer_managed_key(&value)).map_err(declaration("is_customer_managed_key"))?;
+    let l = lookup.clone();
+    ctx.add_function("is_customer_managed_key", move |value: cel::Value| customer_managed_key(&l, &value)).map_err(declaration("is_customer_managed_key"))?;
     ctx.add_function("tag", |resource: cel::Value, name: Arc<String>| tag(&resource, &name)).map_err(declaration("tag"))?;
     let tl = t.clone();
     ctx.add_function("data_layer", move |resource: cel::Value| data_layer(&tl, &resource)).map_err(declaration("data_layer"))?;
@@ -180,15 +181,24 @@ fn key_id(value: &cel::Value) -> Result {
 /// Resource types whose keys the customer manages.
 const CUSTOMER_KEY_TYPES: &[&str] = &["aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key", "aws_kms_replica_external_key"];
 
+/// Data sources that find a key (resources of the model as `data.<type>`, see
+/// `terraform::data_sources`), whose `key_manager` says who manages it when their name does.
+const KEY_DATA_SOURCES: &[&str] = &["data.aws_kms_key", "data.aws_kms_alias"];
+
 /// `is_customer_managed_key(v)`: true for a key defined in the code or named by key ARN, id
-/// or customer alias; false for no key or an AWS-managed alias (`alias/aws/...`).
-fn customer_managed_key(value: &cel::Value) -> Result {
+/// or customer alias; false for no key or an AWS-managed alias (`alias/aws/...`), also when a
+/// `data "aws_kms_key"` or `data "aws_kms_alias"` finds it by such a name.
+fn customer_managed_key(lookup: &Lookup, value: &cel::Value) -> Result {
     if let Some((address, attribute)) = reference(value) {
         let resource_type = resource_type_of(address);
         if CUSTOMER_KEY_TYPES.contains(&resource_type) || resource_type == "aws_kms_alias" {
             return Ok(cel::Value::Bool(true));
         }
-        return Err(undecided("is_customer_managed_key", format!("the key comes from {address}.{attribute}, which cannot be checked before apply")));
+        let manager = KEY_DATA_SOURCES.contains(&resource_type).then(|| lookup.resolve(value).ok().flatten()).flatten();
+        return match manager.as_ref().and_then(|found| field(found, "key_manager")) {
+            Some(cel::Value::String(manager)) => Ok(cel::Value::Bool(manager.as_str() == "CUSTOMER")),
+            _ => Err(undecided("is_customer_managed_key", format!("the key comes from {address}.{attribute}, which cannot be checked before apply"))),
+        };
     }
     match known(value, "KMS key")? {
         cel::Value::Null => Ok(cel::Value::Bool(false)),
@@ -202,19 +212,24 @@ fn is_aws_managed_alias(key: &str) -> bool {
     key.starts_with("alias/aws/") || key.contains(":alias/aws/")
 }
 
-/// `aws_kms_key` for `module.x.aws_kms_key.k["a"]`; `data` sources keep their `data.` prefix.
+/// `aws_kms_key` for `module.x.aws_kms_key.k["a"]`; data sources keep their `data.` prefix
+/// (`data.aws_kms_key`).
 fn resource_type_of(address: &str) -> &str {
-    let mut parts = address.split('.').peekable();
-    while parts.peek() == Some(&"module") {
-        parts.next();
-        parts.next();
+    let mut rest = address;
+    while let Some(after) = rest.strip_prefix("module.") {
+        rest = after.split_once('.').map_or("", |(_, r)| r);
     }
-    parts.next().unwrap_or("")
+    let end = match rest.strip_prefix("data.") {
+        Some(after) => 5 + after.find('.').unwrap_or(after.len()),
+        None => rest.find('.').unwrap_or(rest.len()),
+    };
+    &rest[..end]
 }
 
-/// `tag(resource, "name")`: the tag value (name matched case-insensitively) or null.
+/// `tag(resource, "name")`: the tag value (name matched case-insensitively) or null. `tags_all`
+/// (the provider's default tags merged under the resource's own) comes first when there is one.
 fn tag(resource: &cel::Value, name: &str) -> Result {
-    for tags_field in ["tags", "tags_all"] {
+    for tags_field in ["tags_all", "tags"] {
         let Some(tags) = field(resource, tags_field) else { continue };
         let cel::Value::Map(tags) = known(tags, "tags")? else { continue };
         let mut entries: Vec<_> = tags.map.iter().collect();
@@ -322,6 +337,7 @@ mod tests {
     fn resource_types_skip_module_path() {
         assert_eq!(resource_type_of("module.a.module.b.aws_kms_key.k[\"x\"]"), "aws_kms_key");
         assert_eq!(resource_type_of("aws_kms_alias.a"), "aws_kms_alias");
+        assert_eq!(resource_type_of("module.a.data.aws_kms_key.s3[0]"), "data.aws_kms_key");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! references instead of guessing.
 
 use super::functions::{declaration, undecided};
-use super::values::{display, field, map, reference, unknown_reason};
+use super::values::{display, field, map, reference, unknown_reason, JSON_KEY};
 use crate::config::Config;
 use cel::{Context, ExecutionError};
 
@@ -38,9 +38,13 @@ fn days_until(value: &cel::Value) -> Result {
 
 /// `json_parse(x)`: a JSON document written as a string (`jsonencode(...)`, a heredoc, a
 /// `policy` argument) as a CEL value; maps and lists are returned as they are, null stays null.
-/// Fails on unknown values, references (a policy from `data.aws_iam_policy_document.x.json` is
-/// known only after apply) and text that is not JSON.
+/// JSON text known only in part (`{"$json": document}`, say a `jsonencode` whose `Resource` is an
+/// ARN known after apply) gives its document, unknown leaves included: reading one of those
+/// fails. Fails on unknown values, references and text that is not JSON.
 fn json_parse(value: &cel::Value) -> Result {
+    if let Some(document) = field(value, JSON_KEY) {
+        return Ok(document.clone());
+    }
     if let Some((address, attribute)) = reference(value) {
         return Err(undecided("json_parse", format!("the document is {address}.{attribute}, which cannot be read before apply")));
     }
@@ -120,35 +124,72 @@ fn string(text: &str) -> cel::Value {
 
 /// `denies_insecure_transport(policy)`: whether an IAM policy document (JSON text or parsed)
 /// has a `Deny` statement conditioned on `aws:SecureTransport` being false (`Bool` or
-/// `BoolIfExists`; the value as a string, a bool or a list holding one).
+/// `BoolIfExists`; the value as a string, a bool or a list holding one). Only a statement's
+/// `Effect` and `Condition` are read: a document whose other parts are unknown still decides.
+/// A statement whose effect or condition is unknown makes it undecided unless another statement
+/// denies for certain.
 fn denies_insecure_transport(value: &cel::Value) -> Result {
     let document = json_parse(value)?;
     let statements = match field(&document, "Statement") {
         Some(cel::Value::List(items)) => items.iter().cloned().collect::<Vec<_>>(),
-        Some(single @ cel::Value::Map(_)) => vec![single.clone()],
+        Some(single @ cel::Value::Map(_)) if unknown_reason(single).is_none() => vec![single.clone()],
+        Some(unknown) if unknown_reason(unknown).is_some() => {
+            return Err(undecided("denies_insecure_transport", format!("the policy's statements are unknown: {}", unknown_reason(unknown).unwrap_or_default())))
+        }
         _ => Vec::new(),
     };
-    let is_false = |v: &cel::Value| match v {
-        cel::Value::Bool(false) => true,
-        cel::Value::String(s) => s.eq_ignore_ascii_case("false"),
-        _ => false,
+    let mut unknown = None;
+    for statement in &statements {
+        match statement_denies_insecure_transport(statement) {
+            Ok(true) => return Ok(cel::Value::Bool(true)),
+            Ok(false) => {}
+            Err(reason) => unknown = unknown.or(Some(reason)),
+        }
+    }
+    match unknown {
+        Some(reason) => Err(undecided("denies_insecure_transport", reason)),
+        None => Ok(cel::Value::Bool(false)),
+    }
+}
+
+/// One statement of [`denies_insecure_transport`]; `Err` names the unknown part it needed.
+fn statement_denies_insecure_transport(statement: &cel::Value) -> std::result::Result<bool, String> {
+    let known = |value: Option<&cel::Value>, what: &str| match value.and_then(unknown_reason) {
+        Some(reason) => Err(format!("a statement's {what} is unknown: {reason}")),
+        None => Ok(()),
     };
-    let found = statements.iter().any(|statement| {
-        let deny = matches!(field(statement, "Effect"), Some(cel::Value::String(e)) if e.as_str() == "Deny");
-        let condition = field(statement, "Condition");
-        deny && ["Bool", "BoolIfExists"].iter().any(|operator| {
-            let Some(cel::Value::Map(tests)) = condition.and_then(|c| field(c, operator)) else { return false };
-            tests.map.iter().any(|(key, v)| {
-                let key_matches = matches!(key, cel::objects::Key::String(k) if k.eq_ignore_ascii_case("aws:SecureTransport"));
-                key_matches
-                    && match v {
-                        cel::Value::List(items) => items.len() == 1 && is_false(&items[0]),
-                        other => is_false(other),
-                    }
-            })
-        })
-    });
-    Ok(cel::Value::Bool(found))
+    known(Some(statement), "content")?;
+    let effect = field(statement, "Effect");
+    known(effect, "Effect")?;
+    if !matches!(effect, Some(cel::Value::String(e)) if e.as_str() == "Deny") {
+        return Ok(false);
+    }
+    let condition = field(statement, "Condition");
+    known(condition, "Condition")?;
+    for operator in ["Bool", "BoolIfExists"] {
+        let tests = condition.and_then(|c| field(c, operator));
+        known(tests, operator)?;
+        let Some(cel::Value::Map(tests)) = tests else { continue };
+        for (key, value) in tests.map.iter() {
+            if !matches!(key, cel::objects::Key::String(k) if k.eq_ignore_ascii_case("aws:SecureTransport")) {
+                continue;
+            }
+            known(Some(value), "aws:SecureTransport value")?;
+            let is_false = |v: &cel::Value| match v {
+                cel::Value::Bool(false) => true,
+                cel::Value::String(s) => s.eq_ignore_ascii_case("false"),
+                _ => false,
+            };
+            let denies = match value {
+                cel::Value::List(items) => items.len() == 1 && is_false(&items[0]),
+                other => is_false(other),
+            };
+            if denies {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// `lifecycle_rules(bucket)`: the bucket's enabled lifecycle rules, from the split
@@ -268,6 +309,24 @@ mod tests {
         let allow = r#"denies_insecure_transport({"Statement": [{"Effect": "Allow", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})"#;
         assert_eq!(eval(allow).unwrap(), cel::Value::Bool(false));
         assert!(eval(r#"denies_insecure_transport({"$unknown": "jsonencode of a reference"})"#).is_err());
+    }
+
+    #[test]
+    fn partly_known_policies_decide_on_their_known_parts() {
+        let arn = r#"{"$ref": "aws_s3_bucket.b", "attribute": "arn"}"#;
+        let deny = format!(
+            r#"{{"$json": {{"Statement": [{{"Effect": "Deny", "Resource": [{arn}], "Condition": {{"Bool": {{"aws:SecureTransport": "false"}}}}}}]}}}}"#
+        );
+        assert_eq!(eval(&format!("denies_insecure_transport({deny})")).unwrap(), cel::Value::Bool(true));
+        let allow = format!(r#"{{"$json": {{"Statement": [{{"Effect": "Allow", "Resource": {arn}}}]}}}}"#);
+        assert_eq!(eval(&format!("denies_insecure_transport({allow})")).unwrap(), cel::Value::Bool(false));
+        // The effect itself unknown: no guess, unless another statement denies for certain.
+        let unknown = r#"{"Effect": {"$unknown": "var.effect has no value"}, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}"#;
+        let undecided = eval(&format!(r#"denies_insecure_transport({{"$json": {{"Statement": [{unknown}]}}}})"#)).unwrap_err();
+        assert!(undecided.to_string().contains("var.effect has no value"), "{undecided}");
+        let certain = r#"{"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": false}}}"#;
+        assert_eq!(eval(&format!(r#"denies_insecure_transport({{"$json": {{"Statement": [{unknown}, {certain}]}}}})"#)).unwrap(), cel::Value::Bool(true));
+        assert_eq!(eval(&format!("json_parse({deny}).Statement[0].Effect")).unwrap(), s("Deny"));
     }
 
     #[test]

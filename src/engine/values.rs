@@ -1,7 +1,8 @@
 //! Model nodes as CEL values. Unknowns and references keep their meaning as marker maps
 //! (`{"$unknown": reason}`, `{"$ref": address, "attribute": name}`, with `"$scope"` naming
 //! the root module the address is in): reading a field of them fails, so a rule that touches
-//! one cannot decide instead of guessing.
+//! one cannot decide instead of guessing. JSON text known only in part is `{"$json":
+//! document}`, which `json_parse` opens.
 
 use crate::model::{Node, Stored, Value};
 use cel::objects::{Key, Map};
@@ -10,6 +11,8 @@ use std::sync::Arc;
 
 pub const UNKNOWN_KEY: &str = "$unknown";
 pub const REF_KEY: &str = "$ref";
+/// JSON text known only in part, as the document it encodes.
+pub const JSON_KEY: &str = "$json";
 /// The join scope of a reference (see [`crate::model::Resource::join_scope`]).
 pub const REF_SCOPE_KEY: &str = "$scope";
 /// The join scope of a resource value.
@@ -30,6 +33,7 @@ pub fn to_cel(node: &Node, scope: Option<&str>) -> cel::Value {
             let marker = [(REF_KEY, string(address)), ("attribute", string(attribute))];
             map(marker.into_iter().chain(scope.map(|scope| (REF_SCOPE_KEY, string(scope)))))
         }
+        Value::PartialJson(document) => map([(JSON_KEY, to_cel(document, scope))]),
     }
 }
 

@@ -269,6 +269,7 @@ const LIST: u8 = 6;
 const MAP: u8 = 7;
 const UNKNOWN: u8 = 8;
 const REF: u8 = 9;
+const PARTIAL_JSON: u8 = 10;
 const SPANNED: u8 = 0x10;
 
 #[derive(Default)]
@@ -318,6 +319,7 @@ impl Encoder {
             Value::Map(_) => MAP,
             Value::Unknown(_) => UNKNOWN,
             Value::Ref { .. } => REF,
+            Value::PartialJson(_) => PARTIAL_JSON,
         };
         match &node.span {
             Some(span) => {
@@ -346,6 +348,7 @@ impl Encoder {
                 self.text(address);
                 self.text(attribute);
             }
+            Value::PartialJson(document) => self.node(document),
         }
     }
 
@@ -413,6 +416,7 @@ impl<'s> Decoder<'s> {
             MAP => Value::Map((0..self.unsigned()).map(|_| (self.text(), self.node())).collect()),
             UNKNOWN => Value::Unknown(self.text()),
             REF => Value::Ref { address: self.text(), attribute: self.text() },
+            PARTIAL_JSON => Value::PartialJson(Box::new(self.node())),
             other => unreachable!("tag {other} is never encoded"),
         };
         Node { value, span }
@@ -438,6 +442,7 @@ impl<'s> Decoder<'s> {
                 self.skip();
             }),
             REF => (0..2).for_each(|_| _ = self.unsigned()),
+            PARTIAL_JSON => self.skip(),
             _ => {}
         }
     }
@@ -458,6 +463,7 @@ impl<'s> Decoder<'s> {
                 found(self.str(), keys.join("."));
                 self.unsigned();
             }
+            PARTIAL_JSON => self.references(keys, found),
             _ => {}
         }
     }

@@ -30,6 +30,11 @@ pub enum Value {
         address: String,
         attribute: String,
     },
+    /// JSON text (`jsonencode(...)`, a policy document's `json`) whose text is known only after
+    /// apply because some leaves of the document are unknown, held as that document: a rule
+    /// that reads only its known parts (a statement's `Effect` and `Condition`, not its
+    /// `Resource` ARN) can still decide. Expressions treat it as the unknown it is.
+    PartialJson(Box<Node>),
 }
 
 impl Node {
@@ -123,9 +128,20 @@ impl Node {
         matches!(self.value, Value::Unknown(_))
     }
 
-    /// Plain JSON for reports and CEL. Unknown values become `{"$unknown": reason}` and
-    /// references `{"$ref": address, "attribute": name}`, so nothing is silently turned
-    /// into a known value.
+    /// The first unknown leaf (or reference) below this node, depth first.
+    pub fn first_unknown(&self) -> Option<&Node> {
+        match &self.value {
+            Value::Unknown(_) | Value::Ref { .. } => Some(self),
+            Value::List(items) => items.iter().find_map(Node::first_unknown),
+            Value::Map(entries) => entries.iter().find_map(|(_, v)| v.first_unknown()),
+            Value::PartialJson(document) => document.first_unknown(),
+            _ => None,
+        }
+    }
+
+    /// Plain JSON for reports and CEL. Unknown values become `{"$unknown": reason}`,
+    /// references `{"$ref": address, "attribute": name}` and partly known JSON text
+    /// `{"$json": document}`, so nothing is silently turned into a known value.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {
@@ -138,6 +154,7 @@ impl Node {
             Value::Map(entries) => J::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             Value::Unknown(reason) => serde_json::json!({ "$unknown": reason }),
             Value::Ref { address, attribute } => serde_json::json!({ "$ref": address, "attribute": attribute }),
+            Value::PartialJson(document) => serde_json::json!({ "$json": document.to_json() }),
         }
     }
 
@@ -158,6 +175,8 @@ impl Node {
 
     /// Every unknown value below this node, with its dotted path (list indices omitted),
     /// so the engine can tell whether a rule reads one. Paths are only built for unknowns.
+    /// The unknown leaves of partly known JSON text are under the text's own path, as the
+    /// document a rule parses from it has them.
     pub fn unknown_paths(&self) -> Vec<(String, &Node)> {
         let mut out = Vec::new();
         self.collect_unknowns(&mut Vec::new(), &mut out);
@@ -168,6 +187,7 @@ impl Node {
         match &self.value {
             Value::Unknown(_) => out.push((path.join("."), self)),
             Value::List(items) => items.iter().for_each(|item| item.collect_unknowns(path, out)),
+            Value::PartialJson(document) => document.collect_unknowns(path, out),
             Value::Map(entries) => {
                 for (key, child) in entries {
                     path.push(key);

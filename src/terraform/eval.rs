@@ -1021,8 +1021,22 @@ mod tests {
         assert_eq!(reason("\"arn:${aws_kms_key.gold.arn}\""), after);
         assert_eq!(reason("aws_kms_key.gold.arn + 1"), after);
         assert_eq!(reason("upper(aws_kms_key.gold.arn)"), after);
-        assert_eq!(reason("jsonencode({k = aws_kms_key.gold.arn})"), after);
         assert_eq!(reason("aws_kms_key.gold.arn == \"x\""), after);
+    }
+
+    #[test]
+    fn json_text_with_unknown_leaves_keeps_its_document() {
+        check(&[
+            ("jsonencode({k = aws_kms_key.gold.arn, e = \"Deny\"})", r#"{"$json":{"k":{"$ref":"aws_kms_key.gold","attribute":"arn"},"e":"Deny"}}"#),
+            ("jsonencode([var.unknown])", r#"{"$json":[{"$unknown":"var.unknown has no value"}]}"#),
+            ("try(jsonencode({k = aws_kms_key.gold.arn}), \"x\")", r#"{"$json":{"k":{"$ref":"aws_kms_key.gold","attribute":"arn"}}}"#),
+        ]);
+        // As text it is unknown: every function or operator that needs the text says why.
+        let after = "aws_kms_key.gold.arn is known only after apply";
+        assert_eq!(reason("upper(jsonencode({k = aws_kms_key.gold.arn}))"), after);
+        assert_eq!(reason("\"${jsonencode({k = aws_kms_key.gold.arn})}!\""), after);
+        assert_eq!(reason("jsonencode({k = aws_kms_key.gold.arn}) == \"{}\""), after);
+        assert_eq!(reason("jsonencode(var.unknown)"), "var.unknown has no value");
     }
 
     #[test]

@@ -200,6 +200,7 @@ fn passthrough(name: &str, args: Vec<Node>) -> Passed {
             computed(Value::List(out))
         }),
         "lookup" => lookup(args),
+        "jsonencode" if args.len() == 1 && is_partly_known(&args[0]) => computed(Value::PartialJson(Box::new(args[0].clone()))),
         "element" => element(args),
         "keys" | "values" => arity(name, &args, 1, 1).and_then(|_| {
             let mut entries = map_of(name, &args[0])?.clone();
@@ -295,6 +296,11 @@ fn passthrough(name: &str, args: Vec<Node>) -> Passed {
         _ => return Passed::NotMine(args),
     };
     Passed::Done(r)
+}
+
+/// A collection that holds unknown leaves: its JSON text is unknown, its document known in part.
+fn is_partly_known(node: &Node) -> bool {
+    matches!(node.value, Value::List(_) | Value::Map(_)) && node.first_unknown().is_some()
 }
 
 fn coalesce(args: Vec<Node>) -> R {
@@ -870,7 +876,7 @@ fn json_text(v: &Value) -> String {
 /// and U+2029 escaped as Go does.
 pub fn json_encode(v: &Value, out: &mut String) {
     match v {
-        Value::Null | Value::Unknown(_) | Value::Ref { .. } => out.push_str("null"),
+        Value::Null | Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&fmt_float(*f)),

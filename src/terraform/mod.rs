@@ -2,12 +2,15 @@
 //! calls followed with their inputs, and S3 settings split over several resources joined
 //! to their bucket.
 
+mod data_sources;
 pub mod eval;
 mod files;
 mod groups;
 mod json;
 mod module;
 mod outputs;
+mod policy_document;
+mod providers;
 pub(crate) mod s3;
 pub mod sandbox;
 
@@ -674,6 +677,85 @@ module "inherits" {
         assert_eq!(value(find(&model, "module.replica.aws_s3_bucket.b"), "__provider"), &Value::Str("provider.aws.us".into()));
         let span = find(&model, "module.replica.aws_s3_bucket.b").attrs.get("__region").unwrap().span.clone().unwrap();
         assert_eq!((&*span.file, span.start_line), ("main.tf", 11), "the region is reported where it is written");
+    }
+
+    #[test]
+    fn data_sources_the_configuration_decides_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[(
+                "main.tf",
+                r#"
+provider "aws" {
+  region              = "ap-south-1"
+  allowed_account_ids = ["111111111111"]
+}
+provider "aws" {
+  alias  = "dr"
+  region = "ap-south-2"
+}
+data "aws_region" "here" {}
+data "aws_region" "dr" {
+  provider = aws.dr
+}
+data "aws_caller_identity" "me" {}
+data "aws_partition" "p" {}
+data "aws_availability_zones" "azs" {}
+data "aws_iam_policy_document" "each" {
+  for_each = toset(["a", "b"])
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["arn:${data.aws_partition.p.partition}:s3:::${each.key}/*"]
+  }
+}
+resource "aws_sqs_queue" "q" {
+  name   = "q-${data.aws_caller_identity.me.account_id}-${data.aws_region.here.name}-${data.aws_region.dr.region}"
+  policy = data.aws_iam_policy_document.each["b"].minified_json
+  tags   = { zones = data.aws_availability_zones.azs.names[0] }
+}
+"#,
+            )],
+        );
+        let model = load_dir(dir.path(), Vec::new());
+        let queue = find(&model, "aws_sqs_queue.q");
+        assert_eq!(value(queue, "name"), &Value::Str("q-111111111111-ap-south-1-ap-south-2".into()));
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+        assert_eq!(value(queue, "policy"), &Value::Str(policy.into()));
+        // A data source only AWS can answer stays a reference to it.
+        assert!(matches!(value(queue, "tags.zones"), Value::Ref { address, .. } if address == "data.aws_availability_zones.azs"));
+        assert!(model.diagnostics.is_empty(), "{:?}", model.diagnostics);
+    }
+
+    #[test]
+    fn a_policy_document_the_provider_would_refuse_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "data \"aws_iam_policy_document\" \"p\" {\n  statement {\n    sid = \"A\"\n  }\n  statement {\n    sid = \"A\"\n  }\n}\nresource \"aws_sqs_queue\" \"q\" {\n  policy = data.aws_iam_policy_document.p.json\n}\n";
+        write(dir.path(), &[("main.tf", text)]);
+        let model = load_dir(dir.path(), Vec::new());
+        assert!(crate::terraform::eval::is_error(find(&model, "aws_sqs_queue.q").attrs.get("policy").unwrap()));
+        let error = model.diagnostics.iter().find(|d| d.is_error()).unwrap_or_else(|| panic!("{:?}", model.diagnostics));
+        assert!(error.message.contains("duplicate Sid (A)") && error.span.as_ref().is_some_and(|s| s.start_line == 1), "{error}");
+    }
+
+    #[test]
+    fn default_tags_are_merged_into_tags_all() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (
+                    "root/main.tf",
+                    "provider \"aws\" {\n  region = \"ap-south-1\"\n  default_tags {\n    tags = { layer = \"bronze\", env = \"prod\" }\n  }\n}\nresource \"aws_s3_bucket\" \"raw\" {\n  tags = { env = \"dev\" }\n}\nmodule \"lake\" {\n  source = \"./lake\"\n}\n",
+                ),
+                ("root/lake/main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n"),
+            ],
+        );
+        let model = load_dir(&dir.path().join("root"), Vec::new());
+        let raw = find(&model, "aws_s3_bucket.raw");
+        assert_eq!(value(raw, "tags_all.layer"), &Value::Str("bronze".into()));
+        assert_eq!(value(raw, "tags_all.env"), &Value::Str("dev".into()), "the resource's own tag wins");
+        assert_eq!(value(find(&model, "module.lake.aws_s3_bucket.b"), "tags_all.layer"), &Value::Str("bronze".into()), "inherited by modules");
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! demand and remembered, so each expression is evaluated once per instance whatever the
 //! order of declarations.
 
+use super::data_sources;
 use super::eval::{Evaluator, Key, Scope};
 use super::files::ParsedFile;
+pub use super::providers::ProviderConfig;
 use super::sandbox::Sandbox;
 use crate::model::{Diagnostic, Node, Resource, Span, Value};
 use hcl_edit::expr::Expression;
@@ -50,7 +52,8 @@ struct Index<'m> {
     locals: HashMap<&'m str, (usize, &'m Attribute)>,
     resources: Vec<(&'m str, &'m str, Decl<'m>)>,
     resource_by_name: HashMap<(&'m str, &'m str), Decl<'m>>,
-    data: HashMap<(&'m str, &'m str), Decl<'m>>,
+    data: Vec<(&'m str, &'m str, Decl<'m>)>,
+    data_by_name: HashMap<(&'m str, &'m str), Decl<'m>>,
     modules: Vec<(&'m str, Decl<'m>)>,
     module_by_name: HashMap<&'m str, Decl<'m>>,
     providers: Vec<Decl<'m>>,
@@ -64,7 +67,8 @@ impl<'m> Index<'m> {
             locals: HashMap::new(),
             resources: Vec::new(),
             resource_by_name: HashMap::new(),
-            data: HashMap::new(),
+            data: Vec::new(),
+            data_by_name: HashMap::new(),
             modules: Vec::new(),
             module_by_name: HashMap::new(),
             providers: Vec::new(),
@@ -88,7 +92,8 @@ impl<'m> Index<'m> {
                         index.resource_by_name.insert((rtype, name), decl);
                     }
                     ("data", [rtype, name]) => {
-                        index.data.insert((rtype, name), decl);
+                        index.data.push((rtype, name, decl));
+                        index.data_by_name.insert((rtype, name), decl);
                     }
                     ("module", [name]) => {
                         index.modules.push((name, decl));
@@ -157,13 +162,6 @@ impl Call {
     }
 }
 
-/// A provider configuration as resources see it: which one, and its region.
-#[derive(Clone, Debug)]
-pub struct ProviderConfig {
-    pub address: String,
-    pub region: Node,
-}
-
 /// A module instance being evaluated.
 pub struct Instance<'m, 't> {
     loader: &'m dyn ModuleLoader<'m, 't>,
@@ -177,6 +175,8 @@ pub struct Instance<'m, 't> {
     locals: RefCell<HashMap<String, Slot>>,
     instances: RefCell<HashMap<(String, String), Instances>>,
     children: RefCell<HashMap<String, Children<'m, 't>>>,
+    /// The attributes of each data source instance read here, by address.
+    data_values: RefCell<HashMap<String, Slot>>,
     /// Module calls whose inputs are being evaluated: an input that reads the same module's
     /// outputs (module A's input from B, B's from A) is a cycle and becomes unknown.
     calling: RefCell<std::collections::HashSet<String>>,
@@ -219,6 +219,7 @@ impl<'m, 't> Instance<'m, 't> {
             locals: RefCell::default(),
             instances: RefCell::default(),
             children: RefCell::default(),
+            data_values: RefCell::default(),
             calling: RefCell::default(),
             diagnostics: RefCell::default(),
         }
@@ -247,6 +248,7 @@ impl<'m, 't> Instance<'m, 't> {
                 resources.push(self.resource(rtype, name, decl, key));
             }
         }
+        resources.extend(self.joined_data_sources());
         resources.extend(self.providers().0.iter().cloned());
         resources.extend(self.variable_resources());
         resources.extend(self.backend_resources());
@@ -278,6 +280,9 @@ impl<'m, 't> Instance<'m, 't> {
         let span = self.span(decl.file, decl.block.span());
         let mut attrs = self.body(decl.file, &key.bindings, &decl.block.body, Some(span.clone()));
         self.add_effective_region(rtype, decl, &mut attrs, &span);
+        if let Some(tags_all) = self.provider_for(rtype, decl.block).ok().and_then(|p| p.tags_all(attrs.get("tags"))) {
+            attrs.insert("tags_all", tags_all);
+        }
         Resource::terraform(rtype.to_string(), format!("{}{}.{}{}", self.prefix, rtype, name, key.suffix), span, attrs, self.call_chain.clone())
     }
 
@@ -285,11 +290,9 @@ impl<'m, 't> Instance<'m, 't> {
     /// created: its own `region` argument, else its provider's region, with the span where that
     /// region is written), resolved through `provider = aws.x`, aliases and module `providers`.
     fn add_effective_region(&self, rtype: &str, decl: Decl, attrs: &mut Node, span: &Span) {
-        let local_name = rtype.split('_').next().unwrap_or(rtype);
-        let wanted = decl.block.body.get_attribute("provider").and_then(|a| traversal_text(&a.value)).unwrap_or_else(|| local_name.to_string());
-        let (provider, provider_region) = match self.providers().1.get(&wanted) {
-            Some(config) => (Node::new(Value::Str(config.address.clone()), None), config.region.clone()),
-            None => {
+        let (provider, provider_region) = match self.provider_for(rtype, decl.block) {
+            Ok(config) => (Node::new(Value::Str(config.address.clone()), None), config.region.clone()),
+            Err(wanted) => {
                 let module = if self.prefix.is_empty() { "the root module" } else { self.prefix.trim_end_matches('.') };
                 let reason = format!("no `{wanted}` provider configuration reaches {module}: the region comes from the environment at run time");
                 (Node::new(Value::Null, None), Node::new(Value::Unknown(reason), Some(span.clone())))
@@ -298,6 +301,15 @@ impl<'m, 't> Instance<'m, 't> {
         let region = attrs.get("region").cloned().unwrap_or(provider_region);
         attrs.insert("__provider", provider);
         attrs.insert("__region", region);
+    }
+
+    /// The provider configuration a resource or data block uses (its `provider = aws.x`, else
+    /// the default configuration of its type's provider), or the name wanted when none reaches
+    /// this module.
+    fn provider_for(&self, rtype: &str, block: &Block) -> Result<ProviderConfig, String> {
+        let local_name = rtype.split('_').next().unwrap_or(rtype);
+        let wanted = block.body.get_attribute("provider").and_then(|a| traversal_text(&a.value)).unwrap_or_else(|| local_name.to_string());
+        self.providers().1.get(&wanted).cloned().ok_or(wanted)
     }
 
     /// This module's provider blocks, and the configurations its resources may use: the
@@ -319,8 +331,7 @@ impl<'m, 't> Instance<'m, 't> {
                     Some(alias) => format!("{name}.{alias}"),
                     None => name.to_string(),
                 };
-                let region = resource.attrs.get("region").cloned().unwrap_or_else(|| Node::new(Value::Null, None));
-                configs.insert(key, ProviderConfig { address: resource.address.clone(), region });
+                configs.insert(key, ProviderConfig::of(resource));
             }
             (resources, configs)
         });
@@ -559,24 +570,10 @@ impl<'m, 't> Instance<'m, 't> {
     /// `aws_kms_key.gold.arn`: the configured value when the attribute is written in the
     /// resource, else a reference that keeps the resource's identity.
     fn resource_attribute(&self, rtype: &str, name: &str, decl: Decl, keys: &[Key]) -> (Node, usize) {
-        let instances = self.instance_keys(rtype, name, decl);
         let base = format!("{}{rtype}.{name}", self.prefix);
-        let is_multi = instances.first().is_some_and(|k| k.key.is_some());
-        let (instance, consumed) = match (is_multi, keys.first()) {
-            (true, Some(Key::Index(index))) => match instances.iter().find(|k| k.key.as_ref().is_some_and(|key| loosely_equal(key, index))) {
-                Some(instance) => (instance.clone(), 1),
-                None => return (Node::new(Value::Unknown(format!("{base} has no instance {}", describe(&Node::new(index.clone(), None)))), None), keys.len()),
-            },
-            (true, _) => {
-                // The whole collection of instances, for splats and `values(...)`.
-                let refs = instances.iter().map(|k| (k, Node::new(Value::Ref { address: format!("{base}{}", k.suffix), attribute: String::new() }, None)));
-                let node = match instances.first().and_then(|k| k.key.as_ref()) {
-                    Some(Value::Int(_)) => Node::new(Value::List(refs.map(|(_, r)| r).collect()), None),
-                    _ => Node::map(refs.map(|(k, r)| (key_text(k.key.as_ref()), r)).collect(), None),
-                };
-                return (node, 0);
-            }
-            (false, _) => (instances.first().cloned().unwrap_or(InstanceKey { suffix: String::new(), key: None, bindings: Bindings::default() }), 0),
+        let (instance, consumed) = match select_instance(&base, &self.instance_keys(rtype, name, decl), keys) {
+            Ok(selected) => selected,
+            Err(whole) => return whole,
         };
         let address = format!("{base}{}", instance.suffix);
         match keys.get(consumed) {
@@ -588,14 +585,66 @@ impl<'m, 't> Instance<'m, 't> {
         }
     }
 
-    fn data_attribute(&self, rtype: &str, name: &str, keys: &[Key]) -> (Node, usize) {
-        let address = format!("{}data.{rtype}.{name}", self.prefix);
-        let attribute = keys.iter().take_while(|k| matches!(k, Key::Attr(_))).map(|k| match k {
-            Key::Attr(a) => a.as_str(),
-            Key::Index(_) => "",
+    /// `data.aws_iam_policy_document.p.json`: what the configuration decides of a data source
+    /// charterguard reads (see [`data_sources`]), else a reference known only after apply.
+    fn data_attribute(&self, rtype: &str, name: &str, keys: &[Key], span: &Span) -> (Node, usize) {
+        let base = format!("{}data.{rtype}.{name}", self.prefix);
+        let Some(&decl) = self.index.data_by_name.get(&(rtype, name)) else {
+            return (Node::new(Value::Unknown(format!("{base} is not declared")), Some(span.clone())), keys.len());
+        };
+        let (instance, consumed) = match select_instance(&base, &self.data_instance_keys(rtype, name, decl), keys) {
+            Ok(selected) => selected,
+            Err(whole) => return whole,
+        };
+        let address = format!("{base}{}", instance.suffix);
+        let Some(Key::Attr(attribute)) = keys.get(consumed) else {
+            return (Node::new(Value::Ref { address, attribute: String::new() }, None), consumed);
+        };
+        let read = data_sources::is_read(rtype).then(|| self.data_values(rtype, decl, &instance, &address));
+        // A data source that could not be read is that error (or unknown) whatever the attribute.
+        let known = read.and_then(|values| if let Value::Map(_) = values.value { values.get(attribute).cloned() } else { Some(values) });
+        let value = known.unwrap_or_else(|| Node::new(Value::Ref { address, attribute: attribute.clone() }, None));
+        (value, consumed + 1)
+    }
+
+    fn data_instance_keys(&self, rtype: &str, name: &str, decl: Decl) -> Instances {
+        self.instance_keys(&format!("data.{rtype}"), name, decl)
+    }
+
+    /// The attributes of one data source instance, read once (a data source that reads itself
+    /// is a cycle, and unknown).
+    fn data_values(&self, rtype: &str, decl: Decl, instance: &InstanceKey, address: &str) -> Node {
+        match self.data_values.borrow().get(address) {
+            Some(Slot::Done(values)) => return values.clone(),
+            Some(Slot::InProgress) => return Node::new(Value::Unknown(format!("{address} refers to itself")), None),
+            None => {}
+        }
+        self.data_values.borrow_mut().insert(address.to_string(), Slot::InProgress);
+        let span = self.span(decl.file, decl.block.span());
+        let config = self.body(decl.file, &instance.bindings, &decl.block.body, Some(span.clone()));
+        let provider = self.provider_for(rtype, decl.block).ok();
+        let values = data_sources::read(rtype, &config, provider.as_ref()).unwrap_or_else(|error| {
+            let message = format!("{address}: {error} (Terraform fails to read this data source)");
+            self.diagnostics.borrow_mut().push(Diagnostic::error(span.file.to_string(), Some(span.clone()), message.clone()));
+            Node::new(super::eval::error_value(message), Some(span))
         });
-        let attribute: Vec<&str> = attribute.collect();
-        (Node::new(Value::Ref { address, attribute: attribute.join(".") }, None), attribute.len())
+        self.data_values.borrow_mut().insert(address.to_string(), Slot::Done(values.clone()));
+        values
+    }
+
+    /// Data sources rules join to (see [`data_sources::is_joined`]), as resources of type
+    /// `data.<type>`.
+    fn joined_data_sources(&self) -> Vec<Resource> {
+        let mut out = Vec::new();
+        for &(rtype, name, decl) in self.index.data.iter().filter(|(rtype, _, _)| data_sources::is_joined(rtype)) {
+            for instance in self.data_instance_keys(rtype, name, decl).iter() {
+                let address = format!("{}data.{rtype}.{name}{}", self.prefix, instance.suffix);
+                let attrs = self.data_values(rtype, decl, instance, &address);
+                let span = self.span(decl.file, decl.block.span());
+                out.push(Resource::terraform(format!("data.{rtype}"), address, span, attrs, self.call_chain.clone()));
+            }
+        }
+        out
     }
 
     /// The instances of a module call, evaluated once.
@@ -720,7 +769,7 @@ impl Scope for BoundScope<'_, '_, '_> {
             }
             ("data", Some(rtype)) => match keys.get(1) {
                 Some(Key::Attr(name)) => {
-                    let (node, consumed) = instance.data_attribute(rtype, name, &keys[2..]);
+                    let (node, consumed) = instance.data_attribute(rtype, name, &keys[2..], span);
                     Some((node, consumed + 2))
                 }
                 _ => unknown(format!("data.{rtype} is not a complete reference")),
@@ -732,6 +781,28 @@ impl Scope for BoundScope<'_, '_, '_> {
             }
             _ => None,
         }
+    }
+}
+
+/// The instance `keys` start by naming (`[0]`, `["k"]`, or the only one), with how many keys
+/// that took; `Err` with the value when the keys name all instances (a splat, `values(...)`):
+/// references to each, in a list (`count`) or a map (`for_each`).
+fn select_instance(base: &str, instances: &[InstanceKey], keys: &[Key]) -> Result<(InstanceKey, usize), (Node, usize)> {
+    let is_multi = instances.first().is_some_and(|k| k.key.is_some());
+    match (is_multi, keys.first()) {
+        (true, Some(Key::Index(index))) => match instances.iter().find(|k| k.key.as_ref().is_some_and(|key| loosely_equal(key, index))) {
+            Some(instance) => Ok((instance.clone(), 1)),
+            None => Err((Node::new(Value::Unknown(format!("{base} has no instance {}", describe(&Node::new(index.clone(), None)))), None), keys.len())),
+        },
+        (true, _) => {
+            let refs = instances.iter().map(|k| (k, Node::new(Value::Ref { address: format!("{base}{}", k.suffix), attribute: String::new() }, None)));
+            let node = match instances.first().and_then(|k| k.key.as_ref()) {
+                Some(Value::Int(_)) => Node::new(Value::List(refs.map(|(_, r)| r).collect()), None),
+                _ => Node::map(refs.map(|(k, r)| (key_text(k.key.as_ref()), r)).collect(), None),
+            };
+            Err((node, 0))
+        }
+        (false, _) => Ok((instances.first().cloned().unwrap_or(InstanceKey { suffix: String::new(), key: None, bindings: Bindings::default() }), 0)),
     }
 }
 

@@ -48,11 +48,15 @@ pub fn after_apply(address: &str, attribute: &str) -> Value {
     }
 }
 
-/// `Err` with the Unknown to return when the value itself is unknown or a reference.
+/// `Err` with the Unknown to return when the value itself is unknown, a reference, or JSON
+/// text with unknown leaves (the first leaf's reason).
 pub fn known(value: &Value) -> Result<&Value, Value> {
     match value {
         Value::Unknown(_) => Err(value.clone()),
         Value::Ref { address, attribute } => Err(after_apply(address, attribute)),
+        Value::PartialJson(document) => {
+            Err(document.first_unknown().map_or_else(|| after_apply("the JSON document", ""), |leaf| known(&leaf.value).unwrap_err()))
+        }
         other => Ok(other),
     }
 }
@@ -190,6 +194,7 @@ pub fn type_name(value: &Value) -> &'static str {
         Value::Map(_) => "map",
         Value::Unknown(_) => "unknown",
         Value::Ref { .. } => "reference",
+        Value::PartialJson(_) => "string",
     }
 }
 
@@ -198,8 +203,8 @@ pub fn type_name(value: &Value) -> &'static str {
 /// equal; otherwise a reference is unknown.
 pub fn equal(a: &Value, b: &Value) -> Result<bool, Value> {
     match (a, b) {
-        (Value::Unknown(_), _) => Err(a.clone()),
-        (_, Value::Unknown(_)) => Err(b.clone()),
+        (Value::Unknown(_) | Value::PartialJson(_), _) => Err(known(a).unwrap_err()),
+        (_, Value::Unknown(_) | Value::PartialJson(_)) => Err(known(b).unwrap_err()),
         (Value::Ref { .. }, Value::Ref { .. }) if a == b => Ok(true),
         (Value::Ref { .. }, _) | (_, Value::Ref { .. }) => Err(known(a).and(known(b)).unwrap_err()),
         (Value::Null, Value::Null) => Ok(true),

@@ -61,6 +61,8 @@ pub fn to_json(node: &Node) -> serde_json::Value {
         Value::List(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
         Value::Map(entries) => serde_json::Value::Object(entries.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
         Value::Unknown(reason) => json!({ "__unknown__": reason }),
+        // Unknown as a whole, for the first unknown leaf's reason.
+        Value::PartialJson(document) => to_json(document.first_unknown().unwrap_or(document)),
         Value::Ref { address, attribute } => json!({ "__ref__": format!("{address}.{attribute}") }),
     }
 }
