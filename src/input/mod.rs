@@ -143,7 +143,7 @@ enum Kind {
 /// `None` for files no source reads (tfvars are read with their module's directory).
 fn classify(path: &Path, explicit: bool, base: &Path, max_file_size: u64) -> Option<Kind> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let is_terraform = name.ends_with(".tf") || name.ends_with(".tf.json");
+    let is_terraform = crate::terraform::is_configuration(&name);
     let is_manifest = [".yaml", ".yml", ".json"].iter().any(|ext| name.ends_with(ext));
     if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") || !(is_terraform || is_manifest || explicit) {
         return None;

@@ -1,8 +1,43 @@
-//! Reading Terraform files: HCL parsed with positions kept.
+//! Reading Terraform files: which files a module directory holds (Terraform's and OpenTofu's),
+//! and their HCL parsed with positions kept.
 
 use crate::model::{Diagnostic, LineIndex, Span};
 use hcl_edit::structure::Body;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// The endings of configuration files: Terraform's, and OpenTofu's own (`.tofu`).
+const CONFIGURATION: [&str; 4] = [".tf", ".tf.json", ".tofu", ".tofu.json"];
+
+/// Whether a file name is a Terraform or OpenTofu configuration file.
+pub fn is_configuration(name: &str) -> bool {
+    CONFIGURATION.iter().any(|ending| name.ends_with(ending))
+}
+
+/// Whether a configuration file is in the JSON syntax.
+pub fn is_json(name: &str) -> bool {
+    name.ends_with(".tf.json") || name.ends_with(".tofu.json")
+}
+
+/// The files of one directory the module is made of, and those left out: as OpenTofu reads a
+/// directory, `x.tofu` replaces `x.tf` (and `x.tofu.json` replaces `x.tf.json`).
+pub fn module_files(files: Vec<PathBuf>) -> (Vec<PathBuf>, Vec<(PathBuf, PathBuf)>) {
+    let tofu_twin = |path: &Path| -> Option<PathBuf> {
+        let name = path.file_name()?.to_str()?;
+        let stem = name.strip_suffix(".tf.json").map(|s| format!("{s}.tofu.json")).or_else(|| name.strip_suffix(".tf").map(|s| format!("{s}.tofu")))?;
+        let twin = path.with_file_name(stem);
+        files.contains(&twin).then_some(twin)
+    };
+    let mut kept = Vec::with_capacity(files.len());
+    let mut replaced = Vec::new();
+    for file in &files {
+        match tofu_twin(file) {
+            Some(twin) => replaced.push((file.clone(), twin)),
+            None => kept.push(file.clone()),
+        }
+    }
+    (kept, replaced)
+}
 
 /// One parsed `.tf` file.
 pub struct ParsedFile<'t> {
@@ -96,6 +131,16 @@ fn syntax_error(path: &Arc<str>, error: &hcl_edit::parser::Error) -> Diagnostic 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tofu_files_replace_their_tf_twins() {
+        let files: Vec<PathBuf> = ["m/a.tf", "m/a.tofu", "m/b.tf", "m/c.tf.json", "m/c.tofu.json", "m/d.tofu"].iter().map(PathBuf::from).collect();
+        let (kept, replaced) = module_files(files);
+        let kept: Vec<&str> = kept.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(kept, ["m/a.tofu", "m/b.tf", "m/c.tofu.json", "m/d.tofu"]);
+        assert_eq!(replaced, [(PathBuf::from("m/a.tf"), PathBuf::from("m/a.tofu")), (PathBuf::from("m/c.tf.json"), PathBuf::from("m/c.tofu.json"))]);
+        assert!(is_configuration("x.tofu") && is_json("x.tofu.json") && !is_configuration("x.tftest.hcl"));
+    }
 
     fn parse_hcl<'t>(path: &Arc<str>, text: &str, arena: &'t typed_arena::Arena<String>, notes: &mut Vec<Diagnostic>) -> Result<ParsedFile<'t>, Diagnostic> {
         parse(path, text.to_string(), notes).map(|parsed| parsed.into_file(arena))

@@ -14,6 +14,7 @@ mod providers;
 pub(crate) mod s3;
 pub mod sandbox;
 
+pub use files::is_configuration;
 pub use outputs::evaluate_outputs;
 
 use crate::model::{Diagnostic, Model, Node, Span};
@@ -86,7 +87,7 @@ struct RootModel<T> {
 /// Parses the directories of one group (the given ones and the local modules they call),
 /// evaluates its root modules and drops the parsed files. The group's model holds what
 /// parsing reported; each root's model what evaluating it gave.
-fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files: &BTreeMap<PathBuf, Vec<PathBuf>>, options: &Options) -> (T, Vec<RootModel<T>>) {
+fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files_of: &BTreeMap<PathBuf, Vec<PathBuf>>, options: &Options) -> (T, Vec<RootModel<T>>) {
     let texts = typed_arena::Arena::new();
     let modules = typed_arena::Arena::new();
     let mut model = Model::default();
@@ -97,8 +98,14 @@ fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files: &BTreeMap<
     while !level.is_empty() {
         let mut seen = HashSet::new();
         level.retain(|dir| !loaded.contains_key(dir) && seen.insert(dir.clone()));
-        let dirs: Vec<(PathBuf, Vec<PathBuf>)> =
-            level.into_iter().map(|dir| (dir.clone(), files.get(&dir).cloned().unwrap_or_else(|| tf_files_in(&dir)))).collect();
+        let dirs: Vec<(PathBuf, Vec<PathBuf>)> = level
+            .into_iter()
+            .map(|dir| {
+                let (kept, replaced) = files::module_files(files_of.get(&dir).cloned().unwrap_or_else(|| tf_files_in(&dir)));
+                model.diagnostics.extend(replaced.iter().map(|(file, tofu)| replaced_by_tofu(file, tofu, &options.base)));
+                (dir, kept)
+            })
+            .collect();
         let parsed_dirs = parse_dirs(&dirs, options, &texts, &mut model);
         level = Vec::new();
         for ((dir, _), parsed) in dirs.into_iter().zip(parsed_dirs) {
@@ -157,8 +164,18 @@ fn read_file(path: &Path, options: &Options) -> (Result<Parsed, Diagnostic>, Vec
 
 /// A `.tf` file's text, or a `.tf.json` file's turned into HCL, parsed.
 fn parse_source(path: &Arc<str>, text: String, notes: &mut Vec<Diagnostic>) -> Result<Parsed, Diagnostic> {
-    let text = if path.ends_with(".tf.json") { json_to_hcl(path, &text)? } else { text };
+    let text = if files::is_json(path) { json_to_hcl(path, &text)? } else { text };
     files::parse(path, text, notes)
+}
+
+/// A note that `file` is not read because `tofu` replaces it, as in OpenTofu.
+fn replaced_by_tofu(file: &Path, tofu: &Path, base: &Path) -> Diagnostic {
+    let tofu_name = tofu.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    Diagnostic::note(
+        display_path(file, base).to_string(),
+        None,
+        format!("not read: {tofu_name} replaces it (OpenTofu reads a .tofu file instead of the .tf file of the same name)"),
+    )
 }
 
 /// The given directories to evaluate on their own: those no other directory calls, then
@@ -291,7 +308,7 @@ fn json_to_hcl(path: &Arc<str>, text: &str) -> Result<String, Diagnostic> {
     match documents.as_slice() {
         [document] => json::to_hcl(&document.root).map_err(|e| Diagnostic::error(path.to_string(), Some(document.span.clone()), e)),
         [] => Ok(String::new()),
-        _ => Err(Diagnostic::error(path.to_string(), None, "a .tf.json file holds one JSON object")),
+        _ => Err(Diagnostic::error(path.to_string(), None, "a JSON configuration file (.tf.json, .tofu.json) holds one JSON object")),
     }
 }
 
@@ -358,7 +375,7 @@ fn local_module_sources(files: &[ParsedFile]) -> Vec<String> {
 }
 
 fn tf_files_in(dir: &Path) -> Vec<PathBuf> {
-    let is_terraform = |p: &Path| p.to_string_lossy().ends_with(".tf") || p.to_string_lossy().ends_with(".tf.json");
+    let is_terraform = |p: &Path| files::is_configuration(&p.to_string_lossy());
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(dir).map(|entries| entries.flatten().map(|e| e.path()).filter(|p| is_terraform(p) && p.is_file()).collect()).unwrap_or_default();
     files.sort();
@@ -756,6 +773,74 @@ resource "aws_sqs_queue" "q" {
         assert_eq!(value(raw, "tags_all.layer"), &Value::Str("bronze".into()));
         assert_eq!(value(raw, "tags_all.env"), &Value::Str("dev".into()), "the resource's own tag wins");
         assert_eq!(value(find(&model, "module.lake.aws_s3_bucket.b"), "tags_all.layer"), &Value::Str("bronze".into()), "inherited by modules");
+    }
+
+    #[test]
+    fn opentofu_files_are_read_and_replace_their_tf_twins() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                ("main.tf", "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"from-tf\"\n}\n"),
+                ("main.tofu", "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"from-tofu\"\n}\n"),
+                ("extra.tofu.json", "{\"resource\": {\"aws_sqs_queue\": {\"q\": {\"name\": \"q\"}}}}\n"),
+            ],
+        );
+        let model = load_dir(dir.path(), Vec::new());
+        assert_eq!(value(find(&model, "aws_s3_bucket.b"), "bucket"), &Value::Str("from-tofu".into()));
+        assert_eq!(value(find(&model, "aws_sqs_queue.q"), "name"), &Value::Str("q".into()));
+        assert_eq!(model.resources.iter().filter(|r| r.address == "aws_s3_bucket.b").count(), 1);
+        let note = model.diagnostics.iter().find(|d| d.file == "main.tf").unwrap_or_else(|| panic!("{:?}", model.diagnostics));
+        assert!(note.message.contains("main.tofu replaces it") && !note.is_error(), "{note}");
+    }
+
+    #[test]
+    fn blocks_that_create_nothing_are_read_without_error_or_resource() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = r#"
+terraform {
+  cloud {
+    organization = "altscore"
+    workspaces { name = "platform" }
+  }
+}
+import {
+  to = aws_s3_bucket.b
+  id = "altscore-prod-gold"
+}
+moved {
+  from = aws_s3_bucket.old
+  to   = aws_s3_bucket.b
+}
+removed {
+  from = aws_s3_bucket.gone
+  lifecycle { destroy = false }
+}
+check "gold_reachable" {
+  data "http" "probe" { url = "https://example.test" }
+  assert {
+    condition     = data.http.probe.status_code == 200
+    error_message = "unreachable"
+  }
+}
+ephemeral "aws_secretsmanager_secret_version" "db" {
+  secret_id = "prod/db"
+}
+resource "aws_db_instance" "db" {
+  password_wo         = ephemeral.aws_secretsmanager_secret_version.db.secret_string
+  password_wo_version = 1
+}
+resource "aws_s3_bucket" "b" {
+  bucket = "altscore-prod-gold"
+}
+"#;
+        write(dir.path(), &[("main.tf", text)]);
+        let model = load_dir(dir.path(), Vec::new());
+        assert!(model.diagnostics.is_empty(), "{:?}", model.diagnostics);
+        let mut types: Vec<&str> = model.resources.iter().map(|r| r.rtype.as_str()).collect();
+        types.sort();
+        assert_eq!(types, ["aws_db_instance", "aws_s3_bucket", "terraform.backend.cloud"]);
+        assert!(matches!(value(find(&model, "aws_db_instance.db"), "password_wo"), Value::Unknown(r) if r.contains("ephemeral")));
     }
 
     #[test]

@@ -389,7 +389,7 @@ impl<'m, 't> Instance<'m, 't> {
             .collect()
     }
 
-    /// The state backend of a root module (`terraform { backend "s3" { ... } }`) as a
+    /// The state backend of a root module (`terraform { backend "s3" { ... } }`, or `cloud`) as a
     /// resource of rtype `terraform.backend.<type>` at address `terraform.backend`. Terraform
     /// ignores backend blocks in called modules, so only the root has one.
     fn backend_resources(&self) -> Vec<Resource> {
@@ -399,8 +399,9 @@ impl<'m, 't> Instance<'m, 't> {
         let mut out = Vec::new();
         for (file, parsed) in self.decls.files.iter().enumerate() {
             for terraform in parsed.body.blocks().filter(|b| b.ident.as_str() == "terraform") {
-                for backend in terraform.body.blocks().filter(|b| b.ident.as_str() == "backend") {
-                    let kind = backend.labels.first().map(|l| l.as_str()).unwrap_or("");
+                // `cloud {}` (HCP Terraform) is a backend too, of kind `cloud`.
+                for backend in terraform.body.blocks().filter(|b| matches!(b.ident.as_str(), "backend" | "cloud")) {
+                    let kind = backend.labels.first().map_or(backend.ident.as_str(), |l| l.as_str());
                     let span = self.span(file, backend.span());
                     let attrs = self.body(file, &Bindings::default(), &backend.body, Some(span.clone()));
                     out.push(Resource::terraform(format!("terraform.backend.{kind}"), "terraform.backend".to_string(), span, attrs, Vec::new()));
@@ -756,6 +757,9 @@ impl Scope for BoundScope<'_, '_, '_> {
             ("var", Some(name)) => Some((instance.variable(name, span), 1)),
             ("local", Some(name)) => Some((instance.local(name, span), 1)),
             ("each" | "count", _) => unknown(format!("{root} is used outside a block with for_each/count")),
+            ("ephemeral", _) => {
+                unknown(format!("{} is ephemeral: it exists only while Terraform runs, never in a plan", super::eval::reference_text(root, keys)))
+            }
             ("path", Some("module")) => Some((Node::new(Value::Str(instance.loader.sandbox().module_path(&instance.decls.dir)), Some(span.clone())), 1)),
             ("path", Some("root")) => Some((Node::new(Value::Str(".".into()), Some(span.clone())), 1)),
             ("path", Some("cwd")) => {

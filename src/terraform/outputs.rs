@@ -27,7 +27,7 @@ pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value
             continue;
         }
         let mut parsed = Vec::new();
-        for path in tf_files_in(&dir) {
+        for path in super::files::module_files(tf_files_in(&dir)).0 {
             let display = display_path(&path, &base);
             let text = std::fs::read_to_string(&path).map_err(|e| format!("{display}: {e}"))?;
             parsed.push(parse_source(&display, text, &mut model.diagnostics).map_err(|d| d.to_string())?.into_file(&texts));
