@@ -667,6 +667,9 @@ provider "aws" {
   region = "us-east-1"
 }
 resource "aws_s3_bucket" "primary" {}
+resource "aws_s3_bucket" "nulled" {
+  region = null
+}
 resource "aws_s3_bucket" "copy" {
   provider = aws.dr
 }
@@ -688,6 +691,7 @@ module "inherits" {
             other => panic!("{address}: {other:?}"),
         };
         assert_eq!(region("aws_s3_bucket.primary"), "ap-south-1");
+        assert_eq!(region("aws_s3_bucket.nulled"), "ap-south-1", "a null region argument is the provider's");
         assert_eq!(region("aws_s3_bucket.copy"), "ap-south-2");
         assert_eq!(region("module.replica.aws_s3_bucket.b"), "us-east-1");
         assert_eq!(region("module.inherits.aws_s3_bucket.b"), "ap-south-1");

@@ -298,7 +298,9 @@ impl<'m, 't> Instance<'m, 't> {
                 (Node::new(Value::Null, None), Node::new(Value::Unknown(reason), Some(span.clone())))
             }
         };
-        let region = attrs.get("region").cloned().unwrap_or(provider_region);
+        // AWS provider v6 takes a resource's own `region` argument; null (a module's `var.region`
+        // left at its default) means the provider's.
+        let region = attrs.get("region").filter(|r| r.value != Value::Null).cloned().unwrap_or(provider_region);
         attrs.insert("__provider", provider);
         attrs.insert("__region", region);
     }
