@@ -1,0 +1,236 @@
+//! Encoding functions: base64 (of text, of gzip, of other character encodings), URLs, JSON and
+//! CSV. Their arguments are wholly known.
+
+use super::super::ops::{collect_list, collect_map, fmt_float, num_value};
+use super::args::Call;
+use crate::model::{Node, Value};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use std::io::{Read, Write};
+
+/// Go's `base64.StdEncoding`: padding required, non-zero trailing bits accepted.
+const STD: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true).with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+);
+
+pub fn encode_base64(bytes: &[u8]) -> String {
+    STD.encode(bytes)
+}
+
+/// Go's decoder also skips line breaks.
+fn decode_base64(c: &Call, text: &str) -> Result<Vec<u8>, Value> {
+    let text: String = text.chars().filter(|ch| !matches!(ch, '\r' | '\n')).collect();
+    STD.decode(text).map_err(|e| c.fail(format!("the string is not valid base64: {e}")))
+}
+
+fn utf8(c: &Call, bytes: Vec<u8>) -> Result<Value, Value> {
+    String::from_utf8(bytes).map(Value::Str).map_err(|_| c.fail("the result is not valid UTF-8"))
+}
+
+pub fn base64encode(c: &Call) -> Result<Value, Value> {
+    Ok(Value::Str(encode_base64(c.str(0)?.as_bytes())))
+}
+
+pub fn base64decode(c: &Call) -> Result<Value, Value> {
+    let bytes = decode_base64(c, &c.str(0)?)?;
+    utf8(c, bytes)
+}
+
+/// Gzip with the header Go writes (no name, time 0, OS unknown). The compressed bytes are
+/// miniz's, not Go's `compress/flate`: they decompress to the same text but may differ from
+/// Terraform's string.
+pub fn base64gzip(c: &Call) -> Result<Value, Value> {
+    let mut gzip = flate2::GzBuilder::new().operating_system(255).write(Vec::new(), flate2::Compression::default());
+    let compressed = gzip.write_all(c.str(0)?.as_bytes()).and_then(|()| gzip.finish()).map_err(|e| c.fail(e))?;
+    Ok(Value::Str(encode_base64(&compressed)))
+}
+
+/// OpenTofu's `base64gunzip`.
+pub fn base64gunzip(c: &Call) -> Result<Value, Value> {
+    let compressed = decode_base64(c, &c.str(0)?)?;
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(compressed.as_slice())
+        .take(crate::terraform::sandbox::MAX_READ)
+        .read_to_end(&mut text)
+        .map_err(|e| c.fail(format!("cannot decompress: {e}")))?;
+    utf8(c, text)
+}
+
+/// The character encodings charterguard converts to and from; Terraform knows every IANA
+/// name, and a call with another one is left unknown rather than guessed.
+#[derive(Clone, Copy)]
+enum Charset {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+    Latin1,
+}
+
+fn charset(c: &Call, i: usize) -> Result<Charset, Value> {
+    let name = c.str(i)?;
+    match name.to_ascii_uppercase().replace('_', "-").as_str() {
+        "UTF-8" | "UTF8" => Ok(Charset::Utf8),
+        "UTF-16LE" => Ok(Charset::Utf16Le),
+        "UTF-16BE" => Ok(Charset::Utf16Be),
+        "ISO-8859-1" | "LATIN1" | "ISO-IR-100" | "L1" | "IBM819" | "CP819" | "CSISOLATIN1" | "ISO-8859-1:1987" => Ok(Charset::Latin1),
+        _ => Err(Value::Unknown(format!("{}: charterguard does not convert text to or from the encoding {name:?}", c.name))),
+    }
+}
+
+pub fn textencodebase64(c: &Call) -> Result<Value, Value> {
+    let text = c.str(0)?;
+    let bytes: Vec<u8> = match charset(c, 1)? {
+        Charset::Utf8 => text.into_bytes(),
+        Charset::Utf16Le => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+        Charset::Utf16Be => text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        Charset::Latin1 => text
+            .chars()
+            .map(|ch| u8::try_from(ch as u32))
+            .collect::<Result<_, _>>()
+            .map_err(|_| c.fail("the text has characters ISO-8859-1 cannot represent"))?,
+    };
+    Ok(Value::Str(encode_base64(&bytes)))
+}
+
+/// Bytes that are invalid in the encoding become U+FFFD, as Go's decoders do.
+pub fn textdecodebase64(c: &Call) -> Result<Value, Value> {
+    let bytes = decode_base64(c, &c.str(0)?)?;
+    let units = |to_u16: fn([u8; 2]) -> u16| bytes.chunks(2).map(|p| if p.len() == 2 { to_u16([p[0], p[1]]) } else { 0xFFFD }).collect::<Vec<u16>>();
+    let utf16 = |units: Vec<u16>| char::decode_utf16(units).map(|r| r.unwrap_or('\u{FFFD}')).collect::<String>();
+    Ok(Value::Str(match charset(c, 1)? {
+        Charset::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
+        Charset::Utf16Le => utf16(units(u16::from_le_bytes)),
+        Charset::Utf16Be => utf16(units(u16::from_be_bytes)),
+        Charset::Latin1 => bytes.iter().map(|&b| b as char).collect(),
+    }))
+}
+
+/// Go's `url.QueryEscape`: unreserved characters stay, spaces become `+`.
+pub fn urlencode(c: &Call) -> Result<Value, Value> {
+    let mut out = String::new();
+    for b in c.str(0)?.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    Ok(Value::Str(out))
+}
+
+/// OpenTofu's `urldecode`: Go's `url.QueryUnescape`.
+pub fn urldecode(c: &Call) -> Result<Value, Value> {
+    let text = c.str(0)?;
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok().filter(|_| h.bytes().all(|b| b.is_ascii_hexdigit())));
+                out.push(hex.ok_or_else(|| c.fail(format!("invalid URL escape {:?}", text.get(i..(i + 3).min(text.len())).unwrap_or("%"))))?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    utf8(c, out)
+}
+
+pub fn jsonencode(c: &Call) -> Result<Value, Value> {
+    Ok(Value::Str(json_text(&c.args[0].value)))
+}
+
+pub fn jsondecode(c: &Call) -> Result<Value, Value> {
+    match serde_json::from_str::<serde_json::Value>(&c.str(0)?) {
+        Ok(j) => Ok(from_json(&j)),
+        Err(e) => Err(c.fail(e)),
+    }
+}
+
+/// `csvdecode`: a list of objects keyed by the header row.
+pub fn csvdecode(c: &Call) -> Result<Value, Value> {
+    let mut records = super::csv::records(&c.str(0)?).map_err(|e| c.fail(e))?.into_iter();
+    let header = records.next().ok_or_else(|| c.fail("missing header line"))?;
+    if let Some(dup) = header.iter().enumerate().find_map(|(i, name)| header[..i].contains(name).then_some(name)) {
+        return Err(c.fail(format!("duplicate column name {dup:?}")));
+    }
+    let rows = records.map(|row| Node::new(Value::Map(header.iter().cloned().zip(row.into_iter().map(|f| Node::new(Value::Str(f), None))).collect()), None));
+    Ok(Value::List(rows.collect()))
+}
+
+pub fn json_text(v: &Value) -> String {
+    let mut out = String::new();
+    json_encode(v, &mut out);
+    out
+}
+
+/// JSON as Terraform's `jsonencode` writes it: compact, keys sorted, `<`, `>`, `&`, U+2028
+/// and U+2029 escaped as Go does.
+pub fn json_encode(v: &Value, out: &mut String) {
+    match v {
+        Value::Null | Value::Unknown(_) | Value::Ref { .. } => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&fmt_float(*f)),
+        Value::Str(s) => {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_encode(&item.value, out);
+            }
+            out.push(']');
+        }
+        Value::Map(entries) => {
+            let mut sorted: Vec<&(String, Node)> = entries.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push('{');
+            for (i, (k, item)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_encode(&Value::Str(k.clone()), out);
+                out.push(':');
+                json_encode(&item.value, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn from_json(j: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match j {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => num_value(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::Str(s.clone()),
+        J::Array(items) => collect_list(items.iter().map(|i| Node::new(from_json(i), None)).collect()),
+        J::Object(entries) => collect_map(entries.iter().map(|(k, v)| (k.clone(), Node::new(from_json(v), None))).collect()),
+    }
+}
