@@ -72,12 +72,17 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The value of a string that may hold `${...}` interpolations and `%{...}` directives,
-    /// as strings in `.tf.json` files do. Computed values get `span` (positions inside the
+    /// as strings in `.tf.json` files and templates do. Computed values get `span` (positions inside the
     /// string are not known). A string that is exactly one `${...}` yields that expression's
     /// value unconverted, as in Terraform.
     pub fn eval_template_str(&self, text: &str, span: Option<Span>) -> Node {
         match text.parse::<Template>() {
-            Ok(template) => {
+            Ok(mut template) => {
+                // HCL scans a template one literal token per line, as it does heredocs: a `~`
+                // strips whitespace from the adjacent line only.
+                if has_strip_markers(&template) {
+                    split_lines(&mut template);
+                }
                 let mut ctx = Ctx { ev: self, locals: Vec::new(), fixed_span: Some(span.clone()), depth: 0 };
                 ctx.template(&template, span)
             }

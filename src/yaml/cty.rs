@@ -69,14 +69,14 @@ fn named(text: &str) -> Option<Value> {
     })
 }
 
-/// `[-+]?(0o[0-7]+|[0-9]+|0x[0-9a-fA-F]+)` (Terraform 1.15 reads `1_000` and `0b1` as strings).
+/// `[-+]?[0-9]+`, `0o[0-7]+` or `0x[0-9a-fA-F]+` (Terraform 1.15 reads `1_000`, `-0x1F` and
+/// `0b1` as strings).
 fn integer_literal(text: &str) -> bool {
-    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
     let all = |s: &str, f: fn(&u8) -> bool| !s.is_empty() && s.as_bytes().iter().all(f);
-    match (t.strip_prefix("0o"), t.strip_prefix("0x")) {
+    match (text.strip_prefix("0o"), text.strip_prefix("0x")) {
         (Some(octal), _) => all(octal, |b| (b'0'..=b'7').contains(b)),
         (_, Some(hex)) => all(hex, u8::is_ascii_hexdigit),
-        _ => all(t, u8::is_ascii_digit),
+        _ => all(text.strip_prefix(['-', '+']).unwrap_or(text), u8::is_ascii_digit),
     }
 }
 

@@ -470,7 +470,7 @@ impl<'a> Loader<'a> {
     /// Hands a finished node to its parent (or makes it the document root).
     fn complete(&mut self, built: Built) -> Result<(), Diagnostic> {
         let schema = self.schema;
-        let file = self.file.clone();
+        let file = self.file;
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(built.node);
             return Ok(());
