@@ -7,7 +7,7 @@ use crate::model::{Node, Value};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
-use std::io::{Read, Write};
+use std::io::Read;
 
 /// Go's `base64.StdEncoding`: padding required, non-zero trailing bits accepted.
 const STD: GeneralPurpose = GeneralPurpose::new(
@@ -38,13 +38,30 @@ pub fn base64decode(c: &Call) -> Result<Value, Value> {
     utf8(c, bytes)
 }
 
-/// Gzip with the header Go writes (no name, time 0, OS unknown). The compressed bytes are
-/// miniz's, not Go's `compress/flate`: they decompress to the same text but may differ from
-/// Terraform's string.
+/// Gzip framed as Go's `gzip.Writer` frames it (no name, time 0, OS unknown; the deflate
+/// data closed by a sync marker and an empty final stored block), so that short texts give
+/// Terraform's exact string. Longer texts with repeats may differ: miniz and Go's
+/// `compress/flate` choose different matches, though both decompress to the same text.
 pub fn base64gzip(c: &Call) -> Result<Value, Value> {
-    let mut gzip = flate2::GzBuilder::new().operating_system(255).write(Vec::new(), flate2::Compression::default());
-    let compressed = gzip.write_all(c.str(0)?.as_bytes()).and_then(|()| gzip.finish()).map_err(|e| c.fail(e))?;
-    Ok(Value::Str(encode_base64(&compressed)))
+    let text = c.str(0)?;
+    let mut deflate = flate2::Compress::new(flate2::Compression::default(), false);
+    let mut data = Vec::with_capacity(text.len() / 2 + 64);
+    loop {
+        let consumed = deflate.total_in() as usize;
+        data.reserve(text.len() - consumed + 64);
+        deflate.compress_vec(&text.as_bytes()[consumed..], &mut data, flate2::FlushCompress::Sync).map_err(|e| c.fail(e))?;
+        if deflate.total_in() as usize == text.len() && data.len() < data.capacity() {
+            break;
+        }
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(text.as_bytes());
+    let mut gzip = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    gzip.extend_from_slice(&data);
+    gzip.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    gzip.extend_from_slice(&crc.sum().to_le_bytes());
+    gzip.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    Ok(Value::Str(encode_base64(&gzip)))
 }
 
 /// OpenTofu's `base64gunzip`.
