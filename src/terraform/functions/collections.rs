@@ -260,3 +260,27 @@ pub fn setproduct(c: Call) -> R {
     }
     computed(Value::List(product.into_iter().map(|combination| Node::new(Value::List(combination), None)).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_errors, check, reason};
+
+    #[test]
+    fn products_chunks_and_pass_through() {
+        check(&[
+            ("setproduct([\"a\", \"b\"], [1, 2])", r#"[["a",1],["a",2],["b",1],["b",2]]"#),
+            ("setproduct([\"a\"], [])", "[]"),
+            ("setproduct([var.unknown], [1])", r#"[[{"$unknown":"var.unknown has no value"},1]]"#),
+            ("chunklist([1, 2, 3, 4, 5], 2)", "[[1,2],[3,4],[5]]"),
+            ("chunklist([1, 2], 0)", "[[1,2]]"),
+            ("chunklist([], 2)", "[]"),
+            ("sensitive({a = var.arn})", r#"{"a":{"$ref":"aws_iam_role.r","attribute":"arn"}}"#),
+            ("nonsensitive(\"x\")", r#""x""#),
+            ("ephemeralasnull([1])", "[1]"),
+        ]);
+        assert_errors(&["setproduct([1])", "setproduct(1, [2])", "chunklist([1], -1)", "chunklist(\"x\", 1)", "sensitive()"]);
+        assert_eq!(reason("setproduct(var.unknown, [1])"), "var.unknown has no value");
+        assert_eq!(reason("sensitive(var.unknown)"), "var.unknown has no value");
+        assert_eq!(reason("issensitive(\"x\")"), "issensitive: charterguard does not track which values are sensitive");
+    }
+}

@@ -81,3 +81,29 @@ fn parse_uuid(text: &str) -> Option<u128> {
     }
     u128::from_str_radix(&digits, 16).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_errors, check, reason};
+
+    #[test]
+    fn hashes_and_uuids() {
+        check(&[
+            ("md5(\"hello world\")", r#""5eb63bbbe01eeed093cb22bb8f5acdc3""#),
+            ("sha1(\"hello world\")", r#""2aae6c35c94fcfb415dbe95f408b9ce91ee846ed""#),
+            ("sha256(\"hello world\")", r#""b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9""#),
+            (
+                "sha512(\"\")",
+                r#""cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e""#,
+            ),
+            ("base64sha256(\"hello world\")", r#""uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=""#),
+            ("base64sha512(\"hello world\")", r#""MJ7MSJwS1utMxA9QyQLytNDtd+5RGnx6m808qG1M2G+YndNbxf9JlnDaNCVbRbDP2DDoH2Bdz33FVC6TrpzXbw==""#),
+            ("uuidv5(\"dns\", \"www.terraform.io\")", r#""a5008fae-b28c-5ba5-96cd-82b4c53552d6""#),
+            ("uuidv5(\"url\", \"https://www.terraform.io/\")", r#""9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5""#),
+            ("uuidv5(\"urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8\", \"www.terraform.io\")", r#""a5008fae-b28c-5ba5-96cd-82b4c53552d6""#),
+            ("uuidv5(\"6ba7b8109dad11d180b400c04fd430c8\", \"www.terraform.io\")", r#""a5008fae-b28c-5ba5-96cd-82b4c53552d6""#),
+        ]);
+        assert_errors(&["uuidv5(\"nope\", \"x\")", "uuidv5(\"6ba7b810-9dad-11d1-80b4-00c04fd430cz\", \"x\")", "md5([\"a\"])"]);
+        assert_eq!(reason("sha256(var.unknown)"), "var.unknown has no value");
+    }
+}

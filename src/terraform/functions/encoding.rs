@@ -251,3 +251,54 @@ fn from_json(j: &serde_json::Value) -> Value {
         J::Object(entries) => collect_map(entries.iter().map(|(k, v)| (k.clone(), Node::new(from_json(v), None))).collect()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_errors, check, reason};
+
+    #[test]
+    fn base64_gzip_and_url() {
+        check(&[
+            ("base64encode(\"héllo\")", r#""aMOpbGxv""#),
+            ("base64decode(\"aMOp\\nbGxv\")", r#""héllo""#),
+            ("base64gzip(\"hello\")", r#""H4sIAAAAAAAA/8pIzcnJBwAAAP//AQAA//+GphA2BQAAAA==""#),
+            ("base64gunzip(\"H4sIAAAAAAAA/8pIzcnJBwAAAP//AQAA//+GphA2BQAAAA==\")", r#""hello""#),
+            ("base64gunzip(base64gzip(\"a longer text, a longer text, a longer text\"))", r#""a longer text, a longer text, a longer text""#),
+            ("urlencode(\"a b&c=d/é?~\")", r#""a+b%26c%3Dd%2F%C3%A9%3F~""#),
+            ("urldecode(\"a+b%20c%2Fd%C3%A9\")", r#""a b c/dé""#),
+            ("urldecode(urlencode(\"x y/z\"))", r#""x y/z""#),
+        ]);
+        assert_errors(&[
+            "base64decode(\"/w==\")",
+            "base64decode(\"abc\")",
+            "base64gunzip(\"aGVsbG8=\")",
+            "urldecode(\"%zz\")",
+            "urldecode(\"100%\")",
+            "urldecode(\"%ff\")",
+        ]);
+    }
+
+    #[test]
+    fn text_encodings() {
+        check(&[
+            ("textencodebase64(\"Hello\", \"UTF-16LE\")", r#""SABlAGwAbABvAA==""#),
+            ("textencodebase64(\"A😀\", \"UTF-16BE\")", r#""AEHYPd4A""#),
+            ("textencodebase64(\"café\", \"iso-8859-1\")", r#""Y2Fm6Q==""#),
+            ("textdecodebase64(\"SABlAGwAbABvAA==\", \"UTF-16LE\")", r#""Hello""#),
+            ("textdecodebase64(\"Y2Fm6Q==\", \"ISO-8859-1\")", r#""café""#),
+            ("textdecodebase64(\"/w==\", \"UTF-8\")", r#""�""#),
+        ]);
+        assert_errors(&["textencodebase64(\"€\", \"ISO-8859-1\")"]);
+        assert!(reason("textencodebase64(\"x\", \"Shift_JIS\")").contains("does not convert"));
+    }
+
+    #[test]
+    fn json_and_csv() {
+        check(&[
+            ("jsonencode({b = [1, null], a = \"<&>\"})", r#""{\"a\":\"\\u003c\\u0026\\u003e\",\"b\":[1,null]}""#),
+            ("csvdecode(\"a,b\\n1,\\\"x,\\\"\\\"y\\\"\\\"\\\"\\n\")", r#"[{"a":"1","b":"x,\"y\""}]"#),
+            ("csvdecode(\"a\\n\")", "[]"),
+        ]);
+        assert_errors(&["csvdecode(\"\")", "csvdecode(\"a,a\\n1,2\\n\")", "csvdecode(\"a,b\\n1\\n\")", "jsondecode(\"{\")"]);
+    }
+}

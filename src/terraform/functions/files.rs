@@ -153,3 +153,60 @@ mod tests {
         assert_eq!(relative("data", "other/a"), "../other/a");
     }
 }
+
+#[cfg(test)]
+mod file_tests {
+    use super::super::testing::eval_in;
+    use crate::model::{Node, Value};
+
+    fn json(src: &str, dir: &std::path::Path) -> String {
+        Node::new(eval_in(src, Some(dir)), None).to_json().to_string()
+    }
+
+    fn is_error(src: &str, dir: &std::path::Path) -> bool {
+        matches!(eval_in(src, Some(dir)), Value::Unknown(r) if crate::terraform::eval::is_error_reason(&r))
+    }
+
+    #[test]
+    fn reads_hashes_and_globs_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("data/sub")).unwrap();
+        std::fs::write(root.join("data/a.txt"), "hello\n").unwrap();
+        std::fs::write(root.join("data/sub/b.yaml"), "x: 1\n").unwrap();
+        std::fs::write(root.join("data/bin"), [0xff, 0x00]).unwrap();
+        std::fs::write(dir.path().join("outside.txt"), "secret").unwrap();
+        let cases = [
+            ("file(\"data/a.txt\")", r#""hello\n""#),
+            ("filebase64(\"data/bin\")", r#""/wA=""#),
+            ("filemd5(\"data/a.txt\")", r#""b1946ac92492d2347c6235b4d2611184""#),
+            ("filesha1(\"data/a.txt\")", r#""f572d396fae9206628714fb2ce00f72e94f2258f""#),
+            ("filesha256(\"data/a.txt\")", r#""5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03""#),
+            ("filesha512(\"data/a.txt\") == sha512(\"hello\\n\")", "true"),
+            ("filebase64sha256(\"data/a.txt\") == base64sha256(\"hello\\n\")", "true"),
+            ("filebase64sha512(\"data/a.txt\") == base64sha512(\"hello\\n\")", "true"),
+            ("fileexists(\"data/a.txt\")", "true"),
+            ("fileexists(\"data/missing\")", "false"),
+            ("fileset(\"data\", \"**\")", r#"["a.txt","bin","sub/b.yaml"]"#),
+            ("fileset(\".\", \"data/*.txt\")", r#"["data/a.txt"]"#),
+            ("fileset(\"data/sub\", \"../*.txt\")", r#"["../a.txt"]"#),
+            ("fileset(\"nowhere\", \"*\")", "[]"),
+            ("yamldecode(file(\"data/sub/b.yaml\")).x", "1"),
+        ];
+        for (src, expected) in cases {
+            assert_eq!(json(src, &root), expected, "{src}");
+        }
+        for src in [
+            "file(\"data/bin\")",
+            "file(\"data/missing\")",
+            "file(\"../outside.txt\")",
+            "file(\"/etc/passwd\")",
+            "fileexists(\"data\")",
+            "fileexists(\"../outside.txt\")",
+            "fileset(\"..\", \"*\")",
+            "filemd5(\"../outside.txt\")",
+        ] {
+            assert!(is_error(src, &root), "{src}");
+        }
+    }
+}

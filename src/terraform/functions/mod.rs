@@ -28,6 +28,8 @@ mod sets;
 mod strings;
 pub mod table;
 pub mod template;
+#[cfg(test)]
+mod testing;
 mod tfvars;
 mod time;
 mod yaml;

@@ -161,3 +161,37 @@ pub fn cidrcontains(c: &Call) -> Result<Value, Value> {
     }
     Ok(Value::Bool(outer.contains(first) && outer.contains(last)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_errors, check};
+
+    #[test]
+    fn subnets_hosts_and_containment() {
+        check(&[
+            (r#"cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)"#, r#"["10.1.0.0/20","10.1.16.0/20","10.1.32.0/24","10.1.48.0/20"]"#),
+            (
+                r#"cidrsubnets("fd00:fd12:3456:7890::/56", 16, 16, 16, 32)"#,
+                r#"["fd00:fd12:3456:7800::/72","fd00:fd12:3456:7800:100::/72","fd00:fd12:3456:7800:200::/72","fd00:fd12:3456:7800:300::/88"]"#,
+            ),
+            (r#"cidrsubnets("10.0.0.0/8")"#, "[]"),
+            (r#"cidrcontains("192.168.2.0/24", "192.168.2.1")"#, "true"),
+            (r#"cidrcontains("192.168.2.0/24", "192.168.3.1")"#, "false"),
+            (r#"cidrcontains("192.168.2.0/24", "192.168.2.128/25")"#, "true"),
+            (r#"cidrcontains("192.168.2.0/24", "192.168.0.0/16")"#, "false"),
+            (r#"cidrcontains("fd00::/8", "fd12::1")"#, "true"),
+            (r#"cidrhost("fd00::/64", 255)"#, r#""fd00::ff""#),
+            (r#"cidrnetmask("10.0.0.0/0")"#, r#""0.0.0.0""#),
+        ]);
+        assert_errors(&[
+            r#"cidrsubnets("10.0.0.0/30", 1, 1, 1)"#,
+            r#"cidrsubnets("10.0.0.0/30", 3)"#,
+            r#"cidrsubnets("10.0.0.0/16", 0)"#,
+            r#"cidrsubnets("0.0.0.0/0", 1, 2)"#,
+            r#"cidrcontains("10.0.0.0/8", "::1")"#,
+            r#"cidrcontains("10.0.0.0/8", "nonsense")"#,
+            r#"cidrcontains("10.0.0.0", "10.0.0.1")"#,
+            r#"cidrnetmask("fd00::/8")"#,
+        ]);
+    }
+}

@@ -139,3 +139,23 @@ pub fn range(c: &Call) -> Result<Value, Value> {
     let count = count.max(0.0) as usize;
     Ok(Value::List((0..count).map(|i| Node::new(num_value(start + step * i as f64), None)).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_errors, check};
+
+    #[test]
+    fn logarithms_and_bases() {
+        check(&[
+            ("log(8, 2)", "3"),
+            ("log(100, 10)", "2"),
+            ("log(1, 5)", "0"),
+            ("parseint(\"zZ\", 62)", "2231"),
+            ("parseint(\"zz\", 36)", "1295"),
+            ("parseint(\"-FF\", 16)", "-255"),
+            ("parseint(\"+101\", 2)", "5"),
+            ("parseint(\"ffffffffffffffffff\", 16)", "4.722366482869645e+21"),
+        ]);
+        assert_errors(&["log(0, 10)", "log(\"x\", 2)", "parseint(\"\", 10)", "parseint(\"2\", 2)", "parseint(\"z\", 99)", "parseint(\"Z\", 35)"]);
+    }
+}

@@ -78,3 +78,20 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod function_tests {
+    use super::super::testing::{check, reason};
+
+    #[test]
+    fn paths_like_go() {
+        check(&[
+            ("[basename(\"/a/b/c.txt\"), basename(\"a/b/\"), basename(\"/\"), basename(\"\")]", r#"["c.txt","b","/","."]"#),
+            ("[dirname(\"/a/b/c.txt\"), dirname(\"c\"), dirname(\"/x\"), dirname(\"a//b/\")]", r#"["/a/b",".","/","a/b"]"#),
+            ("abspath(\"/a/./b/../c/\")", r#""/a/c""#),
+            ("pathexpand(\"/etc\")", r#""/etc""#),
+        ]);
+        assert!(reason("pathexpand(\"~/x\")").contains("home directory"));
+        assert!(reason("abspath(\"x\")").contains("directory Terraform runs in"));
+    }
+}

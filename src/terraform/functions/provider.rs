@@ -75,3 +75,37 @@ pub fn user_agent(c: &Call) -> Result<Value, Value> {
     }
     Ok(Value::Str(agent))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_errors, check, reason};
+
+    #[test]
+    fn aws_arn_functions() {
+        check(&[
+            (
+                r#"provider::aws::arn_parse("arn:aws:iam::444455556666:role/example")"#,
+                r#"{"partition":"aws","service":"iam","region":"","account_id":"444455556666","resource":"role/example"}"#,
+            ),
+            (r#"provider::aws::arn_parse("arn:aws:s3:::bucket/key:with:colons").resource"#, r#""bucket/key:with:colons""#),
+            (r#"provider::aws::arn_build("aws", "iam", "", "444455556666", "role/example")"#, r#""arn:aws:iam::444455556666:role/example""#),
+            (r#"provider::aws::arn_build("aws-cn", "s3", "", "", "b")"#, r#""arn:aws-cn:s3:::b""#),
+            (r#"provider::aws::trim_iam_role_path("arn:aws:iam::444455556666:role/with/path/example")"#, r#""arn:aws:iam::444455556666:role/example""#),
+            (r#"provider::aws::trim_iam_role_path("arn:aws:iam::444455556666:role/example")"#, r#""arn:aws:iam::444455556666:role/example""#),
+            (r#"provider::aws::user_agent("my-module", "0.0.1", "example")"#, r#""my-module/0.0.1 (example)""#),
+            (r#"provider::aws::user_agent("my-module", "", "")"#, r#""my-module""#),
+        ]);
+        assert_errors(&[
+            r#"provider::aws::arn_parse("not-an-arn")"#,
+            r#"provider::aws::arn_parse("arn:aws:s3")"#,
+            r#"provider::aws::trim_iam_role_path("arn:aws:s3:::bucket")"#,
+            r#"provider::aws::trim_iam_role_path("arn:aws:iam:eu-west-1:1:role/x")"#,
+            r#"provider::aws::trim_iam_role_path("arn:aws:iam::1:user/x")"#,
+            r#"provider::aws::user_agent("", "1", "")"#,
+            r#"provider::aws::arn_build("aws", "iam")"#,
+            r#"provider::terraform::nope(1)"#,
+        ]);
+        assert_eq!(reason("provider::aws::arn_parse(var.arn)"), "aws_iam_role.r.arn is known only after apply");
+        assert!(reason(r#"provider::aws::iam_policy_split("x")"#).contains("computed by the aws provider"));
+    }
+}

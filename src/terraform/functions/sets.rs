@@ -93,3 +93,22 @@ pub fn transpose(c: &Call) -> Result<Value, Value> {
     }
     Ok(Value::Map(out.into_iter().map(|(k, keys)| (k, Node::new(strs(keys), None))).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_errors, check, reason};
+
+    #[test]
+    fn transpose_and_matchkeys() {
+        check(&[
+            ("transpose({a = [\"1\", \"2\"], b = [\"2\", \"3\"]})", r#"{"1":["a"],"2":["a","b"],"3":["b"]}"#),
+            ("transpose({z = [\"k\"], a = [\"k\"], c = []})", r#"{"k":["a","z"]}"#),
+            ("transpose({})", "{}"),
+            ("matchkeys([\"i-1\", \"i-2\", \"i-3\"], [\"us-a\", \"us-b\", \"us-a\"], [\"us-a\"])", r#"["i-1","i-3"]"#),
+            ("matchkeys([\"a\"], [1], [])", "[]"),
+            ("sort([\"b\", \"a\"])", r#"["a","b"]"#),
+        ]);
+        assert_errors(&["transpose({a = \"x\"})", "transpose({a = [[\"x\"]]})", "matchkeys([\"a\"], [1, 2], [1])"]);
+        assert_eq!(reason("matchkeys([\"a\"], [var.unknown], [1])"), "var.unknown has no value");
+    }
+}

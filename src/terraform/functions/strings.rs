@@ -320,3 +320,21 @@ fn go_exponent(rust: &str) -> String {
         None => rust.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_errors, check};
+
+    #[test]
+    fn indent_and_friends() {
+        check(&[
+            ("indent(2, \"a\\nb\\n\\nc\")", r#""a\n  b\n  \n  c""#),
+            ("indent(4, \"single\")", r#""single""#),
+            ("indent(0, \"a\\nb\")", r#""a\nb""#),
+            ("title(\"hello world-wide\")", r#""Hello World-Wide""#),
+            ("join(\"-\")", r#""""#),
+            ("regexall(\"(?P<k>[a-z]+)=(?P<v>\\\\d+)\", \"a=1 b=22\")", r#"[{"k":"a","v":"1"},{"k":"b","v":"22"}]"#),
+        ]);
+        assert_errors(&["indent(-1, \"a\")", "indent(\"x\", \"a\")", "indent(2, [\"a\"])"]);
+    }
+}

@@ -69,3 +69,33 @@ impl Scope for Variables<'_> {
         Functions::NotTemplates
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::eval_in;
+    use crate::model::{Node, Value};
+
+    #[test]
+    fn renders_with_only_its_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.tftpl"), "%{ for s in items ~}\n${upper(s)},\n%{ endfor ~}\n${n + 1}").unwrap();
+        std::fs::write(dir.path().join("list.tftpl"), "${items}").unwrap();
+        std::fs::write(dir.path().join("self.tftpl"), "${templatefile(\"self.tftpl\", {})}").unwrap();
+        std::fs::write(dir.path().join("var.tftpl"), "${var.x}").unwrap();
+        let json = |src: &str| Node::new(eval_in(src, Some(dir.path())), None).to_json().to_string();
+        assert_eq!(json("templatefile(\"t.tftpl\", {items = [\"a\", \"b\"], n = 1})"), r#""A,\nB,\n2""#);
+        assert_eq!(json("templatefile(\"list.tftpl\", {items = [1, 2]})"), "[1,2]");
+        // A variable that is unknown leaves the result unknown; the others still render.
+        assert_eq!(json("templatefile(\"list.tftpl\", {items = var.unknown, other = 1})"), r#"{"$unknown":"var.unknown has no value"}"#);
+        for src in [
+            "templatefile(\"self.tftpl\", {})",
+            "templatefile(\"var.tftpl\", {})",
+            "templatefile(\"t.tftpl\", {\"1x\" = 1})",
+            "templatefile(\"missing.tftpl\", {})",
+            "templatefile(\"t.tftpl\", null)",
+        ] {
+            let value = eval_in(src, Some(dir.path()));
+            assert!(matches!(&value, Value::Unknown(r) if crate::terraform::eval::is_error_reason(r)), "{src}: {value:?}");
+        }
+    }
+}

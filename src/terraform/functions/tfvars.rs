@@ -238,3 +238,31 @@ fn printable(c: char) -> bool {
         || (c.is_whitespace() && c != ' ')
         || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_errors, check};
+
+    #[test]
+    fn encodes_like_hclwrite_and_decodes_literals() {
+        check(&[
+            (
+                "provider::terraform::encode_tfvars({a = 1, list = [1, \"two\"], obj = {k = \"v\", longer = []}})",
+                r#""a    = 1\nlist = [1, \"two\"]\nobj = {\n  k      = \"v\"\n  longer = []\n}\n""#,
+            ),
+            ("provider::terraform::encode_tfvars({})", r#""""#),
+            ("provider::terraform::encode_expr([{a = 1}, {b = 2}])", r#""[{\n  a = 1\n  }, {\n  b = 2\n}]""#),
+            ("provider::terraform::encode_expr(\"$${x} %%{y} \\t\")", r#""\"$${x} %%{y} \\t\"""#),
+            ("provider::terraform::decode_tfvars(\"a = 1 + 2\\nb = [\\\"x\\\"]\\n\")", r#"{"a":3,"b":["x"]}"#),
+        ]);
+        assert_errors(&[
+            "provider::terraform::encode_tfvars({\"not valid\" = 1})",
+            "provider::terraform::encode_tfvars(\"x\")",
+            "provider::terraform::encode_expr(null)",
+            "provider::terraform::decode_tfvars(\"a = var.x\\n\")",
+            "provider::terraform::decode_tfvars(\"a = upper(\\\"x\\\")\\n\")",
+            "provider::terraform::decode_tfvars(\"b {}\\n\")",
+            "provider::terraform::decode_tfvars(\"a = \\n\")",
+        ]);
+    }
+}

@@ -315,3 +315,31 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod function_tests {
+    use super::super::testing::{assert_errors, check};
+
+    #[test]
+    fn formats_adds_and_compares() {
+        check(&[
+            ("formatdate(\"DD MMM YYYY hh:mm ZZZ\", \"2018-01-02T23:12:01Z\")", r#""02 Jan 2018 23:12 UTC""#),
+            (
+                "formatdate(\"EEEE, MMMM D, YY h:m:s H AA aa ZZZZZ ZZZZ Z\", \"2024-02-29T13:05:09-05:30\")",
+                r#""Thursday, February 29, 24 13:5:9 1 PM pm -05:30 -0530 -05:30""#,
+            ),
+            ("formatdate(\"'quoted ''literal''' hh''mm\", \"2018-01-02T23:12:01Z\")", r#""quoted 'literal' 23'12""#),
+            ("timeadd(\"2017-11-22T00:00:00Z\", \"-1h30m\")", r#""2017-11-21T22:30:00Z""#),
+            ("timeadd(\"1999-12-31T23:59:59+01:00\", \"2s\")", r#""2000-01-01T00:00:01+01:00""#),
+            ("timecmp(\"2017-11-22T01:00:00+01:00\", \"2017-11-22T00:00:00Z\")", "0"),
+            ("timecmp(\"2017-11-22T00:00:00Z\", \"2017-11-22T00:00:00.5Z\")", "-1"),
+        ]);
+        assert_errors(&[
+            "formatdate(\"YYY\", \"2018-01-02T23:12:01Z\")",
+            "formatdate(\"'open\", \"2018-01-02T23:12:01Z\")",
+            "timeadd(\"2018-01-02\", \"1h\")",
+            "timeadd(\"2018-01-02T00:00:00Z\", \"1d\")",
+            "timecmp(\"x\", \"y\")",
+        ]);
+    }
+}

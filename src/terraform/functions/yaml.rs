@@ -291,3 +291,41 @@ mod tests {
         assert_eq!(encode(Value::Str(long.into())), "\"aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp qqqq\n  \\ rrrr\"\n");
     }
 }
+
+#[cfg(test)]
+mod decode_tests {
+    use super::super::testing::{assert_errors, check, reason};
+
+    #[test]
+    fn decodes_with_go_cty_yaml_rules() {
+        check(&[
+            (
+                "yamldecode(\"a: yes\\nb: 'yes'\\nc: 0x1F\\nd: 1_000\\ne: 2001-12-14\\n\")",
+                r#"{"a":true,"b":"yes","c":31,"d":"1_000","e":"2001-12-14T00:00:00Z"}"#,
+            ),
+            ("yamldecode(\"a: 1\\n<<: {a: 2, b: 3}\\n\")", r#"{"a":2,"b":3}"#),
+            ("yamldecode(\"y: 1\\n1.50: 2\\n\")", r#"{"true":1,"1.5":2}"#),
+            ("yamldecode(\"- &x hello\\n- *x\\n\")", r#"["hello","hello"]"#),
+        ]);
+        assert_errors(&[
+            "yamldecode(\"a: 1\\n---\\nb: 2\\n\")",
+            "yamldecode(\"\")",
+            "yamldecode(\".nan\")",
+            "yamldecode(\"!foo 1\")",
+            "yamldecode(\"~: 1\")",
+            "yamldecode(\"<<: [{a: 1}]\")",
+            "yamldecode(\"a: [\")",
+        ]);
+        assert_eq!(reason("yamldecode(var.unknown)"), "var.unknown has no value");
+    }
+
+    #[test]
+    fn an_alias_bomb_is_an_error_value() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\\n");
+        for i in 1..10 {
+            bomb.push_str(&format!("a{i}: &a{i} [{}]\\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+        }
+        let r = reason(&format!("yamldecode(\"{bomb}\")"));
+        assert!(r.contains("alias expansion exceeds"), "{r}");
+    }
+}
