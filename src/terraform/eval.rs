@@ -1388,7 +1388,7 @@ mod tests {
             ("timestamp()", "timestamp() is known only at apply"),
             ("plantimestamp()", "plantimestamp() is the time of the plan: known only when Terraform plans"),
             ("uuid()", "uuid() is random at apply"),
-            ("bcrypt(\"x\")", "bcrypt() uses a random salt: its result is known only at apply"),
+            ("bcrypt(\"x\")", "bcrypt() uses a random salt: known only at apply"),
             ("core::uuid()", "uuid() is random at apply"),
             (
                 "provider::google::region_from_zone(\"x\")",

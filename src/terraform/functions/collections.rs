@@ -281,6 +281,6 @@ mod tests {
         assert_errors(&["setproduct([1])", "setproduct(1, [2])", "chunklist([1], -1)", "chunklist(\"x\", 1)", "sensitive()"]);
         assert_eq!(reason("setproduct(var.unknown, [1])"), "var.unknown has no value");
         assert_eq!(reason("sensitive(var.unknown)"), "var.unknown has no value");
-        assert_eq!(reason("issensitive(\"x\")"), "issensitive: charterguard does not track which values are sensitive");
+        assert_eq!(reason("issensitive(\"x\")"), "issensitive() is not known: charterguard does not track which values are sensitive");
     }
 }

@@ -56,7 +56,7 @@ pub static FUNCTIONS: &[Function] = &[
     f("base64sha256", 1, 1, Needs(crypto::base64sha256)),
     f("base64sha512", 1, 1, Needs(crypto::base64sha512)),
     f("basename", 1, 1, Needs(p::basename)),
-    f("bcrypt", 1, 2, Unknown("bcrypt() uses a random salt: its result is known only at apply")),
+    f("bcrypt", 1, 2, Unknown("bcrypt() uses a random salt: known only at apply")),
     f("can", 1, 1, Catches(c::can)),
     f("ceil", 1, 1, Needs(num::ceil)),
     f("chomp", 1, 1, Needs(st::chomp)),
@@ -94,7 +94,7 @@ pub static FUNCTIONS: &[Function] = &[
     f("formatlist", 1, ANY, Needs(st::formatlist)),
     f("indent", 2, 2, Needs(st::indent)),
     f("index", 2, 2, Needs(s::index)),
-    f("issensitive", 1, 1, Unknown("issensitive: charterguard does not track which values are sensitive")),
+    f("issensitive", 1, 1, Unknown("issensitive() is not known: charterguard does not track which values are sensitive")),
     f("join", 1, ANY, Needs(st::join)),
     f("jsondecode", 1, 1, Needs(e::jsondecode)),
     f("jsonencode", 1, 1, Needs(e::jsonencode)),
@@ -128,7 +128,7 @@ pub static FUNCTIONS: &[Function] = &[
     f("regexall", 2, 2, Needs(st::regexall)),
     f("replace", 3, 3, Needs(st::replace)),
     f("reverse", 1, 1, Moves(c::reverse)),
-    f("rsadecrypt", 2, 2, Unknown("rsadecrypt() needs a private key charterguard does not read: its result is not evaluated")),
+    f("rsadecrypt", 2, 2, Unknown("rsadecrypt() needs a private key, which charterguard does not read")),
     f("sensitive", 1, 1, Moves(c::unchanged)),
     f("setintersection", 1, ANY, Needs(s::setintersection)),
     f("setproduct", 0, ANY, Moves(c::setproduct)),
@@ -178,6 +178,26 @@ pub static FUNCTIONS: &[Function] = &[
     f("zipmap", 2, 2, Moves(c::zipmap)),
 ];
 
+/// The README's list of functions (between `<!-- functions -->` markers), generated from the
+/// table: what is evaluated, what stays unknown and why, what is an error.
+pub fn readme_list() -> String {
+    let names = |keep: fn(&Kind) -> bool| FUNCTIONS.iter().filter(|f| keep(&f.kind)).map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ");
+    let evaluated = FUNCTIONS.iter().filter(|f| f.is_evaluated()).count();
+    let unknown: Vec<String> = FUNCTIONS
+        .iter()
+        .filter_map(|f| match f.kind {
+            Kind::Unknown(reason) => Some(format!("- {reason}")),
+            _ => None,
+        })
+        .collect();
+    format!(
+        "Evaluated ({evaluated}): {}.\n\nLeft unknown, with the reason:\n\n{}\n\nErrors, as Terraform rejects them: {}, and any name Terraform does not have.\n",
+        names(|k| matches!(k, Kind::Catches(_) | Kind::Moves(_) | Kind::Needs(_))),
+        unknown.join("\n"),
+        names(|k| matches!(k, Kind::Rejected(_))),
+    )
+}
+
 /// The built-in function `name` (without `core::`).
 pub fn find(name: &str) -> Option<&'static Function> {
     FUNCTIONS.binary_search_by(|f| f.name.cmp(name)).ok().map(|i| &FUNCTIONS[i])
@@ -193,6 +213,17 @@ mod tests {
             assert!(pair[0].name < pair[1].name, "{} before {}", pair[0].name, pair[1].name);
         }
         assert!(FUNCTIONS.iter().all(|f| find(f.name).is_some_and(|g| std::ptr::eq(f, g))));
+    }
+
+    #[test]
+    fn the_readme_lists_the_functions_of_the_table() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let listed = readme
+            .split("<!-- functions -->\n")
+            .nth(1)
+            .and_then(|rest| rest.split("<!-- /functions -->").next())
+            .expect("README.md has a <!-- functions --> block");
+        assert_eq!(listed, readme_list(), "README.md's list of functions differs from the table; the block should read:\n{}", readme_list());
     }
 
     #[test]
