@@ -11,9 +11,9 @@ use sha1::Digest;
 use std::path::Path;
 
 /// Most directory entries `fileset` looks at; a glob over a huge tree is left unknown.
-pub const FILESET_LIMIT: usize = 50_000;
+const FILESET_LIMIT: usize = 50_000;
 
-/// The bytes of the file the first argument names.
+/// The bytes of the file at `path` (relative to the root module's directory).
 pub fn read(c: &Call, path: &str) -> Result<Vec<u8>, Value> {
     let sandbox = c.sandbox.ok_or_else(|| c.fail("no file may be read here"))?;
     sandbox.read(path, c.span).map_err(|reason| c.fail(reason))

@@ -26,18 +26,18 @@ mod paths;
 mod provider;
 mod sets;
 mod strings;
-pub mod table;
-pub mod template;
+mod table;
+mod template;
 #[cfg(test)]
 mod testing;
 mod tfvars;
 mod time;
 mod yaml;
 
-pub use args::Call;
-pub use encoding::json_encode;
-pub use table::{Function, Kind};
 pub use template::TEMPLATE_FUNCTIONS;
+
+use args::Call;
+use table::{Function, Kind};
 
 use super::ops::{error_value, is_error, known_deep, node};
 use crate::model::{Node, Span, Value};

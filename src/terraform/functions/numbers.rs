@@ -5,7 +5,7 @@ use super::args::Call;
 use crate::model::{Node, Value};
 
 /// Most elements `range` produces; Terraform refuses more.
-pub const RANGE_LIMIT: usize = 1024;
+const RANGE_LIMIT: usize = 1024;
 
 fn float(c: &Call, f: impl Fn(f64) -> f64) -> Result<Value, Value> {
     Ok(num_value(f(c.num(0)?.f())))
