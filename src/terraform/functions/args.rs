@@ -2,7 +2,7 @@
 //! string accepts a number or a bool (converted), and rejects anything else with an error
 //! value naming the function.
 
-use super::super::ops::{error_value, known, to_bool, to_num, to_str, type_name, Num};
+use super::super::ops::{error_value, known, to_num, to_str, type_name, Num};
 use crate::model::{Node, Span, Value};
 use crate::terraform::sandbox::Sandbox;
 
@@ -51,11 +51,6 @@ impl Call<'_> {
 
     pub fn int(&self, i: usize) -> Result<i64, Value> {
         self.num(i)?.int().ok_or_else(|| self.fail("needs a whole number"))
-    }
-
-    pub fn bool(&self, i: usize) -> Result<bool, Value> {
-        let v = self.value(i)?;
-        to_bool(v).ok_or_else(|| self.fail(format!("needs a bool, not {}", type_name(v))))
     }
 
     pub fn list(&self, i: usize) -> Result<&Vec<Node>, Value> {

@@ -28,13 +28,6 @@ pub struct Function {
     pub kind: Kind,
 }
 
-impl Function {
-    /// Whether charterguard computes the function's value.
-    pub fn is_evaluated(&self) -> bool {
-        matches!(self.kind, Kind::Catches(_) | Kind::Moves(_) | Kind::Needs(_))
-    }
-}
-
 const ANY: usize = usize::MAX;
 
 const fn f(name: &'static str, min: usize, max: usize, kind: Kind) -> Function {
@@ -178,26 +171,6 @@ pub static FUNCTIONS: &[Function] = &[
     f("zipmap", 2, 2, Moves(c::zipmap)),
 ];
 
-/// The README's list of functions (between `<!-- functions -->` markers), generated from the
-/// table: what is evaluated, what stays unknown and why, what is an error.
-pub fn readme_list() -> String {
-    let names = |keep: fn(&Kind) -> bool| FUNCTIONS.iter().filter(|f| keep(&f.kind)).map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ");
-    let evaluated = FUNCTIONS.iter().filter(|f| f.is_evaluated()).count();
-    let unknown: Vec<String> = FUNCTIONS
-        .iter()
-        .filter_map(|f| match f.kind {
-            Kind::Unknown(reason) => Some(format!("- {reason}")),
-            _ => None,
-        })
-        .collect();
-    format!(
-        "Evaluated ({evaluated}): {}.\n\nLeft unknown, with the reason:\n\n{}\n\nErrors, as Terraform rejects them: {}, and any name Terraform does not have.\n",
-        names(|k| matches!(k, Kind::Catches(_) | Kind::Moves(_) | Kind::Needs(_))),
-        unknown.join("\n"),
-        names(|k| matches!(k, Kind::Rejected(_))),
-    )
-}
-
 /// The built-in function `name` (without `core::`).
 pub fn find(name: &str) -> Option<&'static Function> {
     FUNCTIONS.binary_search_by(|f| f.name.cmp(name)).ok().map(|i| &FUNCTIONS[i])
@@ -213,6 +186,28 @@ mod tests {
             assert!(pair[0].name < pair[1].name, "{} before {}", pair[0].name, pair[1].name);
         }
         assert!(FUNCTIONS.iter().all(|f| find(f.name).is_some_and(|g| std::ptr::eq(f, g))));
+    }
+
+    /// The README's list of functions (between `<!-- functions -->` markers), generated from the
+    /// table: what is evaluated, what stays unknown and why, what is an error.
+    fn readme_list() -> String {
+        let names = |functions: Vec<&Function>| functions.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ");
+        let evaluated: Vec<&Function> = FUNCTIONS.iter().filter(|f| matches!(f.kind, Kind::Catches(_) | Kind::Moves(_) | Kind::Needs(_))).collect();
+        let rejected: Vec<&Function> = FUNCTIONS.iter().filter(|f| matches!(f.kind, Kind::Rejected(_))).collect();
+        let unknown: Vec<String> = FUNCTIONS
+            .iter()
+            .filter_map(|f| match f.kind {
+                Kind::Unknown(reason) => Some(format!("- {reason}")),
+                _ => None,
+            })
+            .collect();
+        format!(
+            "Evaluated ({}): {}.\n\nLeft unknown, with the reason:\n\n{}\n\nErrors, as Terraform rejects them: {}, and any name Terraform does not have.\n",
+            evaluated.len(),
+            names(evaluated),
+            unknown.join("\n"),
+            names(rejected),
+        )
     }
 
     #[test]
