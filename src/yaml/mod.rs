@@ -173,6 +173,8 @@ struct Loader<'a> {
     /// Source comments of the current document may appear after this line (1-based; 0 = file start).
     boundary_line: usize,
     prev_end_line: usize,
+    /// Whether the current document began with `---`.
+    explicit_start: bool,
 }
 
 /// A finished node plus what its parent needs to know about it.
@@ -308,6 +310,7 @@ impl<'a> Loader<'a> {
             root: None,
             boundary_line: 0,
             prev_end_line: 0,
+            explicit_start: false,
         }
     }
 
@@ -322,6 +325,7 @@ impl<'a> Loader<'a> {
                     self.anchors.clear();
                     self.root = None;
                     self.boundary_line = if explicit { span.start.line() } else { self.prev_end_line };
+                    self.explicit_start = explicit;
                 }
                 Event::DocumentEnd => {
                     self.finish_document();
@@ -353,8 +357,10 @@ impl<'a> Loader<'a> {
                 }
                 Event::Scalar(text, style, anchor, tag) => {
                     self.count_node(span.start, span.end)?;
-                    if self.stack.is_empty() && text.is_empty() && style == ScalarStyle::Plain && tag.is_none() && anchor == 0 {
-                        // An empty document (only comments, or `---` with nothing): dropped.
+                    let empty_document = self.stack.is_empty() && text.is_empty() && style == ScalarStyle::Plain && tag.is_none() && anchor == 0;
+                    // An empty document (only comments, or `---` with nothing) is dropped; for
+                    // go-cty-yaml, `---` with nothing is a document holding null.
+                    if empty_document && !(self.schema == Schema::GoCty && self.explicit_start) {
                         continue;
                     }
                     // Fast path: an unanchored plain key needs no value resolution.

@@ -304,11 +304,13 @@ mod decode_tests {
                 r#"{"a":true,"b":"yes","c":31,"d":"1_000","e":"2001-12-14T00:00:00Z"}"#,
             ),
             ("yamldecode(\"a: 1\\n<<: {a: 2, b: 3}\\n\")", r#"{"a":2,"b":3}"#),
+            ("yamldecode(\"---\\n\")", "null"),
             ("yamldecode(\"y: 1\\n1.50: 2\\n\")", r#"{"true":1,"1.5":2}"#),
             ("yamldecode(\"- &x hello\\n- *x\\n\")", r#"["hello","hello"]"#),
         ]);
         assert_errors(&[
             "yamldecode(\"a: 1\\n---\\nb: 2\\n\")",
+            "yamldecode(\"a: 1\\n---\\n\")",
             "yamldecode(\"\")",
             "yamldecode(\".nan\")",
             "yamldecode(\"!foo 1\")",

@@ -2,6 +2,10 @@ locals {
   inline    = "Hi $${who}, you have $${n} messages%%{ if n > 1 }s%%{ endif }."
   templates = { short = "[$${x}]", loop = "%%{ for v in vs }<$${v}>%%{ endfor }" }
   list      = ["$${a}-$${b}"]
+  guarded   = "%%{ if false }$${missing}%%{ endif }ok"
+  bound     = <<-EOT
+    %%{ for i, x in xs }$${i}$${x}%%{ endfor }$${join(",", [for k, v in m : "$${k}=$${v}"])} $${jsonencode({ xs = 1 })}
+  EOT
 }
 output "greeting" {
   value = templatefile("${path.module}/templates/greeting.tftpl", { name = "Ada", services = ["api", "db"], admin = true })
@@ -25,3 +29,5 @@ output "string_attr" { value = templatestring(local.templates.loop, { vs = ["a",
 output "string_list" { value = templatestring(local.list[0], { a = 1, b = true }) }
 output "string_missing" { value = can(templatestring(local.inline, {})) }
 output "string_bad_name" { value = can(templatestring(local.inline, { "1x" = 1, who = "a", n = 1 })) }
+output "untaken_branch_missing_var" { value = can(templatestring(local.guarded, {})) }
+output "for_variables_bound" { value = templatestring(local.bound, { xs = [1, 2], m = { k = "v" } }) }

@@ -21,3 +21,6 @@ output "tagged_map" { value = yamldecode("!!map {a: 1}") }
 output "bad_map_tag" { value = can(yamldecode("!!seq {a: 1}")) }
 output "alias_scalar" { value = yamldecode("a: &x hello\nb: *x\n") }
 output "crlf" { value = yamldecode("a: 1\r\nb: two\r\n") }
+output "only_marker" { value = yamldecode("---\n") }
+output "trailing_empty_document" { value = can(yamldecode("a: 1\n---\n")) }
+output "document_end_only" { value = can(yamldecode("...\n")) }
