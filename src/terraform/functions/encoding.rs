@@ -4,6 +4,7 @@
 use super::super::ops::{collect_list, collect_map, fmt_float, num_value};
 use super::args::Call;
 use crate::model::{Node, Value};
+use crate::terraform::sandbox::MAX_READ;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
@@ -64,14 +65,15 @@ pub fn base64gzip(c: &Call) -> Result<Value, Value> {
     Ok(Value::Str(encode_base64(&gzip)))
 }
 
-/// OpenTofu's `base64gunzip`.
+/// OpenTofu's `base64gunzip`. A text that decompresses past the file functions' size limit
+/// (a gzip bomb) is left unknown rather than decompressed.
 pub fn base64gunzip(c: &Call) -> Result<Value, Value> {
     let compressed = decode_base64(c, &c.str(0)?)?;
     let mut text = Vec::new();
-    flate2::read::GzDecoder::new(compressed.as_slice())
-        .take(crate::terraform::sandbox::MAX_READ)
-        .read_to_end(&mut text)
-        .map_err(|e| c.fail(format!("cannot decompress: {e}")))?;
+    flate2::read::GzDecoder::new(compressed.as_slice()).take(MAX_READ + 1).read_to_end(&mut text).map_err(|e| c.fail(format!("cannot decompress: {e}")))?;
+    if text.len() as u64 > MAX_READ {
+        return Err(Value::Unknown(format!("base64gunzip: the text decompresses to more than {MAX_READ} bytes; charterguard does not hold it")));
+    }
     utf8(c, text)
 }
 
@@ -268,6 +270,14 @@ mod tests {
             ("urldecode(\"a+b%20c%2Fd%C3%A9\")", r#""a b c/dé""#),
             ("urldecode(urlencode(\"x y/z\"))", r#""x y/z""#),
         ]);
+        // A gzip bomb (17 MiB of zeros in a few KiB) is not decompressed.
+        let bomb = super::encode_base64(&{
+            use std::io::Write;
+            let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gzip.write_all(&vec![b'0'; 17 << 20]).unwrap();
+            gzip.finish().unwrap()
+        });
+        assert!(reason(&format!("base64gunzip(\"{bomb}\")")).contains("decompresses to more than"));
         assert_errors(&[
             "base64decode(\"/w==\")",
             "base64decode(\"abc\")",
