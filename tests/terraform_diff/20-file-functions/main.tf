@@ -21,3 +21,12 @@ output "length" { value = length(file("data/unicode.txt")) }
 output "binary_not_utf8" { value = can(file("data/binary.bin")) }
 output "missing" { value = try(file("data/nope.txt"), "fallback") }
 output "directory" { value = can(fileexists("data")) }
+module "reader" {
+  source = "./modules/reader"
+  who    = "module"
+}
+output "module_file" { value = module.reader.text }
+output "module_fileset" { value = module.reader.listing }
+output "module_template" { value = module.reader.rendered }
+output "module_reads_root_relative" { value = module.reader.root_file }
+output "module_path" { value = module.reader.module_path }
