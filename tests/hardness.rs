@@ -281,7 +281,64 @@ fn a_module_that_calls_itself_is_an_error_through_the_cli() {
     assert!(diagnostics.iter().any(|d| d.starts_with("error tf/main.tf:1:1") && d.contains("modules nested deeper than 32 levels")), "{diagnostics:#?}");
 }
 
-// 6. Secrets never appear in any report.
+// 6. Terraform's file functions read inside the scanned directories only.
+
+#[test]
+fn file_functions_never_read_outside_the_scanned_directories() {
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "secret.txt", "S3cr3t-Outside-File");
+    let main = "resource \"aws_s3_bucket\" \"passwd\" {\n  bucket = file(\"/etc/passwd\")\n}\n\
+                resource \"aws_s3_bucket\" \"up\" {\n  bucket = file(\"../../x\")\n}\n\
+                resource \"aws_s3_bucket\" \"link\" {\n  bucket = file(\"link.txt\")\n}\n\
+                resource \"aws_s3_bucket\" \"listing\" {\n  bucket = join(\",\", fileset(\"/etc\", \"*\"))\n}\n\
+                resource \"aws_s3_bucket\" \"hash\" {\n  bucket = filesha256(\"/etc/hostname\")\n}\n";
+    let dir = hostile_dir("tf/main.tf", main);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("tf/link.txt")).unwrap();
+    let run = charterguard(dir.path(), &["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let refused: Vec<u64> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["level"] == "error" && d["file"] == "tf/main.tf" && d["message"].as_str().is_some_and(|m| m.contains("outside the scanned directories")))
+        .filter_map(|d| d["line"].as_u64())
+        .collect();
+    assert_eq!(refused, [2, 5, 8, 11, 14], "{}", run.stdout);
+    for leaked in ["S3cr3t-Outside-File", "root:x:0:0", "passwd\",\"group"] {
+        assert!(!run.stdout.contains(leaked) && !run.stderr.contains(leaked), "{leaked} leaked: {}", run.stdout);
+    }
+}
+
+#[test]
+fn a_template_that_includes_itself_is_an_error_not_a_recursion() {
+    let dir = hostile_dir("tf/main.tf", "resource \"aws_s3_bucket\" \"t\" {\n  bucket = templatefile(\"${path.module}/self.tftpl\", {})\n}\n");
+    write(dir.path(), "tf/self.tftpl", "again: ${templatefile(\"self.tftpl\", {})}");
+    let run = charterguard(dir.path(), &["scan", ".", "--format", "json"]);
+    assert!(run.stdout.contains("cannot call templatefile from inside a template"), "{}", run.stdout);
+}
+
+#[test]
+fn yamldecode_of_an_alias_bomb_is_an_error_value_and_the_scan_goes_on() {
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+    }
+    let dir = hostile_dir("tf/bomb.yaml.tpl", bomb);
+    write(
+        dir.path(),
+        "tf/main.tf",
+        "locals {\n  doc = yamldecode(file(\"${path.module}/bomb.yaml.tpl\"))\n}\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = local.doc.a9[0][0]\n}\n",
+    );
+    let started = Instant::now();
+    let run = charterguard(dir.path(), &["scan", ".", "--format", "json"]);
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert!(run.stdout.contains("aws_s3_bucket.b"), "{}", run.stdout);
+    assert!(run.stdout.contains("alias expansion exceeds"), "{}", run.stdout);
+}
+
+// 7. Secrets never appear in any report.
 
 const PLANTED: &[&str] = &[
     "S3cr3t-Planted-Value-1",

@@ -14,7 +14,7 @@ use hcl_edit::Span as _;
 use std::ops::Range;
 use std::sync::Arc;
 
-#[path = "functions.rs"]
+#[path = "functions/mod.rs"]
 pub mod functions;
 #[path = "ops.rs"]
 pub mod ops;
@@ -41,6 +41,21 @@ pub trait Scope {
     fn sandbox(&self) -> Option<&Sandbox> {
         None
     }
+
+    /// Which functions expressions may call here.
+    fn functions(&self) -> Functions {
+        Functions::All
+    }
+}
+
+/// Which functions a scope lets expressions call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Functions {
+    All,
+    /// Inside a template: all but `templatefile` and `templatestring`, as in Terraform.
+    NotTemplates,
+    /// None (tfvars).
+    None,
 }
 
 /// Evaluates expressions of one file.
@@ -57,12 +72,17 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The value of a string that may hold `${...}` interpolations and `%{...}` directives,
-    /// as strings in `.tf.json` files do. Computed values get `span` (positions inside the
+    /// as strings in `.tf.json` files and templates do. Computed values get `span` (positions inside the
     /// string are not known). A string that is exactly one `${...}` yields that expression's
     /// value unconverted, as in Terraform.
     pub fn eval_template_str(&self, text: &str, span: Option<Span>) -> Node {
         match text.parse::<Template>() {
-            Ok(template) => {
+            Ok(mut template) => {
+                // HCL scans a template one literal token per line, as it does heredocs: a `~`
+                // strips whitespace from the adjacent line only.
+                if has_strip_markers(&template) {
+                    split_lines(&mut template);
+                }
                 let mut ctx = Ctx { ev: self, locals: Vec::new(), fixed_span: Some(span.clone()), depth: 0 };
                 ctx.template(&template, span)
             }
@@ -319,8 +339,8 @@ impl Ctx<'_, '_> {
         let mut name: Vec<&str> = f.name.namespace.iter().map(|n| n.as_str()).collect();
         name.push(f.name.name.as_str());
         let name = name.join("::");
-        if f.name.is_namespaced() {
-            return Node::new(Value::Unknown(format!("function {name} is not evaluated")), span);
+        if let Some(refused) = self.refused_call(&name, f) {
+            return Node::new(refused, span);
         }
         let mut args: Vec<Node> = f.args.iter().map(|a| self.expr(a)).collect();
         if f.args.expand_final() {
@@ -337,6 +357,23 @@ impl Ctx<'_, '_> {
             }
         }
         call_function(&name, args, &span, self.ev.scope.sandbox())
+    }
+
+    /// The error a call is when the scope does not allow it, or when `templatestring` is not
+    /// given a reference to its template (Terraform 1.9's rule: it renders templates that
+    /// come from elsewhere, never a literal).
+    fn refused_call(&self, name: &str, f: &FuncCall) -> Option<Value> {
+        let bare = name.strip_prefix("core::").unwrap_or(name);
+        match self.ev.scope.functions() {
+            Functions::None => return Some(error_value(format!("functions may not be called here ({name})"))),
+            Functions::NotTemplates if functions::TEMPLATE_FUNCTIONS.contains(&bare) => {
+                return Some(error_value(format!("cannot call {name} from inside a template rendered by templatefile or templatestring")))
+            }
+            _ => {}
+        }
+        let template = f.args.iter().next().filter(|_| bare == "templatestring")?;
+        (!is_plain_reference(template))
+            .then(|| error_value("templatestring: the template must be a direct reference to a string from elsewhere, not a literal or an expression"))
     }
 
     /// `root` (a name, or `base` when the traversal starts from an expression) followed by
@@ -494,6 +531,22 @@ impl Ctx<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `local.t`, `var.m["k"]`, `data.x.y[0]`: a name followed by attributes and literal indices.
+fn is_plain_reference(e: &Expression) -> bool {
+    match e {
+        Expression::Variable(_) => true,
+        Expression::Traversal(t) => {
+            matches!(t.expr, Expression::Variable(_))
+                && t.operators.iter().all(|op| match op.value() {
+                    TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_) => true,
+                    TraversalOperator::Index(i) => matches!(i, Expression::Number(_) | Expression::String(_)),
+                    TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => false,
+                })
+        }
+        _ => false,
     }
 }
 
@@ -898,6 +951,7 @@ mod tests {
         m.insert("var.unknown".into(), leaf(Value::Unknown("var.unknown has no value".into())));
         m.insert("var.list".into(), leaf(Value::List(vec![s("a"), s("b")])));
         m.insert("var.n".into(), leaf(Value::Int(3)));
+        m.insert("var.tmpl".into(), s("${templatestring(t, {})}"));
         m.insert("var.null".into(), leaf(Value::Null));
         m.insert("var.obj".into(), obj("solo", "p"));
         m.insert("local.objs".into(), leaf(Value::List(vec![obj("a", "p"), obj("b", "d")])));
@@ -1040,6 +1094,28 @@ mod tests {
     }
 
     #[test]
+    fn placeholders_replaced_in_json_text_leave_the_document_known_in_part() {
+        // terraform-aws-modules/s3-bucket writes its policies with `_S3_BUCKET_ARN_` and replaces
+        // it with the bucket's ARN, known only after apply.
+        let policy =
+            r#"jsonencode({Statement = [{Effect = "Deny", Resource = ["_ARN_", "_ARN_/*"], Condition = {Bool = {"aws:SecureTransport" = "false"}}}]})"#;
+        let expr = format!("replace({policy}, \"_ARN_\", aws_kms_key.gold.arn)");
+        let document = eval(&expr).to_json();
+        assert_eq!(document["$json"]["Statement"][0]["Effect"], "Deny");
+        assert_eq!(document["$json"]["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"], "false");
+        let resource = document["$json"]["Statement"][0]["Resource"][1]["$unknown"].as_str().unwrap();
+        assert!(resource.contains("_ARN_/*") && resource.contains("aws_kms_key.gold.arn is known only after apply"), "{resource}");
+        // Replaced again with a known value, the rest stays known in part.
+        let twice = eval(&format!("replace({expr}, \"Deny\", \"Allow\")")).to_json();
+        assert_eq!(twice["$json"]["Statement"][0]["Effect"], "Allow");
+        // A placeholder in a key or in text that is not JSON: the text is simply unknown.
+        let after = "aws_kms_key.gold.arn is known only after apply";
+        assert_eq!(reason(r#"replace("{\"_ARN_\": 1}", "_ARN_", aws_kms_key.gold.arn)"#), after);
+        assert_eq!(reason(r#"replace("arn:_ARN_", "_ARN_", aws_kms_key.gold.arn)"#), after);
+        check(&[(r#"replace("{\"a\": \"_X_\"}", "_X_", "b")"#, r#""{\"a\": \"b\"}""#)]);
+    }
+
+    #[test]
     fn traversals_and_splats() {
         check(&[
             ("var.m.a", "1"),
@@ -1175,8 +1251,8 @@ mod tests {
         assert_eq!(reason("can(var.unknown)"), "var.unknown has no value");
         assert_eq!(reason("can(aws_kms_key.gold.arn)"), "aws_kms_key.gold.arn is known only after apply");
         assert_error("try(var.m.missing)");
-        // An unknown function is not an error: try does not skip it.
-        assert_eq!(reason("try(file(\"x\"), 1)"), "function file is not evaluated");
+        // A function known only at apply is not an error: try does not skip it.
+        assert_eq!(reason("try(timestamp(), 1)"), "timestamp() is known only at apply");
     }
 
     #[test]
@@ -1220,7 +1296,7 @@ mod tests {
             ("range(1, 4)", "[1,2,3]"),
             ("range(5, 0, -2)", "[5,3,1]"),
             ("range(0, 1, 0.5)", "[0,0.5]"),
-            ("concat(var.list...)", r#"{"$unknown":"evaluation error: concat needs a list, not string"}"#),
+            ("concat(var.list...)", r#"{"$unknown":"evaluation error: concat: needs a list, not string"}"#),
             ("max([3, 9, 1]...)", "9"),
         ]);
         assert_error("lookup(var.m, \"z\")");
@@ -1323,7 +1399,7 @@ mod tests {
             ("jsondecode(jsonencode({x = \"<\"})).x", r#""<""#),
         ]);
         assert_error("jsondecode(\"{\")");
-        assert_eq!(reason("yamlencode({})"), "function yamlencode is not evaluated");
+        check(&[("yamlencode({})", r#""{}\n""#)]);
     }
 
     #[test]
@@ -1344,15 +1420,47 @@ mod tests {
 
     #[test]
     fn functions_left_unknown() {
-        for src in ["file(\"x\")", "templatefile(\"t\", {})", "timestamp()", "uuid()", "nosuchfunction(1)"] {
-            let r = reason(src);
-            assert!(r.starts_with("function ") && r.ends_with(" is not evaluated"), "{src}: {r}");
-            assert!(!is_error_reason(&r));
+        for (src, expected) in [
+            ("timestamp()", "timestamp() is known only at apply"),
+            ("plantimestamp()", "plantimestamp() is the time of the plan: known only when Terraform plans"),
+            ("uuid()", "uuid() is random at apply"),
+            ("bcrypt(\"x\")", "bcrypt() uses a random salt: known only at apply"),
+            ("core::uuid()", "uuid() is random at apply"),
+            (
+                "provider::google::region_from_zone(\"x\")",
+                "function provider::google::region_from_zone is computed by the google provider, which charterguard does not run",
+            ),
+        ] {
+            assert_eq!(reason(src), expected);
         }
-        assert_eq!(reason("provider::aws::arn_parse(\"x\")"), "function provider::aws::arn_parse is not evaluated");
-        assert_error("upper()");
-        assert_error("upper(\"a\" + 1)");
-        assert_error("length(1)");
+        // Names Terraform does not have, wrong arities and functions refused in a configuration.
+        for src in [
+            "nosuchfunction(1)",
+            "provider::terraform::nope(1)",
+            "upper()",
+            "timestamp(1)",
+            "list(1)",
+            "type(1)",
+            "core::nosuch()",
+            "upper(\"a\" + 1)",
+            "length(1)",
+        ] {
+            assert_error(src);
+        }
+        // File functions read nothing where the scope gives no sandbox.
+        assert_error("file(\"x\")");
+    }
+
+    #[test]
+    fn templatestring_needs_a_reference_and_templates_cannot_nest() {
+        check(&[("templatestring(var.region, {})", r#""eu-west-1""#)]);
+        for src in ["templatestring(\"x\", {})", "templatestring(upper(var.region), {})", "templatestring((var.region), {})"] {
+            assert_error(src);
+        }
+        // A template calling templatestring is refused (Terraform refuses nesting).
+        let nested = "templatestring(var.tmpl, {t = \"x\"})";
+        let r = reason(nested);
+        assert!(is_error_reason(&r) && r.contains("inside a template"), "{r}");
     }
 
     #[test]

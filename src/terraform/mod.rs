@@ -18,7 +18,7 @@ pub use files::is_configuration;
 pub use outputs::evaluate_outputs;
 
 use crate::model::{Diagnostic, Model, Node, Span};
-use eval::{Evaluator, Key, Scope};
+use eval::{Evaluator, Functions, Key, Scope};
 use files::{Parsed, ParsedFile};
 use module::{Call, Instance, ModuleDecls, ModuleLoader};
 use rayon::prelude::*;
@@ -352,6 +352,11 @@ fn literal_attributes(parsed: &ParsedFile) -> Vec<(String, Node)> {
     impl Scope for NoNames {
         fn resolve(&self, _: &str, _: &[Key], _: &Span) -> Option<(Node, usize)> {
             None
+        }
+
+        /// Terraform refuses function calls in a variables file.
+        fn functions(&self) -> Functions {
+            Functions::None
         }
     }
     let evaluator = Evaluator { file: parsed.path.clone(), lines: &parsed.lines, scope: &NoNames };

@@ -386,6 +386,10 @@ fn principals(value: Option<&Node>, version: &str) -> Result<Option<Node>, Strin
     };
     let mut by_type: Vec<(String, Node)> = Vec::new();
     for block in blocks {
+        // A `dynamic "principals"` over a collection known only after apply.
+        if let Value::Unknown(_) | Value::Ref { .. } = block.value {
+            return Ok(Some(block.clone()));
+        }
         let kind = match block.get("type") {
             Some(Node { value: Value::Str(kind), .. }) => kind.clone(),
             Some(unknown) => return Ok(Some(unknown.clone())),
@@ -436,6 +440,9 @@ fn conditions(value: Option<&Node>, version: &str) -> Result<Option<Node>, Strin
     // Operators and keys in byte order, as Go writes a map.
     let mut tests: BTreeMap<String, BTreeMap<String, Vec<Node>>> = BTreeMap::new();
     for block in blocks {
+        if let Value::Unknown(_) | Value::Ref { .. } = block.value {
+            return Ok(Some(block.clone()));
+        }
         let (Some(test), Some(variable)) = (block.get("test"), block.get("variable")) else {
             return Err("a condition block needs test, variable and values".into());
         };
@@ -651,6 +658,16 @@ mod tests {
         assert_eq!(document.path("Statement.Condition.Bool.aws:SecureTransport").and_then(Node::as_str), Some("false"));
         assert!(matches!(document.path("Statement.Resource").map(|n| &n.value), Some(Value::Ref { .. })));
         assert!(attribute(&rendered, "id").is_unknown());
+    }
+
+    #[test]
+    fn blocks_from_dynamic_over_unknown_collections_are_unknown() {
+        let unknown = Node::new(Value::Unknown("dynamic \"principals\" blocks: var.p has no value".into()), None);
+        let statement = map(vec![("principals", list(vec![unknown.clone()])), ("condition", list(vec![unknown]))]);
+        let rendered = render(&map(vec![("statement", list(vec![statement]))])).unwrap();
+        let Value::PartialJson(document) = &attribute(&rendered, "json").value else { panic!("a partial document") };
+        assert!(document.path("Statement.Principal").is_some_and(Node::is_unknown));
+        assert!(document.path("Statement.Condition").is_some_and(Node::is_unknown));
     }
 
     #[test]

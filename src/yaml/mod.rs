@@ -16,6 +16,19 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::model::{Diagnostic, Node, Span, Value};
 
+mod cty;
+
+/// How plain scalars, tags, keys and merge keys are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schema {
+    /// YAML 1.2's core schema, with YAML 1.1's merge keys (Kubernetes, Helm).
+    Core,
+    /// go-cty-yaml's rules, Terraform's `yamldecode`: YAML 1.1 booleans (`yes`, `on`, `y`),
+    /// timestamps as RFC 3339 strings, quoted scalars always strings, unknown tags refused,
+    /// keys converted to strings, and `<<` merging in order (a later key wins).
+    GoCty,
+}
+
 /// One YAML document of a stream.
 #[derive(Clone, Debug)]
 pub struct Document {
@@ -46,6 +59,11 @@ impl Default for Limits {
 /// no content) are dropped. A syntax error, an alias expansion over `limits.max_nodes` or
 /// nesting over `limits.max_depth` is a [`Diagnostic`] error with the position.
 pub fn load(file: &Arc<str>, text: &str, limits: &Limits) -> Result<Vec<Document>, Diagnostic> {
+    load_with(file, text, limits, Schema::Core)
+}
+
+/// [`load`] with the given [`Schema`].
+pub fn load_with(file: &Arc<str>, text: &str, limits: &Limits, schema: Schema) -> Result<Vec<Document>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut text = std::borrow::Cow::Borrowed(text);
     // Spaces inserted at the start of lines (1-based line -> count), see `Failure::Reindent`.
@@ -53,7 +71,7 @@ pub fn load(file: &Arc<str>, text: &str, limits: &Limits) -> Result<Vec<Document
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match Loader::new(file, &text, limits).run() {
+        match Loader::new(file, &text, limits, schema).run() {
             Ok(mut docs) => {
                 for doc in &mut docs {
                     unshift_node(&mut doc.root, &shifts);
@@ -142,6 +160,7 @@ const INDEX_THRESHOLD: usize = 16;
 
 struct Loader<'a> {
     file: &'a Arc<str>,
+    schema: Schema,
     text: &'a str,
     /// Source lines (without `\n` and a trailing `\r`), built on first use.
     lines: Option<Vec<&'a str>>,
@@ -154,14 +173,16 @@ struct Loader<'a> {
     /// Source comments of the current document may appear after this line (1-based; 0 = file start).
     boundary_line: usize,
     prev_end_line: usize,
+    /// Whether the current document began with `---`.
+    explicit_start: bool,
 }
 
 /// A finished node plus what its parent needs to know about it.
 #[derive(Clone)]
 struct Built {
     node: Node,
-    /// The raw text of a scalar, used when the node is a mapping key; `plain` tells a `<<`
-    /// merge key from a quoted `"<<"`.
+    /// The raw text of a scalar, used when the node is a mapping key, and whether it would be
+    /// a `<<` merge key (plain and untagged in the core schema; untagged for go-cty-yaml).
     key: Option<(String, bool)>,
     /// Nodes in this subtree.
     count: usize,
@@ -275,9 +296,10 @@ fn key_text(built: Built) -> (String, bool) {
 }
 
 impl<'a> Loader<'a> {
-    fn new(file: &'a Arc<str>, text: &'a str, limits: &'a Limits) -> Self {
+    fn new(file: &'a Arc<str>, text: &'a str, limits: &'a Limits, schema: Schema) -> Self {
         Loader {
             file,
+            schema,
             text,
             lines: None,
             limits,
@@ -288,6 +310,7 @@ impl<'a> Loader<'a> {
             root: None,
             boundary_line: 0,
             prev_end_line: 0,
+            explicit_start: false,
         }
     }
 
@@ -302,6 +325,7 @@ impl<'a> Loader<'a> {
                     self.anchors.clear();
                     self.root = None;
                     self.boundary_line = if explicit { span.start.line() } else { self.prev_end_line };
+                    self.explicit_start = explicit;
                 }
                 Event::DocumentEnd => {
                     self.finish_document();
@@ -329,22 +353,28 @@ impl<'a> Loader<'a> {
                     // anchor's positions.
                     built.node.span = Some(self.span(span.start, span.end));
                     built.key = None;
-                    self.complete(built);
+                    self.complete(built)?;
                 }
                 Event::Scalar(text, style, anchor, tag) => {
                     self.count_node(span.start, span.end)?;
-                    if self.stack.is_empty() && text.is_empty() && style == ScalarStyle::Plain && tag.is_none() && anchor == 0 {
-                        // An empty document (only comments, or `---` with nothing): dropped.
+                    let empty_document = self.stack.is_empty() && text.is_empty() && style == ScalarStyle::Plain && tag.is_none() && anchor == 0;
+                    // An empty document (only comments, or `---` with nothing) is dropped; for
+                    // go-cty-yaml, `---` with nothing is a document holding null.
+                    if empty_document && !(self.schema == Schema::GoCty && self.explicit_start) {
                         continue;
                     }
                     // Fast path: an unanchored plain key needs no value resolution.
-                    if anchor == 0 && self.expecting_key() {
+                    if anchor == 0 && self.expecting_key() && self.schema == Schema::Core {
                         let plain = style == ScalarStyle::Plain && tag.is_none();
                         let key_span = Span::new(self.file.clone(), pos(span.start).0, pos(span.start).1, pos(span.end).0, pos(span.end).1);
-                        self.complete(Built { node: Node::new(Value::Null, Some(key_span)), key: Some((text.into_owned(), plain)), count: 1, height: 0 });
+                        self.complete(Built { node: Node::new(Value::Null, Some(key_span)), key: Some((text.into_owned(), plain)), count: 1, height: 0 })?;
                         continue;
                     }
-                    let value = match resolve_scalar(&text, style, tag.as_deref()) {
+                    let resolved = match self.schema {
+                        Schema::Core => resolve_scalar(&text, style, tag.as_deref()),
+                        Schema::GoCty => cty::resolve(&text, style, tag.as_deref()),
+                    };
+                    let value = match resolved {
                         Ok(value) => value,
                         Err(msg) => return Err(self.error(span.start, span.end, msg).into()),
                     };
@@ -353,15 +383,24 @@ impl<'a> Loader<'a> {
                         _ => (pos(span.start), pos(span.end)),
                     };
                     let node_span = Span::new(self.file.clone(), start.0, start.1, end.0, end.1);
-                    let plain = style == ScalarStyle::Plain && tag.is_none();
-                    let built = Built { node: Node::new(value, Some(node_span)), key: Some((text.into_owned(), plain)), count: 1, height: 0 };
+                    let merge = match self.schema {
+                        Schema::Core => style == ScalarStyle::Plain && tag.is_none(),
+                        Schema::GoCty => tag.is_none(),
+                    };
+                    let built = Built { node: Node::new(value, Some(node_span)), key: Some((text.into_owned(), merge)), count: 1, height: 0 };
                     if anchor != 0 {
                         self.anchors.insert(anchor, built.clone());
                     }
-                    self.complete(built);
+                    self.complete(built)?;
                 }
-                Event::SequenceStart(anchor, _) => self.open(FrameKind::Seq(Vec::new()), anchor, span.start, span.end)?,
-                Event::MappingStart(anchor, _) => self.open(FrameKind::Map(MapBuilder::default()), anchor, span.start, span.end)?,
+                Event::SequenceStart(anchor, tag) => {
+                    self.check_collection(tag.as_deref(), "seq", span.start, span.end)?;
+                    self.open(FrameKind::Seq(Vec::new()), anchor, span.start, span.end)?
+                }
+                Event::MappingStart(anchor, tag) => {
+                    self.check_collection(tag.as_deref(), "map", span.start, span.end)?;
+                    self.open(FrameKind::Map(MapBuilder::default()), anchor, span.start, span.end)?
+                }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let Some(frame) = self.stack.pop() else { continue };
                     let start = pos(frame.start);
@@ -377,12 +416,29 @@ impl<'a> Loader<'a> {
                     if frame.anchor != 0 {
                         self.anchors.insert(frame.anchor, built.clone());
                     }
-                    self.complete(built);
+                    self.complete(built)?;
                 }
             }
         }
         self.finish_document();
         Ok(self.docs)
+    }
+
+    /// go-cty-yaml reads a tagged collection only when the tag is `!!map` or `!!seq`, and no
+    /// collection as a key.
+    fn check_collection(&self, tag: Option<&Tag>, kind: &str, start: Marker, end: Marker) -> Result<(), Diagnostic> {
+        if self.schema == Schema::Core {
+            return Ok(());
+        }
+        if self.expecting_key() {
+            return Err(self.error(start, end, "only strings are allowed as mapping keys".into()));
+        }
+        match tag {
+            Some(tag) if !(tag.handle == CORE_HANDLE && tag.suffix == kind) => {
+                Err(self.error(start, end, format!("can't interpret a collection as {}{}", tag.handle, tag.suffix)))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn expecting_key(&self) -> bool {
@@ -418,10 +474,12 @@ impl<'a> Loader<'a> {
     }
 
     /// Hands a finished node to its parent (or makes it the document root).
-    fn complete(&mut self, built: Built) {
+    fn complete(&mut self, built: Built) -> Result<(), Diagnostic> {
+        let schema = self.schema;
+        let file = self.file;
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(built.node);
-            return;
+            return Ok(());
         };
         frame.count += built.count;
         frame.height = frame.height.max(built.height);
@@ -435,8 +493,12 @@ impl<'a> Loader<'a> {
             FrameKind::Map(builder) => match builder.pending.take() {
                 None => {
                     let key_start = built.node.span.as_ref().map(|s| (s.start_line, s.start_col));
-                    let (key, plain) = key_text(built);
-                    builder.pending = Some(if plain && key == "<<" { Pending::Merge } else { Pending::Key(key, key_start) });
+                    let span = built.node.span.clone();
+                    let (key, merge) = match schema {
+                        Schema::Core => key_text(built),
+                        Schema::GoCty => cty::key(built.key, &built.node.value).map_err(|msg| Diagnostic::error(file.to_string(), span, msg))?,
+                    };
+                    builder.pending = Some(if merge && key == "<<" { Pending::Merge } else { Pending::Key(key, key_start) });
                 }
                 Some(pending) => {
                     if let Some(span) = &built.node.span {
@@ -444,11 +506,18 @@ impl<'a> Loader<'a> {
                     }
                     match pending {
                         Pending::Key(key, key_start) => builder.insert(key, starting_at_key(built.node, key_start)),
+                        Pending::Merge if schema == Schema::GoCty => {
+                            let span = built.node.span.clone();
+                            for (key, value) in cty::merged(built.node).map_err(|msg| Diagnostic::error(file.to_string(), span, msg))? {
+                                builder.insert(key, value);
+                            }
+                        }
                         Pending::Merge => builder.merges.push(built.node),
                     }
                 }
             },
         }
+        Ok(())
     }
 
     fn finish_document(&mut self) {

@@ -1,0 +1,13 @@
+output "txt" { value = fileset("tree", "*.txt") }
+output "all" { value = fileset(path.module, "tree/**") }
+output "yaml_deep" { value = fileset("tree", "**/*.yaml") }
+output "sub" { value = fileset("tree/sub", "*") }
+output "alternatives" { value = fileset("tree", "{a,c}.*") }
+output "single_char" { value = fileset("tree", "?.txt") }
+output "class" { value = fileset("tree", "[ab].txt") }
+output "nested_star" { value = fileset("tree", "*/*.txt") }
+output "up" { value = fileset("tree/sub", "../other/*") }
+output "literal" { value = fileset("tree", "sub/x.txt") }
+output "none" { value = fileset("tree", "*.json") }
+output "missing_dir" { value = fileset("nope", "*") }
+output "contents" { value = [for f in fileset("tree", "sub/**/*.yaml") : trimspace(file("tree/${f}"))] }

@@ -1,0 +1,15 @@
+output "scalars" { value = yamldecode(file("scalars.yaml")) }
+output "keys" { value = yamldecode(file("keys.yaml")) }
+output "bare_string" { value = yamldecode("hello") }
+output "bare_number" { value = yamldecode("42") }
+output "bare_bool" { value = yamldecode("off") }
+output "bare_null" { value = yamldecode("~") }
+output "infinity" { value = yamldecode(".inf") > 1e308 }
+output "neg_infinity" { value = yamldecode("-.Inf") < -1e308 }
+output "nan" { value = can(yamldecode(".nan")) }
+output "unknown_tag" { value = can(yamldecode("a: !foo 1")) }
+output "bang_tag" { value = can(yamldecode("! 12")) }
+output "bad_bool" { value = can(yamldecode("!!bool maybe")) }
+output "bad_binary" { value = can(yamldecode("!!binary ***")) }
+output "null_key" { value = can(yamldecode("~: 1")) }
+output "flow_key" { value = can(yamldecode("[1]: 2")) }

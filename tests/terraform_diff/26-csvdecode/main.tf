@@ -1,0 +1,15 @@
+output "users" { value = csvdecode(file("users.csv")) }
+output "crlf" { value = csvdecode(file("crlf.csv")) }
+output "header_only" { value = csvdecode("a,b,c\n") }
+output "no_trailing_newline" { value = csvdecode("a,b\n1,2") }
+output "empty_fields" { value = csvdecode("a,b,c\n,,\n") }
+output "spaces_kept" { value = csvdecode("a , b\n 1 , 2 \n") }
+output "single_column" { value = csvdecode("x\n1\n2\n") }
+output "numbers_stay_strings" { value = csvdecode("n,f\n1,2.5\n") }
+output "empty" { value = can(csvdecode("")) }
+output "ragged" { value = can(csvdecode("a,b\n1\n")) }
+output "too_many" { value = can(csvdecode("a\n1,2\n")) }
+output "bare_quote" { value = can(csvdecode("a\nx\"y\n")) }
+output "extra_quote" { value = can(csvdecode("a\n\"x\"y\n")) }
+output "unterminated" { value = can(csvdecode("a\n\"open\n")) }
+output "duplicate_header" { value = can(csvdecode("a,a\n1,2\n")) }

@@ -1,0 +1,33 @@
+locals {
+  t      = "2017-11-22T00:00:00Z"
+  offset = "2024-02-29T13:05:09.123456789-05:30"
+  all    = "YYYY YY MMMM MMM MM M DD D EEEE EEE hh h HH H AA aa mm m ss s ZZZZZ ZZZZ ZZZ Z"
+}
+output "iso" { value = formatdate("YYYY-MM-DD'T'hh:mm:ssZ", local.t) }
+output "all_utc" { value = formatdate(local.all, local.t) }
+output "all_offset" { value = formatdate(local.all, local.offset) }
+output "afternoon" { value = formatdate("H:mm AA aa h", "2020-06-01T23:59:59+02:00") }
+output "midnight" { value = formatdate("H AA hh", "2020-06-01T00:30:00Z") }
+output "noon" { value = formatdate("H aa", "2020-06-01T12:00:00Z") }
+output "literal" { value = formatdate("'Today is' EEEE', ''quoted''' DD", local.t) }
+output "quote_char" { value = formatdate("hh''mm", local.t) }
+output "punctuation" { value = formatdate("DD/MM/YY - hh.mm", local.offset) }
+output "rfc1123" { value = formatdate("EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00") }
+output "add_hours" { value = timeadd(local.t, "10h") }
+output "add_complex" { value = timeadd(local.t, "1h30m45.5s") }
+output "add_negative" { value = timeadd(local.t, "-48h") }
+output "add_ms" { value = timeadd(local.offset, "1500ms") }
+output "add_zero" { value = timeadd(local.offset, "0") }
+output "add_units" { value = timeadd("2000-01-01T00:00:00Z", "1h1m1s1ms1us1ns") }
+output "add_year_wrap" { value = timeadd("1999-12-31T23:59:59+01:00", "2s") }
+output "add_leap" { value = timeadd("2023-02-28T12:00:00Z", "24h") }
+output "cmp_less" { value = timecmp("2017-11-22T00:00:00Z", "2017-11-22T00:00:01Z") }
+output "cmp_equal_offsets" { value = timecmp("2017-11-22T01:00:00+01:00", "2017-11-22T00:00:00Z") }
+output "cmp_greater" { value = timecmp("2017-11-22T00:00:00.5Z", "2017-11-22T00:00:00Z") }
+output "bad_timestamp" { value = can(formatdate("YYYY", "2017-11-22")) }
+output "bad_lower_t" { value = can(timeadd("2017-11-22t00:00:00Z", "1h")) }
+output "bad_feb_30" { value = can(timecmp("2017-02-30T00:00:00Z", local.t)) }
+output "bad_duration" { value = can(timeadd(local.t, "1d")) }
+output "bad_verb" { value = can(formatdate("YYY", local.t)) }
+output "bad_letter" { value = can(formatdate("Q", local.t)) }
+output "unterminated" { value = can(formatdate("'open", local.t)) }

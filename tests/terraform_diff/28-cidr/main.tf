@@ -1,0 +1,15 @@
+output "subnets" { value = cidrsubnets("10.1.0.0/16", 4, 4, 8, 4) }
+output "subnets_mixed" { value = cidrsubnets("10.0.0.0/8", 8, 4, 8) }
+output "subnets_none" { value = cidrsubnets("10.0.0.0/8") }
+output "subnets_unaligned" { value = cidrsubnets("10.1.2.3/16", 2, 2) }
+output "subnets_ipv6" { value = cidrsubnets("fd00:fd12:3456:7890::/56", 16, 16, 16, 32) }
+output "subnets_full" { value = cidrsubnets("10.0.0.0/30", 1, 1) }
+output "subnets_zero" { value = can(cidrsubnets("0.0.0.0/0", 1, 2)) }
+output "subnets_from_zero" { value = can(cidrsubnets("0.0.0.0/1", 2, 2)) }
+output "subnets_from_one" { value = cidrsubnets("128.0.0.0/1", 2, 2) }
+output "subnets_overflow" { value = can(cidrsubnets("10.0.0.0/30", 1, 1, 1)) }
+output "subnets_too_long" { value = can(cidrsubnets("10.0.0.0/30", 3)) }
+output "subnets_zero_bits" { value = can(cidrsubnets("10.0.0.0/16", 0)) }
+output "subnets_by_module" { value = [for cidr in cidrsubnets("172.16.0.0/12", 4, 4) : cidrsubnets(cidr, 4, 4)] }
+output "host_v6" { value = cidrhost("fd00::/64", 255) }
+output "bad_prefix" { value = can(cidrsubnets("10.0.0.0", 1)) }
