@@ -853,6 +853,31 @@ resource "aws_s3_bucket" "b" {
     }
 
     #[test]
+    fn values_decoded_from_a_data_file_point_at_their_lines_in_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                ("data/distributors.yaml", "distributors:\n  - id: dst-001\n    worm_years: 7\n  - id: dst-002\n    worm_years: 5\n"),
+                (
+                    "envs/prod/main.tf",
+                    "locals {\n  distributors = yamldecode(file(\"${path.module}/../../data/distributors.yaml\")).distributors\n  inline       = yamldecode(\"years: 5\")\n}\nresource \"aws_s3_bucket\" \"b\" {\n  for_each = { for d in local.distributors : d.id => d }\n  years    = each.value.worm_years\n  inline   = local.inline.years\n}\n",
+                ),
+            ],
+        );
+        let files = crate::input::discover(&[dir.path().to_path_buf()], dir.path(), crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
+        let model = load(&files, &Options::new(dir.path().to_path_buf()));
+        let bucket = find(&model, "aws_s3_bucket.b[\"dst-002\"]");
+        let years = bucket.attrs.get("years").unwrap();
+        assert_eq!(years.value, Value::Int(5));
+        let span = years.span.as_ref().unwrap();
+        assert_eq!((&*span.file, span.start_line, span.start_col), ("data/distributors.yaml", 5, 17));
+        // YAML text that is not a whole file has no place of its own: the reference is where.
+        let inline = bucket.attrs.get("inline").unwrap().span.as_ref().unwrap();
+        assert_eq!((&*inline.file, inline.start_line), ("envs/prod/main.tf", 8));
+    }
+
+    #[test]
     fn no_provider_configuration_means_an_unknown_region() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), &[("main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n")]);

@@ -7,6 +7,7 @@
 use crate::model::{Diagnostic, Span};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Files bigger than this are not read by file functions (Terraform itself holds them in
 /// memory; a scan should not).
@@ -28,7 +29,9 @@ impl Sandbox {
     /// Reads from `cwd` (the root module's directory), inside `roots` only.
     pub fn new(cwd: &Path, roots: &[PathBuf], base: &Path) -> Self {
         let roots = roots.iter().filter_map(|root| canonical_dir(root)).collect();
-        Sandbox { cwd: cwd.to_path_buf(), roots, base: base.to_path_buf(), refused: RefCell::default() }
+        // Canonical, as the files read are: their paths are shown relative to it.
+        let base = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
+        Sandbox { cwd: cwd.to_path_buf(), roots, base, refused: RefCell::default() }
     }
 
     /// A sandbox that reads nothing (a file evaluated in memory).
@@ -70,12 +73,18 @@ impl Sandbox {
 
     /// The bytes of the file `path` names (see [`Sandbox::resolve`]).
     pub fn read(&self, path: &str, span: &Option<Span>) -> Result<Vec<u8>, String> {
+        self.read_shown(path, span).map(|(bytes, _)| bytes)
+    }
+
+    /// [`Sandbox::read`], with the file's path as reports show it (relative to the scan's base).
+    pub fn read_shown(&self, path: &str, span: &Option<Span>) -> Result<(Vec<u8>, Arc<str>), String> {
         let resolved = self.resolve(path, span)?;
         let size = std::fs::metadata(&resolved).map_err(|e| format!("cannot read {path}: {}", no_os_code(&e)))?.len();
         if size > MAX_READ {
             return Err(format!("{path} is {size} bytes, over the {MAX_READ}-byte limit for file functions"));
         }
-        std::fs::read(&resolved).map_err(|e| format!("cannot read {path}: {}", no_os_code(&e)))
+        let bytes = std::fs::read(&resolved).map_err(|e| format!("cannot read {path}: {}", no_os_code(&e)))?;
+        Ok((bytes, super::display_path(&resolved, &self.base)))
     }
 
     fn refuse(&self, span: &Option<Span>, reason: &str) {
@@ -162,6 +171,7 @@ mod tests {
         std::fs::write(dir.path().join("secret"), "s3cr3t").unwrap();
         let sandbox = Sandbox::new(&repo.join("envs/prod"), std::slice::from_ref(&repo), &repo);
         assert_eq!(sandbox.read("../../data/d.yaml", &None).unwrap(), b"a: 1\n");
+        assert_eq!(&*sandbox.read_shown("../../data/d.yaml", &None).unwrap().1, "data/d.yaml");
         let span = Some(Span::new("envs/prod/main.tf".into(), 3, 10, 3, 30));
         let refused = sandbox.read("../../../secret", &span).unwrap_err();
         assert!(refused.contains("outside the scanned directories"), "{refused}");

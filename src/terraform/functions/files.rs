@@ -6,9 +6,10 @@ use super::args::{strs, Call};
 use super::crypto::{digest, hex};
 use super::encoding::encode_base64;
 use super::paths::clean;
-use crate::model::Value;
+use crate::model::{LineIndex, Node, Span, Value};
 use sha1::Digest;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Most directory entries `fileset` looks at; a glob over a huge tree is left unknown.
 const FILESET_LIMIT: usize = 50_000;
@@ -21,11 +22,36 @@ pub fn read(c: &Call, path: &str) -> Result<Vec<u8>, Value> {
 
 /// The file's text: Terraform refuses a file that is not UTF-8.
 pub fn read_text(c: &Call, path: &str) -> Result<String, Value> {
-    String::from_utf8(read(c, path)?).map_err(|_| c.fail(format!("the contents of {path} are not valid UTF-8; use filebase64 to read binary files")))
+    utf8_text(c, path, read(c, path)?)
 }
 
-pub fn file(c: &Call) -> Result<Value, Value> {
-    read_text(c, &c.str(0)?).map(Value::Str)
+fn utf8_text(c: &Call, path: &str, bytes: Vec<u8>) -> Result<String, Value> {
+    String::from_utf8(bytes).map_err(|_| c.fail(format!("the contents of {path} are not valid UTF-8; use filebase64 to read binary files")))
+}
+
+/// `file`: the text, with the whole file as its span, so that what is decoded from it
+/// (`yamldecode(file("distributors.yaml"))`) points at its own lines there.
+pub fn file(c: Call) -> super::R {
+    super::super::ops::known_deep(&c.args[0])?;
+    let path = c.str(0)?;
+    let sandbox = c.sandbox.ok_or_else(|| c.fail("no file may be read here"))?;
+    let (bytes, shown) = sandbox.read_shown(&path, c.span).map_err(|reason| c.fail(reason))?;
+    let text = utf8_text(&c, &path, bytes)?;
+    let span = whole_text_span(shown, &text);
+    Ok(Node::new(Value::Str(text), Some(span)))
+}
+
+/// The span of a file's whole text: from 1:1 to its end.
+fn whole_text_span(file: Arc<str>, text: &str) -> Span {
+    let (end_line, end_col) = LineIndex::new(text).position(text.len());
+    Span::new(file, 1, 1, end_line, end_col)
+}
+
+/// The file `text` is the whole of, when its span says it is one (`file(...)` passed on
+/// unchanged): decoders give their values positions in that file.
+pub fn whole_file_of(text: &str, span: &Option<Span>) -> Option<Arc<str>> {
+    let span = span.as_ref()?;
+    (*span == whole_text_span(span.file.clone(), text)).then(|| span.file.clone())
 }
 
 pub fn filebase64(c: &Call) -> Result<Value, Value> {

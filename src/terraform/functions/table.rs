@@ -70,7 +70,7 @@ pub static FUNCTIONS: &[Function] = &[
     f("element", 2, 2, Moves(c::element)),
     f("endswith", 2, 2, Needs(st::endswith)),
     f("ephemeralasnull", 1, 1, Moves(c::unchanged)),
-    f("file", 1, 1, Needs(f::file)),
+    f("file", 1, 1, Moves(f::file)),
     f("filebase64", 1, 1, Needs(f::filebase64)),
     f("filebase64sha256", 1, 1, Needs(f::filebase64sha256)),
     f("filebase64sha512", 1, 1, Needs(f::filebase64sha512)),

@@ -9,15 +9,29 @@ use crate::model::{Node, Value};
 use crate::yaml::{load_with, Limits, Schema};
 use std::sync::Arc;
 
+/// `yamldecode`: the document. Decoded from a whole file (`yamldecode(file("x.yaml"))`), its
+/// values point at their lines in that file; decoded from other text, they have no place of
+/// their own (they are where the call is).
 pub fn yamldecode(c: &Call) -> Result<Value, Value> {
     let text = c.str(0)?;
-    let file: Arc<str> = Arc::from("yamldecode");
+    let from_file = super::files::whole_file_of(&text, &c.args[0].span);
+    let file: Arc<str> = from_file.clone().unwrap_or_else(|| Arc::from("yamldecode"));
     let mut docs = load_with(&file, &text, &Limits::default(), Schema::GoCty).map_err(|d| c.fail(d.message))?;
-    match docs.len() {
-        1 => Ok(docs.remove(0).root.value),
-        0 => Err(c.fail("missing start of document")),
-        _ => Err(c.fail("only a single document is allowed")),
-    }
+    let root = match docs.len() {
+        1 => docs.remove(0).root,
+        0 => return Err(c.fail("missing start of document")),
+        _ => return Err(c.fail("only a single document is allowed")),
+    };
+    Ok(if from_file.is_some() { root.value } else { without_spans(root).value })
+}
+
+fn without_spans(node: Node) -> Node {
+    let value = match node.value {
+        Value::List(items) => Value::List(items.into_iter().map(without_spans).collect()),
+        Value::Map(entries) => Value::Map(entries.into_iter().map(|(k, v)| (k, without_spans(v))).collect()),
+        other => other,
+    };
+    Node::new(value, None)
 }
 
 pub fn yamlencode(c: &Call) -> Result<Value, Value> {
