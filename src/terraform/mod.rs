@@ -10,6 +10,7 @@ mod module;
 mod outputs;
 pub(crate) mod s3;
 pub mod sandbox;
+pub mod types;
 
 pub use outputs::evaluate_outputs;
 

@@ -6,6 +6,7 @@
 use super::eval::{Evaluator, Key, Scope};
 use super::files::ParsedFile;
 use super::sandbox::Sandbox;
+use super::types;
 use crate::model::{Diagnostic, Node, Resource, Span, Value};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
@@ -175,6 +176,8 @@ pub struct Instance<'m, 't> {
     depth: usize,
     call_chain: Vec<Span>,
     locals: RefCell<HashMap<String, Slot>>,
+    /// Variable values converted to their types, once per instance however often they are read.
+    variables: RefCell<HashMap<String, Node>>,
     instances: RefCell<HashMap<(String, String), Instances>>,
     children: RefCell<HashMap<String, Children<'m, 't>>>,
     /// Module calls whose inputs are being evaluated: an input that reads the same module's
@@ -217,6 +220,7 @@ impl<'m, 't> Instance<'m, 't> {
             inherited_providers: call.providers,
             providers: RefCell::new(ProviderState::NotYet),
             locals: RefCell::default(),
+            variables: RefCell::default(),
             instances: RefCell::default(),
             children: RefCell::default(),
             calling: RefCell::default(),
@@ -541,19 +545,33 @@ impl<'m, 't> Instance<'m, 't> {
     }
 
     fn variable(&self, name: &str, span: &Span) -> Node {
-        if let Some(value) = self.inputs.get(name) {
+        if let Some(value) = self.variables.borrow().get(name) {
             return value.clone();
         }
-        let Some(decl) = self.index.variables.get(name) else {
+        let Some(&decl) = self.index.variables.get(name) else {
             return Node::new(Value::Unknown(format!("var.{name} is not declared")), Some(span.clone()));
         };
-        match decl.block.body.get_attribute("default") {
-            Some(default) => self.eval(decl.file, &Bindings::default(), &default.value),
-            None => {
-                let reason = format!("var.{name} has no default and no value was given (tfvars, --var-file or module argument)");
-                Node::new(Value::Unknown(reason), Some(self.span(decl.file, decl.block.span())))
-            }
-        }
+        let value = self.typed_variable(name, decl);
+        self.variables.borrow_mut().insert(name.to_string(), value.clone());
+        value
+    }
+
+    /// The value given (tfvars at the root, the module argument in a called module) or else the
+    /// default, converted to the variable's type as Terraform does (see [`types::Declaration`]).
+    fn typed_variable(&self, name: &str, decl: Decl) -> Node {
+        let parsed = self.file(decl.file);
+        let bindings = Bindings::default();
+        let scope = BoundScope { instance: self, bindings: &bindings };
+        let evaluator = Evaluator { file: parsed.path.clone(), lines: &parsed.lines, scope: &scope };
+        let span = self.span(decl.file, decl.block.span());
+        let mut diagnostics = Vec::new();
+        let declaration = types::Declaration::new(format!("{}var.{name}", self.prefix), decl.block, &evaluator, span.clone(), &mut diagnostics);
+        let value = declaration.value(self.inputs.get(name), &mut diagnostics);
+        self.diagnostics.borrow_mut().extend(diagnostics);
+        value.unwrap_or_else(|| {
+            let reason = format!("var.{name} has no default and no value was given (tfvars, --var-file or module argument)");
+            Node::new(Value::Unknown(reason), Some(span))
+        })
     }
 
     /// `aws_kms_key.gold.arn`: the configured value when the attribute is written in the
