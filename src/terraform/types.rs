@@ -145,7 +145,10 @@ impl Parser<'_, '_> {
         match expr {
             Expression::Variable(keyword) => self.keyword(keyword.as_str(), expr),
             Expression::FuncCall(call) if !call.args.expand_final() => self.call(call, expr),
-            _ => self.fail(expr, "a type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string)"),
+            _ => self.fail(
+                expr,
+                "a type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string)",
+            ),
         }
     }
 
@@ -171,7 +174,10 @@ impl Parser<'_, '_> {
             ("set", [element]) => Type::Set(Box::new(self.ty(element))),
             ("map", [element]) => Type::Map(Box::new(self.ty(element))),
             ("object", [Expression::Object(attributes)]) => self.object(attributes),
-            ("object", [other]) => self.fail(*other, "the object type constructor requires a map whose keys are attribute names and whose values are the corresponding attribute types"),
+            ("object", [other]) => self.fail(
+                *other,
+                "the object type constructor requires a map whose keys are attribute names and whose values are the corresponding attribute types",
+            ),
             ("tuple", [Expression::Array(elements)]) => Type::Tuple(elements.iter().map(|e| self.ty(e)).collect()),
             ("tuple", [other]) => self.fail(*other, "the tuple type constructor requires a list of element types"),
             ("list" | "set" | "map" | "object" | "tuple", _) => self.fail(expr, constructor_arguments(name)),
@@ -435,7 +441,9 @@ fn map(entries: Vec<(String, Node)>, element: &Type, span: &Option<Span>) -> Res
 /// `list(any)` is `["a", "1"]`.
 fn converted_elements(items: Vec<Node>, element: &Type, kind: &str, span: &Option<Span>, step: impl Fn(usize) -> Step) -> Result<Vec<Node>, Mismatch> {
     let element = match element {
-        Type::Any if !items.is_empty() => unify(&types_of(&items)).ok_or_else(|| Mismatch::new(format!("all {kind} elements must have the same type"), span))?,
+        Type::Any if !items.is_empty() => {
+            unify(&types_of(&items)).ok_or_else(|| Mismatch::new(format!("all {kind} elements must have the same type"), span))?
+        }
         other => other.clone(),
     };
     let converted = convert_each(items, &element, &step)?;
@@ -532,7 +540,8 @@ fn unify(types: &[Type]) -> Option<Type> {
 
 fn unify_objects(objects: &[&Type]) -> Option<Type> {
     let first = attributes_of(objects[0]);
-    let same_names = objects.iter().map(|o| attributes_of(o)).all(|these| these.len() == first.len() && these.iter().all(|a| objects[0].attribute(&a.name).is_some()));
+    let same_names =
+        objects.iter().map(|o| attributes_of(o)).all(|these| these.len() == first.len() && these.iter().all(|a| objects[0].attribute(&a.name).is_some()));
     if !same_names {
         let all: Vec<Type> = objects.iter().flat_map(|o| attributes_of(o)).map(|a| a.ty.clone()).collect();
         return Some(Type::Map(Box::new(unify(&all)?)));
