@@ -544,16 +544,25 @@ impl<'m, 't> Instance<'m, 't> {
         node
     }
 
-    fn variable(&self, name: &str, span: &Span) -> Node {
-        if let Some(value) = self.variables.borrow().get(name) {
-            return value.clone();
+    /// `var.name` and as many of the `keys` after it as lead into its value, with how many
+    /// keys that took. Only the part read is copied: a map of thousands of entries is read
+    /// once per `for_each` instance.
+    fn variable(&self, name: &str, keys: &[Key], span: &Span) -> (Node, usize) {
+        if !self.variables.borrow().contains_key(name) {
+            let Some(&decl) = self.index.variables.get(name) else {
+                return (Node::new(Value::Unknown(format!("var.{name} is not declared")), Some(span.clone())), 0);
+            };
+            let value = self.typed_variable(name, decl);
+            self.variables.borrow_mut().insert(name.to_string(), value);
         }
-        let Some(&decl) = self.index.variables.get(name) else {
-            return Node::new(Value::Unknown(format!("var.{name} is not declared")), Some(span.clone()));
-        };
-        let value = self.typed_variable(name, decl);
-        self.variables.borrow_mut().insert(name.to_string(), value.clone());
-        value
+        let variables = self.variables.borrow();
+        let mut node = &variables[name];
+        let mut consumed = 0;
+        while let Some(inner) = keys.get(consumed).and_then(|key| step_into(node, key)) {
+            node = inner;
+            consumed += 1;
+        }
+        (node.clone(), consumed)
     }
 
     /// The value given (tfvars at the root, the module argument in a called module) or else the
@@ -722,7 +731,10 @@ impl Scope for BoundScope<'_, '_, '_> {
         };
         let unknown = |reason: String| Some((Node::new(Value::Unknown(reason), Some(span.clone())), keys.len()));
         match (root, first) {
-            ("var", Some(name)) => Some((instance.variable(name, span), 1)),
+            ("var", Some(name)) => {
+                let (node, consumed) = instance.variable(name, &keys[1..], span);
+                Some((node, consumed + 1))
+            }
             ("local", Some(name)) => Some((instance.local(name, span), 1)),
             ("each" | "count", _) => unknown(format!("{root} is used outside a block with for_each/count")),
             ("path", Some("module")) => Some((Node::new(Value::Str(instance.loader.sandbox().module_path(&instance.decls.dir)), Some(span.clone())), 1)),
@@ -800,6 +812,16 @@ fn iteration(collection: &Node) -> Result<Vec<(Node, Node)>, String> {
         Value::Null => Ok(Vec::new()),
         Value::Unknown(reason) => Err(reason.clone()),
         _ => Err(format!("for_each value {} is not a map or set", describe(collection))),
+    }
+}
+
+/// The element `key` reads in a map or list, when it is there as written (anything else is
+/// left to the evaluator, which also explains what is missing).
+fn step_into<'n>(node: &'n Node, key: &Key) -> Option<&'n Node> {
+    match (&node.value, key) {
+        (Value::Map(_), Key::Attr(name) | Key::Index(Value::Str(name))) => node.get(name),
+        (Value::List(items), Key::Index(Value::Int(index))) => usize::try_from(*index).ok().and_then(|index| items.get(index)),
+        _ => None,
     }
 }
 
