@@ -252,6 +252,7 @@ impl<'m, 't> Instance<'m, 't> {
             }
         }
         resources.extend(self.providers().0.iter().cloned());
+        self.convert_variables();
         resources.extend(self.variable_resources());
         resources.extend(self.backend_resources());
         let mut diagnostics = Vec::new();
@@ -548,13 +549,10 @@ impl<'m, 't> Instance<'m, 't> {
     /// keys that took. Only the part read is copied: a map of thousands of entries is read
     /// once per `for_each` instance.
     fn variable(&self, name: &str, keys: &[Key], span: &Span) -> (Node, usize) {
-        if !self.variables.borrow().contains_key(name) {
-            let Some(&decl) = self.index.variables.get(name) else {
-                return (Node::new(Value::Unknown(format!("var.{name} is not declared")), Some(span.clone())), 0);
-            };
-            let value = self.typed_variable(name, decl);
-            self.variables.borrow_mut().insert(name.to_string(), value);
-        }
+        let Some(&decl) = self.index.variables.get(name) else {
+            return (Node::new(Value::Unknown(format!("var.{name} is not declared")), Some(span.clone())), 0);
+        };
+        self.convert_variable(name, decl);
         let variables = self.variables.borrow();
         let mut node = &variables[name];
         let mut consumed = 0;
@@ -563,6 +561,24 @@ impl<'m, 't> Instance<'m, 't> {
             consumed += 1;
         }
         (node.clone(), consumed)
+    }
+
+    /// Every variable converted, so that a value Terraform would reject is reported even when
+    /// nothing reads it.
+    fn convert_variables(&self) {
+        let mut variables: Vec<(&&str, &Decl)> = self.index.variables.iter().collect();
+        variables.sort_unstable_by_key(|(name, _)| **name);
+        for (name, decl) in variables {
+            self.convert_variable(name, *decl);
+        }
+    }
+
+    /// Converts the variable's value, once per instance.
+    fn convert_variable(&self, name: &str, decl: Decl) {
+        if !self.variables.borrow().contains_key(name) {
+            let value = self.typed_variable(name, decl);
+            self.variables.borrow_mut().insert(name.to_string(), value);
+        }
     }
 
     /// The value given (tfvars at the root, the module argument in a called module) or else the

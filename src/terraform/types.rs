@@ -748,3 +748,310 @@ impl Declaration {
         Node::new(error_value(message), Some(at))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LineIndex;
+    use crate::terraform::eval::{Key, Scope};
+    use std::sync::Arc;
+
+    /// No names resolve: type constraints and their defaults are literals.
+    struct NoNames;
+
+    impl Scope for NoNames {
+        fn resolve(&self, _: &str, _: &[Key], _: &Span) -> Option<(Node, usize)> {
+            None
+        }
+    }
+
+    /// `f(evaluator, expression)` for HCL source text in `main.tf`.
+    fn with_expression<T>(text: &str, f: impl FnOnce(&Evaluator, &Expression) -> T) -> T {
+        let expr: Expression = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+        let lines = LineIndex::new(text);
+        f(&Evaluator { file: Arc::from("main.tf"), lines: &lines, scope: &NoNames }, &expr)
+    }
+
+    fn ty(text: &str) -> Type {
+        with_expression(text, |evaluator, expr| parse(expr, evaluator)).unwrap_or_else(|e| panic!("{text}: {e:?}"))
+    }
+
+    fn type_errors(text: &str) -> Vec<String> {
+        match with_expression(text, |evaluator, expr| parse(expr, evaluator)) {
+            Ok(ty) => panic!("{text} parsed as {ty:?}"),
+            Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+        }
+    }
+
+    fn value(text: &str) -> Node {
+        with_expression(text, |evaluator, expr| evaluator.eval(expr))
+    }
+
+    /// The JSON of `value` converted to `ty`, defaults applied first as for variables.
+    fn converted(value_text: &str, type_text: &str) -> String {
+        let ty = ty(type_text);
+        let mut node = value(value_text);
+        apply_defaults(&mut node, &ty);
+        convert(node, &ty).to_json().to_string()
+    }
+
+    /// Why `value` does not convert to `ty`.
+    fn mismatch(value_text: &str, type_text: &str) -> String {
+        let ty = ty(type_text);
+        let mut node = value(value_text);
+        apply_defaults(&mut node, &ty);
+        try_convert(node, &ty).expect_err(value_text).to_string()
+    }
+
+    fn boxed(ty: Type) -> Box<Type> {
+        Box::new(ty)
+    }
+
+    #[test]
+    fn every_constraint_form_parses() {
+        assert_eq!(ty("string"), Type::String);
+        assert_eq!(ty("number"), Type::Number);
+        assert_eq!(ty("bool"), Type::Bool);
+        assert_eq!(ty("any"), Type::Any);
+        assert_eq!(ty("list(string)"), Type::List(boxed(Type::String)));
+        assert_eq!(ty("set(number)"), Type::Set(boxed(Type::Number)));
+        assert_eq!(ty("map(bool)"), Type::Map(boxed(Type::Bool)));
+        assert_eq!(ty("tuple([string, number, any])"), Type::Tuple(vec![Type::String, Type::Number, Type::Any]));
+        assert_eq!(ty("list"), Type::List(boxed(Type::Any)), "Terraform's shorthand");
+        assert_eq!(ty("map"), Type::Map(boxed(Type::Any)), "Terraform's shorthand");
+        assert_eq!(ty("map(list(set(string)))"), Type::Map(boxed(Type::List(boxed(Type::Set(boxed(Type::String)))))));
+    }
+
+    #[test]
+    fn object_attributes_may_be_optional_with_defaults() {
+        let Type::Object(attributes) = ty("object({ a = string, b = optional(number), c = optional(bool, true), d = optional(list(string), [1]) })") else {
+            panic!("an object")
+        };
+        let summary: Vec<(&str, &Type, bool, Option<serde_json::Value>)> =
+            attributes.iter().map(|a| (a.name.as_str(), &a.ty, a.optional, a.default.as_ref().map(Node::to_json))).collect();
+        let strings = Type::List(boxed(Type::String));
+        assert_eq!(
+            summary,
+            vec![
+                ("a", &Type::String, false, None),
+                ("b", &Type::Number, true, None),
+                ("c", &Type::Bool, true, Some(serde_json::json!(true))),
+                ("d", &strings, true, Some(serde_json::json!(["1"]))),
+            ],
+            "defaults are converted to their attribute's type"
+        );
+        let default = attributes[2].default.as_ref().unwrap().span.as_ref().unwrap();
+        assert_eq!((default.start_line, default.start_col), (1, 63), "a default points where it is written");
+    }
+
+    #[test]
+    fn invalid_constraints_are_errors_as_in_hcl() {
+        let cases = [
+            ("strin", "the keyword \"strin\" is not a valid type specification"),
+            ("object({ a = list })", "the list, set and map type constructors require one argument specifying the element type"),
+            ("list(string, number)", "the list, set and map type constructors require one argument specifying the element type"),
+            ("string(1)", "primitive type keyword \"string\" does not expect arguments"),
+            ("any(1)", "type constraint keyword \"any\" does not expect arguments"),
+            ("optional(string)", "the keyword \"optional\" is valid only as a modifier for object type attributes"),
+            (
+                "object([string])",
+                "the object type constructor requires a map whose keys are attribute names and whose values are the corresponding attribute types",
+            ),
+            ("tuple(string)", "the tuple type constructor requires a list of element types"),
+            ("object({ \"a\" = string })", "object type attribute names must be bare names"),
+            ("object({ a = optional() })", "the optional attribute modifier requires the attribute type as its argument"),
+            (
+                "object({ a = optional(string, 1, 2) })",
+                "the optional attribute modifier expects at most two arguments: the attribute type, and a default value",
+            ),
+            ("object({ a = optional(number, \"x\") })", "this default value is not compatible with the attribute's type constraint: a number is required"),
+            ("object({ a = optional(string, var.x) })", "the default value of an optional attribute must be a literal value (unknown reference var.x)"),
+            ("\"string\"", "type constraints are not quoted since Terraform 0.12: remove the quotes around \"string\""),
+            ("frobnicate(string)", "the keyword \"frobnicate\" is not a valid type constructor"),
+            ("1", "a type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string)"),
+        ];
+        for (text, message) in cases {
+            assert_eq!(type_errors(text), vec![message.to_string()], "{text}");
+        }
+        assert_eq!(type_errors("object({ a = strin, b = list(x) })").len(), 2, "every error is reported");
+        let errors = with_expression("map(object({\n  a = nmber\n}))", |evaluator, expr| parse(expr, evaluator)).unwrap_err();
+        let span = errors[0].span.as_ref().unwrap();
+        assert_eq!((&*span.file, span.start_line, span.start_col), ("main.tf", 2, 7), "the error points at the offending part");
+    }
+
+    #[test]
+    fn primitives_convert_as_in_terraform() {
+        assert_eq!(converted("\"5\"", "number"), "5");
+        assert_eq!(converted("\"-0.50\"", "number"), "-0.5");
+        assert_eq!(converted("\"1e3\"", "number"), "1000");
+        assert_eq!(converted("1.5", "string"), "\"1.5\"");
+        assert_eq!(converted("true", "string"), "\"true\"");
+        assert_eq!(converted("\"false\"", "bool"), "false");
+        assert_eq!(converted("\"1\"", "bool"), "true");
+        assert_eq!(converted("null", "number"), "null");
+        assert_eq!(mismatch("\" 5\"", "number"), "a number is required");
+        assert_eq!(mismatch("true", "number"), "number required, but have bool");
+        assert_eq!(mismatch("1", "bool"), "bool required, but have number");
+        assert_eq!(mismatch("\"TRUE\"", "bool"), "a bool is required; to convert from string, use lowercase \"true\"");
+        assert_eq!(mismatch("\"yes\"", "bool"), "a bool is required");
+        assert_eq!(mismatch("[1]", "string"), "string required, but have tuple");
+        assert_eq!(mismatch("{ a = 1 }", "string"), "string required, but have object");
+    }
+
+    #[test]
+    fn collections_convert_element_by_element() {
+        assert_eq!(converted("[\"1\", 2]", "list(number)"), "[1,2]");
+        assert_eq!(converted("{ a = 1, b = true }", "map(string)"), r#"{"a":"1","b":"true"}"#);
+        assert_eq!(converted("[\"x\", \"5\", \"true\"]", "tuple([string, number, bool])"), r#"["x",5,true]"#);
+        assert_eq!(converted("[[1, \"a\"], []]", "list(list(string))"), r#"[["1","a"],[]]"#);
+        assert_eq!(converted("[\"b\", \"a\", \"b\", \"10\", \"9\"]", "set(string)"), r#"["10","9","a","b"]"#);
+        assert_eq!(converted("[10, \"9\", 1.5, 10]", "set(number)"), "[1.5,9,10]");
+        assert_eq!(mismatch("{ a = 1 }", "list(string)"), "list of string required");
+        assert_eq!(mismatch("[1]", "map(string)"), "map of string required");
+        assert_eq!(mismatch("[1, 2]", "tuple([string])"), "a tuple of 1 elements is required, but have 2");
+        assert_eq!(mismatch("{ a = \"x\" }", "map(number)"), "[\"a\"]: a number is required");
+    }
+
+    #[test]
+    fn objects_keep_their_attributes_only() {
+        assert_eq!(converted("{ a = 1, extra = true }", "object({ a = string, b = optional(number) })"), r#"{"a":"1","b":null}"#);
+        assert_eq!(mismatch("{}", "object({ a = string })"), "attribute \"a\" is required");
+        assert_eq!(mismatch("{}", "object({ b = string, a = string })"), "attributes \"a\" and \"b\" are required");
+        assert_eq!(mismatch("{}", "object({ a = string, b = number, c = bool })"), "attributes \"a\", \"b\", and \"c\" are required");
+        assert_eq!(mismatch("[{ a = 1 }, { a = \"x\" }]", "list(object({ a = number }))"), "[1].a: a number is required");
+        assert_eq!(mismatch("{ a = { b = [1, \"q\"] } }", "object({ a = object({ b = list(number) }) })"), ".a.b[1]: a number is required");
+    }
+
+    #[test]
+    fn mismatches_point_at_the_offending_value() {
+        let node = value("{\n  a = 1\n  b = \"x\"\n}");
+        let error = try_convert(node, &ty("object({ a = number, b = number })")).unwrap_err();
+        assert_eq!((error.path(), error.span.map(|s| s.start_line)), (".b".to_string(), Some(3)));
+        let node = value("{\n  a = 1\n}");
+        let converted = try_convert(node, &ty("object({ a = string })")).unwrap();
+        assert_eq!(converted.get("a").unwrap().span.as_ref().unwrap().start_line, 2, "converted values keep their spans");
+    }
+
+    #[test]
+    fn any_unifies_collection_elements() {
+        assert_eq!(converted("[\"a\", 1, true]", "list(any)"), r#"["a","1","true"]"#);
+        assert_eq!(converted("[1, 2.5]", "list(any)"), "[1,2.5]");
+        assert_eq!(converted("[[1], [\"s\", 2]]", "list(any)"), r#"[["1"],["s","2"]]"#);
+        assert_eq!(converted("[{ a = 1 }, { a = \"s\" }]", "list(any)"), r#"[{"a":"1"},{"a":"s"}]"#);
+        assert_eq!(converted("{ x = { p = 1 }, y = { p = 2, q = \"3\" } }", "map(any)"), r#"{"x":{"p":"1"},"y":{"p":"2","q":"3"}}"#);
+        assert_eq!(converted("{ k = { x = 1 }, l = { x = \"s\" } }", "map(object({ x = any }))"), r#"{"k":{"x":"1"},"l":{"x":"s"}}"#);
+        assert_eq!(converted("{ a = [1, 2], b = [\"x\"] }", "map(list(any))"), r#"{"a":["1","2"],"b":["x"]}"#);
+        assert_eq!(converted("[null, 1]", "list(any)"), "[null,1]");
+        assert_eq!(converted("[1, \"x\"]", "any"), r#"[1,"x"]"#);
+        assert_eq!(mismatch("[1, true]", "list(any)"), "all list elements must have the same type");
+        assert_eq!(mismatch("{ x = { p = 1 }, y = [1] }", "map(any)"), "all map elements must have the same type");
+    }
+
+    #[test]
+    fn unknowns_and_references_pass_through() {
+        let unknown = || Node::new(Value::Unknown("var.x has no value".into()), None);
+        let reference = || Node::new(Value::Ref { address: "aws_kms_key.k".into(), attribute: "arn".into() }, None);
+        assert_eq!(convert(unknown(), &Type::Number), unknown());
+        assert_eq!(convert(reference(), &Type::Number), reference());
+        let ty = ty("object({ key = string, count = number, lock = optional(bool, true) })");
+        let mut object = Node::map(vec![("key".into(), reference()), ("count".into(), Node::new(Value::Str("2".into()), None))], None);
+        apply_defaults(&mut object, &ty);
+        let object = convert(object, &ty);
+        assert_eq!(object.get("key"), Some(&reference()));
+        assert_eq!(object.get("count").map(|n| &n.value), Some(&Value::Int(2)));
+        assert_eq!(object.get("lock").map(|n| &n.value), Some(&Value::Bool(true)));
+        let mixed = Node::new(Value::List(vec![reference(), Node::map(Vec::new(), None)]), None);
+        assert!(!matches!(convert(mixed, &Type::List(boxed(Type::Any))).value, Value::Unknown(_)), "a reference's type is not known: no error");
+    }
+
+    #[test]
+    fn optional_defaults_apply_at_every_depth() {
+        let buckets = "map(object({ versioning = optional(bool, true), lifecycle = optional(object({ days = optional(number, 90) }), {}), tags = optional(map(string), {}) }))";
+        assert_eq!(
+            converted("{ logs = {}, data = { versioning = false, lifecycle = { days = \"30\" } }, raw = { lifecycle = null } }", buckets),
+            r#"{"logs":{"versioning":true,"lifecycle":{"days":90},"tags":{}},"data":{"versioning":false,"lifecycle":{"days":30},"tags":{}},"raw":{"lifecycle":{"days":90},"versioning":true,"tags":{}}}"#
+        );
+        let rules = "list(object({ port = number, cidrs = optional(set(string), [\"0.0.0.0/0\"]) }))";
+        assert_eq!(
+            converted("[{ port = 1 }, { port = 2, cidrs = [\"b\", \"a\"] }]", rules),
+            r#"[{"port":1,"cidrs":["0.0.0.0/0"]},{"port":2,"cidrs":["a","b"]}]"#
+        );
+        let pairs = "tuple([object({ a = optional(number, 1) }), string])";
+        assert_eq!(converted("[{}, \"x\"]", pairs), r#"[{"a":1},"x"]"#);
+        assert_eq!(converted("null", buckets), "null", "a null value gets no defaults");
+    }
+
+    #[test]
+    fn defaults_get_their_own_defaults() {
+        let config = "object({ logging = optional(object({ level = optional(string, \"info\"), target = optional(object({ bucket = optional(string, \"logs\") }), {}) }), {}), workers = optional(list(object({ size = optional(string, \"small\") })), [{}, { size = \"large\" }]) })";
+        assert_eq!(converted("{}", config), r#"{"logging":{"level":"info","target":{"bucket":"logs"}},"workers":[{"size":"small"},{"size":"large"}]}"#);
+    }
+
+    #[test]
+    fn sets_of_objects_are_ordered_as_terraform_orders_them() {
+        let ingress = "set(object({ port = number, cidr = string, protocol = optional(string, \"tcp\") }))";
+        let value = "[{ port = 443, cidr = \"b\" }, { port = \"80\", cidr = \"a\" }, { port = 10, cidr = \"b\", protocol = \"udp\" }, { port = 443, cidr = \"b\", protocol = \"tcp\" }, { port = 1.5, cidr = \"b\" }]";
+        let ports: Vec<serde_json::Value> =
+            serde_json::from_str::<Vec<serde_json::Value>>(&converted(value, ingress)).unwrap().iter().map(|r| r["port"].clone()).collect();
+        assert_eq!(
+            ports,
+            serde_json::json!([80, 1.5, 10, 443]).as_array().unwrap().clone(),
+            "duplicates after defaults removed, ordered by go-cty's hash text"
+        );
+        assert_eq!(converted("[[\"y\"], [\"x\", \"z\"], [\"x\"]]", "set(list(string))"), r#"[["x","z"],["x"],["y"]]"#);
+        assert_eq!(converted("[[\"b\", 2], [\"a\", 10], [\"a\", 9]]", "set(tuple([string, number]))"), r#"[["a",10],["a",9],["b",2]]"#);
+    }
+
+    #[test]
+    fn numbers_in_set_hashes_are_written_as_go_does() {
+        let cases =
+            [(0.0, "0"), (1.0, "1"), (1.5, "1.5"), (-2.25, "-2.25"), (100.0, "100"), (1e9, "1000000000"), (1e10, "1e+10"), (12345678901.0, "1.23456789e+10")];
+        for (number, text) in cases {
+            assert_eq!(go_number(number), text, "{number}");
+        }
+        assert_eq!((go_number(0.0001), go_number(0.00001), go_number(0.123456789012)), ("0.0001".into(), "1e-05".into(), "0.123456789".into()));
+    }
+
+    /// The value of `variable "x" { declaration }` given `given` (HCL), with the diagnostics.
+    fn variable(declaration: &str, given: Option<&str>) -> (serde_json::Value, Vec<String>) {
+        let text = format!("variable \"x\" {{\n{declaration}\n}}\n");
+        let body: hcl_edit::structure::Body = text.parse().unwrap();
+        let block = body.blocks().next().unwrap();
+        let lines = LineIndex::new(&text);
+        let evaluator = Evaluator { file: Arc::from("main.tf"), lines: &lines, scope: &NoNames };
+        let mut diagnostics = Vec::new();
+        let span = Span::new(Arc::from("main.tf"), 1, 1, 1, 1);
+        let declared = Declaration::new("var.x".into(), block, &evaluator, span, &mut diagnostics);
+        let value = declared.value(given.map(value).as_ref(), &mut diagnostics).map_or(serde_json::Value::Null, |v| v.to_json());
+        (value, diagnostics.iter().map(|d| d.message.clone()).collect())
+    }
+
+    #[test]
+    fn variables_take_values_then_defaults_and_honour_nullable() {
+        let none: Vec<String> = Vec::new();
+        assert_eq!(variable("type = number\ndefault = \"3\"", None), (serde_json::json!(3), none.clone()));
+        assert_eq!(variable("type = number\ndefault = 3", Some("\"4\"")), (serde_json::json!(4), none.clone()));
+        assert_eq!(variable("type = number\ndefault = 3", Some("null")), (serde_json::Value::Null, none.clone()), "nullable by default");
+        assert_eq!(variable("type = number\ndefault = 3\nnullable = false", Some("null")), (serde_json::json!(3), none.clone()));
+        let defaulted = variable("type = object({ a = optional(number, 1) })\ndefault = {}\nnullable = false", Some("null"));
+        assert_eq!(defaulted, (serde_json::json!({"a": 1}), none.clone()), "the default has its own defaults");
+        let (value, diagnostics) = variable("type = number\nnullable = false", Some("null"));
+        assert!(value["$unknown"].as_str().is_some_and(|r| r.starts_with(crate::terraform::eval::ERROR_PREFIX)), "{value}");
+        assert_eq!(diagnostics, vec!["unsuitable value for var.x: it may not be null (nullable = false) and has no default".to_string()]);
+    }
+
+    #[test]
+    fn unsuitable_values_are_errors_naming_the_variable_and_path() {
+        let (value, diagnostics) = variable("type = map(object({ days = number }))", Some("{ logs = { days = \"x\" } }"));
+        let message = "unsuitable value for var.x[\"logs\"].days: a number is required";
+        assert_eq!(value["$unknown"], serde_json::json!(format!("{}{message}", crate::terraform::eval::ERROR_PREFIX)));
+        assert_eq!(diagnostics, vec![message.to_string()]);
+        let (_, diagnostics) = variable("type = number\ndefault = \"many\"", None);
+        assert_eq!(diagnostics, vec!["invalid default for var.x: a number is required".to_string()]);
+        let (value, diagnostics) = variable("type = strin", Some("[1, \"a\"]"));
+        assert_eq!(
+            (value, diagnostics),
+            (serde_json::json!([1, "a"]), vec!["invalid type constraint for var.x: the keyword \"strin\" is not a valid type specification".to_string()])
+        );
+    }
+}
