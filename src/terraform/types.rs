@@ -306,7 +306,7 @@ pub struct Mismatch {
     /// Steps from the converted value to the offending part, innermost first.
     steps: Vec<Step>,
     message: String,
-    /// Where the offending part (or the nearest enclosing one) is written.
+    /// Where the offending part is written, when that is known.
     pub span: Option<Span>,
 }
 
@@ -323,11 +323,8 @@ impl Mismatch {
     }
 
     /// The same mismatch seen from the enclosing value.
-    fn within(mut self, step: Step, span: &Option<Span>) -> Self {
+    fn within(mut self, step: Step) -> Self {
         self.steps.push(step);
-        if self.span.is_none() {
-            self.span = span.clone();
-        }
         self
     }
 
@@ -415,10 +412,7 @@ fn tuple(items: Vec<Node>, elements: &[Type], span: &Option<Span>) -> Result<Val
     if items.len() != elements.len() {
         return Err(Mismatch::new(format!("a tuple of {} elements is required, but have {}", elements.len(), items.len()), span));
     }
-    let converted = items.into_iter().zip(elements).enumerate().map(|(index, (item, ty))| {
-        let item_span = item.span.clone();
-        try_convert(item, ty).map_err(|m| m.within(Step::Index(index), &item_span))
-    });
+    let converted = items.into_iter().zip(elements).enumerate().map(|(index, (item, ty))| try_convert(item, ty).map_err(|m| m.within(Step::Index(index))));
     Ok(Value::List(converted.collect::<Result<_, _>>()?))
 }
 
@@ -456,14 +450,7 @@ fn converted_elements(items: Vec<Node>, element: &Type, kind: &str, span: &Optio
 }
 
 fn convert_each(items: Vec<Node>, ty: &Type, step: &impl Fn(usize) -> Step) -> Result<Vec<Node>, Mismatch> {
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let span = item.span.clone();
-            try_convert(item, ty).map_err(|m| m.within(step(index), &span))
-        })
-        .collect()
+    items.into_iter().enumerate().map(|(index, item)| try_convert(item, ty).map_err(|m| m.within(step(index)))).collect()
 }
 
 /// An object value converted to an object type: attributes the type lacks are dropped,
@@ -476,8 +463,7 @@ fn object(entries: Vec<(String, Node)>, attributes: &[Attribute], span: &Option<
     let mut out = Vec::with_capacity(attributes.len());
     for (name, value) in entries {
         let Some(attribute) = attributes.iter().find(|a| a.name == name) else { continue };
-        let value_span = value.span.clone();
-        let value = try_convert(value, &attribute.ty).map_err(|m| m.within(Step::Attribute(name.clone()), &value_span))?;
+        let value = try_convert(value, &attribute.ty).map_err(|m| m.within(Step::Attribute(name.clone())))?;
         out.push((name, value));
     }
     for attribute in attributes {
