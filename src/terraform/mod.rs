@@ -493,6 +493,20 @@ resource "aws_s3_bucket" "keyed" {
     }
 
     #[test]
+    fn var_files_and_json_variables_are_typed_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = "{\n  \"variable\": {\n    \"replicas\": { \"type\": \"number\" },\n    \"tags\": { \"type\": \"map(string)\", \"default\": { \"cost\": 5 } }\n  }\n}\n";
+        let main = "resource \"aws_sqs_queue\" \"q\" {\n  delay_seconds = var.replicas\n  tags          = var.tags\n}\n";
+        write(dir.path(), &[("variables.tf.json", json), ("main.tf", main), ("prod.vars", "replicas = \"3\"\n")]);
+        let model = load_dir(dir.path(), vec![dir.path().join("prod.vars")]);
+        let queue = find(&model, "aws_sqs_queue.q");
+        let delay = queue.attrs.get("delay_seconds").unwrap();
+        assert_eq!((&delay.value, delay.span.as_ref().map(|s| (&*s.file, s.start_line))), (&Value::Int(3), Some(("prod.vars", 1))));
+        assert_eq!(value(queue, "tags.cost"), &Value::Str("5".into()));
+        assert!(model.diagnostics.is_empty(), "{:?}", model.diagnostics);
+    }
+
+    #[test]
     fn values_that_do_not_fit_their_type_are_errors_where_written() {
         let dir = tempfile::tempdir().unwrap();
         let main = "variable \"retention\" {\n  type = object({ days = number })\n}\nvariable \"unread\" {\n  type = list(string)\n}\nvariable \"odd\" {\n  type = lst(string)\n}\nresource \"aws_s3_bucket\" \"b\" {\n  days = var.retention.days\n  odd  = var.odd\n}\n";

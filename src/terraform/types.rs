@@ -13,6 +13,7 @@ use super::eval::Evaluator;
 use crate::model::{Diagnostic, Node, Span, Value};
 use hcl_edit::expr::{Expression, FuncCall, Object, ObjectKey};
 use hcl_edit::structure::Block;
+use hcl_edit::Span as _;
 use std::fmt;
 
 /// A type constraint, or the type a value has as written.
@@ -113,30 +114,52 @@ pub struct TypeError {
 /// `optional(T, default)` defaults are evaluated with `evaluator`. Any error makes the whole
 /// constraint invalid, as in Terraform.
 pub fn parse(expr: &Expression, evaluator: &Evaluator) -> Result<Type, Vec<TypeError>> {
-    let mut parser = Parser { evaluator, errors: Vec::new() };
-    let ty = match expr {
-        Expression::Variable(keyword) if keyword.as_str() == "list" => Type::List(Box::new(Type::Any)),
-        Expression::Variable(keyword) if keyword.as_str() == "map" => Type::Map(Box::new(Type::Any)),
-        Expression::String(quoted) => {
-            parser.fail(expr, format!("type constraints are not quoted since Terraform 0.12: remove the quotes around {:?}", quoted.as_str()))
+    match expr {
+        // Terraform's JSON syntax writes the type expression as a string: "list(string)".
+        Expression::String(text) if evaluator.file.ends_with(".tf.json") => {
+            let span = expr.span().map(|range| evaluator.lines.span(&evaluator.file, range));
+            match text.parse::<Expression>() {
+                Ok(inner) => Parser { evaluator, errors: Vec::new(), written_at: Some(span) }.constraint(&inner),
+                Err(_) => Err(vec![TypeError { span, message: format!("{:?} is not a type expression", text.as_str()) }]),
+            }
         }
-        _ => parser.ty(expr),
-    };
-    match parser.errors.is_empty() {
-        true => Ok(ty),
-        false => Err(parser.errors),
+        _ => Parser { evaluator, errors: Vec::new(), written_at: None }.constraint(expr),
     }
 }
 
 struct Parser<'e, 'a> {
     evaluator: &'e Evaluator<'a>,
     errors: Vec<TypeError>,
+    /// Where the whole expression is, when positions inside it are unknown (a JSON string).
+    written_at: Option<Option<Span>>,
 }
 
 impl Parser<'_, '_> {
+    fn constraint(mut self, expr: &Expression) -> Result<Type, Vec<TypeError>> {
+        let ty = match expr {
+            Expression::Variable(keyword) if keyword.as_str() == "list" => Type::List(Box::new(Type::Any)),
+            Expression::Variable(keyword) if keyword.as_str() == "map" => Type::Map(Box::new(Type::Any)),
+            Expression::String(quoted) => {
+                self.fail(expr, format!("type constraints are not quoted since Terraform 0.12: remove the quotes around {:?}", quoted.as_str()))
+            }
+            _ => self.ty(expr),
+        };
+        match self.errors.is_empty() {
+            true => Ok(ty),
+            false => Err(self.errors),
+        }
+    }
+
+    fn span(&self, at: &dyn hcl_edit::Span) -> Option<Span> {
+        match &self.written_at {
+            Some(span) => span.clone(),
+            None => at.span().map(|range| self.evaluator.lines.span(&self.evaluator.file, range)),
+        }
+    }
+
     /// Records an error at `at` and stands in `any` for the part that failed.
     fn fail(&mut self, at: &dyn hcl_edit::Span, message: impl Into<String>) -> Type {
-        let span = at.span().map(|range| self.evaluator.lines.span(&self.evaluator.file, range));
+        let span = self.span(at);
         self.errors.push(TypeError { span, message: message.into() });
         Type::Any
     }
@@ -231,7 +254,10 @@ impl Parser<'_, '_> {
     /// The default of `optional(T, default)`, converted to `T` (its own nested defaults are
     /// applied where it is used, as Terraform does).
     fn optional_default(&mut self, expr: &Expression, ty: &Type) -> Option<Node> {
-        let value = self.evaluator.eval(expr);
+        let mut value = self.evaluator.eval(expr);
+        if let Some(span) = &self.written_at {
+            place_at(&mut value, span);
+        }
         if let Err(Value::Unknown(reason)) = known_deep(&value) {
             self.fail(expr, format!("the default value of an optional attribute must be a literal value ({reason})"));
             return None;
@@ -243,6 +269,16 @@ impl Parser<'_, '_> {
                 None
             }
         }
+    }
+}
+
+/// The node and everything in it said to be written at `span`.
+fn place_at(node: &mut Node, span: &Option<Span>) {
+    node.span = span.clone();
+    match &mut node.value {
+        Value::List(items) => items.iter_mut().for_each(|item| place_at(item, span)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(_, value)| place_at(value, span)),
+        _ => {}
     }
 }
 
@@ -753,9 +789,13 @@ mod tests {
 
     /// `f(evaluator, expression)` for HCL source text in `main.tf`.
     fn with_expression<T>(text: &str, f: impl FnOnce(&Evaluator, &Expression) -> T) -> T {
+        in_file("main.tf", text, f)
+    }
+
+    fn in_file<T>(file: &str, text: &str, f: impl FnOnce(&Evaluator, &Expression) -> T) -> T {
         let expr: Expression = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
         let lines = LineIndex::new(text);
-        f(&Evaluator { file: Arc::from("main.tf"), lines: &lines, scope: &NoNames }, &expr)
+        f(&Evaluator { file: Arc::from(file), lines: &lines, scope: &NoNames }, &expr)
     }
 
     fn ty(text: &str) -> Type {
@@ -863,6 +903,21 @@ mod tests {
         let errors = with_expression("map(object({\n  a = nmber\n}))", |evaluator, expr| parse(expr, evaluator)).unwrap_err();
         let span = errors[0].span.as_ref().unwrap();
         assert_eq!((&*span.file, span.start_line, span.start_col), ("main.tf", 2, 7), "the error points at the offending part");
+    }
+
+    #[test]
+    fn json_syntax_writes_the_type_as_a_string() {
+        let json = |text: &str| in_file("variables.tf.json", text, |evaluator, expr| parse(expr, evaluator));
+        let Ok(Type::Object(attributes)) = json("\"object({ a = optional(list(number), [\\\"1\\\"]) })\"") else { panic!("an object type") };
+        let default = attributes[0].default.as_ref().unwrap();
+        assert_eq!(default.to_json(), serde_json::json!([1]));
+        let Value::List(items) = &default.value else { panic!("a list") };
+        let at = |span: &Option<Span>| span.as_ref().map(|s| (s.start_line, s.start_col, s.end_col));
+        assert_eq!((at(&default.span), at(&items[0].span)), (Some((1, 1, 50)), Some((1, 1, 50))), "the default is somewhere in the string");
+        assert_eq!(json("\"list\""), Ok(Type::List(boxed(Type::Any))));
+        let errors = json("\"map(strin)\"").unwrap_err();
+        assert_eq!((errors[0].message.as_str(), at(&errors[0].span)), ("the keyword \"strin\" is not a valid type specification", Some((1, 1, 13))));
+        assert!(json("\"list(\"").is_err());
     }
 
     #[test]
