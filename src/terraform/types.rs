@@ -13,6 +13,7 @@ use super::eval::Evaluator;
 use crate::model::{Diagnostic, Node, Span, Value};
 use hcl_edit::expr::{Expression, FuncCall, Object, ObjectKey};
 use hcl_edit::structure::Block;
+use hcl_edit::visit::Visit;
 use hcl_edit::Span as _;
 use std::fmt;
 
@@ -254,12 +255,16 @@ impl Parser<'_, '_> {
     /// The default of `optional(T, default)`, converted to `T` (its own nested defaults are
     /// applied where it is used, as Terraform does).
     fn optional_default(&mut self, expr: &Expression, ty: &Type) -> Option<Node> {
+        if calls_or_refers(expr) {
+            self.fail(expr, "the default value of an optional attribute may not call functions or refer to anything");
+            return None;
+        }
         let mut value = self.evaluator.eval(expr);
         if let Some(span) = &self.written_at {
             place_at(&mut value, span);
         }
         if let Err(Value::Unknown(reason)) = known_deep(&value) {
-            self.fail(expr, format!("the default value of an optional attribute must be a literal value ({reason})"));
+            self.fail(expr, format!("the default value of an optional attribute cannot be evaluated: {reason}"));
             return None;
         }
         match try_convert(value, ty) {
@@ -270,6 +275,23 @@ impl Parser<'_, '_> {
             }
         }
     }
+}
+
+/// Whether the expression calls a function or names anything: Terraform evaluates a default
+/// with neither functions nor names in scope.
+fn calls_or_refers(expr: &Expression) -> bool {
+    struct Finder(bool);
+    impl Visit for Finder {
+        fn visit_expr(&mut self, expr: &Expression) {
+            match expr {
+                Expression::FuncCall(_) | Expression::Variable(_) => self.0 = true,
+                _ => hcl_edit::visit::visit_expr(self, expr),
+            }
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
 }
 
 /// The node and everything in it said to be written at `span`.
@@ -891,7 +913,12 @@ mod tests {
                 "the optional attribute modifier expects at most two arguments: the attribute type, and a default value",
             ),
             ("object({ a = optional(number, \"x\") })", "this default value is not compatible with the attribute's type constraint: a number is required"),
-            ("object({ a = optional(string, var.x) })", "the default value of an optional attribute must be a literal value (unknown reference var.x)"),
+            ("object({ a = optional(string, var.x) })", "the default value of an optional attribute may not call functions or refer to anything"),
+            (
+                "object({ a = optional(list(string), [upper(\"x\")]) })",
+                "the default value of an optional attribute may not call functions or refer to anything",
+            ),
+            ("object({ a = optional(number, 1 / 0) })", "the default value of an optional attribute cannot be evaluated: evaluation error: division by zero"),
             ("\"string\"", "type constraints are not quoted since Terraform 0.12: remove the quotes around \"string\""),
             ("frobnicate(string)", "the keyword \"frobnicate\" is not a valid type constructor"),
             ("1", "a type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string)"),
