@@ -13,6 +13,7 @@ mod policy_document;
 mod providers;
 pub(crate) mod s3;
 pub mod sandbox;
+pub mod types;
 
 pub use files::is_configuration;
 pub use outputs::evaluate_outputs;
@@ -494,6 +495,65 @@ resource "aws_s3_bucket" "keyed" {
         let span = region.span.as_ref().unwrap();
         assert_eq!((&*span.file, span.start_line), ("terraform.tfvars", 1));
         assert_eq!(value(find(&model, "aws_sqs_queue.q"), "name"), &Value::Str("prod".into()));
+    }
+
+    #[test]
+    fn optional_attribute_defaults_reach_resources() {
+        let dir = tempfile::tempdir().unwrap();
+        let types = "variable \"buckets\" {\n  type = map(object({\n    object_lock = optional(bool, true)\n  }))\n}\n";
+        let buckets = "resource \"aws_s3_bucket\" \"b\" {\n  for_each            = var.buckets\n  bucket              = each.key\n  object_lock_enabled = each.value.object_lock\n}\n";
+        let call = "module \"archive\" {\n  source   = \"./archive\"\n  settings = { name = \"archive\" }\n}\n";
+        let archive = "variable \"settings\" {\n  type = object({ name = string, object_lock = optional(bool, true) })\n}\nresource \"aws_s3_bucket\" \"b\" {\n  object_lock_enabled = var.settings.object_lock\n}\n";
+        let tfvars = "buckets = {\n  logs    = {}\n  scratch = { object_lock = \"false\" }\n}\n";
+        write(dir.path(), &[("main.tf", &format!("{types}{buckets}{call}")), ("terraform.tfvars", tfvars), ("archive/main.tf", archive)]);
+        let model = load_dir(dir.path(), Vec::new());
+        let lock = find(&model, "aws_s3_bucket.b[\"logs\"]").attrs.get("object_lock_enabled").unwrap();
+        assert_eq!(lock.value, Value::Bool(true));
+        let span = lock.span.as_ref().unwrap();
+        assert_eq!((&*span.file, span.start_line), ("main.tf", 3), "the value points at the default in the type");
+        let scratch = find(&model, "aws_s3_bucket.b[\"scratch\"]").attrs.get("object_lock_enabled").unwrap();
+        assert_eq!((&scratch.value, scratch.span.as_ref().map(|s| s.start_line)), (&Value::Bool(false), Some(3)), "converted, still at its tfvars line");
+        assert_eq!(value(find(&model, "module.archive.aws_s3_bucket.b"), "object_lock_enabled"), &Value::Bool(true));
+        assert!(model.diagnostics.is_empty(), "{:?}", model.diagnostics);
+    }
+
+    #[test]
+    fn var_files_and_json_variables_are_typed_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = "{\n  \"variable\": {\n    \"replicas\": { \"type\": \"number\" },\n    \"tags\": { \"type\": \"map(string)\", \"default\": { \"cost\": 5 } }\n  }\n}\n";
+        let main = "resource \"aws_sqs_queue\" \"q\" {\n  delay_seconds = var.replicas\n  tags          = var.tags\n}\n";
+        write(dir.path(), &[("variables.tf.json", json), ("main.tf", main), ("prod.vars", "replicas = \"3\"\n")]);
+        let model = load_dir(dir.path(), vec![dir.path().join("prod.vars")]);
+        let queue = find(&model, "aws_sqs_queue.q");
+        let delay = queue.attrs.get("delay_seconds").unwrap();
+        assert_eq!((&delay.value, delay.span.as_ref().map(|s| (&*s.file, s.start_line))), (&Value::Int(3), Some(("prod.vars", 1))));
+        assert_eq!(value(queue, "tags.cost"), &Value::Str("5".into()));
+        assert!(model.diagnostics.is_empty(), "{:?}", model.diagnostics);
+    }
+
+    #[test]
+    fn values_that_do_not_fit_their_type_are_errors_where_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = "variable \"retention\" {\n  type = object({ days = number })\n}\nvariable \"unread\" {\n  type = list(string)\n}\nvariable \"odd\" {\n  type = lst(string)\n}\nresource \"aws_s3_bucket\" \"b\" {\n  days = var.retention.days\n  odd  = var.odd\n}\n";
+        write(dir.path(), &[("main.tf", main), ("terraform.tfvars", "retention = {\n  days = \"ninety\"\n}\nunread = { a = 1 }\nodd = 5\n")]);
+        let model = load_dir(dir.path(), Vec::new());
+        let bucket = find(&model, "aws_s3_bucket.b");
+        assert!(
+            matches!(value(bucket, "days"), Value::Unknown(r) if crate::terraform::eval::is_error_reason(r) && r.contains("var.retention.days: a number is required"))
+        );
+        assert_eq!(value(bucket, "odd"), &Value::Int(5), "an invalid type constraint takes any value");
+        let errors: Vec<(String, u32, u32)> =
+            model.diagnostics.iter().map(|d| (d.message.clone(), d.span.as_ref().unwrap().start_line, d.span.as_ref().unwrap().start_col)).collect();
+        assert_eq!(
+            errors,
+            vec![
+                ("unsuitable value for var.retention.days: a number is required".into(), 2, 10),
+                ("invalid type constraint for var.odd: the keyword \"lst\" is not a valid type constructor".into(), 8, 10),
+                ("unsuitable value for var.unread: list of string required".into(), 4, 10),
+            ],
+            "reported even for a variable nothing reads"
+        );
+        assert!(model.diagnostics.iter().all(|d| d.level == crate::model::DiagnosticLevel::Error));
     }
 
     #[test]

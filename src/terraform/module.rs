@@ -8,6 +8,7 @@ use super::eval::{Evaluator, Key, Scope};
 use super::files::ParsedFile;
 pub use super::providers::ProviderConfig;
 use super::sandbox::Sandbox;
+use super::types;
 use crate::model::{Diagnostic, Node, Resource, Span, Value};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
@@ -173,6 +174,8 @@ pub struct Instance<'m, 't> {
     depth: usize,
     call_chain: Vec<Span>,
     locals: RefCell<HashMap<String, Slot>>,
+    /// Variable values converted to their types, once per instance however often they are read.
+    variables: RefCell<HashMap<String, Node>>,
     instances: RefCell<HashMap<(String, String), Instances>>,
     children: RefCell<HashMap<String, Children<'m, 't>>>,
     /// The attributes of each data source instance read here, by address.
@@ -217,6 +220,7 @@ impl<'m, 't> Instance<'m, 't> {
             inherited_providers: call.providers,
             providers: RefCell::new(ProviderState::NotYet),
             locals: RefCell::default(),
+            variables: RefCell::default(),
             instances: RefCell::default(),
             children: RefCell::default(),
             data_values: RefCell::default(),
@@ -250,6 +254,7 @@ impl<'m, 't> Instance<'m, 't> {
         }
         resources.extend(self.joined_data_sources());
         resources.extend(self.providers().0.iter().cloned());
+        self.convert_variables();
         resources.extend(self.variable_resources());
         resources.extend(self.backend_resources());
         let mut diagnostics = Vec::new();
@@ -554,20 +559,58 @@ impl<'m, 't> Instance<'m, 't> {
         node
     }
 
-    fn variable(&self, name: &str, span: &Span) -> Node {
-        if let Some(value) = self.inputs.get(name) {
-            return value.clone();
-        }
-        let Some(decl) = self.index.variables.get(name) else {
-            return Node::new(Value::Unknown(format!("var.{name} is not declared")), Some(span.clone()));
+    /// `var.name` and as many of the `keys` after it as lead into its value, with how many
+    /// keys that took. Only the part read is copied: a map of thousands of entries is read
+    /// once per `for_each` instance.
+    fn variable(&self, name: &str, keys: &[Key], span: &Span) -> (Node, usize) {
+        let Some(&decl) = self.index.variables.get(name) else {
+            return (Node::new(Value::Unknown(format!("var.{name} is not declared")), Some(span.clone())), 0);
         };
-        match decl.block.body.get_attribute("default") {
-            Some(default) => self.eval(decl.file, &Bindings::default(), &default.value),
-            None => {
-                let reason = format!("var.{name} has no default and no value was given (tfvars, --var-file or module argument)");
-                Node::new(Value::Unknown(reason), Some(self.span(decl.file, decl.block.span())))
-            }
+        self.convert_variable(name, decl);
+        let variables = self.variables.borrow();
+        let mut node = &variables[name];
+        let mut consumed = 0;
+        while let Some(inner) = keys.get(consumed).and_then(|key| step_into(node, key)) {
+            node = inner;
+            consumed += 1;
         }
+        (node.clone(), consumed)
+    }
+
+    /// Every variable converted, so that a value Terraform would reject is reported even when
+    /// nothing reads it.
+    fn convert_variables(&self) {
+        let mut variables: Vec<(&&str, &Decl)> = self.index.variables.iter().collect();
+        variables.sort_unstable_by_key(|(name, _)| **name);
+        for (name, decl) in variables {
+            self.convert_variable(name, *decl);
+        }
+    }
+
+    /// Converts the variable's value, once per instance.
+    fn convert_variable(&self, name: &str, decl: Decl) {
+        if !self.variables.borrow().contains_key(name) {
+            let value = self.typed_variable(name, decl);
+            self.variables.borrow_mut().insert(name.to_string(), value);
+        }
+    }
+
+    /// The value given (tfvars at the root, the module argument in a called module) or else the
+    /// default, converted to the variable's type as Terraform does (see [`types::Declaration`]).
+    fn typed_variable(&self, name: &str, decl: Decl) -> Node {
+        let parsed = self.file(decl.file);
+        let bindings = Bindings::default();
+        let scope = BoundScope { instance: self, bindings: &bindings };
+        let evaluator = Evaluator { file: parsed.path.clone(), lines: &parsed.lines, scope: &scope };
+        let span = self.span(decl.file, decl.block.span());
+        let mut diagnostics = Vec::new();
+        let declaration = types::Declaration::new(format!("{}var.{name}", self.prefix), decl.block, &evaluator, span.clone(), &mut diagnostics);
+        let value = declaration.value(self.inputs.get(name), &mut diagnostics);
+        self.diagnostics.borrow_mut().extend(diagnostics);
+        value.unwrap_or_else(|| {
+            let reason = format!("var.{name} has no default and no value was given (tfvars, --var-file or module argument)");
+            Node::new(Value::Unknown(reason), Some(span))
+        })
     }
 
     /// `aws_kms_key.gold.arn`: the configured value when the attribute is written in the
@@ -756,7 +799,10 @@ impl Scope for BoundScope<'_, '_, '_> {
         };
         let unknown = |reason: String| Some((Node::new(Value::Unknown(reason), Some(span.clone())), keys.len()));
         match (root, first) {
-            ("var", Some(name)) => Some((instance.variable(name, span), 1)),
+            ("var", Some(name)) => {
+                let (node, consumed) = instance.variable(name, &keys[1..], span);
+                Some((node, consumed + 1))
+            }
             ("local", Some(name)) => Some((instance.local(name, span), 1)),
             ("each" | "count", _) => unknown(format!("{root} is used outside a block with for_each/count")),
             ("ephemeral", _) => {
@@ -859,6 +905,16 @@ fn iteration(collection: &Node) -> Result<Vec<(Node, Node)>, String> {
         Value::Null => Ok(Vec::new()),
         Value::Unknown(reason) => Err(reason.clone()),
         _ => Err(format!("for_each value {} is not a map or set", describe(collection))),
+    }
+}
+
+/// The element `key` reads in a map or list, when it is there as written (anything else is
+/// left to the evaluator, which also explains what is missing).
+fn step_into<'n>(node: &'n Node, key: &Key) -> Option<&'n Node> {
+    match (&node.value, key) {
+        (Value::Map(_), Key::Attr(name) | Key::Index(Value::Str(name))) => node.get(name),
+        (Value::List(items), Key::Index(Value::Int(index))) => usize::try_from(*index).ok().and_then(|index| items.get(index)),
+        _ => None,
     }
 }
 

@@ -1,0 +1,11 @@
+replicas = "3"
+ratio    = "0.25"
+exponent = "1e3"
+negative = "-4.50"
+enabled  = "true"
+disabled = "false"
+one      = "1"
+zero     = "0"
+port     = 8080
+fraction = 1.5
+flag     = true

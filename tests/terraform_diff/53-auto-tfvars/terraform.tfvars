@@ -1,0 +1,3 @@
+environment    = "staging"
+instance_count = "1"
+rules          = []

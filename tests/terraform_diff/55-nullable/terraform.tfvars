@@ -1,0 +1,4 @@
+retention     = null
+region        = null
+settings      = null
+explicit_true = null
