@@ -12,6 +12,7 @@ mod outputs;
 pub(crate) mod s3;
 pub mod sandbox;
 
+pub use modules::{default_cache_dir as default_module_cache, CACHE_VARIABLE as MODULE_CACHE_VARIABLE};
 pub use outputs::evaluate_outputs;
 
 use crate::model::{Diagnostic, Model, Node, Span};
@@ -33,12 +34,24 @@ pub struct Options {
     pub base: PathBuf,
     /// The scanned paths: file functions (`file`, `templatefile`, ...) read only inside them.
     pub roots: Vec<PathBuf>,
+    /// `--download-modules`: module calls that `terraform init` did not install are fetched
+    /// into this cache (which file functions may then read too).
+    pub module_cache: Option<PathBuf>,
 }
 
 impl Options {
     /// No variable files, the `default` workspace, reads inside `base` only.
     pub fn new(base: PathBuf) -> Self {
-        Options { var_files: Vec::new(), workspace: "default".into(), roots: vec![base.clone()], base }
+        Options { var_files: Vec::new(), workspace: "default".into(), roots: vec![base.clone()], module_cache: None, base }
+    }
+
+    /// How reports name a file: relative to `base`; a file of the module cache outside it by
+    /// its place in the cache (`module-cache/registry/HOST/...`), the same on every machine.
+    fn shown(&self, path: &Path) -> Arc<str> {
+        match &self.module_cache {
+            Some(cache) if path.starts_with(cache) && !path.starts_with(&self.base) => format!("module-cache/{}", display_path(path, cache)).into(),
+            _ => display_path(path, &self.base),
+        }
     }
 }
 
@@ -61,7 +74,8 @@ pub fn load_each<T: From<Model> + Send>(files: &[PathBuf], options: &Options) ->
         dirs.entry(normalise(file.parent().unwrap_or(Path::new(".")))).or_default().push(file.clone());
     }
     let groups = groups::split(&dirs);
-    let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options)).collect();
+    let cache = options.module_cache.clone().map(modules::Cache::new);
+    let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options, cache.as_ref())).collect();
     let mut parts = Vec::new();
     let mut roots = Vec::new();
     for (parsing, group_roots) in loaded {
@@ -85,10 +99,15 @@ struct RootModel<T> {
 /// installed modules their root modules call), evaluates its root modules and drops the
 /// parsed files. The group's model holds what parsing reported; each root's model what
 /// evaluating it gave.
-fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files: &BTreeMap<PathBuf, Vec<PathBuf>>, options: &Options) -> (T, Vec<RootModel<T>>) {
+fn load_group<T: From<Model> + Send>(
+    given: BTreeSet<PathBuf>,
+    files: &BTreeMap<PathBuf, Vec<PathBuf>>,
+    options: &Options,
+    cache: Option<&modules::Cache>,
+) -> (T, Vec<RootModel<T>>) {
     let texts = typed_arena::Arena::new();
     let modules = typed_arena::Arena::new();
-    let mut parser = Parser { files, options, texts: &texts, modules: &modules, loaded: HashMap::new(), model: Model::default() };
+    let mut parser = Parser { files, options, cache, texts: &texts, modules: &modules, loaded: HashMap::new(), model: Model::default() };
     let mut calls: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
     for (caller, child) in parser.parse_with_local_modules(given.iter().cloned().collect()) {
         calls.entry(caller).or_default().insert(child);
@@ -118,6 +137,8 @@ struct Parser<'a, 'm, 't> {
     /// The files of the given directories (others are listed when parsed).
     files: &'a BTreeMap<PathBuf, Vec<PathBuf>>,
     options: &'a Options,
+    /// Where calls that are not installed are fetched (`--download-modules`).
+    cache: Option<&'a modules::Cache>,
     texts: &'t typed_arena::Arena<String>,
     modules: &'m typed_arena::Arena<ModuleDecls<'t>>,
     loaded: HashMap<PathBuf, &'m ModuleDecls<'t>>,
@@ -159,11 +180,12 @@ impl<'m, 't> Parser<'_, 'm, 't> {
     /// parsing the installed modules it reaches.
     fn resolve_modules(&mut self, root: &Path) -> modules::RootModules {
         let base = self.options.base.clone();
+        let cache = self.cache;
         let mut parse = |dirs: &[PathBuf]| {
             self.parse(dirs.to_vec());
             dirs.iter().map(|dir| self.loaded.get(dir).copied()).collect()
         };
-        let (installed, diagnostics) = modules::resolve_root(root, &base, &mut parse);
+        let (installed, diagnostics) = modules::resolve_root(root, &base, cache, &mut parse);
         self.model.diagnostics.extend(diagnostics);
         installed
     }
@@ -193,7 +215,7 @@ fn parse_dirs<'t>(dirs: &[(PathBuf, Vec<PathBuf>)], options: &Options, texts: &'
 
 /// One `.tf` or `.tf.json` file read and parsed, with what parsing noted.
 fn read_file(path: &Path, options: &Options) -> (Result<Parsed, Diagnostic>, Vec<Diagnostic>) {
-    let display = display_path(path, &options.base);
+    let display = options.shown(path);
     let mut notes = Vec::new();
     let parsed = crate::input::read_text(path, &display, "Terraform").and_then(|text| parse_source(&display, text, &mut notes));
     (parsed, notes)

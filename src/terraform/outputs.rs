@@ -19,7 +19,8 @@ pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value
     let texts = typed_arena::Arena::new();
     let modules = typed_arena::Arena::new();
     let files = BTreeMap::new();
-    let mut parser = Parser { files: &files, options: &options, texts: &texts, modules: &modules, loaded: HashMap::new(), model: Model::default() };
+    let mut parser =
+        Parser { files: &files, options: &options, cache: None, texts: &texts, modules: &modules, loaded: HashMap::new(), model: Model::default() };
     let root = normalise(dir);
     parser.parse_with_local_modules(vec![root.clone()]);
     let installed = HashMap::from([(root.clone(), parser.resolve_modules(&root))]);

@@ -7,15 +7,21 @@
 //! has none. Directories newly reached are parsed a level at a time, once per group of
 //! directories however many keys or instances use them.
 
+mod fetch;
+mod http;
 mod manifest;
+mod registry;
 pub mod version;
+
+pub use fetch::{default_cache_dir, Cache, CACHE_VARIABLE};
 
 use super::module::{ModuleDecls, MAX_MODULE_DEPTH};
 use super::normalise;
 use crate::model::{Diagnostic, DiagnosticLevel, Span};
 use hcl_edit::expr::Expression;
 use hcl_edit::Span as _;
-use std::collections::HashMap;
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// More module call keys than this under one root are not followed (a generated tree of
@@ -88,9 +94,10 @@ struct Reached {
 pub type ParseDirs<'p, 'm, 't> = dyn FnMut(&[PathBuf]) -> Vec<Option<&'m ModuleDecls<'t>>> + 'p;
 
 /// Walks the module calls of the root module in `root` by key, parsing what it reaches
-/// through `parse`. What is wrong with the root's modules.json is in the diagnostics; calls
-/// with no module are reported when evaluated.
-pub fn resolve_root(root: &Path, base: &Path, parse: &mut ParseDirs) -> (RootModules, Vec<Diagnostic>) {
+/// through `parse`; calls that modules.json does not give are fetched into `cache` when there
+/// is one (`--download-modules`), a level's downloads in parallel. What is wrong with the
+/// root's modules.json is in the diagnostics; calls with no module are reported when evaluated.
+pub fn resolve_root(root: &Path, base: &Path, cache: Option<&Cache>, parse: &mut ParseDirs) -> (RootModules, Vec<Diagnostic>) {
     let (manifest, diagnostics) = manifest::read(root, base);
     let mut modules = RootModules::default();
     let mut level = vec![Reached { key: String::new(), dir: root.to_path_buf(), package: None }];
@@ -99,20 +106,49 @@ pub fn resolve_root(root: &Path, base: &Path, parse: &mut ParseDirs) -> (RootMod
             break;
         }
         let dirs: Vec<PathBuf> = level.iter().map(|r| r.dir.clone()).collect();
-        let mut next = Vec::new();
+        let mut found = Vec::new();
         for (caller, decls) in level.iter().zip(parse(&dirs)) {
             for call in decls.map(call_sites).unwrap_or_default() {
                 let key = if caller.key.is_empty() { call.name.clone() } else { format!("{}.{}", caller.key, call.name) };
-                let resolved = if is_local(&call.source) { local(caller, &call.source) } else { installed(&manifest, &key, &call) };
-                if let Ok((dir, package)) = &resolved {
-                    next.push(Reached { key: key.clone(), dir: dir.clone(), package: package.clone() });
-                }
-                modules.by_key.insert(key, resolved.map(|(dir, _)| dir));
+                let located = if is_local(&call.source) { local(caller, &call.source) } else { installed(&manifest, &key, &call) };
+                found.push((key, call, located));
             }
+        }
+        let fetched = cache.map(|cache| download(cache, &found)).unwrap_or_default();
+        let mut next = Vec::new();
+        for (key, call, located) in found {
+            let located = match fetched.get(&(call.source.clone(), call.version.clone())) {
+                Some(download) if located.is_err() => download.clone(),
+                _ => located,
+            };
+            if let Ok((dir, package)) = &located {
+                next.push(Reached { key: key.clone(), dir: dir.clone(), package: package.clone() });
+            }
+            modules.by_key.insert(key, located.map(|(dir, _)| dir));
         }
         level = next;
     }
     (modules, diagnostics)
+}
+
+/// The remote calls of one level that modules.json does not give, each distinct source and
+/// version fetched once.
+fn download(cache: &Cache, found: &[(String, CallSite, Located)]) -> HashMap<(String, Option<String>), Located> {
+    let wanted: BTreeSet<(String, Option<String>)> = found
+        .iter()
+        .filter(|(_, call, located)| located.is_err() && !is_local(&call.source))
+        .map(|(_, call, _)| (call.source.clone(), call.version.clone()))
+        .collect();
+    wanted
+        .into_par_iter()
+        .map(|(source, version)| {
+            let located = match cache.fetch(&source, version.as_deref()) {
+                Ok(fetched) => Ok((fetched.dir, Some(fetched.package))),
+                Err(reason) => Err(Missing { level: DiagnosticLevel::Error, reason: format!("module source `{source}` could not be downloaded: {reason}") }),
+            };
+            ((source, version), located)
+        })
+        .collect()
 }
 
 /// A module directory, with the package its local calls must stay inside.
