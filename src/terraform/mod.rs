@@ -45,11 +45,13 @@ impl Options {
         Options { var_files: Vec::new(), workspace: "default".into(), roots: vec![base.clone()], module_cache: None, base }
     }
 
-    /// How reports name a file: relative to `base`; a file of the module cache outside it by
+    /// How reports name a file: relative to `base`; a file of a module cache outside it by
     /// its place in the cache (`module-cache/registry/HOST/...`), the same on every machine.
     fn shown(&self, path: &Path) -> Arc<str> {
         match &self.module_cache {
-            Some(cache) if path.starts_with(cache) && !path.starts_with(&self.base) => format!("module-cache/{}", display_path(path, cache)).into(),
+            Some(cache) if cache.is_absolute() && !cache.starts_with(&self.base) && path.starts_with(cache) => {
+                format!("module-cache/{}", display_path(path, cache)).into()
+            }
             _ => display_path(path, &self.base),
         }
     }
