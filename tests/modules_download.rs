@@ -54,6 +54,7 @@ fn fixture() -> &'static Fixture {
             let new = zip(&[("main.tf", &format!("{}module \"net\" {{\n  source = \"git::{net_url}//modules/vpc?ref=v1.0.0\"\n}}\n", bucket("2.0.0")))]);
             let beta = tar_gz(&[("main.tf", &bucket("beta"))]);
             let reuse = tar_gz(&[("main.tf", &bucket("reuse"))]);
+            let net = tar_gz(&[("modules/vpc/main.tf", "resource \"aws_vpc\" \"v\" {\n  cidr_block = \"10.3.0.0/16\"\n}\n"), ("main.tf", "")]);
             let evil = tar_gz(&[("main.tf", &bucket("evil")), ("../evil.tf", "resource \"aws_iam_user\" \"evil\" {}\n")]);
             Arc::new(move |path: &str| -> Reply {
                 let versions = |list: &[&str]| {
@@ -72,7 +73,13 @@ fn fixture() -> &'static Fixture {
                     "/v1/modules/acme/bucket/aws/1.2.0-beta.1/download" => Reply::terraform_get("/files/beta.tgz"),
                     "/files/beta.tgz" => Reply::bytes(beta.clone()),
                     "/v1/modules/acme/net/aws/versions" => versions(&["3.0.0"]),
-                    "/v1/modules/acme/net/aws/3.0.0/download" => Reply::terraform_get(&format!("git::{net_url}//modules?ref=v3.0.0")),
+                    // An archive URL with its own //subdir; the call adds one more.
+                    "/v1/modules/acme/net/aws/3.0.0/download" => {
+                        Reply::terraform_get(&format!("https://localhost:{}/files/net.tar.gz//modules", port.get().unwrap()))
+                    }
+                    "/files/net.tar.gz" => Reply::bytes(net.clone()),
+                    "/v1/modules/acme/local/aws/versions" => versions(&["1.0.0"]),
+                    "/v1/modules/acme/local/aws/1.0.0/download" => Reply::terraform_get(&format!("git::{net_url}")),
                     "/v1/modules/reuse/bucket/aws/versions" => versions(&["1.0.0"]),
                     "/v1/modules/reuse/bucket/aws/1.0.0/download" => Reply::terraform_get("/files/reuse.tar.gz"),
                     "/files/reuse.tar.gz" => Reply::bytes(reuse.clone()),
@@ -161,7 +168,7 @@ module "head" {{
     assert_eq!(text(find(&model, "module.beta.aws_s3_bucket.b"), "bucket"), "beta-beta", "a prerelease named exactly");
     find(&model, "module.kms_only.aws_kms_key.k");
     assert!(!model.resources.iter().any(|r| r.address.starts_with("module.kms_only.aws_s3_bucket")), "only the //subdir");
-    // The registry answers with a git address at ?ref=v3.0.0 and its own //modules; the call adds //vpc.
+    // The registry answers with an archive and its own //modules; the call adds //vpc.
     assert_eq!(text(find(&model, "module.vpc.aws_vpc.v"), "cidr_block"), "10.3.0.0/16");
     assert_eq!(text(find(&model, "module.head.aws_vpc.v"), "cidr_block"), "10.9.0.0/16", "no ref: the default branch");
     let requests = fixture.server.requests();
@@ -202,7 +209,7 @@ fn registries_and_archives_that_fail_are_errors_at_the_call_and_the_rest_is_scan
     let host = &fixture.host;
     let root = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let calls: String = [("missing", ""), ("broken", ""), ("evil", ""), ("bucket", "\n  version = \"~> 9.0\"")]
+    let calls: String = [("missing", ""), ("broken", ""), ("evil", ""), ("bucket", "\n  version = \"~> 9.0\""), ("local", "")]
         .iter()
         .map(|(name, version)| format!("module \"{name}\" {{\n  source = \"{host}/acme/{name}/aws\"{version}\n}}\n"))
         .collect();
@@ -215,6 +222,7 @@ fn registries_and_archives_that_fail_are_errors_at_the_call_and_the_rest_is_scan
         ("main.tf:5:12:", "module.broken:", "500"),
         ("main.tf:8:12:", "module.evil:", "archive refused: ../evil.tf: absolute or `..` entry"),
         ("main.tf:11:12:", "module.bucket:", "no version of localhost"),
+        ("main.tf:15:12:", "module.local:", "must be https:// or ssh://"),
     ];
     assert_eq!(errors.len(), expected.len(), "{errors:#?}");
     for (position, call, why) in expected {

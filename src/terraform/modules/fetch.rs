@@ -92,7 +92,7 @@ impl Cache {
             None => {
                 let located = self.registries.locate(self.client()?, address, &constraints)?;
                 let entry = versions_dir.join(&located.version);
-                let package = Package::parse(&located.location)?;
+                let package = Package::parse(&located.location)?.from_registry()?;
                 self.install(&entry, &package, &package.subdir)?;
                 entry
             }
@@ -260,6 +260,16 @@ impl Package {
         let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let url = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
         Ok(Package { kind, url, subdir, sha256 })
+    }
+
+    /// The package when a registry may name it: a registry's answer must not make the scan
+    /// read the scanning machine's own files (`git::file://`, a local path), only the scanned
+    /// code may name those.
+    fn from_registry(self) -> Result<Package, String> {
+        if matches!(self.kind, Kind::Git { .. }) && !(self.url.starts_with("https://") || self.url.starts_with("ssh://")) {
+            return Err(format!("the registry answered with `{}`: a git package from a registry must be https:// or ssh://", self.url));
+        }
+        Ok(self)
     }
 
     /// What the cache keys a package by: its address without the subdirectory.
