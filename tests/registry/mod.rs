@@ -224,8 +224,11 @@ pub fn git(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// One commit of [`git_repo`]: the files it writes, and its tag.
+pub type Commit<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+
 /// A git repository in `dir` with one commit per `(files, tag)`, each tagged when a tag is given.
-pub fn git_repo(dir: &Path, commits: &[(&[(&str, &str)], Option<&str>)]) {
+pub fn git_repo(dir: &Path, commits: &[Commit]) {
     std::fs::create_dir_all(dir).unwrap();
     git(dir, &["init", "--quiet"]);
     for (files, tag) in commits {

@@ -92,7 +92,7 @@ impl Cache {
             None => {
                 let located = self.registries.locate(self.client()?, address, &constraints)?;
                 let entry = versions_dir.join(&located.version);
-                let package = Package::parse(&located.location)?.from_registry()?;
+                let package = Package::parse(&located.location)?.named_by_registry()?;
                 self.install(&entry, &package, &package.subdir)?;
                 entry
             }
@@ -265,7 +265,7 @@ impl Package {
     /// The package when a registry may name it: a registry's answer must not make the scan
     /// read the scanning machine's own files (`git::file://`, a local path), only the scanned
     /// code may name those.
-    fn from_registry(self) -> Result<Package, String> {
+    fn named_by_registry(self) -> Result<Package, String> {
         if matches!(self.kind, Kind::Git { .. }) && !(self.url.starts_with("https://") || self.url.starts_with("ssh://")) {
             return Err(format!("the registry answered with `{}`: a git package from a registry must be https:// or ssh://", self.url));
         }
