@@ -307,7 +307,7 @@ impl<'a, 'm: 'a, 't> ModuleLoader<'a, 't> for RootLoader<'a, 'm, 't> {
         let dir = match self.installed.and_then(|installed| installed.get(key)) {
             Some(Ok(dir)) => dir.clone(),
             Some(Err(missing)) => return Err(missing.clone()),
-            // Not walked (a file in memory): local calls only.
+            // Not walked (a file in memory, or past the walk's limits): local calls only.
             None if modules::is_local(source) => normalise(&caller.join(source)),
             None => return Err(modules::Missing::note(format!("module source `{source}` is not a local path and was not looked up"))),
         };

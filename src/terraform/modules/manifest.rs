@@ -111,7 +111,8 @@ impl Manifest {
         let joined = normalise(&root.join(dir));
         let shown = dir.display();
         if !joined.starts_with(&self.modules_dir) || joined == self.modules_dir {
-            return Err(format!("Dir `{shown}` is outside the modules directory {}", self.modules_dir.display()));
+            let modules_dir = self.shown.strip_suffix("/modules.json").unwrap_or(&self.shown);
+            return Err(format!("Dir `{shown}` is outside the modules directory {modules_dir}"));
         }
         if let (Ok(real), Ok(real_modules)) = (std::fs::canonicalize(&joined), std::fs::canonicalize(&self.modules_dir)) {
             if !real.starts_with(&real_modules) {

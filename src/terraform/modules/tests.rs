@@ -132,7 +132,7 @@ fn hostile_manifest_entries_are_errors_at_modules_json_and_the_rest_is_scanned()
     assert!(!model.resources.iter().any(|r| r.address.contains("outside")), "nothing read through the symlink");
     let errors: Vec<String> = model.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).map(|d| d.to_string()).collect();
     let expected = [
-        (".terraform/modules/modules.json:3:3:", "module `a`: Dir `../../etc` is outside the modules directory"),
+        (".terraform/modules/modules.json:3:3:", "module `a`: Dir `../../etc` is outside the modules directory .terraform/modules;"),
         (".terraform/modules/modules.json:4:3:", "module `b`: Dir `/etc` is outside the modules directory"),
         (".terraform/modules/modules.json:5:3:", "module `c` has no Dir"),
         (".terraform/modules/modules.json:7:3:", "module `d.again`: its Dir is that of its caller `d`"),
