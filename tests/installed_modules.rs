@@ -46,7 +46,13 @@ module "g" {{
 module "l" {{
   source = "./local"
 }}
+module "sub" {{
+  source  = "registry.example.test/acme/bucket/aws//modules/inner"
+  version = "1.0.0"
+  v       = "sub"
+}}
 output "s3_arn" {{ value = module.s3.arn }}
+output "sub" {{ value = module.sub.o }}
 output "g" {{ value = module.g.cidr }}
 output "deep" {{ value = module.l.arns }}
 "#,
@@ -94,6 +100,8 @@ fn check(work: &Path, data_dir: &str, expected: &serde_json::Map<String, Value>)
         // `~> 1.0` took 1.1.0 of 1.0.0, 1.1.0, 1.2.0-rc.1 and 2.0.0, as charterguard's own resolution does.
         ("s3", format!("{modules}/s3"), Some("1.1.0")),
         ("s3.inner", format!("{modules}/s3/modules/inner"), None),
+        // A registry package's subdirectory: the package is installed whole, the module is in it.
+        ("sub", format!("{modules}/sub/modules/inner"), Some("1.0.0")),
     ];
     let expected_keys: Vec<(&str, &str, Option<&str>)> = expected_keys.iter().map(|(k, d, v)| (*k, d.as_str(), *v)).collect();
     assert_eq!(keys, expected_keys);
@@ -143,6 +151,7 @@ fn terraform_init_layout_is_read_and_evaluated_as_terraform_does() {
     assert_eq!(expected["s3_arn"], "arn:logs:LOGS");
     assert_eq!(expected["deep"], serde_json::json!(["arn:deep-a:DEEP-A", "arn:deep-b:DEEP-B"]));
     assert_eq!(expected["g"], "10.0.0.0/16", "the module at ?ref=v1");
+    assert_eq!(expected["sub"], "SUB");
     check(&work, ".terraform", &expected);
 
     // TF_DATA_DIR is relative to the root module's directory, Terraform's working directory.

@@ -216,3 +216,22 @@ fn local_calls_may_not_leave_an_installed_package() {
     let error = model.diagnostics.iter().find(|d| d.level == DiagnosticLevel::Error).unwrap_or_else(|| panic!("{:?}", messages(&model)));
     assert!(error.to_string().starts_with(".terraform/modules/m/main.tf:2:") && error.message.contains("leaves the installed module package"), "{error}");
 }
+
+#[test]
+fn tofu_init_records_its_own_registry_host() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("main.tf", "module \"q\" {\n  source  = \"acme/queue/aws\"\n  version = \"~> 2.0\"\n}\n"),
+            (".terraform/modules/q/main.tf", "resource \"aws_sqs_queue\" \"q\" {}\n"),
+            (
+                ".terraform/modules/modules.json",
+                r#"{"Modules":[{"Key":"q","Source":"registry.opentofu.org/acme/queue/aws","Version":"2.3.0","Dir":".terraform/modules/q"}]}"#,
+            ),
+        ],
+    );
+    let model = scan(dir.path());
+    assert!(model.diagnostics.is_empty(), "{:?}", messages(&model));
+    find(&model, "module.q.aws_sqs_queue.q");
+}
