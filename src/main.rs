@@ -57,6 +57,8 @@ struct ScanArgs {
     /// Value of `terraform.workspace`.
     #[arg(long, default_value = "default")]
     workspace: String,
+    #[command(flatten)]
+    modules: cli::ModuleArgs,
     /// Files larger than this many bytes are skipped with a note.
     #[arg(long, default_value_t = charterguard::input::DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
@@ -117,6 +119,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     options.config_path = args.report.config.clone();
     options.inline_ignores = !args.report.no_inline_ignores;
     options.baseline = args.report.baseline.clone();
+    options.module_cache = args.modules.cache()?;
     if reads_stdin {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("reading standard input")?;

@@ -38,6 +38,8 @@ pub struct ScanOptions {
     pub today: Option<crate::suppress::Date>,
     /// `--baseline FILE`: a previous JSON or SARIF report; findings it has are unchanged.
     pub baseline: Option<PathBuf>,
+    /// `--download-modules`: Terraform modules not installed are fetched into this cache.
+    pub module_cache: Option<PathBuf>,
 }
 
 impl ScanOptions {
@@ -56,6 +58,7 @@ impl ScanOptions {
             inline_ignores: true,
             today: None,
             baseline: None,
+            module_cache: None,
         }
     }
 }
@@ -207,9 +210,10 @@ fn apply_overrides(rules: Vec<CompiledRule>, config: &Config) -> anyhow::Result<
 }
 
 /// The static sources under `paths` (Terraform, manifests, plans), as `scan` loads them: for
-/// audits that point live findings at the code managing them.
-pub fn load_paths(paths: &[PathBuf], base: &Path) -> Model {
-    load(&ScanOptions::new(paths.to_vec(), base.to_path_buf()))
+/// audits that point live findings at the code managing them. `module_cache` as in
+/// [`ScanOptions::module_cache`].
+pub fn load_paths(paths: &[PathBuf], base: &Path, module_cache: Option<PathBuf>) -> Model {
+    load(&ScanOptions { module_cache, ..ScanOptions::new(paths.to_vec(), base.to_path_buf()) })
 }
 
 /// What loading collects: the resources as trees (a [`Model`], for audits that read them) or
@@ -249,7 +253,8 @@ fn load<C: Collect>(options: &ScanOptions) -> C {
         var_files: options.var_files.clone(),
         workspace: options.workspace.clone(),
         base: options.base.clone(),
-        roots: options.paths.clone(),
+        roots: options.paths.iter().chain(&options.module_cache).cloned().collect(),
+        module_cache: options.module_cache.clone(),
     };
     let (terraform, manifests) =
         rayon::join(|| crate::terraform::load_each::<C>(&inputs.terraform, &tf_options), || load_manifests::<C>(&inputs.manifests, &options.base));

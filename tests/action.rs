@@ -3,6 +3,7 @@
 //! step summary and the outputs, and exits as `fail-on` and `soft-fail` say.
 
 mod common;
+mod registry;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -73,7 +74,9 @@ fn action_metadata_follows_the_schema_rules() {
         // work but compare differently in `if:` expressions.
         assert!(input.get("default").is_none_or(Value::is_string), "input {name}'s default is a string");
     }
-    for (name, default) in [("paths", "."), ("fail-on", "error"), ("soft-fail", "false"), ("no-inline-ignores", "false"), ("upload-sarif", "true")] {
+    for (name, default) in
+        [("paths", "."), ("fail-on", "error"), ("soft-fail", "false"), ("no-inline-ignores", "false"), ("download-modules", "false"), ("upload-sarif", "true")]
+    {
         assert_eq!(inputs[name]["default"], default, "input {name}");
     }
     for name in ["helm-chart", "helm-values", "var-files", "config", "baseline", "category", "version", "binary-url", "working-directory"] {
@@ -269,4 +272,34 @@ fn working_directory_keeps_repository_relative_names() {
     assert_eq!(run.outputs["findings"], "21");
     assert_eq!(run.outputs["category"], "charterguard/fixtures/platform");
     assert!(run.stdout.contains("charterguard scan fixtures/platform "), "{}", run.stdout);
+}
+
+/// A workspace whose Terraform calls a git module (a repository made here) holding an S3
+/// bucket with nothing configured; no `terraform init` ran.
+fn workspace_with_git_module() -> tempfile::TempDir {
+    let workspace = tempfile::tempdir().unwrap();
+    let repo = workspace.path().join("repos/storage");
+    registry::git_repo(&repo, &[(&[("main.tf", "resource \"aws_s3_bucket\" \"data\" {\n  bucket = \"altscore-data\"\n}\n")], Some("v1.0.0"))]);
+    let main = format!("module \"storage\" {{\n  source = \"git::file://{}?ref=v1.0.0\"\n}}\n", repo.display());
+    registry::write(workspace.path(), &[("infra/main.tf", &main)]);
+    workspace
+}
+
+#[test]
+fn download_modules_evaluates_modules_no_init_installed() {
+    let workspace = workspace_with_git_module();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let inputs = [("INPUT_PATHS", "infra"), ("INPUT_FAIL_ON", "never"), ("CHARTERGUARD_MODULE_CACHE", cache_dir)];
+    let skipped = run_scan(workspace.path(), &inputs);
+    assert_eq!((skipped.code, skipped.outputs["findings"].as_str()), (0, "0"), "{}", skipped.stdout);
+    assert!(skipped.summary.contains("--download-modules"), "the note says how to evaluate the module: {}", skipped.summary);
+    let fetched = run_scan(workspace.path(), &[&inputs[..], &[("INPUT_DOWNLOAD_MODULES", "true")]].concat());
+    assert_eq!(fetched.code, 0, "{}", fetched.stdout);
+    assert!(fetched.stdout.contains(" --download-modules"), "{}", fetched.stdout);
+    let findings: usize = fetched.outputs["findings"].parse().unwrap();
+    assert!(findings > 0, "the module's bucket is judged: {}", fetched.summary);
+    assert!(fetched.summary.contains("module-cache/remote/"), "findings name the module's own file: {}", fetched.summary);
+    let invalid = run_scan(workspace.path(), &[&inputs[..], &[("INPUT_DOWNLOAD_MODULES", "maybe")]].concat());
+    assert_eq!(invalid.code, 2, "{}", invalid.stdout);
 }

@@ -39,6 +39,8 @@ boolean soft-fail "${INPUT_SOFT_FAIL:-}" false
 soft_fail=$flag
 boolean no-inline-ignores "${INPUT_NO_INLINE_IGNORES:-}" false
 no_inline_ignores=$flag
+boolean download-modules "${INPUT_DOWNLOAD_MODULES:-}" false
+download_modules=$flag
 case "$fail_on" in
   error | warning | note | never) ;;
   *) invalid "input fail-on must be error, warning, note or never, not '$fail_on'" ;;
@@ -102,6 +104,9 @@ while IFS= read -r file; do args+=(--var-file "$(resolve "$file")"); done < <(li
 [[ -n "${INPUT_CONFIG:-}" ]] && args+=(--config "$(resolve "$INPUT_CONFIG")")
 [[ -n "${INPUT_BASELINE:-}" ]] && args+=(--baseline "$(resolve "$INPUT_BASELINE")")
 [[ "$no_inline_ignores" == true ]] && args+=(--no-inline-ignores)
+# Modules no `terraform init` step installed: fetched into the user's module cache
+# (CHARTERGUARD_MODULE_CACHE moves it), else noted at each call.
+[[ "$download_modules" == true ]] && args+=(--download-modules)
 args+=(--fail-on "$fail_on")
 
 # The default category names what was scanned, sorted, so it is the same on every run of the

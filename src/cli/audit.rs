@@ -96,6 +96,8 @@ pub struct AwsArgs {
     /// manages point at its blocks and attributes.
     paths: Vec<PathBuf>,
     #[command(flatten)]
+    modules: super::ModuleArgs,
+    #[command(flatten)]
     report: ReportArgs,
     /// A named profile of the shared AWS config files (default: the standard credential
     /// chain: environment, profile, SSO, web identity, instance role).
@@ -165,7 +167,7 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
     };
     let audit = aws::audit(&options)?;
     let mut model = audit.model;
-    let code = if args.paths.is_empty() { Model::default() } else { scan::load_paths(&args.paths, &base) };
+    let code = if args.paths.is_empty() { Model::default() } else { scan::load_paths(&args.paths, &base, args.modules.cache()?) };
     aws::state::annotate(&mut model, &states, &code);
     if states.is_empty() {
         model.unseen.extend(aws::state::unmanaged_undecidable(&audit.accounts, &options.anchor));

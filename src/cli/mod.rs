@@ -57,6 +57,33 @@ pub struct ReportArgs {
     pub no_color: bool,
 }
 
+/// Options of the commands that read Terraform code: where module calls that `terraform init`
+/// has not installed come from.
+#[derive(clap::Args)]
+pub struct ModuleArgs {
+    /// Fetch the registry, git and archive modules that Terraform code calls but `terraform
+    /// init` has not installed (no .terraform/modules entry), into the module cache, and
+    /// evaluate them; without it such calls are noted and not evaluated.
+    #[arg(long)]
+    pub download_modules: bool,
+    /// The cache for --download-modules (default: $CHARTERGUARD_MODULE_CACHE, else
+    /// charterguard/modules in the user's cache directory, e.g. ~/.cache).
+    #[arg(long, value_name = "DIR", requires = "download_modules")]
+    pub module_cache: Option<PathBuf>,
+}
+
+impl ModuleArgs {
+    /// The cache to fetch modules into; `None` without --download-modules.
+    pub fn cache(&self) -> Result<Option<PathBuf>> {
+        if !self.download_modules {
+            return Ok(None);
+        }
+        let variable = charterguard::terraform::MODULE_CACHE_VARIABLE;
+        let dir = self.module_cache.clone().or_else(charterguard::terraform::default_module_cache);
+        dir.map(Some).with_context(|| format!("no cache directory for --download-modules: give --module-cache DIR or set {variable}"))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     Human,

@@ -59,6 +59,9 @@ pub fn discover(paths: &[PathBuf], base: &Path, max_file_size: u64) -> Inputs {
 }
 
 fn walker(root: &Path) -> ignore::Walk {
+    // Terraform's data directory holds installed modules, read only through a root module's
+    // modules.json (see terraform::modules): `.terraform`, or a relative TF_DATA_DIR.
+    let data_dir = std::env::var_os("TF_DATA_DIR").map(PathBuf::from).filter(|d| d.is_relative()).and_then(|d| d.file_name().map(|n| n.to_os_string()));
     ignore::WalkBuilder::new(root)
         .follow_links(true)
         .hidden(false)
@@ -66,7 +69,7 @@ fn walker(root: &Path) -> ignore::Walk {
         .git_global(false)
         .git_exclude(false)
         .require_git(false)
-        .filter_entry(|entry| entry.file_name() != ".git" && entry.file_name() != ".terraform")
+        .filter_entry(move |entry| entry.file_name() != ".git" && entry.file_name() != ".terraform" && Some(entry.file_name()) != data_dir.as_deref())
         .sort_by_file_name(|a, b| a.cmp(b))
         .build()
 }

@@ -48,7 +48,25 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
         }
         out.push('\n');
     }
+    not_evaluated_list(&mut out, report);
     out
+}
+
+/// Notes: what was deliberately not evaluated (a module no `terraform init` installed, a file
+/// too large, ...), so that a step summary shows what its findings do not cover.
+fn not_evaluated_list(out: &mut String, report: &Report) {
+    let notes: Vec<_> = report.diagnostics.iter().filter(|d| d.level == crate::model::DiagnosticLevel::Note).collect();
+    if notes.is_empty() {
+        return;
+    }
+    out.push_str("### Inputs not evaluated\n\n");
+    for diagnostic in notes.iter().take(MAX_LISTED) {
+        let _ = writeln!(out, "- `{}`", escape(&diagnostic.to_string()));
+    }
+    if notes.len() > MAX_LISTED {
+        let _ = writeln!(out, "- ... and {} more", notes.len() - MAX_LISTED);
+    }
+    out.push('\n');
 }
 
 fn rule_table(out: &mut String, report: &Report) {

@@ -8,6 +8,7 @@ mod files;
 mod groups;
 mod json;
 mod module;
+mod modules;
 mod outputs;
 mod policy_document;
 mod providers;
@@ -16,6 +17,7 @@ pub mod sandbox;
 pub mod types;
 
 pub use files::is_configuration;
+pub use modules::{default_cache_dir as default_module_cache, CACHE_VARIABLE as MODULE_CACHE_VARIABLE};
 pub use outputs::evaluate_outputs;
 
 use crate::model::{Diagnostic, Model, Node, Span};
@@ -37,12 +39,26 @@ pub struct Options {
     pub base: PathBuf,
     /// The scanned paths: file functions (`file`, `templatefile`, ...) read only inside them.
     pub roots: Vec<PathBuf>,
+    /// `--download-modules`: module calls that `terraform init` did not install are fetched
+    /// into this cache (which file functions may then read too).
+    pub module_cache: Option<PathBuf>,
 }
 
 impl Options {
     /// No variable files, the `default` workspace, reads inside `base` only.
     pub fn new(base: PathBuf) -> Self {
-        Options { var_files: Vec::new(), workspace: "default".into(), roots: vec![base.clone()], base }
+        Options { var_files: Vec::new(), workspace: "default".into(), roots: vec![base.clone()], module_cache: None, base }
+    }
+
+    /// How reports name a file: relative to `base`; a file of a module cache outside it by
+    /// its place in the cache (`module-cache/registry/HOST/...`), the same on every machine.
+    fn shown(&self, path: &Path) -> Arc<str> {
+        match &self.module_cache {
+            Some(cache) if cache.is_absolute() && !cache.starts_with(&self.base) && path.starts_with(cache) => {
+                format!("module-cache/{}", display_path(path, cache)).into()
+            }
+            _ => display_path(path, &self.base),
+        }
     }
 }
 
@@ -65,7 +81,8 @@ pub fn load_each<T: From<Model> + Send>(files: &[PathBuf], options: &Options) ->
         dirs.entry(normalise(file.parent().unwrap_or(Path::new(".")))).or_default().push(file.clone());
     }
     let groups = groups::split(&dirs);
-    let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options)).collect();
+    let cache = options.module_cache.clone().map(modules::Cache::new);
+    let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options, cache.as_ref())).collect();
     let mut parts = Vec::new();
     let mut roots = Vec::new();
     for (parsing, group_roots) in loaded {
@@ -85,44 +102,33 @@ struct RootModel<T> {
     model: T,
 }
 
-/// Parses the directories of one group (the given ones and the local modules they call),
-/// evaluates its root modules and drops the parsed files. The group's model holds what
-/// parsing reported; each root's model what evaluating it gave.
-fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files_of: &BTreeMap<PathBuf, Vec<PathBuf>>, options: &Options) -> (T, Vec<RootModel<T>>) {
+/// Parses the directories of one group (the given ones, the local modules they call, and the
+/// installed modules their root modules call), evaluates its root modules and drops the
+/// parsed files. The group's model holds what parsing reported; each root's model what
+/// evaluating it gave.
+fn load_group<T: From<Model> + Send>(
+    given: BTreeSet<PathBuf>,
+    files: &BTreeMap<PathBuf, Vec<PathBuf>>,
+    options: &Options,
+    cache: Option<&modules::Cache>,
+) -> (T, Vec<RootModel<T>>) {
     let texts = typed_arena::Arena::new();
     let modules = typed_arena::Arena::new();
-    let mut model = Model::default();
-    let mut loaded: HashMap<PathBuf, &ModuleDecls> = HashMap::new();
+    let mut parser = Parser { files, options, cache, texts: &texts, modules: &modules, loaded: HashMap::new(), model: Model::default() };
     let mut calls: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
-    // Breadth first, a level of module calls at a time, the files of a level parsed in parallel.
-    let mut level: Vec<PathBuf> = given.iter().cloned().collect();
-    while !level.is_empty() {
-        let mut seen = HashSet::new();
-        level.retain(|dir| !loaded.contains_key(dir) && seen.insert(dir.clone()));
-        let dirs: Vec<(PathBuf, Vec<PathBuf>)> = level
-            .into_iter()
-            .map(|dir| {
-                let (kept, replaced) = files::module_files(files_of.get(&dir).cloned().unwrap_or_else(|| tf_files_in(&dir)));
-                model.diagnostics.extend(replaced.iter().map(|(file, tofu)| replaced_by_tofu(file, tofu, &options.base)));
-                (dir, kept)
-            })
-            .collect();
-        let parsed_dirs = parse_dirs(&dirs, options, &texts, &mut model);
-        level = Vec::new();
-        for ((dir, _), parsed) in dirs.into_iter().zip(parsed_dirs) {
-            for source in local_module_sources(&parsed) {
-                let child = normalise(&dir.join(source));
-                calls.entry(dir.clone()).or_default().insert(child.clone());
-                level.push(child);
-            }
-            let decls: &ModuleDecls = modules.alloc(ModuleDecls { dir: dir.clone(), files: parsed });
-            loaded.insert(dir, decls);
-        }
+    for (caller, child) in parser.parse_with_local_modules(given.iter().cloned().collect()) {
+        calls.entry(caller).or_default().insert(child);
     }
     let (plain, only_in_cycle) = root_dirs(&given, &calls);
-    let roots: Vec<(bool, &ModuleDecls)> =
-        plain.iter().map(|d| (false, d)).chain(only_in_cycle.iter().map(|d| (true, d))).filter_map(|(cycle, d)| Some((cycle, *loaded.get(d)?))).collect();
-    let loader = Loader { loaded, base: options.base.clone(), workspace: options.workspace.clone(), roots: options.roots.clone() };
+    let roots: Vec<(bool, &ModuleDecls)> = plain
+        .iter()
+        .map(|d| (false, d))
+        .chain(only_in_cycle.iter().map(|d| (true, d)))
+        .filter_map(|(cycle, d)| Some((cycle, *parser.loaded.get(d)?)))
+        .collect();
+    let installed = roots.iter().map(|(_, root)| (root.dir.clone(), parser.resolve_modules(&root.dir))).collect();
+    let Parser { loaded, model, .. } = parser;
+    let loader = Loader { loaded, installed, base: options.base.clone(), workspace: options.workspace.clone(), roots: options.roots.clone() };
     let roots = roots
         .par_iter()
         .map(|&(only_in_cycle, root)| {
@@ -131,6 +137,71 @@ fn load_group<T: From<Model> + Send>(given: BTreeSet<PathBuf>, files_of: &BTreeM
         })
         .collect();
     (T::from(model), roots)
+}
+
+/// Parses module directories into arenas that outlive the evaluation of a group.
+struct Parser<'a, 'm, 't> {
+    /// The files of the given directories (others are listed when parsed).
+    files: &'a BTreeMap<PathBuf, Vec<PathBuf>>,
+    options: &'a Options,
+    /// Where calls that are not installed are fetched (`--download-modules`).
+    cache: Option<&'a modules::Cache>,
+    texts: &'t typed_arena::Arena<String>,
+    modules: &'m typed_arena::Arena<ModuleDecls<'t>>,
+    loaded: HashMap<PathBuf, &'m ModuleDecls<'t>>,
+    /// What parsing reported.
+    model: Model,
+}
+
+impl<'m, 't> Parser<'_, 'm, 't> {
+    /// Parses the directories not parsed yet (their files in parallel); gives the local module
+    /// directories they call, with their caller.
+    fn parse(&mut self, mut dirs: Vec<PathBuf>) -> Vec<(PathBuf, PathBuf)> {
+        let mut seen = HashSet::new();
+        dirs.retain(|dir| !self.loaded.contains_key(dir) && seen.insert(dir.clone()));
+        let dirs: Vec<(PathBuf, Vec<PathBuf>)> = dirs
+            .into_iter()
+            .map(|dir| {
+                let (kept, replaced) = files::module_files(self.files.get(&dir).cloned().unwrap_or_else(|| tf_files_in(&dir)));
+                self.model.diagnostics.extend(replaced.iter().map(|(file, tofu)| replaced_by_tofu(file, tofu, &self.options.base)));
+                (dir, kept)
+            })
+            .collect();
+        let parsed_dirs = parse_dirs(&dirs, self.options, self.texts, &mut self.model);
+        let mut calls = Vec::new();
+        for ((dir, _), parsed) in dirs.into_iter().zip(parsed_dirs) {
+            calls.extend(local_module_sources(&parsed).into_iter().map(|source| (dir.clone(), normalise(&dir.join(source)))));
+            let decls: &ModuleDecls = self.modules.alloc(ModuleDecls { dir: dir.clone(), files: parsed });
+            self.loaded.insert(dir, decls);
+        }
+        calls
+    }
+
+    /// Parses `dirs` and the local modules they call, breadth first (a level of calls at a
+    /// time, the files of a level in parallel); gives every local call, with its caller.
+    fn parse_with_local_modules(&mut self, mut level: Vec<PathBuf>) -> Vec<(PathBuf, PathBuf)> {
+        let mut calls = Vec::new();
+        while !level.is_empty() {
+            let found = self.parse(level);
+            level = found.iter().map(|(_, child)| child.clone()).collect();
+            calls.extend(found);
+        }
+        calls
+    }
+
+    /// Where each module call of the root module in `root` is (see [`modules::resolve_root`]),
+    /// parsing the installed modules it reaches.
+    fn resolve_modules(&mut self, root: &Path) -> modules::RootModules {
+        let base = self.options.base.clone();
+        let cache = self.cache;
+        let mut parse = |dirs: &[PathBuf]| {
+            self.parse(dirs.to_vec());
+            dirs.iter().map(|dir| self.loaded.get(dir).copied()).collect()
+        };
+        let (installed, diagnostics) = modules::resolve_root(root, &base, cache, &mut parse);
+        self.model.diagnostics.extend(diagnostics);
+        installed
+    }
 }
 
 /// The `.tf` and `.tf.json` files of each directory, parsed (all of them in parallel), in the
@@ -157,7 +228,7 @@ fn parse_dirs<'t>(dirs: &[(PathBuf, Vec<PathBuf>)], options: &Options, texts: &'
 
 /// One `.tf` or `.tf.json` file read and parsed, with what parsing noted.
 fn read_file(path: &Path, options: &Options) -> (Result<Parsed, Diagnostic>, Vec<Diagnostic>) {
-    let display = display_path(path, &options.base);
+    let display = options.shown(path);
     let mut notes = Vec::new();
     let parsed = crate::input::read_text(path, &display, "Terraform").and_then(|text| parse_source(&display, text, &mut notes));
     (parsed, notes)
@@ -221,7 +292,7 @@ pub fn load_text(name: &str, text: &str) -> Model {
         }
     };
     let decls = ModuleDecls { dir: PathBuf::from("(memory)"), files: vec![parsed] };
-    let loader = Loader { loaded: HashMap::new(), base: PathBuf::new(), workspace: "default".into(), roots: Vec::new() };
+    let loader = Loader { loaded: HashMap::new(), installed: HashMap::new(), base: PathBuf::new(), workspace: "default".into(), roots: Vec::new() };
     let options = Options { roots: Vec::new(), ..Options::new(PathBuf::new()) };
     model.extend(with_evaluation_stack(|| evaluate_root(&loader, &decls, &options)));
     model
@@ -230,6 +301,8 @@ pub fn load_text(name: &str, text: &str) -> Model {
 /// The parsed module directories of one group, shared by its root modules.
 struct Loader<'m, 't> {
     loaded: HashMap<PathBuf, &'m ModuleDecls<'t>>,
+    /// Where each root module's calls are, by the root's directory.
+    installed: HashMap<PathBuf, modules::RootModules>,
     base: PathBuf,
     workspace: String,
     roots: Vec<PathBuf>,
@@ -239,7 +312,7 @@ impl<'m, 't> Loader<'m, 't> {
     /// The loader for evaluating the root module in `dir`, with its own file access.
     fn for_root(&self, dir: &Path) -> RootLoader<'_, 'm, 't> {
         let sandbox = if self.roots.is_empty() { sandbox::Sandbox::closed() } else { sandbox::Sandbox::new(dir, &self.roots, &self.base) };
-        RootLoader { shared: self, sandbox }
+        RootLoader { shared: self, sandbox, installed: self.installed.get(dir) }
     }
 }
 
@@ -247,13 +320,21 @@ impl<'m, 't> Loader<'m, 't> {
 struct RootLoader<'a, 'm, 't> {
     shared: &'a Loader<'m, 't>,
     sandbox: sandbox::Sandbox,
+    installed: Option<&'a modules::RootModules>,
 }
 
 impl<'a, 'm: 'a, 't> ModuleLoader<'a, 't> for RootLoader<'a, 'm, 't> {
-    fn module(&self, dir: &Path) -> Result<&'a ModuleDecls<'t>, String> {
-        match self.shared.loaded.get(&normalise(dir)) {
+    fn module(&self, key: &str, source: &str, caller: &Path) -> Result<&'a ModuleDecls<'t>, modules::Missing> {
+        let dir = match self.installed.and_then(|installed| installed.get(key)) {
+            Some(Ok(dir)) => dir.clone(),
+            Some(Err(missing)) => return Err(missing.clone()),
+            // Not walked (a file in memory, or past the walk's limits): local calls only.
+            None if modules::is_local(source) => normalise(&caller.join(source)),
+            None => return Err(modules::Missing::note(format!("module source `{source}` is not a local path and was not looked up"))),
+        };
+        match self.shared.loaded.get(&dir) {
             Some(decls) if !decls.files.is_empty() => Ok(decls),
-            _ => Err(format!("local module directory {} is not on disk or has no .tf files", self.relative(dir))),
+            _ => Err(modules::Missing::note(format!("module directory {} is not on disk or has no .tf files", self.relative(&dir)))),
         }
     }
     fn workspace(&self) -> &str {
@@ -294,7 +375,9 @@ fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options) -> Mode
     let scope = display_path(&root.dir, &options.base);
     resources.iter_mut().for_each(|resource| resource.join_scope = Some(scope.clone()));
     model.resources = s3::link_split_settings(resources);
-    model.diagnostics.extend(diagnostics);
+    // A call inside a module instantiated several times is reported once.
+    let mut seen = BTreeSet::new();
+    model.diagnostics.extend(diagnostics.into_iter().filter(|d| seen.insert(d.clone())));
     model.diagnostics.extend(loader.sandbox.take_refused());
     if let Some(span) = eval::take_too_deep() {
         let message = format!("expressions nested deeper than {} levels through references (a chain of locals, or resources that refer to each other in a cycle?); values past that depth are unknown", eval::MAX_TOTAL_DEPTH);

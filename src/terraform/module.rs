@@ -25,8 +25,9 @@ const MAX_INSTANCES: usize = 100_000;
 
 /// Finds the parsed module directories that module calls name.
 pub trait ModuleLoader<'m, 't> {
-    /// The parsed files of a local module directory, or why there are none.
-    fn module(&self, dir: &Path) -> Result<&'m ModuleDecls<'t>, String>;
+    /// The parsed files of the module that the call at `key` (its path by names, `a.b`),
+    /// whose source is `source`, made in the module in `caller`, names; or why there are none.
+    fn module(&self, key: &str, source: &str, caller: &Path) -> Result<&'m ModuleDecls<'t>, super::modules::Missing>;
     fn workspace(&self) -> &str;
     /// Repository-relative form of a path, for messages.
     fn relative(&self, dir: &Path) -> String;
@@ -147,6 +148,8 @@ enum Slot {
 pub struct Call {
     /// `module.a.` or `module.a["k"].`; empty at the root.
     pub prefix: String,
+    /// The module call path by names (`a.b`), as `terraform init` keys installed modules.
+    pub key: String,
     pub inputs: HashMap<String, Node>,
     pub depth: usize,
     /// The module call blocks leading here, outermost first.
@@ -159,7 +162,7 @@ pub struct Call {
 impl Call {
     /// A root module with values from tfvars.
     pub fn root(inputs: HashMap<String, Node>) -> Self {
-        Call { prefix: String::new(), inputs, depth: 0, call_chain: Vec::new(), providers: HashMap::new() }
+        Call { prefix: String::new(), key: String::new(), inputs, depth: 0, call_chain: Vec::new(), providers: HashMap::new() }
     }
 }
 
@@ -170,6 +173,7 @@ pub struct Instance<'m, 't> {
     index: Index<'m>,
     /// `module.a.` or `module.a["k"].`; empty at the root.
     prefix: String,
+    key: String,
     inputs: HashMap<String, Node>,
     depth: usize,
     call_chain: Vec<Span>,
@@ -214,6 +218,7 @@ impl<'m, 't> Instance<'m, 't> {
             decls,
             index: Index::new(decls),
             prefix: call.prefix,
+            key: call.key,
             inputs: call.inputs,
             depth: call.depth,
             call_chain: call.call_chain,
@@ -710,22 +715,19 @@ impl<'m, 't> Instance<'m, 't> {
         let call_span = self.span(decl.file, decl.block.span());
         let source = decl.block.body.get_attribute("source").map(|a| self.eval(decl.file, &Bindings::default(), &a.value));
         let source = source.as_ref().and_then(Node::as_str).unwrap_or("");
-        if !(source.starts_with("./") || source.starts_with("../")) {
-            let message = format!("{}module.{name}: module source `{source}` is not on disk; its resources are not evaluated", self.prefix);
-            self.diagnostics.borrow_mut().push(Diagnostic::note(call_span.file.to_string(), Some(call_span), message));
-            return Vec::new();
-        }
+        let call_key = if self.key.is_empty() { name.to_string() } else { format!("{}.{name}", self.key) };
         if self.depth >= MAX_MODULE_DEPTH {
             let message = format!("{}module.{name}: modules nested deeper than {MAX_MODULE_DEPTH} levels (a module that calls itself?)", self.prefix);
             self.diagnostics.borrow_mut().push(Diagnostic::error(call_span.file.to_string(), Some(call_span), message));
             return Vec::new();
         }
-        let dir = self.decls.dir.join(source);
-        let decls = match self.loader.module(&dir) {
+        let decls = match self.loader.module(&call_key, source, &self.decls.dir) {
             Ok(decls) => decls,
-            Err(reason) => {
-                let message = format!("{}module.{name}: {reason}; its resources are not evaluated", self.prefix);
-                self.diagnostics.borrow_mut().push(Diagnostic::note(call_span.file.to_string(), Some(call_span), message));
+            Err(missing) => {
+                // Named by key, not instance, so that every instance of the caller says the same.
+                let span = super::modules::source_span(self.file(decl.file), decl.block);
+                let message = format!("{}: {}; its resources are not evaluated", super::modules::key_address(&call_key), missing.reason);
+                self.diagnostics.borrow_mut().push(Diagnostic { level: missing.level, file: span.file.to_string(), span: Some(span), message });
                 return Vec::new();
             }
         };
@@ -743,7 +745,14 @@ impl<'m, 't> Instance<'m, 't> {
                     .map(|a| (a.key.as_str().to_string(), self.eval(decl.file, &key.bindings, &a.value)))
                     .collect();
                 let prefix = format!("{address}{}.", key.suffix);
-                let call = Call { prefix, inputs, depth: self.depth + 1, call_chain: chain.clone(), providers: self.providers_for_call(decl.block) };
+                let call = Call {
+                    prefix,
+                    key: call_key.clone(),
+                    inputs,
+                    depth: self.depth + 1,
+                    call_chain: chain.clone(),
+                    providers: self.providers_for_call(decl.block),
+                };
                 let child = Instance::new(self.loader, decls, call);
                 (key, Rc::new(child))
             })

@@ -3,14 +3,14 @@
 //! This is what the differential tests compare with Terraform's own evaluation
 //! (`terraform show -json` of a plan: `planned_values.outputs`), see tests/terraform_diff.rs.
 
-use super::module::{Call, Instance, ModuleDecls};
-use super::{display_path, local_module_sources, normalise, parse_source, root_inputs, tf_files_in, Loader, Options};
+use super::module::{Call, Instance};
+use super::{normalise, root_inputs, Loader, Options, Parser};
 use crate::model::{Model, Node, Value};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Evaluates the root module in `dir` (its `terraform.tfvars` and `*.auto.tfvars` applied, local
-/// modules followed) and returns every output by name, as JSON. A value charterguard cannot know
+/// modules and those `terraform init` installed followed) and returns every output by name, as JSON. A value charterguard cannot know
 /// is `{"__unknown__": reason}`; a reference to a computed attribute is
 /// `{"__ref__": "address.attribute"}`. Errors are the diagnostics that stopped reading the files.
 pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value>, String> {
@@ -18,32 +18,19 @@ pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value
     let options = Options::new(base.clone());
     let texts = typed_arena::Arena::new();
     let modules = typed_arena::Arena::new();
-    let mut model = Model::default();
-    let mut loaded: HashMap<std::path::PathBuf, &ModuleDecls> = HashMap::new();
+    let files = BTreeMap::new();
+    let mut parser =
+        Parser { files: &files, options: &options, cache: None, texts: &texts, modules: &modules, loaded: HashMap::new(), model: Model::default() };
     let root = normalise(dir);
-    let mut queue = VecDeque::from([root.clone()]);
-    while let Some(dir) = queue.pop_front() {
-        if loaded.contains_key(&dir) {
-            continue;
-        }
-        let mut parsed = Vec::new();
-        for path in super::files::module_files(tf_files_in(&dir)).0 {
-            let display = display_path(&path, &base);
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{display}: {e}"))?;
-            parsed.push(parse_source(&display, text, &mut model.diagnostics).map_err(|d| d.to_string())?.into_file(&texts));
-        }
-        for source in local_module_sources(&parsed) {
-            queue.push_back(normalise(&dir.join(source)));
-        }
-        let decls: &ModuleDecls = modules.alloc(ModuleDecls { dir: dir.clone(), files: parsed });
-        loaded.insert(dir, decls);
-    }
+    parser.parse_with_local_modules(vec![root.clone()]);
+    let installed = HashMap::from([(root.clone(), parser.resolve_modules(&root))]);
+    let Parser { loaded, mut model, .. } = parser;
     let inputs = root_inputs(&root, &options, &mut model);
     if let Some(error) = model.diagnostics.iter().find(|d| d.level == crate::model::DiagnosticLevel::Error) {
         return Err(error.to_string());
     }
-    let decls = loaded[&root];
-    let loader = Loader { loaded, base: base.clone(), workspace: options.workspace.clone(), roots: options.roots.clone() };
+    let decls = loaded.get(&root).copied().ok_or_else(|| format!("{} has no Terraform files", root.display()))?;
+    let loader = Loader { loaded, installed, base: base.clone(), workspace: options.workspace.clone(), roots: options.roots.clone() };
     let loader = loader.for_root(&root);
     let instance = Instance::new(&loader, decls, Call::root(inputs));
     Ok(instance.outputs().into_iter().map(|(name, node)| (name, to_json(&node))).collect())
