@@ -1,5 +1,6 @@
 //! Module calls whose source is not a local path: registry and git modules, found where
-//! `terraform init` put them (the root's `modules.json`, see [`manifest`]).
+//! `terraform init` put them (the root's `modules.json`, see [`manifest`]), or, with
+//! `--download-modules`, fetched into a cache (see [`fetch`]).
 //!
 //! Before a root module is evaluated, its calls are walked the way `terraform init` walks
 //! them, by key path (`a.b` is call `b` inside call `a`; the instances of a `count` or
@@ -11,7 +12,7 @@ mod fetch;
 mod http;
 mod manifest;
 mod registry;
-pub mod version;
+mod version;
 
 pub use fetch::{default_cache_dir, Cache, CACHE_VARIABLE};
 
@@ -180,8 +181,8 @@ fn installed(manifest: &manifest::Manifest, key: &str, call: &CallSite) -> Locat
         return Err(Missing::note(reason));
     }
     if let (Some(wanted), Some(recorded)) = (&call.version, &entry.version) {
-        let accepted = version::Constraints::parse(wanted).is_ok_and(|c| version::Version::parse(recorded).is_some_and(|v| c.accepts(&v)));
-        if !accepted {
+        let constraints = version::Constraints::parse(wanted).map_err(|reason| Missing { level: DiagnosticLevel::Error, reason })?;
+        if !version::Version::parse(recorded).is_some_and(|v| constraints.accepts(&v)) {
             let reason =
                 format!("{} records version {recorded}, which `version = \"{wanted}\"` does not accept: run `terraform init -upgrade`", manifest.shown);
             return Err(Missing::note(reason));

@@ -235,3 +235,23 @@ fn tofu_init_records_its_own_registry_host() {
     assert!(model.diagnostics.is_empty(), "{:?}", messages(&model));
     find(&model, "module.q.aws_sqs_queue.q");
 }
+
+#[test]
+fn an_invalid_version_constraint_is_an_error_at_the_call() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("main.tf", "module \"q\" {\n  source  = \"acme/queue/aws\"\n  version = \"about 2\"\n}\n"),
+            (".terraform/modules/q/main.tf", "resource \"aws_sqs_queue\" \"q\" {}\n"),
+            (
+                ".terraform/modules/modules.json",
+                r#"{"Modules":[{"Key":"q","Source":"registry.terraform.io/acme/queue/aws","Version":"2.3.0","Dir":".terraform/modules/q"}]}"#,
+            ),
+        ],
+    );
+    let model = scan(dir.path());
+    let [error] = model.diagnostics.as_slice() else { panic!("{:?}", messages(&model)) };
+    assert_eq!(error.level, DiagnosticLevel::Error);
+    assert!(error.to_string().starts_with("main.tf:2:13: module.q: `about 2` is not a version constraint"), "{error}");
+}
