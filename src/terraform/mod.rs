@@ -1021,6 +1021,18 @@ resource "aws_s3_bucket" "b" {
     }
 
     #[test]
+    fn a_bool_passed_through_a_string_variable_is_a_bool_again_where_a_provider_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "variable \"scan\" {\n  type    = string\n  default = true\n}\nresource \"aws_ecr_repository\" \"r\" {\n  image_scanning_configuration {\n    scan_on_push = var.scan\n  }\n  tags = { scanned = var.scan }\n}\noutput \"text\" { value = var.scan }\n";
+        write(dir.path(), &[("main.tf", text)]);
+        let model = load_dir(dir.path(), Vec::new());
+        let repository = find(&model, "aws_ecr_repository.r");
+        assert_eq!(value(repository, "image_scanning_configuration.scan_on_push"), &Value::Bool(true));
+        assert_eq!(value(repository, "tags.scanned"), &Value::Str("true".into()), "tag values are strings");
+        assert_eq!(crate::terraform::evaluate_outputs(dir.path()).unwrap()["text"], serde_json::json!("true"), "Terraform's own value is text");
+    }
+
+    #[test]
     fn no_provider_configuration_means_an_unknown_region() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), &[("main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n")]);

@@ -450,7 +450,7 @@ impl<'m, 't> Instance<'m, 't> {
                 Structure::Attribute(attr) => {
                     let key = attr.key.as_str();
                     if !matches!(key, "count" | "for_each" | "depends_on" | "lifecycle" | "provider") {
-                        out.insert(key, self.eval(file, bindings, &attr.value));
+                        out.insert(key, as_provider_reads(self.eval(file, bindings, &attr.value)));
                     }
                 }
                 Structure::Block(block) if block.ident.as_str() == "dynamic" => {
@@ -886,6 +886,18 @@ fn traversal_text(expr: &Expression) -> Option<String> {
             Some(text)
         }
         _ => None,
+    }
+}
+
+/// A block's own attribute as the provider reads it. Providers convert each argument to its
+/// schema type, which charterguard does not have: a bool passed through a `string` variable
+/// arrives as `"true"`, and the provider makes it `true` again. So a string that is exactly
+/// `"true"` or `"false"` is read as that bool (bool arguments are far more common than string
+/// arguments holding those words); strings inside maps and lists (tags) stay strings.
+fn as_provider_reads(node: Node) -> Node {
+    match node.value {
+        Value::Str(ref text) if text == "true" || text == "false" => Node::new(Value::Bool(text == "true"), node.span),
+        _ => node,
     }
 }
 
