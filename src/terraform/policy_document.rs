@@ -11,6 +11,7 @@
 //! `json` is then [`Value::PartialJson`], and a rule reading only a statement's `Effect` and
 //! `Condition` still decides.
 
+use super::eval::functions::json_string;
 use crate::model::{Node, Value};
 use std::collections::BTreeMap;
 
@@ -502,7 +503,7 @@ fn write_go_json(node: &Node, indent: Option<usize>, out: &mut String) {
                 if let Some(depth) = indent {
                     newline(out, depth + 1);
                 }
-                go_string(key, out);
+                json_string(key, out);
                 out.push_str(if indent.is_some() { ": " } else { ":" });
                 write_go_json(value, indent.map(|d| d + 1), out);
             }
@@ -513,29 +514,9 @@ fn write_go_json(node: &Node, indent: Option<usize>, out: &mut String) {
         }
         Value::List(_) => out.push_str("[]"),
         Value::Map(_) => out.push_str("{}"),
-        Value::Str(s) => go_string(s, out),
+        Value::Str(s) => json_string(s, out),
         other => out.push_str(&Node::new(other.clone(), None).to_json().to_string()),
     }
-}
-
-/// A JSON string as Go escapes it: `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes.
-fn go_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
@@ -672,7 +653,7 @@ mod tests {
 
     #[test]
     fn go_escapes_html_characters() {
-        assert_eq!(go_json(&s("a<b>&\u{2028}\"\\\n"), None), r#""a\u003cb\u003e\u0026\u2028\"\\\n""#);
+        assert_eq!(go_json(&s("a<b>&\u{2028}\"\\\n\u{8}"), None), r#""a\u003cb\u003e\u0026\u2028\"\\\n\b""#);
         assert_eq!(go_json(&map(vec![]), Some(0)), "{}");
     }
 }

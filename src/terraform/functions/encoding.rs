@@ -253,30 +253,37 @@ pub fn json_text(v: &Value) -> String {
     out
 }
 
-/// JSON as Terraform's `jsonencode` writes it: compact, keys sorted, `<`, `>`, `&`, U+2028
-/// and U+2029 escaped as Go does.
+/// A JSON string as Go's `encoding/json` writes it (Terraform's `jsonencode`, the AWS
+/// provider's policy documents): `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes, `\b` and
+/// `\f` short (Go 1.22 and later), other control characters as `\u00XX`.
+pub fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// JSON as Terraform's `jsonencode` writes it: compact, keys sorted, strings as Go escapes
+/// them ([`json_string`]).
 pub fn json_encode(v: &Value, out: &mut String) {
     match v {
         Value::Null | Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&fmt_float(*f)),
-        Value::Str(s) => {
-            out.push('"');
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-        }
+        Value::Str(s) => json_string(s, out),
         Value::List(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
