@@ -47,9 +47,12 @@ fn fixture() -> &'static Fixture {
         let port = Arc::new(OnceLock::<u16>::new());
         let routes = {
             let (net_url, port) = (net_url.clone(), port.clone());
+            // A package reading a file of its own: the cache is a root file functions may read.
+            let reads_its_file = "resource \"aws_sqs_queue\" \"q\" {\n  policy = file(\"${path.module}/policy.json\")\n}\n";
             let old = tar_gz(&[
-                ("main.tf", &format!("{}module \"kms\" {{\n  source = \"./modules/kms\"\n}}\n", bucket("1.1.0"))),
+                ("main.tf", &format!("{}module \"kms\" {{\n  source = \"./modules/kms\"\n}}\n{reads_its_file}", bucket("1.1.0"))),
                 ("modules/kms/main.tf", "resource \"aws_kms_key\" \"k\" {}\n"),
+                ("policy.json", "{\"Version\": \"2012-10-17\"}"),
             ]);
             let new = zip(&[("main.tf", &format!("{}module \"net\" {{\n  source = \"git::{net_url}//modules/vpc?ref=v1.0.0\"\n}}\n", bucket("2.0.0")))]);
             let beta = tar_gz(&[("main.tf", &bucket("beta"))]);
@@ -162,6 +165,7 @@ module "head" {{
     assert!(old.span.file.starts_with("module-cache/registry/localhost_") && old.span.file.ends_with("/acme/bucket/aws/1.1.0/main.tf"), "{}", old.span.file);
     assert_eq!(&*old.call_chain[0].file, "main.tf");
     find(&model, "module.old.module.kms.aws_kms_key.k");
+    assert_eq!(text(find(&model, "module.old.aws_sqs_queue.q"), "policy"), r#"{"Version": "2012-10-17"}"#, "file() reads inside the cache");
     // 2.0.0 from an absolute X-Terraform-Get (a zip named by ?archive=), calling a git module.
     assert_eq!(text(find(&model, "module.new.aws_s3_bucket.b"), "bucket"), "new-2.0.0");
     assert_eq!(text(find(&model, "module.new.module.net.aws_vpc.v"), "cidr_block"), "10.1.0.0/16");
