@@ -82,7 +82,8 @@ pub fn load_each<T: From<Model> + Send>(files: &[PathBuf], options: &Options) ->
     }
     let groups = groups::split(&dirs);
     let cache = options.module_cache.clone().map(modules::Cache::new);
-    let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options, cache.as_ref())).collect();
+    let roots = sandbox::Roots::new(&options.roots, &options.base);
+    let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options, cache.as_ref(), &roots)).collect();
     let mut parts = Vec::new();
     let mut roots = Vec::new();
     for (parsing, group_roots) in loaded {
@@ -111,6 +112,7 @@ fn load_group<T: From<Model> + Send>(
     files: &BTreeMap<PathBuf, Vec<PathBuf>>,
     options: &Options,
     cache: Option<&modules::Cache>,
+    readable: &Arc<sandbox::Roots>,
 ) -> (T, Vec<RootModel<T>>) {
     let texts = typed_arena::Arena::new();
     let modules = typed_arena::Arena::new();
@@ -128,7 +130,7 @@ fn load_group<T: From<Model> + Send>(
         .collect();
     let installed = roots.iter().map(|(_, root)| (root.dir.clone(), parser.resolve_modules(&root.dir))).collect();
     let Parser { loaded, model, .. } = parser;
-    let loader = Loader { loaded, installed, base: options.base.clone(), workspace: options.workspace.clone(), roots: options.roots.clone() };
+    let loader = Loader { loaded, installed, base: options.base.clone(), workspace: options.workspace.clone(), roots: Some(readable.clone()) };
     let roots = roots
         .par_iter()
         .map(|&(only_in_cycle, root)| {
@@ -292,7 +294,7 @@ pub fn load_text(name: &str, text: &str) -> Model {
         }
     };
     let decls = ModuleDecls { dir: PathBuf::from("(memory)"), files: vec![parsed] };
-    let loader = Loader { loaded: HashMap::new(), installed: HashMap::new(), base: PathBuf::new(), workspace: "default".into(), roots: Vec::new() };
+    let loader = Loader { loaded: HashMap::new(), installed: HashMap::new(), base: PathBuf::new(), workspace: "default".into(), roots: None };
     let options = Options { roots: Vec::new(), ..Options::new(PathBuf::new()) };
     model.extend(with_evaluation_stack(|| evaluate_root(&loader, &decls, &options)));
     model
@@ -305,13 +307,14 @@ struct Loader<'m, 't> {
     installed: HashMap<PathBuf, modules::RootModules>,
     base: PathBuf,
     workspace: String,
-    roots: Vec<PathBuf>,
+    /// Where file functions may read; `None` when nothing may be read.
+    roots: Option<Arc<sandbox::Roots>>,
 }
 
 impl<'m, 't> Loader<'m, 't> {
     /// The loader for evaluating the root module in `dir`, with its own file access.
     fn for_root(&self, dir: &Path) -> RootLoader<'_, 'm, 't> {
-        let sandbox = if self.roots.is_empty() { sandbox::Sandbox::closed() } else { sandbox::Sandbox::new(dir, &self.roots, &self.base) };
+        let sandbox = self.roots.clone().map_or_else(sandbox::Sandbox::closed, |roots| sandbox::Sandbox::new(dir, roots));
         RootLoader { shared: self, sandbox, installed: self.installed.get(dir) }
     }
 }

@@ -819,10 +819,7 @@ impl Scope for BoundScope<'_, '_, '_> {
             }
             ("path", Some("module")) => Some((Node::new(Value::Str(instance.loader.sandbox().module_path(&instance.decls.dir)), Some(span.clone())), 1)),
             ("path", Some("root")) => Some((Node::new(Value::Str(".".into()), Some(span.clone())), 1)),
-            ("path", Some("cwd")) => {
-                let cwd = std::fs::canonicalize(instance.loader.sandbox().cwd()).map_or_else(|_| ".".into(), |p| p.to_string_lossy().to_string());
-                Some((Node::new(Value::Str(cwd), Some(span.clone())), 1))
-            }
+            ("path", Some("cwd")) => Some((Node::new(Value::Str(instance.loader.sandbox().absolute_cwd()), Some(span.clone())), 1)),
             ("terraform", Some("workspace")) => Some((Node::new(Value::Str(instance.loader.workspace().to_string()), Some(span.clone())), 1)),
             ("module", Some(name)) => {
                 let (node, consumed) = instance.module_output(name, &keys[1..], span);

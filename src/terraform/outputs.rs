@@ -30,7 +30,13 @@ pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value
         return Err(error.to_string());
     }
     let decls = loaded.get(&root).copied().ok_or_else(|| format!("{} has no Terraform files", root.display()))?;
-    let loader = Loader { loaded, installed, base: base.clone(), workspace: options.workspace.clone(), roots: options.roots.clone() };
+    let loader = Loader {
+        loaded,
+        installed,
+        base: base.clone(),
+        workspace: options.workspace.clone(),
+        roots: Some(super::sandbox::Roots::new(&options.roots, &options.base)),
+    };
     let loader = loader.for_root(&root);
     let instance = Instance::new(&loader, decls, Call::root(inputs));
     Ok(instance.outputs().into_iter().map(|(name, node)| (name, to_json(&node))).collect())

@@ -5,7 +5,8 @@
 //! repository must not be able to pull the scanning machine's files into a report.
 
 use crate::model::{Diagnostic, Span};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,35 +14,59 @@ use std::sync::Arc;
 /// memory; a scan should not).
 pub const MAX_READ: u64 = 16 * 1024 * 1024;
 
+/// The directories a scan's file functions may read, and the base paths are shown relative
+/// to, canonical (symlinks resolved). Made once per scan: canonicalising costs a system call
+/// per path component.
+#[derive(Default)]
+pub struct Roots {
+    roots: Vec<PathBuf>,
+    base: PathBuf,
+}
+
+impl Roots {
+    pub fn new(roots: &[PathBuf], base: &Path) -> Arc<Roots> {
+        let roots = roots.iter().filter_map(|root| canonical_dir(root)).collect();
+        // Canonical, as the files read are: their paths are shown relative to it.
+        let base = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
+        Arc::new(Roots { roots, base })
+    }
+}
+
 /// The file access of one root module's evaluation.
 pub struct Sandbox {
     /// Terraform's working directory: the root module's directory, as scanned.
     cwd: PathBuf,
-    /// The directories reads must stay inside, canonical (symlinks resolved).
-    roots: Vec<PathBuf>,
-    /// Paths in messages are shown relative to this.
-    base: PathBuf,
+    roots: Arc<Roots>,
+    /// `path.module` of each module directory asked for, and the canonical working directory.
+    module_paths: RefCell<HashMap<PathBuf, String>>,
+    canonical_cwd: OnceCell<Option<PathBuf>>,
     /// Refused reads, reported once each as error diagnostics.
     refused: RefCell<Vec<Diagnostic>>,
 }
 
 impl Sandbox {
     /// Reads from `cwd` (the root module's directory), inside `roots` only.
-    pub fn new(cwd: &Path, roots: &[PathBuf], base: &Path) -> Self {
-        let roots = roots.iter().filter_map(|root| canonical_dir(root)).collect();
-        // Canonical, as the files read are: their paths are shown relative to it.
-        let base = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
-        Sandbox { cwd: cwd.to_path_buf(), roots, base, refused: RefCell::default() }
+    pub fn new(cwd: &Path, roots: Arc<Roots>) -> Self {
+        Sandbox { cwd: cwd.to_path_buf(), roots, module_paths: RefCell::default(), canonical_cwd: OnceCell::new(), refused: RefCell::default() }
     }
 
     /// A sandbox that reads nothing (a file evaluated in memory).
     pub fn closed() -> Self {
-        Sandbox { cwd: PathBuf::from("."), roots: Vec::new(), base: PathBuf::new(), refused: RefCell::default() }
+        Sandbox::new(Path::new("."), Arc::default())
     }
 
     /// The working directory relative paths resolve against.
     pub fn cwd(&self) -> &Path {
         &self.cwd
+    }
+
+    /// `path.cwd`: the working directory, absolute.
+    pub fn absolute_cwd(&self) -> String {
+        self.canonical().map_or_else(|| ".".into(), |p| p.to_string_lossy().to_string())
+    }
+
+    fn canonical(&self) -> Option<&PathBuf> {
+        self.canonical_cwd.get_or_init(|| std::fs::canonicalize(&self.cwd).ok()).as_ref()
     }
 
     /// `path.module` for a module directory: its path relative to the working directory, as
@@ -50,10 +75,15 @@ impl Sandbox {
         if super::normalise(dir) == super::normalise(&self.cwd) {
             return ".".into();
         }
-        match (std::fs::canonicalize(&self.cwd), std::fs::canonicalize(dir)) {
-            (Ok(from), Ok(to)) => relative_path(&from, &to),
-            _ => super::display_path(dir, &self.base).to_string(),
+        if let Some(known) = self.module_paths.borrow().get(dir) {
+            return known.clone();
         }
+        let path = match (self.canonical(), std::fs::canonicalize(dir)) {
+            (Some(from), Ok(to)) => relative_path(from, &to),
+            _ => super::display_path(dir, &self.roots.base).to_string(),
+        };
+        self.module_paths.borrow_mut().insert(dir.to_path_buf(), path.clone());
+        path
     }
 
     /// The file `path` names (relative to the working directory), if it stays inside the
@@ -63,7 +93,7 @@ impl Sandbox {
         let joined = self.cwd.join(path);
         // Canonical form of what exists: a symlink is judged by where it points.
         let resolved = canonical_existing(&joined);
-        if self.roots.iter().any(|root| resolved.starts_with(root)) {
+        if self.roots.roots.iter().any(|root| resolved.starts_with(root)) {
             return Ok(resolved);
         }
         let reason = format!("{path} is outside the scanned directories; file functions read only inside them (scan a directory that holds it)");
@@ -84,7 +114,7 @@ impl Sandbox {
             return Err(format!("{path} is {size} bytes, over the {MAX_READ}-byte limit for file functions"));
         }
         let bytes = std::fs::read(&resolved).map_err(|e| format!("cannot read {path}: {}", no_os_code(&e)))?;
-        Ok((bytes, super::display_path(&resolved, &self.base)))
+        Ok((bytes, super::display_path(&resolved, &self.roots.base)))
     }
 
     fn refuse(&self, span: &Option<Span>, reason: &str) {
@@ -169,7 +199,7 @@ mod tests {
         std::fs::create_dir_all(repo.join("data")).unwrap();
         std::fs::write(repo.join("data/d.yaml"), "a: 1\n").unwrap();
         std::fs::write(dir.path().join("secret"), "s3cr3t").unwrap();
-        let sandbox = Sandbox::new(&repo.join("envs/prod"), std::slice::from_ref(&repo), &repo);
+        let sandbox = Sandbox::new(&repo.join("envs/prod"), Roots::new(std::slice::from_ref(&repo), &repo));
         assert_eq!(sandbox.read("../../data/d.yaml", &None).unwrap(), b"a: 1\n");
         assert_eq!(&*sandbox.read_shown("../../data/d.yaml", &None).unwrap().1, "data/d.yaml");
         let span = Some(Span::new("envs/prod/main.tf".into(), 3, 10, 3, 30));
@@ -192,7 +222,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("envs/prod")).unwrap();
         std::fs::create_dir_all(dir.path().join("modules/lake")).unwrap();
-        let sandbox = Sandbox::new(&dir.path().join("envs/prod"), &[dir.path().to_path_buf()], dir.path());
+        let sandbox = Sandbox::new(&dir.path().join("envs/prod"), Roots::new(&[dir.path().to_path_buf()], dir.path()));
         assert_eq!(sandbox.module_path(&dir.path().join("envs/prod")), ".");
         assert_eq!(sandbox.module_path(&dir.path().join("modules/lake")), "../../modules/lake");
     }
