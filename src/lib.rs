@@ -8,6 +8,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod baseline;
+pub mod calendar;
 pub mod config;
 pub mod engine;
 pub mod helm;

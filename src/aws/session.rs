@@ -76,17 +76,6 @@ impl ResolveDns for EndpointResolver {
     }
 }
 
-/// The partition of a region, for ARNs.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 /// The accounts to audit: one per `--role-arn` (assumed with `--external-id`), else the one
 /// the credentials belong to. An account whose role cannot be assumed is returned as the
 /// failure, so the audit reports it and goes on with the others.
@@ -116,7 +105,7 @@ async fn identify(config: SdkConfig, counter: &Counting) -> Result<Account, Fail
     let identity = sts.get_caller_identity().send().await.map_err(|e| Failure::of("sts:GetCallerIdentity", &e))?;
     let id = identity.account().unwrap_or_default().to_string();
     let region = config.region().map(|r| r.to_string()).unwrap_or_else(|| HOME_REGION.to_string());
-    Ok(Account { id, partition: partition(&region).to_string(), config })
+    Ok(Account { id, partition: crate::terraform::data_sources::partition_of(&region).to_string(), config })
 }
 
 /// A region of the account, as EC2 DescribeRegions reports it.
@@ -141,16 +130,4 @@ pub async fn regions(account: &Account, counter: &Counting) -> Result<Vec<Region
         .collect();
     regions.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(regions)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partitions_by_region() {
-        assert_eq!(partition("ap-south-1"), "aws");
-        assert_eq!(partition("cn-north-1"), "aws-cn");
-        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
-    }
 }

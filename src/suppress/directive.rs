@@ -28,7 +28,7 @@ impl Date {
         };
         let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
         let date = Date { year: year as i32, month: month as u8, day: day as u8 };
-        ((1..=12).contains(&month) && day >= 1 && day <= u32::from(days_in_month(date.year, date.month))).then_some(date)
+        ((1..=12).contains(&month) && day >= 1 && day <= crate::calendar::days_in_month(i64::from(date.year), month)).then_some(date)
     }
 
     /// Today in UTC, from the system clock.
@@ -39,36 +39,13 @@ impl Date {
 
     /// Days from 1970-01-01 to this date (the inverse of [`Date::from_days_since_epoch`]).
     pub fn days_since_epoch(&self) -> i64 {
-        let (month, day) = (i64::from(self.month), i64::from(self.day));
-        let year = i64::from(self.year) - i64::from(month <= 2);
-        let era = year.div_euclid(400);
-        let yoe = year.rem_euclid(400);
-        let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        crate::calendar::days_from_civil(i64::from(self.year), u32::from(self.month), u32::from(self.day))
     }
 
-    /// The civil date `days` after 1970-01-01 (Howard Hinnant's algorithm).
+    /// The civil date `days` after 1970-01-01.
     pub fn from_days_since_epoch(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date { year, month, day }
-    }
-}
-
-fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+        let (year, month, day) = crate::calendar::civil_from_days(days);
+        Date { year: year as i32, month: month as u8, day: day as u8 }
     }
 }
 

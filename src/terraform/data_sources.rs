@@ -78,8 +78,8 @@ fn partition(provider: Option<&ProviderConfig>) -> Vec<(String, Node)> {
     ]
 }
 
-/// The partition a region belongs to.
-fn partition_of(region: &str) -> &'static str {
+/// The partition a region belongs to (the live AWS audit builds ARNs with it too).
+pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {

@@ -2,7 +2,7 @@
 //! calls followed with their inputs, and S3 settings split over several resources joined
 //! to their bucket.
 
-mod data_sources;
+pub mod data_sources;
 pub mod eval;
 mod files;
 mod groups;

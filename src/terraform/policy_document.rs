@@ -375,15 +375,31 @@ fn replace_variables(item: &Node, version: &str) -> Result<Node, String> {
     }
 }
 
+/// A nested block argument of a statement (`principals`, `condition`).
+enum Nested<'a> {
+    None,
+    /// The blocks themselves are unknown (a `dynamic` block over an unknown collection).
+    Unknown(&'a Node),
+    Blocks(&'a Node, &'a [Node]),
+}
+
+fn nested_blocks(value: Option<&Node>) -> Nested<'_> {
+    match value {
+        None => Nested::None,
+        Some(Node { value: Value::Null, .. }) => Nested::None,
+        Some(Node { value: Value::List(blocks), .. }) if blocks.is_empty() => Nested::None,
+        Some(node @ Node { value: Value::List(blocks), .. }) => Nested::Blocks(node, blocks),
+        Some(other) => Nested::Unknown(other),
+    }
+}
+
 /// `principals` blocks as the provider's principal set marshals: identifiers by type (types
 /// sorted), a type's identifiers from several blocks concatenated, `*`/`["*"]` alone as `"*"`.
 fn principals(value: Option<&Node>, version: &str) -> Result<Option<Node>, String> {
-    let Some(value) = value else { return Ok(None) };
-    let blocks = match &value.value {
-        Value::Null => return Ok(None),
-        Value::List(blocks) if blocks.is_empty() => return Ok(None),
-        Value::List(blocks) => blocks,
-        _ => return Ok(Some(value.clone())),
+    let (value, blocks) = match nested_blocks(value) {
+        Nested::None => return Ok(None),
+        Nested::Unknown(unknown) => return Ok(Some(unknown.clone())),
+        Nested::Blocks(value, blocks) => (value, blocks),
     };
     let mut by_type: Vec<(String, Node)> = Vec::new();
     for block in blocks {
@@ -431,12 +447,10 @@ fn concatenated(first: &Node, second: &Node) -> Node {
 /// `condition` blocks: values by operator and key (both sorted), values of the same key from
 /// several blocks concatenated, one value alone as itself.
 fn conditions(value: Option<&Node>, version: &str) -> Result<Option<Node>, String> {
-    let Some(value) = value else { return Ok(None) };
-    let blocks = match &value.value {
-        Value::Null => return Ok(None),
-        Value::List(blocks) if blocks.is_empty() => return Ok(None),
-        Value::List(blocks) => blocks,
-        _ => return Ok(Some(value.clone())),
+    let (value, blocks) = match nested_blocks(value) {
+        Nested::None => return Ok(None),
+        Nested::Unknown(unknown) => return Ok(Some(unknown.clone())),
+        Nested::Blocks(value, blocks) => (value, blocks),
     };
     // Operators and keys in byte order, as Go writes a map.
     let mut tests: BTreeMap<String, BTreeMap<String, Vec<Node>>> = BTreeMap::new();

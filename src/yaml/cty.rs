@@ -2,6 +2,7 @@
 //! Terraform's `yamldecode`: checked against Terraform 1.15 (tests/terraform_diff/).
 
 use super::CORE_HANDLE;
+use crate::calendar::days_in_month;
 use crate::model::{Node, Value};
 use saphyr_parser::{ScalarStyle, Tag};
 
@@ -170,15 +171,6 @@ fn split_zone(time: &str) -> Option<(&str, String)> {
 /// A 1- or 2-digit field.
 fn small(s: &str) -> Option<u32> {
     (!s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// A mapping key: its resolved value as a string, and whether it is a merge key (`<<`).
