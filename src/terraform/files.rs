@@ -14,6 +14,13 @@ pub fn is_configuration(name: &str) -> bool {
     CONFIGURATION.iter().any(|ending| name.ends_with(ending))
 }
 
+/// Whether a configuration file is an override file (`override.tf`, `x_override.tf`, and their
+/// `.tf.json` and OpenTofu forms), whose blocks are merged into the module's other blocks.
+pub fn is_override(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    CONFIGURATION.iter().any(|ending| name.strip_suffix(ending).is_some_and(|stem| stem == "override" || stem.ends_with("_override")))
+}
+
 /// Whether a configuration file is in the JSON syntax.
 pub fn is_json(name: &str) -> bool {
     name.ends_with(".tf.json") || name.ends_with(".tofu.json")
@@ -140,6 +147,8 @@ mod tests {
         assert_eq!(kept, ["m/a.tofu", "m/b.tf", "m/c.tofu.json", "m/d.tofu"]);
         assert_eq!(replaced, [(PathBuf::from("m/a.tf"), PathBuf::from("m/a.tofu")), (PathBuf::from("m/c.tf.json"), PathBuf::from("m/c.tofu.json"))]);
         assert!(is_configuration("x.tofu") && is_json("x.tofu.json") && !is_configuration("x.tftest.hcl"));
+        assert!(is_override("m/override.tf") && is_override("m/dev_override.tf.json") && is_override("override.tofu"));
+        assert!(!is_override("m/overrides.tf") && !is_override("m/main.tf"));
     }
 
     fn parse_hcl<'t>(path: &Arc<str>, text: &str, arena: &'t typed_arena::Arena<String>, notes: &mut Vec<Diagnostic>) -> Result<ParsedFile<'t>, Diagnostic> {

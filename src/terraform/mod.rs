@@ -1036,6 +1036,95 @@ resource "aws_s3_bucket" "b" {
     }
 
     #[test]
+    fn override_files_merge_into_the_blocks_they_name() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (
+                    "main.tf",
+                    r#"
+terraform {
+  backend "s3" {
+    region = "ap-south-1"
+  }
+}
+provider "aws" {
+  region = "ap-south-1"
+}
+provider "aws" {
+  alias  = "dr"
+  region = "ap-south-2"
+}
+locals {
+  name = "main"
+}
+resource "aws_s3_bucket" "b" {
+  count  = 1
+  bucket = local.name
+  acl    = "private"
+  lifecycle_rule {
+    id = "a"
+  }
+  lifecycle_rule {
+    id = "b"
+  }
+}
+module "m" {
+  source = "./m"
+  size   = 1
+}
+output "size" { value = module.m.size }
+"#,
+                ),
+                ("m/main.tf", "variable \"size\" {}\noutput \"size\" { value = var.size }\n"),
+                (
+                    "override.tf",
+                    r#"
+terraform {
+  backend "local" {}
+}
+provider "aws" {
+  alias  = "dr"
+  region = "eu-west-1"
+}
+locals {
+  name = "overridden"
+}
+resource "aws_s3_bucket" "b" {
+  count = 2
+  lifecycle_rule {
+    id = "only"
+  }
+}
+module "m" {
+  size = 3
+}
+"#,
+                ),
+                (
+                    "z_override.tf",
+                    "resource \"aws_s3_bucket\" \"b\" {\n  acl = \"log-delivery-write\"\n}\nresource \"aws_s3_bucket\" \"nothing\" {\n  bucket = \"x\"\n}\n",
+                ),
+            ],
+        );
+        let model = load_dir(dir.path(), Vec::new());
+        let buckets: Vec<&str> = model.resources.iter().filter(|r| r.rtype == "aws_s3_bucket").map(|r| r.address.as_str()).collect();
+        assert_eq!(buckets, ["aws_s3_bucket.b[0]", "aws_s3_bucket.b[1]"], "count from the override, no bucket of its own");
+        let bucket = find(&model, "aws_s3_bucket.b[1]");
+        assert_eq!(value(bucket, "bucket"), &Value::Str("overridden".into()), "the local replaced");
+        assert_eq!(value(bucket, "acl"), &Value::Str("log-delivery-write".into()), "the last override wins");
+        let Value::List(rules) = value(bucket, "lifecycle_rule") else { panic!("blocks") };
+        assert_eq!(rules.len(), 1, "a nested block type replaces all the blocks of that type");
+        assert_eq!(value(find(&model, "provider.aws.dr"), "region"), &Value::Str("eu-west-1".into()));
+        assert_eq!(value(find(&model, "provider.aws"), "region"), &Value::Str("ap-south-1".into()));
+        assert_eq!(find(&model, "terraform.backend").rtype, "terraform.backend.local");
+        assert_eq!(crate::terraform::evaluate_outputs(dir.path()).unwrap()["size"], serde_json::json!(3), "a module argument replaced");
+        let error = model.diagnostics.iter().find(|d| d.is_error()).unwrap_or_else(|| panic!("{:?}", model.diagnostics));
+        assert!(error.message.contains("resource \"aws_s3_bucket\" \"nothing\"") && error.file == "z_override.tf", "{error}");
+    }
+
+    #[test]
     fn no_provider_configuration_means_an_unknown_region() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), &[("main.tf", "resource \"aws_s3_bucket\" \"b\" {}\n")]);

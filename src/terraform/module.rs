@@ -60,6 +60,11 @@ struct Index<'m> {
     module_by_name: HashMap<&'m str, Decl<'m>>,
     providers: Vec<Decl<'m>>,
     outputs: HashMap<&'m str, Decl<'m>>,
+    /// Blocks of override files, by the block they override (its address in memory), in the
+    /// order Terraform merges them.
+    overrides: HashMap<usize, Vec<Decl<'m>>>,
+    /// Override blocks with nothing to override (Terraform refuses them).
+    missing_bases: Vec<Decl<'m>>,
 }
 
 impl<'m> Index<'m> {
@@ -75,8 +80,12 @@ impl<'m> Index<'m> {
             module_by_name: HashMap::new(),
             providers: Vec::new(),
             outputs: HashMap::new(),
+            overrides: HashMap::new(),
+            missing_bases: Vec::new(),
         };
-        for (file, parsed) in decls.files.iter().enumerate() {
+        // Override files after all the others, in name order, as Terraform merges them.
+        let (overriding, primary): (Vec<_>, Vec<_>) = decls.files.iter().enumerate().partition(|(_, f)| super::files::is_override(&f.path));
+        for (file, parsed) in primary {
             for block in parsed.body.blocks() {
                 let decl = Decl { file, block };
                 let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
@@ -109,8 +118,54 @@ impl<'m> Index<'m> {
                 }
             }
         }
+        for (file, parsed) in overriding {
+            for block in parsed.body.blocks() {
+                index.add_override(Decl { file, block });
+            }
+        }
         index
     }
+
+    /// An override file's block: merged into the block of the same kind and name (a local
+    /// replaces the local of its name; a `terraform` block's backend is read where it is).
+    fn add_override(&mut self, decl: Decl<'m>) {
+        let labels: Vec<&str> = decl.block.labels.iter().map(|l| l.as_str()).collect();
+        let base = match (decl.block.ident.as_str(), labels.as_slice()) {
+            ("locals", _) => {
+                for attr in decl.block.body.attributes() {
+                    self.locals.insert(attr.key.as_str(), (decl.file, attr));
+                }
+                return;
+            }
+            ("terraform", _) => return,
+            ("variable", [name]) => self.variables.get(name),
+            ("resource", [rtype, name]) => self.resource_by_name.get(&(*rtype, *name)),
+            ("data", [rtype, name]) => self.data_by_name.get(&(*rtype, *name)),
+            ("module", [name]) => self.module_by_name.get(name),
+            ("output", [name]) => self.outputs.get(name),
+            ("provider", [name]) => {
+                self.providers.iter().find(|p| p.block.labels.first().is_some_and(|l| l.as_str() == *name) && alias(p.block) == alias(decl.block))
+            }
+            _ => None,
+        };
+        match base {
+            Some(base) => self.overrides.entry(block_id(base.block)).or_default().push(decl),
+            None => self.missing_bases.push(decl),
+        }
+    }
+}
+
+/// A block's identity for [`Index::overrides`].
+fn block_id(block: &Block) -> usize {
+    std::ptr::from_ref(block) as usize
+}
+
+/// A provider block's `alias`, as written.
+fn alias(block: &Block) -> Option<String> {
+    block.body.get_attribute("alias").and_then(|a| match &a.value {
+        Expression::String(s) => Some(s.value().to_string()),
+        _ => None,
+    })
 }
 
 /// Names bound inside a block: `each`, `count` and `dynamic` iterators.
@@ -249,6 +304,46 @@ impl<'m, 't> Instance<'m, 't> {
         Evaluator { file: parsed.path.clone(), lines: &parsed.lines, scope: &scope }.eval(expr)
     }
 
+    /// The blocks of override files merged into `decl`, in order.
+    fn overrides(&self, decl: Decl) -> &[Decl<'m>] {
+        if self.index.overrides.is_empty() {
+            return &[];
+        }
+        self.index.overrides.get(&block_id(decl.block)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The argument `name` of a declaration as override files leave it: the last override
+    /// that sets it, else the block's own.
+    fn attribute<'a>(&'a self, decl: Decl<'a>, name: &str) -> Option<(usize, &'a Attribute)> {
+        let overriding = self.overrides(decl).iter().rev().find_map(|o| o.block.body.get_attribute(name).map(|a| (o.file, a)));
+        overriding.or_else(|| decl.block.body.get_attribute(name).map(|a| (decl.file, a)))
+    }
+
+    /// Every argument of a declaration as override files leave it.
+    fn attributes<'a>(&'a self, decl: Decl<'a>) -> Vec<(usize, &'a Attribute)> {
+        let mut out: Vec<(usize, &'a Attribute)> = decl.block.body.attributes().map(|a| (decl.file, a)).collect();
+        for overriding in self.overrides(decl) {
+            for attr in overriding.block.body.attributes() {
+                out.retain(|(_, a)| a.key.as_str() != attr.key.as_str());
+                out.push((overriding.file, attr));
+            }
+        }
+        out
+    }
+
+    /// A declaration's body as [`Instance::body`] gives it, with override files merged in: an
+    /// argument replaces the block's own, a nested block type replaces all of the block's
+    /// blocks of that type, as Terraform merges them.
+    fn declared_body(&self, decl: Decl, bindings: &Bindings, span: Option<Span>) -> Node {
+        let mut out = self.body(decl.file, bindings, &decl.block.body, span);
+        for overriding in self.overrides(decl) {
+            if let Value::Map(entries) = self.body(overriding.file, bindings, &overriding.block.body, None).value {
+                entries.into_iter().for_each(|(key, value)| out.insert(&key, value));
+            }
+        }
+        out
+    }
+
     /// Every resource of this instance and of the modules it calls.
     pub fn resources(&self) -> (Vec<Resource>, Vec<Diagnostic>) {
         let mut resources = Vec::new();
@@ -271,7 +366,35 @@ impl<'m, 't> Instance<'m, 't> {
             }
         }
         diagnostics.extend(self.diagnostics.borrow().iter().cloned());
+        diagnostics.extend(self.override_diagnostics());
         (resources, diagnostics)
+    }
+
+    /// Override blocks with nothing to override are errors, as in Terraform; a variable's
+    /// override is not merged (its type, default and nullability are read together, from the
+    /// variable's own block), which a note says.
+    fn override_diagnostics(&self) -> Vec<Diagnostic> {
+        let described = |decl: &Decl| {
+            let labels: Vec<String> = decl.block.labels.iter().map(|l| format!("{:?}", l.as_str())).collect();
+            format!("{} {}", decl.block.ident.as_str(), labels.join(" "))
+        };
+        let missing = self.index.missing_bases.iter().map(|decl| {
+            let span = self.span(decl.file, decl.block.span());
+            let message =
+                format!("{} in an override file overrides nothing: no such block in the module's other files (Terraform refuses it)", described(decl));
+            Diagnostic::error(span.file.to_string(), Some(span), message)
+        });
+        let variables = self.index.variables.values().flat_map(|decl| self.overrides(*decl)).map(|decl| {
+            let span = self.span(decl.file, decl.block.span());
+            Diagnostic::note(
+                span.file.to_string(),
+                Some(span),
+                format!("{}: an override of a variable is not merged; the variable's own block is used", described(decl)),
+            )
+        });
+        let mut out: Vec<Diagnostic> = missing.chain(variables).collect();
+        out.sort_by(|a, b| a.span.cmp(&b.span));
+        out
     }
 
     /// Every `output` block's value, by name (for differential tests against Terraform).
@@ -280,7 +403,7 @@ impl<'m, 't> Instance<'m, 't> {
             .index
             .outputs
             .iter()
-            .filter_map(|(name, d)| d.block.body.get_attribute("value").map(|a| (name.to_string(), self.eval(d.file, &Bindings::default(), &a.value))))
+            .filter_map(|(name, d)| self.attribute(*d, "value").map(|(file, a)| (name.to_string(), self.eval(file, &Bindings::default(), &a.value))))
             .collect();
         outputs.sort_by(|a, b| a.0.cmp(&b.0));
         outputs
@@ -288,9 +411,9 @@ impl<'m, 't> Instance<'m, 't> {
 
     fn resource(&self, rtype: &str, name: &str, decl: Decl, key: &InstanceKey) -> Resource {
         let span = self.span(decl.file, decl.block.span());
-        let mut attrs = self.body(decl.file, &key.bindings, &decl.block.body, Some(span.clone()));
+        let mut attrs = self.declared_body(decl, &key.bindings, Some(span.clone()));
         self.add_effective_region(rtype, decl, &mut attrs, &span);
-        if let Some(tags_all) = self.provider_for(rtype, decl.block).ok().and_then(|p| p.tags_all(attrs.get("tags"))) {
+        if let Some(tags_all) = self.provider_for(rtype, decl).ok().and_then(|p| p.tags_all(attrs.get("tags"))) {
             attrs.insert("tags_all", tags_all);
         }
         Resource::terraform(rtype.to_string(), format!("{}{}.{}{}", self.prefix, rtype, name, key.suffix), span, attrs, self.call_chain.clone())
@@ -300,7 +423,7 @@ impl<'m, 't> Instance<'m, 't> {
     /// created: its own `region` argument, else its provider's region, with the span where that
     /// region is written), resolved through `provider = aws.x`, aliases and module `providers`.
     fn add_effective_region(&self, rtype: &str, decl: Decl, attrs: &mut Node, span: &Span) {
-        let (provider, provider_region) = match self.provider_for(rtype, decl.block) {
+        let (provider, provider_region) = match self.provider_for(rtype, decl) {
             Ok(config) => (Node::new(Value::Str(config.address.clone()), None), config.region.clone()),
             Err(wanted) => {
                 let module = if self.prefix.is_empty() { "the root module" } else { self.prefix.trim_end_matches('.') };
@@ -318,9 +441,9 @@ impl<'m, 't> Instance<'m, 't> {
     /// The provider configuration a resource or data block uses (its `provider = aws.x`, else
     /// the default configuration of its type's provider), or the name wanted when none reaches
     /// this module.
-    fn provider_for(&self, rtype: &str, block: &Block) -> Result<ProviderConfig, String> {
+    fn provider_for(&self, rtype: &str, decl: Decl) -> Result<ProviderConfig, String> {
         let local_name = rtype.split('_').next().unwrap_or(rtype);
-        let wanted = block.body.get_attribute("provider").and_then(|a| traversal_text(&a.value)).unwrap_or_else(|| local_name.to_string());
+        let wanted = self.attribute(decl, "provider").and_then(|(_, a)| traversal_text(&a.value)).unwrap_or_else(|| local_name.to_string());
         self.providers().1.get(&wanted).cloned().ok_or(wanted)
     }
 
@@ -408,19 +531,26 @@ impl<'m, 't> Instance<'m, 't> {
         if !self.prefix.is_empty() {
             return Vec::new();
         }
-        let mut out = Vec::new();
-        for (file, parsed) in self.decls.files.iter().enumerate() {
-            for terraform in parsed.body.blocks().filter(|b| b.ident.as_str() == "terraform") {
-                // `cloud {}` (HCP Terraform) is a backend too, of kind `cloud`.
-                for backend in terraform.body.blocks().filter(|b| matches!(b.ident.as_str(), "backend" | "cloud")) {
-                    let kind = backend.labels.first().map_or(backend.ident.as_str(), |l| l.as_str());
-                    let span = self.span(file, backend.span());
-                    let attrs = self.body(file, &Bindings::default(), &backend.body, Some(span.clone()));
-                    out.push(Resource::terraform(format!("terraform.backend.{kind}"), "terraform.backend".to_string(), span, attrs, Vec::new()));
-                }
-            }
-        }
-        out
+        // `cloud {}` (HCP Terraform) is a backend too, of kind `cloud`.
+        let backends = self.decls.files.iter().enumerate().flat_map(|(file, parsed)| {
+            let terraform = parsed.body.blocks().filter(|b| b.ident.as_str() == "terraform");
+            terraform.flat_map(move |t| t.body.blocks().filter(|b| matches!(b.ident.as_str(), "backend" | "cloud")).map(move |b| (file, b)))
+        });
+        let (overriding, own): (Vec<_>, Vec<_>) = backends.partition(|(file, _)| super::files::is_override(&self.file(*file).path));
+        // An override file's backend replaces the module's (the last one, in name order).
+        let chosen = match overriding.last() {
+            Some(last) => vec![*last],
+            None => own,
+        };
+        chosen
+            .into_iter()
+            .map(|(file, backend)| {
+                let kind = backend.labels.first().map_or(backend.ident.as_str(), |l| l.as_str());
+                let span = self.span(file, backend.span());
+                let attrs = self.body(file, &Bindings::default(), &backend.body, Some(span.clone()));
+                Resource::terraform(format!("terraform.backend.{kind}"), "terraform.backend".to_string(), span, attrs, Vec::new())
+            })
+            .collect()
     }
 
     /// Provider configurations are resources too (`provider.aws`, `provider.aws.dr`), so
@@ -428,7 +558,7 @@ impl<'m, 't> Instance<'m, 't> {
     fn provider(&self, decl: Decl) -> Resource {
         let span = self.span(decl.file, decl.block.span());
         let name = decl.block.labels.first().map(|l| l.as_str()).unwrap_or("");
-        let mut attrs = self.body(decl.file, &Bindings::default(), &decl.block.body, Some(span.clone()));
+        let mut attrs = self.declared_body(decl, &Bindings::default(), Some(span.clone()));
         let alias = attrs.get("alias").and_then(Node::as_str).map(str::to_string);
         if attrs.get("region").is_none() {
             let reason = "no region argument: it comes from AWS_REGION or the profile at run time".to_string();
@@ -504,10 +634,9 @@ impl<'m, 't> Instance<'m, 't> {
     }
 
     fn expand(&self, decl: Decl, address: &str) -> Vec<InstanceKey> {
-        let body = &decl.block.body;
         let single = InstanceKey { suffix: String::new(), key: None, bindings: Bindings::default() };
-        if let Some(count) = body.get_attribute("count") {
-            let value = self.eval(decl.file, &Bindings::default(), &count.value);
+        if let Some((file, count)) = self.attribute(decl, "count") {
+            let value = self.eval(file, &Bindings::default(), &count.value);
             return match value.value {
                 Value::Int(n) if (0..=MAX_INSTANCES as i64).contains(&n) => (0..n)
                     .map(|i| InstanceKey {
@@ -523,8 +652,8 @@ impl<'m, 't> Instance<'m, 't> {
                 }
             };
         }
-        if let Some(for_each) = body.get_attribute("for_each") {
-            let value = self.eval(decl.file, &Bindings::default(), &for_each.value);
+        if let Some((file, for_each)) = self.attribute(decl, "for_each") {
+            let value = self.eval(file, &Bindings::default(), &for_each.value);
             return match iteration(&value) {
                 Ok(items) => items
                     .into_iter()
@@ -628,8 +757,8 @@ impl<'m, 't> Instance<'m, 't> {
         };
         let address = format!("{base}{}", instance.suffix);
         match keys.get(consumed) {
-            Some(Key::Attr(attribute)) => match decl.block.body.get_attribute(attribute) {
-                Some(attr) => (self.eval(decl.file, &instance.bindings, &attr.value), consumed + 1),
+            Some(Key::Attr(attribute)) => match self.attribute(decl, attribute) {
+                Some((file, attr)) => (self.eval(file, &instance.bindings, &attr.value), consumed + 1),
                 None => (Node::new(Value::Ref { address, attribute: attribute.clone() }, None), consumed + 1),
             },
             _ => (Node::new(Value::Ref { address, attribute: String::new() }, None), consumed),
@@ -672,8 +801,8 @@ impl<'m, 't> Instance<'m, 't> {
         }
         self.data_values.borrow_mut().insert(address.to_string(), Slot::InProgress);
         let span = self.span(decl.file, decl.block.span());
-        let config = self.body(decl.file, &instance.bindings, &decl.block.body, Some(span.clone()));
-        let provider = self.provider_for(rtype, decl.block).ok();
+        let config = self.declared_body(decl, &instance.bindings, Some(span.clone()));
+        let provider = self.provider_for(rtype, decl).ok();
         let values = data_sources::read(rtype, &config, provider.as_ref()).unwrap_or_else(|error| {
             let message = format!("{address}: {error} (Terraform fails to read this data source)");
             self.diagnostics.borrow_mut().push(Diagnostic::error(span.file.to_string(), Some(span.clone()), message.clone()));
@@ -713,7 +842,7 @@ impl<'m, 't> Instance<'m, 't> {
     fn call_module(&self, name: &str) -> Vec<(InstanceKey, Rc<Instance<'m, 't>>)> {
         let Some(&decl) = self.index.module_by_name.get(name) else { return Vec::new() };
         let call_span = self.span(decl.file, decl.block.span());
-        let source = decl.block.body.get_attribute("source").map(|a| self.eval(decl.file, &Bindings::default(), &a.value));
+        let source = self.attribute(decl, "source").map(|(file, a)| self.eval(file, &Bindings::default(), &a.value));
         let source = source.as_ref().and_then(Node::as_str).unwrap_or("");
         let call_key = if self.key.is_empty() { name.to_string() } else { format!("{}.{name}", self.key) };
         if self.depth >= MAX_MODULE_DEPTH {
@@ -737,12 +866,11 @@ impl<'m, 't> Instance<'m, 't> {
         self.expand(decl, &address)
             .into_iter()
             .map(|key| {
-                let inputs = decl
-                    .block
-                    .body
-                    .attributes()
-                    .filter(|a| !matches!(a.key.as_str(), "source" | "version" | "count" | "for_each" | "providers" | "depends_on"))
-                    .map(|a| (a.key.as_str().to_string(), self.eval(decl.file, &key.bindings, &a.value)))
+                let inputs = self
+                    .attributes(decl)
+                    .into_iter()
+                    .filter(|(_, a)| !matches!(a.key.as_str(), "source" | "version" | "count" | "for_each" | "providers" | "depends_on"))
+                    .map(|(file, a)| (a.key.as_str().to_string(), self.eval(file, &key.bindings, &a.value)))
                     .collect();
                 let prefix = format!("{address}{}.", key.suffix);
                 let call = Call {
@@ -777,7 +905,7 @@ impl<'m, 't> Instance<'m, 't> {
             return (Node::new(Value::Unknown(format!("module.{name} is not evaluated")), Some(span.clone())), keys.len());
         };
         match keys.get(consumed) {
-            Some(Key::Attr(output)) => match child.index.outputs.get(output.as_str()).and_then(|d| d.block.body.get_attribute("value").map(|a| (d.file, a))) {
+            Some(Key::Attr(output)) => match child.index.outputs.get(output.as_str()).and_then(|d| child.attribute(*d, "value")) {
                 Some((file, attr)) => (child.eval(file, &Bindings::default(), &attr.value), consumed + 1),
                 None => (Node::new(Value::Unknown(format!("module.{name} has no output `{output}`")), Some(span.clone())), consumed + 1),
             },
