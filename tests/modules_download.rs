@@ -166,6 +166,8 @@ module "head" {{
     assert_eq!(&*old.call_chain[0].file, "main.tf");
     find(&model, "module.old.module.kms.aws_kms_key.k");
     assert_eq!(text(find(&model, "module.old.aws_sqs_queue.q"), "policy"), r#"{"Version": "2012-10-17"}"#, "file() reads inside the cache");
+    let read = find(&model, "module.old.aws_sqs_queue.q").attrs.get("policy").and_then(|p| p.span.clone()).unwrap();
+    assert!(read.file.starts_with("module-cache/registry/") && read.file.ends_with("/policy.json"), "named as the cache's files are: {}", read.file);
     // 2.0.0 from an absolute X-Terraform-Get (a zip named by ?archive=), calling a git module.
     assert_eq!(text(find(&model, "module.new.aws_s3_bucket.b"), "bucket"), "new-2.0.0");
     assert_eq!(text(find(&model, "module.new.module.net.aws_vpc.v"), "cidr_block"), "10.1.0.0/16");

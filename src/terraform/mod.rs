@@ -53,12 +53,17 @@ impl Options {
     /// How reports name a file: relative to `base`; a file of a module cache outside it by
     /// its place in the cache (`module-cache/registry/HOST/...`), the same on every machine.
     fn shown(&self, path: &Path) -> Arc<str> {
-        match &self.module_cache {
-            Some(cache) if cache.is_absolute() && !cache.starts_with(&self.base) && path.starts_with(cache) => {
-                format!("module-cache/{}", display_path(path, cache)).into()
-            }
-            _ => display_path(path, &self.base),
+        shown_path(path, &self.base, self.module_cache.as_deref())
+    }
+}
+
+/// [`Options::shown`], for any base and module cache.
+fn shown_path(path: &Path, base: &Path, module_cache: Option<&Path>) -> Arc<str> {
+    match module_cache {
+        Some(cache) if cache.is_absolute() && !cache.starts_with(base) && path.starts_with(cache) => {
+            format!("module-cache/{}", display_path(path, cache)).into()
         }
+        _ => display_path(path, base),
     }
 }
 
@@ -82,7 +87,7 @@ pub fn load_each<T: From<Model> + Send>(files: &[PathBuf], options: &Options) ->
     }
     let groups = groups::split(&dirs);
     let cache = options.module_cache.clone().map(modules::Cache::new);
-    let roots = sandbox::Roots::new(&options.roots, &options.base);
+    let roots = sandbox::Roots::new(&options.roots, &options.base, options.module_cache.as_deref());
     let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options, cache.as_ref(), &roots)).collect();
     let mut parts = Vec::new();
     let mut roots = Vec::new();
@@ -165,7 +170,7 @@ impl<'m, 't> Parser<'_, 'm, 't> {
             .into_iter()
             .map(|dir| {
                 let (kept, replaced) = files::module_files(self.files.get(&dir).cloned().unwrap_or_else(|| tf_files_in(&dir)));
-                self.model.diagnostics.extend(replaced.iter().map(|(file, tofu)| replaced_by_tofu(file, tofu, &self.options.base)));
+                self.model.diagnostics.extend(replaced.iter().map(|(file, tofu)| replaced_by_tofu(self.options.shown(file), tofu)));
                 (dir, kept)
             })
             .collect();
@@ -243,10 +248,10 @@ fn parse_source(path: &Arc<str>, text: String, notes: &mut Vec<Diagnostic>) -> R
 }
 
 /// A note that `file` is not read because `tofu` replaces it, as in OpenTofu.
-fn replaced_by_tofu(file: &Path, tofu: &Path, base: &Path) -> Diagnostic {
+fn replaced_by_tofu(file: Arc<str>, tofu: &Path) -> Diagnostic {
     let tofu_name = tofu.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     Diagnostic::note(
-        display_path(file, base).to_string(),
+        file.to_string(),
         None,
         format!("not read: {tofu_name} replaces it (OpenTofu reads a .tofu file instead of the .tf file of the same name)"),
     )

@@ -412,8 +412,9 @@ impl<'m, 't> Instance<'m, 't> {
     fn resource(&self, rtype: &str, name: &str, decl: Decl, key: &InstanceKey) -> Resource {
         let span = self.span(decl.file, decl.block.span());
         let mut attrs = self.declared_body(decl, &key.bindings, Some(span.clone()));
-        self.add_effective_region(rtype, decl, &mut attrs, &span);
-        if let Some(tags_all) = self.provider_for(rtype, decl).ok().and_then(|p| p.tags_all(attrs.get("tags"))) {
+        let provider = self.provider_for(rtype, decl);
+        self.add_effective_region(&provider, &mut attrs, &span);
+        if let Some(tags_all) = provider.ok().and_then(|p| p.tags_all(attrs.get("tags"))) {
             attrs.insert("tags_all", tags_all);
         }
         Resource::terraform(rtype.to_string(), format!("{}{}.{}{}", self.prefix, rtype, name, key.suffix), span, attrs, self.call_chain.clone())
@@ -422,8 +423,8 @@ impl<'m, 't> Instance<'m, 't> {
     /// `__provider` (the configuration's address) and `__region` (where the resource is
     /// created: its own `region` argument, else its provider's region, with the span where that
     /// region is written), resolved through `provider = aws.x`, aliases and module `providers`.
-    fn add_effective_region(&self, rtype: &str, decl: Decl, attrs: &mut Node, span: &Span) {
-        let (provider, provider_region) = match self.provider_for(rtype, decl) {
+    fn add_effective_region(&self, provider: &Result<ProviderConfig, String>, attrs: &mut Node, span: &Span) {
+        let (provider, provider_region) = match provider {
             Ok(config) => (Node::new(Value::Str(config.address.clone()), None), config.region.clone()),
             Err(wanted) => {
                 let module = if self.prefix.is_empty() { "the root module" } else { self.prefix.trim_end_matches('.') };
@@ -476,10 +477,10 @@ impl<'m, 't> Instance<'m, 't> {
 
     /// What a module call passes down: its `providers = { child = parent }` map, else every
     /// default (unaliased) configuration of this module, as Terraform does.
-    fn providers_for_call(&self, call: &Block) -> HashMap<String, ProviderConfig> {
+    fn providers_for_call(&self, call: Decl) -> HashMap<String, ProviderConfig> {
         let providers = self.providers();
         let configs = &providers.1;
-        match call.body.get_attribute("providers").map(|a| &a.value) {
+        match self.attribute(call, "providers").map(|(_, a)| &a.value) {
             Some(Expression::Object(object)) => object
                 .iter()
                 .filter_map(|(key, value)| {
@@ -863,6 +864,7 @@ impl<'m, 't> Instance<'m, 't> {
         let mut chain = self.call_chain.clone();
         chain.push(call_span);
         let address = format!("{}module.{name}", self.prefix);
+        let providers = self.providers_for_call(decl);
         self.expand(decl, &address)
             .into_iter()
             .map(|key| {
@@ -873,14 +875,7 @@ impl<'m, 't> Instance<'m, 't> {
                     .map(|(file, a)| (a.key.as_str().to_string(), self.eval(file, &key.bindings, &a.value)))
                     .collect();
                 let prefix = format!("{address}{}.", key.suffix);
-                let call = Call {
-                    prefix,
-                    key: call_key.clone(),
-                    inputs,
-                    depth: self.depth + 1,
-                    call_chain: chain.clone(),
-                    providers: self.providers_for_call(decl.block),
-                };
+                let call = Call { prefix, key: call_key.clone(), inputs, depth: self.depth + 1, call_chain: chain.clone(), providers: providers.clone() };
                 let child = Instance::new(self.loader, decls, call);
                 (key, Rc::new(child))
             })

@@ -35,7 +35,7 @@ pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value
         installed,
         base: base.clone(),
         workspace: options.workspace.clone(),
-        roots: Some(super::sandbox::Roots::new(&options.roots, &options.base)),
+        roots: Some(super::sandbox::Roots::new(&options.roots, &options.base, options.module_cache.as_deref())),
     };
     let loader = loader.for_root(&root);
     let instance = Instance::new(&loader, decls, Call::root(inputs));

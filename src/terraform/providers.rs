@@ -3,7 +3,9 @@
 //! every resource (`default_tags`, less `ignore_tags`), which the AWS provider merges into
 //! each resource's `tags_all`.
 
+use super::eval::ops::known;
 use crate::model::{Node, Resource, Value};
+use std::rc::Rc;
 
 /// A provider configuration, resolved for resources through `provider = aws.x`, aliases and
 /// module `providers` maps.
@@ -12,15 +14,15 @@ pub struct ProviderConfig {
     /// `provider.aws` or `provider.aws.dr`, with a module prefix when declared in one.
     pub address: String,
     pub region: Node,
-    /// The evaluated provider block.
-    config: Node,
+    /// The evaluated provider block, shared by every resource that uses the configuration.
+    config: Rc<Node>,
 }
 
 impl ProviderConfig {
     /// The configuration a `provider` block (evaluated as a resource) declares.
     pub fn of(provider: &Resource) -> Self {
         let region = provider.attrs.get("region").cloned().unwrap_or_else(|| Node::new(Value::Null, None));
-        ProviderConfig { address: provider.address.clone(), region, config: provider.attrs.clone() }
+        ProviderConfig { address: provider.address.clone(), region, config: Rc::new(provider.attrs.clone()) }
     }
 
     /// The one account `allowed_account_ids` allows, when it names exactly one.
@@ -53,27 +55,25 @@ impl ProviderConfig {
             }
             Some(_) => return tags.map(|t| unknown_tags(t, "the resource's tags")),
         }
-        merged.retain(|(key, _)| !self.ignores(key));
+        // `ignore_tags`: the keys it names (`keys`), and those starting with its `key_prefixes`.
+        let (keys, prefixes) = (self.ignored("keys"), self.ignored("key_prefixes"));
+        merged.retain(|(key, _)| !keys.contains(&key.as_str()) && !prefixes.iter().any(|p| key.starts_with(p)));
         Some(Node::map(merged, tags.and_then(|t| t.span.clone()).or_else(|| defaults.span.clone())))
     }
 
-    /// Whether `ignore_tags` names the key (`keys`) or a prefix of it (`key_prefixes`).
-    fn ignores(&self, key: &str) -> bool {
-        let listed = |argument: &str| -> Vec<String> {
-            match self.config.path(&format!("ignore_tags.{argument}")).map(|n| &n.value) {
-                Some(Value::List(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
-                _ => Vec::new(),
-            }
-        };
-        listed("keys").iter().any(|k| k == key) || listed("key_prefixes").iter().any(|p| key.starts_with(p.as_str()))
+    /// The strings of the `ignore_tags` argument `argument`.
+    fn ignored(&self, argument: &str) -> Vec<&str> {
+        match self.config.path(&format!("ignore_tags.{argument}")).map(|n| &n.value) {
+            Some(Value::List(items)) => items.iter().filter_map(Node::as_str).collect(),
+            _ => Vec::new(),
+        }
     }
 }
 
 /// Tags that are not a known map: unknown, for that reason.
 fn unknown_tags(tags: &Node, whose: &str) -> Node {
-    let reason = match &tags.value {
-        Value::Unknown(reason) => reason.clone(),
-        Value::Ref { address, attribute } => format!("{address}.{attribute} is known only after apply"),
+    let reason = match known(&tags.value) {
+        Err(Value::Unknown(reason)) => reason,
         _ => format!("{whose} are not a map"),
     };
     Node::new(Value::Unknown(format!("tags_all merges {whose}, which are unknown: {reason}")), tags.span.clone())

@@ -21,14 +21,20 @@ pub const MAX_READ: u64 = 16 * 1024 * 1024;
 pub struct Roots {
     roots: Vec<PathBuf>,
     base: PathBuf,
+    module_cache: Option<PathBuf>,
 }
 
 impl Roots {
-    pub fn new(roots: &[PathBuf], base: &Path) -> Arc<Roots> {
+    pub fn new(roots: &[PathBuf], base: &Path, module_cache: Option<&Path>) -> Arc<Roots> {
         let roots = roots.iter().filter_map(|root| canonical_dir(root)).collect();
-        // Canonical, as the files read are: their paths are shown relative to it.
-        let base = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
-        Arc::new(Roots { roots, base })
+        // Canonical, as the files read are: they are named relative to these, as reports name files.
+        let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        Arc::new(Roots { roots, base: canonical(base), module_cache: module_cache.map(canonical) })
+    }
+
+    /// A file read as reports name it.
+    fn shown(&self, path: &Path) -> Arc<str> {
+        super::shown_path(path, &self.base, self.module_cache.as_deref())
     }
 }
 
@@ -114,7 +120,7 @@ impl Sandbox {
             return Err(format!("{path} is {size} bytes, over the {MAX_READ}-byte limit for file functions"));
         }
         let bytes = std::fs::read(&resolved).map_err(|e| format!("cannot read {path}: {}", no_os_code(&e)))?;
-        Ok((bytes, super::display_path(&resolved, &self.roots.base)))
+        Ok((bytes, self.roots.shown(&resolved)))
     }
 
     fn refuse(&self, span: &Option<Span>, reason: &str) {
@@ -199,7 +205,7 @@ mod tests {
         std::fs::create_dir_all(repo.join("data")).unwrap();
         std::fs::write(repo.join("data/d.yaml"), "a: 1\n").unwrap();
         std::fs::write(dir.path().join("secret"), "s3cr3t").unwrap();
-        let sandbox = Sandbox::new(&repo.join("envs/prod"), Roots::new(std::slice::from_ref(&repo), &repo));
+        let sandbox = Sandbox::new(&repo.join("envs/prod"), Roots::new(std::slice::from_ref(&repo), &repo, None));
         assert_eq!(sandbox.read("../../data/d.yaml", &None).unwrap(), b"a: 1\n");
         assert_eq!(&*sandbox.read_shown("../../data/d.yaml", &None).unwrap().1, "data/d.yaml");
         let span = Some(Span::new("envs/prod/main.tf".into(), 3, 10, 3, 30));
@@ -222,7 +228,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("envs/prod")).unwrap();
         std::fs::create_dir_all(dir.path().join("modules/lake")).unwrap();
-        let sandbox = Sandbox::new(&dir.path().join("envs/prod"), Roots::new(&[dir.path().to_path_buf()], dir.path()));
+        let sandbox = Sandbox::new(&dir.path().join("envs/prod"), Roots::new(&[dir.path().to_path_buf()], dir.path(), None));
         assert_eq!(sandbox.module_path(&dir.path().join("envs/prod")), ".");
         assert_eq!(sandbox.module_path(&dir.path().join("modules/lake")), "../../modules/lake");
     }

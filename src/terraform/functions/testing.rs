@@ -30,7 +30,7 @@ impl Scope for Vars {
 pub fn eval_in(src: &str, dir: Option<&std::path::Path>) -> Value {
     let expr: Expression = src.parse().unwrap_or_else(|e| panic!("{src}: {e}"));
     let lines = LineIndex::new(src);
-    let scope = Vars { sandbox: dir.map(|d| Sandbox::new(d, crate::terraform::sandbox::Roots::new(&[d.to_path_buf()], d))) };
+    let scope = Vars { sandbox: dir.map(|d| Sandbox::new(d, crate::terraform::sandbox::Roots::new(&[d.to_path_buf()], d, None))) };
     Evaluator { file: Arc::from("test.tf"), lines: &lines, scope: &scope }.eval(&expr).value
 }
 
