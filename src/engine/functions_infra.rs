@@ -130,12 +130,13 @@ fn string(text: &str) -> cel::Value {
 /// denies for certain.
 fn denies_insecure_transport(value: &cel::Value) -> Result {
     let document = json_parse(value)?;
-    let statements = match field(&document, "Statement") {
+    let statements = field(&document, "Statement");
+    if let Some(reason) = statements.and_then(not_known) {
+        return Err(undecided("denies_insecure_transport", format!("the policy's statements are unknown: {reason}")));
+    }
+    let statements = match statements {
         Some(cel::Value::List(items)) => items.iter().cloned().collect::<Vec<_>>(),
-        Some(single @ cel::Value::Map(_)) if unknown_reason(single).is_none() => vec![single.clone()],
-        Some(unknown) if unknown_reason(unknown).is_some() => {
-            return Err(undecided("denies_insecure_transport", format!("the policy's statements are unknown: {}", unknown_reason(unknown).unwrap_or_default())))
-        }
+        Some(single @ cel::Value::Map(_)) => vec![single.clone()],
         _ => Vec::new(),
     };
     let mut unknown = None;
@@ -152,9 +153,18 @@ fn denies_insecure_transport(value: &cel::Value) -> Result {
     }
 }
 
+/// Why a value of a document is not known: an unknown leaf, or a reference to a computed
+/// attribute (known only after apply).
+fn not_known(value: &cel::Value) -> Option<String> {
+    match reference(value) {
+        Some((address, attribute)) => Some(format!("{address}.{attribute} is known only after apply")),
+        None => unknown_reason(value).map(str::to_string),
+    }
+}
+
 /// One statement of [`denies_insecure_transport`]; `Err` names the unknown part it needed.
 fn statement_denies_insecure_transport(statement: &cel::Value) -> std::result::Result<bool, String> {
-    let known = |value: Option<&cel::Value>, what: &str| match value.and_then(unknown_reason) {
+    let known = |value: Option<&cel::Value>, what: &str| match value.and_then(not_known) {
         Some(reason) => Err(format!("a statement's {what} is unknown: {reason}")),
         None => Ok(()),
     };
@@ -327,6 +337,11 @@ mod tests {
         let certain = r#"{"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": false}}}"#;
         assert_eq!(eval(&format!(r#"denies_insecure_transport({{"$json": {{"Statement": [{unknown}, {certain}]}}}})"#)).unwrap(), cel::Value::Bool(true));
         assert_eq!(eval(&format!("json_parse({deny}).Statement[0].Effect")).unwrap(), s("Deny"));
+        // A reference is as unknown as an unknown leaf.
+        let by_reference = format!(
+            r#"denies_insecure_transport({{"$json": {{"Statement": [{{"Effect": {arn}, "Condition": {{"Bool": {{"aws:SecureTransport": "false"}}}}}}]}}}})"#
+        );
+        assert!(eval(&by_reference).unwrap_err().to_string().contains("aws_s3_bucket.b.arn is known only after apply"));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! references pass every conversion unchanged (their type is not known until apply), so a
 //! value that is partly computed still gets everything else converted and defaulted.
 
-use super::eval::functions::call_function;
+use super::eval::functions::to_set;
 use super::eval::ops::{error_value, known_deep, parse_num, to_str, type_name};
 use super::eval::Evaluator;
 use crate::model::{Diagnostic, Node, Span, Value};
@@ -482,7 +482,7 @@ fn set(items: Vec<Node>, element: &Type, span: &Option<Span>) -> Result<Value, M
     if !element.is_primitive() {
         order_as_cty(&mut items, element);
     }
-    Ok(call_function("toset", vec![Node::new(Value::List(items), span.clone())], span, None).value)
+    Ok(Value::List(to_set(items)))
 }
 
 fn map(entries: Vec<(String, Node)>, element: &Type, span: &Option<Span>) -> Result<Vec<(String, Node)>, Mismatch> {

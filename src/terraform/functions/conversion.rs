@@ -1,53 +1,41 @@
-//! `tostring`, `tonumber`, `tobool`, `tolist`, `toset`, `tomap`: Terraform's conversions, as far
-//! as charterguard's untyped values allow (lists of primitives unify to strings when mixed).
+//! `tostring`, `tonumber`, `tobool`, `tolist`, `toset`, `tomap`: Terraform's conversions, the
+//! ones variables go through ([`types`]), and the order Terraform gives a set's elements.
 
-use super::super::ops::{equal, to_bool, to_num, to_str, type_name};
-use super::args::{computed, describe, Call};
+use super::super::ops::{equal, to_num, to_str, type_name};
+use super::args::Call;
 use super::R;
 use crate::model::{Node, Value};
+use crate::terraform::types::{self, Type};
 
-pub fn tostring(c: &Call) -> Result<Value, Value> {
-    match c.value(0)? {
-        Value::Null => Ok(Value::Null),
-        v => to_str(v).map(Value::Str).ok_or_else(|| c.fail(format!("cannot convert a {} to a string", type_name(v)))),
-    }
+pub fn tostring(c: Call) -> R {
+    to_type(c, Type::String)
 }
 
-pub fn tonumber(c: &Call) -> Result<Value, Value> {
-    match c.value(0)? {
-        Value::Null => Ok(Value::Null),
-        v => to_num(v).map(|n| n.value()).ok_or_else(|| c.fail(format!("cannot convert {} to a number", describe(v)))),
-    }
+pub fn tonumber(c: Call) -> R {
+    to_type(c, Type::Number)
 }
 
-pub fn tobool(c: &Call) -> Result<Value, Value> {
-    match c.value(0)? {
-        Value::Null => Ok(Value::Null),
-        v => to_bool(v).map(Value::Bool).ok_or_else(|| c.fail(format!("cannot convert {} to a bool", describe(v)))),
-    }
+pub fn tobool(c: Call) -> R {
+    to_type(c, Type::Bool)
 }
 
 pub fn tolist(c: Call) -> R {
-    match c.value(0)? {
-        Value::Null => computed(Value::Null),
-        Value::List(items) => computed(Value::List(unify(items.clone()))),
-        other => Err(c.fail(format!("cannot convert a {} to a list", type_name(other)))),
-    }
+    to_type(c, Type::List(Box::new(Type::Any)))
 }
 
 pub fn toset(c: Call) -> R {
-    match c.value(0)? {
-        Value::Null => computed(Value::Null),
-        Value::List(items) => computed(Value::List(to_set(items.clone()))),
-        other => Err(c.fail(format!("cannot convert a {} to a set", type_name(other)))),
-    }
+    to_type(c, Type::Set(Box::new(Type::Any)))
 }
 
 pub fn tomap(c: Call) -> R {
-    match c.value(0)? {
-        Value::Null | Value::Map(_) => Ok(c.args[0].clone()),
-        other => Err(c.fail(format!("cannot convert a {} to a map", type_name(other)))),
-    }
+    to_type(c, Type::Map(Box::new(Type::Any)))
+}
+
+/// The argument converted to `ty` as Terraform converts values (the same conversion variables
+/// go through, [`types::try_convert`]): `tolist` is a conversion to `list(any)`.
+fn to_type(mut c: Call, ty: Type) -> R {
+    let value = c.args.remove(0);
+    types::try_convert(value, &ty).map_err(|mismatch| c.fail(format!("cannot convert: {mismatch}")))
 }
 
 fn is_primitive(v: &Value) -> bool {

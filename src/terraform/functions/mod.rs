@@ -34,6 +34,7 @@ mod tfvars;
 mod time;
 mod yaml;
 
+pub use conversion::to_set;
 pub use encoding::json_string;
 pub use template::TEMPLATE_FUNCTIONS;
 
