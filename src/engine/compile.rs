@@ -2,6 +2,7 @@
 
 use crate::rules::{RuleMeta, RuleSpec, Severity};
 use anyhow::{anyhow, bail, Context as _, Result};
+use super::strict::StrictProgram;
 use cel::Program;
 use std::collections::HashSet;
 
@@ -9,7 +10,7 @@ use std::collections::HashSet;
 pub struct CompiledRule {
     pub meta: RuleMeta,
     pub spec: RuleSpec,
-    pub when: Option<Program>,
+    pub when: Option<StrictProgram>,
     pub group: Option<(Program, Program)>,
     pub label: Option<Program>,
     pub checks: Vec<CompiledCheck>,
@@ -21,7 +22,7 @@ pub struct CompiledRule {
 
 /// One check of a rule.
 pub struct CompiledCheck {
-    pub check: Program,
+    pub check: StrictProgram,
     pub locations: Vec<String>,
     /// Message text split into literal text and `{{ cel }}` placeholders.
     pub message: Vec<MessagePart>,
@@ -40,7 +41,8 @@ impl CompiledRule {
     pub fn compile(spec: RuleSpec, origin: &str) -> Result<Self> {
         validate(&spec, origin)?;
         let cel = |field: &str, source: &str| -> Result<Program> { Program::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}")) };
-        let when = spec.when.as_deref().map(|w| cel("when", w)).transpose()?;
+        let strict = |field: &str, source: &str| -> Result<StrictProgram> { StrictProgram::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}")) };
+        let when = spec.when.as_deref().map(|w| strict("when", w)).transpose()?;
         let group = match &spec.group {
             Some(g) => Some((cel("group.by", &g.by)?, cel("group.collect", &g.collect)?)),
             None => None,
@@ -63,7 +65,7 @@ impl CompiledRule {
             let mut check_names = names.clone();
             collect_names(&c.check, &mut check_names);
             checks.push(CompiledCheck {
-                check: cel(&format!("checks[{i}].check"), &c.check)?,
+                check: strict(&format!("checks[{i}].check"), &c.check)?,
                 locations: c.location.paths().to_vec(),
                 message: parse_message(&c.message).with_context(|| format!("{origin}: `checks[{i}].message`"))?,
                 names: check_names,

@@ -5,6 +5,7 @@
 use super::compile::{CompiledCheck, CompiledRule, MessagePart};
 use super::finding::{Finding, Outcome};
 use super::lookup::Lookup;
+use super::strict::{self, StrictProgram};
 use super::{functions, values};
 use crate::config::Config;
 use crate::model::{Node, SourceKind, Span, Store, Stored, Unseen};
@@ -12,7 +13,7 @@ use crate::rules::Severity;
 use anyhow::Result;
 use cel::{Context, Program};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// A finding with the rule (its index) and the resource (its index; past the resources for
@@ -202,15 +203,13 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
     }
     let whole = Target { item: None, label: None };
     if let Some(when) = &rule.when {
-        let applies = run(when, &scope).map_err(|reason| (reason, None));
-        let applies = applies.and_then(|applies| match (applies, reads_unknown(&rule.when_names, subject.unknowns, "")) {
-            (false, Some((reason, at))) => Err((reason, Some(at))),
-            (applies, _) => Ok(applies),
-        });
-        match applies {
+        match run(when, &scope) {
             Ok(true) => {}
             Ok(false) => return Vec::new(),
-            Err((reason, at)) => return vec![undecided(rule, subject, &whole, reason, at)],
+            Err(failure) => {
+                let (reason, at) = explain(failure, &rule.when_names, subject.unknowns, "");
+                return vec![undecided(rule, subject, &whole, reason, at)];
+            }
         }
     }
     let Some(each) = &rule.spec.each else {
@@ -249,16 +248,14 @@ fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target:
     };
     let mut findings = Vec::new();
     for check in &rule.checks {
+        // Strict checks decide only from known values: a result is a verdict.
         let verdict = match run(&check.check, scope) {
-            Err(reason) => match reads_unknown(&check.names, unknowns, root_path) {
-                Some((reason, at)) => Verdict::Undecided(reason, Some(at)),
-                None => Verdict::Undecided(reason, None),
-            },
-            Ok(passed) => match reads_unknown(&check.names, unknowns, root_path) {
-                Some((reason, at)) => Verdict::Undecided(reason, Some(at)),
-                None if passed => Verdict::Pass,
-                None => Verdict::Violation,
-            },
+            Ok(true) => Verdict::Pass,
+            Ok(false) => Verdict::Violation,
+            Err(failure) => {
+                let (reason, at) = explain(failure, &check.names, unknowns, root_path);
+                Verdict::Undecided(reason, at)
+            }
         };
         match verdict {
             Verdict::Pass => {}
@@ -269,21 +266,69 @@ fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target:
     findings
 }
 
-/// Runs a boolean program; an error (unknown value, missing field) is the reason it could
-/// not decide.
-fn run(program: &Program, scope: &Context) -> Result<bool, String> {
+/// Why a check could not give true or false.
+enum Failure {
+    /// A value it needed is unknown (the reason the value carries).
+    Unknown(String),
+    /// A helper could not decide and said why, in words for the reader.
+    Helper(String),
+    /// The expression failed on the values it met (its wording is CEL's, not for readers).
+    Internal(cel::ExecutionError),
+}
+
+/// Runs a boolean program.
+fn run(program: &StrictProgram, scope: &Context) -> Result<bool, Failure> {
     match program.execute(scope) {
         Ok(cel::Value::Bool(b)) => Ok(b),
-        Ok(other) => Err(format!("the rule's expression gave {} instead of true or false", values::display(&other))),
-        // Helpers fail with the reason itself; CEL's wrapper text adds nothing for a reader.
-        Err(cel::ExecutionError::FunctionError { message, .. }) => Err(message),
-        Err(error) => Err(error.to_string()),
+        Ok(other) => Err(Failure::Helper(format!("the rule's expression gave {} instead of true or false", values::display(&other)))),
+        Err(cel::ExecutionError::FunctionError { function, message }) if function == strict::UNKNOWN => Err(Failure::Unknown(message)),
+        Err(cel::ExecutionError::FunctionError { message, .. }) => Err(Failure::Helper(message)),
+        Err(error) => Err(Failure::Internal(error)),
+    }
+}
+
+/// The reason a check could not decide, in the reader's words, and the unknown attribute it
+/// points at when there is one.
+fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> (String, Option<(String, Option<Span>)>) {
+    let at = |path: &str, node: &Node| {
+        let full = if root_path.is_empty() { path.to_string() } else { format!("{root_path}.{path}") };
+        (full, node.span.clone())
+    };
+    // The resource's own unknown whose reason the failure carries.
+    let named = |text: &str| {
+        unknowns.iter().find_map(|(path, node)| match &node.value {
+            crate::model::Value::Unknown(reason) if text.contains(reason.as_str()) => Some((at(path, node), reason.clone())),
+            _ => None,
+        })
+    };
+    match failure {
+        Failure::Unknown(reason) => match named(&reason) {
+            Some(((path, span), reason)) => (format!("`{path}` is unknown: {reason}"), Some((path, span))),
+            None => (format!("a value it reads is unknown: {reason}"), None),
+        },
+        Failure::Helper(message) => {
+            let at = named(&message).map(|(at, _)| at);
+            (message, at)
+        }
+        Failure::Internal(error) => match reads_unknown(names, unknowns, root_path) {
+            Some((reason, at)) => (reason, Some(at)),
+            None => (internal_wording(&error), None),
+        },
+    }
+}
+
+/// A CEL failure that no unknown explains, in words for the reader: the rule met values of
+/// a shape it does not handle.
+fn internal_wording(error: &cel::ExecutionError) -> String {
+    match error {
+        cel::ExecutionError::NoSuchKey(key) => format!("the rule reads `{key}`, which this resource does not have"),
+        _ => "the rule met a value of a type it does not handle here; check the attribute's type".to_string(),
     }
 }
 
 /// The first unknown value under `root` that an expression could have read: every name on
 /// its path appears in the expression.
-fn reads_unknown(names: &std::collections::HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> Option<(String, (String, Option<Span>))> {
+fn reads_unknown(names: &HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> Option<(String, (String, Option<Span>))> {
     unknowns.iter().find_map(|(path, node)| {
         let read = path.split('.').all(|name| names.contains(&name.to_lowercase()));
         let crate::model::Value::Unknown(reason) = &node.value else { return None };

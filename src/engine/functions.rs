@@ -21,6 +21,7 @@ struct Tunables {
 /// Registers every helper on a root context.
 pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
     register_joins(ctx, lookup)?;
+    super::strict::register(ctx)?;
     // `cannot_decide("why")`: lets a rule say plainly that a case cannot be decided.
     ctx.add_function("cannot_decide", |reason: Arc<String>| -> Result { Err(undecided("cannot_decide", reason.to_string())) })
         .map_err(declaration("cannot_decide"))?;
@@ -94,7 +95,7 @@ pub(super) fn undecided(function: &str, message: String) -> ExecutionError {
 /// Fails on unknown markers; otherwise the value as is.
 fn known<'v>(value: &'v cel::Value, what: &str) -> std::result::Result<&'v cel::Value, ExecutionError> {
     match unknown_reason(value) {
-        Some(reason) => Err(undecided(what, format!("{what} is unknown: {reason}"))),
+        Some(reason) => Err(undecided(what, format!("`{what}` is unknown: {reason}"))),
         None => Ok(value),
     }
 }

@@ -31,7 +31,7 @@ pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
 fn text(value: Option<&cel::Value>, what: &str) -> std::result::Result<Option<String>, ExecutionError> {
     let Some(value) = value else { return Ok(None) };
     if let Some(reason) = unknown_reason(value) {
-        return Err(undecided(what, format!("{what} is unknown: {reason}")));
+        return Err(undecided(what, format!("`{what}` is unknown: {reason}")));
     }
     if let Some((address, attribute)) = reference(value) {
         return Err(undecided(what, format!("{what} is {address}.{attribute}, known only after apply")));
@@ -154,7 +154,7 @@ fn has_cidr_source(rule: &cel::Value) -> Result {
     for key in ["cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6"] {
         let Some(value) = field(rule, key) else { continue };
         if let Some(reason) = unknown_reason(value) {
-            return Err(undecided("has_cidr_source", format!("{key} is unknown: {reason}")));
+            return Err(undecided("has_cidr_source", format!("`{key}` is unknown: {reason}")));
         }
         match value {
             cel::Value::Null => {}

@@ -8,6 +8,7 @@ mod functions_infra;
 mod functions_k8s;
 mod functions_network;
 mod lookup;
+mod strict;
 mod values;
 
 pub use compile::CompiledRule;
