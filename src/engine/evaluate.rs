@@ -306,10 +306,15 @@ fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node
             Some(((path, span), reason)) => (format!("`{path}` is unknown: {reason}"), Some((path, span))),
             None => (format!("a value it reads is unknown: {reason}"), None),
         },
-        Failure::Helper(message) => {
-            let at = named(&message).map(|(at, _)| at);
-            (message, at)
-        }
+        Failure::Helper(message) => match named(&message) {
+            // A helper names the value by the path it was given; the attribute's own path
+            // says where it is on the resource.
+            Some(((path, span), reason)) if message.starts_with('`') && message.ends_with(&format!("` is unknown: {reason}")) => {
+                (format!("`{path}` is unknown: {reason}"), Some((path, span)))
+            }
+            Some((at, _)) => (message, Some(at)),
+            None => (message, None),
+        },
         Failure::Internal(error) => match reads_unknown(names, unknowns, root_path) {
             Some((reason, at)) => (reason, Some(at)),
             None => (internal_wording(&error), None),

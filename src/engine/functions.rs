@@ -35,6 +35,7 @@ pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> any
         digest: Regex::new(r"@sha256:[0-9a-f]{64}$").expect("valid regex"),
     });
     ctx.add_function("get", |value: cel::Value, path: Arc<String>| get(&value, &path)).map_err(declaration("get"))?;
+    ctx.add_function("setting", |resource: cel::Value, name: Arc<String>| setting(&resource, &name)).map_err(declaration("setting"))?;
     ctx.add_function("join", |list: cel::Value, separator: Arc<String>| join(&list, &separator)).map_err(declaration("join"))?;
     ctx.add_function("keys", |map: cel::Value| keys(&map)).map_err(declaration("keys"))?;
     ctx.add_function("num", |value: cel::Value| num(&value)).map_err(declaration("num"))?;
@@ -123,6 +124,19 @@ fn get(value: &cel::Value, path: &str) -> Result {
         }
     }
     Ok(known(current, path)?.clone())
+}
+
+/// `setting(resource, "versioning")`: one S3 bucket setting wherever the code wrote it. For a
+/// bucket, its `versioning` block (inline, or the split `aws_s3_bucket_versioning` joined to
+/// it); for a split setting resource of that kind, the resource itself; null when absent.
+fn setting(resource: &cel::Value, name: &str) -> Result {
+    if matches!(field(resource, "__type"), Some(cel::Value::String(t)) if t.strip_prefix("aws_s3_bucket_") == Some(name)) {
+        return Ok(resource.clone());
+    }
+    match field(resource, name) {
+        None => Ok(cel::Value::Null),
+        Some(value) => Ok(first_if_list(known(value, name)?).clone()),
+    }
 }
 
 fn first_if_list(value: &cel::Value) -> &cel::Value {

@@ -38,7 +38,8 @@ pub fn to_cel(node: &Node, scope: Option<&str>) -> cel::Value {
 }
 
 /// A resource as rules see it: its attributes with its address, type, source and join scope
-/// added under `__address`, `__type`, `__source` and `__scope` (for messages and helpers).
+/// added under `__address`, `__type`, `__source` and `__scope` (for messages and helpers), and
+/// for rendered Helm output the template it came from under `__template`.
 pub fn resource_value(resource: &Stored, attrs: &Node) -> cel::Value {
     let mut value = to_cel(attrs, resource.join_scope());
     if let cel::Value::Map(map) = &mut value {
@@ -48,6 +49,9 @@ pub fn resource_value(resource: &Stored, attrs: &Node) -> cel::Value {
         entries.insert(Key::from("__source"), string(resource.source.as_str()));
         if let Some(scope) = resource.join_scope() {
             entries.insert(Key::from(SCOPE_KEY), string(scope));
+        }
+        if let Some(template) = resource.template() {
+            entries.insert(Key::from("__template"), string(template));
         }
     }
     value
