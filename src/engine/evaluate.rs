@@ -202,18 +202,27 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
         scope.add_variable_from_value("group", cel::Value::List(Arc::new(members)));
     }
     let whole = Target { item: None, label: None };
+    // Whether the rule applies may be unknown; the checks still run, since a resource that
+    // passes them passes whether or not the rule applies to it.
+    let mut applies_unknown = None;
     if let Some(when) = &rule.when {
         match run(when, &scope) {
             Ok(true) => {}
             Ok(false) => return Vec::new(),
-            Err(failure) => {
-                let (reason, at) = explain(failure, &rule.when_names, subject.unknowns, "");
-                return vec![undecided(rule, subject, &whole, reason, at)];
-            }
+            Err(failure) => applies_unknown = Some(explain(failure, &rule.when_names, subject.unknowns, "")),
         }
     }
+    let findings = judge_items(rule, subject, &scope, &whole);
+    match applies_unknown {
+        Some((reason, at)) if !findings.is_empty() => vec![undecided(rule, subject, &whole, reason, at)],
+        _ => findings,
+    }
+}
+
+/// Judges the resource, or each of its `each` items.
+fn judge_items(rule: &CompiledRule, subject: &Subject, scope: &Context, whole: &Target) -> Vec<Finding> {
     let Some(each) = &rule.spec.each else {
-        return judge_target(rule, subject, &scope, &whole);
+        return judge_target(rule, subject, scope, whole);
     };
     let items = match subject.attrs.path(&each.path) {
         None => return Vec::new(),
@@ -221,7 +230,7 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
             crate::model::Value::List(items) => items.iter().collect::<Vec<_>>(),
             crate::model::Value::Unknown(reason) => {
                 let at = Some((each.path.clone(), node.span.clone()));
-                return vec![undecided(rule, subject, &whole, format!("`{}` is unknown: {reason}", each.path), at)];
+                return vec![undecided(rule, subject, whole, format!("`{}` is unknown: {reason}", each.path), at)];
             }
             _ => vec![node],
         },
