@@ -12,7 +12,7 @@ use std::fmt::Display;
 /// How the reason of an Unknown produced by an evaluation error (a type error, a missing map
 /// key, an index out of range: something Terraform would reject) begins. Unknowns whose reason
 /// lacks it stand for values that cannot be known without apply or a missing input.
-pub const ERROR_PREFIX: &str = "evaluation error: ";
+pub const ERROR_PREFIX: &str = "Terraform would fail here: ";
 
 /// An Unknown standing for an evaluation error.
 pub fn error_value(message: impl Display) -> Value {
