@@ -305,8 +305,8 @@ fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node
     };
     // The resource's own unknown whose reason the failure carries.
     let named = |text: &str| {
-        unknowns.iter().find_map(|(path, node)| match &node.value {
-            crate::model::Value::Unknown(reason) if text.contains(reason.as_str()) => Some((at(path, node), reason.clone())),
+        unknowns.iter().find_map(|(path, node)| match node.unknown_reason() {
+            Some(reason) if text.contains(reason.as_str()) => Some((at(path, node), reason)),
             _ => None,
         })
     };
@@ -345,7 +345,7 @@ fn internal_wording(error: &cel::ExecutionError) -> String {
 fn reads_unknown(names: &HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> Option<(String, (String, Option<Span>))> {
     unknowns.iter().find_map(|(path, node)| {
         let read = path.split('.').all(|name| names.contains(&name.to_lowercase()));
-        let crate::model::Value::Unknown(reason) = &node.value else { return None };
+        let reason = node.unknown_reason()?;
         let full = if root_path.is_empty() { path.clone() } else { format!("{root_path}.{path}") };
         read.then(|| (format!("`{full}` is unknown: {reason}"), (full, node.span.clone())))
     })

@@ -2,7 +2,7 @@
 //! meets an unknown value instead of guessing.
 
 use super::lookup::Lookup;
-use super::values::{display, field, reference, string, unknown_reason};
+use super::values::{display, field, reference, string, unknown_reason, PARTS_KEY};
 use crate::config::Config;
 use cel::{Context, ExecutionError};
 use regex::Regex;
@@ -289,10 +289,31 @@ fn data_layer(t: &Tunables, resource: &cel::Value) -> Result {
         }
     }
     match resource_name(resource) {
-        Some(name) if unknown_reason(name).is_some() => {
-            Err(undecided("data_layer", format!("the layer is not tagged and the name is unknown: {}", unknown_reason(name).unwrap_or_default())))
-        }
+        Some(name) if unknown_reason(name).is_some() => layer_of_partial_name(layers, name),
         _ => Ok(cel::Value::Null),
+    }
+}
+
+/// The layer of a name known only in part. The words the code spells out, and the names of
+/// resources whose computed attributes fill the rest (`aws_s3_bucket.gold.id`), may name a
+/// layer; a value computed at apply (a `random_pet` id, an account id) never names one, but a
+/// variable without a value might.
+fn layer_of_partial_name(layers: &[String], name: &cel::Value) -> Result {
+    let unknown = || undecided("data_layer", format!("the layer is not tagged and the name is unknown: {}", unknown_reason(name).unwrap_or_default()));
+    let Some(cel::Value::List(parts)) = field(name, PARTS_KEY) else { return Err(unknown()) };
+    for part in parts.iter() {
+        let text = match (part, reference(part)) {
+            (cel::Value::String(text), _) => text.to_string(),
+            (_, Some((address, _))) => address.to_string(),
+            _ => continue,
+        };
+        if let Some(layer) = word_in(&text, layers) {
+            return Ok(string(&layer));
+        }
+    }
+    match parts.iter().any(|part| unknown_reason(part).is_some()) {
+        true => Err(unknown()),
+        false => Ok(cel::Value::Null),
     }
 }
 

@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 pub const UNKNOWN_KEY: &str = "$unknown";
 pub const REF_KEY: &str = "$ref";
+/// The parts of a string known only in part, beside its `$unknown` reason.
+pub const PARTS_KEY: &str = "$parts";
 /// JSON text known only in part, as the document it encodes.
 pub const JSON_KEY: &str = "$json";
 /// The join scope of a reference (see [`crate::model::Resource::join_scope`]).
@@ -34,6 +36,10 @@ pub fn to_cel(node: &Node, scope: Option<&str>) -> cel::Value {
             map(marker.into_iter().chain(scope.map(|scope| (REF_SCOPE_KEY, string(scope)))))
         }
         Value::PartialJson(document) => map([(JSON_KEY, to_cel(document, scope))]),
+        Value::PartialStr(parts) => {
+            let reason = node.unknown_reason().unwrap_or_default();
+            map([(UNKNOWN_KEY, string(&reason)), (PARTS_KEY, cel::Value::List(Arc::new(parts.iter().map(|p| to_cel(p, scope)).collect())))])
+        }
     }
 }
 
