@@ -405,10 +405,7 @@ impl Ctx<'_, '_> {
                         let at = span.clone().unwrap_or_else(|| Span::new(self.ev.file.clone(), 1, 1, 1, 1));
                         match self.ev.scope.resolve(root, &keys, &at) {
                             Some((n, consumed)) => (n, consumed.min(keys.len())),
-                            None => {
-                                let text = reference_text(root, &keys);
-                                return Node::new(Value::Unknown(format!("unknown reference {text}")), span);
-                            }
+                            None => return Node::new(undeclared(root, &keys), span),
                         }
                     }
                 };
@@ -837,6 +834,24 @@ fn with_span(mut n: Node, span: &Option<Span>) -> Node {
 }
 
 /// How a reference reads in source, for messages.
+/// A reference to something the scanned code does not declare. A resource (`aws_kms_key.x.arn`)
+/// is still known to be a resource of that type, and is not any resource the scan has; Terraform
+/// would ask for the rest of the root module, so anything else stays unknown.
+fn undeclared(root: &str, keys: &[Key]) -> Value {
+    let is_resource_type = root.contains('_') && !matches!(root, "var" | "local" | "module" | "data" | "each" | "count" | "path" | "terraform" | "self");
+    let address_len = match keys.first() {
+        Some(Key::Attr(_)) => 1 + keys[1..].iter().take_while(|k| matches!(k, Key::Index(_))).count(),
+        _ => 0,
+    };
+    let attribute: Option<Vec<&str>> = keys[address_len.min(keys.len())..].iter().map(|k| if let Key::Attr(a) = k { Some(a.as_str()) } else { None }).collect();
+    match attribute {
+        Some(attribute) if is_resource_type && address_len > 0 => {
+            Value::Ref { address: reference_text(root, &keys[..address_len]), attribute: attribute.join(".") }
+        }
+        _ => Value::Unknown(format!("unknown reference {}", reference_text(root, keys))),
+    }
+}
+
 pub fn reference_text(root: &str, keys: &[Key]) -> String {
     let mut text = root.to_string();
     for key in keys {
