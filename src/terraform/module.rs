@@ -242,6 +242,9 @@ pub struct Instance<'m, 't> {
     /// Module calls whose inputs are being evaluated: an input that reads the same module's
     /// outputs (module A's input from B, B's from A) is a cycle and becomes unknown.
     calling: RefCell<std::collections::HashSet<String>>,
+    /// Module calls whose source could not be loaded, with why and how to fix it: what reads
+    /// their outputs says so.
+    unavailable: RefCell<HashMap<String, String>>,
     diagnostics: RefCell<Vec<Diagnostic>>,
     inherited_providers: HashMap<String, ProviderConfig>,
     /// This module's own provider blocks (as resources) and every configuration its
@@ -285,6 +288,7 @@ impl<'m, 't> Instance<'m, 't> {
             children: RefCell::default(),
             data_values: RefCell::default(),
             calling: RefCell::default(),
+            unavailable: RefCell::default(),
             diagnostics: RefCell::default(),
         }
     }
@@ -858,6 +862,7 @@ impl<'m, 't> Instance<'m, 't> {
                 let span = super::modules::source_span(self.file(decl.file), decl.block);
                 let message = format!("{}: {}; its resources are not evaluated", super::modules::key_address(&call_key), missing.reason);
                 self.diagnostics.borrow_mut().push(Diagnostic { level: missing.level, file: span.file.to_string(), span: Some(span), message });
+                self.unavailable.borrow_mut().insert(name.to_string(), missing.reason);
                 return Vec::new();
             }
         };
@@ -897,7 +902,11 @@ impl<'m, 't> Instance<'m, 't> {
             (true, _) => return (Node::new(Value::Unknown(format!("module.{name} has several instances; index it")), Some(span.clone())), keys.len()),
         };
         let Some(child) = child else {
-            return (Node::new(Value::Unknown(format!("module.{name} is not evaluated")), Some(span.clone())), keys.len());
+            let reason = match self.unavailable.borrow().get(name) {
+                Some(why) => format!("module.{name} is not evaluated: {why}"),
+                None => format!("module.{name} is not evaluated"),
+            };
+            return (Node::new(Value::Unknown(reason), Some(span.clone())), keys.len());
         };
         match keys.get(consumed) {
             Some(Key::Attr(output)) => match child.index.outputs.get(output.as_str()).and_then(|d| child.attribute(*d, "value")) {
