@@ -202,9 +202,9 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
         scope.add_variable_from_value("group", cel::Value::List(Arc::new(members)));
     }
     let whole = Target { item: None, label: None };
-    // Whether the rule applies may be unknown; the checks still run, since a resource that
-    // passes them passes whether or not the rule applies to it.
-    let mut applies_unknown = None;
+    // Whether the rule applies may be unknown (or whether the resource exists at all); the
+    // checks still run, since a resource that passes them passes whether or not it applies.
+    let mut applies_unknown = existence_unknown(subject);
     if let Some(when) = &rule.when {
         match run(when, &scope) {
             Ok(true) => {}
@@ -217,6 +217,12 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
         Some((reason, at)) if !findings.is_empty() => vec![undecided(rule, subject, &whole, reason, at)],
         _ => findings,
     }
+}
+
+/// For a resource whose count or for_each is unknown: why it may not exist, pointing at it.
+fn existence_unknown(subject: &Subject) -> Option<(String, Option<(String, Option<Span>)>)> {
+    let reason = subject.attrs.get(crate::model::EXISTS_KEY)?.unknown_reason()?;
+    Some((format!("it may not exist: {reason}"), None))
 }
 
 /// Judges the resource, or each of its `each` items.

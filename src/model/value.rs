@@ -42,6 +42,10 @@ pub enum Value {
     PartialStr(Vec<Node>),
 }
 
+/// The attribute of a resource whose count or for_each is unknown: whether it exists at all is
+/// unknown, for this reason.
+pub const EXISTS_KEY: &str = "__exists";
+
 /// Why a reference to a computed attribute has no value yet.
 pub fn after_apply_reason(address: &str, attribute: &str) -> String {
     if attribute.is_empty() {

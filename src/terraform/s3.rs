@@ -7,7 +7,7 @@
 //! resource is marked with its bucket's address under `__bucket`; one without it configures a
 //! bucket outside the scanned code, and rules judge it at its own block.
 
-use crate::model::{Node, Resource, Value};
+use crate::model::{Node, Resource, Value, EXISTS_KEY};
 use std::collections::HashMap;
 
 /// Split setting resource types (suffix after `aws_s3_bucket_`).
@@ -70,6 +70,11 @@ pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
     }
     for (index, i, setting, node) in links {
         let bucket = Node::new(Value::Str(resources[index].address.clone()), None);
+        // A setting that may not exist (unknown count) leaves the bucket's setting unknown.
+        let node = match resources[i].attrs.get(EXISTS_KEY).and_then(Node::unknown_reason) {
+            Some(reason) => Node::new(Value::Unknown(format!("{} may not exist: {reason}", resources[i].address)), Some(resources[i].span.clone())),
+            None => node,
+        };
         resources[index].attrs.insert(setting, node);
         resources[i].attrs.insert(JOINED_KEY, bucket);
     }
@@ -87,7 +92,7 @@ pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
 fn setting_node(resource: &Resource) -> Node {
     let mut attrs = resource.attrs.clone();
     if let Value::Map(entries) = &mut attrs.value {
-        entries.retain(|(k, _)| k != "bucket" && k != "expected_bucket_owner" && k != JOINED_KEY);
+        entries.retain(|(k, _)| !matches!(k.as_str(), "bucket" | "expected_bucket_owner" | JOINED_KEY | EXISTS_KEY));
     }
     attrs.span = Some(resource.span.clone());
     Node::new(Value::List(vec![attrs]), Some(resource.span.clone()))
