@@ -220,7 +220,7 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
 }
 
 /// For a resource whose count or for_each is unknown: why it may not exist, pointing at it.
-fn existence_unknown(subject: &Subject) -> Option<(String, Option<(String, Option<Span>)>)> {
+fn existence_unknown(subject: &Subject) -> Option<Why> {
     let reason = subject.attrs.get(crate::model::EXISTS_KEY)?.unknown_reason()?;
     Some((format!("it may not exist: {reason}"), None))
 }
@@ -281,6 +281,10 @@ fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target:
     findings
 }
 
+/// Why a rule could not decide, in the reader's words, and the unknown attribute (its path and
+/// where it is written) when one is to blame.
+type Why = (String, Option<(String, Option<Span>)>);
+
 /// Why a check could not give true or false.
 enum Failure {
     /// A value it needed is unknown (the reason the value carries).
@@ -304,7 +308,7 @@ fn run(program: &StrictProgram, scope: &Context) -> Result<bool, Failure> {
 
 /// The reason a check could not decide, in the reader's words, and the unknown attribute it
 /// points at when there is one.
-fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> (String, Option<(String, Option<Span>)>) {
+fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> Why {
     let at = |path: &str, node: &Node| {
         let full = if root_path.is_empty() { path.to_string() } else { format!("{root_path}.{path}") };
         (full, node.span.clone())
