@@ -9,7 +9,7 @@
 //! true or false is decided by what is known, and one that fails could not decide.
 
 use super::functions::{declaration, undecided};
-use super::values::{field, reference, unknown_reason};
+use super::values::{field, reference, unknown_reason, MAYBE_KEY};
 use cel::common::ast::{operators, CallExpr, Expr, LiteralValue};
 use cel::{Context, ExecutionError, IdedExpr, ParseErrors, Program, ResolveResult};
 use std::sync::Arc;
@@ -191,6 +191,12 @@ fn has(value: &cel::Value, name: &str) -> ResolveResult {
 
 fn size(value: &cel::Value) -> ResolveResult {
     known_marker(value)?;
+    // A list with elements that may not be there has a length no one knows yet.
+    if let cel::Value::List(items) = value {
+        if let Some(maybe) = items.iter().find(|item| field(item, MAYBE_KEY).is_some()) {
+            known_marker(maybe)?;
+        }
+    }
     let n = match value {
         cel::Value::List(items) => items.len(),
         cel::Value::Map(map) => map.map.len(),

@@ -11,6 +11,15 @@ use std::sync::Arc;
 
 pub const UNKNOWN_KEY: &str = "$unknown";
 pub const REF_KEY: &str = "$ref";
+/// Marks an unknown that stands for something that may not be there at all (an element of a
+/// list whose length is therefore unknown).
+pub const MAYBE_KEY: &str = "$maybe";
+
+/// An element that may not exist, for `reason`.
+pub fn maybe_present(reason: &str) -> cel::Value {
+    map([(UNKNOWN_KEY, string(reason)), (MAYBE_KEY, cel::Value::Bool(true))])
+}
+
 /// The parts of a string known only in part, beside its `$unknown` reason.
 pub const PARTS_KEY: &str = "$parts";
 /// JSON text known only in part, as the document it encodes.
