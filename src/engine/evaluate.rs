@@ -323,7 +323,7 @@ fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node
     match failure {
         Failure::Unknown(reason) => match named(&reason) {
             Some(((path, span), reason)) => (format!("`{path}` is unknown: {reason}"), Some((path, span))),
-            None => (format!("a value it reads is unknown: {reason}"), None),
+            None => (reason, None),
         },
         Failure::Helper(message) => match named(&message) {
             // A helper names the value by the path it was given; the attribute's own path

@@ -2,6 +2,7 @@
 //! meets an unknown value instead of guessing.
 
 use super::lookup::Lookup;
+use super::values;
 use super::values::{display, field, reference, string, unknown_reason, PARTS_KEY};
 use crate::config::Config;
 use cel::{Context, ExecutionError};
@@ -72,6 +73,15 @@ fn register_joins(ctx: &mut Context, lookup: &Arc<Lookup>) -> anyhow::Result<()>
         Err(reason) => Err(undecided("lookup", reason)),
     })
     .map_err(declaration("lookup"))?;
+    // `lookup_in_scan(ref, "route table")`: the same, but one the scan does not have is unknown
+    // (it exists, in code that was not scanned) rather than absent.
+    let l = lookup.clone();
+    ctx.add_function("lookup_in_scan", move |value: cel::Value, what: Arc<String>| match l.resolve(&value) {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Ok(values::map([(values::UNKNOWN_KEY, string(&format!("{what} {} is not in the scanned code; scan the code that defines it", display(&value))))])),
+        Err(reason) => Err(undecided("lookup_in_scan", reason)),
+    })
+    .map_err(declaration("lookup_in_scan"))?;
     let l = lookup.clone();
     ctx.add_function("referrers", move |resource: cel::Value, rtype: Arc<String>| cel::Value::List(Arc::new(l.referrers(&resource, &rtype, None))))
         .map_err(declaration("referrers"))?;

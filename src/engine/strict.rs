@@ -22,6 +22,7 @@ const IN: &str = "strict.in";
 const HAS: &str = "strict.has";
 const SIZE: &str = "strict.size";
 const KNOWN: &str = "strict.known";
+const SELECT: &str = "strict.select";
 
 /// A compiled check (or `when`) whose built-ins fail on unknown values.
 pub struct StrictProgram(IdedExpr);
@@ -66,10 +67,13 @@ fn rewrite(expr: &mut IdedExpr) {
         }
         Expr::Select(select) => {
             rewrite(&mut select.operand);
-            if select.test {
+            // `resource.x` and `config.x` read bound maps, never an unknown: left as CEL has them.
+            let bound_map = matches!(&select.operand.expr, Expr::Ident(name) if name == "resource" || name == "config");
+            if select.test || !bound_map {
+                let func_name = if select.test { HAS } else { SELECT };
                 let operand = std::mem::take(&mut *select.operand);
                 let name = IdedExpr { id: expr.id, expr: Expr::Literal(LiteralValue::String(select.field.clone().into())) };
-                expr.expr = Expr::Call(CallExpr { func_name: HAS.to_string(), target: None, args: vec![operand, name] });
+                expr.expr = Expr::Call(CallExpr { func_name: func_name.to_string(), target: None, args: vec![operand, name] });
             }
         }
         Expr::Comprehension(comprehension) => {
@@ -98,6 +102,7 @@ pub fn register(ctx: &mut Context) -> anyhow::Result<()> {
     ctx.add_function(NE, |a: cel::Value, b: cel::Value| equal(&a, &b).map(|eq| cel::Value::Bool(!eq))).map_err(declaration(NE))?;
     ctx.add_function(IN, |item: cel::Value, container: cel::Value| contains(&container, &item).map(cel::Value::Bool)).map_err(declaration(IN))?;
     ctx.add_function(HAS, |value: cel::Value, name: Arc<String>| has(&value, &name)).map_err(declaration(HAS))?;
+    ctx.add_function(SELECT, |value: cel::Value, name: Arc<String>| select(&value, &name)).map_err(declaration(SELECT))?;
     ctx.add_function(SIZE, |value: cel::Value| size(&value)).map_err(declaration(SIZE))?;
     ctx.add_function(KNOWN, |value: cel::Value| known_text(&value).map(|_| value)).map_err(declaration(KNOWN))?;
     Ok(())
@@ -189,6 +194,15 @@ fn has(value: &cel::Value, name: &str) -> ResolveResult {
     }
 }
 
+/// `value.name`: an unknown has no fields to read yet.
+fn select(value: &cel::Value, name: &str) -> ResolveResult {
+    known_marker(value)?;
+    match value {
+        cel::Value::Map(_) => field(value, name).cloned().ok_or_else(|| ExecutionError::NoSuchKey(Arc::new(name.to_string()))),
+        other => Err(ExecutionError::function_error("select", format!("`.{name}` needs a map, not {:?}", other.type_of()))),
+    }
+}
+
 fn size(value: &cel::Value) -> ResolveResult {
     known_marker(value)?;
     // A list with elements that may not be there has a length no one knows yet.
@@ -239,7 +253,7 @@ mod tests {
 
     #[test]
     fn unknowns_never_compare_silently() {
-        for source in [r#"x.endsWith("a")"#, r#"x == "a""#, r#"x != "a""#, r#""a" in x"#, "has(x.a)", "size(x) == 1", "x.size() == 1", "x.all(k, k == 'a')", "x.exists(k, true)", "x == null"] {
+        for source in ["[x].exists(t, t.a == 1)", "x.a.b == 1", r#"x.endsWith("a")"#, r#"x == "a""#, r#"x != "a""#, r#""a" in x"#, "has(x.a)", "size(x) == 1", "x.size() == 1", "x.all(k, k == 'a')", "x.exists(k, true)", "x == null"] {
             let result = run(source, unknown());
             assert!(matches!(&result, Err(ExecutionError::FunctionError { message, .. }) if message == "var.x has no value"), "{source}: {result:?}");
         }

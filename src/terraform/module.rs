@@ -1005,7 +1005,12 @@ fn select_instance(base: &str, instances: &[InstanceKey], keys: &[Key]) -> Resul
             };
             Err((node, 0))
         }
-        (false, _) => Ok((instances.first().cloned().unwrap_or(InstanceKey { suffix: String::new(), key: None, bindings: Bindings::default(), unknown_count: None }), 0)),
+        // count = 0 or an empty for_each: no instance to name, none to list.
+        (false, Some(Key::Index(index))) if instances.is_empty() => {
+            Err((Node::new(Value::Unknown(format!("{base} has no instance {}", describe(&Node::new(index.clone(), None)))), None), keys.len()))
+        }
+        (false, _) if instances.is_empty() => Err((Node::new(Value::List(Vec::new()), None), 0)),
+        (false, _) => Ok((instances[0].clone(), 0)),
     }
 }
 
@@ -1148,5 +1153,20 @@ mod tests {
         assert_eq!(backend.rtype, "terraform.backend.s3");
         assert_eq!(backend.attrs.get("encrypt").map(|n| &n.value), Some(&Value::Bool(true)));
         assert_eq!(backend.span.start_line, 3);
+    }
+
+    #[test]
+    fn resources_without_instances_list_none_and_name_none() {
+        let model = load(&[(
+            "main.tf",
+            "resource \"aws_route_table\" \"database\" {\n  count = 0\n}\nresource \"aws_route_table\" \"private\" {\n  count = 1\n}\n\
+             resource \"aws_route_table_association\" \"a\" {\n  route_table_id = coalescelist(aws_route_table.database[*].id, aws_route_table.private[*].id)[0]\n\
+             subnet_id = aws_route_table.database[0].id\n}\n",
+        )]);
+        let association = find(&model, "aws_route_table_association.a");
+        let table = association.attrs.get("route_table_id").map(|n| &n.value);
+        assert_eq!(table, Some(&Value::Ref { address: "aws_route_table.private[0]".into(), attribute: "id".into() }));
+        let missing = association.attrs.get("subnet_id").unwrap().unknown_reason().unwrap_or_default();
+        assert!(missing.contains("aws_route_table.database has no instance 0"), "{missing}");
     }
 }
