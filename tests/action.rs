@@ -74,9 +74,15 @@ fn action_metadata_follows_the_schema_rules() {
         // work but compare differently in `if:` expressions.
         assert!(input.get("default").is_none_or(Value::is_string), "input {name}'s default is a string");
     }
-    for (name, default) in
-        [("paths", "."), ("fail-on", "error"), ("soft-fail", "false"), ("no-inline-ignores", "false"), ("download-modules", "false"), ("upload-sarif", "true")]
-    {
+    for (name, default) in [
+        ("paths", "."),
+        ("fail-on", "error"),
+        ("soft-fail", "false"),
+        ("no-inline-ignores", "false"),
+        ("download-modules", "false"),
+        ("fail-on-undecided", "false"),
+        ("upload-sarif", "true"),
+    ] {
         assert_eq!(inputs[name]["default"], default, "input {name}");
     }
     for name in ["helm-chart", "helm-values", "var-files", "config", "baseline", "category", "version", "binary-url", "working-directory"] {
@@ -215,6 +221,26 @@ fn soft_fail_and_fail_on_never_pass_the_job() {
     let run = run_scan(&repo(), &[("INPUT_PATHS", "fixtures/platform"), ("INPUT_FAIL_ON", "never")]);
     assert_eq!((run.code, run.outputs["exit-code"].as_str()), (0, "0"));
     assert_eq!(run.outputs["findings"], "21", "findings are counted whatever fail-on says");
+}
+
+#[test]
+fn fail_on_undecided_fails_the_job_on_what_error_rules_could_not_decide() {
+    let workspace = tempfile::tempdir().unwrap();
+    // RES-001 (error) cannot decide: the region is a variable without a value.
+    let code = "variable \"region\" {}\n\nprovider \"aws\" {\n  region              = var.region\n  allowed_account_ids = [\"111122223333\"]\n}\n";
+    std::fs::write(workspace.path().join("main.tf"), code).unwrap();
+    let run = run_scan(workspace.path(), &[("INPUT_PATHS", ".")]);
+    assert_eq!((run.code, run.outputs["exit-code"].as_str(), run.outputs["findings"].as_str()), (0, "0", "1"), "{}", run.stdout);
+    assert!(run.summary.contains("**0 errors** (+1 could not decide)"), "{}", run.summary);
+    assert!(run.summary.contains("- 1× `region` is unknown: var.region"), "the top reasons: {}", run.summary);
+    let run = run_scan(workspace.path(), &[("INPUT_PATHS", "."), ("INPUT_FAIL_ON_UNDECIDED", "true")]);
+    assert_eq!((run.code, run.outputs["exit-code"].as_str()), (1, "1"), "{}", run.stdout);
+    assert!(run.stdout.contains("charterguard scan . --fail-on error --fail-on-undecided "), "{}", run.stdout);
+    assert!(run.stdout.contains("::error title=charterguard::violations or could-not-decide findings at or above fail-on (error)"), "{}", run.stdout);
+    let run = run_scan(workspace.path(), &[("INPUT_PATHS", "."), ("INPUT_FAIL_ON_UNDECIDED", "true"), ("INPUT_FAIL_ON", "never")]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = run_scan(workspace.path(), &[("INPUT_PATHS", "."), ("INPUT_FAIL_ON_UNDECIDED", "maybe")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
 }
 
 #[test]
