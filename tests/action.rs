@@ -149,6 +149,7 @@ struct Run {
     outputs: BTreeMap<String, String>,
     summary: String,
     stdout: String,
+    stderr: String,
 }
 
 fn run_scan(workspace: &Path, inputs: &[(&str, &str)]) -> Run {
@@ -175,13 +176,14 @@ fn run_scan(workspace: &Path, inputs: &[(&str, &str)]) -> Run {
     }
     let out = command.output().expect("running bash");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let outputs: BTreeMap<String, String> = std::fs::read_to_string(&output_file)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
     let summary = std::fs::read_to_string(&summary_file).unwrap();
-    let run = Run { code: out.status.code().expect("exit code"), outputs, summary, stdout };
+    let run = Run { code: out.status.code().expect("exit code"), outputs, summary, stdout, stderr };
     if let Some(sarif) = run.outputs.get("sarif-file") {
         // The SARIF lives in RUNNER_TEMP, which goes with this function: check it now.
         assert_eq!(Path::new(sarif), temp.path().join("charterguard.sarif"));
@@ -251,6 +253,7 @@ fn broken_input_exits_2_unless_soft_fail() {
     assert_eq!((run.code, run.outputs["exit-code"].as_str()), (2, "2"), "{}", run.stdout);
     assert!(run.outputs.contains_key("sarif-file"), "the SARIF is still written, with the error as a notification");
     assert!(run.summary.contains("Inputs that could not be read"), "{}", run.summary);
+    assert!(run.stderr.contains("charterguard: error: main.tf:"), "the log names the file: {}", run.stderr);
     let run = run_scan(workspace.path(), &[("INPUT_PATHS", "."), ("INPUT_SOFT_FAIL", "true")]);
     assert_eq!((run.code, run.outputs["exit-code"].as_str()), (0, "2"));
     // fail-on never does not hide input errors.

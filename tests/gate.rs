@@ -147,3 +147,26 @@ fn summaries_put_undecided_error_rules_beside_the_errors() {
     assert!(html.contains("<span class=\"n\">1</span><span class=\"l\">error rules could not decide</span>"), "{html}");
     assert!(html.contains("<li>1× `region` is unknown: var.region"), "{html}");
 }
+
+#[test]
+fn errors_and_the_summary_reach_standard_error_when_the_report_does_not() {
+    let dir = workspace(UNKNOWN_REGION);
+    std::fs::write(dir.path().join("broken.tf"), "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \n").unwrap();
+    let output = charterguard(dir.path(), &["scan", ".", "--format", "sarif", "-o", "x.sarif"]);
+    assert_eq!(code(&output), 2);
+    let text = stderr(&output);
+    assert!(text.contains("charterguard: error: broken.tf:"), "the unparsable file is named: {text}");
+    assert!(text.contains("\ncharterguard: 2 files, 2 resources, 0 errors (+1 undecided), 0 warnings, 0 notes, 1 undecided, 0 suppressed in "), "{text}");
+    assert_eq!(text.lines().count(), 2, "diagnostics and one summary line: {text}");
+
+    let output = charterguard(dir.path(), &["scan", ".", "--format", "sarif", "-o", "x.sarif", "--quiet"]);
+    assert_eq!((code(&output), stderr(&output).as_str()), (2, ""), "--quiet");
+    for format in ["json", "sarif", "markdown", "junit", "html"] {
+        let output = charterguard(dir.path(), &["scan", ".", "--format", format]);
+        assert!(stderr(&output).contains("charterguard: error: broken.tf:"), "{format} on standard output: {}", stderr(&output));
+    }
+    let output = charterguard(dir.path(), &["scan", ".", "--format", "human"]);
+    assert_eq!(stderr(&output), "", "a human report on standard output says it all");
+    let output = charterguard(dir.path(), &["scan", ".", "--format", "human", "-o", "report.txt"]);
+    assert!(stderr(&output).contains("charterguard: error: broken.tf:"), "{}", stderr(&output));
+}

@@ -60,6 +60,10 @@ pub struct ReportArgs {
     /// Never colour the human format (also honours NO_COLOR).
     #[arg(long)]
     pub no_color: bool,
+    /// Nothing on standard error but what stops the run: no progress (audits), and no error
+    /// diagnostics and summary line when the report goes to a file or is machine-readable.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Options of the commands that read Terraform code: where module calls that `terraform init`
@@ -160,6 +164,13 @@ impl ReportArgs {
                 other => format(*other),
             };
             std::fs::write(path, render(extra)).with_context(|| format!("writing {}", path.display()))?;
+        }
+        // A CI log shows standard error: when the report is not a human one there, say why
+        // the run fails (an input that could not be read, the counts) here.
+        if !self.quiet && (self.output.is_some() || !matches!(main, Format::Human { .. })) {
+            for line in report::console_summary(&report, outcome.baseline.as_ref()).lines() {
+                eprintln!("charterguard: {line}");
+            }
         }
         Ok(())
     }

@@ -115,6 +115,19 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
     out
 }
 
+/// What a run prints on standard error when its report goes elsewhere (a file, a
+/// machine-readable format), so a CI log says why it failed: the error diagnostics and the
+/// summary line, without colour.
+pub(super) fn console(report: &Report, baseline: Option<&Baseline>) -> String {
+    let p = Painter { color: false };
+    let mut out = String::new();
+    for d in report.diagnostics.iter().filter(|d| d.is_error()) {
+        diagnostic_line(&mut out, &p, d);
+    }
+    summary_line(&mut out, report, baseline, &UndecidedErrors::of(report));
+    out
+}
+
 fn diagnostic_line(out: &mut String, p: &Painter, d: &Diagnostic) {
     let level = match d.level {
         DiagnosticLevel::Error | DiagnosticLevel::Incomplete => p.bold_fg("error", Color::Red),

@@ -160,6 +160,12 @@ pub fn render_categorised(report: &Report, format: Format, baseline: Option<&Bas
     }
 }
 
+/// The error diagnostics and the one-line summary of the human format, plain: what a run
+/// prints on standard error when its report goes to a file or is machine-readable.
+pub fn console_summary(report: &Report, baseline: Option<&Baseline>) -> String {
+    human::console(report, baseline)
+}
+
 /// A finding's identity across runs: hex SHA-256 of
 /// `rule_id \0 address \0 item-or-empty \0 attribute`. Line numbers and the file are left out
 /// on purpose, so the fingerprint survives edits that only move lines.
