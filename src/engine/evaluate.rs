@@ -112,6 +112,7 @@ fn unseen_finding(rule: &CompiledRule, unseen: &Unseen) -> Finding {
     Finding {
         rule_id: rule.meta.id.clone(),
         severity: Severity::Note,
+        rule_severity: rule.severity(),
         outcome: Outcome::Undecided,
         message: format!("{}: {} ({})", unseen.origin.id, unseen.reason, rule.meta.title),
         source: unseen.source,
@@ -424,6 +425,7 @@ fn new_finding(
     let mut finding = Finding {
         rule_id: rule.meta.id.clone(),
         severity,
+        rule_severity: rule.severity(),
         outcome,
         message: String::new(),
         source: resource.source,
