@@ -147,20 +147,19 @@ impl Finding {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn undecided(message: &str, item: Option<&str>) -> Finding {
+impl Finding {
+    /// A finding of `rule_id` on one Terraform resource, for tests.
+    pub fn example(rule_id: &str, outcome: Outcome, rule_severity: Severity, message: &str) -> Finding {
         Finding {
-            rule_id: "NET-004".into(),
-            severity: Severity::Note,
-            rule_severity: Severity::Error,
-            outcome: Outcome::Undecided,
+            rule_id: rule_id.into(),
+            severity: if outcome == Outcome::Undecided { Severity::Note } else { rule_severity },
+            rule_severity,
+            outcome,
             message: message.into(),
             source: SourceKind::Tf,
             address: "aws_db_instance.db".into(),
             rtype: "aws_db_instance".into(),
-            item: item.map(str::to_string),
+            item: None,
             attribute: String::new(),
             span: Span::new("main.tf".into(), 1, 1, 1, 1),
             template: None,
@@ -169,6 +168,15 @@ mod tests {
             baseline: None,
             live: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn undecided(message: &str, item: Option<&str>) -> Finding {
+        Finding { item: item.map(str::to_string), ..Finding::example("NET-004", Outcome::Undecided, Severity::Error, message) }
     }
 
     #[test]

@@ -58,24 +58,7 @@ mod tests {
     use crate::rules::RuleMeta;
 
     fn finding(outcome: Outcome, rule_severity: Severity, reason: &str) -> Finding {
-        Finding {
-            rule_id: "NET-001".into(),
-            severity: if outcome == Outcome::Undecided { Severity::Note } else { rule_severity },
-            rule_severity,
-            outcome,
-            message: format!("aws_security_group_rule.r: {reason} (Security groups)"),
-            source: SourceKind::Tf,
-            address: "aws_security_group_rule.r".into(),
-            rtype: "aws_security_group_rule".into(),
-            item: None,
-            attribute: String::new(),
-            span: Span::new("main.tf".into(), 1, 1, 1, 1),
-            template: None,
-            call_chain: Vec::new(),
-            suppression: None,
-            baseline: None,
-            live: None,
-        }
+        Finding::example("NET-001", outcome, rule_severity, &format!("aws_db_instance.db: {reason} (Security groups)"))
     }
 
     fn of(findings: &[Finding]) -> UndecidedErrors {
