@@ -89,18 +89,30 @@ impl Source {
     }
 
     /// A secret rule's finding: the values written inside its span under the keys its
-    /// message names (all of them but names when it names none), else the span itself when
-    /// the file gave no values.
+    /// message names (a `name` is never a value), read line by line when the file gave no
+    /// values (it did not parse).
     fn hide_flagged(&mut self, finding: &Finding, written: &[Written]) -> Vec<String> {
-        let inside: Vec<&Written> = written.iter().filter(|w| contains(&finding.span, &w.span) && w.key != "name").collect();
-        if inside.is_empty() {
-            self.hide(&finding.span);
+        if written.is_empty() {
+            self.hide_named_lines(finding);
             return Vec::new();
         }
-        let named: Vec<&Written> = inside.iter().copied().filter(|w| mentions(&finding.message, &w.key)).collect();
-        let hidden = if named.is_empty() { inside } else { named };
-        hidden.iter().for_each(|w| self.hide(&w.span));
-        hidden.into_iter().flat_map(|w| w.texts.iter().cloned()).collect()
+        let named: Vec<&Written> =
+            written.iter().filter(|w| w.key != "name" && contains(&finding.span, &w.span) && mentions(&finding.message, &w.key)).collect();
+        named.iter().for_each(|w| self.hide(&w.span));
+        named.into_iter().flat_map(|w| w.texts.iter().cloned()).collect()
+    }
+
+    /// In a file that did not parse: the value of each line of a finding's span whose key its
+    /// message names.
+    fn hide_named_lines(&mut self, finding: &Finding) {
+        let span = &finding.span;
+        for n in span.start_line as usize..=(span.end_line.max(span.start_line) as usize).min(self.lines.len()) {
+            let Some(line) = self.lines.get(n.wrapping_sub(1)) else { continue };
+            if let Some((_, value_at)) = lexical::key_and_value(line).filter(|(key, _)| mentions(&finding.message, key)) {
+                let end = line.len();
+                self.add(Mask { line: n, start: value_at, end });
+            }
+        }
     }
 }
 
@@ -191,15 +203,16 @@ mod tests {
     }
 
     #[test]
-    fn values_a_secret_rule_points_at_are_hidden_but_names() {
+    fn values_a_secret_rule_names_are_hidden() {
         let text = "kind: Deployment\nenv:\n  - name: ODD_ONE\n    value: not-detected-otherwise\n  - name: LOG_LEVEL\n    value: info\nafter: visible\n";
         let span = Span::new("d.yaml".into(), 2, 1, 6, 16);
         let out = shown("d.yaml", text, &[&flagged(span.clone(), "sets ODD_ONE (why)")]);
         assert_eq!(out, "kind: Deployment\nenv:\n  - name: ODD_ONE\n    value: <redacted>\n  - name: LOG_LEVEL\n    value: info\nafter: visible\n");
-        let out = shown("d.yaml", text, &[&flagged(span, "names no key")]);
-        assert!(out.contains("value: <redacted>\n  - name: LOG_LEVEL\n    value: <redacted>\n"), "{out}");
-        let unparsed = Span::new("t.tf".into(), 1, 12, 1, 17);
-        assert_eq!(shown("t.tf", "odd = 1 + \"x-y-z\" {\n", &[&flagged(unparsed, "odd")]), "odd = 1 + \"<redacted>\" {\n");
+        let out = shown("d.yaml", text, &[&flagged(span, "names LOG_LEVEL only")]);
+        assert!(out.contains("value: not-detected-otherwise\n  - name: LOG_LEVEL\n    value: <redacted>\n"), "{out}");
+        let unparsed = Span::new("t.tf".into(), 1, 1, 2, 9);
+        let text = "odd = 1 + \"x-y-z\" {\nkind: Secret\n";
+        assert_eq!(shown("t.tf", text, &[&flagged(unparsed, "odd is flagged")]), "odd = <redacted>\nkind: Secret\n");
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! a literal: `password = random_password.db.result` stays readable,
 //! `password = sensitive("hunter2")` does not.
 
+use super::is_secret;
 use super::Written;
-use crate::engine::{looks_secret, secret_name};
+use crate::engine::secret_name;
 use crate::model::LineIndex;
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Block, Body, Structure};
@@ -87,7 +88,7 @@ impl Walker<'_> {
         literals.visit_expr(expr);
         let secret = match judge {
             Judge::Always => !literals.texts.is_empty(),
-            Judge::Key => literals.texts.iter().any(|t| looks_secret(key, t)),
+            Judge::Key => literals.texts.iter().any(|t| is_secret(key, t)),
         };
         let span = self.lines.span(self.file, range);
         self.found.push(Written { key: key.to_string(), span, texts: literals.texts, secret });

@@ -5,8 +5,9 @@
 //! Kubernetes Secret document; and credentials by their shape wherever they are: PEM private
 //! keys, AWS access key ids, passwords in URLs.
 
+use super::is_secret;
 use super::Mask;
-use crate::engine::{looks_secret, secret_key_name};
+use crate::engine::secret_key_name;
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -83,6 +84,11 @@ fn leading(line: &str) -> Option<Leading<'_>> {
     })
 }
 
+/// The key a line starts with and where its value starts (a byte offset).
+pub fn key_and_value(line: &str) -> Option<(&str, usize)> {
+    leading(line).filter(|lead| !lead.value.is_empty()).map(|lead| (lead.key, lead.value_at))
+}
+
 fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start().len()
 }
@@ -99,7 +105,7 @@ impl Scanner {
             self.section = None;
             self.free_line(n, line, secret_document);
         }
-        self.inline_pairs(n, line, leading(line).map_or(0, |lead| lead.value_at));
+        self.inline_pairs(n, line, leading(line).map_or(0, |lead| lead.value_at), false);
         self.shapes(n, line);
     }
 
@@ -159,8 +165,13 @@ impl Scanner {
             Some((column, name)) if lead.key == "value" && *column == lead.key_at => name.clone(),
             _ => lead.key.to_string(),
         };
+        // A flow map or list is no literal: its pairs are judged one by one (all of them
+        // secrets in a Secret's data).
+        if lead.value.starts_with(['{', '[']) {
+            return self.inline_pairs(n, line, lead.value_at, data);
+        }
         let value = unquote(lead.value);
-        if data || (!(lead.equals && is_expression(lead.value)) && looks_secret(&judged_as, value)) {
+        if data || (!(lead.equals && is_expression(lead.value)) && is_secret(&judged_as, value)) {
             self.mask(n, line, lead.value_at, lead.value_at + lead.value.len());
             self.keep(value);
         }
@@ -183,12 +194,13 @@ impl Scanner {
     }
 
     /// `"key": "value"`, `key=value` and `key: value` pairs anywhere in the line from `from`
-    /// (JSON on one line, flow maps, a command line or a config file inside a string).
-    /// Escaped quotes are read as quotes.
-    fn inline_pairs(&mut self, n: usize, line: &str, from: usize) {
+    /// (JSON on one line, flow maps, a command line or a config file inside a string), judged
+    /// as SEC-002 judges them unless `every` value is a secret. Escaped quotes are read as
+    /// quotes.
+    fn inline_pairs(&mut self, n: usize, line: &str, from: usize, every: bool) {
         static RE: OnceLock<Regex> = OnceLock::new();
         let re = RE.get_or_init(|| {
-            Regex::new(r#"(?P<key>[A-Za-z_][\w.\-]*)["']?[ \t]*(?P<sep>:|=)[ \t]*(?P<value>"[^"]*"|'[^']*'|[^\s,;}\])"'&]+)"#).expect("valid regex")
+            Regex::new(r#"(?P<key>[A-Za-z_][\w.\-]*)["']?[ \t]*(?P<sep>:|=)[ \t]*(?P<value>"[^"]*"|'[^']*'|[^\s,;{}\[\]()"'&]+)"#).expect("valid regex")
         });
         let view = line.replace("\\\"", " \"");
         let pairs: Vec<(usize, usize, String)> = re
@@ -196,7 +208,7 @@ impl Scanner {
             .filter_map(|caps| {
                 let (key, sep, value) = (caps.name("key")?, caps.name("sep")?, caps.name("value")?);
                 let text = unquote(value.as_str());
-                let secret = !(sep.as_str() == "=" && is_expression(value.as_str())) && looks_secret(key.as_str(), text);
+                let secret = every || (!(sep.as_str() == "=" && is_expression(value.as_str())) && is_secret(key.as_str(), text));
                 secret.then(|| (from + value.start(), from + value.end(), text.to_string()))
             })
             .collect();
@@ -307,13 +319,13 @@ mod tests {
 
     #[test]
     fn secret_documents_hide_their_data_templates_included() {
-        let text = "apiVersion: v1\nkind: Secret\nstringData:\n  config.json: '{\"a\": 1}'\n  tls.key: |\n    line-one\n    line=two==\n  user: {{ .Values.user }}\nmetadata:\n  name: db\n---\nkind: ConfigMap\ndata:\n  mode: fast\n";
+        let text = "apiVersion: v1\nkind: Secret\ndata: {a.b: x1, c: \"x2\"}\nstringData:\n  config.json: '{\"a\": 1}'\n  tls.key: |\n    line-one\n    line=two==\n  user: {{ .Values.user }}\nmetadata:\n  name: db\n---\nkind: ConfigMap\ndata:\n  mode: fast\n";
         let out = masked(text);
         assert!(
             out.contains("  config.json: ##########\n  tls.key: #\n    ########\n    ##########\n  user: ##################\nmetadata:\n  name: db\n"),
             "{out}"
         );
-        assert!(out.contains("  mode: fast"), "{out}");
+        assert!(out.contains("  mode: fast") && out.contains("data: {a.b: ##, c: ####}"), "{out}");
     }
 
     #[test]
@@ -325,12 +337,12 @@ mod tests {
 
     #[test]
     fn env_pairs_inline_pairs_and_shapes() {
-        let text = "- name: API_TOKEN\n  value: tok-abcdef\n- name: LOG_LEVEL\n  value: info\nargs: [\"--db-password=cli-secret\", \"-v\"]\n{\"user\": \"u\", \"password\": \"json-pw\"}\ndsn: postgres://app:url-pw@db:5432/app\nid: AKIAIOSFODNN7EXAMPLE\nkey: \"-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----\"\n";
+        let text = "- name: API_TOKEN\n  value: tok-abcdef\n- name: LOG_LEVEL\n  value: info\n{\"db_password\": {\"value\": \"nested\"}}\nargs: [\"--db-password=cli-secret\", \"-v\"]\n{\"user\": \"u\", \"password\": \"json-pw\"}\ndsn: postgres://app:url-pw@db:5432/app\nid: AKIAIOSFODNN7EXAMPLE\nkey: \"-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----\"\n";
         let out = masked(text);
         for hidden in ["tok-abcdef", "cli-secret", "json-pw", "url-pw", "AKIAIOSFODNN7EXAMPLE", "MIIE"] {
             assert!(!out.contains(hidden), "{hidden}: {out}");
         }
-        assert!(out.contains("value: info") && out.contains("\"user\": \"u\""), "{out}");
+        assert!(out.contains("value: info") && out.contains("\"user\": \"u\"") && out.contains("{\"db_password\": {"), "{out}");
         let found = scan(text);
         assert!(found.texts.contains(&"tok-abcdef".to_string()) && found.texts.contains(&"json-pw".to_string()), "{:?}", found.texts);
     }

@@ -27,6 +27,7 @@ pub use frame::Source;
 use crate::engine::Finding;
 use crate::model::{Diagnostic, Span, Stored};
 use rayon::prelude::*;
+use regex::Regex;
 use std::collections::{HashMap, HashSet};
 
 /// What a report prints instead of a secret value.
@@ -39,6 +40,19 @@ const MIN_SCRUBBED: usize = 6;
 /// The rules whose findings point at a literal secret value: whatever their span covers is
 /// hidden too, even where the file's own reading would not find a secret.
 const VALUE_RULES: &[&str] = &["SEC-002", "SEC-003", "SEC-004"];
+
+/// Whether a key and its value are a secret: SEC-002's test, except that an identifier
+/// (`key_id`, `kmsKeyArn`: a high-entropy value under a key-like name) is one only when its
+/// value has a credential's shape. Reports name resources by such ids.
+fn is_secret(name: &str, value: &str) -> bool {
+    crate::engine::looks_secret(name, value) && (!names_an_identifier(name) || crate::engine::looks_secret("", value))
+}
+
+fn names_an_identifier(name: &str) -> bool {
+    let last = name.rsplit(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or(name);
+    let last = last.rfind(|c: char| c.is_ascii_uppercase()).map_or(last, |at| &last[at..]);
+    matches!(last.to_ascii_lowercase().as_str(), "id" | "ids" | "arn" | "arns")
+}
 
 /// A value written in a file: the key it is under, where it is, its literal texts and
 /// whether it is a secret.
@@ -68,11 +82,31 @@ pub fn flagged(findings: &[Finding]) -> HashMap<&str, Vec<&Finding>> {
 
 /// Scrubs secret values out of the text of findings and diagnostics: each finding's message,
 /// address, item, attribute and suppression reason of its own resource's secrets (a message
-/// quotes the resource it is about), the diagnostics of every such resource's. A resource's
-/// secrets are what the model holds and, for a resource loaded from a file as a whole (a
-/// plan: its join scope), what that file says is secret (`sensitive_values`). `read` reads a
-/// file by the name reports show.
+/// quotes the resource it is about) and of every secret variable's (whose value may flow into
+/// any resource), the diagnostics of all of them. A resource's secrets are what the model
+/// holds and, for a resource loaded from a file as a whole (a plan: its join scope), what
+/// that file says is secret (`sensitive_values`). `read` reads a file by the name reports
+/// show.
 pub fn findings(findings: &mut [Finding], diagnostics: &mut [Diagnostic], resources: &[Stored], read: &(dyn Fn(&str) -> Option<String> + Sync)) {
+    let variables: Vec<String> =
+        resources.par_iter().filter(|r| r.rtype() == "variable").flat_map_iter(|r| tree::secret_values(r.rtype(), &r.attrs())).collect();
+    let by_address = own_secrets(findings, resources, read);
+    let everything = Scrubber::new(variables.iter().chain(by_address.values().flatten()).cloned());
+    let variables = Scrubber::new(variables);
+    let by_address: HashMap<String, Scrubber> = by_address.into_iter().map(|(address, values)| (address, Scrubber::new(values))).collect();
+    for f in findings.iter_mut() {
+        variables.finding(f);
+        if let Some(scrubber) = by_address.get(&f.address) {
+            scrubber.finding(f);
+        }
+    }
+    for d in diagnostics {
+        everything.scrub(&mut d.message);
+    }
+}
+
+/// The secrets of the resources findings are about, by address.
+fn own_secrets(findings: &[Finding], resources: &[Stored], read: &(dyn Fn(&str) -> Option<String> + Sync)) -> HashMap<String, Vec<String>> {
     let addresses: HashSet<&str> = findings.iter().map(|f| f.address.as_str()).collect();
     let judged: Vec<&Stored> = resources.iter().filter(|r| addresses.contains(r.address())).collect();
     let scopes: HashSet<&str> = judged.iter().filter_map(|r| r.join_scope()).collect();
@@ -90,16 +124,7 @@ pub fn findings(findings: &mut [Finding], diagnostics: &mut [Diagnostic], resour
     for (address, values) in found {
         by_address.entry(address).or_default().extend(values);
     }
-    let everything = Scrubber::new(by_address.values().flatten().cloned());
-    let by_address: HashMap<String, Scrubber> = by_address.into_iter().map(|(address, values)| (address, Scrubber::new(values))).collect();
-    for f in findings.iter_mut() {
-        if let Some(scrubber) = by_address.get(&f.address) {
-            scrubber.finding(f);
-        }
-    }
-    for d in diagnostics {
-        everything.scrub(&mut d.message);
-    }
+    by_address
 }
 
 /// The secret texts a file holds, as frames of it hide them.
@@ -110,10 +135,12 @@ fn file_secrets(file: &str, text: &str) -> Vec<String> {
 }
 
 /// Secret values to blot out of free text, longest first (a value holding another is
-/// replaced whole).
+/// replaced whole). A value with whitespace inside is found with any whitespace between its
+/// words: messages are printed on one line.
 #[derive(Default)]
 struct Scrubber {
     values: Vec<String>,
+    spread: Vec<Regex>,
 }
 
 impl Scrubber {
@@ -121,15 +148,24 @@ impl Scrubber {
         let mut values: Vec<String> = values.into_iter().map(|v| v.trim().to_string()).filter(|v| v.chars().count() >= MIN_SCRUBBED).collect();
         values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
-        Scrubber { values }
+        let (spread, values): (Vec<String>, Vec<String>) = values.into_iter().partition(|v| v.contains(char::is_whitespace));
+        let spread =
+            spread.iter().map(|v| v.split_whitespace().map(regex::escape).collect::<Vec<_>>().join(r"\s+")).filter_map(|p| Regex::new(&p).ok()).collect();
+        Scrubber { values, spread }
     }
 
     /// Where the values are in `text`, as byte ranges (they may overlap).
     fn ranges<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, usize)> + 't {
-        self.values.iter().flat_map(move |v| text.match_indices(v.as_str()).map(|(at, found)| (at, at + found.len())))
+        let spread = self.spread.iter().flat_map(move |re| re.find_iter(text).map(|m| (m.start(), m.end())));
+        self.values.iter().flat_map(move |v| text.match_indices(v.as_str()).map(|(at, found)| (at, at + found.len()))).chain(spread)
     }
 
     fn scrub(&self, text: &mut String) {
+        for re in &self.spread {
+            if let std::borrow::Cow::Owned(replaced) = re.replace_all(text, REDACTED) {
+                *text = replaced;
+            }
+        }
         for value in &self.values {
             if text.contains(value.as_str()) {
                 *text = text.replace(value.as_str(), REDACTED);
@@ -219,10 +255,39 @@ mod tests {
     }
 
     #[test]
+    fn identifiers_are_secrets_only_in_a_credential_s_shape() {
+        let uuid = "0f6e1c1a-8a4b-4c5e-9d2a-3b7c8d9e0f1a";
+        assert!(crate::engine::looks_secret("key_id", uuid), "SEC-002 would flag it");
+        for name in ["key_id", "kms_key_id", "KeyId", "signing_key_arn", "key-ids"] {
+            assert!(!is_secret(name, uuid), "{name}");
+        }
+        assert!(is_secret("access_key_id", "AKIAIOSFODNN7EXAMPLE") && is_secret("signing_key", uuid) && is_secret("DB_PASSWORD", "hunter2"));
+    }
+
+    #[test]
     fn short_values_are_not_searched_for_and_longer_ones_win() {
         let scrubber = Scrubber::new(["abc".to_string(), "token-1".to_string(), "token-1-long".to_string()]);
         let mut text = "abc token-1-long token-1".to_string();
         scrubber.scrub(&mut text);
         assert_eq!(text, "abc <redacted> <redacted>");
+    }
+
+    #[test]
+    fn values_spanning_lines_are_found_on_one() {
+        let scrubber = Scrubber::new(["-----BEGIN KEY-----\nMIIEbody\n-----END KEY-----\n".to_string()]);
+        let mut text = "tls.key: -----BEGIN KEY----- MIIEbody -----END KEY----- }".to_string();
+        scrubber.scrub(&mut text);
+        assert_eq!(text, "tls.key: <redacted> }");
+    }
+
+    #[test]
+    fn a_secret_variable_is_scrubbed_wherever_its_value_went() {
+        let name = |n: &str| Node::new(Value::Str(n.into()), None);
+        let variable = Node::map(vec![("name".into(), name("slack_token")), ("default".into(), name("xoxb-flows-on"))], None);
+        let variable = Resource::terraform("variable".into(), "var.slack_token".into(), Span::new("main.tf".into(), 1, 1, 1, 1), variable, vec![]);
+        let store: Store = Model { resources: vec![variable, db("aws_db_instance.a", "unrelated")], ..Model::default() }.into();
+        let mut findings = [finding("aws_db_instance.a", "aws_db_instance.a: tags {note: xoxb-flows-on}")];
+        super::findings(&mut findings, &mut [], &store.resources, &|_| None);
+        assert_eq!(findings[0].message, "aws_db_instance.a: tags {note: <redacted>}");
     }
 }

@@ -13,7 +13,8 @@
 //!   named like a secret (SEC-004's test), plan JSON's `sensitive_values`,
 //!   `after_sensitive` and `before_sensitive`, and plan variables declared sensitive.
 
-use crate::engine::{looks_secret, secret_name};
+use super::is_secret;
+use crate::engine::secret_name;
 use crate::model::{Node, Value};
 use base64::Engine as _;
 use std::collections::HashSet;
@@ -156,7 +157,7 @@ impl<'n> Walker<'_, 'n> {
             return self.node(node, place);
         }
         for (name, value) in entries {
-            let secret = value.as_str().is_some_and(|text| looks_secret(name, &decoded(text).unwrap_or_default()));
+            let secret = value.as_str().is_some_and(|text| is_secret(name, &decoded(text).unwrap_or_default()));
             match secret {
                 true => (self.visit)(name, value, true),
                 false => self.node(value, Place { key: name, under: key, ..place }),
@@ -168,7 +169,7 @@ impl<'n> Walker<'_, 'n> {
 fn secret_text(place: Place, text: &str) -> bool {
     match place.context {
         Context::Always => !text.trim().is_empty(),
-        Context::None | Context::Variable => looks_secret(place.key, text),
+        Context::None | Context::Variable => is_secret(place.key, text),
     }
 }
 
