@@ -149,7 +149,7 @@ pub(super) fn written(file: &str, text: &str) -> Vec<Written> {
     for document in &documents {
         tree::walk(&document.root, &mut |key, node, secret| {
             let Some(span) = node.span.clone() else { return };
-            let texts = node.as_str().map(|t| std::iter::once(t.to_string()).chain(tree::decoded(t)).collect()).unwrap_or_default();
+            let texts = node.as_str().map(|t| vec![t.to_string()]).unwrap_or_default();
             found.push(Written { key: key.to_string(), span, texts, secret });
         });
     }

@@ -200,13 +200,18 @@ impl Scanner {
     fn inline_pairs(&mut self, n: usize, line: &str, from: usize, every: bool) {
         static RE: OnceLock<Regex> = OnceLock::new();
         let re = RE.get_or_init(|| {
-            Regex::new(r#"(?P<key>[A-Za-z_][\w.\-]*)["']?[ \t]*(?P<sep>:|=)[ \t]*(?P<value>"[^"]*"|'[^']*'|[^\s,;{}\[\]()"'&]+)"#).expect("valid regex")
+            Regex::new(r#"(?P<open>["']?)(?P<key>[A-Za-z_][\w.\-]*)(?P<close>["']?)[ \t]*(?P<sep>:|=)[ \t]*(?P<value>"[^"]*"|'[^']*'|[^\s,;{}\[\]()"'&]+)"#)
+                .expect("valid regex")
         });
         let view = line.replace("\\\"", " \"");
         let pairs: Vec<(usize, usize, String)> = re
             .captures_iter(&view[from..])
             .filter_map(|caps| {
                 let (key, sep, value) = (caps.name("key")?, caps.name("sep")?, caps.name("value")?);
+                // `"module.x:aws"`: a colon inside a quoted string is no separator.
+                if caps.name("open")?.as_str() != caps.name("close")?.as_str() {
+                    return None;
+                }
                 let text = unquote(value.as_str());
                 let secret = every || (!(sep.as_str() == "=" && is_expression(value.as_str())) && is_secret(key.as_str(), text));
                 secret.then(|| (from + value.start(), from + value.end(), text.to_string()))
@@ -337,12 +342,15 @@ mod tests {
 
     #[test]
     fn env_pairs_inline_pairs_and_shapes() {
-        let text = "- name: API_TOKEN\n  value: tok-abcdef\n- name: LOG_LEVEL\n  value: info\n{\"db_password\": {\"value\": \"nested\"}}\nargs: [\"--db-password=cli-secret\", \"-v\"]\n{\"user\": \"u\", \"password\": \"json-pw\"}\ndsn: postgres://app:url-pw@db:5432/app\nid: AKIAIOSFODNN7EXAMPLE\nkey: \"-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----\"\n";
+        let text = "- name: API_TOKEN\n  value: tok-abcdef\n- name: LOG_LEVEL\n  value: info\n{\"db_password\": {\"value\": \"nested\"}, \"module.secrets:aws\": 1}\nargs: [\"--db-password=cli-secret\", \"-v\"]\n{\"user\": \"u\", \"password\": \"json-pw\"}\ndsn: postgres://app:url-pw@db:5432/app\nid: AKIAIOSFODNN7EXAMPLE\nkey: \"-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----\"\n";
         let out = masked(text);
         for hidden in ["tok-abcdef", "cli-secret", "json-pw", "url-pw", "AKIAIOSFODNN7EXAMPLE", "MIIE"] {
             assert!(!out.contains(hidden), "{hidden}: {out}");
         }
-        assert!(out.contains("value: info") && out.contains("\"user\": \"u\"") && out.contains("{\"db_password\": {"), "{out}");
+        assert!(
+            out.contains("value: info") && out.contains("\"user\": \"u\"") && out.contains("{\"db_password\": {") && out.contains("\"module.secrets:aws\""),
+            "{out}"
+        );
         let found = scan(text);
         assert!(found.texts.contains(&"tok-abcdef".to_string()) && found.texts.contains(&"json-pw".to_string()), "{:?}", found.texts);
     }

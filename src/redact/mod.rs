@@ -33,9 +33,15 @@ use std::collections::{HashMap, HashSet};
 /// What a report prints instead of a secret value.
 pub const REDACTED: &str = "<redacted>";
 
-/// Values shorter than this are hidden where they are written, but not searched for in free
-/// text, where they would blot out ordinary words.
-const MIN_SCRUBBED: usize = 6;
+/// Whether a secret value is searched for in free text (messages, and frames beyond where it
+/// is written): not when it would blot out ordinary words and numbers (a secret variable
+/// whose default is `default`), so not below six characters, not digits alone, and not a
+/// plain word of letters shorter than sixteen. Such values are still hidden where they are
+/// written.
+fn searchable(value: &str) -> bool {
+    let length = value.chars().count();
+    length >= 6 && !value.chars().all(|c| c.is_ascii_digit()) && (length >= 16 || !value.chars().all(char::is_alphabetic))
+}
 
 /// The rules whose findings point at a literal secret value: whatever their span covers is
 /// hidden too, even where the file's own reading would not find a secret.
@@ -145,7 +151,7 @@ struct Scrubber {
 
 impl Scrubber {
     fn new(values: impl IntoIterator<Item = String>) -> Self {
-        let mut values: Vec<String> = values.into_iter().map(|v| v.trim().to_string()).filter(|v| v.chars().count() >= MIN_SCRUBBED).collect();
+        let mut values: Vec<String> = values.into_iter().map(|v| v.trim().to_string()).filter(|v| searchable(v)).collect();
         values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
         let (spread, values): (Vec<String>, Vec<String>) = values.into_iter().partition(|v| v.contains(char::is_whitespace));
@@ -173,16 +179,43 @@ impl Scrubber {
         }
     }
 
+    /// A finding's text. Its address is an identity (suppressions, baselines and code
+    /// scanning key on it): only its instance keys (`aws_s3_bucket.b["..."]`) hold values, so
+    /// only they are searched, there and where the message names the resource.
     fn finding(&self, f: &mut Finding) {
-        self.scrub(&mut f.message);
-        self.scrub(&mut f.address);
+        let subject = format!("{}: ", f.subject());
+        let text = f.message.strip_prefix(&subject).map(str::to_string);
+        self.scrub_keys(&mut f.address);
         self.scrub(&mut f.attribute);
         if let Some(item) = &mut f.item {
             self.scrub(item);
         }
+        match text {
+            Some(mut text) => {
+                self.scrub(&mut text);
+                f.message = format!("{}: {text}", f.subject());
+            }
+            None => self.scrub(&mut f.message),
+        }
         if let Some(suppression) = &mut f.suppression {
             self.scrub(&mut suppression.reason);
         }
+    }
+
+    /// The parts of an address between brackets, scrubbed.
+    fn scrub_keys(&self, address: &mut String) {
+        let mut out = String::with_capacity(address.len());
+        let mut inside = false;
+        for part in address.split_inclusive(['[', ']']) {
+            let mut part = part.to_string();
+            let opens = part.ends_with('[');
+            if inside {
+                self.scrub(&mut part);
+            }
+            inside = opens;
+            out.push_str(&part);
+        }
+        *address = out;
     }
 }
 
@@ -265,11 +298,12 @@ mod tests {
     }
 
     #[test]
-    fn short_values_are_not_searched_for_and_longer_ones_win() {
-        let scrubber = Scrubber::new(["abc".to_string(), "token-1".to_string(), "token-1-long".to_string()]);
-        let mut text = "abc token-1-long token-1".to_string();
+    fn ordinary_words_are_not_searched_for_and_longer_values_win() {
+        let values = ["abc", "default", "123456789012", "token-1", "token-1-long", "correcthorsebatterystaple"];
+        let scrubber = Scrubber::new(values.map(String::from));
+        let mut text = "abc default 123456789012 token-1-long token-1 correcthorsebatterystaple".to_string();
         scrubber.scrub(&mut text);
-        assert_eq!(text, "abc <redacted> <redacted>");
+        assert_eq!(text, "abc default 123456789012 <redacted> <redacted> <redacted>");
     }
 
     #[test]
@@ -278,6 +312,16 @@ mod tests {
         let mut text = "tls.key: -----BEGIN KEY----- MIIEbody -----END KEY----- }".to_string();
         scrubber.scrub(&mut text);
         assert_eq!(text, "tls.key: <redacted> }");
+    }
+
+    #[test]
+    fn addresses_keep_their_names_but_not_their_secret_keys() {
+        let store: Store = Model { resources: vec![db("aws_db_instance.client_secret[\"client_secret\"]", "client_secret")], ..Model::default() }.into();
+        let address = "aws_db_instance.client_secret[\"client_secret\"]";
+        let mut findings = [finding(address, &format!("{address}: password client_secret is a literal"))];
+        super::findings(&mut findings, &mut [], &store.resources, &|_| None);
+        assert_eq!(findings[0].address, "aws_db_instance.client_secret[\"<redacted>\"]");
+        assert_eq!(findings[0].message, "aws_db_instance.client_secret[\"<redacted>\"]: password <redacted> is a literal");
     }
 
     #[test]

@@ -26,17 +26,13 @@ pub fn walk<'n>(root: &'n Node, visit: &mut dyn FnMut(&'n str, &'n Node, bool)) 
     Walker { visit, sensitive_variables }.node(root, Place { key: "", under: "", context: Context::None, mirror: None });
 }
 
-/// The secret strings of a resource's attributes (with base64 values decoded too, and the
-/// secrets inside other strings: a config file, an applied manifest kept in an annotation):
-/// what messages about it must not repeat. `variable` resources are judged as SEC-004 judges
-/// them.
+/// The secret strings of a resource's attributes (and the secrets inside other strings: a
+/// config file, an applied manifest kept in an annotation): what messages about it must not
+/// repeat. `variable` resources are judged as SEC-004 judges them.
 pub fn secret_values(rtype: &str, attrs: &Node) -> Vec<String> {
     let mut found = Vec::new();
     let mut keep = |_: &str, node: &Node, secret: bool| match (secret, node.as_str()) {
-        (true, Some(text)) => {
-            found.push(text.to_string());
-            found.extend(decoded(text));
-        }
+        (true, Some(text)) => found.push(text.to_string()),
         (false, Some(text)) => found.extend(super::lexical::scan(text).texts),
         _ => {}
     };
@@ -49,7 +45,7 @@ pub fn secret_values(rtype: &str, attrs: &Node) -> Vec<String> {
 }
 
 /// The text a base64 value encodes, when it is text.
-pub fn decoded(text: &str) -> Option<String> {
+fn decoded(text: &str) -> Option<String> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()?;
     String::from_utf8(bytes).ok().filter(|t| !t.trim().is_empty())
 }
@@ -235,10 +231,10 @@ mod tests {
     }
 
     #[test]
-    fn resources_give_their_secret_strings_and_what_they_encode() {
+    fn resources_give_their_secret_strings() {
         let attrs = |yaml: &str| crate::yaml::load(&Arc::from("t.yaml"), yaml, &crate::yaml::Limits::default()).unwrap().remove(0).root;
         let secret = attrs(&format!("kind: Secret\ndata:\n  pw: {}\n", base64_of("decoded-secret")));
-        assert_eq!(secret_values("Secret", &secret), [base64_of("decoded-secret"), "decoded-secret".to_string()]);
+        assert_eq!(secret_values("Secret", &secret), [base64_of("decoded-secret")]);
         let variable = attrs("name: signing_key\ndefault: abc\nvalue: def\n");
         assert_eq!(secret_values("variable", &variable), ["abc", "def"]);
         let other = attrs("name: region\ndefault: ap-south-1\n");
