@@ -37,6 +37,10 @@ pub struct Config {
     /// Per-rule overrides, by rule id.
     #[serde(skip_serializing)]
     pub rules: BTreeMap<String, RuleOverride>,
+    /// Whether findings that could not decide fail the run (`undecided: fail`, as
+    /// `--fail-on-undecided`) or are only reported.
+    #[serde(skip_serializing)]
+    pub undecided: UndecidedPolicy,
     /// Central suppressions (README, "Suppressions").
     #[serde(skip_serializing)]
     pub ignores: Vec<Ignore>,
@@ -66,6 +70,17 @@ pub struct Ignore {
     /// Where the entry is written.
     #[serde(skip)]
     pub span: Option<Span>,
+}
+
+/// What an undecided finding does to the exit code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UndecidedPolicy {
+    /// Reported, never failing the run: a value may truly be unknown before apply.
+    #[default]
+    Report,
+    /// Fails the run like a violation of its rule's severity would.
+    Fail,
 }
 
 /// The most a charter namespace may request.
@@ -113,6 +128,7 @@ impl Default for Config {
                 ("istio-system".to_string(), quota("2", "4Gi")),
             ]),
             rules: BTreeMap::new(),
+            undecided: UndecidedPolicy::Report,
             ignores: Vec::new(),
             source: None,
         }
@@ -165,6 +181,15 @@ mod tests {
         assert_eq!(config.india_regions.len(), 2, "keys left out keep their defaults");
         assert_eq!(config.rules["ENC-004"].severity, Some(Severity::Error));
         assert!(!config.rules["OBS-001"].enabled);
+    }
+
+    #[test]
+    fn undecided_findings_fail_only_when_asked() {
+        assert_eq!(Config::default().undecided, UndecidedPolicy::Report);
+        assert_eq!(Config::parse("charterguard.yaml", "undecided: fail\n").unwrap().undecided, UndecidedPolicy::Fail);
+        assert_eq!(Config::parse("charterguard.yaml", "undecided: report\n").unwrap().undecided, UndecidedPolicy::Report);
+        let error = Config::parse("charterguard.yaml", "undecided: error\n").unwrap_err();
+        assert!(error.message.contains("unknown variant `error`"), "{}", error.message);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One scan from inputs to findings: discover, load every source in parallel into one model,
 //! evaluate the rules. The CLI, the tests and the GitHub Action all go through here.
 
-use crate::config::Config;
+use crate::config::{Config, UndecidedPolicy};
 use crate::engine::{self, CompiledRule, Finding};
 use crate::input;
 use crate::model::{Diagnostic, DiagnosticLevel, Model, Store, StoreBuilder};
@@ -71,6 +71,8 @@ pub struct ScanOutcome {
     pub elapsed: Duration,
     /// With a baseline: how many findings are new, unchanged, and which were resolved.
     pub baseline: Option<crate::baseline::Summary>,
+    /// The config's `undecided:`: whether undecided findings fail the run.
+    pub undecided: UndecidedPolicy,
 }
 
 impl ScanOutcome {
@@ -98,10 +100,15 @@ impl ScanOutcome {
         self.model.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Incomplete)
     }
 
-    /// The findings that count for the exit code: violations at or above `threshold` that no
-    /// suppression covers and that are not already in the baseline.
-    pub fn failing(&self, threshold: crate::rules::Severity) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(move |f| f.outcome == engine::Outcome::Violation && f.severity >= threshold && !f.is_suppressed() && !f.is_unchanged())
+    /// The findings that count for the exit code: violations at or above `threshold` (and with
+    /// `undecided` [`UndecidedPolicy::Fail`], undecided findings of rules at or above it) that
+    /// no suppression covers and that are not already in the baseline.
+    pub fn failing(&self, threshold: crate::rules::Severity, undecided: UndecidedPolicy) -> impl Iterator<Item = &Finding> {
+        let counts = move |f: &Finding| match f.outcome {
+            engine::Outcome::Violation => f.severity >= threshold,
+            engine::Outcome::Undecided => undecided == UndecidedPolicy::Fail && f.rule_severity >= threshold,
+        };
+        self.findings.iter().filter(move |f| counts(f) && !f.is_suppressed() && !f.is_unchanged())
     }
 }
 
@@ -161,7 +168,7 @@ fn judge_by(
     crate::redact::findings(&mut findings, &mut model.diagnostics, &model.resources, judging.read);
     let baseline = judging.baseline.map(|previous| crate::baseline::apply(&mut findings, &previous));
     let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
-    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), baseline })
+    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), baseline, undecided: judging.config.undecided })
 }
 
 /// The text of a scanned file by the name reports show (standard input by its stream name).

@@ -74,9 +74,15 @@ fn action_metadata_follows_the_schema_rules() {
         // work but compare differently in `if:` expressions.
         assert!(input.get("default").is_none_or(Value::is_string), "input {name}'s default is a string");
     }
-    for (name, default) in
-        [("paths", "."), ("fail-on", "error"), ("soft-fail", "false"), ("no-inline-ignores", "false"), ("download-modules", "false"), ("upload-sarif", "true")]
-    {
+    for (name, default) in [
+        ("paths", "."),
+        ("fail-on", "error"),
+        ("soft-fail", "false"),
+        ("no-inline-ignores", "false"),
+        ("download-modules", "false"),
+        ("fail-on-undecided", "false"),
+        ("upload-sarif", "true"),
+    ] {
         assert_eq!(inputs[name]["default"], default, "input {name}");
     }
     for name in ["helm-chart", "helm-values", "var-files", "config", "baseline", "category", "version", "binary-url", "working-directory"] {
@@ -143,6 +149,7 @@ struct Run {
     outputs: BTreeMap<String, String>,
     summary: String,
     stdout: String,
+    stderr: String,
 }
 
 fn run_scan(workspace: &Path, inputs: &[(&str, &str)]) -> Run {
@@ -169,13 +176,14 @@ fn run_scan(workspace: &Path, inputs: &[(&str, &str)]) -> Run {
     }
     let out = command.output().expect("running bash");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let outputs: BTreeMap<String, String> = std::fs::read_to_string(&output_file)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
     let summary = std::fs::read_to_string(&summary_file).unwrap();
-    let run = Run { code: out.status.code().expect("exit code"), outputs, summary, stdout };
+    let run = Run { code: out.status.code().expect("exit code"), outputs, summary, stdout, stderr };
     if let Some(sarif) = run.outputs.get("sarif-file") {
         // The SARIF lives in RUNNER_TEMP, which goes with this function: check it now.
         assert_eq!(Path::new(sarif), temp.path().join("charterguard.sarif"));
@@ -218,6 +226,26 @@ fn soft_fail_and_fail_on_never_pass_the_job() {
 }
 
 #[test]
+fn fail_on_undecided_fails_the_job_on_what_error_rules_could_not_decide() {
+    let workspace = tempfile::tempdir().unwrap();
+    // RES-001 (error) cannot decide: the region is a variable without a value.
+    let code = "variable \"region\" {}\n\nprovider \"aws\" {\n  region              = var.region\n  allowed_account_ids = [\"111122223333\"]\n}\n";
+    std::fs::write(workspace.path().join("main.tf"), code).unwrap();
+    let run = run_scan(workspace.path(), &[("INPUT_PATHS", ".")]);
+    assert_eq!((run.code, run.outputs["exit-code"].as_str(), run.outputs["findings"].as_str()), (0, "0", "1"), "{}", run.stdout);
+    assert!(run.summary.contains("**0 errors** (+1 could not decide)"), "{}", run.summary);
+    assert!(run.summary.contains("- 1× `region` is unknown: var.region"), "the top reasons: {}", run.summary);
+    let run = run_scan(workspace.path(), &[("INPUT_PATHS", "."), ("INPUT_FAIL_ON_UNDECIDED", "true")]);
+    assert_eq!((run.code, run.outputs["exit-code"].as_str()), (1, "1"), "{}", run.stdout);
+    assert!(run.stdout.contains("charterguard scan . --fail-on error --fail-on-undecided "), "{}", run.stdout);
+    assert!(run.stdout.contains("::error title=charterguard::violations or could-not-decide findings at or above fail-on (error)"), "{}", run.stdout);
+    let run = run_scan(workspace.path(), &[("INPUT_PATHS", "."), ("INPUT_FAIL_ON_UNDECIDED", "true"), ("INPUT_FAIL_ON", "never")]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = run_scan(workspace.path(), &[("INPUT_PATHS", "."), ("INPUT_FAIL_ON_UNDECIDED", "maybe")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+}
+
+#[test]
 fn broken_input_exits_2_unless_soft_fail() {
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(workspace.path().join("main.tf"), "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \n").unwrap();
@@ -225,6 +253,7 @@ fn broken_input_exits_2_unless_soft_fail() {
     assert_eq!((run.code, run.outputs["exit-code"].as_str()), (2, "2"), "{}", run.stdout);
     assert!(run.outputs.contains_key("sarif-file"), "the SARIF is still written, with the error as a notification");
     assert!(run.summary.contains("Inputs that could not be read"), "{}", run.summary);
+    assert!(run.stderr.contains("charterguard: error: main.tf:"), "the log names the file: {}", run.stderr);
     let run = run_scan(workspace.path(), &[("INPUT_PATHS", "."), ("INPUT_SOFT_FAIL", "true")]);
     assert_eq!((run.code, run.outputs["exit-code"].as_str()), (0, "2"));
     // fail-on never does not hide input errors.

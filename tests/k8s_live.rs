@@ -421,6 +421,24 @@ fn a_forbidden_namespace_is_exit_2_unless_allow_partial() {
     assert!(json["findings"].as_array().unwrap().iter().any(|f| f["outcome"] == "violation" && f["source"] == "eks"));
 }
 
+/// Through the CLI: kinds the audit may not list leave their rules undecided. They pass the
+/// gate unless `--fail-on-undecided`, and the summary on standard error counts them.
+#[test]
+fn fail_on_undecided_fails_an_audit_on_what_it_could_not_list() {
+    let server = Server::start(Cluster { forbidden_kinds: vec!["Namespace".into()], ..Cluster::default() });
+    let temp = tempfile::tempdir().unwrap();
+    let kubeconfig = server.kubeconfig(temp.path());
+    let base = ["audit", "k8s", "--kubeconfig", kubeconfig.to_str().unwrap(), "--retry-backoff-ms", "10", "--allow-partial", "--format", "json"];
+    let (code, stdout, stderr) = run_cli(temp.path(), &base);
+    assert_eq!(code, 0, "{stderr}");
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let undecided = json["summary"]["undecided_errors"]["count"].as_u64().unwrap();
+    assert!(undecided > 0 && json["summary"]["by_severity"]["error"] == 0, "{}", json["summary"]);
+    assert!(stderr.contains(&format!("charterguard: 0 resources, 0 errors (+{undecided} undecided), ")), "{stderr}");
+    let (code, _, stderr) = run_cli(temp.path(), &[&base[..], &["--fail-on-undecided"]].concat());
+    assert_eq!(code, 1, "{stderr}");
+}
+
 /// Every literal value of the ConfigMaps and env of SEC-002's failing fixture and of a
 /// Secret's data: none may appear in any report format of the audit.
 #[test]

@@ -48,7 +48,7 @@ fn reports_of_the_parts_merge_into_the_report_of_the_whole() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let (merged, whole) = (read_json(&at("merged.json")), read_json(&at("all.json")));
     assert_eq!(fingerprints(&merged), fingerprints(&whole));
-    for key in ["by_severity", "undecided", "suppressed", "resources", "files"] {
+    for key in ["by_severity", "undecided_errors", "undecided", "suppressed", "resources", "files"] {
         assert_eq!(merged["summary"][key], whole["summary"][key], "summary.{key}");
     }
     // A finding two reports share (a shard run twice) is kept once.

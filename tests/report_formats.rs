@@ -53,6 +53,7 @@ fn findings(shift: u32) -> Vec<Finding> {
         Finding {
             rule_id: "ENC-001".into(),
             severity: Severity::Error,
+            rule_severity: Severity::Error,
             outcome: Outcome::Violation,
             message: "module.tenant.aws_s3_bucket.bronze[\"dst-001\"] is encrypted with AES256, not a customer-managed KMS key".into(),
             source: SourceKind::Tf,
@@ -70,6 +71,7 @@ fn findings(shift: u32) -> Vec<Finding> {
         Finding {
             rule_id: "K8S-003".into(),
             severity: Severity::Warning,
+            rule_severity: Severity::Warning,
             outcome: Outcome::Violation,
             message: "Deployment scoring/scorer container app may run as root".into(),
             source: SourceKind::K8s,
@@ -87,8 +89,9 @@ fn findings(shift: u32) -> Vec<Finding> {
         Finding {
             rule_id: "NET-002".into(),
             severity: Severity::Note,
+            rule_severity: Severity::Error,
             outcome: Outcome::Undecided,
-            message: "aws_db_instance.bureau publicly_accessible depends on var.public, which has no value".into(),
+            message: "aws_db_instance.bureau: `var.public` has no value: pass --var-file (Databases are not publicly accessible)".into(),
             source: SourceKind::Tf,
             address: "aws_db_instance.bureau".into(),
             rtype: "aws_db_instance".into(),
@@ -213,6 +216,7 @@ fn sarif_meets_github_code_scanning_expectations() {
     assert_eq!(results[0]["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"], "main.tf");
     assert_eq!(results[2]["level"], "note");
     assert!(results[2]["message"]["text"].as_str().unwrap().starts_with("could not decide: "));
+    assert_eq!(results[2]["properties"]["ruleSeverity"], "error", "the undecided finding's rule is an error rule");
 
     let invocation = &run["invocations"][0];
     assert_eq!(invocation["executionSuccessful"], false, "an error diagnostic means the input was not fully read");
@@ -265,6 +269,12 @@ fn json_summary_and_shape() {
     assert_eq!(doc["summary"]["by_severity"]["warning"], 1);
     assert_eq!(doc["summary"]["by_severity"]["note"], 0);
     assert_eq!(doc["summary"]["undecided"], 1);
+    let undecided_errors = serde_json::json!({"count": 1, "reasons": [{"reason": "`var.public` has no value: pass --var-file", "count": 1}]});
+    assert_eq!(doc["summary"]["undecided_errors"], undecided_errors);
+    let severities = |key: &str| doc["findings"].as_array().unwrap().iter().map(|f| f[key].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(severities("severity"), ["error", "warning", "note"]);
+    assert_eq!(severities("rule_severity"), ["error", "warning", "error"]);
+    assert!(doc["findings"][0].get("reason").is_none(), "only undecided findings have a reason");
     assert!(doc.get("elapsed").is_none() && doc["summary"].get("elapsed").is_none());
     assert_eq!(doc["findings"][0]["call_chain"][0], serde_json::json!({"file": "main.tf", "line": 1}));
     assert_eq!(doc["diagnostics"][1]["line"], Value::Null);

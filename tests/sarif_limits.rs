@@ -41,6 +41,7 @@ fn findings(n: usize) -> Vec<Finding> {
             Finding {
                 rule_id: rule_id.into(),
                 severity,
+                rule_severity: severity,
                 outcome,
                 message: format!("aws_s3_bucket.b{i} is wrong"),
                 source: SourceKind::Tf,

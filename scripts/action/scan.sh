@@ -9,8 +9,9 @@
 # GITHUB_WORKSPACE so SARIF URIs are repository-relative, writes SARIF to
 # $RUNNER_TEMP/charterguard.sarif, appends the markdown report to $GITHUB_STEP_SUMMARY, sets the
 # outputs sarif-file, exit-code, findings and category in $GITHUB_OUTPUT, and exits with
-# charterguard's exit code (0 with soft-fail): 1 for a violation at or above fail-on, 2 when an
-# input could not be read. Invalid action inputs always fail (exit 2).
+# charterguard's exit code (0 with soft-fail): 1 for a violation at or above fail-on (or with
+# fail-on-undecided, a finding of such a rule that could not decide), 2 when an input could not
+# be read. Invalid action inputs always fail (exit 2).
 set -uo pipefail
 
 bin=${CHARTERGUARD_BIN:-charterguard}
@@ -41,6 +42,8 @@ boolean no-inline-ignores "${INPUT_NO_INLINE_IGNORES:-}" false
 no_inline_ignores=$flag
 boolean download-modules "${INPUT_DOWNLOAD_MODULES:-}" false
 download_modules=$flag
+boolean fail-on-undecided "${INPUT_FAIL_ON_UNDECIDED:-}" false
+fail_on_undecided=$flag
 case "$fail_on" in
   error | warning | note | never) ;;
   *) invalid "input fail-on must be error, warning, note or never, not '$fail_on'" ;;
@@ -108,6 +111,7 @@ while IFS= read -r file; do args+=(--var-file "$(resolve "$file")"); done < <(li
 # (CHARTERGUARD_MODULE_CACHE moves it), else noted at each call.
 [[ "$download_modules" == true ]] && args+=(--download-modules)
 args+=(--fail-on "$fail_on")
+[[ "$fail_on_undecided" == true ]] && args+=(--fail-on-undecided)
 
 # The default category names what was scanned, sorted, so it is the same on every run of the
 # same configuration and distinct for two scans of different folders of one repository.
@@ -169,7 +173,11 @@ fi
 
 case "$code" in
   0) ;;
-  1) echo "::error title=charterguard::violations at or above fail-on ($fail_on): see the step summary and code scanning" ;;
+  1)
+    failing="violations"
+    [[ "$fail_on_undecided" == true ]] && failing="violations or could-not-decide findings"
+    echo "::error title=charterguard::$failing at or above fail-on ($fail_on): see the step summary and code scanning"
+    ;;
   *) echo "::error title=charterguard::an input could not be read or parsed (exit code $code): see the log above" ;;
 esac
 if [[ "$soft_fail" == true ]]; then

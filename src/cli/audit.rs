@@ -34,9 +34,6 @@ pub struct LiveArgs {
     /// rules still report that they could not decide).
     #[arg(long)]
     allow_partial: bool,
-    /// No progress on standard error.
-    #[arg(long)]
-    quiet: bool,
 }
 
 /// What an audit reads before its live source and judges with after it.
@@ -163,7 +160,7 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
         max_attempts: args.live.max_attempts,
         call_timeout_secs: args.live.call_timeout.max(1),
         anchor: setup.anchor.clone(),
-        progress: !args.live.quiet,
+        progress: !args.report.quiet,
     };
     let audit = aws::audit(&options)?;
     let mut model = audit.model;
@@ -233,7 +230,7 @@ fn k8s(mut args: K8sArgs) -> Result<u8> {
         first_backoff: std::time::Duration::from_millis(args.retry_backoff_ms),
         call_timeout: std::time::Duration::from_secs(args.live.call_timeout.max(1)),
         anchor: setup.anchor.clone(),
-        progress: !args.live.quiet,
+        progress: !args.report.quiet,
     };
     let audit = k8s_live::audit(&options)?;
     setup.finish(audit.model, &mut args.report, &args.live, "charterguard-audit/k8s")

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod merge;
 
 use anyhow::{Context as _, Result};
+use charterguard::config::UndecidedPolicy;
 use charterguard::report::{self, Format};
 use charterguard::rules::Severity;
 use charterguard::scan::ScanOutcome;
@@ -29,6 +30,10 @@ pub struct ReportArgs {
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
+    /// Also exit 1 when a rule at or above --fail-on could not decide (as the config's
+    /// `undecided: fail`); suppressed findings and those the baseline has do not count.
+    #[arg(long)]
+    pub fail_on_undecided: bool,
     /// Also load the rule files in this directory (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dirs: Vec<PathBuf>,
@@ -55,6 +60,10 @@ pub struct ReportArgs {
     /// Never colour the human format (also honours NO_COLOR).
     #[arg(long)]
     pub no_color: bool,
+    /// Nothing on standard error but what stops the run: no progress (audits), and no error
+    /// diagnostics and summary line when the report goes to a file or is machine-readable.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Options of the commands that read Terraform code: where module calls that `terraform init`
@@ -156,11 +165,19 @@ impl ReportArgs {
             };
             std::fs::write(path, render(extra)).with_context(|| format!("writing {}", path.display()))?;
         }
+        // A CI log shows standard error: when the report is not a human one there, say why
+        // the run fails (an input that could not be read, the counts) here.
+        if !self.quiet && (self.output.is_some() || !matches!(main, Format::Human { .. })) {
+            for line in report::console_summary(&report, outcome.baseline.as_ref()).lines() {
+                eprintln!("charterguard: {line}");
+            }
+        }
         Ok(())
     }
 
     /// 2 when an input or rule file could not be read, or (unless `allow_partial`) a live
-    /// source could not read everything; else 1 when a violation reaches `--fail-on`; else 0.
+    /// source could not read everything; else 1 when a violation (or with
+    /// `--fail-on-undecided`, an undecided finding of a rule) reaches `--fail-on`; else 0.
     pub fn exit_code(&self, outcome: &ScanOutcome, allow_partial: bool) -> u8 {
         if outcome.has_errors() || (outcome.is_partial() && !allow_partial) {
             return 2;
@@ -171,7 +188,8 @@ impl ReportArgs {
             FailOn::Note => Severity::Note,
             FailOn::Never => return 0,
         };
-        u8::from(outcome.failing(threshold).next().is_some())
+        let undecided = if self.fail_on_undecided { UndecidedPolicy::Fail } else { outcome.undecided };
+        u8::from(outcome.failing(threshold, undecided).next().is_some())
     }
 }
 

@@ -112,6 +112,7 @@ fn unseen_finding(rule: &CompiledRule, unseen: &Unseen) -> Finding {
     Finding {
         rule_id: rule.meta.id.clone(),
         severity: Severity::Note,
+        rule_severity: rule.severity(),
         outcome: Outcome::Undecided,
         message: format!("{}: {} ({})", unseen.origin.id, unseen.reason, rule.meta.title),
         source: unseen.source,
@@ -202,18 +203,33 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
         scope.add_variable_from_value("group", cel::Value::List(Arc::new(members)));
     }
     let whole = Target { item: None, label: None };
+    // Whether the rule applies may be unknown (or whether the resource exists at all); the
+    // checks still run, since a resource that passes them passes whether or not it applies.
+    let mut applies_unknown = existence_unknown(subject);
     if let Some(when) = &rule.when {
         match run(when, &scope) {
             Ok(true) => {}
             Ok(false) => return Vec::new(),
-            Err(failure) => {
-                let (reason, at) = explain(failure, &rule.when_names, subject.unknowns, "");
-                return vec![undecided(rule, subject, &whole, reason, at)];
-            }
+            Err(failure) => applies_unknown = Some(explain(failure, &rule.when_names, subject.unknowns, "")),
         }
     }
+    let findings = judge_items(rule, subject, &scope, &whole);
+    match applies_unknown {
+        Some((reason, at)) if !findings.is_empty() => vec![undecided(rule, subject, &whole, reason, at)],
+        _ => findings,
+    }
+}
+
+/// For a resource whose count or for_each is unknown: why it may not exist, pointing at it.
+fn existence_unknown(subject: &Subject) -> Option<Why> {
+    let reason = subject.attrs.get(crate::model::EXISTS_KEY)?.unknown_reason()?;
+    Some((format!("it may not exist: {reason}"), None))
+}
+
+/// Judges the resource, or each of its `each` items.
+fn judge_items(rule: &CompiledRule, subject: &Subject, scope: &Context, whole: &Target) -> Vec<Finding> {
     let Some(each) = &rule.spec.each else {
-        return judge_target(rule, subject, &scope, &whole);
+        return judge_target(rule, subject, scope, whole);
     };
     let items = match subject.attrs.path(&each.path) {
         None => return Vec::new(),
@@ -221,7 +237,7 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
             crate::model::Value::List(items) => items.iter().collect::<Vec<_>>(),
             crate::model::Value::Unknown(reason) => {
                 let at = Some((each.path.clone(), node.span.clone()));
-                return vec![undecided(rule, subject, &whole, format!("`{}` is unknown: {reason}", each.path), at)];
+                return vec![undecided(rule, subject, whole, format!("`{}` is unknown: {reason}", each.path), at)];
             }
             _ => vec![node],
         },
@@ -266,6 +282,10 @@ fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target:
     findings
 }
 
+/// Why a rule could not decide, in the reader's words, and the unknown attribute (its path and
+/// where it is written) when one is to blame.
+type Why = (String, Option<(String, Option<Span>)>);
+
 /// Why a check could not give true or false.
 enum Failure {
     /// A value it needed is unknown (the reason the value carries).
@@ -289,27 +309,32 @@ fn run(program: &StrictProgram, scope: &Context) -> Result<bool, Failure> {
 
 /// The reason a check could not decide, in the reader's words, and the unknown attribute it
 /// points at when there is one.
-fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> (String, Option<(String, Option<Span>)>) {
+fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> Why {
     let at = |path: &str, node: &Node| {
         let full = if root_path.is_empty() { path.to_string() } else { format!("{root_path}.{path}") };
         (full, node.span.clone())
     };
     // The resource's own unknown whose reason the failure carries.
     let named = |text: &str| {
-        unknowns.iter().find_map(|(path, node)| match &node.value {
-            crate::model::Value::Unknown(reason) if text.contains(reason.as_str()) => Some((at(path, node), reason.clone())),
+        unknowns.iter().find_map(|(path, node)| match node.unknown_reason() {
+            Some(reason) if text.contains(reason.as_str()) => Some((at(path, node), reason)),
             _ => None,
         })
     };
     match failure {
         Failure::Unknown(reason) => match named(&reason) {
             Some(((path, span), reason)) => (format!("`{path}` is unknown: {reason}"), Some((path, span))),
-            None => (format!("a value it reads is unknown: {reason}"), None),
+            None => (reason, None),
         },
-        Failure::Helper(message) => {
-            let at = named(&message).map(|(at, _)| at);
-            (message, at)
-        }
+        Failure::Helper(message) => match named(&message) {
+            // A helper names the value by the path it was given; the attribute's own path
+            // says where it is on the resource.
+            Some(((path, span), reason)) if message.starts_with('`') && message.ends_with(&format!("` is unknown: {reason}")) => {
+                (format!("`{path}` is unknown: {reason}"), Some((path, span)))
+            }
+            Some((at, _)) => (message, Some(at)),
+            None => (message, None),
+        },
         Failure::Internal(error) => match reads_unknown(names, unknowns, root_path) {
             Some((reason, at)) => (reason, Some(at)),
             None => (internal_wording(&error), None),
@@ -331,7 +356,7 @@ fn internal_wording(error: &cel::ExecutionError) -> String {
 fn reads_unknown(names: &HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> Option<(String, (String, Option<Span>))> {
     unknowns.iter().find_map(|(path, node)| {
         let read = path.split('.').all(|name| names.contains(&name.to_lowercase()));
-        let crate::model::Value::Unknown(reason) = &node.value else { return None };
+        let reason = node.unknown_reason()?;
         let full = if root_path.is_empty() { path.clone() } else { format!("{root_path}.{path}") };
         read.then(|| (format!("`{full}` is unknown: {reason}"), (full, node.span.clone())))
     })
@@ -400,6 +425,7 @@ fn new_finding(
     let mut finding = Finding {
         rule_id: rule.meta.id.clone(),
         severity,
+        rule_severity: rule.severity(),
         outcome,
         message: String::new(),
         source: resource.source,

@@ -20,8 +20,11 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Finding {
     pub rule_id: String,
-    /// The rule's severity after configuration; undecided findings report at `note`.
+    /// The severity the finding is reported at: the rule's, or `note` when undecided.
     pub severity: Severity,
+    /// The rule's severity after configuration, whatever the outcome: what an undecided
+    /// finding would be if it were a violation (`--fail-on-undecided` judges by it).
+    pub rule_severity: Severity,
     pub outcome: Outcome,
     /// Names the resource (and container), says what is wrong; never echoes a secret.
     pub message: String,
@@ -98,6 +101,15 @@ impl Finding {
         self.suppression.is_some()
     }
 
+    /// Why an undecided finding could not decide: its message without the subject in front
+    /// and the rule's `title` in parentheses behind (the engine writes
+    /// `subject: reason (title)`); the whole message when it is not written that way.
+    pub fn reason(&self, title: &str) -> &str {
+        let subject = self.subject();
+        let text = self.message.strip_prefix(subject.as_str()).and_then(|rest| rest.strip_prefix(": ")).unwrap_or(&self.message);
+        text.strip_suffix(')').and_then(|rest| rest.strip_suffix(title)).and_then(|rest| rest.strip_suffix(" (")).unwrap_or(text)
+    }
+
     /// True when the finding was already in the `--baseline` report.
     pub fn is_unchanged(&self) -> bool {
         self.baseline == Some(BaselineState::Unchanged)
@@ -131,5 +143,42 @@ impl Finding {
             }
             None => self.span.file.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn undecided(message: &str, item: Option<&str>) -> Finding {
+        Finding {
+            rule_id: "NET-004".into(),
+            severity: Severity::Note,
+            rule_severity: Severity::Error,
+            outcome: Outcome::Undecided,
+            message: message.into(),
+            source: SourceKind::Tf,
+            address: "aws_db_instance.db".into(),
+            rtype: "aws_db_instance".into(),
+            item: item.map(str::to_string),
+            attribute: String::new(),
+            span: Span::new("main.tf".into(), 1, 1, 1, 1),
+            template: None,
+            call_chain: Vec::new(),
+            suppression: None,
+            baseline: None,
+            live: None,
+        }
+    }
+
+    #[test]
+    fn the_reason_is_the_message_between_subject_and_title() {
+        let title = "Databases are not public (or private)";
+        let f = undecided("aws_db_instance.db: `var.public` has no value (Databases are not public (or private))", None);
+        assert_eq!(f.reason(title), "`var.public` has no value");
+        let f = undecided("aws_db_instance.db container app: unknown (x) (Databases are not public (or private))", Some("container app"));
+        assert_eq!(f.reason(title), "unknown (x)");
+        let f = undecided("written some other way (another title)", None);
+        assert_eq!(f.reason(title), "written some other way (another title)");
     }
 }

@@ -2,7 +2,8 @@
 //! meets an unknown value instead of guessing.
 
 use super::lookup::Lookup;
-use super::values::{display, field, reference, string, unknown_reason};
+use super::values;
+use super::values::{display, field, reference, string, unknown_reason, PARTS_KEY};
 use crate::config::Config;
 use cel::{Context, ExecutionError};
 use regex::Regex;
@@ -35,6 +36,7 @@ pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> any
         digest: Regex::new(r"@sha256:[0-9a-f]{64}$").expect("valid regex"),
     });
     ctx.add_function("get", |value: cel::Value, path: Arc<String>| get(&value, &path)).map_err(declaration("get"))?;
+    ctx.add_function("setting", |resource: cel::Value, name: Arc<String>| setting(&resource, &name)).map_err(declaration("setting"))?;
     ctx.add_function("join", |list: cel::Value, separator: Arc<String>| join(&list, &separator)).map_err(declaration("join"))?;
     ctx.add_function("keys", |map: cel::Value| keys(&map)).map_err(declaration("keys"))?;
     ctx.add_function("num", |value: cel::Value| num(&value)).map_err(declaration("num"))?;
@@ -71,6 +73,15 @@ fn register_joins(ctx: &mut Context, lookup: &Arc<Lookup>) -> anyhow::Result<()>
         Err(reason) => Err(undecided("lookup", reason)),
     })
     .map_err(declaration("lookup"))?;
+    // `lookup_in_scan(ref, "route table")`: the same, but one the scan does not have is unknown
+    // (it exists, in code that was not scanned) rather than absent.
+    let l = lookup.clone();
+    ctx.add_function("lookup_in_scan", move |value: cel::Value, what: Arc<String>| match l.resolve(&value) {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Ok(values::map([(values::UNKNOWN_KEY, string(&format!("{what} {} is not in the scanned code; scan the code that defines it", display(&value))))])),
+        Err(reason) => Err(undecided("lookup_in_scan", reason)),
+    })
+    .map_err(declaration("lookup_in_scan"))?;
     let l = lookup.clone();
     ctx.add_function("referrers", move |resource: cel::Value, rtype: Arc<String>| cel::Value::List(Arc::new(l.referrers(&resource, &rtype, None))))
         .map_err(declaration("referrers"))?;
@@ -114,6 +125,10 @@ fn known_string(value: &cel::Value, what: &str) -> std::result::Result<String, E
 /// `get(value, "a.b.c")`: the value at a dotted path, null when any step is missing. Lists
 /// on the way are entered at their first element (Terraform blocks are one-element lists).
 fn get(value: &cel::Value, path: &str) -> Result {
+    // The whole value unknown (an object that may not be there): its own reason says why.
+    if let Some(reason) = unknown_reason(value) {
+        return Err(undecided(super::strict::UNKNOWN, reason.to_string()));
+    }
     let mut current = value;
     for segment in path.split('.').filter(|s| !s.is_empty()) {
         current = known(first_if_list(current), path)?;
@@ -123,6 +138,19 @@ fn get(value: &cel::Value, path: &str) -> Result {
         }
     }
     Ok(known(current, path)?.clone())
+}
+
+/// `setting(resource, "versioning")`: one S3 bucket setting wherever the code wrote it. For a
+/// bucket, its `versioning` block (inline, or the split `aws_s3_bucket_versioning` joined to
+/// it); for a split setting resource of that kind, the resource itself; null when absent.
+fn setting(resource: &cel::Value, name: &str) -> Result {
+    if matches!(field(resource, "__type"), Some(cel::Value::String(t)) if t.strip_prefix("aws_s3_bucket_") == Some(name)) {
+        return Ok(resource.clone());
+    }
+    match field(resource, name) {
+        None => Ok(cel::Value::Null),
+        Some(value) => Ok(first_if_list(known(value, name)?).clone()),
+    }
 }
 
 fn first_if_list(value: &cel::Value) -> &cel::Value {
@@ -275,10 +303,31 @@ fn data_layer(t: &Tunables, resource: &cel::Value) -> Result {
         }
     }
     match resource_name(resource) {
-        Some(name) if unknown_reason(name).is_some() => {
-            Err(undecided("data_layer", format!("the layer is not tagged and the name is unknown: {}", unknown_reason(name).unwrap_or_default())))
-        }
+        Some(name) if unknown_reason(name).is_some() => layer_of_partial_name(layers, name),
         _ => Ok(cel::Value::Null),
+    }
+}
+
+/// The layer of a name known only in part. The words the code spells out, and the names of
+/// resources whose computed attributes fill the rest (`aws_s3_bucket.gold.id`), may name a
+/// layer; a value computed at apply (a `random_pet` id, an account id) never names one, but a
+/// variable without a value might.
+fn layer_of_partial_name(layers: &[String], name: &cel::Value) -> Result {
+    let unknown = || undecided("data_layer", format!("the layer is not tagged and the name is unknown: {}", unknown_reason(name).unwrap_or_default()));
+    let Some(cel::Value::List(parts)) = field(name, PARTS_KEY) else { return Err(unknown()) };
+    for part in parts.iter() {
+        let text = match (part, reference(part)) {
+            (cel::Value::String(text), _) => text.to_string(),
+            (_, Some((address, _))) => address.to_string(),
+            _ => continue,
+        };
+        if let Some(layer) = word_in(&text, layers) {
+            return Ok(string(&layer));
+        }
+    }
+    match parts.iter().any(|part| unknown_reason(part).is_some()) {
+        true => Err(unknown()),
+        false => Ok(cel::Value::Null),
     }
 }
 

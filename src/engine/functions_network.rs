@@ -135,6 +135,10 @@ fn number(value: Option<&cel::Value>, what: &str) -> std::result::Result<Option<
 /// or `aws_vpc_security_group_*_rule`) admits TCP `port`: protocol `-1`/`all` (every port),
 /// or tcp/6 with `from_port <= port <= to_port`.
 fn covers_port(rule: &cel::Value, port: i64) -> Result {
+    // Traffic among the group's own members (`self = true` alone) serves no other tier.
+    if admits_only_itself(rule)? {
+        return Ok(cel::Value::Bool(false));
+    }
     let protocol = text(field(rule, "protocol").or_else(|| field(rule, "ip_protocol")), "protocol")?.unwrap_or_default().to_ascii_lowercase();
     if protocol == "-1" || protocol == "all" {
         return Ok(cel::Value::Bool(true));
@@ -146,6 +150,21 @@ fn covers_port(rule: &cel::Value, port: i64) -> Result {
     let to = number(field(rule, "to_port"), "to_port")?.or(from);
     let port = port as f64;
     Ok(cel::Value::Bool(matches!((from, to), (Some(f), Some(t)) if f <= port && port <= t)))
+}
+
+/// Whether a rule's only source is the group itself (`self = true`, no CIDR range, group or
+/// prefix list).
+fn admits_only_itself(rule: &cel::Value) -> std::result::Result<bool, ExecutionError> {
+    if !matches!(field(rule, "self"), Some(cel::Value::Bool(true))) {
+        return Ok(false);
+    }
+    let names = |key: &str| match field(rule, key) {
+        None | Some(cel::Value::Null) => false,
+        Some(cel::Value::List(items)) => !items.is_empty(),
+        Some(_) => true,
+    };
+    let other_groups = ["source_security_group_id", "security_groups", "prefix_list_ids", "referenced_security_group_id"].iter().any(|key| names(key));
+    Ok(!other_groups && has_cidr_source(rule)? == cel::Value::Bool(false))
 }
 
 /// `has_cidr_source(rule)`: the rule admits CIDR ranges (`cidr_blocks`,
@@ -166,11 +185,15 @@ fn has_cidr_source(rule: &cel::Value) -> Result {
     Ok(cel::Value::Bool(false))
 }
 
-/// `aws_internet_gateway` for `module.x.aws_internet_gateway.main[0]`.
+/// `aws_internet_gateway` for `module.x.aws_internet_gateway.main[0]`, and for a data source
+/// `data.aws_internet_gateway.shared` (a gateway found is still that kind of gateway).
 fn type_of_address(address: &str) -> &str {
     let mut parts = address.split('.').peekable();
     while parts.peek() == Some(&"module") {
         parts.next();
+        parts.next();
+    }
+    if parts.peek() == Some(&"data") {
         parts.next();
     }
     parts.next().unwrap_or("")
@@ -401,6 +424,19 @@ mod tests {
     fn route_targets() {
         let reference = |address: &str| values_map(&[("$ref", string(address)), ("attribute", string("id"))]);
         assert_eq!(route_target(&values_map(&[("gateway_id", reference("module.vpc.aws_internet_gateway.this[0]"))])).unwrap(), string("igw"));
+        assert_eq!(route_target(&values_map(&[("gateway_id", reference("data.aws_internet_gateway.shared"))])).unwrap(), string("igw"));
+    }
+
+    #[test]
+    fn traffic_from_the_group_itself_serves_no_tier() {
+        let all = |extra: &[(&str, cel::Value)]| {
+            let mut entries = vec![("protocol", string("-1")), ("from_port", cel::Value::Int(0)), ("to_port", cel::Value::Int(0)), ("self", cel::Value::Bool(true))];
+            entries.extend_from_slice(extra);
+            values_map(&entries)
+        };
+        assert_eq!(covers_port(&all(&[]), 5432).unwrap(), cel::Value::Bool(false));
+        assert_eq!(covers_port(&all(&[("cidr_blocks", cel::Value::List(Arc::new(vec![string("10.0.0.0/8")])))]), 5432).unwrap(), cel::Value::Bool(true));
+        assert_eq!(covers_port(&all(&[("source_security_group_id", string("sg-1"))]), 5432).unwrap(), cel::Value::Bool(true));
         assert_eq!(route_target(&values_map(&[("nat_gateway_id", string("nat-0abc"))])).unwrap(), string("nat"));
         assert_eq!(route_target(&values_map(&[("gateway_id", string("local"))])).unwrap(), string("other"));
         assert_eq!(route_target(&values_map(&[("transit_gateway_id", string("tgw-1"))])).unwrap(), string("other"));

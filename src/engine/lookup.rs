@@ -2,7 +2,7 @@
 //! the resource it names, and a resource to the resources that refer to it. Both are hash
 //! indexes built once per scan, in time linear in the model.
 
-use super::values::{field, reference, resource_value, unknown_reason, REF_SCOPE_KEY, SCOPE_KEY};
+use super::values::{field, maybe_present, reference, resource_value, unknown_reason, REF_SCOPE_KEY, SCOPE_KEY};
 use crate::model::{SourceKind, Store, Stored};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +28,8 @@ pub struct Lookup {
     /// Kubernetes objects by (kind, namespace), each list in address order: `Namespace`
     /// objects under their own name, other cluster-scoped objects under `""`.
     by_kind_namespace: HashMap<(String, String), Vec<usize>>,
+    /// Kubernetes objects whose namespace is unknown, by kind.
+    by_kind_unplaced: HashMap<String, Vec<usize>>,
     /// Kubernetes objects by kind, in address order.
     by_kind: HashMap<String, Vec<usize>>,
     /// (kind, namespace) a live cluster audit could not list (`*`: every namespace), with why:
@@ -39,8 +41,9 @@ pub struct Lookup {
 struct JoinKeys {
     identities: Vec<String>,
     references: Vec<(String, String)>,
-    /// For Kubernetes objects: the namespace they are listed under.
-    namespace: Option<String>,
+    /// For Kubernetes objects: the namespace they are listed under, `Err` with why it is
+    /// unknown (rendered Helm output: the release's namespace).
+    namespace: Option<Result<String, String>>,
 }
 
 impl JoinKeys {
@@ -51,7 +54,10 @@ impl JoinKeys {
         resource.references(&mut |address, path| references.push((address.to_string(), path)));
         let namespace = matches!(resource.source, SourceKind::K8s | SourceKind::Eks).then(|| {
             let key = if resource.rtype() == "Namespace" { "name" } else { "namespace" };
-            text(key).unwrap_or_default()
+            match resource.attr(&[key]).and_then(|node| node.unknown_reason()) {
+                Some(reason) => Err(reason),
+                None => Ok(text(key).unwrap_or_default()),
+            }
         });
         JoinKeys { identities, references, namespace }
     }
@@ -68,6 +74,7 @@ impl Lookup {
             by_identity: HashMap::new(),
             referrers: HashMap::new(),
             by_kind_namespace: HashMap::new(),
+            by_kind_unplaced: HashMap::new(),
             by_kind: HashMap::new(),
             unlisted: BTreeMap::new(),
         };
@@ -85,7 +92,7 @@ impl Lookup {
             }
         }
         let address = |i: &usize| store.resources[*i].address();
-        for list in lookup.by_kind_namespace.values_mut().chain(lookup.by_kind.values_mut()) {
+        for list in lookup.by_kind_namespace.values_mut().chain(lookup.by_kind.values_mut()).chain(lookup.by_kind_unplaced.values_mut()) {
             list.sort_by(|a, b| address(a).cmp(address(b)));
         }
         lookup
@@ -102,10 +109,12 @@ impl Lookup {
         for (address, path) in keys.references {
             self.referrers.entry(scope).or_default().entry(address).or_default().push((i, path));
         }
-        if let Some(namespace) = keys.namespace {
-            self.by_kind_namespace.entry((resource.rtype().to_string(), namespace)).or_default().push(i);
-            self.by_kind.entry(resource.rtype().to_string()).or_default().push(i);
+        match keys.namespace {
+            Some(Ok(namespace)) => self.by_kind_namespace.entry((resource.rtype().to_string(), namespace)).or_default().push(i),
+            Some(Err(_)) => self.by_kind_unplaced.entry(resource.rtype().to_string()).or_default().push(i),
+            None => return,
         }
+        self.by_kind.entry(resource.rtype().to_string()).or_default().push(i);
     }
 
     /// The CEL value of resource `i`.
@@ -129,7 +138,18 @@ impl Lookup {
             "*" => self.by_kind.get(kind),
             _ => self.by_kind_namespace.get(&(kind.to_string(), namespace.to_string())),
         };
-        Ok(found.into_iter().flatten().map(|&i| self.value(i)).collect())
+        let known = found.into_iter().flatten().map(|&i| self.value(i));
+        // Objects whose namespace is unknown may be in this one: each one, unknown.
+        let unplaced = match namespace {
+            "*" => None,
+            _ => self.by_kind_unplaced.get(kind),
+        };
+        let maybe = unplaced.into_iter().flatten().map(|&i| {
+            let resource = &self.resources[i];
+            let why = resource.attr(&["namespace"]).and_then(|node| node.unknown_reason()).unwrap_or_default();
+            maybe_present(&format!("{} may be in namespace {namespace}: {why}", resource.address()))
+        });
+        Ok(known.chain(maybe).collect())
     }
 
     fn unlisted_reason(&self, kind: &str, namespace: &str) -> Option<&String> {

@@ -9,7 +9,7 @@
 //! true or false is decided by what is known, and one that fails could not decide.
 
 use super::functions::{declaration, undecided};
-use super::values::{field, unknown_reason};
+use super::values::{field, reference, unknown_reason, MAYBE_KEY};
 use cel::common::ast::{operators, CallExpr, Expr, LiteralValue};
 use cel::{Context, ExecutionError, IdedExpr, ParseErrors, Program, ResolveResult};
 use std::sync::Arc;
@@ -21,7 +21,8 @@ const NE: &str = "strict.ne";
 const IN: &str = "strict.in";
 const HAS: &str = "strict.has";
 const SIZE: &str = "strict.size";
-const ITER: &str = "strict.iter";
+const KNOWN: &str = "strict.known";
+const SELECT: &str = "strict.select";
 
 /// A compiled check (or `when`) whose built-ins fail on unknown values.
 pub struct StrictProgram(IdedExpr);
@@ -57,14 +58,22 @@ fn rewrite(expr: &mut IdedExpr) {
                 if let Some(target) = call.target.take() {
                     call.args.insert(0, *target);
                 }
+            } else if let Some(target) = &mut call.target {
+                // A method of a built-in type (`x.endsWith(".s3")`) fails on an unknown with
+                // the unknown's reason, not with CEL's "no such overload".
+                let inner = std::mem::take(&mut **target);
+                **target = IdedExpr { id: inner.id, expr: Expr::Call(CallExpr { func_name: KNOWN.to_string(), target: None, args: vec![inner] }) };
             }
         }
         Expr::Select(select) => {
             rewrite(&mut select.operand);
-            if select.test {
+            // `resource.x` and `config.x` read bound maps, never an unknown: left as CEL has them.
+            let bound_map = matches!(&select.operand.expr, Expr::Ident(name) if name == "resource" || name == "config");
+            if select.test || !bound_map {
+                let func_name = if select.test { HAS } else { SELECT };
                 let operand = std::mem::take(&mut *select.operand);
                 let name = IdedExpr { id: expr.id, expr: Expr::Literal(LiteralValue::String(select.field.clone().into())) };
-                expr.expr = Expr::Call(CallExpr { func_name: HAS.to_string(), target: None, args: vec![operand, name] });
+                expr.expr = Expr::Call(CallExpr { func_name: func_name.to_string(), target: None, args: vec![operand, name] });
             }
         }
         Expr::Comprehension(comprehension) => {
@@ -74,7 +83,7 @@ fn rewrite(expr: &mut IdedExpr) {
             rewrite(&mut comprehension.loop_step);
             rewrite(&mut comprehension.result);
             let range = std::mem::take(&mut comprehension.iter_range);
-            comprehension.iter_range = IdedExpr { id: range.id, expr: Expr::Call(CallExpr { func_name: ITER.to_string(), target: None, args: vec![range] }) };
+            comprehension.iter_range = IdedExpr { id: range.id, expr: Expr::Call(CallExpr { func_name: KNOWN.to_string(), target: None, args: vec![range] }) };
         }
         Expr::List(list) => list.elements.iter_mut().for_each(rewrite),
         Expr::Map(map) => map.entries.iter_mut().for_each(|entry| {
@@ -93,8 +102,9 @@ pub fn register(ctx: &mut Context) -> anyhow::Result<()> {
     ctx.add_function(NE, |a: cel::Value, b: cel::Value| equal(&a, &b).map(|eq| cel::Value::Bool(!eq))).map_err(declaration(NE))?;
     ctx.add_function(IN, |item: cel::Value, container: cel::Value| contains(&container, &item).map(cel::Value::Bool)).map_err(declaration(IN))?;
     ctx.add_function(HAS, |value: cel::Value, name: Arc<String>| has(&value, &name)).map_err(declaration(HAS))?;
+    ctx.add_function(SELECT, |value: cel::Value, name: Arc<String>| select(&value, &name)).map_err(declaration(SELECT))?;
     ctx.add_function(SIZE, |value: cel::Value| size(&value)).map_err(declaration(SIZE))?;
-    ctx.add_function(ITER, |value: cel::Value| known_marker(&value).map(|_| value)).map_err(declaration(ITER))?;
+    ctx.add_function(KNOWN, |value: cel::Value| known_text(&value).map(|_| value)).map_err(declaration(KNOWN))?;
     Ok(())
 }
 
@@ -165,6 +175,16 @@ fn known_marker(value: &cel::Value) -> Result<(), ExecutionError> {
     }
 }
 
+/// Fails on an unknown and on a reference to another resource's attribute, whose text is
+/// known only after apply (a method such as `endsWith` reads the text).
+fn known_text(value: &cel::Value) -> Result<(), ExecutionError> {
+    known_marker(value)?;
+    match reference(value) {
+        Some((address, attribute)) => Err(undecided(UNKNOWN, format!("{address}.{attribute} is known only after apply"))),
+        None => Ok(()),
+    }
+}
+
 /// `has(value.name)`: an unknown value may or may not have the field.
 fn has(value: &cel::Value, name: &str) -> ResolveResult {
     known_marker(value)?;
@@ -174,8 +194,23 @@ fn has(value: &cel::Value, name: &str) -> ResolveResult {
     }
 }
 
+/// `value.name`: an unknown has no fields to read yet.
+fn select(value: &cel::Value, name: &str) -> ResolveResult {
+    known_marker(value)?;
+    match value {
+        cel::Value::Map(_) => field(value, name).cloned().ok_or_else(|| ExecutionError::NoSuchKey(Arc::new(name.to_string()))),
+        other => Err(ExecutionError::function_error("select", format!("`.{name}` needs a map, not {:?}", other.type_of()))),
+    }
+}
+
 fn size(value: &cel::Value) -> ResolveResult {
     known_marker(value)?;
+    // A list with elements that may not be there has a length no one knows yet.
+    if let cel::Value::List(items) = value {
+        if let Some(maybe) = items.iter().find(|item| field(item, MAYBE_KEY).is_some()) {
+            known_marker(maybe)?;
+        }
+    }
     let n = match value {
         cel::Value::List(items) => items.len(),
         cel::Value::Map(map) => map.map.len(),
@@ -218,7 +253,7 @@ mod tests {
 
     #[test]
     fn unknowns_never_compare_silently() {
-        for source in [r#"x == "a""#, r#"x != "a""#, r#""a" in x"#, "has(x.a)", "size(x) == 1", "x.size() == 1", "x.all(k, k == 'a')", "x.exists(k, true)", "x == null"] {
+        for source in ["[x].exists(t, t.a == 1)", "x.a.b == 1", r#"x.endsWith("a")"#, r#"x == "a""#, r#"x != "a""#, r#""a" in x"#, "has(x.a)", "size(x) == 1", "x.size() == 1", "x.all(k, k == 'a')", "x.exists(k, true)", "x == null"] {
             let result = run(source, unknown());
             assert!(matches!(&result, Err(ExecutionError::FunctionError { message, .. }) if message == "var.x has no value"), "{source}: {result:?}");
         }

@@ -11,6 +11,17 @@ use std::sync::Arc;
 
 pub const UNKNOWN_KEY: &str = "$unknown";
 pub const REF_KEY: &str = "$ref";
+/// Marks an unknown that stands for something that may not be there at all (an element of a
+/// list whose length is therefore unknown).
+pub const MAYBE_KEY: &str = "$maybe";
+
+/// An element that may not exist, for `reason`.
+pub fn maybe_present(reason: &str) -> cel::Value {
+    map([(UNKNOWN_KEY, string(reason)), (MAYBE_KEY, cel::Value::Bool(true))])
+}
+
+/// The parts of a string known only in part, beside its `$unknown` reason.
+pub const PARTS_KEY: &str = "$parts";
 /// JSON text known only in part, as the document it encodes.
 pub const JSON_KEY: &str = "$json";
 /// The join scope of a reference (see [`crate::model::Resource::join_scope`]).
@@ -34,11 +45,16 @@ pub fn to_cel(node: &Node, scope: Option<&str>) -> cel::Value {
             map(marker.into_iter().chain(scope.map(|scope| (REF_SCOPE_KEY, string(scope)))))
         }
         Value::PartialJson(document) => map([(JSON_KEY, to_cel(document, scope))]),
+        Value::PartialStr(parts) => {
+            let reason = node.unknown_reason().unwrap_or_default();
+            map([(UNKNOWN_KEY, string(&reason)), (PARTS_KEY, cel::Value::List(Arc::new(parts.iter().map(|p| to_cel(p, scope)).collect())))])
+        }
     }
 }
 
 /// A resource as rules see it: its attributes with its address, type, source and join scope
-/// added under `__address`, `__type`, `__source` and `__scope` (for messages and helpers).
+/// added under `__address`, `__type`, `__source` and `__scope` (for messages and helpers), and
+/// for rendered Helm output the template it came from under `__template`.
 pub fn resource_value(resource: &Stored, attrs: &Node) -> cel::Value {
     let mut value = to_cel(attrs, resource.join_scope());
     if let cel::Value::Map(map) = &mut value {
@@ -48,6 +64,9 @@ pub fn resource_value(resource: &Stored, attrs: &Node) -> cel::Value {
         entries.insert(Key::from("__source"), string(resource.source.as_str()));
         if let Some(scope) = resource.join_scope() {
             entries.insert(Key::from(SCOPE_KEY), string(scope));
+        }
+        if let Some(template) = resource.template() {
+            entries.insert(Key::from("__template"), string(template));
         }
     }
     value

@@ -9,6 +9,10 @@ use std::sync::Arc;
 use crate::model::{Diagnostic, Node, Resource, SourceKind, Span, Value};
 use crate::yaml::{self, Document, Limits};
 
+/// Why an object of rendered Helm output without a namespace has none yet.
+const RELEASE_NAMESPACE: &str =
+    "metadata.namespace is not set: helm install --namespace chooses it; render with helm template -n <namespace> and namespace: {{ .Release.Namespace }} to have it judged";
+
 /// Kinds that are not namespaced: their address is `Kind name`.
 const CLUSTER_SCOPED: &[&str] = &[
     "Namespace",
@@ -167,6 +171,9 @@ fn make_resource(mut object: Node, doc_span: &Span, template: Option<String>) ->
     } else {
         match metadata.and_then(|m| m.get("namespace")).and_then(|n| scalar_text(n).map(|t| (t, n.span.clone()))) {
             Some((ns, span)) if !ns.is_empty() => (Some(ns.clone()), Node::new(Value::Str(ns), span)),
+            // Charts leave the namespace to `helm install --namespace`; a plain manifest lands in
+            // the kubectl context's, `default` unless `-n` says otherwise.
+            _ if template.is_some() => (Some("default".to_string()), Node::new(Value::Unknown(RELEASE_NAMESPACE.into()), None)),
             _ => (Some("default".to_string()), Node::new(Value::Str("default".into()), None)),
         }
     };

@@ -10,7 +10,7 @@ mod value;
 
 pub use lines::LineIndex;
 pub use stored::{Store, StoreBuilder, Stored};
-pub use value::{Node, Value};
+pub use value::{after_apply_reason, Node, Value, EXISTS_KEY};
 
 use std::fmt;
 use std::sync::Arc;

@@ -270,6 +270,7 @@ const MAP: u8 = 7;
 const UNKNOWN: u8 = 8;
 const REF: u8 = 9;
 const PARTIAL_JSON: u8 = 10;
+const PARTIAL_STR: u8 = 11;
 const SPANNED: u8 = 0x10;
 
 #[derive(Default)]
@@ -320,6 +321,7 @@ impl Encoder {
             Value::Unknown(_) => UNKNOWN,
             Value::Ref { .. } => REF,
             Value::PartialJson(_) => PARTIAL_JSON,
+            Value::PartialStr(_) => PARTIAL_STR,
         };
         match &node.span {
             Some(span) => {
@@ -333,7 +335,7 @@ impl Encoder {
             Value::Int(i) => self.signed(*i),
             Value::Float(f) => self.out.extend_from_slice(&f.to_le_bytes()),
             Value::Str(s) | Value::Unknown(s) => self.text(s),
-            Value::List(items) => {
+            Value::List(items) | Value::PartialStr(items) => {
                 self.unsigned(items.len() as u64);
                 items.iter().for_each(|item| self.node(item));
             }
@@ -417,6 +419,7 @@ impl<'s> Decoder<'s> {
             UNKNOWN => Value::Unknown(self.text()),
             REF => Value::Ref { address: self.text(), attribute: self.text() },
             PARTIAL_JSON => Value::PartialJson(Box::new(self.node())),
+            PARTIAL_STR => Value::PartialStr((0..self.unsigned()).map(|_| self.node()).collect()),
             other => unreachable!("tag {other} is never encoded"),
         };
         Node { value, span }
@@ -436,7 +439,7 @@ impl<'s> Decoder<'s> {
         match self.tag() {
             INT | STR | UNKNOWN => _ = self.unsigned(),
             FLOAT => self.at += 8,
-            LIST => (0..self.unsigned()).for_each(|_| self.skip()),
+            LIST | PARTIAL_STR => (0..self.unsigned()).for_each(|_| self.skip()),
             MAP => (0..self.unsigned()).for_each(|_| {
                 self.unsigned();
                 self.skip();
@@ -451,7 +454,7 @@ impl<'s> Decoder<'s> {
         match self.tag() {
             INT | STR | UNKNOWN => _ = self.unsigned(),
             FLOAT => self.at += 8,
-            LIST => (0..self.unsigned()).for_each(|_| self.references(keys, found)),
+            LIST | PARTIAL_STR => (0..self.unsigned()).for_each(|_| self.references(keys, found)),
             MAP => {
                 for _ in 0..self.unsigned() {
                     keys.push(self.str());

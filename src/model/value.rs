@@ -35,6 +35,24 @@ pub enum Value {
     /// that reads only its known parts (a statement's `Effect` and `Condition`, not its
     /// `Resource` ARN) can still decide. Expressions treat it as the unknown it is.
     PartialJson(Box<Node>),
+    /// A string template whose text is known only in part (`"logs-${random_pet.this.id}"`):
+    /// its parts in order, each a known `Str`, a `Ref` (a computed attribute) or an `Unknown`.
+    /// Expressions treat it as the unknown it is; a rule reading the words of a name can still
+    /// use the parts the code spells out.
+    PartialStr(Vec<Node>),
+}
+
+/// The attribute of a resource whose count or for_each is unknown: whether it exists at all is
+/// unknown, for this reason.
+pub const EXISTS_KEY: &str = "__exists";
+
+/// Why a reference to a computed attribute has no value yet.
+pub fn after_apply_reason(address: &str, attribute: &str) -> String {
+    if attribute.is_empty() {
+        format!("{address} is known only after apply")
+    } else {
+        format!("{address}.{attribute} is known only after apply")
+    }
 }
 
 impl Node {
@@ -128,6 +146,17 @@ impl Node {
         matches!(self.value, Value::Unknown(_))
     }
 
+    /// Why this leaf has no value: an unknown's reason, a partly known string's first unknown
+    /// part's; `None` for a known value.
+    pub fn unknown_reason(&self) -> Option<String> {
+        match &self.value {
+            Value::Unknown(reason) => Some(reason.clone()),
+            Value::Ref { address, attribute } => Some(after_apply_reason(address, attribute)),
+            Value::PartialStr(parts) => parts.iter().find_map(Node::unknown_reason),
+            _ => None,
+        }
+    }
+
     /// The first unknown leaf (or reference) below this node, depth first.
     pub fn first_unknown(&self) -> Option<&Node> {
         match &self.value {
@@ -135,6 +164,7 @@ impl Node {
             Value::List(items) => items.iter().find_map(Node::first_unknown),
             Value::Map(entries) => entries.iter().find_map(|(_, v)| v.first_unknown()),
             Value::PartialJson(document) => document.first_unknown(),
+            Value::PartialStr(parts) => parts.iter().find_map(Node::first_unknown),
             _ => None,
         }
     }
@@ -155,6 +185,9 @@ impl Node {
             Value::Unknown(reason) => serde_json::json!({ "$unknown": reason }),
             Value::Ref { address, attribute } => serde_json::json!({ "$ref": address, "attribute": attribute }),
             Value::PartialJson(document) => serde_json::json!({ "$json": document.to_json() }),
+            Value::PartialStr(parts) => {
+                serde_json::json!({ "$unknown": self.unknown_reason(), "$parts": parts.iter().map(Node::to_json).collect::<Vec<_>>() })
+            }
         }
     }
 
@@ -185,7 +218,7 @@ impl Node {
 
     fn collect_unknowns<'a>(&'a self, path: &mut Vec<&'a str>, out: &mut Vec<(String, &'a Node)>) {
         match &self.value {
-            Value::Unknown(_) => out.push((path.join("."), self)),
+            Value::Unknown(_) | Value::PartialStr(_) => out.push((path.join("."), self)),
             Value::List(items) => items.iter().for_each(|item| item.collect_unknowns(path, out)),
             Value::PartialJson(document) => document.collect_unknowns(path, out),
             Value::Map(entries) => {

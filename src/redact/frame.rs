@@ -186,6 +186,7 @@ mod tests {
         Finding {
             rule_id: "SEC-002".into(),
             severity: crate::rules::Severity::Error,
+            rule_severity: crate::rules::Severity::Error,
             outcome: crate::engine::Outcome::Violation,
             message: message.into(),
             source: crate::model::SourceKind::K8s,

@@ -230,6 +230,7 @@ mod tests {
         Finding {
             rule_id: "TST-001".into(),
             severity: Severity::Error,
+            rule_severity: Severity::Error,
             outcome: Outcome::Violation,
             message: message.into(),
             source: SourceKind::Tf,

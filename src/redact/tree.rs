@@ -110,6 +110,8 @@ impl<'n> Walker<'_, 'n> {
                 }
             }
             Value::PartialJson(document) => self.node(document, place),
+            // The parts of a string known in part that the code spells out.
+            Value::PartialStr(parts) => parts.iter().for_each(|part| self.node(part, place)),
             Value::Str(text) => (self.visit)(place.key, node, secret_text(place, text)),
             Value::Int(_) | Value::Float(_) | Value::Bool(_) => (self.visit)(place.key, node, matches!(place.context, Context::Always)),
             Value::Null | Value::Unknown(_) | Value::Ref { .. } => {}
@@ -241,6 +243,14 @@ mod tests {
         assert!(secret_values("variable", &other).is_empty());
         let applied = attrs("metadata:\n  annotations:\n    last-applied: '{\"stringData\":{\"password\":\"older-value\"}}'\n");
         assert!(secret_values("ConfigMap", &applied).contains(&"older-value".to_string()));
+    }
+
+    #[test]
+    fn the_spelled_out_parts_of_a_string_known_in_part_are_judged() {
+        let part = |value: Value| Node::new(value, None);
+        let password = part(Value::PartialStr(vec![part(Value::Str("pre-hunter2-".into())), part(Value::Unknown("known after apply".into()))]));
+        let attrs = Node::map(vec![("password".into(), password)], None);
+        assert_eq!(secret_values("aws_db_instance", &attrs), ["pre-hunter2-"]);
     }
 
     fn base64_of(text: &str) -> String {

@@ -7,6 +7,7 @@
 //! text, never markup from the scan. No timestamp either: the page is a pure function of the
 //! report, like the other formats.
 
+use super::undecided::UndecidedErrors;
 use super::{escape_markup, Baseline, Counts, Report};
 use crate::engine::{BaselineState, Finding, Outcome};
 use crate::rules::Severity;
@@ -49,6 +50,8 @@ fn header(out: &mut String, report: &Report, counts: &Counts, baseline: Option<&
         let _ = writeln!(out, "<div class=\"tile {class}\"><span class=\"n\">{value}</span><span class=\"l\">{label}</span></div>");
     };
     tile(out, "error", counts.error, "errors");
+    let undecided = UndecidedErrors::of(report);
+    tile(out, "undecided", undecided.count, "error rules could not decide");
     tile(out, "warning", counts.warning, "warnings");
     tile(out, "note", counts.note, "notes");
     tile(out, "undecided", counts.undecided, "could not decide");
@@ -58,7 +61,22 @@ fn header(out: &mut String, report: &Report, counts: &Counts, baseline: Option<&
         tile(out, "unchanged", b.unchanged, "unchanged");
         tile(out, "resolved", b.resolved, "resolved");
     }
-    out.push_str("</div>\n</header>\n");
+    out.push_str("</div>\n");
+    undecided_reasons(out, &undecided);
+    out.push_str("</header>\n");
+}
+
+/// Why error rules could not decide, most frequent first: the gate passes these findings
+/// unless `--fail-on-undecided`, so the page says so next to the errors.
+fn undecided_reasons(out: &mut String, undecided: &UndecidedErrors) {
+    if undecided.count == 0 {
+        return;
+    }
+    out.push_str("<p>Could not decide on error rules, most frequent reasons:</p>\n<ul>\n");
+    for reason in &undecided.reasons {
+        let _ = writeln!(out, "<li>{}× {}</li>", reason.count, escape_markup(&reason.reason));
+    }
+    out.push_str("</ul>\n");
 }
 
 fn charts(out: &mut String, report: &Report, counts: &Counts, baseline: Option<&Baseline>) {
@@ -415,6 +433,7 @@ mod tests {
         Finding {
             rule_id: rule.into(),
             severity,
+            rule_severity: severity,
             outcome: Outcome::Violation,
             message: message.into(),
             source: SourceKind::Tf,
@@ -434,6 +453,7 @@ mod tests {
     fn findings() -> Vec<Finding> {
         let mut undecided = finding("NET-003", Severity::Note, "infra/envs/prod/network.tf", 7, "aws_subnet.data route table unknown");
         undecided.outcome = Outcome::Undecided;
+        undecided.rule_severity = Severity::Error;
         let mut suppressed = finding("DATA-003", Severity::Error, "infra/modules/lake/s3.tf", 3, "aws_s3_bucket.a does not block public access");
         suppressed.suppression = Some(Suppression {
             kind: SuppressionKind::Inline,

@@ -11,9 +11,10 @@ use std::rc::Rc;
 
 use colored::Color;
 
+use super::undecided::UndecidedErrors;
 use super::{Baseline, Counts, Report};
 use crate::engine::{Finding, Outcome};
-use crate::model::DiagnosticLevel;
+use crate::model::{Diagnostic, DiagnosticLevel};
 use crate::redact::Source;
 use crate::rules::{RuleMeta, Severity};
 
@@ -105,15 +106,54 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
     }
     if !report.diagnostics.is_empty() {
         for d in report.diagnostics {
-            let level = match d.level {
-                DiagnosticLevel::Error | DiagnosticLevel::Incomplete => p.bold_fg("error", Color::Red),
-                DiagnosticLevel::Note => p.bold_fg("note", Color::Cyan),
-            };
-            let _ = writeln!(out, "{level}: {}", clean(&d.to_string()));
+            diagnostic_line(&mut out, &p, d);
         }
         out.push('\n');
     }
 
+    let undecided = UndecidedErrors::of(report);
+    undecided_reasons(&mut out, &p, &undecided);
+    summary_line(&mut out, report, baseline, &undecided);
+    out
+}
+
+/// What a run prints on standard error when its report goes elsewhere (a file, a
+/// machine-readable format), so a CI log says why it failed: the error diagnostics and the
+/// summary line, without colour.
+pub(super) fn console(report: &Report, baseline: Option<&Baseline>) -> String {
+    let p = Painter { color: false };
+    let mut out = String::new();
+    for d in report.diagnostics.iter().filter(|d| d.is_error()) {
+        diagnostic_line(&mut out, &p, d);
+    }
+    summary_line(&mut out, report, baseline, &UndecidedErrors::of(report));
+    out
+}
+
+fn diagnostic_line(out: &mut String, p: &Painter, d: &Diagnostic) {
+    let level = match d.level {
+        DiagnosticLevel::Error | DiagnosticLevel::Incomplete => p.bold_fg("error", Color::Red),
+        DiagnosticLevel::Note => p.bold_fg("note", Color::Cyan),
+    };
+    let _ = writeln!(out, "{level}: {}", clean(&d.to_string()));
+}
+
+/// Why error rules could not decide, most frequent reasons first: the gate passes these
+/// findings unless `--fail-on-undecided`, so they are summed up where the errors are.
+fn undecided_reasons(out: &mut String, p: &Painter, undecided: &UndecidedErrors) {
+    if undecided.count == 0 {
+        return;
+    }
+    let _ = writeln!(out, "{}", p.bold("undecided on error rules, most frequent reasons:"));
+    for reason in &undecided.reasons {
+        let _ = writeln!(out, "  {}× {}", reason.count, clean(&reason.reason));
+    }
+    out.push('\n');
+}
+
+/// `29 files, 380 resources, 16 errors (+1 undecided), 4 warnings, ...`: the undecided
+/// findings of error rules stand beside the errors, all undecided findings after the notes.
+fn summary_line(out: &mut String, report: &Report, baseline: Option<&Baseline>, undecided: &UndecidedErrors) {
     let counts = Counts::of(report.findings);
     // An audit reads no files: its summary starts with the resources.
     let files = if report.files_scanned == 0 && report.findings.iter().any(|f| f.live.is_some()) {
@@ -121,11 +161,14 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
     } else {
         format!("{}, ", plural(report.files_scanned, "file"))
     };
-    let _ = writeln!(
+    let errors = match undecided.count {
+        0 => plural(counts.error, "error"),
+        n => format!("{} (+{n} undecided)", plural(counts.error, "error")),
+    };
+    let _ = write!(
         out,
-        "{files}{}, {}, {}, {}, {} undecided, {} suppressed in {:.2}s",
+        "{files}{}, {errors}, {}, {}, {} undecided, {} suppressed in {:.2}s",
         plural(report.resources, "resource"),
-        plural(counts.error, "error"),
         plural(counts.warning, "warning"),
         plural(counts.note, "note"),
         counts.undecided,
@@ -133,10 +176,9 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
         report.elapsed.as_secs_f64(),
     );
     if let Some(b) = baseline {
-        out.pop();
-        let _ = writeln!(out, "; baseline: {} new, {} unchanged, {} resolved", b.new, b.unchanged, b.resolved);
+        let _ = write!(out, "; baseline: {} new, {} unchanged, {} resolved", b.new, b.unchanged, b.resolved);
     }
-    out
+    out.push('\n');
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -265,6 +307,7 @@ mod tests {
         Finding {
             rule_id: "ENC-001".into(),
             severity: Severity::Warning,
+            rule_severity: Severity::Warning,
             outcome: Outcome::Violation,
             message: "bucket \x1b[31mred".into(),
             source: SourceKind::Tf,

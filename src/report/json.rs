@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::undecided::UndecidedErrors;
 use super::{fingerprint, Baseline, Counts, Report};
 use crate::engine::{BaselineState, Finding, Outcome, SuppressionKind};
 use crate::model::{Diagnostic, DiagnosticLevel, SourceKind};
@@ -27,6 +28,7 @@ struct Summary {
     files: usize,
     resources: usize,
     by_severity: BySeverity,
+    undecided_errors: UndecidedErrors,
     undecided: usize,
     suppressed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,8 +46,12 @@ struct BySeverity {
 struct JsonFinding<'a> {
     rule_id: &'a str,
     severity: Severity,
+    rule_severity: Severity,
     outcome: Outcome,
     message: &'a str,
+    /// Undecided findings: the message without its subject and rule title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
     address: &'a str,
     resource_type: &'a str,
     source: SourceKind,
@@ -100,11 +106,12 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
             files: report.files_scanned,
             resources: report.resources,
             by_severity: BySeverity { error: counts.error, warning: counts.warning, note: counts.note },
+            undecided_errors: UndecidedErrors::of(report),
             undecided: counts.undecided,
             suppressed: counts.suppressed,
             baseline: baseline.cloned(),
         },
-        findings: report.findings.iter().map(finding).collect(),
+        findings: report.findings.iter().map(|f| finding(report, f)).collect(),
         resolved: baseline.map(|b| b.resolved_findings.as_slice()),
         diagnostics: report.diagnostics.iter().map(diagnostic).collect(),
     };
@@ -113,12 +120,15 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     out
 }
 
-fn finding(f: &Finding) -> JsonFinding<'_> {
+fn finding<'a>(report: &Report<'a>, f: &'a Finding) -> JsonFinding<'a> {
+    let title = report.rule(&f.rule_id).map_or("", |r| r.title.as_str());
     JsonFinding {
         rule_id: &f.rule_id,
         severity: f.severity,
+        rule_severity: f.rule_severity,
         outcome: f.outcome,
         message: &f.message,
+        reason: (f.outcome == Outcome::Undecided).then(|| f.reason(title)),
         address: &f.address,
         resource_type: &f.rtype,
         source: f.source,

@@ -2,6 +2,7 @@
 //! A table of findings per severity and rule, then each finding with its place and the
 //! first paragraph of the rule's help.
 
+use super::undecided::UndecidedErrors;
 use super::{Baseline, Counts, Report};
 use crate::engine::{Finding, Outcome};
 use std::collections::BTreeMap;
@@ -13,11 +14,17 @@ const MAX_LISTED: usize = 50;
 pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     let mut out = String::from("## charterguard\n\n");
     let counts = Counts::of(report.findings);
+    let undecided = UndecidedErrors::of(report);
+    let beside_errors = match undecided.count {
+        0 => String::new(),
+        n => format!(" (+{n} could not decide)"),
+    };
     let _ = writeln!(
         out,
-        "{} files, {} resources: **{} errors**, {} warnings, {} notes, {} could not decide, {} suppressed.\n",
+        "{} files, {} resources: **{} errors**{beside_errors}, {} warnings, {} notes, {} could not decide, {} suppressed.\n",
         report.files_scanned, report.resources, counts.error, counts.warning, counts.note, counts.undecided, counts.suppressed
     );
+    undecided_reasons(&mut out, &undecided);
     if let Some(b) = baseline {
         let _ = writeln!(out, "Against the baseline: **{} new**, {} unchanged (not listed), {} resolved.\n", b.new, b.unchanged, b.resolved);
     }
@@ -52,6 +59,19 @@ pub(super) fn render(report: &Report, baseline: Option<&Baseline>) -> String {
     out
 }
 
+/// Why error rules could not decide, most frequent first: findings the gate passes unless
+/// `--fail-on-undecided`, so the reviewer sees them next to the errors.
+fn undecided_reasons(out: &mut String, undecided: &UndecidedErrors) {
+    if undecided.count == 0 {
+        return;
+    }
+    out.push_str("Could not decide on error rules, most frequent reasons:\n\n");
+    for reason in &undecided.reasons {
+        let _ = writeln!(out, "- {}× {}", reason.count, escape(&reason.reason));
+    }
+    out.push('\n');
+}
+
 /// Notes: what was deliberately not evaluated (a module no `terraform init` installed, a file
 /// too large, ...), so that a step summary shows what its findings do not cover.
 fn not_evaluated_list(out: &mut String, report: &Report) {
@@ -72,7 +92,7 @@ fn not_evaluated_list(out: &mut String, report: &Report) {
 fn rule_table(out: &mut String, report: &Report) {
     let mut per_rule: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
     for f in report.findings.iter().filter(is_listed) {
-        let entry = per_rule.entry((f.severity.as_str(), &f.rule_id)).or_default();
+        let entry = per_rule.entry((f.rule_severity.as_str(), &f.rule_id)).or_default();
         match f.outcome {
             Outcome::Violation => entry.0 += 1,
             Outcome::Undecided => entry.1 += 1,

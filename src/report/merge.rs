@@ -10,6 +10,7 @@
 //!   results per run (the least severe are left out, with a notification) and 20 runs.
 
 use super::sarif::MAX_RESULTS;
+use super::undecided::UndecidedErrors;
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -68,6 +69,7 @@ fn merge_json(documents: &[(&str, Value)]) -> Value {
         "files": sum("files"),
         "resources": sum("resources"),
         "by_severity": {"error": 0, "warning": 0, "note": 0},
+        "undecided_errors": undecided_errors(&findings),
         "undecided": 0,
         "suppressed": 0,
     });
@@ -105,6 +107,14 @@ fn merge_json(documents: &[(&str, Value)]) -> Value {
     }
     document.insert("diagnostics".into(), Value::Array(diagnostics));
     Value::Object(document)
+}
+
+/// The summary's undecided findings of error rules, counted again from the findings (each
+/// report's list of reasons holds only its most frequent).
+fn undecided_errors(findings: &[Value]) -> UndecidedErrors {
+    let is = |f: &Value, key: &str, value: &str| f.get(key).and_then(Value::as_str) == Some(value);
+    let counted = findings.iter().filter(|f| f.get("suppression").is_none() && is(f, "outcome", "undecided") && is(f, "rule_severity", "error"));
+    UndecidedErrors::count(counted.map(|f| f.get("reason").and_then(Value::as_str).unwrap_or_default()))
 }
 
 fn array<'v>(value: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
@@ -265,6 +275,21 @@ mod tests {
         assert_eq!(merged["summary"]["undecided"], json!(1));
         assert_eq!(merged["findings"].as_array().unwrap().len(), 2);
         assert_eq!(merged["diagnostics"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn undecided_findings_of_error_rules_are_counted_again_by_reason() {
+        let undecided = |fp: &str, rule_severity: &str, reason: &str| json!({"fingerprint": fp, "severity": "note", "rule_severity": rule_severity, "outcome": "undecided", "reason": reason});
+        let mut suppressed = undecided("s", "error", "a");
+        suppressed["suppression"] = json!({"kind": "inline", "reason": "accepted"});
+        let report = |findings: Value| {
+            json!({"version": 1, "summary": {"undecided_errors": {"count": 9, "reasons": []}}, "findings": findings, "diagnostics": []}).to_string()
+        };
+        let a = report(json!([undecided("x", "error", "a"), undecided("w", "warning", "a"), suppressed]));
+        let b = report(json!([undecided("x", "error", "a"), undecided("y", "error", "b"), undecided("z", "error", "a")]));
+        let merged: Value = serde_json::from_str(&merge(&[("a".into(), a), ("b".into(), b)]).unwrap()).unwrap();
+        let expected = json!({"count": 3, "reasons": [{"reason": "a", "count": 2}, {"reason": "b", "count": 1}]});
+        assert_eq!(merged["summary"]["undecided_errors"], expected, "x once; not w (a warning rule) nor s (suppressed)");
     }
 
     #[test]

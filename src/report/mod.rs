@@ -11,6 +11,7 @@ mod junit;
 mod markdown;
 pub mod merge;
 pub mod sarif;
+mod undecided;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,13 +82,18 @@ pub enum Format {
     ///   "summary": {
     ///     "files": 12, "resources": 40,
     ///     "by_severity": {"error": 2, "warning": 1, "note": 0},  // unsuppressed violations
+    ///     "undecided_errors": {            // unsuppressed undecided findings of error rules
+    ///       "count": 1, "reasons": [{"reason": "...", "count": 1}]  // the 3 most frequent
+    ///     },
     ///     "undecided": 1,                                          // unsuppressed
     ///     "suppressed": 1,
     ///     "baseline": {"new": 1, "unchanged": 4, "resolved": 2}   // only with --baseline
     ///   },
     ///   "findings": [{
-    ///     "rule_id": "ENC-001", "severity": "error|warning|note",
+    ///     "rule_id": "ENC-001", "severity": "error|warning|note",  // note when undecided
+    ///     "rule_severity": "error|warning|note",                  // the rule's
     ///     "outcome": "violation|undecided", "message": "...",
+    ///     "reason": "...",                 // only when undecided: why, without subject and title
     ///     "address": "module.tenant.aws_s3_bucket.bronze", "resource_type": "aws_s3_bucket",
     ///     "source": "tf|k8s|aws|eks", "item": "container app" | null,
     ///     "attribute": "server_side_encryption_configuration",
@@ -154,6 +160,12 @@ pub fn render_categorised(report: &Report, format: Format, baseline: Option<&Bas
     }
 }
 
+/// The error diagnostics and the one-line summary of the human format, plain: what a run
+/// prints on standard error when its report goes to a file or is machine-readable.
+pub fn console_summary(report: &Report, baseline: Option<&Baseline>) -> String {
+    human::console(report, baseline)
+}
+
 /// A finding's identity across runs: hex SHA-256 of
 /// `rule_id \0 address \0 item-or-empty \0 attribute`. Line numbers and the file are left out
 /// on purpose, so the fingerprint survives edits that only move lines.
@@ -209,6 +221,7 @@ mod tests {
         Finding {
             rule_id: "ENC-001".into(),
             severity: Severity::Error,
+            rule_severity: Severity::Error,
             outcome: Outcome::Violation,
             message: "m".into(),
             source: SourceKind::Tf,

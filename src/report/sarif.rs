@@ -278,6 +278,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     }
     if undecided {
         properties.insert("outcome".to_string(), json!("undecided"));
+        // The rule's own severity, which `level` (note) does not carry, so code scanning can
+        // tell an undecided error rule from an undecided note.
+        properties.insert("ruleSeverity".to_string(), json!(f.rule_severity.as_str()));
     }
     if let Some(origin) = &f.live {
         properties.insert("live".to_string(), json!({"id": origin.id, "scope": origin.scope, "region": origin.region, "managedBy": origin.managed_by}));

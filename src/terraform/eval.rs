@@ -405,10 +405,7 @@ impl Ctx<'_, '_> {
                         let at = span.clone().unwrap_or_else(|| Span::new(self.ev.file.clone(), 1, 1, 1, 1));
                         match self.ev.scope.resolve(root, &keys, &at) {
                             Some((n, consumed)) => (n, consumed.min(keys.len())),
-                            None => {
-                                let text = reference_text(root, &keys);
-                                return Node::new(Value::Unknown(format!("unknown reference {text}")), span);
-                            }
+                            None => return Node::new(undeclared(root, &keys), span),
                         }
                     }
                 };
@@ -468,9 +465,36 @@ impl Ctx<'_, '_> {
         let mut out = String::new();
         let value = match self.render(t, false, false, &mut out) {
             Ok(()) => Value::Str(out),
-            Err(u) => u,
+            Err(u) if matches!(&u, Value::Unknown(reason) if is_error_reason(reason)) => u,
+            Err(u) => self.partial(t).unwrap_or(u),
         };
         Node::new(value, span)
+    }
+
+    /// A template with unknown interpolations as the parts it is made of: the text the code
+    /// spells out stays known (`"logs-${random_pet.this.id}"` has the word `logs`). `None`
+    /// for templates with directives or strip markers, or an interpolation that fails.
+    fn partial(&mut self, t: &Template) -> Option<Value> {
+        let mut parts: Vec<Node> = Vec::new();
+        for element in t.iter() {
+            match element {
+                Element::Literal(lit) => push_text(&mut parts, lit.value()),
+                Element::Interpolation(i) if !i.strip.strip_start() && !i.strip.strip_end() => match self.expr(&i.expr).value {
+                    Value::PartialStr(inner) => inner.into_iter().for_each(|part| match part.value {
+                        Value::Str(text) => push_text(&mut parts, &text),
+                        _ => parts.push(part),
+                    }),
+                    value @ Value::Ref { .. } => parts.push(Node::new(value, None)),
+                    value => match known(&value) {
+                        Ok(_) => push_text(&mut parts, &interpolated(&value).ok()?),
+                        Err(Value::Unknown(reason)) if !is_error_reason(&reason) => parts.push(Node::new(Value::Unknown(reason), None)),
+                        Err(_) => return None,
+                    },
+                },
+                _ => return None,
+            }
+        }
+        Some(Value::PartialStr(parts))
     }
 
     /// Appends the text of `t` to `out`; `trim_first`/`trim_last` strip whitespace from its
@@ -780,6 +804,14 @@ fn strips_after(e: &Element) -> bool {
 }
 
 /// The text an interpolated value contributes to a template.
+/// Appends known text to the parts, joined to a known part before it.
+fn push_text(parts: &mut Vec<Node>, text: &str) {
+    match parts.last_mut().map(|last| &mut last.value) {
+        Some(Value::Str(last)) => last.push_str(text),
+        _ => parts.push(Node::new(Value::Str(text.to_string()), None)),
+    }
+}
+
 fn interpolated(v: &Value) -> Result<String, Value> {
     let v = known(v)?;
     match v {
@@ -802,6 +834,24 @@ fn with_span(mut n: Node, span: &Option<Span>) -> Node {
 }
 
 /// How a reference reads in source, for messages.
+/// A reference to something the scanned code does not declare. A resource (`aws_kms_key.x.arn`)
+/// is still known to be a resource of that type, and is not any resource the scan has; Terraform
+/// would ask for the rest of the root module, so anything else stays unknown.
+fn undeclared(root: &str, keys: &[Key]) -> Value {
+    let is_resource_type = root.contains('_') && !matches!(root, "var" | "local" | "module" | "data" | "each" | "count" | "path" | "terraform" | "self");
+    let address_len = match keys.first() {
+        Some(Key::Attr(_)) => 1 + keys[1..].iter().take_while(|k| matches!(k, Key::Index(_))).count(),
+        _ => 0,
+    };
+    let attribute: Option<Vec<&str>> = keys[address_len.min(keys.len())..].iter().map(|k| if let Key::Attr(a) = k { Some(a.as_str()) } else { None }).collect();
+    match attribute {
+        Some(attribute) if is_resource_type && address_len > 0 => {
+            Value::Ref { address: reference_text(root, &keys[..address_len]), attribute: attribute.join(".") }
+        }
+        _ => Value::Unknown(format!("unknown reference {}", reference_text(root, keys))),
+    }
+}
+
 pub fn reference_text(root: &str, keys: &[Key]) -> String {
     let mut text = root.to_string();
     for key in keys {
@@ -978,10 +1028,23 @@ mod tests {
     }
 
     fn reason(src: &str) -> String {
-        match eval(src).value {
-            Value::Unknown(r) => r,
+        let node = eval(src);
+        match &node.value {
+            Value::Unknown(r) => r.clone(),
+            Value::PartialStr(_) => node.unknown_reason().expect("a partly known string has an unknown part"),
             other => panic!("{src}: expected unknown, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn templates_keep_the_text_they_spell_out() {
+        check(&[
+            (r#""logs-${aws_kms_key.gold.id}-${var.unknown}""#, r#"{"$unknown":"aws_kms_key.gold.id is known only after apply","$parts":["logs-",{"$ref":"aws_kms_key.gold","attribute":"id"},"-",{"$unknown":"var.unknown has no value"}]}"#),
+            (r#""a-${"b-${var.unknown}"}-c""#, r#"{"$unknown":"var.unknown has no value","$parts":["a-b-",{"$unknown":"var.unknown has no value"},"-c"]}"#),
+        ]);
+        // An error is not an unknown: the template is the error.
+        assert_error(r#""a-${var.list}""#);
+        assert_eq!(reason(r#"upper("a-${var.unknown}")"#), "var.unknown has no value");
     }
 
     fn assert_error(src: &str) {
@@ -1296,7 +1359,7 @@ mod tests {
             ("range(1, 4)", "[1,2,3]"),
             ("range(5, 0, -2)", "[5,3,1]"),
             ("range(0, 1, 0.5)", "[0,0.5]"),
-            ("concat(var.list...)", r#"{"$unknown":"evaluation error: concat: needs a list, not string"}"#),
+            ("concat(var.list...)", r#"{"$unknown":"Terraform would fail here: concat: needs a list, not string"}"#),
             ("max([3, 9, 1]...)", "9"),
         ]);
         assert_error("lookup(var.m, \"z\")");

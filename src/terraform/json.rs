@@ -133,7 +133,7 @@ impl Writer {
                 }
                 self.text.push('}');
             }
-            Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) => return Err("unexpected value in JSON".into()),
+            Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) | Value::PartialStr(_) => return Err("unexpected value in JSON".into()),
         }
         Ok(())
     }

@@ -192,6 +192,8 @@ struct InstanceKey {
     suffix: String,
     key: Option<Value>,
     bindings: Bindings,
+    /// Why the number of instances is unknown (`[*]`): the instance may not exist at all.
+    unknown_count: Option<String>,
 }
 
 enum Slot {
@@ -212,12 +214,14 @@ pub struct Call {
     /// Provider configurations passed down by the caller, by the name the module uses
     /// (`aws`, `aws.replica`): the caller's defaults, or its `providers = { ... }` map.
     pub providers: HashMap<String, ProviderConfig>,
+    /// Why this module instance may not exist (a call whose count or for_each is unknown).
+    pub unknown_count: Option<String>,
 }
 
 impl Call {
     /// A root module with values from tfvars.
     pub fn root(inputs: HashMap<String, Node>) -> Self {
-        Call { prefix: String::new(), key: String::new(), inputs, depth: 0, call_chain: Vec::new(), providers: HashMap::new() }
+        Call { prefix: String::new(), key: String::new(), inputs, depth: 0, call_chain: Vec::new(), providers: HashMap::new(), unknown_count: None }
     }
 }
 
@@ -232,6 +236,8 @@ pub struct Instance<'m, 't> {
     inputs: HashMap<String, Node>,
     depth: usize,
     call_chain: Vec<Span>,
+    /// Why this module instance may not exist (see [`Call::unknown_count`]).
+    unknown_count: Option<String>,
     locals: RefCell<HashMap<String, Slot>>,
     /// Variable values converted to their types, once per instance however often they are read.
     variables: RefCell<HashMap<String, Node>>,
@@ -242,6 +248,9 @@ pub struct Instance<'m, 't> {
     /// Module calls whose inputs are being evaluated: an input that reads the same module's
     /// outputs (module A's input from B, B's from A) is a cycle and becomes unknown.
     calling: RefCell<std::collections::HashSet<String>>,
+    /// Module calls whose source could not be loaded, with why and how to fix it: what reads
+    /// their outputs says so.
+    unavailable: RefCell<HashMap<String, String>>,
     diagnostics: RefCell<Vec<Diagnostic>>,
     inherited_providers: HashMap<String, ProviderConfig>,
     /// This module's own provider blocks (as resources) and every configuration its
@@ -277,6 +286,7 @@ impl<'m, 't> Instance<'m, 't> {
             inputs: call.inputs,
             depth: call.depth,
             call_chain: call.call_chain,
+            unknown_count: call.unknown_count,
             inherited_providers: call.providers,
             providers: RefCell::new(ProviderState::NotYet),
             locals: RefCell::default(),
@@ -285,6 +295,7 @@ impl<'m, 't> Instance<'m, 't> {
             children: RefCell::default(),
             data_values: RefCell::default(),
             calling: RefCell::default(),
+            unavailable: RefCell::default(),
             diagnostics: RefCell::default(),
         }
     }
@@ -416,6 +427,9 @@ impl<'m, 't> Instance<'m, 't> {
         self.add_effective_region(&provider, &mut attrs, &span);
         if let Some(tags_all) = provider.ok().and_then(|p| p.tags_all(attrs.get("tags"))) {
             attrs.insert("tags_all", tags_all);
+        }
+        if let Some(reason) = key.unknown_count.as_ref().or(self.unknown_count.as_ref()) {
+            attrs.insert(crate::model::EXISTS_KEY, Node::new(Value::Unknown(reason.clone()), None));
         }
         Resource::terraform(rtype.to_string(), format!("{}{}.{}{}", self.prefix, rtype, name, key.suffix), span, attrs, self.call_chain.clone())
     }
@@ -635,7 +649,7 @@ impl<'m, 't> Instance<'m, 't> {
     }
 
     fn expand(&self, decl: Decl, address: &str) -> Vec<InstanceKey> {
-        let single = InstanceKey { suffix: String::new(), key: None, bindings: Bindings::default() };
+        let single = InstanceKey { suffix: String::new(), key: None, bindings: Bindings::default(), unknown_count: None };
         if let Some((file, count)) = self.attribute(decl, "count") {
             let value = self.eval(file, &Bindings::default(), &count.value);
             return match value.value {
@@ -644,12 +658,13 @@ impl<'m, 't> Instance<'m, 't> {
                         suffix: format!("[{i}]"),
                         key: Some(Value::Int(i)),
                         bindings: Bindings::default().with("count", Node::map(vec![("index".into(), Node::new(Value::Int(i), None))], None)),
+                        unknown_count: None,
                     })
                     .collect(),
                 _ => {
                     let reason = format!("count of {address} is not a known number ({})", describe(&value));
-                    let unknown = Node::map(vec![("index".into(), Node::new(Value::Unknown(reason), value.span.clone()))], None);
-                    vec![InstanceKey { suffix: "[*]".into(), key: None, bindings: Bindings::default().with("count", unknown) }]
+                    let unknown = Node::map(vec![("index".into(), Node::new(Value::Unknown(reason.clone()), value.span.clone()))], None);
+                    vec![InstanceKey { suffix: "[*]".into(), key: None, bindings: Bindings::default().with("count", unknown), unknown_count: Some(reason) }]
                 }
             };
         }
@@ -665,13 +680,14 @@ impl<'m, 't> Instance<'m, 't> {
                             other => format!("[{}]", describe(&Node::new(other.clone(), None))),
                         };
                         let each = Node::map(vec![("key".into(), key.clone()), ("value".into(), item)], None);
-                        InstanceKey { suffix, key: Some(key.value), bindings: Bindings::default().with("each", each) }
+                        InstanceKey { suffix, key: Some(key.value), bindings: Bindings::default().with("each", each), unknown_count: None }
                     })
                     .collect(),
                 Err(reason) => {
                     let unknown = |what: &str| Node::new(Value::Unknown(format!("each.{what} of {address}: {reason}")), value.span.clone());
                     let each = Node::map(vec![("key".into(), unknown("key")), ("value".into(), unknown("value"))], None);
-                    vec![InstanceKey { suffix: "[*]".into(), key: None, bindings: Bindings::default().with("each", each) }]
+                    let unknown_count = Some(format!("for_each of {address}: {reason}"));
+                    vec![InstanceKey { suffix: "[*]".into(), key: None, bindings: Bindings::default().with("each", each), unknown_count }]
                 }
             };
         }
@@ -858,6 +874,7 @@ impl<'m, 't> Instance<'m, 't> {
                 let span = super::modules::source_span(self.file(decl.file), decl.block);
                 let message = format!("{}: {}; its resources are not evaluated", super::modules::key_address(&call_key), missing.reason);
                 self.diagnostics.borrow_mut().push(Diagnostic { level: missing.level, file: span.file.to_string(), span: Some(span), message });
+                self.unavailable.borrow_mut().insert(name.to_string(), missing.reason);
                 return Vec::new();
             }
         };
@@ -875,7 +892,8 @@ impl<'m, 't> Instance<'m, 't> {
                     .map(|(file, a)| (a.key.as_str().to_string(), self.eval(file, &key.bindings, &a.value)))
                     .collect();
                 let prefix = format!("{address}{}.", key.suffix);
-                let call = Call { prefix, key: call_key.clone(), inputs, depth: self.depth + 1, call_chain: chain.clone(), providers: providers.clone() };
+                let unknown_count = key.unknown_count.clone().or_else(|| self.unknown_count.clone());
+                let call = Call { prefix, key: call_key.clone(), inputs, depth: self.depth + 1, call_chain: chain.clone(), providers: providers.clone(), unknown_count };
                 let child = Instance::new(self.loader, decls, call);
                 (key, Rc::new(child))
             })
@@ -897,7 +915,11 @@ impl<'m, 't> Instance<'m, 't> {
             (true, _) => return (Node::new(Value::Unknown(format!("module.{name} has several instances; index it")), Some(span.clone())), keys.len()),
         };
         let Some(child) = child else {
-            return (Node::new(Value::Unknown(format!("module.{name} is not evaluated")), Some(span.clone())), keys.len());
+            let reason = match self.unavailable.borrow().get(name) {
+                Some(why) => format!("module.{name} is not evaluated: {why}"),
+                None => format!("module.{name} is not evaluated"),
+            };
+            return (Node::new(Value::Unknown(reason), Some(span.clone())), keys.len());
         };
         match keys.get(consumed) {
             Some(Key::Attr(output)) => match child.index.outputs.get(output.as_str()).and_then(|d| child.attribute(*d, "value")) {
@@ -983,7 +1005,12 @@ fn select_instance(base: &str, instances: &[InstanceKey], keys: &[Key]) -> Resul
             };
             Err((node, 0))
         }
-        (false, _) => Ok((instances.first().cloned().unwrap_or(InstanceKey { suffix: String::new(), key: None, bindings: Bindings::default() }), 0)),
+        // count = 0 or an empty for_each: no instance to name, none to list.
+        (false, Some(Key::Index(index))) if instances.is_empty() => {
+            Err((Node::new(Value::Unknown(format!("{base} has no instance {}", describe(&Node::new(index.clone(), None)))), None), keys.len()))
+        }
+        (false, _) if instances.is_empty() => Err((Node::new(Value::List(Vec::new()), None), 0)),
+        (false, _) => Ok((instances[0].clone(), 0)),
     }
 }
 
@@ -1126,5 +1153,20 @@ mod tests {
         assert_eq!(backend.rtype, "terraform.backend.s3");
         assert_eq!(backend.attrs.get("encrypt").map(|n| &n.value), Some(&Value::Bool(true)));
         assert_eq!(backend.span.start_line, 3);
+    }
+
+    #[test]
+    fn resources_without_instances_list_none_and_name_none() {
+        let model = load(&[(
+            "main.tf",
+            "resource \"aws_route_table\" \"database\" {\n  count = 0\n}\nresource \"aws_route_table\" \"private\" {\n  count = 1\n}\n\
+             resource \"aws_route_table_association\" \"a\" {\n  route_table_id = coalescelist(aws_route_table.database[*].id, aws_route_table.private[*].id)[0]\n\
+             subnet_id = aws_route_table.database[0].id\n}\n",
+        )]);
+        let association = find(&model, "aws_route_table_association.a");
+        let table = association.attrs.get("route_table_id").map(|n| &n.value);
+        assert_eq!(table, Some(&Value::Ref { address: "aws_route_table.private[0]".into(), attribute: "id".into() }));
+        let missing = association.attrs.get("subnet_id").unwrap().unknown_reason().unwrap_or_default();
+        assert!(missing.contains("aws_route_table.database has no instance 0"), "{missing}");
     }
 }

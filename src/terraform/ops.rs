@@ -12,7 +12,7 @@ use std::fmt::Display;
 /// How the reason of an Unknown produced by an evaluation error (a type error, a missing map
 /// key, an index out of range: something Terraform would reject) begins. Unknowns whose reason
 /// lacks it stand for values that cannot be known without apply or a missing input.
-pub const ERROR_PREFIX: &str = "evaluation error: ";
+pub const ERROR_PREFIX: &str = "Terraform would fail here: ";
 
 /// An Unknown standing for an evaluation error.
 pub fn error_value(message: impl Display) -> Value {
@@ -41,11 +41,7 @@ pub fn find_error(node: &Node) -> Option<&Node> {
 
 /// The Unknown a reference to a computed attribute stands for when its value is needed.
 pub fn after_apply(address: &str, attribute: &str) -> Value {
-    if attribute.is_empty() {
-        Value::Unknown(format!("{address} is known only after apply"))
-    } else {
-        Value::Unknown(format!("{address}.{attribute} is known only after apply"))
-    }
+    Value::Unknown(crate::model::after_apply_reason(address, attribute))
 }
 
 /// `Err` with the Unknown to return when the value itself is unknown, a reference, or JSON
@@ -57,6 +53,7 @@ pub fn known(value: &Value) -> Result<&Value, Value> {
         Value::PartialJson(document) => {
             Err(document.first_unknown().map_or_else(|| after_apply("the JSON document", ""), |leaf| known(&leaf.value).unwrap_err()))
         }
+        Value::PartialStr(parts) => Err(parts.iter().find_map(|part| known(&part.value).err()).unwrap_or_else(|| after_apply("the string", ""))),
         other => Ok(other),
     }
 }
@@ -194,7 +191,7 @@ pub fn type_name(value: &Value) -> &'static str {
         Value::Map(_) => "map",
         Value::Unknown(_) => "unknown",
         Value::Ref { .. } => "reference",
-        Value::PartialJson(_) => "string",
+        Value::PartialJson(_) | Value::PartialStr(_) => "string",
     }
 }
 
@@ -203,8 +200,8 @@ pub fn type_name(value: &Value) -> &'static str {
 /// equal; otherwise a reference is unknown.
 pub fn equal(a: &Value, b: &Value) -> Result<bool, Value> {
     match (a, b) {
-        (Value::Unknown(_) | Value::PartialJson(_), _) => Err(known(a).unwrap_err()),
-        (_, Value::Unknown(_) | Value::PartialJson(_)) => Err(known(b).unwrap_err()),
+        (Value::Unknown(_) | Value::PartialJson(_) | Value::PartialStr(_), _) => Err(known(a).unwrap_err()),
+        (_, Value::Unknown(_) | Value::PartialJson(_) | Value::PartialStr(_)) => Err(known(b).unwrap_err()),
         (Value::Ref { .. }, Value::Ref { .. }) if a == b => Ok(true),
         (Value::Ref { .. }, _) | (_, Value::Ref { .. }) => Err(known(a).and(known(b)).unwrap_err()),
         (Value::Null, Value::Null) => Ok(true),

@@ -3,9 +3,11 @@
 //! joined to their bucket here, by reference or by bucket name, so rules see one effective
 //! bucket whichever style the code uses: the setting appears on the bucket under the
 //! resource type's suffix (`versioning`, `server_side_encryption_configuration`, ...), as a
-//! one-element list holding the setting resource's attributes and spans.
+//! one-element list holding the setting resource's attributes and spans. A joined setting
+//! resource is marked with its bucket's address under `__bucket`; one without it configures a
+//! bucket outside the scanned code, and rules judge it at its own block.
 
-use crate::model::{Node, Resource, Value};
+use crate::model::{Node, Resource, Value, EXISTS_KEY};
 use std::collections::HashMap;
 
 /// Split setting resource types (suffix after `aws_s3_bucket_`).
@@ -28,6 +30,9 @@ const SETTINGS: &[&str] = &[
     "notification",
 ];
 
+/// The attribute of a joined setting resource that names its bucket.
+pub const JOINED_KEY: &str = "__bucket";
+
 pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
     let mut by_address: HashMap<String, usize> = HashMap::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -37,9 +42,9 @@ pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
             by_name.insert(name.to_string(), i);
         }
     }
-    let mut links: Vec<(usize, &'static str, Node)> = Vec::new();
+    let mut links: Vec<(usize, usize, &'static str, Node)> = Vec::new();
     let mut unlinked: Vec<(&'static str, String)> = Vec::new();
-    for resource in &resources {
+    for (i, resource) in resources.iter().enumerate() {
         let Some(setting) = resource.rtype.strip_prefix("aws_s3_bucket_").and_then(|s| SETTINGS.iter().find(|x| **x == s)) else { continue };
         let bucket = resource.attrs.get("bucket");
         let target = match bucket.map(|b| &b.value) {
@@ -48,7 +53,7 @@ pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
             _ => None,
         };
         match target {
-            Some(index) => links.push((index, setting, setting_node(resource))),
+            Some(index) => links.push((index, i, setting, setting_node(resource))),
             None => {
                 let why = match bucket.map(|b| &b.value) {
                     Some(Value::Unknown(reason)) => reason.clone(),
@@ -63,8 +68,15 @@ pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
             }
         }
     }
-    for (index, setting, node) in links {
+    for (index, i, setting, node) in links {
+        let bucket = Node::new(Value::Str(resources[index].address.clone()), None);
+        // A setting that may not exist (unknown count) leaves the bucket's setting unknown.
+        let node = match resources[i].attrs.get(EXISTS_KEY).and_then(Node::unknown_reason) {
+            Some(reason) => Node::new(Value::Unknown(format!("{} may not exist: {reason}", resources[i].address)), Some(resources[i].span.clone())),
+            None => node,
+        };
         resources[index].attrs.insert(setting, node);
+        resources[i].attrs.insert(JOINED_KEY, bucket);
     }
     for (setting, reason) in unlinked {
         for resource in resources.iter_mut().filter(|r| r.rtype == "aws_s3_bucket") {
@@ -80,7 +92,7 @@ pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
 fn setting_node(resource: &Resource) -> Node {
     let mut attrs = resource.attrs.clone();
     if let Value::Map(entries) = &mut attrs.value {
-        entries.retain(|(k, _)| k != "bucket" && k != "expected_bucket_owner");
+        entries.retain(|(k, _)| !matches!(k.as_str(), "bucket" | "expected_bucket_owner" | JOINED_KEY | EXISTS_KEY));
     }
     attrs.span = Some(resource.span.clone());
     Node::new(Value::List(vec![attrs]), Some(resource.span.clone()))

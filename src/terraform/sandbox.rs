@@ -139,11 +139,16 @@ impl Sandbox {
 }
 
 /// The I/O error without its "(os error N)" suffix, as Terraform prints it.
+/// An I/O failure in words for the reader (not the operating system's error text).
 fn no_os_code(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_string(),
-        None => text,
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "it does not exist".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+        _ => {
+            let text = error.to_string();
+            text.find(" (os error").map_or(text.clone(), |at| text[..at].to_string())
+        }
     }
 }
 

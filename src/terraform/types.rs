@@ -423,9 +423,9 @@ pub fn try_convert(node: Node, ty: &Type) -> Result<Node, Mismatch> {
     let value = match (value, ty) {
         (value, Type::Any) => value,
         (value @ (Value::Null | Value::Unknown(_) | Value::Ref { .. }), _) => value,
-        (value @ Value::PartialJson(_), Type::String) => value,
+        (value @ (Value::PartialJson(_) | Value::PartialStr(_)), Type::String) => value,
         // JSON text known in part: as a number or bool, as unknown as its text.
-        (value @ Value::PartialJson(_), Type::Number | Type::Bool) => super::eval::ops::known(&value).err().unwrap_or(value),
+        (value @ (Value::PartialJson(_) | Value::PartialStr(_)), Type::Number | Type::Bool) => super::eval::ops::known(&value).err().unwrap_or(value),
         (value, Type::String | Type::Number | Type::Bool) => primitive(value, ty, &span)?,
         (Value::List(items), Type::List(element)) => Value::List(converted_elements(items, element, "list", &span, Step::Index)?),
         (Value::List(items), Type::Set(element)) => set(items, element, &span)?,
@@ -560,7 +560,7 @@ fn type_of(node: &Node) -> Type {
     match &node.value {
         Value::Null | Value::Unknown(_) | Value::Ref { .. } => Type::Any,
         // JSON text known in part is still text.
-        Value::PartialJson(_) => Type::String,
+        Value::PartialJson(_) | Value::PartialStr(_) => Type::String,
         Value::Bool(_) => Type::Bool,
         Value::Int(_) | Value::Float(_) => Type::Number,
         Value::Str(_) => Type::String,
@@ -636,7 +636,7 @@ fn order_as_cty(items: &mut [Node], element: &Type) {
     items.sort_by_cached_key(|item| {
         let class = match item.value {
             Value::Null => 2,
-            Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) => 1,
+            Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) | Value::PartialStr(_) => 1,
             _ => 0,
         };
         let mut text = String::new();
@@ -650,7 +650,7 @@ fn order_as_cty(items: &mut [Node], element: &Type) {
 /// differ from Go's only for control characters.
 fn hash_text(node: &Node, ty: &Type, out: &mut String) {
     match &node.value {
-        Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) => out.push('?'),
+        Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) | Value::PartialStr(_) => out.push('?'),
         Value::Null => out.push('~'),
         Value::Bool(b) => out.push(if *b { 'T' } else { 'F' }),
         Value::Int(i) => out.push_str(&go_number(*i as f64)),
@@ -923,7 +923,7 @@ mod tests {
                 "object({ a = optional(list(string), [upper(\"x\")]) })",
                 "the default value of an optional attribute may not call functions or refer to anything",
             ),
-            ("object({ a = optional(number, 1 / 0) })", "the default value of an optional attribute cannot be evaluated: evaluation error: division by zero"),
+            ("object({ a = optional(number, 1 / 0) })", "the default value of an optional attribute cannot be evaluated: Terraform would fail here: division by zero"),
             ("\"string\"", "type constraints are not quoted since Terraform 0.12: remove the quotes around \"string\""),
             ("frobnicate(string)", "the keyword \"frobnicate\" is not a valid type constructor"),
             ("1", "a type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string)"),

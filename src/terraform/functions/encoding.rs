@@ -279,7 +279,7 @@ pub fn json_string(s: &str, out: &mut String) {
 /// them ([`json_string`]).
 pub fn json_encode(v: &Value, out: &mut String) {
     match v {
-        Value::Null | Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) => out.push_str("null"),
+        Value::Null | Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) | Value::PartialStr(_) => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&fmt_float(*f)),

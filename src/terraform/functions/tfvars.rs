@@ -119,7 +119,7 @@ fn value_tokens(v: &Value, out: &mut Vec<Tok>) {
         Value::Int(i) => out.push(Tok::Text(i.to_string())),
         Value::Float(f) => out.push(Tok::Text(fmt_float(*f))),
         Value::Bool(b) => out.push(Tok::Text(b.to_string())),
-        Value::Null | Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) => out.push(Tok::Text("null".into())),
+        Value::Null | Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) | Value::PartialStr(_) => out.push(Tok::Text("null".into())),
     }
 }
 

@@ -148,7 +148,7 @@ impl Emitter {
             Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
             Value::List(_) => self.write("[]"),
             Value::Map(_) => self.write("{}"),
-            Value::Null | Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) => self.write("null"),
+            Value::Null | Value::Unknown(_) | Value::Ref { .. } | Value::PartialJson(_) | Value::PartialStr(_) => self.write("null"),
         }
     }
 
