@@ -18,6 +18,7 @@ pub mod k8s_live;
 pub mod kubernetes;
 pub mod model;
 pub mod plan;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -163,6 +163,9 @@ fn judge_by(
     model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &judging.config, &suppress_options));
     model.diagnostics.sort();
     model.diagnostics.dedup();
+    // After suppressions (which match the real addresses), before the baseline (which
+    // compares fingerprints of what reports print).
+    crate::redact::findings(&mut findings, &mut model.diagnostics, &model.resources, judging.read);
     let baseline = judging.baseline.map(|previous| crate::baseline::apply(&mut findings, &previous));
     let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
     Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), baseline, undecided: judging.config.undecided })

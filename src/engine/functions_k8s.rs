@@ -172,6 +172,25 @@ fn secret_reason(p: &Patterns, name: &str, value: &str) -> Option<String> {
     None
 }
 
+/// Whether a key/value pair looks like a secret as SEC-002 judges it: what reports must
+/// never print (see `crate::redact`), decided by the rule's own test.
+pub fn looks_secret(name: &str, value: &str) -> bool {
+    secret_reason(shared_patterns(), name, value).is_some()
+}
+
+/// Whether a key's name alone says it holds a secret (`DB_PASSWORD`, `apiKey`), not
+/// something about one (`PASSWORD_FILE`, `tokenUrl`): what is below it is the secret.
+pub fn secret_key_name(name: &str) -> bool {
+    let (p, name) = (shared_patterns(), split_camel_case(name));
+    p.secret_name.is_match(&name) && !p.about_secret.is_match(&name)
+}
+
+/// The patterns for callers outside a CEL context, compiled once.
+fn shared_patterns() -> &'static Patterns {
+    static PATTERNS: std::sync::OnceLock<Patterns> = std::sync::OnceLock::new();
+    PATTERNS.get_or_init(patterns)
+}
+
 /// `tokenUrl` → `token_Url`, so suffix patterns see camelCase words.
 fn split_camel_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);

@@ -14,3 +14,5 @@ mod values;
 pub use compile::CompiledRule;
 pub use evaluate::evaluate;
 pub use finding::{BaselineState, Finding, Outcome, Suppression, SuppressionKind};
+pub use functions_k8s::{looks_secret, secret_key_name};
+pub use functions_network::secret_name;

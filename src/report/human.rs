@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use colored::Color;
 
@@ -14,6 +15,7 @@ use super::undecided::UndecidedErrors;
 use super::{Baseline, Counts, Report};
 use crate::engine::{Finding, Outcome};
 use crate::model::{Diagnostic, DiagnosticLevel};
+use crate::redact::Source;
 use crate::rules::{RuleMeta, Severity};
 
 /// Scanned files and the messages quoting them are untrusted: control characters (other than
@@ -72,7 +74,7 @@ fn label(f: &Finding) -> (&'static str, Color) {
 pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) -> String {
     let p = Painter { color };
     let rules: HashMap<&str, &RuleMeta> = report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
-    let secrets = secret_lines(report.findings);
+    let mut sources = Sources { report, flagged: crate::redact::flagged(report.findings), read: HashMap::new() };
     let mut out = String::new();
 
     // Group by file (live resources no code manages: by account and region, or cluster),
@@ -89,7 +91,7 @@ pub(super) fn render(report: &Report, color: bool, baseline: Option<&Baseline>) 
             current = Some(group);
         }
         out.push('\n');
-        render_finding(&mut out, &p, f, rules.get(f.rule_id.as_str()).copied(), report, &secrets);
+        render_finding(&mut out, &p, f, rules.get(f.rule_id.as_str()).copied(), &mut sources);
     }
     if !report.findings.is_empty() {
         out.push('\n');
@@ -187,23 +189,27 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// The rules that flag literal secret values (SEC-001 and SEC-003 flag references to secrets,
-/// which are safe to show).
-const SECRET_VALUE_RULES: &[&str] = &["SEC-002", "SEC-004"];
-
-/// Lines that a secret-value rule flagged, by file: code frames never show them, whichever
-/// finding the frame is for, so a secret cannot leak through a frame's context lines.
-type SecretLines<'a> = HashMap<&'a str, Vec<(u32, u32)>>;
-
-fn secret_lines(findings: &[Finding]) -> SecretLines<'_> {
-    let mut lines: SecretLines = HashMap::new();
-    for f in findings.iter().filter(|f| SECRET_VALUE_RULES.contains(&f.rule_id.as_str())) {
-        lines.entry(&f.span.file).or_default().push((f.span.start_line, f.span.end_line.max(f.span.start_line)));
-    }
-    lines
+/// The scanned files as frames show them (secret values hidden), each read once.
+struct Sources<'r> {
+    report: &'r Report<'r>,
+    /// What secret rules' findings point at, by file.
+    flagged: HashMap<&'r str, Vec<&'r Finding>>,
+    read: HashMap<String, Option<Rc<Source>>>,
 }
 
-fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&RuleMeta>, report: &Report, secrets: &SecretLines) {
+impl Sources<'_> {
+    fn get(&mut self, file: &str) -> Option<Rc<Source>> {
+        if let Some(source) = self.read.get(file) {
+            return source.clone();
+        }
+        let flagged = self.flagged.get(file).map_or(&[][..], Vec::as_slice);
+        let source = (self.report.source_text)(file).map(|text| Rc::new(Source::new(file, &text, flagged)));
+        self.read.insert(file.to_string(), source.clone());
+        source
+    }
+}
+
+fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&RuleMeta>, sources: &mut Sources) {
     let (label, color) = label(f);
     let place = if f.unmanaged_live().is_some() { f.place() } else { f.span.to_string() };
     let _ = writeln!(out, "{} {}  {}", p.bold_fg(label, color), p.bold(&clean(&f.rule_id)), clean(&place));
@@ -228,10 +234,9 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
     if let Some(managed_by) = f.live.as_ref().and_then(|l| l.managed_by.as_ref()) {
         let _ = writeln!(out, "  managed by {}", clean(managed_by));
     }
-    let source = if f.unmanaged_live().is_some() { None } else { (report.source_text)(&f.span.file) };
-    if let Some(text) = source {
-        let hidden = secrets.get(&*f.span.file).map_or(&[][..], Vec::as_slice);
-        code_frame(out, p, f, &text, color, hidden);
+    let source = if f.unmanaged_live().is_some() { None } else { sources.get(&f.span.file) };
+    if let Some(source) = source {
+        code_frame(out, p, f, &source, color);
     }
     if let Some(help) = rule.and_then(help_line) {
         let _ = writeln!(out, "  {} {}", p.bold("= help:"), help);
@@ -246,25 +251,24 @@ fn help_line(rule: &RuleMeta) -> Option<String> {
 }
 
 /// The offending line with one line of context either side, the offending line marked with
-/// `>` (and coloured), plus carets under a single-line span. Lines within `hidden` (line
-/// ranges that may hold a secret) are replaced by a placeholder.
-fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Color, hidden: &[(u32, u32)]) {
-    let lines: Vec<String> = text.lines().map(|l| clean(l.strip_suffix('\r').unwrap_or(l))).collect();
+/// `>` (and coloured), plus carets under a single-line span. Secret values are hidden (see
+/// [`crate::redact`]); a line with one hidden gets no carets, which would not line up.
+fn code_frame(out: &mut String, p: &Painter, f: &Finding, source: &Source, color: Color) {
     let target = f.span.start_line as usize;
-    if target == 0 || target > lines.len() {
+    if target == 0 || target > source.len() {
         return;
     }
     let first = target.saturating_sub(1).max(1);
-    let last = (target + 1).min(lines.len());
+    let last = (target + 1).min(source.len());
     let width = last.to_string().len();
     let gutter = p.fg("|", Color::Blue);
     for n in first..=last {
-        let secret = hidden.iter().any(|&(start, end)| (start as usize..=end as usize).contains(&n));
-        let line = if secret { SECRET_PLACEHOLDER } else { lines[n - 1].as_str() };
+        let Some((line, hidden)) = source.line(n) else { continue };
+        let line = clean(&line);
         let number = format!("{n:>width$}");
         if n == target {
-            let _ = writeln!(out, "{} {} {} {}", p.bold_fg(">", color), p.bold_fg(&number, Color::Blue), gutter, p.fg(line, color));
-            if let Some(carets) = carets(f, line).filter(|_| !secret) {
+            let _ = writeln!(out, "{} {} {} {}", p.bold_fg(">", color), p.bold_fg(&number, Color::Blue), gutter, p.fg(&line, color));
+            if let Some(carets) = carets(f, &line).filter(|_| !hidden) {
                 let _ = writeln!(out, "  {:width$} {} {}", "", gutter, p.bold_fg(&carets, color));
             }
         } else {
@@ -272,9 +276,6 @@ fn code_frame(out: &mut String, p: &Painter, f: &Finding, text: &str, color: Col
         }
     }
 }
-
-/// What a code frame shows instead of a line that may hold a secret.
-const SECRET_PLACEHOLDER: &str = "(not shown: a secret rule flagged this line)";
 
 /// `^^^` under the span's columns when the span covers part of one line. Columns count
 /// Unicode scalar values; tabs before the span are copied so the carets line up.
@@ -370,7 +371,7 @@ mod tests {
     }
 
     #[test]
-    fn lines_a_secret_rule_flagged_never_appear_in_any_frame() {
+    fn frames_hide_secret_values_whichever_finding_they_are_for() {
         let text: Arc<str> = Arc::from("resource \"aws_db_instance\" \"db\" {\n  engine   = \"postgres\"\n  password = \"hunter2-planted\"\n}\n");
         let source_text = move |_: &str| Some(text.clone());
         let secret = Finding { rule_id: "SEC-004".into(), span: Span::new("a.tf".into(), 3, 14, 3, 31), ..finding(3) };
@@ -380,7 +381,7 @@ mod tests {
             Report { findings: &findings, rules: &[], diagnostics: &[], files_scanned: 1, resources: 1, elapsed: Duration::ZERO, source_text: &source_text };
         let out = render(&report, true, None);
         assert!(!out.contains("hunter2"), "{out}");
-        assert_eq!(out.matches(SECRET_PLACEHOLDER).count(), 2, "{out}");
+        assert_eq!(out.matches("password = <redacted>").count(), 2, "the key is shown in both frames: {out}");
         assert!(out.contains("engine"), "other lines are still shown: {out}");
     }
 }

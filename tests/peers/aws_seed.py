@@ -7,6 +7,8 @@ as JSON on standard output, what the audit must find there: the test's oracle.
                                            three regions; with --tfstate, also a Terraform
                                            state (format 4) managing some of them (ENV-003)
     aws_seed.py buckets N                  N plain buckets in ap-south-1 (the scale test)
+    aws_seed.py secrets PLANTED.json       resources carrying the secrets a test plants
+                                           (tests/secrets.rs); prints their ARNs
 
 The endpoint is AWS_ENDPOINT_URL (moto itself, not the fault proxy: seeding must not trip the
 faults a test configures). Credentials are the static test ones the harness sets.
@@ -1293,6 +1295,31 @@ def charter(args):
 
 
 # ---------------------------------------------------------------------------------------------
+# Planted secrets
+
+
+def secrets(args):
+    """Resources in ap-south-1 of account A carrying the secrets a test plants (a JSON file:
+    `bucket_tags`, `key_tags`, `db_tags`, `secret_tags` maps, `db_password`,
+    `secret_string`): in tags, the only free text the audit reads, and where it never reads
+    them (a master password, a secret's value). The bucket and database break rules, so the
+    audit reports on them. Prints their ARNs."""
+    if len(args) != 1:
+        sys.exit("usage: aws_seed.py secrets PLANTED.json")
+    with open(args[0]) as f:
+        planted = json.load(f)
+    a = account_a()
+    tag_list = lambda tags: [{"Key": k, "Value": v} for k, v in tags.items()]  # noqa: E731
+    bucket_arn = bucket(a, PRIMARY, "cg-planted-secrets", tags=planted["bucket_tags"])
+    key = kms_key(a, PRIMARY, "planted secrets", tags=planted["key_tags"])
+    db = a.client("rds", PRIMARY).create_db_instance(
+        DBInstanceIdentifier="cg-planted-db", DBInstanceClass="db.t3.micro", Engine="postgres", EngineVersion="14.10", AllocatedStorage=20,
+        MasterUsername="app", MasterUserPassword=planted["db_password"], PubliclyAccessible=True, Tags=tag_list(planted["db_tags"]))["DBInstance"]
+    secret = a.client("secretsmanager", PRIMARY).create_secret(Name="cg/planted", SecretString=planted["secret_string"], Tags=tag_list(planted["secret_tags"]))["ARN"]
+    return {"bucket": bucket_arn, "key": key["Arn"], "key_id": key["KeyId"], "db": db["DBInstanceArn"], "secret": secret}
+
+
+# ---------------------------------------------------------------------------------------------
 # Scale
 
 
@@ -1321,9 +1348,9 @@ def buckets(args):
 
 def main():
     if len(sys.argv) < 2:
-        sys.exit("usage: aws_seed.py charter [--tfstate PATH] | buckets N")
+        sys.exit("usage: aws_seed.py charter [--tfstate PATH] | buckets N | secrets PLANTED.json")
     scenario, args = sys.argv[1], sys.argv[2:]
-    scenarios = {"charter": charter, "buckets": buckets}
+    scenarios = {"charter": charter, "buckets": buckets, "secrets": secrets}
     if scenario not in scenarios:
         sys.exit(f"aws_seed.py: unknown scenario {scenario!r} (known: {', '.join(scenarios)})")
     print(json.dumps(scenarios[scenario](args), indent=1))
