@@ -183,24 +183,8 @@ mod tests {
     }
 
     fn flagged(span: Span, message: &str) -> Finding {
-        Finding {
-            rule_id: "SEC-002".into(),
-            severity: crate::rules::Severity::Error,
-            rule_severity: crate::rules::Severity::Error,
-            outcome: crate::engine::Outcome::Violation,
-            message: message.into(),
-            source: crate::model::SourceKind::K8s,
-            address: "ConfigMap ns/x".into(),
-            rtype: "ConfigMap".into(),
-            item: None,
-            attribute: "data".into(),
-            span,
-            template: None,
-            call_chain: vec![],
-            suppression: None,
-            baseline: None,
-            live: None,
-        }
+        let example = Finding::example("SEC-002", crate::engine::Outcome::Violation, crate::rules::Severity::Error, message);
+        Finding { source: crate::model::SourceKind::K8s, address: "ConfigMap ns/x".into(), rtype: "ConfigMap".into(), attribute: "data".into(), span, ..example }
     }
 
     #[test]

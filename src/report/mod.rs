@@ -215,26 +215,16 @@ impl Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{SourceKind, Span};
+    use crate::model::Span;
 
     fn finding(line: u32) -> Finding {
+        let example = Finding::example("ENC-001", Outcome::Violation, Severity::Error, "m");
         Finding {
-            rule_id: "ENC-001".into(),
-            severity: Severity::Error,
-            rule_severity: Severity::Error,
-            outcome: Outcome::Violation,
-            message: "m".into(),
-            source: SourceKind::Tf,
             address: "aws_s3_bucket.a".into(),
             rtype: "aws_s3_bucket".into(),
-            item: None,
             attribute: "server_side_encryption_configuration".into(),
             span: Span::new("main.tf".into(), line, 3, line, 9),
-            template: None,
-            call_chain: vec![],
-            suppression: None,
-            baseline: None,
-            live: None,
+            ..example
         }
     }
 
