@@ -206,7 +206,16 @@ impl Lookup {
             .map(|(i, _)| *i)
             .collect();
         found.dedup();
-        found.into_iter().map(|i| self.value(i)).collect()
+        found.into_iter().map(|i| self.maybe_value(i)).collect()
+    }
+
+    /// Resource `i`, or when its count is unknown an element that may not be there.
+    fn maybe_value(&self, i: usize) -> cel::Value {
+        let resource = &self.resources[i];
+        match resource.attr(&[crate::model::EXISTS_KEY]).and_then(|node| node.unknown_reason()) {
+            Some(reason) => maybe_present(&format!("{} may not exist: {reason}", resource.address())),
+            None => self.value(i),
+        }
     }
 }
 
