@@ -1,8 +1,8 @@
 //! Rule files compiled once: CEL programs parsed, names read collected, types matched.
 
+use super::strict::StrictProgram;
 use crate::rules::{RuleMeta, RuleSpec, Severity};
 use anyhow::{anyhow, bail, Context as _, Result};
-use super::strict::StrictProgram;
 use cel::Program;
 use std::collections::HashSet;
 
@@ -41,7 +41,9 @@ impl CompiledRule {
     pub fn compile(spec: RuleSpec, origin: &str) -> Result<Self> {
         validate(&spec, origin)?;
         let cel = |field: &str, source: &str| -> Result<Program> { Program::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}")) };
-        let strict = |field: &str, source: &str| -> Result<StrictProgram> { StrictProgram::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}")) };
+        let strict = |field: &str, source: &str| -> Result<StrictProgram> {
+            StrictProgram::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}"))
+        };
         let when = spec.when.as_deref().map(|w| strict("when", w)).transpose()?;
         let group = match &spec.group {
             Some(g) => Some((cel("group.by", &g.by)?, cel("group.collect", &g.collect)?)),

@@ -78,7 +78,9 @@ fn register_joins(ctx: &mut Context, lookup: &Arc<Lookup>) -> anyhow::Result<()>
     let l = lookup.clone();
     ctx.add_function("lookup_in_scan", move |value: cel::Value, what: Arc<String>| match l.resolve(&value) {
         Ok(Some(found)) => Ok(found),
-        Ok(None) => Ok(values::map([(values::UNKNOWN_KEY, string(&format!("{what} {} is not in the scanned code; scan the code that defines it", display(&value))))])),
+        Ok(None) => {
+            Ok(values::map([(values::UNKNOWN_KEY, string(&format!("{what} {} is not in the scanned code; scan the code that defines it", display(&value))))]))
+        }
         Err(reason) => Err(undecided("lookup_in_scan", reason)),
     })
     .map_err(declaration("lookup_in_scan"))?;

@@ -430,7 +430,8 @@ mod tests {
     #[test]
     fn traffic_from_the_group_itself_serves_no_tier() {
         let all = |extra: &[(&str, cel::Value)]| {
-            let mut entries = vec![("protocol", string("-1")), ("from_port", cel::Value::Int(0)), ("to_port", cel::Value::Int(0)), ("self", cel::Value::Bool(true))];
+            let mut entries =
+                vec![("protocol", string("-1")), ("from_port", cel::Value::Int(0)), ("to_port", cel::Value::Int(0)), ("self", cel::Value::Bool(true))];
             entries.extend_from_slice(extra);
             values_map(&entries)
         };

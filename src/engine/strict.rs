@@ -160,7 +160,8 @@ fn contains(container: &cel::Value, item: &cel::Value) -> Result<bool, Execution
         }
         cel::Value::Map(map) => {
             known_marker(item)?;
-            let key: cel::objects::Key = item.clone().try_into().map_err(|_| ExecutionError::function_error("in", "a map key must be a string, an integer or a boolean"))?;
+            let key: cel::objects::Key =
+                item.clone().try_into().map_err(|_| ExecutionError::function_error("in", "a map key must be a string, an integer or a boolean"))?;
             Ok(map.map.contains_key(&key))
         }
         other => Err(ExecutionError::function_error("in", format!("`in` needs a list or a map, not {:?}", other.type_of()))),
@@ -253,7 +254,20 @@ mod tests {
 
     #[test]
     fn unknowns_never_compare_silently() {
-        for source in ["[x].exists(t, t.a == 1)", "x.a.b == 1", r#"x.endsWith("a")"#, r#"x == "a""#, r#"x != "a""#, r#""a" in x"#, "has(x.a)", "size(x) == 1", "x.size() == 1", "x.all(k, k == 'a')", "x.exists(k, true)", "x == null"] {
+        for source in [
+            "[x].exists(t, t.a == 1)",
+            "x.a.b == 1",
+            r#"x.endsWith("a")"#,
+            r#"x == "a""#,
+            r#"x != "a""#,
+            r#""a" in x"#,
+            "has(x.a)",
+            "size(x) == 1",
+            "x.size() == 1",
+            "x.all(k, k == 'a')",
+            "x.exists(k, true)",
+            "x == null",
+        ] {
             let result = run(source, unknown());
             assert!(matches!(&result, Err(ExecutionError::FunctionError { message, .. }) if message == "var.x has no value"), "{source}: {result:?}");
         }

@@ -184,7 +184,14 @@ mod tests {
 
     fn flagged(span: Span, message: &str) -> Finding {
         let example = Finding::example("SEC-002", crate::engine::Outcome::Violation, crate::rules::Severity::Error, message);
-        Finding { source: crate::model::SourceKind::K8s, address: "ConfigMap ns/x".into(), rtype: "ConfigMap".into(), attribute: "data".into(), span, ..example }
+        Finding {
+            source: crate::model::SourceKind::K8s,
+            address: "ConfigMap ns/x".into(),
+            rtype: "ConfigMap".into(),
+            attribute: "data".into(),
+            span,
+            ..example
+        }
     }
 
     #[test]

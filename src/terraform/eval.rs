@@ -1039,7 +1039,10 @@ mod tests {
     #[test]
     fn templates_keep_the_text_they_spell_out() {
         check(&[
-            (r#""logs-${aws_kms_key.gold.id}-${var.unknown}""#, r#"{"$unknown":"aws_kms_key.gold.id is known only after apply","$parts":["logs-",{"$ref":"aws_kms_key.gold","attribute":"id"},"-",{"$unknown":"var.unknown has no value"}]}"#),
+            (
+                r#""logs-${aws_kms_key.gold.id}-${var.unknown}""#,
+                r#"{"$unknown":"aws_kms_key.gold.id is known only after apply","$parts":["logs-",{"$ref":"aws_kms_key.gold","attribute":"id"},"-",{"$unknown":"var.unknown has no value"}]}"#,
+            ),
             (r#""a-${"b-${var.unknown}"}-c""#, r#"{"$unknown":"var.unknown has no value","$parts":["a-b-",{"$unknown":"var.unknown has no value"},"-c"]}"#),
         ]);
         // An error is not an unknown: the template is the error.

@@ -893,7 +893,15 @@ impl<'m, 't> Instance<'m, 't> {
                     .collect();
                 let prefix = format!("{address}{}.", key.suffix);
                 let unknown_count = key.unknown_count.clone().or_else(|| self.unknown_count.clone());
-                let call = Call { prefix, key: call_key.clone(), inputs, depth: self.depth + 1, call_chain: chain.clone(), providers: providers.clone(), unknown_count };
+                let call = Call {
+                    prefix,
+                    key: call_key.clone(),
+                    inputs,
+                    depth: self.depth + 1,
+                    call_chain: chain.clone(),
+                    providers: providers.clone(),
+                    unknown_count,
+                };
                 let child = Instance::new(self.loader, decls, call);
                 (key, Rc::new(child))
             })

@@ -56,7 +56,9 @@ pub fn to_json(node: &Node) -> serde_json::Value {
         Value::Unknown(reason) => json!({ "__unknown__": reason }),
         // Unknown as a whole, for the first unknown leaf's reason.
         Value::PartialJson(document) => to_json(document.first_unknown().unwrap_or(document)),
-        Value::PartialStr(parts) => json!({ "__unknown__": node.unknown_reason().unwrap_or_default(), "__parts__": parts.iter().map(to_json).collect::<Vec<_>>() }),
+        Value::PartialStr(parts) => {
+            json!({ "__unknown__": node.unknown_reason().unwrap_or_default(), "__parts__": parts.iter().map(to_json).collect::<Vec<_>>() })
+        }
         Value::Ref { address, attribute } => json!({ "__ref__": format!("{address}.{attribute}") }),
     }
 }

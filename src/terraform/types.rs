@@ -923,7 +923,10 @@ mod tests {
                 "object({ a = optional(list(string), [upper(\"x\")]) })",
                 "the default value of an optional attribute may not call functions or refer to anything",
             ),
-            ("object({ a = optional(number, 1 / 0) })", "the default value of an optional attribute cannot be evaluated: Terraform would fail here: division by zero"),
+            (
+                "object({ a = optional(number, 1 / 0) })",
+                "the default value of an optional attribute cannot be evaluated: Terraform would fail here: division by zero",
+            ),
             ("\"string\"", "type constraints are not quoted since Terraform 0.12: remove the quotes around \"string\""),
             ("frobnicate(string)", "the keyword \"frobnicate\" is not a valid type constructor"),
             ("1", "a type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string)"),
