@@ -462,39 +462,46 @@ impl Ctx<'_, '_> {
                 return with_span(self.expr(&i.expr), &span);
             }
         }
-        let mut out = String::new();
-        let value = match self.render(t, false, false, &mut out) {
-            Ok(()) => Value::Str(out),
-            Err(u) if matches!(&u, Value::Unknown(reason) if is_error_reason(reason)) => u,
-            Err(u) => self.partial(t).unwrap_or(u),
+        let value = match is_plain(t) {
+            true => self.plain(t),
+            false => {
+                let mut out = String::new();
+                self.render(t, false, false, &mut out).map_or_else(|u| u, |()| Value::Str(out))
+            }
         };
         Node::new(value, span)
     }
 
-    /// A template with unknown interpolations as the parts it is made of: the text the code
-    /// spells out stays known (`"logs-${random_pet.this.id}"` has the word `logs`). `None`
-    /// for templates with directives or strip markers, or an interpolation that fails.
-    fn partial(&mut self, t: &Template) -> Option<Value> {
+    /// A template of text and interpolations only, each interpolation evaluated once. Text the
+    /// code spells out stays known when an interpolation is not (`"logs-${random_pet.this.id}"`
+    /// has the word `logs`): the template is then a [`Value::PartialStr`]. An interpolation
+    /// that fails makes the template that failure.
+    fn plain(&mut self, t: &Template) -> Value {
         let mut parts: Vec<Node> = Vec::new();
         for element in t.iter() {
             match element {
-                Element::Literal(lit) => push_text(&mut parts, lit.value()),
-                Element::Interpolation(i) if !i.strip.strip_start() && !i.strip.strip_end() => match self.expr(&i.expr).value {
+                Element::Interpolation(i) => match self.expr(&i.expr).value {
                     Value::PartialStr(inner) => inner.into_iter().for_each(|part| match part.value {
                         Value::Str(text) => push_text(&mut parts, &text),
                         _ => parts.push(part),
                     }),
                     value @ Value::Ref { .. } => parts.push(Node::new(value, None)),
-                    value => match known(&value) {
-                        Ok(_) => push_text(&mut parts, &interpolated(&value).ok()?),
+                    value => match known(&value).map(interpolated) {
+                        Ok(Ok(text)) => push_text(&mut parts, &text),
+                        Ok(Err(error)) => return error,
                         Err(Value::Unknown(reason)) if !is_error_reason(&reason) => parts.push(Node::new(Value::Unknown(reason), None)),
-                        Err(_) => return None,
+                        Err(error) => return error,
                     },
                 },
-                _ => return None,
+                Element::Literal(lit) => push_text(&mut parts, lit.value()),
+                Element::Directive(_) => unreachable!("a plain template has no directives"),
             }
         }
-        Some(Value::PartialStr(parts))
+        match parts.as_slice() {
+            [] => Value::Str(String::new()),
+            [Node { value: Value::Str(_), .. }] => parts.remove(0).value,
+            _ => Value::PartialStr(parts),
+        }
     }
 
     /// Appends the text of `t` to `out`; `trim_first`/`trim_last` strip whitespace from its
@@ -804,6 +811,15 @@ fn strips_after(e: &Element) -> bool {
 }
 
 /// The text an interpolated value contributes to a template.
+/// Whether a template is text and interpolations only, with no strip marker.
+fn is_plain(t: &Template) -> bool {
+    t.iter().all(|element| match element {
+        Element::Literal(_) => true,
+        Element::Interpolation(i) => !i.strip.strip_start() && !i.strip.strip_end(),
+        Element::Directive(_) => false,
+    })
+}
+
 /// Appends known text to the parts, joined to a known part before it.
 fn push_text(parts: &mut Vec<Node>, text: &str) {
     match parts.last_mut().map(|last| &mut last.value) {
