@@ -310,10 +310,7 @@ fn run(program: &StrictProgram, scope: &Context) -> Result<bool, Failure> {
 /// The reason a check could not decide, in the reader's words, and the unknown attribute it
 /// points at when there is one.
 fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node)], root_path: &str) -> Why {
-    let at = |path: &str, node: &Node| {
-        let full = if root_path.is_empty() { path.to_string() } else { format!("{root_path}.{path}") };
-        (full, node.span.clone())
-    };
+    let at = |path: &str, node: &Node| (full_path(root_path, path), node.span.clone());
     // The resource's own unknown whose reason the failure carries.
     let named = |text: &str| {
         unknowns.iter().find_map(|(path, node)| match node.unknown_reason() {
@@ -342,6 +339,15 @@ fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node
     }
 }
 
+/// An attribute's path from the resource, for one found under an `each` item at `root_path`.
+fn full_path(root_path: &str, path: &str) -> String {
+    if root_path.is_empty() {
+        path.to_string()
+    } else {
+        format!("{root_path}.{path}")
+    }
+}
+
 /// A CEL failure that no unknown explains, in words for the reader: the rule met values of
 /// a shape it does not handle.
 fn internal_wording(error: &cel::ExecutionError) -> String {
@@ -357,7 +363,7 @@ fn reads_unknown(names: &HashSet<String>, unknowns: &[(String, &Node)], root_pat
     unknowns.iter().find_map(|(path, node)| {
         let read = path.split('.').all(|name| names.contains(&name.to_lowercase()));
         let reason = node.unknown_reason()?;
-        let full = if root_path.is_empty() { path.clone() } else { format!("{root_path}.{path}") };
+        let full = full_path(root_path, path);
         read.then(|| (format!("`{full}` is unknown: {reason}"), (full, node.span.clone())))
     })
 }
