@@ -1,11 +1,12 @@
 //! Checks that decide whenever the known values decide.
 //!
 //! Unknown values reach rules as marker maps (`{"$unknown": reason}`). Most operations on a
-//! marker already fail (a field, an index, arithmetic, a helper), and CEL's logical operators
-//! absorb a failure when the other side decides (`false && error` is `false`, `true || error`
-//! is `true`, `all`/`exists` likewise). Only a few built-ins accept a marker silently as if it
-//! were a value (`==`, `!=`, `in`, `has()`, `size()`, iterating with a macro): a compiled check
-//! calls strict versions of them instead, which fail on a marker. So a check that evaluates to
+//! marker already fail (an index, arithmetic, a helper), and CEL's logical operators absorb a
+//! failure when the other side decides (`false && error` is `false`, `true || error` is
+//! `true`, `all`/`exists` likewise). The built-ins that accept a marker silently as if it were
+//! a value (`==`, `!=`, `in`, `has()`, `size()`, iterating with a macro), or fail on it in
+//! CEL's words (a field read, a method such as `endsWith`), are replaced in a compiled check by
+//! strict versions that fail with the unknown's reason. So a check that evaluates to
 //! true or false is decided by what is known, and one that fails could not decide.
 
 use super::functions::{declaration, undecided};
