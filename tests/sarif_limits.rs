@@ -51,6 +51,7 @@ fn findings(n: usize) -> Vec<Finding> {
                 attribute: "versioning".into(),
                 span: Span::new(format!("modules/m{}/main.tf", i % 40).into(), line, 3, line, 20),
                 template: None,
+                render: None,
                 call_chain: vec![Span::new("./main.tf".into(), 7, 1, 9, 2)],
                 suppression: None,
                 baseline: None,

@@ -467,6 +467,7 @@ impl Scope {
             span: self.anchor.clone(),
             attrs: attrs.node(),
             template: None,
+            render: None,
             call_chain: Vec::new(),
             live: Some(Arc::new(origin)),
             join_scope: None,

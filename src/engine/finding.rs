@@ -42,6 +42,8 @@ pub struct Finding {
     pub span: Span,
     /// The chart template (`# Source:` comment) the Kubernetes object was rendered from.
     pub template: Option<String>,
+    /// The render that made the object (see [`crate::model::Resource::render`]).
+    pub render: Option<String>,
     /// Module call blocks leading to the resource, outermost first.
     pub call_chain: Vec<Span>,
     /// Set when an accepted suppression (inline comment, annotation or the config's `ignores`)
@@ -90,10 +92,14 @@ impl Finding {
     /// The Terraform address or `Kind ns/name`, plus the item (`container app`): how
     /// reports name the thing at fault.
     pub fn subject(&self) -> String {
-        match &self.item {
+        let mut subject = match &self.item {
             Some(item) => format!("{} {}", self.address, item),
             None => self.address.clone(),
+        };
+        if let Some(render) = &self.render {
+            subject = format!("{subject} ({render})");
         }
+        subject
     }
 
     /// A suppressed finding is reported but never fails the scan.
@@ -163,6 +169,7 @@ impl Finding {
             attribute: String::new(),
             span: Span::new("main.tf".into(), 1, 1, 1, 1),
             template: None,
+            render: None,
             call_chain: Vec::new(),
             suppression: None,
             baseline: None,

@@ -204,7 +204,18 @@ fn make_resource(mut object: Node, doc_span: &Span, template: Option<String>) ->
     object.insert("namespace", namespace_attr);
     object.insert("name", name_attr);
 
-    Resource { source: SourceKind::K8s, rtype: kind, address, span, attrs: object, template, call_chain: Vec::new(), live: None, join_scope: None }
+    Resource {
+        source: SourceKind::K8s,
+        rtype: kind,
+        address,
+        span,
+        attrs: object,
+        template,
+        render: None,
+        call_chain: Vec::new(),
+        live: None,
+        join_scope: None,
+    }
 }
 
 /// Every container of a pod spec, regular ones first, each with its `container_type`.

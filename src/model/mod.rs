@@ -79,6 +79,11 @@ pub struct Resource {
     /// Where a report should say the resource was authored when that differs from `span`:
     /// the chart template named by Helm's `# Source:` comment.
     pub template: Option<String>,
+    /// The render that made this object, when a tool made it from files of the scan (`chart
+    /// services/api with values-prod.yaml`, `kustomize overlay k8s/overlays/prod`, `Argo CD
+    /// Application argocd/api-prod`). One chart or base rendered for two environments gives
+    /// two objects with one address: the render tells their findings apart.
+    pub render: Option<Arc<str>>,
     /// For resources inside Terraform modules: the module call blocks, outermost first.
     pub call_chain: Vec<Span>,
     /// For live resources (an AWS account, a cluster): where the resource runs.
@@ -94,7 +99,7 @@ impl Resource {
     /// A Terraform resource, variable, provider or backend, as the HCL and plan loaders make
     /// them; the join scope is set once the root module is known.
     pub fn terraform(rtype: String, address: String, span: Span, attrs: Node, call_chain: Vec<Span>) -> Self {
-        Resource { source: SourceKind::Tf, rtype, address, span, attrs, template: None, call_chain, live: None, join_scope: None }
+        Resource { source: SourceKind::Tf, rtype, address, span, attrs, template: None, render: None, call_chain, live: None, join_scope: None }
     }
 }
 

@@ -22,11 +22,12 @@ pub struct Stored {
 /// Where a resource's own pieces are in its part.
 #[derive(Clone, Copy, Debug)]
 struct Offsets {
-    /// The address, the type, the template and the join scope (or [`NONE`]), as strings of
+    /// The address, the type, the template, the render and the join scope (or [`NONE`]), as strings of
     /// the part.
     address: u32,
     rtype: u32,
     template: u32,
+    render: u32,
     join_scope: u32,
     /// The module calls, as an index into the part's `chains`.
     call_chain: u32,
@@ -141,6 +142,7 @@ impl StoreBuilder {
         let encoder = &mut self.encoder;
         let (address, rtype) = (encoder.intern(&resource.address), encoder.intern(&resource.rtype));
         let template = resource.template.as_deref().map_or(NONE, |template| encoder.intern(template));
+        let render = resource.render.as_deref().map_or(NONE, |render| encoder.intern(render));
         let join_scope = resource.join_scope.as_deref().map_or(NONE, |scope| encoder.intern(scope));
         let attrs = encoder.out.len();
         encoder.file = Some(resource.span.file.clone());
@@ -151,6 +153,7 @@ impl StoreBuilder {
             address,
             rtype,
             template,
+            render,
             join_scope,
             call_chain: self.chain_index(resource.call_chain),
             attrs: offset(attrs),
@@ -205,6 +208,11 @@ impl Stored {
     /// [`Resource::template`]).
     pub fn template(&self) -> Option<&str> {
         (self.at.template != NONE).then(|| self.part.string(self.at.template))
+    }
+
+    /// The render that made the object (see [`Resource::render`]).
+    pub fn render(&self) -> Option<&str> {
+        (self.at.render != NONE).then(|| self.part.string(self.at.render))
     }
 
     /// Where the resource's references resolve (see [`Resource::join_scope`]).
@@ -544,6 +552,7 @@ mod tests {
             span: Span::new(main.clone(), 10, 1, 20, 2),
             attrs: attrs.clone(),
             template: None,
+            render: None,
             call_chain: Vec::new(),
             live: None,
             join_scope: None,
@@ -566,6 +575,7 @@ mod tests {
             span: Span::new(file.clone(), 1, 1, 9, 1),
             attrs: Node::map(vec![("replicas".into(), Node::new(Value::Int(2), None))], None),
             template: template.map(str::to_string),
+            render: None,
             call_chain,
             live: None,
             join_scope: None,
@@ -606,6 +616,7 @@ mod tests {
             span: Span::new("main.tf".into(), 1, 1, 9, 2),
             attrs: attrs.clone(),
             template: None,
+            render: None,
             call_chain: Vec::new(),
             live: None,
             join_scope: None,

@@ -240,6 +240,7 @@ mod tests {
             attribute: "password".into(),
             span: Span::new("main.tf".into(), 1, 1, 1, 1),
             template: None,
+            render: None,
             call_chain: vec![],
             suppression: None,
             baseline: None,

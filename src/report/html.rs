@@ -443,6 +443,7 @@ mod tests {
             attribute: "versioning".into(),
             span: Span::new(file.into(), line, 1, line, 9),
             template: None,
+            render: None,
             call_chain: vec![],
             suppression: None,
             baseline: None,

@@ -228,6 +228,9 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
     if let Some(template) = &f.template {
         let _ = writeln!(out, "  rendered from {}", clean(template));
     }
+    if let Some(render) = &f.render {
+        let _ = writeln!(out, "  rendered by {}", clean(render));
+    }
     for call in &f.call_chain {
         let _ = writeln!(out, "  via module call at {}:{}", clean(&call.file), call.start_line);
     }
@@ -317,6 +320,7 @@ mod tests {
             attribute: "acl".into(),
             span: Span::new("a.tf".into(), line, 3, line + 1, 1),
             template: None,
+            render: None,
             call_chain: vec![],
             suppression: None,
             baseline: None,

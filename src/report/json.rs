@@ -63,6 +63,8 @@ struct JsonFinding<'a> {
     end_line: u32,
     end_column: u32,
     template: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    render: Option<&'a str>,
     call_chain: Vec<CallSite<'a>>,
     fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +142,7 @@ fn finding<'a>(report: &Report<'a>, f: &'a Finding) -> JsonFinding<'a> {
         end_line: f.span.end_line,
         end_column: f.span.end_col,
         template: f.template.as_deref(),
+        render: f.render.as_deref(),
         call_chain: f.call_chain.iter().map(|s| CallSite { file: &s.file, line: s.start_line }).collect(),
         fingerprint: fingerprint(f),
         baseline: f.baseline,

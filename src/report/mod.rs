@@ -100,6 +100,7 @@ pub enum Format {
     ///     "file": "modules/tenant/main.tf", "start_line": 1, "start_column": 1,
     ///     "end_line": 1, "end_column": 1,
     ///     "template": "chart/templates/deployment.yaml" | null,
+    ///     "render": "kustomize overlay k8s/overlays/prod",  // only on objects a tool rendered
     ///     "call_chain": [{"file": "main.tf", "line": 3}],   // outermost module call first
     ///     "fingerprint": "<hex sha256, see fingerprint()>",
     ///     "baseline": "new|unchanged",     // only with --baseline
@@ -167,7 +168,8 @@ pub fn console_summary(report: &Report, baseline: Option<&Baseline>) -> String {
 }
 
 /// A finding's identity across runs: hex SHA-256 of
-/// `rule_id \0 address \0 item-or-empty \0 attribute`. Line numbers and the file are left out
+/// `rule_id \0 address \0 item-or-empty \0 attribute`, then `\0 render` for a rendered object
+/// (the same object rendered for two environments is two findings). Line numbers and the file are left out
 /// on purpose, so the fingerprint survives edits that only move lines.
 pub fn fingerprint(f: &Finding) -> String {
     let mut hasher = Sha256::new();
@@ -178,6 +180,11 @@ pub fn fingerprint(f: &Finding) -> String {
     hasher.update(f.item.as_deref().unwrap_or("").as_bytes());
     hasher.update([0u8]);
     hasher.update(f.attribute.as_bytes());
+    // Only rendered objects have one: every other fingerprint stays what it was.
+    if let Some(render) = &f.render {
+        hasher.update([0u8]);
+        hasher.update(render.as_bytes());
+    }
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -236,6 +243,9 @@ mod tests {
         let mut other = finding(3);
         other.item = Some("container app".into());
         assert_ne!(a, fingerprint(&other));
+        let mut rendered = finding(3);
+        rendered.render = Some("kustomize overlay overlays/prod".into());
+        assert_ne!(a, fingerprint(&rendered));
     }
 
     #[test]

@@ -276,6 +276,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     if let Some(template) = &f.template {
         properties.insert("template".to_string(), json!(template));
     }
+    if let Some(render) = &f.render {
+        properties.insert("render".to_string(), json!(render));
+    }
     if undecided {
         properties.insert("outcome".to_string(), json!("undecided"));
         // The rule's own severity, which `level` (note) does not carry, so code scanning can
