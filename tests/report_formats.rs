@@ -82,6 +82,7 @@ fn findings(shift: u32) -> Vec<Finding> {
             attribute: "spec.template.spec.containers.securityContext.runAsNonRoot".into(),
             span: span("rendered/scoring app.yaml", 3 + shift, 9, 3 + shift, 28),
             template: Some("charts/scorer/templates/deployment.yaml".into()),
+            render: None,
             call_chain: vec![],
             suppression: None,
             baseline: None,
