@@ -6,7 +6,7 @@ use crate::model::{Diagnostic, Span};
 use crate::rules::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The file name looked for at the scanned root.
@@ -44,10 +44,110 @@ pub struct Config {
     /// Central suppressions (README, "Suppressions").
     #[serde(skip_serializing)]
     pub ignores: Vec<Ignore>,
+    /// How Helm charts found in the scanned files are rendered.
+    #[serde(skip_serializing)]
+    pub helm: HelmSettings,
+    /// Which Argo CD Applications deploy from the scanned repository.
+    #[serde(skip_serializing)]
+    pub argocd: ArgoCdSettings,
     /// The file the config was read from, as reports show it (for diagnostics about
     /// `ignores`).
     #[serde(skip)]
     pub source: Option<Arc<str>>,
+    /// The directory of that file: paths in the config are relative to it.
+    #[serde(skip)]
+    pub dir: Option<PathBuf>,
+}
+
+/// `helm:` — `skip` (charts are noted, not rendered), or the charts that need more than their
+/// default values: `{charts: [{path, release, namespace, values, set, renders: [...]}]}`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(from = "HelmSetting")]
+pub struct HelmSettings {
+    pub skip: bool,
+    pub charts: Vec<ChartSettings>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum HelmSetting {
+    Word(HelmWord),
+    Charts(HelmCharts),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum HelmWord {
+    Skip,
+    Render,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HelmCharts {
+    #[serde(default)]
+    charts: Vec<ChartSettings>,
+}
+
+impl From<HelmSetting> for HelmSettings {
+    fn from(setting: HelmSetting) -> Self {
+        match setting {
+            HelmSetting::Word(HelmWord::Skip) => HelmSettings { skip: true, charts: Vec::new() },
+            HelmSetting::Word(HelmWord::Render) => HelmSettings::default(),
+            HelmSetting::Charts(HelmCharts { charts }) => HelmSettings { skip: false, charts },
+        }
+    }
+}
+
+/// How one chart is rendered: `path` is relative to the config file, `values` files to the
+/// chart directory (as Argo CD's `valueFiles`). With `renders`, the chart is rendered once per
+/// entry (one per environment), each adding its own values and sets to the chart's.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChartSettings {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub release: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub values: Vec<PathBuf>,
+    #[serde(default)]
+    pub set: Vec<String>,
+    #[serde(default)]
+    pub renders: Vec<NamedRender>,
+    #[serde(skip)]
+    pub span: Option<Span>,
+}
+
+/// One of several renders of a chart, named in findings (`prod`, `dev`): its release name and
+/// namespace replace the chart's, its values files and sets come after the chart's.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NamedRender {
+    pub name: String,
+    #[serde(default)]
+    pub release: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub values: Vec<PathBuf>,
+    #[serde(default)]
+    pub set: Vec<String>,
+    #[serde(skip)]
+    pub span: Option<Span>,
+}
+
+/// `argocd:` — the URLs of the scanned repository as Applications spell `repoURL` (besides
+/// the git remotes of the repository itself), and its root (`path` of an Application is
+/// relative to it; default: the config file's directory).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgoCdSettings {
+    #[serde(default)]
+    pub repo_urls: Vec<String>,
+    #[serde(default)]
+    pub root: Option<PathBuf>,
 }
 
 /// One entry of `ignores:`: accepts the findings of `rule` (an id, or `*` for every rule),
@@ -130,7 +230,10 @@ impl Default for Config {
             rules: BTreeMap::new(),
             undecided: UndecidedPolicy::Report,
             ignores: Vec::new(),
+            helm: HelmSettings::default(),
+            argocd: ArgoCdSettings::default(),
             source: None,
+            dir: None,
         }
     }
 }
@@ -140,7 +243,9 @@ impl Config {
     /// line when the YAML itself is broken).
     pub fn load(path: &Path, shown: &str) -> Result<Config, Diagnostic> {
         let text = std::fs::read_to_string(path).map_err(|e| Diagnostic::error(shown, None, format!("cannot read the config file: {e}")))?;
-        Config::parse(shown, &text)
+        let mut config = Config::parse(shown, &text)?;
+        config.dir = path.parent().map(|dir| if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
+        Ok(config)
     }
 
     pub fn parse(shown: &str, text: &str) -> Result<Config, Diagnostic> {
@@ -150,9 +255,23 @@ impl Config {
         let mut config: Config = serde_json::from_value(document.root.to_json())
             .map_err(|e| Diagnostic::error(shown, Some(document.span.clone()), format!("invalid config: {e}")))?;
         config.source = Some(file.clone());
-        if let Some(crate::model::Value::List(entries)) = document.root.get("ignores").map(|n| &n.value) {
-            for (ignore, entry) in config.ignores.iter_mut().zip(entries) {
-                ignore.span = entry.span.clone().or_else(|| Some(document.span.clone()));
+        let spans = |node: Option<&crate::model::Node>| -> Vec<Option<Span>> {
+            match node.map(|n| &n.value) {
+                Some(crate::model::Value::List(entries)) => entries.iter().map(|e| e.span.clone().or_else(|| Some(document.span.clone()))).collect(),
+                _ => Vec::new(),
+            }
+        };
+        for (ignore, span) in config.ignores.iter_mut().zip(spans(document.root.get("ignores"))) {
+            ignore.span = span;
+        }
+        let charts = match document.root.get("helm").and_then(|h| h.get("charts")).map(|c| &c.value) {
+            Some(crate::model::Value::List(charts)) => charts.as_slice(),
+            _ => &[],
+        };
+        for (chart, node) in config.helm.charts.iter_mut().zip(charts) {
+            chart.span = node.span.clone().or_else(|| Some(document.span.clone()));
+            for (render, span) in chart.renders.iter_mut().zip(spans(node.get("renders"))) {
+                render.span = span;
             }
         }
         for pattern in [&config.distributor_name_pattern, &config.trusted_registry] {

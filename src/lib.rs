@@ -5,11 +5,13 @@
 //! [`input`] found into one [`model::Model`], the [`engine`] evaluates the [`rules`] over
 //! it, and [`report`]ers turn the findings into formats.
 
+pub mod argocd;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod baseline;
 pub mod calendar;
 pub mod config;
+pub mod deployed;
 pub mod engine;
 pub mod helm;
 pub mod input;

@@ -76,8 +76,8 @@ struct ScanArgs {
     #[arg(long, default_value = "release", requires = "helm")]
     release: String,
     /// Helm release namespace for --helm.
-    #[arg(long, default_value = "default", requires = "helm")]
-    namespace: String,
+    #[arg(long, requires = "helm")]
+    namespace: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -132,16 +132,12 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
             namespace: args.namespace.clone(),
             values_files: args.values.clone(),
             sets: args.set.clone(),
+            ..Default::default()
         };
-        options.stdin = Some(charterguard::helm::render(&render)?);
-        options.helm_chart = Some(chart.clone());
+        options.helm = Some(render);
     }
-    let stream_name = match &options.helm_chart {
-        Some(chart) => charterguard::helm::stream_name(chart, &base),
-        None => "stdin".to_string(),
-    };
     let outcome = scan(&options)?;
-    let stdin = options.stdin.as_deref().map(|text| (stream_name.as_str(), text));
+    let stdin = options.stdin.as_deref().map(|text| ("stdin", text));
     args.report.write(&outcome, stdin, &base)?;
     Ok(args.report.exit_code(&outcome, false))
 }

@@ -17,9 +17,9 @@ pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
     /// YAML read from standard input (`-`), e.g. `helm template` output.
     pub stdin: Option<String>,
-    /// `--helm CHART`: `stdin` holds this chart's `helm template` output; resources are mapped
-    /// back onto the chart's template files (see [`crate::helm`]).
-    pub helm_chart: Option<PathBuf>,
+    /// `--helm CHART`: this render of a chart, its objects mapped back onto the chart's
+    /// template files (see [`crate::helm`]).
+    pub helm: Option<crate::helm::Render>,
     /// Extra Terraform variable files for root modules.
     pub var_files: Vec<PathBuf>,
     pub workspace: String,
@@ -48,7 +48,7 @@ impl ScanOptions {
         ScanOptions {
             paths,
             stdin: None,
-            helm_chart: None,
+            helm: None,
             var_files: Vec::new(),
             workspace: "default".into(),
             rules_dirs: Vec::new(),
@@ -120,7 +120,7 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let (config, _) = find_config(options.config_path.as_deref(), scanned_root.map(PathBuf::as_path), &options.base)?;
     let baseline = options.baseline.as_deref().map(crate::baseline::load).transpose()?;
     // The rules compile while the inputs load.
-    let (store, rules) = rayon::join(|| load::<Store>(options), || crate::rules::load_rules(&options.rules_dirs));
+    let (store, rules) = rayon::join(|| load::<Store>(options, &config, true), || crate::rules::load_rules(&options.rules_dirs));
     let read = |file: &str| read_scanned(options, file);
     let judging = Judging { config, rules_dirs: &options.rules_dirs, inline_ignores: options.inline_ignores, today: options.today, baseline, read: &read };
     judge_by(store, rules, judging, started)
@@ -173,11 +173,8 @@ fn judge_by(
 
 /// The text of a scanned file by the name reports show (standard input by its stream name).
 fn read_scanned(options: &ScanOptions, file: &str) -> Option<String> {
-    if let Some(text) = &options.stdin {
-        let stream = options.helm_chart.as_ref().map_or_else(|| "stdin".to_string(), |chart| crate::helm::stream_name(chart, &options.base));
-        if file == stream {
-            return Some(text.clone());
-        }
+    if let Some(text) = options.stdin.as_ref().filter(|_| file == "stdin") {
+        return Some(text.clone());
     }
     std::fs::read_to_string(options.base.join(file)).ok()
 }
@@ -223,7 +220,7 @@ fn apply_overrides(rules: Vec<CompiledRule>, config: &Config) -> anyhow::Result<
 /// audits that point live findings at the code managing them. `module_cache` as in
 /// [`ScanOptions::module_cache`].
 pub fn load_paths(paths: &[PathBuf], base: &Path, module_cache: Option<PathBuf>) -> Model {
-    load(&ScanOptions { module_cache, ..ScanOptions::new(paths.to_vec(), base.to_path_buf()) })
+    load(&ScanOptions { module_cache, ..ScanOptions::new(paths.to_vec(), base.to_path_buf()) }, &Config::default(), false)
 }
 
 /// What loading collects: the resources as trees (a [`Model`], for audits that read them) or
@@ -257,8 +254,14 @@ impl Collect for Store {
     }
 }
 
-fn load<C: Collect>(options: &ScanOptions) -> C {
-    let inputs = input::discover(&options.paths, &options.base, options.max_file_size);
+/// Loads everything `options` names; with `deploy`, charts, kustomizations and Argo CD
+/// Applications are rendered as they are deployed (audits, which only look for the code
+/// managing live resources, leave them).
+fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool) -> C {
+    let mut inputs = input::discover(&options.paths, &options.base, options.max_file_size);
+    let context = crate::deployed::Context { config, roots: &options.paths, base: &options.base };
+    let deployments = if deploy { crate::deployed::plan(&inputs.manifests, &inputs.charts, &context) } else { crate::deployed::Plan::default() };
+    inputs.manifests.retain(|manifest| !deployments.consumes(manifest));
     let tf_options = crate::terraform::Options {
         var_files: options.var_files.clone(),
         workspace: options.workspace.clone(),
@@ -266,19 +269,26 @@ fn load<C: Collect>(options: &ScanOptions) -> C {
         roots: options.paths.iter().chain(&options.module_cache).cloned().collect(),
         module_cache: options.module_cache.clone(),
     };
-    let (terraform, manifests) =
-        rayon::join(|| crate::terraform::load_each::<C>(&inputs.terraform, &tf_options), || load_manifests::<C>(&inputs.manifests, &options.base));
+    let ((terraform, manifests), rendered) = rayon::join(
+        || rayon::join(|| crate::terraform::load_each::<C>(&inputs.terraform, &tf_options), || load_manifests::<C>(&inputs.manifests, &options.base)),
+        || deployments.run(&options.base),
+    );
     let mut parts = vec![C::from(Model { diagnostics: inputs.diagnostics, ..Model::default() })];
-    parts.extend(terraform.into_iter().chain(manifests));
+    parts.extend(terraform.into_iter().chain(manifests).chain(rendered.into_iter().map(C::from)));
     if let Some(text) = &options.stdin {
-        let file: Arc<str> = options.helm_chart.as_ref().map_or_else(|| "stdin".into(), |chart| crate::helm::stream_name(chart, &options.base).into());
-        let (mut resources, diagnostics) = crate::kubernetes::load_file(&file, text);
-        if let Some(chart) = &options.helm_chart {
-            crate::helm::map_to_chart(&mut resources, &file, chart, &options.base);
-        }
+        let (resources, diagnostics) = crate::kubernetes::load_file(&Arc::from("stdin"), text);
         parts.push(C::from(Model { resources, diagnostics, files_scanned: 1, ..Model::default() }));
     }
+    if let Some(render) = &options.helm {
+        let chart_render = crate::helm::ChartRender { render: render.clone(), label: None, at: chart_file_span(&render.chart, &options.base) };
+        parts.push(C::from(crate::helm::load(&chart_render, &options.base)));
+    }
     C::concat(parts)
+}
+
+/// Where errors about a chart point: its `Chart.yaml`.
+pub fn chart_file_span(chart: &Path, base: &Path) -> crate::model::Span {
+    crate::model::Span::new(crate::terraform::display_path(&chart.join("Chart.yaml"), base), 1, 1, 1, 1)
 }
 
 /// Manifests are loaded in batches of this many files, each batch stored as one part: a part

@@ -17,55 +17,160 @@
 //! 12-40)`), which reports print. Resources whose template is not on disk under the chart
 //! directory (a subchart from an archive) keep pointing at the rendered stream.
 
-use crate::model::{Node, Resource, Span, Value};
+use crate::kubernetes::Landing;
+use crate::model::{Diagnostic, Model, Node, Resource, Span, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
 /// One `helm template` invocation.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Render {
     pub chart: PathBuf,
     pub release: String,
-    pub namespace: String,
+    /// `--namespace`; helm's own default (`default`) when `None`.
+    pub namespace: Option<String>,
     /// `-f` files, in order (later files win, as in helm).
     pub values_files: Vec<PathBuf>,
+    /// Values as YAML text (Argo CD's `values`/`valuesObject`), after the values files.
+    pub inline_values: Option<String>,
     /// `--set k=v` expressions, applied after the values files.
     pub sets: Vec<String>,
+    /// `--set-string k=v` expressions (Argo CD's `forceString` parameters).
+    pub set_strings: Vec<String>,
 }
 
-/// The `helm template` command line for `render`, without the program name.
-pub fn arguments(render: &Render) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> =
-        vec!["template".into(), render.release.clone().into(), render.chart.clone().into_os_string(), "--namespace".into(), render.namespace.clone().into()];
+/// The `helm template` command line for `render`, without the program name; `inline` is the
+/// file holding `render.inline_values`.
+pub fn arguments(render: &Render, inline: Option<&Path>) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec!["template".into(), render.release.clone().into(), render.chart.clone().into_os_string()];
+    if let Some(namespace) = &render.namespace {
+        args.push("--namespace".into());
+        args.push(namespace.into());
+    }
     for file in &render.values_files {
         args.push("-f".into());
         args.push(file.clone().into_os_string());
     }
-    for set in &render.sets {
-        args.push("--set".into());
-        args.push(set.into());
+    if let Some(file) = inline {
+        args.push("-f".into());
+        args.push(file.as_os_str().to_owned());
+    }
+    for (flag, expressions) in [("--set", &render.sets), ("--set-string", &render.set_strings)] {
+        for expression in expressions {
+            args.push(flag.into());
+            args.push(expression.into());
+        }
     }
     args
 }
 
-/// Runs `helm template` and returns its output. Errors: helm is not on PATH, or helm failed
-/// (its standard error is in the message).
-pub fn render(render: &Render) -> anyhow::Result<String> {
-    let output = match Command::new("helm").args(arguments(render)).output() {
-        Ok(output) => output,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            anyhow::bail!("--helm needs the helm binary on PATH; or pipe `helm template` output into `charterguard scan -`")
+/// Why `helm template` did not run.
+#[derive(Debug)]
+pub enum Failure {
+    /// No `helm` on PATH.
+    NoHelm,
+    /// A values file does not exist.
+    MissingValues(PathBuf),
+    /// helm could not be run, or failed (its standard error is in the text).
+    Failed(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::NoHelm => f.write_str("the helm binary is not on PATH"),
+            Failure::MissingValues(path) => write!(f, "values file {} does not exist", path.display()),
+            Failure::Failed(text) => f.write_str(text),
         }
-        Err(error) => anyhow::bail!("cannot run helm: {error}"),
+    }
+}
+
+/// Runs `helm template` and returns its output.
+pub fn render(render: &Render) -> Result<String, Failure> {
+    if let Some(missing) = render.values_files.iter().find(|file| !file.is_file()) {
+        return Err(Failure::MissingValues(missing.clone()));
+    }
+    let inline =
+        render.inline_values.as_deref().map(InlineValues::write).transpose().map_err(|e| Failure::Failed(format!("cannot write the inline values: {e}")))?;
+    let output = match Command::new("helm").args(arguments(render, inline.as_ref().map(|i| i.0.as_path()))).output() {
+        Ok(output) => output,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(Failure::NoHelm),
+        Err(error) => return Err(Failure::Failed(format!("cannot run helm: {error}"))),
     };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let status = output.status.code().map_or_else(|| "killed by a signal".to_string(), |c| format!("exit status {c}"));
-        anyhow::bail!("`helm template` failed for chart {} ({status}):\n{}", render.chart.display(), stderr.trim_end());
+        return Err(Failure::Failed(format!("`helm template` failed for chart {} ({status}):\n{}", render.chart.display(), stderr.trim_end())));
     }
-    String::from_utf8(output.stdout).map_err(|_| anyhow::anyhow!("`helm template` printed text that is not UTF-8"))
+    String::from_utf8(output.stdout).map_err(|_| Failure::Failed("`helm template` printed text that is not UTF-8".into()))
+}
+
+/// Inline values written to a temporary file for `-f`, removed when dropped.
+struct InlineValues(PathBuf);
+
+impl InlineValues {
+    fn write(text: &str) -> std::io::Result<InlineValues> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("charterguard-values-{}-{n}.yaml", std::process::id()));
+        std::fs::write(&path, text)?;
+        Ok(InlineValues(path))
+    }
+}
+
+impl Drop for InlineValues {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// One render of a chart found in the scanned files: what to render, the name findings give
+/// it, and where an error about it points (the chart's `Chart.yaml`, or the config entry or
+/// Argo CD Application that asks for the render).
+pub struct ChartRender {
+    pub render: Render,
+    /// How findings name the render; `None` for `scan --helm`, the one render asked for.
+    pub label: Option<String>,
+    pub at: Span,
+}
+
+/// The release namespace a chart is rendered with when none is given: helm's own default
+/// (`default`) would be indistinguishable from a chart that writes `namespace: default`.
+const UNKNOWN_NAMESPACE: &str = "charterguard-release-namespace";
+
+/// Why an object of a chart rendered without a release namespace has no namespace.
+const NO_RELEASE_NAMESPACE: &str = "the object is in the release namespace, which helm install -n chooses: give the chart its namespace in charterguard.yaml (`helm: {charts: [{path: CHART, namespace: NS}]}`) to have it judged";
+
+/// Renders a chart and loads its objects onto the chart's templates (see [`map_to_chart`]),
+/// each named by the render's label. A render that fails loads nothing and is a located error:
+/// nothing is judged from half a render.
+pub fn load(chart_render: &ChartRender, base: &Path) -> Model {
+    let ChartRender { render: request, label, at } = chart_render;
+    let placeholder = Render { namespace: Some(UNKNOWN_NAMESPACE.into()), ..request.clone() };
+    let text = match render(if request.namespace.is_some() { request } else { &placeholder }) {
+        Ok(text) => text,
+        Err(failure) => {
+            let fix = match failure {
+                Failure::NoHelm => ": install helm, or set `helm: skip` in charterguard.yaml to leave charts unjudged",
+                _ => "",
+            };
+            let chart = crate::terraform::display_path(&request.chart, base);
+            let message = format!("Helm chart {chart} not rendered: {failure}{fix}");
+            return Model { diagnostics: vec![Diagnostic::error(at.file.to_string(), Some(at.clone()), message)], ..Model::default() };
+        }
+    };
+    let stream: Arc<str> = stream_name(&request.chart, base).into();
+    let landing = request.namespace.as_deref().map_or(Landing::Unknown(NO_RELEASE_NAMESPACE), Landing::Namespace);
+    let (mut resources, diagnostics) = crate::kubernetes::load_rendered(&stream, &text, landing);
+    map_to_chart(&mut resources, &stream, &request.chart, base);
+    resources.iter_mut().for_each(forget_placeholder_namespace);
+    let label: Option<Arc<str>> = label.as_deref().map(Arc::from);
+    for resource in &mut resources {
+        resource.render = label.clone();
+    }
+    Model { resources, diagnostics, files_scanned: 1, ..Model::default() }
 }
 
 /// The name of the rendered stream in reports (the `file` of findings that cannot be mapped to
@@ -96,6 +201,17 @@ pub fn map_to_chart(resources: &mut [Resource], stream: &str, chart: &Path, base
         retarget(&mut resource.attrs, stream, &span);
         resource.template = Some(format!("{source} (helm template output lines {}-{})", rendered.0, rendered.1));
     }
+}
+
+/// An object in [`UNKNOWN_NAMESPACE`] (the chart writes `{{ .Release.Namespace }}`) is in an
+/// unknown namespace, addressed as `default` like any object whose namespace is unknown.
+fn forget_placeholder_namespace(resource: &mut Resource) {
+    if resource.attrs.get("namespace").and_then(Node::as_str) != Some(UNKNOWN_NAMESPACE) {
+        return;
+    }
+    let span = resource.attrs.get("namespace").and_then(|n| n.span.clone());
+    resource.attrs.insert("namespace", Node::new(Value::Unknown(NO_RELEASE_NAMESPACE.into()), span));
+    resource.address = resource.address.replacen(&format!(" {UNKNOWN_NAMESPACE}/"), " default/", 1);
 }
 
 /// `<chart name>/templates/x.yaml` → `CHART/templates/x.yaml` when that file exists. The first
@@ -158,11 +274,16 @@ mod tests {
         let render = Render {
             chart: "c".into(),
             release: "r".into(),
-            namespace: "ns".into(),
+            namespace: Some("ns".into()),
             values_files: vec!["a.yaml".into(), "b.yaml".into()],
             sets: vec!["x=1".into()],
+            set_strings: vec!["y=2".into()],
+            ..Render::default()
         };
-        let args: Vec<String> = arguments(&render).into_iter().map(|a| a.into_string().unwrap()).collect();
-        assert_eq!(args, ["template", "r", "c", "--namespace", "ns", "-f", "a.yaml", "-f", "b.yaml", "--set", "x=1"]);
+        let args: Vec<String> = arguments(&render, Some(Path::new("inline.yaml"))).into_iter().map(|a| a.into_string().unwrap()).collect();
+        assert_eq!(
+            args,
+            ["template", "r", "c", "--namespace", "ns", "-f", "a.yaml", "-f", "b.yaml", "-f", "inline.yaml", "--set", "x=1", "--set-string", "y=2"]
+        );
     }
 }

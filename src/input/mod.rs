@@ -16,6 +16,10 @@ pub struct Inputs {
     pub terraform: Vec<PathBuf>,
     /// YAML and JSON files that may hold Kubernetes objects.
     pub manifests: Vec<PathBuf>,
+    /// Helm chart directories (a subchart inside a chart's `charts/` is part of its parent).
+    pub charts: Vec<PathBuf>,
+    /// Directories holding a kustomization file.
+    pub kustomizations: Vec<PathBuf>,
     /// Files not read, and why (notes), and paths that could not be walked (errors).
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -40,12 +44,16 @@ pub fn discover(paths: &[PathBuf], base: &Path, max_file_size: u64) -> Inputs {
                 continue;
             }
             let explicit = entry.depth() == 0;
-            match charts.template_of(entry.path()) {
-                Some(chart) => charts.note_once(chart, base, &mut inputs.diagnostics),
-                None => candidates.push((entry.into_path(), explicit)),
+            if is_kustomization_file(entry.path()) {
+                inputs.kustomizations.extend(entry.path().parent().map(Path::to_path_buf));
+                continue;
+            }
+            if !charts.is_template(entry.path()) {
+                candidates.push((entry.into_path(), explicit));
             }
         }
     }
+    inputs.charts = charts.found;
     let kinds: Vec<Option<Kind>> = candidates.par_iter().map(|(path, explicit)| classify(path, *explicit, base, max_file_size)).collect();
     for ((path, _), kind) in candidates.into_iter().zip(kinds) {
         match kind {
@@ -94,21 +102,38 @@ fn walk_error_path(error: &ignore::Error) -> Option<&Path> {
 }
 
 /// The Helm charts met in the walk: which directory is in which chart (asked once per
-/// directory, not once per file and ancestor), and the charts already noted.
+/// directory, not once per file and ancestor), and the charts found, in walk order.
 #[derive(Default)]
 struct Charts {
     chart_of_dir: HashMap<PathBuf, Option<PathBuf>>,
-    noted: HashSet<PathBuf>,
+    found: Vec<PathBuf>,
+    seen: HashSet<PathBuf>,
 }
 
 impl Charts {
-    /// The chart directory when `path` is a Go template of a Helm chart: anything under the
-    /// chart's `templates/` folder, or a file elsewhere in the chart that holds `{{`.
-    fn template_of(&mut self, path: &Path) -> Option<PathBuf> {
-        let chart = self.chart_of(path.parent()?)?;
-        let in_templates = path.strip_prefix(&chart).ok()?.components().next().is_some_and(|c| c.as_os_str() == "templates");
-        let templated = || std::fs::read_to_string(path).is_ok_and(|text| text.contains("{{"));
-        (in_templates || templated()).then_some(chart)
+    /// Whether `path` is a Go template of a Helm chart: anything under a chart's `templates/`
+    /// folder, or a file elsewhere in the chart that holds `{{`. Templates are judged through
+    /// their chart's render; the chart is recorded here.
+    fn is_template(&mut self, path: &Path) -> bool {
+        let Some(chart) = path.parent().and_then(|dir| self.chart_of(dir)) else { return false };
+        self.record(&chart);
+        let in_templates = path.strip_prefix(&chart).ok().and_then(|p| p.components().next()).is_some_and(|c| c.as_os_str() == "templates");
+        in_templates || std::fs::read_to_string(path).is_ok_and(|text| text.contains("{{"))
+    }
+
+    /// Records the chart `chart` belongs to: its own, or for a subchart (`PARENT/charts/sub`)
+    /// the parent's, which renders it.
+    fn record(&mut self, chart: &Path) {
+        let mut top = chart.to_path_buf();
+        while let Some(parent) = top.parent().filter(|p| p.file_name().is_some_and(|n| n == "charts")).and_then(Path::parent) {
+            if !parent.join("Chart.yaml").is_file() {
+                break;
+            }
+            top = parent.to_path_buf();
+        }
+        if self.seen.insert(top.clone()) {
+            self.found.push(top);
+        }
     }
 
     /// The nearest directory from `dir` up that holds a `Chart.yaml`.
@@ -120,20 +145,14 @@ impl Charts {
         self.chart_of_dir.insert(dir.to_path_buf(), chart.clone());
         chart
     }
+}
 
-    /// Templates are not read: the first one of a chart says so, once.
-    fn note_once(&mut self, chart: PathBuf, base: &Path, diagnostics: &mut Vec<Diagnostic>) {
-        if self.noted.contains(&chart) {
-            return;
-        }
-        let shown = crate::terraform::display_path(&chart, base);
-        diagnostics.push(Diagnostic::note(
-            shown.to_string(),
-            None,
-            "Helm chart templates are Go templates, not YAML: render them (`helm template CHART | charterguard scan -`) to check them",
-        ));
-        self.noted.insert(chart);
-    }
+/// The names kustomize reads a kustomization from, in its order of preference.
+pub const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// A kustomization is judged by what it renders, never as a manifest itself.
+fn is_kustomization_file(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|name| KUSTOMIZATION_FILES.contains(&name))
 }
 
 /// Which source reads a file, or why none does.
@@ -209,14 +228,22 @@ mod tests {
         std::fs::create_dir_all(root.join("chart/templates")).unwrap();
         std::fs::write(root.join("chart/Chart.yaml"), "name: c\n").unwrap();
         std::fs::write(root.join("chart/templates/d.yaml"), "{{ .Values.x }}\n").unwrap();
+        std::fs::create_dir_all(root.join("chart/charts/sub/templates")).unwrap();
+        std::fs::write(root.join("chart/charts/sub/Chart.yaml"), "name: sub\n").unwrap();
+        std::fs::write(root.join("chart/charts/sub/templates/s.yaml"), "kind: Pod\n").unwrap();
+        std::fs::create_dir_all(root.join("overlay")).unwrap();
+        std::fs::write(root.join("overlay/kustomization.yaml"), "resources: [../app.yaml]\n").unwrap();
         std::fs::write(root.join(".gitignore"), "ignored.yaml\n").unwrap();
         std::fs::write(root.join("ignored.yaml"), "kind: Pod\n").unwrap();
         let inputs = discover(&[root.to_path_buf()], root, DEFAULT_MAX_FILE_SIZE);
         assert_eq!(inputs.terraform, vec![root.join("main.tf")]);
-        assert_eq!(inputs.manifests, vec![root.join("app.yaml"), root.join("chart/Chart.yaml")]);
+        // Templates are judged through their chart's render, a subchart through its parent's,
+        // a kustomization through its own render.
+        assert_eq!(inputs.manifests, vec![root.join("app.yaml"), root.join("chart/Chart.yaml"), root.join("chart/charts/sub/Chart.yaml")]);
+        assert_eq!(inputs.charts, vec![root.join("chart")]);
+        assert_eq!(inputs.kustomizations, vec![root.join("overlay")]);
         let notes: Vec<String> = inputs.diagnostics.iter().map(|d| d.to_string()).collect();
         assert!(notes.iter().any(|n| n.starts_with("blob.json: skipped: binary")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.starts_with("chart: Helm chart templates")), "{notes:?}");
     }
 
     #[test]

@@ -10,8 +10,20 @@ use crate::model::{Diagnostic, Node, Resource, SourceKind, Span, Value};
 use crate::yaml::{self, Document, Limits};
 
 /// Why an object of rendered Helm output without a namespace has none yet.
-const RELEASE_NAMESPACE: &str =
+pub const RELEASE_NAMESPACE: &str =
     "metadata.namespace is not set: helm install --namespace chooses it; render with helm template -n <namespace> and namespace: {{ .Release.Namespace }} to have it judged";
+
+/// Where a namespaced object that does not name its namespace lands.
+#[derive(Clone, Copy, Debug)]
+pub enum Landing<'a> {
+    /// `kubectl apply -f`: the context's namespace, `default` unless `-n` says otherwise.
+    Kubectl,
+    /// The namespace the deployment names (`helm install -n`, Argo CD's destination).
+    Namespace(&'a str),
+    /// Decided at install time by something the scan does not see; the text says what and
+    /// how to make it known.
+    Unknown(&'a str),
+}
 
 /// Kinds that are not namespaced: their address is `Kind name`.
 const CLUSTER_SCOPED: &[&str] = &[
@@ -43,20 +55,27 @@ const CLUSTER_SCOPED: &[&str] = &[
 /// Turns parsed documents into resources. Documents that are not Kubernetes objects (no
 /// string `apiVersion` and `kind`, e.g. a values file or a config) are skipped, not errors.
 /// `kind: List` (and any `*List` kind with `items`) expands into its items.
-pub fn load_documents(file: &Arc<str>, docs: Vec<Document>) -> Vec<Resource> {
-    let _ = file; // every node carries its file in its span
+/// Objects that do not name their namespace land as `landing` says.
+pub fn load_documents(docs: Vec<Document>, landing: Landing) -> Vec<Resource> {
     let mut out = Vec::new();
     for doc in docs {
-        collect_objects(doc.root, &doc.span, &doc.helm_source, &mut out, 0);
+        collect_objects(doc.root, &doc.span, &doc.helm_source, landing, &mut out, 0);
     }
     out
 }
 
-/// Parses one YAML or JSON file (JSON is YAML 1.2) and returns its resources, or the
-/// diagnostic that stopped it.
+/// Parses one YAML or JSON manifest file (JSON is YAML 1.2) and returns its resources, or the
+/// diagnostic that stopped it. Rendered Helm output (documents with `# Source:` comments)
+/// without a namespace has an unknown one: `helm install -n` chooses it.
 pub fn load_file(file: &Arc<str>, text: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
+    load_rendered(file, text, Landing::Kubectl)
+}
+
+/// [`load_file`] for the output of a render whose objects without a namespace land as
+/// `landing` says.
+pub fn load_rendered(file: &Arc<str>, text: &str, landing: Landing) -> (Vec<Resource>, Vec<Diagnostic>) {
     match yaml::load(file, text, &Limits::default()) {
-        Ok(docs) => (load_documents(file, docs), Vec::new()),
+        Ok(docs) => (load_documents(docs, landing), Vec::new()),
         Err(diagnostic) => (Vec::new(), vec![diagnostic]),
     }
 }
@@ -114,7 +133,7 @@ fn string_field<'n>(node: &'n Node, key: &str) -> Option<&'n str> {
     node.get(key).and_then(Node::as_str)
 }
 
-fn collect_objects(root: Node, doc_span: &Span, template: &Option<String>, out: &mut Vec<Resource>, depth: usize) {
+fn collect_objects(root: Node, doc_span: &Span, template: &Option<String>, landing: Landing, out: &mut Vec<Resource>, depth: usize) {
     let (Some(_), Some(kind)) = (string_field(&root, "apiVersion"), string_field(&root, "kind")) else {
         return;
     };
@@ -127,20 +146,25 @@ fn collect_objects(root: Node, doc_span: &Span, template: &Option<String>, out: 
                 }
                 if let Value::List(items) = items.value {
                     for item in items {
-                        collect_objects(item, doc_span, template, out, depth + 1);
+                        collect_objects(item, doc_span, template, landing, out, depth + 1);
                     }
                 }
             }
             return;
         }
     }
-    out.push(make_resource(root, doc_span, template.clone()));
+    // Helm output read as a manifest (piped in) lands where `helm install -n` says.
+    let landing = match landing {
+        Landing::Kubectl if template.is_some() => Landing::Unknown(RELEASE_NAMESPACE),
+        landing => landing,
+    };
+    out.push(make_resource(root, doc_span, template.clone(), landing));
 }
 
 /// One object as a resource, built as for a manifest: for objects read from a live cluster.
 /// `span` is where the resource's findings point, since the object's values carry no span.
 pub fn object_resource(object: Node, span: &Span) -> Resource {
-    make_resource(object, span, None)
+    make_resource(object, span, None, Landing::Kubectl)
 }
 
 /// Where each workload kind keeps its pod spec.
@@ -153,7 +177,7 @@ pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-fn make_resource(mut object: Node, doc_span: &Span, template: Option<String>) -> Resource {
+fn make_resource(mut object: Node, doc_span: &Span, template: Option<String>, landing: Landing) -> Resource {
     let kind = string_field(&object, "kind").unwrap_or_default().to_string();
     let cluster_scoped = CLUSTER_SCOPED.contains(&kind.as_str());
     let metadata = object.get("metadata").filter(|m| matches!(m.value, Value::Map(_)));
@@ -171,10 +195,12 @@ fn make_resource(mut object: Node, doc_span: &Span, template: Option<String>) ->
     } else {
         match metadata.and_then(|m| m.get("namespace")).and_then(|n| scalar_text(n).map(|t| (t, n.span.clone()))) {
             Some((ns, span)) if !ns.is_empty() => (Some(ns.clone()), Node::new(Value::Str(ns), span)),
-            // Charts leave the namespace to `helm install --namespace`; a plain manifest lands in
-            // the kubectl context's, `default` unless `-n` says otherwise.
-            _ if template.is_some() => (Some("default".to_string()), Node::new(Value::Unknown(RELEASE_NAMESPACE.into()), None)),
-            _ => (Some("default".to_string()), Node::new(Value::Str("default".into()), None)),
+            _ => match landing {
+                Landing::Kubectl => (Some("default".to_string()), Node::new(Value::Str("default".into()), None)),
+                Landing::Namespace(ns) => (Some(ns.to_string()), Node::new(Value::Str(ns.into()), None)),
+                // Addressed as `default`, which is where an unset namespace most often lands.
+                Landing::Unknown(why) => (Some("default".to_string()), Node::new(Value::Unknown(why.into()), None)),
+            },
         }
     };
 
