@@ -165,7 +165,7 @@ fn plan_source(application: &Application, source: &Source, repository: &Reposito
     if source.chart.is_some() || !repository.holds(&source.repo_url) {
         let what = source.chart.as_ref().map_or_else(|| source.repo_url.clone(), |chart| format!("chart {chart} of {}", source.repo_url));
         let reason = format!(
-            "{label} deploys {what}, which is not in the scanned repository: render it and scan the output, or add its repoURL to argocd.repo_urls in charterguard.yaml if it is this repository"
+            "it deploys {what}, which is not in the scanned repository: render it and scan the output, or add its repoURL to argocd.repo_urls in charterguard.yaml if it is this repository"
         );
         plan.found.unseen.push(unseen(application, &source.span, reason));
         return;
@@ -246,7 +246,9 @@ fn plan_application_chart(application: &Application, source: &Source, chart: &Pa
     }
     let mut sets = Vec::new();
     let mut set_strings = Vec::new();
+    let mut added = inline_leaves(&helm);
     for parameter in &helm.parameters {
+        added.push(crate::helm::set_leaf(&parameter.name, &parameter.value, parameter.span.clone()));
         let expression = format!("{}={}", parameter.name, parameter.value);
         if parameter.force_string {
             set_strings.push(expression);
@@ -263,7 +265,19 @@ fn plan_application_chart(application: &Application, source: &Source, chart: &Pa
         sets,
         set_strings,
     };
-    plan.jobs.push(Job::Chart(ChartRender { render, label: Some(label), at: application.span.clone() }));
+    plan.jobs.push(Job::Chart(ChartRender { render, label: Some(label), at: application.span.clone(), added }));
+}
+
+/// Where an Application's inline values are written: each leaf of `valuesObject`, or the
+/// `values` text as a whole (its lines are inside a string).
+fn inline_leaves(helm: &argocd::HelmOptions) -> Vec<crate::helm::Leaf> {
+    if let Some(object) = &helm.values_object {
+        return crate::helm::values_leaves(object);
+    }
+    let Some(values) = &helm.values else { return Vec::new() };
+    let Ok(documents) = crate::yaml::load(&values.span.file, &values.text, &crate::yaml::Limits::default()) else { return Vec::new() };
+    let leaves = documents.iter().flat_map(|d| crate::helm::values_leaves(&d.root));
+    leaves.map(|leaf| crate::helm::Leaf { span: values.span.clone(), ..leaf }).collect()
 }
 
 /// The chart's renders from the config (one per `renders` entry), else one with its defaults.
@@ -281,13 +295,13 @@ fn plan_chart(chart: &Path, context: &Context, plan: &mut Plan) {
     let settings = context.config.helm.charts.iter().find(|c| same_dir(&config_path(context.config, &c.path), chart));
     let Some(settings) = settings else {
         let render = Render { chart: chart.to_path_buf(), release: "release".into(), namespace: None, ..Render::default() };
-        plan.jobs.push(Job::Chart(ChartRender { render, label: Some(format!("chart {shown} (default values)")), at: chart_file }));
+        plan.jobs.push(Job::Chart(ChartRender { render, label: Some(format!("chart {shown} (default values)")), at: chart_file, added: Vec::new() }));
         return;
     };
     let at = settings.span.clone().unwrap_or(chart_file);
     let base_render = chart_render(chart, settings);
     if settings.renders.is_empty() {
-        plan.jobs.push(Job::Chart(ChartRender { render: base_render, label: Some(format!("chart {shown}")), at }));
+        plan.jobs.push(Job::Chart(ChartRender { render: base_render, label: Some(format!("chart {shown}")), at, added: Vec::new() }));
         return;
     }
     for named in &settings.renders {
@@ -297,7 +311,7 @@ fn plan_chart(chart: &Path, context: &Context, plan: &mut Plan) {
         render.values_files.extend(named.values.iter().map(|v| chart.join(v)));
         render.sets.extend(named.set.iter().cloned());
         let at = named.span.clone().unwrap_or_else(|| at.clone());
-        plan.jobs.push(Job::Chart(ChartRender { render, label: Some(format!("chart {shown} ({})", named.name)), at }));
+        plan.jobs.push(Job::Chart(ChartRender { render, label: Some(format!("chart {shown} ({})", named.name)), at, added: Vec::new() }));
     }
 }
 

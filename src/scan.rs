@@ -280,7 +280,8 @@ fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool) -> C {
         parts.push(C::from(Model { resources, diagnostics, files_scanned: 1, ..Model::default() }));
     }
     if let Some(render) = &options.helm {
-        let chart_render = crate::helm::ChartRender { render: render.clone(), label: None, at: chart_file_span(&render.chart, &options.base) };
+        let chart_render =
+            crate::helm::ChartRender { render: render.clone(), label: None, at: chart_file_span(&render.chart, &options.base), added: Vec::new() };
         parts.push(C::from(crate::helm::load(&chart_render, &options.base)));
     }
     C::concat(parts)

@@ -53,11 +53,11 @@ fn root_container_is_found_in_its_template() {
     assert_eq!(code, 1, "{report:#}");
     let pod = findings(&report, "POD-001");
     assert_eq!(pod.len(), 2, "runAsNonRoot false and runAsUser 0: {report:#}");
-    for finding in pod {
+    for (finding, line) in pod.into_iter().zip([3, 4]) {
         assert_eq!(finding["address"], "Deployment prod/shop-web");
-        // The template file in the repository, at its `kind: Deployment` line.
-        assert_eq!(finding["file"], "fixtures/helm/web/templates/deployment.yaml");
-        assert_eq!(finding["start_line"], 2);
+        // The values file that set the value is the file that must change, at its line.
+        assert_eq!(finding["file"], "fixtures/helm/values-root.yaml");
+        assert_eq!(finding["start_line"], line, "{finding:#}");
         let template = finding["template"].as_str().expect("template");
         assert!(template.starts_with("web/templates/deployment.yaml (helm template output lines "), "{template}");
     }
@@ -78,7 +78,8 @@ fn later_values_files_win_as_in_helm() {
 
 #[test]
 fn sarif_points_at_template_files() {
-    let output = charterguard(&["scan", "--format", "sarif", "--helm", "fixtures/helm/web", "-f", "fixtures/helm/values-root.yaml"], &peers::helm_path());
+    // A `--set` on the command line is written in no file: the finding stays on the template.
+    let output = charterguard(&["scan", "--format", "sarif", "--helm", "fixtures/helm/web", "--set", "securityContext.runAsUser=0"], &peers::helm_path());
     let sarif: Value = serde_json::from_slice(&output.stdout).expect("SARIF JSON");
     common::validate_sarif(&sarif).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
@@ -129,8 +130,8 @@ fn missing_helm_is_a_clear_error() {
     let output = charterguard(&["scan", "--helm", "fixtures/helm/web"], std::ffi::OsStr::new(""));
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--helm needs the helm binary on PATH; or pipe `helm template` output into `charterguard scan -`"), "{stderr}");
-    assert!(output.stdout.is_empty());
+    let message = "fixtures/helm/web/Chart.yaml:1:1: Helm chart fixtures/helm/web not rendered: the helm binary is not on PATH: install helm, or pipe `helm template` output into `charterguard scan -`";
+    assert!(stderr.contains(message), "{stderr}");
 }
 
 #[test]

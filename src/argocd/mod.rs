@@ -55,6 +55,8 @@ pub struct HelmOptions {
     pub ignore_missing_value_files: bool,
     /// `values` (YAML text) or `valuesObject`, applied after the values files, as YAML text.
     pub values: Option<Located>,
+    /// `valuesObject` itself, whose leaves say where each value is written.
+    pub values_object: Option<Node>,
     pub parameters: Vec<Parameter>,
 }
 
@@ -159,7 +161,9 @@ fn helm_options(node: &Node, fallback: &Span) -> HelmOptions {
             Some(Parameter { name, value, force_string, span: p.span.clone().unwrap_or_else(|| fallback.clone()) })
         })
         .collect();
+    let values_object = node.get("valuesObject").filter(|object| matches!(object.value, Value::Map(_))).cloned();
     HelmOptions {
+        values_object,
         release_name: node.get("releaseName").and_then(scalar),
         value_files: items(node.get("valueFiles")).iter().filter_map(|f| located(f, fallback)).collect(),
         ignore_missing_value_files: matches!(node.get("ignoreMissingValueFiles").map(|f| &f.value), Some(Value::Bool(true))),

@@ -62,12 +62,14 @@ fn judge_by_rules(root: &Context, (i, resource): (usize, &Stored), judging: &[us
 
 /// Sorted for reports; ties keep the order of judging rule by rule, resource by resource,
 /// check by check. A plan and the .tf files it came from, scanned together, report the same
-/// finding at the same place twice: one is kept.
+/// finding at the same place twice: one is kept. Two renders of one template (dev and prod)
+/// are two findings.
 fn in_report_order(mut made: Vec<Made>) -> Vec<Finding> {
     made.sort_by(|a, b| sort_key(&a.2).cmp(&sort_key(&b.2)).then((a.0, a.1).cmp(&(b.0, b.1))));
     let mut findings: Vec<Finding> = made.into_iter().map(|(_, _, f)| f).collect();
     findings.dedup_by(|a, b| {
-        (&a.rule_id, &a.address, &a.item, &a.attribute, &a.span, a.outcome) == (&b.rule_id, &b.address, &b.item, &b.attribute, &b.span, b.outcome)
+        (&a.rule_id, &a.address, &a.item, &a.attribute, &a.span, a.outcome, &a.render)
+            == (&b.rule_id, &b.address, &b.item, &b.attribute, &b.span, b.outcome, &b.render)
     });
     findings
 }

@@ -17,6 +17,10 @@
 //! 12-40)`), which reports print. Resources whose template is not on disk under the chart
 //! directory (a subchart from an archive) keep pointing at the rendered stream.
 
+mod values;
+
+pub use values::{leaves as values_leaves, set_leaf, Leaf};
+
 use crate::kubernetes::Landing;
 use crate::model::{Diagnostic, Model, Node, Resource, Span, Value};
 use std::collections::HashMap;
@@ -134,6 +138,9 @@ pub struct ChartRender {
     /// How findings name the render; `None` for `scan --helm`, the one render asked for.
     pub label: Option<String>,
     pub at: Span,
+    /// Values the render adds besides its values files (an Argo CD Application's inline values
+    /// and parameters), in the order they apply, with where each is written.
+    pub added: Vec<Leaf>,
 }
 
 /// The release namespace a chart is rendered with when none is given: helm's own default
@@ -147,13 +154,14 @@ const NO_RELEASE_NAMESPACE: &str = "the object is in the release namespace, whic
 /// each named by the render's label. A render that fails loads nothing and is a located error:
 /// nothing is judged from half a render.
 pub fn load(chart_render: &ChartRender, base: &Path) -> Model {
-    let ChartRender { render: request, label, at } = chart_render;
+    let ChartRender { render: request, label, at, added } = chart_render;
     let placeholder = Render { namespace: Some(UNKNOWN_NAMESPACE.into()), ..request.clone() };
     let text = match render(if request.namespace.is_some() { request } else { &placeholder }) {
         Ok(text) => text,
         Err(failure) => {
-            let fix = match failure {
-                Failure::NoHelm => ": install helm, or set `helm: skip` in charterguard.yaml to leave charts unjudged",
+            let fix = match (&failure, label) {
+                (Failure::NoHelm, Some(_)) => ": install helm, or set `helm: skip` in charterguard.yaml to leave charts unjudged",
+                (Failure::NoHelm, None) => ": install helm, or pipe `helm template` output into `charterguard scan -`",
                 _ => "",
             };
             let chart = crate::terraform::display_path(&request.chart, base);
@@ -165,7 +173,12 @@ pub fn load(chart_render: &ChartRender, base: &Path) -> Model {
     let landing = request.namespace.as_deref().map_or(Landing::Unknown(NO_RELEASE_NAMESPACE), Landing::Namespace);
     let (mut resources, diagnostics) = crate::kubernetes::load_rendered(&stream, &text, landing);
     map_to_chart(&mut resources, &stream, &request.chart, base);
-    resources.iter_mut().for_each(forget_placeholder_namespace);
+    let mut leaves: Vec<Leaf> = request.values_files.iter().flat_map(|file| values::file_leaves(file, crate::terraform::display_path(file, base))).collect();
+    leaves.extend(added.iter().cloned());
+    for resource in &mut resources {
+        forget_placeholder_namespace(resource);
+        values::attribute(resource, &leaves);
+    }
     let label: Option<Arc<str>> = label.as_deref().map(Arc::from);
     for resource in &mut resources {
         resource.render = label.clone();

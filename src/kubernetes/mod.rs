@@ -153,12 +153,27 @@ fn collect_objects(root: Node, doc_span: &Span, template: &Option<String>, landi
             return;
         }
     }
+    let mut root = root;
+    drop_nulls(&mut root);
     // Helm output read as a manifest (piped in) lands where `helm install -n` says.
     let landing = match landing {
         Landing::Kubectl if template.is_some() => Landing::Unknown(RELEASE_NAMESPACE),
         landing => landing,
     };
     out.push(make_resource(root, doc_span, template.clone(), landing));
+}
+
+/// `key:` with no value (`env:` in a template whose list came out empty) is what the API
+/// server stores as absent, and what rules must read as absent.
+fn drop_nulls(node: &mut Node) {
+    match &mut node.value {
+        Value::Map(entries) => {
+            entries.retain(|(_, value)| !matches!(value.value, Value::Null));
+            entries.iter_mut().for_each(|(_, value)| drop_nulls(value));
+        }
+        Value::List(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 /// One object as a resource, built as for a manifest: for objects read from a live cluster.
@@ -344,6 +359,14 @@ spec:
         assert_eq!(r.attrs.get("name").and_then(Node::as_str), Some("web"));
         // The object itself is all there.
         assert_eq!(r.attrs.get("apiVersion").and_then(Node::as_str), Some("apps/v1"));
+    }
+
+    #[test]
+    fn keys_without_a_value_are_absent() {
+        let r = &load("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec:\n  containers:\n    - name: c\n      env:\n      image: x\n")[0];
+        let container = &list(r.attrs.get("containers").unwrap())[0];
+        assert!(container.get("env").is_none(), "{container:?}");
+        assert!(container.get("image").is_some());
     }
 
     #[test]

@@ -45,6 +45,23 @@ pub fn helm_path() -> std::ffi::OsString {
     std::env::join_paths(dirs).expect("joining PATH")
 }
 
+/// [`helm_path`] with kubectl on it too (installed when missing, see kubectl.sh): every tool
+/// a scan renders Kubernetes files with.
+pub fn render_path() -> std::ffi::OsString {
+    let kubectl = kubectl();
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&helm_path()).collect();
+    dirs.push(kubectl.parent().expect("kubectl's directory").to_path_buf());
+    std::env::join_paths(dirs).expect("joining PATH")
+}
+
+/// Debian's kubectl, installed by tests/peers/kubectl.sh when it is missing.
+pub fn kubectl() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/kubectl.sh");
+    let output = Command::new("sh").arg(&script).output().expect("running tests/peers/kubectl.sh");
+    assert!(output.status.success(), "installing kubectl failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}
+
 fn ready(python: &Path) -> bool {
     let check = PACKAGES.iter().map(|(name, version, _)| format!("assert importlib.metadata.version({name:?}) == {version:?}")).collect::<Vec<_>>().join("; ");
     python.is_file() && Command::new(python).args(["-c", &format!("import importlib.metadata, {IMPORTS}; {check}")]).output().is_ok_and(|o| o.status.success())
