@@ -1,6 +1,7 @@
-//! `scan --helm CHART` against the real Helm engine: the Helm v4 SDK from PyPI behind the
-//! `helm` shim in tests/peers (see tests/peers/mod.rs), rendering our fixture chart and real
-//! charts of the shared corpus.
+//! Kubernetes as it is deployed, against the real engines: Helm (the Helm v4 SDK from PyPI
+//! behind the `helm` shim in tests/peers, see tests/peers/mod.rs) and kustomize (Debian's
+//! kubectl). `scan --helm CHART`, the charts, kustomizations and Argo CD Applications a scan
+//! finds (the fixture repositories under fixtures/deployed), and real charts of the corpus.
 
 mod common;
 mod peers;
@@ -20,11 +21,15 @@ fn charterguard(args: &[&str], path: &std::ffi::OsStr) -> Output {
         .expect("running charterguard")
 }
 
-/// Scans with the shim helm on PATH; returns the exit code and the JSON report.
+/// Scans with the shim helm and kubectl on PATH; returns the exit code and the JSON report.
 fn scan(args: &[&str]) -> (i32, Value) {
+    scan_with(args, &peers::render_path())
+}
+
+fn scan_with(args: &[&str], path: &std::ffi::OsStr) -> (i32, Value) {
     let mut all = vec!["scan", "--format", "json"];
     all.extend_from_slice(args);
-    let output = charterguard(&all, &peers::helm_path());
+    let output = charterguard(&all, path);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}); stderr:\n{stderr}"));
     (output.status.code().expect("exit code"), report)
@@ -157,4 +162,126 @@ fn helm_and_stdin_are_exclusive_and_values_need_helm() {
     assert_eq!(output.status.code(), Some(2));
     let output = charterguard(&["scan", "-f", "fixtures/helm/values-root.yaml", "fixtures/POD-001"], std::ffi::OsStr::new(""));
     assert_eq!(output.status.code(), Some(2), "clap refuses -f without --helm");
+}
+
+/// Every finding as `rule outcome file:line [render]`, sorted.
+fn summary(report: &Value) -> Vec<String> {
+    let mut lines: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{} [{}]",
+                f["rule_id"].as_str().unwrap(),
+                f["outcome"].as_str().unwrap(),
+                f["file"].as_str().unwrap(),
+                f["start_line"],
+                f["render"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+const SERVICES: &str = "fixtures/deployed/services";
+
+/// The services repository: three charts, each rendered per environment as its
+/// charterguard.yaml says; each planted finding points at the file that must change.
+#[test]
+fn services_charts_are_judged_per_environment() {
+    let (code, report) = scan(&[SERVICES]);
+    assert!(error_diagnostics(&report).is_empty(), "{:#}", report["diagnostics"]);
+    assert_eq!(code, 1);
+    let charts = "fixtures/deployed/services/charts";
+    assert_eq!(
+        summary(&report),
+        [
+            // values-dev.yaml swaps the digest for the moving tag: its `tag: latest` line.
+            format!("IMG-001 violation {charts}/api/values-dev.yaml:5 [chart {charts}/api (dev)]"),
+            format!("IMG-002 violation {charts}/api/values-dev.yaml:5 [chart {charts}/api (dev)]"),
+            // values-prod.yaml makes the ingester root: its two lines.
+            format!("POD-001 violation {charts}/ingest/values-prod.yaml:4 [chart {charts}/ingest (prod)]"),
+            format!("POD-001 violation {charts}/ingest/values-prod.yaml:5 [chart {charts}/ingest (prod)]"),
+            // The template itself shares the host network, in both environments.
+            format!("POD-004 violation {charts}/scorer/templates/deployment.yaml:2 [chart {charts}/scorer (dev)]"),
+            format!("POD-004 violation {charts}/scorer/templates/deployment.yaml:2 [chart {charts}/scorer (prod)]"),
+        ]
+    );
+    // Three charts, two environments, a Deployment and a Service each.
+    assert_eq!(report["summary"]["resources"], 12);
+    let messages: Vec<&str> = findings(&report, "POD-004").iter().map(|f| f["message"].as_str().unwrap()).collect();
+    assert!(messages.iter().any(|m| m.contains("(chart fixtures/deployed/services/charts/scorer (prod))")), "{messages:?}");
+    let fingerprints: std::collections::HashSet<&str> = findings(&report, "POD-004").iter().map(|f| f["fingerprint"].as_str().unwrap()).collect();
+    assert_eq!(fingerprints.len(), 2, "the dev and prod renders are two findings");
+}
+
+/// Without a config, a chart renders with its default values; its release namespace is then
+/// unknown, and what depends on it could not be decided, saying how to make it known.
+#[test]
+fn a_chart_without_config_renders_with_its_defaults() {
+    let (code, report) = scan(&["fixtures/deployed/services/charts/api"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(error_diagnostics(&report).is_empty(), "{:#}", report["diagnostics"]);
+    let undecided = findings(&report, "K8S-001");
+    assert_eq!(undecided.len(), 1, "{report:#}");
+    assert_eq!(undecided[0]["outcome"], "undecided");
+    assert_eq!(undecided[0]["render"], "chart fixtures/deployed/services/charts/api (default values)");
+    assert!(undecided[0]["reason"].as_str().unwrap().contains("give the chart its namespace in charterguard.yaml"), "{:#}", undecided[0]);
+}
+
+/// No helm on PATH: an error per chart found, naming it; `helm: skip` makes it a note.
+#[test]
+fn charts_without_helm_are_errors_unless_skipped() {
+    let (code, report) = scan_with(&[SERVICES], std::ffi::OsStr::new(""));
+    assert_eq!(code, 2);
+    let errors: Vec<&str> = error_diagnostics(&report).iter().map(|d| d["message"].as_str().unwrap()).collect();
+    assert_eq!(errors.len(), 6, "one per render: {errors:#?}");
+    assert!(errors.iter().all(|e| e.contains("not rendered: the helm binary is not on PATH")), "{errors:#?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/helm/web").as_path(), &dir.path().join("web"));
+    std::fs::write(dir.path().join("charterguard.yaml"), "helm: skip\n").unwrap();
+    let (code, report) = scan_with(&[dir.path().to_str().unwrap()], std::ffi::OsStr::new(""));
+    assert_eq!(code, 0, "{report:#}");
+    let notes: Vec<&str> = report["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["message"].as_str()).collect();
+    assert!(notes.iter().any(|n| n.contains("not rendered: the config says `helm: skip`")), "{notes:?}");
+}
+
+/// Bad charts and values: each a located error, nothing judged from a half render, and the
+/// rest of the scan goes on.
+#[test]
+fn broken_charts_and_missing_values_are_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&root.join("fixtures/helm/web"), &dir.path().join("web"));
+    copy_dir(&root.join("fixtures/helm/broken"), &dir.path().join("broken"));
+    std::fs::copy(root.join("fixtures/POD-001/fail-run-as-user-0/statefulset.yaml"), dir.path().join("pod.yaml")).unwrap();
+    let config = "helm:\n  charts:\n    - path: web\n      namespace: altscore-api\n      renders:\n        - {name: prod, values: [values-prod.yaml]}\n";
+    std::fs::write(dir.path().join("charterguard.yaml"), config).unwrap();
+    let (code, report) = scan_with(&[dir.path().to_str().unwrap()], &peers::render_path());
+    assert_eq!(code, 2);
+    let errors: Vec<String> = error_diagnostics(&report)
+        .iter()
+        .map(|d| format!("{}:{}: {}", d["file"].as_str().unwrap().rsplit('/').take(2).collect::<Vec<_>>().join("<"), d["line"], d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors.iter().any(|e| e.starts_with("Chart.yaml<broken:1: Helm chart") && e.contains("nosuchfunction")), "{errors:#?}");
+    assert!(errors.iter().any(|e| e.starts_with("charterguard.yaml") && e.contains(":6: ") && e.contains("values-prod.yaml does not exist")), "{errors:#?}");
+    // The plain manifest beside them is still judged.
+    assert!(!findings(&report, "POD-001").is_empty(), "{report:#}");
+    assert_eq!(report["summary"]["resources"].as_u64(), Some(1), "nothing of the failed renders is judged");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
