@@ -18,6 +18,7 @@ pub mod input;
 #[cfg(feature = "k8s-live")]
 pub mod k8s_live;
 pub mod kubernetes;
+pub mod kustomize;
 pub mod model;
 pub mod plan;
 pub mod redact;
