@@ -17,33 +17,6 @@ use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-/// Kinds an unrendered source may hold: every rule that judges one of them could not decide.
-const DEPLOYABLE_KINDS: &[&str] = &[
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "Pod",
-    "Service",
-    "Ingress",
-    "NetworkPolicy",
-    "ConfigMap",
-    "Secret",
-    "ServiceAccount",
-    "Role",
-    "RoleBinding",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "Namespace",
-    "ResourceQuota",
-    "HorizontalPodAutoscaler",
-    "PodDisruptionBudget",
-    "Certificate",
-    "PeerAuthentication",
-    "DestinationRule",
-];
-
 /// Where the scan's deployments are read from.
 pub struct Context<'a> {
     pub config: &'a Config,
@@ -56,6 +29,14 @@ pub struct Context<'a> {
 /// One render to run.
 enum Job {
     Chart(ChartRender),
+    /// A kustomization, with the edits an Argo CD Application asks for, into `namespace` (the
+    /// Application's destination; `None`: the kubectl context's).
+    Kustomize {
+        dir: PathBuf,
+        edits: crate::kustomize::Edits,
+        label: String,
+        namespace: Option<String>,
+    },
     /// Plain manifests an Application deploys into `namespace`.
     Directory {
         files: Vec<PathBuf>,
@@ -89,14 +70,18 @@ impl Plan {
 }
 
 /// Decides what to render: every Application of `manifests` that deploys from the repository,
-/// then every chart no Application deploys, with the config's value sets or its defaults.
-pub fn plan(manifests: &[PathBuf], charts: &[PathBuf], context: &Context) -> Plan {
+/// then every chart no Application deploys, with the config's value sets or its defaults, and
+/// every kustomization that neither an Application nor another kustomization uses.
+pub fn plan(manifests: &[PathBuf], charts: &[PathBuf], kustomizations: &[PathBuf], context: &Context) -> Plan {
     let mut plan = Plan::default();
+    let survey = crate::kustomize::survey(kustomizations, context.base);
+    plan.consumed.extend(survey.used.iter().cloned());
+    plan.found.diagnostics.extend(survey.diagnostics.iter().cloned());
     let repository = Repository::of(context);
     let mut deployed: HashSet<PathBuf> = HashSet::new();
     for application in applications(manifests, context.base) {
         for source in &application.sources {
-            plan_source(&application, source, &repository, context, &mut deployed, &mut plan);
+            plan_source(&application, source, &repository, &mut deployed, &mut plan);
         }
     }
     for chart in charts {
@@ -104,6 +89,13 @@ pub fn plan(manifests: &[PathBuf], charts: &[PathBuf], context: &Context) -> Pla
             continue;
         }
         plan_chart(chart, context, &mut plan);
+    }
+    for root in &survey.roots {
+        if canonical(root).is_some_and(|r| deployed.contains(&r)) {
+            continue;
+        }
+        let label = format!("kustomization {}", crate::terraform::display_path(root, context.base));
+        plan.jobs.push(Job::Kustomize { dir: root.clone(), edits: crate::kustomize::Edits::default(), label, namespace: None });
     }
     plan
 }
@@ -153,11 +145,15 @@ fn applications(manifests: &[PathBuf], base: &Path) -> Vec<Application> {
     out
 }
 
-fn plan_source(application: &Application, source: &Source, repository: &Repository, context: &Context, deployed: &mut HashSet<PathBuf>, plan: &mut Plan) {
-    let label = match &application.environment {
+fn plan_source(application: &Application, source: &Source, repository: &Repository, deployed: &mut HashSet<PathBuf>, plan: &mut Plan) {
+    let mut label = match &application.environment {
         Some(environment) => format!("Argo CD {} ({environment})", application.address),
         None => format!("Argo CD {}", application.address),
     };
+    // What it deploys from the repository: the overlay, chart or directory.
+    if let Some(path) = &source.path {
+        label = format!("{label}: {}", path.text);
+    }
     // A source that only lends its files to another one's `$ref` values deploys nothing.
     if source.ref_name.is_some() && source.path.is_none() && source.chart.is_none() {
         return;
@@ -179,15 +175,27 @@ fn plan_source(application: &Application, source: &Source, repository: &Reposito
     deployed.extend(canonical(&dir));
     if dir.join("Chart.yaml").is_file() {
         plan_application_chart(application, source, &dir, repository, label, plan);
-    } else if crate::input::KUSTOMIZATION_FILES.iter().any(|name| dir.join(name).is_file()) {
-        let reason =
-            format!("{label} deploys the kustomization {}: kustomize sources are not rendered yet", crate::terraform::display_path(&dir, context.base));
-        plan.found.unseen.push(unseen(application, &path.span, reason));
+    } else if crate::kustomize::kustomization_file(&dir).is_some() {
+        let edits = source.kustomize.as_ref().map(|k| kustomize_edits(k, &source.span)).unwrap_or_default();
+        plan.jobs.push(Job::Kustomize { dir, edits, label, namespace: application.namespace.clone() });
     } else {
         let options = source.directory.clone().unwrap_or_default();
         let files = directory_files(&dir, &options);
         plan.consumed.extend(files.iter().filter_map(|f| canonical(f)));
         plan.jobs.push(Job::Directory { files, namespace: application.namespace.clone(), label });
+    }
+}
+
+/// What `source.kustomize` asks Argo CD to edit, written at `span`.
+fn kustomize_edits(options: &argocd::KustomizeOptions, span: &Span) -> crate::kustomize::Edits {
+    crate::kustomize::Edits {
+        images: options.images.clone(),
+        name_prefix: options.name_prefix.clone(),
+        name_suffix: options.name_suffix.clone(),
+        namespace: options.namespace.clone(),
+        common_labels: options.common_labels.clone(),
+        common_annotations: options.common_annotations.clone(),
+        span: Some(options.span.clone().unwrap_or_else(|| span.clone())),
     }
 }
 
@@ -205,7 +213,7 @@ fn unseen(application: &Application, span: &Span, reason: String) -> Unseen {
     Unseen {
         source: SourceKind::K8s,
         origin: LiveOrigin { id: application.address.clone(), scope: String::new(), region: None, managed_by: None },
-        resource_types: DEPLOYABLE_KINDS.iter().map(|k| k.to_string()).collect(),
+        resource_types: kubernetes::UNRENDERED_KINDS.iter().map(|k| k.to_string()).collect(),
         rule: None,
         reason,
         span: span.clone(),
@@ -371,6 +379,10 @@ fn directory_files(dir: &Path, options: &argocd::DirectoryOptions) -> Vec<PathBu
 fn run(job: &Job, base: &Path) -> Model {
     match job {
         Job::Chart(render) => crate::helm::load(render, base),
+        Job::Kustomize { dir, edits, label, namespace } => {
+            let landing = namespace.as_deref().map_or(Landing::Kubectl, Landing::Namespace);
+            crate::kustomize::render(dir, edits, label, landing, base)
+        }
         Job::Directory { files, namespace, label } => {
             let landing = namespace.as_deref().map_or(Landing::Kubectl, Landing::Namespace);
             let label: Arc<str> = label.as_str().into();

@@ -260,7 +260,8 @@ impl Collect for Store {
 fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool) -> C {
     let mut inputs = input::discover(&options.paths, &options.base, options.max_file_size);
     let context = crate::deployed::Context { config, roots: &options.paths, base: &options.base };
-    let deployments = if deploy { crate::deployed::plan(&inputs.manifests, &inputs.charts, &context) } else { crate::deployed::Plan::default() };
+    let deployments =
+        if deploy { crate::deployed::plan(&inputs.manifests, &inputs.charts, &inputs.kustomizations, &context) } else { crate::deployed::Plan::default() };
     inputs.manifests.retain(|manifest| !deployments.consumes(manifest));
     let tf_options = crate::terraform::Options {
         var_files: options.var_files.clone(),

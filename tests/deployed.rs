@@ -285,3 +285,80 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+const K8S_CONFIG: &str = "fixtures/deployed/k8s-config";
+
+/// The k8s-config repository: a kustomize base with dev and prod overlays, platform manifests
+/// and the Argo CD Applications that deploy them. Each Application's render is judged, each
+/// planted finding points at the file that must change, and the chart another repository
+/// holds could not be decided, with its URL.
+#[test]
+fn k8s_config_is_judged_as_argo_cd_deploys_it() {
+    let (code, report) = scan(&[K8S_CONFIG]);
+    assert!(error_diagnostics(&report).is_empty(), "{:#}", report["diagnostics"]);
+    assert_eq!(code, 1);
+    let decided: Vec<String> = summary(&report).into_iter().filter(|line| line.contains(" violation ")).collect();
+    let app = |name: &str, env: &str, path: &str| format!("Argo CD Application argocd/{name}{env}: {path}");
+    assert_eq!(
+        decided,
+        [
+            // The dev overlay's `images:` entry moves the gateway to `latest`: its newTag line.
+            format!("IMG-001 violation {K8S_CONFIG}/gateway/overlays/dev/kustomization.yaml:10 [{}]", app("gateway-dev", " (dev)", "gateway/overlays/dev")),
+            format!("IMG-002 violation {K8S_CONFIG}/gateway/overlays/dev/kustomization.yaml:10 [{}]", app("gateway-dev", " (dev)", "gateway/overlays/dev")),
+            // The platform directory's quota, deployed into the destination namespace.
+            format!("K8S-002 violation {K8S_CONFIG}/platform/policies/quota.yaml:7 [{}]", app("platform", "", "platform")),
+            // The prod overlay's strategic-merge patch makes the gateway root: its line.
+            format!("POD-001 violation {K8S_CONFIG}/gateway/overlays/prod/run-as-root.yaml:13 [{}]", app("gateway-prod", " (prod)", "gateway/overlays/prod")),
+        ]
+    );
+    // The dev overlay's name suffix, both environments' namespace from the overlays.
+    let addresses: std::collections::BTreeSet<&str> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["outcome"] == "violation").map(|f| f["address"].as_str().unwrap()).collect();
+    assert_eq!(
+        addresses.into_iter().collect::<Vec<_>>(),
+        ["Deployment altscore-gateway/gateway", "Deployment altscore-gateway/gateway-dev", "ResourceQuota altscore-gateway/compute"]
+    );
+    // api-prod deploys a chart of the services repository: every rule that would judge it
+    // could not decide, at its source, naming the URL.
+    let undecided: Vec<&Value> = report["findings"].as_array().unwrap().iter().filter(|f| f["outcome"] == "undecided").collect();
+    assert!(undecided.len() > 10, "{undecided:#?}");
+    for finding in &undecided {
+        assert_eq!(finding["address"], "Application argocd/api-prod");
+        assert_eq!((finding["file"].as_str().unwrap(), finding["start_line"].as_u64().unwrap()), (&*format!("{K8S_CONFIG}/apps/api-prod.yaml"), 10));
+        assert!(
+            finding["reason"].as_str().unwrap().contains("https://github.com/altscore/services.git, which is not in the scanned repository"),
+            "{finding:#}"
+        );
+        assert!(finding.get("live").is_none(), "not a live finding: {finding:#}");
+    }
+    // The kustomization files and the patches are never judged as objects, nor the
+    // Applications by workload rules: every violation is a render's.
+    for finding in report["findings"].as_array().unwrap().iter().filter(|f| f["outcome"] == "violation") {
+        assert!(finding["render"].is_string(), "{finding:#}");
+    }
+    // A gateway Deployment and Service per environment, the 3 platform objects, and the 4
+    // Applications themselves (objects of the argocd namespace, which no workload rule judges).
+    assert_eq!(report["summary"]["resources"], 11, "{report:#}");
+}
+
+/// Without Argo CD, each overlay is rendered on its own and the base only through them.
+#[test]
+fn overlays_without_argo_cd_render_on_their_own() {
+    let (code, report) = scan(&[&format!("{K8S_CONFIG}/gateway")]);
+    assert!(error_diagnostics(&report).is_empty(), "{:#}", report["diagnostics"]);
+    assert_eq!(code, 1);
+    let overlay = |env: &str| format!("kustomization {K8S_CONFIG}/gateway/overlays/{env}");
+    assert_eq!(
+        summary(&report),
+        [
+            format!("IMG-001 violation {K8S_CONFIG}/gateway/overlays/dev/kustomization.yaml:10 [{}]", overlay("dev")),
+            format!("IMG-002 violation {K8S_CONFIG}/gateway/overlays/dev/kustomization.yaml:10 [{}]", overlay("dev")),
+            format!("POD-001 violation {K8S_CONFIG}/gateway/overlays/prod/run-as-root.yaml:13 [{}]", overlay("prod")),
+        ]
+    );
+    assert_eq!(report["summary"]["resources"], 4, "a Deployment and a Service per overlay, none from the base or patches");
+    // A base no overlay of the scan uses is rendered on its own.
+    let (_, base) = scan(&[&format!("{K8S_CONFIG}/gateway/base")]);
+    assert_eq!(base["summary"]["resources"], 2);
+    assert!(base["findings"].as_array().unwrap().iter().all(|f| f["render"] == format!("kustomization {K8S_CONFIG}/gateway/base")), "{base:#}");
+}

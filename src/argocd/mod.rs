@@ -72,6 +72,8 @@ pub struct Parameter {
 /// `source.kustomize`: what Argo CD edits into the kustomization before building it.
 #[derive(Clone, Debug, Default)]
 pub struct KustomizeOptions {
+    /// Where `kustomize:` is written.
+    pub span: Option<Span>,
     pub images: Vec<String>,
     pub name_prefix: Option<String>,
     pub name_suffix: Option<String>,
@@ -182,6 +184,7 @@ fn pairs(node: Option<&Node>) -> Vec<(String, String)> {
 fn kustomize_options(node: &Node) -> KustomizeOptions {
     let text = |key: &str| node.get(key).and_then(scalar).filter(|t| !t.is_empty());
     KustomizeOptions {
+        span: node.span.clone(),
         images: items(node.get("images")).iter().filter_map(scalar).collect(),
         name_prefix: text("namePrefix"),
         name_suffix: text("nameSuffix"),

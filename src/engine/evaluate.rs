@@ -108,7 +108,8 @@ fn rule_feeds_on(rule: &CompiledRule, unseen: &Unseen) -> bool {
         && unseen.resource_types.iter().any(|rtype| rule.applies_to_type(rtype))
 }
 
-/// The rule could not decide on resources a live source could not see.
+/// The rule could not decide on resources a source could not see (a live call that failed, a
+/// remote kustomize base or another repository's chart that was not rendered).
 fn unseen_finding(rule: &CompiledRule, unseen: &Unseen) -> Finding {
     let rtype = unseen.resource_types.iter().find(|rtype| rule.applies_to_type(rtype)).cloned().unwrap_or_default();
     Finding {
@@ -128,7 +129,7 @@ fn unseen_finding(rule: &CompiledRule, unseen: &Unseen) -> Finding {
         call_chain: Vec::new(),
         suppression: None,
         baseline: None,
-        live: Some(Arc::new(unseen.origin.clone())),
+        live: matches!(unseen.source, SourceKind::Aws | SourceKind::Eks).then(|| Arc::new(unseen.origin.clone())),
     }
 }
 

@@ -147,12 +147,9 @@ impl Charts {
     }
 }
 
-/// The names kustomize reads a kustomization from, in its order of preference.
-pub const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
 /// A kustomization is judged by what it renders, never as a manifest itself.
 fn is_kustomization_file(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|name| KUSTOMIZATION_FILES.contains(&name))
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|name| crate::kustomize::FILE_NAMES.contains(&name))
 }
 
 /// Which source reads a file, or why none does.

@@ -13,6 +13,33 @@ use crate::yaml::{self, Document, Limits};
 pub const RELEASE_NAMESPACE: &str =
     "metadata.namespace is not set: helm install --namespace chooses it; render with helm template -n <namespace> and namespace: {{ .Release.Namespace }} to have it judged";
 
+/// The kinds a source that was not rendered (a remote kustomize base, another repository an
+/// Argo CD Application deploys) may hide: every kind the charter's Kubernetes rules judge, so
+/// each of them reports that it could not decide.
+pub const UNRENDERED_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Namespace",
+    "ConfigMap",
+    "Secret",
+    "SecretProviderClass",
+    "Service",
+    "Ingress",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "HorizontalPodAutoscaler",
+    "PrometheusRule",
+    "Certificate",
+    "PeerAuthentication",
+    "DestinationRule",
+];
+
 /// Where a namespaced object that does not name its namespace lands.
 #[derive(Clone, Copy, Debug)]
 pub enum Landing<'a> {

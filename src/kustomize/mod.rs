@@ -21,6 +21,7 @@ mod trace;
 pub use edits::Edits;
 pub use survey::{survey, Survey};
 
+use crate::kubernetes::Landing;
 use crate::model::{Diagnostic, LiveOrigin, Model, SourceKind, Span, Unseen};
 use crate::yaml::{self, Limits};
 use std::path::{Path, PathBuf};
@@ -28,37 +29,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use survey::{canonical, Kustomization, Target};
 
-/// The names kustomize looks for, in its order.
-const FILE_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+/// The names kustomize reads a kustomization from, in its order of preference.
+pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// What a kustomization needs to be rendered.
 const NO_TOOL: &str = "kustomization found and not rendered: needs `kubectl` or `kustomize` on PATH";
-
-/// The kinds a remote base may hide: every kind the charter's Kubernetes rules judge, so each
-/// of them reports that it could not decide.
-const HIDDEN_KINDS: &[&str] = &[
-    "Pod",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
-    "Namespace",
-    "ConfigMap",
-    "Secret",
-    "SecretProviderClass",
-    "Service",
-    "Ingress",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "HorizontalPodAutoscaler",
-    "PrometheusRule",
-    "Certificate",
-    "PeerAuthentication",
-    "DestinationRule",
-];
 
 /// `kustomization.yaml`, `kustomization.yml` or `Kustomization` in `dir`.
 pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
@@ -124,11 +99,11 @@ fn stream_name(dir: &Path, base: &Path) -> Arc<str> {
 /// judges half a render: when the kustomization (or something it uses) cannot be read, includes
 /// itself, or the tool fails, there are no resources and a located error. A remote base gives
 /// no resources and one [`Unseen`] instead.
-pub fn render(dir: &Path, edits: &Edits, label: &str, base: &Path) -> Model {
-    render_with(Tool::on_path().as_ref(), dir, edits, label, base)
+pub fn render(dir: &Path, edits: &Edits, label: &str, landing: Landing, base: &Path) -> Model {
+    render_with(Tool::on_path().as_ref(), dir, edits, label, landing, base)
 }
 
-fn render_with(tool: Option<&Tool>, dir: &Path, edits: &Edits, label: &str, base: &Path) -> Model {
+fn render_with(tool: Option<&Tool>, dir: &Path, edits: &Edits, label: &str, landing: Landing, base: &Path) -> Model {
     let base = canonical(base);
     let survey = survey(&[dir.to_path_buf()], &base);
     let Some(root) = survey.kustomizations.get(&canonical(dir)).cloned() else {
@@ -170,7 +145,7 @@ fn render_with(tool: Option<&Tool>, dir: &Path, edits: &Edits, label: &str, base
         let lines = format!("kustomize build output lines {}-{}", doc.span.start_line, doc.span.end_line);
         sources.retarget(&mut doc.root);
         doc.span = doc.root.span.clone().unwrap_or(doc.span);
-        for mut resource in crate::kubernetes::load_documents(&stream, vec![doc]) {
+        for mut resource in crate::kubernetes::load_documents(vec![doc], landing) {
             resource.template = Some(lines.clone());
             resource.render = Some(render.clone());
             model.resources.push(resource);
@@ -199,10 +174,9 @@ fn remote_base(survey: &Survey, root: &Kustomization, label: &str) -> Option<Uns
     let reason = format!("remote base {} is not fetched: render it and scan the output (`kubectl kustomize DIR | charterguard scan -`)", reference.text);
     Some(Unseen {
         source: SourceKind::K8s,
-        // Named like the render, and managed by the kustomization file, so reports place its
-        // findings at the remote entry rather than at a live cluster.
-        origin: LiveOrigin { id: label.to_string(), scope: String::new(), region: None, managed_by: Some(k.display.to_string()) },
-        resource_types: HIDDEN_KINDS.iter().map(|k| k.to_string()).collect(),
+        // Named like the render; its findings point at the remote entry.
+        origin: LiveOrigin { id: label.to_string(), scope: String::new(), region: None, managed_by: None },
+        resource_types: crate::kubernetes::UNRENDERED_KINDS.iter().map(|k| k.to_string()).collect(),
         rule: None,
         reason,
         span: reference.span.unwrap_or_else(|| k.start()),
@@ -282,7 +256,7 @@ mod tests {
     }
 
     fn rendered(dir: &str, edits: &Edits) -> Model {
-        render_with(Some(&kubectl()), &fixture(dir), edits, &format!("kustomize overlay {dir}"), &repository())
+        render_with(Some(&kubectl()), &fixture(dir), edits, &format!("kustomize overlay {dir}"), Landing::Kubectl, &repository())
     }
 
     fn resource<'m>(model: &'m Model, address: &str) -> &'m Resource {
@@ -448,7 +422,7 @@ mod tests {
         let secret = failure(&rendered("broken/bad-secret", &Edits::default()));
         assert!(secret.starts_with("fixtures/kustomize/broken/bad-secret/kustomization.yaml:1:1: `kubectl kustomize` failed: "), "{secret}");
         assert!(secret.contains("invalid literal source <redacted>") && !secret.contains("hunter2"), "{secret}");
-        let untooled = render_with(None, &fixture("overlays/prod"), &Edits::default(), "prod", &repository());
+        let untooled = render_with(None, &fixture("overlays/prod"), &Edits::default(), "prod", Landing::Kubectl, &repository());
         assert_eq!(failure(&untooled), format!("fixtures/kustomize/overlays/prod/kustomization.yaml:1:1: {NO_TOOL}"));
     }
 
