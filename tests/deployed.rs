@@ -362,3 +362,49 @@ fn overlays_without_argo_cd_render_on_their_own() {
     assert_eq!(base["summary"]["resources"], 2);
     assert!(base["findings"].as_array().unwrap().iter().all(|f| f["render"] == format!("kustomization {K8S_CONFIG}/gateway/base")), "{base:#}");
 }
+
+/// An Application whose path is not a directory of the repository, whose values file is
+/// missing or names a source it does not have: each an error at that line; the rest renders.
+#[test]
+fn broken_applications_are_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&root.join(SERVICES).join("charts/api"), &dir.path().join("charts/api"));
+    std::fs::write(dir.path().join("charterguard.yaml"), "argocd: {repo_urls: ['https://github.com/altscore/services']}\n").unwrap();
+    let application = |name: &str, source: &str| {
+        format!("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}, namespace: argocd}}\nspec:\n  destination: {{namespace: altscore-api}}\n  source:\n    repoURL: https://github.com/altscore/services.git\n{source}")
+    };
+    let apps = [
+        application("gone", "    path: charts/gone\n"),
+        application("escapes", "    path: ../outside\n"),
+        application("no-values", "    path: charts/api\n    helm:\n      valueFiles: [values-staging.yaml]\n"),
+        application("no-ref", "    path: charts/api\n    helm:\n      valueFiles: [$config/api.yaml]\n"),
+        application("prod", "    path: charts/api\n    helm:\n      valueFiles: [values-prod.yaml]\n      parameters:\n        - {name: image.digest, value: ''}\n        - {name: image.tag, value: latest}\n"),
+    ];
+    std::fs::write(dir.path().join("apps.yaml"), apps.join("---\n")).unwrap();
+    let (code, report) = scan(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let errors: Vec<String> = error_diagnostics(&report)
+        .iter()
+        .map(|d| format!("{}:{}: {}", d["file"].as_str().unwrap().rsplit('/').next().unwrap(), d["line"], d["message"].as_str().unwrap()))
+        .collect();
+    let expected = [
+        ("apps.yaml:8: Application argocd/gone: path charts/gone is not a directory of the repository"),
+        ("apps.yaml:17: Application argocd/escapes: path ../outside is not a directory of the repository"),
+        ("apps.yaml:28: Application argocd/no-values: values file values-staging.yaml does not exist"),
+        ("apps.yaml:39: Application argocd/no-ref: values file $config/api.yaml names a source `ref: config` that the Application does not have"),
+    ];
+    assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+    for (error, expected) in errors.iter().zip(expected) {
+        assert!(error.starts_with(expected), "{error}\n  expected: {expected}");
+    }
+    // The good Application renders; its parameters are what set the moving tag.
+    let img = findings(&report, "IMG-002");
+    assert_eq!(img.len(), 1, "{report:#}");
+    assert_eq!(img[0]["render"], "Argo CD Application argocd/prod (prod): charts/api");
+    assert_eq!(
+        (img[0]["file"].as_str().unwrap().rsplit('/').next().unwrap(), img[0]["start_line"].as_u64().unwrap()),
+        ("apps.yaml", 53),
+        "the parameter that sets the tag"
+    );
+}

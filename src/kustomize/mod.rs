@@ -140,7 +140,7 @@ fn render_with(tool: Option<&Tool>, dir: &Path, edits: &Edits, label: &str, land
     };
     let sources = trace::Sources::new(&survey, &root, edits, &rendered_in, &base);
     let render: Arc<str> = label.into();
-    let mut model = Model::default();
+    let mut model = Model { files_scanned: 1, ..Model::default() };
     for mut doc in docs {
         let lines = format!("kustomize build output lines {}-{}", doc.span.start_line, doc.span.end_line);
         sources.retarget(&mut doc.root);
