@@ -94,7 +94,9 @@ pub fn plan(manifests: &[PathBuf], charts: &[PathBuf], kustomizations: &[PathBuf
         if canonical(root).is_some_and(|r| deployed.contains(&r)) {
             continue;
         }
-        let label = format!("kustomization {}", crate::terraform::display_path(root, context.base));
+        // Survey paths are canonical: shown relative to the canonical base.
+        let base = canonical(context.base).unwrap_or_else(|| context.base.to_path_buf());
+        let label = format!("kustomization {}", crate::terraform::display_path(root, &base));
         plan.jobs.push(Job::Kustomize { dir: root.clone(), edits: crate::kustomize::Edits::default(), label, namespace: None });
     }
     plan

@@ -46,7 +46,11 @@ fn the_whole_corpus_loads_without_errors() {
     let undecided: Vec<&str> = outcome.findings.iter().filter(|f| f.outcome == Outcome::Undecided).map(|f| f.message.as_str()).collect();
     let internal: Vec<&&str> = undecided.iter().filter(|m| internal_wording(m)).collect();
     assert!(internal.is_empty(), "undecided reasons in CEL's or Rust's words:\n{internal:#?}");
-    assert!(undecided.len() < 470, "{} undecided findings on the corpus (459 at issue 14)", undecided.len());
+    // 459 at issue 14; issue 15 renders the corpus's charts and kustomizations and adds 292:
+    // objects of charts rendered without a release namespace (50), and sources that are not
+    // in the corpus, each undecided for every rule it feeds: Argo CD Applications of other
+    // repositories (154) and kustomizations naming files the corpus copy lacks (88).
+    assert!(undecided.len() < 760, "{} undecided findings on the corpus (751 at issue 15)", undecided.len());
 }
 
 /// Wording of the rule engine, Rust or the operating system, which says nothing to a reader

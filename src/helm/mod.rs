@@ -97,8 +97,8 @@ pub fn render(render: &Render) -> Result<String, Failure> {
         return Err(Failure::MissingValues(missing.clone()));
     }
     let inline =
-        render.inline_values.as_deref().map(InlineValues::write).transpose().map_err(|e| Failure::Failed(format!("cannot write the inline values: {e}")))?;
-    let output = match Command::new("helm").args(arguments(render, inline.as_ref().map(|i| i.0.as_path()))).output() {
+        render.inline_values.as_deref().map(inline_values_file).transpose().map_err(|e| Failure::Failed(format!("cannot write the inline values: {e}")))?;
+    let output = match Command::new("helm").args(arguments(render, inline.as_ref().map(|file| file.path()))).output() {
         Ok(output) => output,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(Failure::NoHelm),
         Err(error) => return Err(Failure::Failed(format!("cannot run helm: {error}"))),
@@ -111,23 +111,12 @@ pub fn render(render: &Render) -> Result<String, Failure> {
     String::from_utf8(output.stdout).map_err(|_| Failure::Failed("`helm template` printed text that is not UTF-8".into()))
 }
 
-/// Inline values written to a temporary file for `-f`, removed when dropped.
-struct InlineValues(PathBuf);
-
-impl InlineValues {
-    fn write(text: &str) -> std::io::Result<InlineValues> {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("charterguard-values-{}-{n}.yaml", std::process::id()));
-        std::fs::write(&path, text)?;
-        Ok(InlineValues(path))
-    }
-}
-
-impl Drop for InlineValues {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// Inline values written to a temporary file for `-f` (removed when dropped).
+fn inline_values_file(text: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write as _;
+    let mut file = tempfile::Builder::new().prefix("charterguard-values-").suffix(".yaml").tempfile()?;
+    file.write_all(text.as_bytes())?;
+    Ok(file)
 }
 
 /// One render of a chart found in the scanned files: what to render, the name findings give

@@ -131,7 +131,7 @@ mod tests {
         attribute(&mut resource, &added);
         let c = resource.attrs.get("c").unwrap();
         assert_eq!(c.get("image").unwrap().span.as_ref().unwrap().start_line, 5, "the tag that made the image");
-        assert_eq!(c.path("securityContext.runAsNonRoot").unwrap().span.as_ref().unwrap(), &span(2));
+        assert_eq!(c.path("securityContext.runAsNonRoot").unwrap().span.as_ref().unwrap().to_string(), "values-prod.yaml:2:17");
         assert_eq!(c.path("securityContext.runAsUser").unwrap().span.as_ref().unwrap().file.as_ref(), "chart/templates/d.yaml", "not in the values");
         assert_eq!(c.get("imagePullPolicy").unwrap().span.as_ref().unwrap().start_line, 11, "a value alone is not enough: the key must match");
     }

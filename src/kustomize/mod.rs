@@ -113,7 +113,7 @@ fn render_with(tool: Option<&Tool>, dir: &Path, edits: &Edits, label: &str, land
     if let Some(diagnostic) = unreadable(&survey, &root) {
         return failed(diagnostic);
     }
-    if let Some(unseen) = remote_base(&survey, &root, label) {
+    if let Some(unseen) = not_in_scan(&survey, &root, label) {
         return Model { unseen: vec![unseen], ..Model::default() };
     }
     let Some(tool) = tool else {
@@ -164,14 +164,31 @@ fn unreadable(survey: &Survey, root: &Kustomization) -> Option<Diagnostic> {
     dirs.iter().filter_map(|d| survey.kustomizations.get(d)).find_map(|k| k.error.clone()).or_else(|| survey::cycle(&survey.kustomizations, &root.dir))
 }
 
-/// A remote base anywhere under `root`: the one marker that stands for its render.
-fn remote_base(survey: &Survey, root: &Kustomization, label: &str) -> Option<Unseen> {
+/// Something the render needs that the scanned files do not hold, anywhere under `root`: a
+/// remote base (never fetched), or a file that is not there (generator inputs are often made
+/// when deploying, or kept out of git like a Secret's `.env`; a partial checkout lacks others).
+/// The one marker that stands for the render: what it would deploy could not be decided.
+fn not_in_scan(survey: &Survey, root: &Kustomization, label: &str) -> Option<Unseen> {
     let dirs = survey::closure(&survey.kustomizations, &root.dir);
-    let (k, reference) = dirs
-        .iter()
-        .filter_map(|d| survey.kustomizations.get(d))
-        .find_map(|k| k.references().into_iter().find(|r| matches!(r.target, Target::Remote(_))).map(|r| (k, r)))?;
-    let reason = format!("remote base {} is not fetched: render it and scan the output (`kubectl kustomize DIR | charterguard scan -`)", reference.text);
+    let missing = |r: &survey::Reference| match &r.target {
+        Target::Remote(_) => true,
+        Target::File(file) => !file.exists(),
+        Target::Dir(_) => false,
+    };
+    let (k, reference) = dirs.iter().filter_map(|d| survey.kustomizations.get(d)).find_map(|k| k.references().into_iter().find(missing).map(|r| (k, r)))?;
+    let reason = match reference.target {
+        Target::Remote(_) => {
+            format!("remote base {} is not fetched: render it and scan the output (`kubectl kustomize DIR | charterguard scan -`)", reference.text)
+        }
+        _ => {
+            let hint =
+                if matches!(reference.field, "configMapGenerator" | "secretGenerator") { " (generator inputs are often made when deploying)" } else { "" };
+            format!(
+                "{} entry {} is not in the scanned files{hint}: add it, or render where it exists and scan the output (`kubectl kustomize DIR | charterguard scan -`)",
+                reference.field, reference.text
+            )
+        }
+    };
     Some(Unseen {
         source: SourceKind::K8s,
         // Named like the render; its findings point at the remote entry.
@@ -364,7 +381,30 @@ mod tests {
         );
         assert_eq!(unseen.source, SourceKind::K8s);
         assert!(unseen.resource_types.iter().any(|k| k == "Deployment"));
-        assert_eq!(unseen.origin.managed_by.as_deref(), Some("fixtures/kustomize/overlays/remote/kustomization.yaml"));
+        assert_eq!(unseen.origin.id, "kustomize overlay overlays/remote", "named like the render");
+    }
+
+    #[test]
+    fn kustomize_files_not_in_the_scan_are_undecided() {
+        for (dir, at, reason) in [
+            ("broken/generated-env", "7:9", "secretGenerator entry api.env is not in the scanned files (generator inputs are often made when deploying): "),
+            ("broken/missing-file", "3:5", "resources entry ingress.yaml is not in the scanned files: add it"),
+        ] {
+            let model = rendered(dir, &Edits::default());
+            assert!(model.resources.is_empty() && model.diagnostics.is_empty(), "{:?}", model.diagnostics);
+            let [unseen] = model.unseen.as_slice() else { panic!("{:?}", model.unseen) };
+            assert_eq!(unseen.span.to_string(), format!("fixtures/kustomize/{dir}/kustomization.yaml:{at}"));
+            assert!(unseen.reason.starts_with(reason), "{}", unseen.reason);
+        }
+    }
+
+    #[test]
+    fn kustomize_components_are_never_rendered_alone() {
+        let survey = survey(&[fixture("components/hardening")], &repository());
+        assert!(survey.roots.is_empty(), "{:?}", survey.roots);
+        let [note] = survey.diagnostics.as_slice() else { panic!("{:?}", survey.diagnostics) };
+        assert_eq!(note.level, crate::model::DiagnosticLevel::Note);
+        assert!(note.message.contains("Component used by no scanned kustomization"), "{note}");
     }
 
     /// The built-in rules' findings on a model: `(rule, outcome, file:line:col)`, and messages.
@@ -411,9 +451,6 @@ mod tests {
     fn kustomize_failures_are_located_errors() {
         let target = failure(&rendered("broken/missing-target", &Edits::default()));
         assert!(target.starts_with("fixtures/kustomize/broken/missing-target/scale-api.yaml:4:9: `kubectl kustomize` failed: no resource matches"), "{target}");
-        let missing = failure(&rendered("broken/missing-file", &Edits::default()));
-        assert!(missing.starts_with("fixtures/kustomize/broken/missing-file/kustomization.yaml:3:5: `kubectl kustomize` failed: "), "{missing}");
-        assert!(missing.contains("ingress.yaml"), "{missing}");
         let selfish = failure(&rendered("broken/self", &Edits::default()));
         assert_eq!(
             selfish,

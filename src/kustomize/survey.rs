@@ -93,6 +93,11 @@ impl Kustomization {
         Kustomization { dir: dir.to_path_buf(), file: file.to_path_buf(), display, root, text, error }
     }
 
+    /// `kind: Component` (kustomize.config.k8s.io/v1alpha1).
+    pub fn is_component(&self) -> bool {
+        self.root.get("kind").and_then(Node::as_str) == Some("Component")
+    }
+
     /// Every path-valued entry, in the order kustomize reads them.
     pub fn references(&self) -> Vec<Reference> {
         let mut out = Vec::new();
@@ -268,6 +273,17 @@ pub fn survey(kustomization_dirs: &[PathBuf], base: &Path) -> Survey {
     let mut roots: Vec<PathBuf> = scanned.iter().filter(|d| survey.kustomizations.contains_key(*d) && !used_dirs.contains(*d)).cloned().collect();
     roots.sort();
     roots.dedup();
+    // A component changes the kustomization that lists it and is built only through one: alone
+    // it has nothing to patch.
+    let (components, roots): (Vec<PathBuf>, Vec<PathBuf>) = roots.into_iter().partition(|dir| survey.kustomizations[dir].is_component());
+    for dir in components {
+        let display = &survey.kustomizations[&dir].display;
+        survey.diagnostics.push(Diagnostic::note(
+            display.to_string(),
+            None,
+            "kustomize Component used by no scanned kustomization: judged only through the kustomizations that list it",
+        ));
+    }
     let reached: HashSet<PathBuf> = roots.iter().flat_map(|root| closure(&survey.kustomizations, root)).collect();
     let mut unreached: Vec<&PathBuf> = survey.kustomizations.keys().filter(|d| !reached.contains(*d)).collect();
     unreached.sort();
