@@ -408,3 +408,38 @@ fn run(job: &Job, base: &Path) -> Model {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_sources_pick_files_as_argo_cd_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        for file in ["a.yaml", "b.yml", "c.json", "notes.md", "skip.yaml", "sub/d.yaml"] {
+            std::fs::write(root.join(file), "kind: ConfigMap\n").unwrap();
+        }
+        let names = |options: &argocd::DirectoryOptions| -> Vec<String> {
+            directory_files(root, options).iter().map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned()).collect()
+        };
+        assert_eq!(names(&argocd::DirectoryOptions::default()), ["a.yaml", "b.yml", "c.json", "skip.yaml"]);
+        let recurse = argocd::DirectoryOptions { recurse: true, ..Default::default() };
+        assert_eq!(names(&recurse), ["a.yaml", "b.yml", "c.json", "skip.yaml", "sub/d.yaml"]);
+        let filtered = argocd::DirectoryOptions { recurse: true, include: Some("{*.yaml,*.yml}".into()), exclude: Some("skip.yaml".into()) };
+        assert_eq!(names(&filtered), ["a.yaml", "b.yml", "sub/d.yaml"]);
+    }
+
+    #[test]
+    fn application_paths_stay_inside_the_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("apps/web")).unwrap();
+        assert_eq!(inside(dir.path(), "apps/web"), Some(dir.path().join("apps/web")));
+        assert_eq!(inside(dir.path(), "./apps/web"), Some(dir.path().join("apps/web")));
+        assert_eq!(inside(dir.path(), "."), Some(dir.path().to_path_buf()));
+        assert_eq!(inside(dir.path(), "../outside"), None);
+        assert_eq!(inside(dir.path(), "/etc"), None);
+        assert_eq!(inside(dir.path(), "apps/missing"), None);
+    }
+}

@@ -408,3 +408,32 @@ fn broken_applications_are_located_errors() {
         "the parameter that sets the tag"
     );
 }
+
+/// An Application's kustomize edits are applied as Argo CD applies them, and a value an edit
+/// sets points at the Application.
+#[test]
+fn argo_cd_kustomize_edits_are_judged_at_the_application() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(K8S_CONFIG).join("gateway"), &dir.path().join("gateway"));
+    std::fs::write(dir.path().join("charterguard.yaml"), "argocd: {repo_urls: ['https://github.com/altscore/k8s-config']}\n").unwrap();
+    let application = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: gateway-canary, namespace: argocd}\nspec:\n  destination: {namespace: altscore-gateway}\n  source:\n    repoURL: https://github.com/altscore/k8s-config\n    path: gateway/overlays/prod\n    kustomize:\n      namePrefix: canary-\n      images:\n        - 123456789012.dkr.ecr.ap-south-1.amazonaws.com/altscore/gateway:latest\n";
+    std::fs::write(dir.path().join("app.yaml"), application).unwrap();
+    let (code, report) = scan(&[dir.path().to_str().unwrap()]);
+    assert!(error_diagnostics(&report).is_empty(), "{:#}", report["diagnostics"]);
+    assert_eq!(code, 1);
+    // The dev overlay, which no Application deploys, is rendered on its own; prod only through
+    // the Application.
+    let render = "Argo CD Application argocd/gateway-canary (prod): gateway/overlays/prod";
+    let renders: std::collections::BTreeSet<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["render"].as_str().unwrap()).collect();
+    assert_eq!(renders.len(), 2, "{renders:?}");
+    assert!(renders.contains(render) && renders.iter().any(|r| r.starts_with("kustomization ") && r.ends_with("gateway/overlays/dev")), "{renders:?}");
+    let latest: Vec<&Value> = findings(&report, "IMG-002").into_iter().filter(|f| f["render"] == render).collect();
+    assert_eq!(latest.len(), 1, "{report:#}");
+    assert_eq!(latest[0]["address"], "Deployment altscore-gateway/canary-gateway");
+    assert!(latest[0]["file"].as_str().unwrap().ends_with("app.yaml"), "{:#}", latest[0]);
+    // The prod patch still makes it root, at the patch.
+    let root = findings(&report, "POD-001");
+    assert_eq!(root.len(), 1, "{report:#}");
+    assert_eq!(root[0]["render"], render);
+    assert!(root[0]["file"].as_str().unwrap().ends_with("gateway/overlays/prod/run-as-root.yaml"), "{:#}", root[0]);
+}
