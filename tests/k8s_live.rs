@@ -1,8 +1,8 @@
 //! `charterguard audit k8s` against a loopback API server (`tests/k8s_api`) that serves the
 //! objects of the static fixtures: the real kube client (through the library and through the
 //! CLI with a generated kubeconfig), paging, controller dedup and drift, 403/404/429/500,
-//! missing custom resources, certificate expiry, secret values that never reach a report,
-//! SARIF, and the fixture server checked with real kubectl.
+//! missing custom resources, certificate keys, durations and expiry, secret values that never
+//! reach a report, SARIF, and the fixture server checked with real kubectl.
 
 #![cfg(feature = "k8s-live")]
 
@@ -303,7 +303,9 @@ fn a_call_failing_past_its_attempts_is_unseen() {
 #[test]
 fn missing_custom_resources_make_their_rules_undecided() {
     let missing_groups =
-        ["security.istio.io", "networking.istio.io", "cert-manager.io", "secrets-store.csi.x-k8s.io", "monitoring.coreos.com"].map(String::from).to_vec();
+        ["security.istio.io", "networking.istio.io", "cert-manager.io", "acme.cert-manager.io", "secrets-store.csi.x-k8s.io", "monitoring.coreos.com"]
+            .map(String::from)
+            .to_vec();
     let installed = |o: &Value| !missing_groups.iter().any(|g| o["apiVersion"].as_str().unwrap().starts_with(&format!("{g}/")));
     let objects = fixture_objects("fixtures/platform/k8s").into_iter().filter(installed).collect();
     let server = Server::start(Cluster { objects, missing_groups, ..Cluster::default() });
@@ -318,6 +320,7 @@ fn missing_custom_resources_make_their_rules_undecided() {
     let expected: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
         ("OBS-001", vec!["prod/*/PrometheusRule/*"]),
         ("SEC-003", vec!["prod/*/SecretProviderClass/*"]),
+        ("TLS-002", vec!["prod/*/Certificate/*"]),
         ("TLS-003", vec!["prod/*/Certificate/*"]),
         ("TLS-004", vec!["prod/*/DestinationRule/*", "prod/*/PeerAuthentication/*"]),
         ("TLS-006", vec!["prod/*/Certificate/*"]),
@@ -326,6 +329,9 @@ fn missing_custom_resources_make_their_rules_undecided() {
     let tls004 = live.findings.iter().find(|f| f.rule_id == "TLS-004" && f.address.ends_with("PeerAuthentication/*")).unwrap();
     assert!(tls004.message.contains("the cluster serves no security.istio.io API (Istio is not installed)"), "{}", tls004.message);
     assert!(!live.findings.iter().any(|f| f.rule_id == "TLS-004" && f.outcome == Outcome::Violation), "no verdict without the mesh's objects");
+    // Discovery said the groups are absent: nothing of theirs is asked for, so nothing 404s.
+    let asked: Vec<String> = server.requests().into_iter().filter(|r| r.contains("cert-manager.io") || r.contains("istio.io")).collect();
+    assert!(asked.is_empty(), "{asked:?}");
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, `days` from now.
@@ -377,6 +383,53 @@ fn certificate_expiry_is_read_from_the_status() {
     assert_eq!(outcome, Outcome::Violation);
     assert!(message.contains("expires in 4 days") || message.contains("expires in 5 days"), "{message}");
     assert_eq!(tls006[names[2].as_str()].0, Outcome::Undecided);
+}
+
+/// TLS-002 and TLS-003 judge live cert-manager Certificates, found through cert-manager.io/v1
+/// discovery, as they judge their manifests: an RSA-2048 key and a missing `privateKey`
+/// (cert-manager's RSA-2048 default) fail TLS-002, a client certificate valid for a year fails
+/// TLS-003, and an ECDSA P-256 client certificate of 90 days is not reported.
+#[test]
+fn certificate_keys_and_client_certificate_durations_are_judged_live() {
+    let certificate = |name: &str, mut spec: Value| {
+        spec["secretName"] = json!(format!("{name}-tls"));
+        spec["issuerRef"] = json!({"name": "altscore-internal-ca", "kind": "ClusterIssuer"});
+        // Issued and valid for 200 more days: TLS-006 passes, only keys and durations are judged.
+        let status = json!({"notAfter": rfc3339_in(200), "conditions": [{"type": "Ready", "status": "True"}]});
+        json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": name, "namespace": "altscore-api"}, "spec": spec, "status": status})
+    };
+    let client = ["digital signature", "key encipherment", "client auth"];
+    let ecdsa = json!({"algorithm": "ECDSA", "size": 256});
+    let objects = vec![
+        certificate("score-api", json!({"dnsNames": ["api.altscore.in"], "privateKey": {"algorithm": "RSA", "size": 2048}})),
+        certificate("consent", json!({"dnsNames": ["consent.altscore-api.svc"]})),
+        certificate("erp-dst-001", json!({"commonName": "dst-001", "privateKey": ecdsa, "duration": "8760h", "usages": client})),
+        certificate("erp-dst-002", json!({"commonName": "dst-002", "privateKey": ecdsa, "duration": "2160h", "usages": client})),
+    ];
+    let server = Server::start(Cluster { objects: objects.clone(), ..Cluster::default() });
+    let temp = tempfile::tempdir().unwrap();
+    let live = audit(&options(&server, temp.path()));
+    assert!(!live.is_partial() && !live.has_errors(), "{:?}", live.model.diagnostics);
+    let requests = server.requests();
+    assert!(requests.iter().any(|r| r == "GET /apis/cert-manager.io/v1"), "{requests:#?}");
+    assert!(requests.iter().any(|r| r.starts_with("GET /apis/cert-manager.io/v1/certificates?")), "{requests:#?}");
+
+    let found: BTreeMap<(&str, &str), (Outcome, &str)> =
+        live.findings.iter().map(|f| ((f.rule_id.as_str(), f.address.as_str()), (f.outcome, f.message.as_str()))).collect();
+    let expected = [
+        ("TLS-002", "Certificate altscore-api/consent", "has no privateKey settings (cert-manager's default is RSA 2048)"),
+        ("TLS-002", "Certificate altscore-api/score-api", "has a RSA 2048 key"),
+        ("TLS-003", "Certificate altscore-api/erp-dst-001", "is a client certificate valid for 8760h"),
+    ];
+    assert_eq!(found.keys().copied().collect::<Vec<_>>(), expected.map(|(rule, address, _)| (rule, address)), "{found:#?}");
+    for (rule, address, message) in expected {
+        let (outcome, actual) = found[&(rule, address)];
+        assert!(outcome == Outcome::Violation && actual.contains(message), "{rule} {address}: {outcome:?} {actual}");
+    }
+    let manifests = temp.path().join("manifests");
+    std::fs::create_dir(&manifests).unwrap();
+    std::fs::write(manifests.join("certificates.json"), json!({"apiVersion": "v1", "kind": "List", "items": objects}).to_string()).unwrap();
+    assert_eq!(differences("certificates", &keys(&static_scan(&manifests)), &keys(&live)), Vec::<String>::new());
 }
 
 fn run_cli(dir: &Path, args: &[&str]) -> (i32, String, String) {

@@ -2,7 +2,8 @@
 //! these machines, so this one serves real-shaped documents from manifests, the way
 //! kube-apiserver stores and serves them:
 //!
-//! - discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/GROUP/VERSION`;
+//! - discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/GROUP/VERSION` (with `/status`
+//!   subresources);
 //! - lists across all namespaces and per namespace, paged with `limit`/`continue`, items
 //!   without `apiVersion`/`kind` (as real list responses), sorted by namespace and name;
 //! - objects stored as the API stores an applied manifest: a namespace-less namespaced object
@@ -37,36 +38,51 @@ pub struct ApiResource {
     pub versions: &'static [&'static str],
     pub plural: &'static str,
     pub namespaced: bool,
+    /// Whether discovery also lists its `PLURAL/status` subresource, of the same kind, as
+    /// kube-apiserver does for the kinds (and CRDs) that declare one.
+    pub status: bool,
 }
 
 const fn resource(kind: &'static str, group: &'static str, versions: &'static [&'static str], plural: &'static str, namespaced: bool) -> ApiResource {
-    ApiResource { kind, group, versions, plural, namespaced }
+    ApiResource { kind, group, versions, plural, namespaced, status: false }
 }
 
-/// Every kind of the fixtures, built-in and custom.
+impl ApiResource {
+    const fn with_status(self) -> ApiResource {
+        ApiResource { status: true, ..self }
+    }
+}
+
+/// Every kind of the fixtures, built-in and custom, and the other kinds an operator's install
+/// brings (cert-manager's Issuers, CertificateRequests and ACME group), so that discovery
+/// answers as on a real cluster with the operators installed.
 pub const RESOURCES: &[ApiResource] = &[
-    resource("Namespace", "", &["v1"], "namespaces", false),
-    resource("Pod", "", &["v1"], "pods", true),
-    resource("ReplicationController", "", &["v1"], "replicationcontrollers", true),
+    resource("Namespace", "", &["v1"], "namespaces", false).with_status(),
+    resource("Pod", "", &["v1"], "pods", true).with_status(),
+    resource("ReplicationController", "", &["v1"], "replicationcontrollers", true).with_status(),
     resource("ConfigMap", "", &["v1"], "configmaps", true),
     resource("Secret", "", &["v1"], "secrets", true),
-    resource("ResourceQuota", "", &["v1"], "resourcequotas", true),
-    resource("Service", "", &["v1"], "services", true),
+    resource("ResourceQuota", "", &["v1"], "resourcequotas", true).with_status(),
+    resource("Service", "", &["v1"], "services", true).with_status(),
     resource("ServiceAccount", "", &["v1"], "serviceaccounts", true),
-    resource("Deployment", "apps", &["v1"], "deployments", true),
-    resource("StatefulSet", "apps", &["v1"], "statefulsets", true),
-    resource("DaemonSet", "apps", &["v1"], "daemonsets", true),
-    resource("ReplicaSet", "apps", &["v1"], "replicasets", true),
-    resource("Job", "batch", &["v1"], "jobs", true),
-    resource("CronJob", "batch", &["v1"], "cronjobs", true),
+    resource("Deployment", "apps", &["v1"], "deployments", true).with_status(),
+    resource("StatefulSet", "apps", &["v1"], "statefulsets", true).with_status(),
+    resource("DaemonSet", "apps", &["v1"], "daemonsets", true).with_status(),
+    resource("ReplicaSet", "apps", &["v1"], "replicasets", true).with_status(),
+    resource("Job", "batch", &["v1"], "jobs", true).with_status(),
+    resource("CronJob", "batch", &["v1"], "cronjobs", true).with_status(),
     resource("NetworkPolicy", "networking.k8s.io", &["v1"], "networkpolicies", true),
-    resource("HorizontalPodAutoscaler", "autoscaling", &["v2", "v1"], "horizontalpodautoscalers", true),
+    resource("HorizontalPodAutoscaler", "autoscaling", &["v2", "v1"], "horizontalpodautoscalers", true).with_status(),
     resource("ClusterRole", "rbac.authorization.k8s.io", &["v1"], "clusterroles", false),
     resource("ClusterRoleBinding", "rbac.authorization.k8s.io", &["v1"], "clusterrolebindings", false),
-    resource("PeerAuthentication", "security.istio.io", &["v1", "v1beta1"], "peerauthentications", true),
-    resource("DestinationRule", "networking.istio.io", &["v1", "v1beta1"], "destinationrules", true),
-    resource("Certificate", "cert-manager.io", &["v1"], "certificates", true),
-    resource("ClusterIssuer", "cert-manager.io", &["v1"], "clusterissuers", false),
+    resource("PeerAuthentication", "security.istio.io", &["v1", "v1beta1"], "peerauthentications", true).with_status(),
+    resource("DestinationRule", "networking.istio.io", &["v1", "v1beta1"], "destinationrules", true).with_status(),
+    resource("Certificate", "cert-manager.io", &["v1"], "certificates", true).with_status(),
+    resource("ClusterIssuer", "cert-manager.io", &["v1"], "clusterissuers", false).with_status(),
+    resource("Issuer", "cert-manager.io", &["v1"], "issuers", true).with_status(),
+    resource("CertificateRequest", "cert-manager.io", &["v1"], "certificaterequests", true).with_status(),
+    resource("Order", "acme.cert-manager.io", &["v1"], "orders", true).with_status(),
+    resource("Challenge", "acme.cert-manager.io", &["v1"], "challenges", true).with_status(),
     resource("SecretProviderClass", "secrets-store.csi.x-k8s.io", &["v1"], "secretproviderclasses", true),
     resource("PrometheusRule", "monitoring.coreos.com", &["v1"], "prometheusrules", true),
 ];
@@ -458,8 +474,10 @@ impl State {
         let served: Vec<Value> = RESOURCES
             .iter()
             .filter(|r| r.group == group && r.versions.contains(&version) && self.installed(group))
-            .map(|r| {
-                json!({"name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced, "kind": r.kind, "verbs": ["get", "list", "watch"]})
+            .flat_map(|r| {
+                let resource = json!({"name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced, "kind": r.kind, "verbs": ["get", "list", "watch"]});
+                let status = json!({"name": format!("{}/status", r.plural), "singularName": "", "namespaced": r.namespaced, "kind": r.kind, "verbs": ["get", "patch", "update"]});
+                std::iter::once(resource).chain(r.status.then_some(status))
             })
             .collect();
         if served.is_empty() {
