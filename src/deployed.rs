@@ -135,16 +135,19 @@ impl Repository {
 /// The Applications among the manifests (files that mention `argoproj.io` are parsed here
 /// too; their other objects are judged as usual).
 fn applications(manifests: &[PathBuf], base: &Path) -> Vec<Application> {
-    let mentions = |path: &PathBuf| std::fs::read_to_string(path).ok().filter(|text| text.contains("argoproj.io") && text.contains("Application"));
-    let texts: Vec<(PathBuf, String)> = manifests.par_iter().filter_map(|path| mentions(path).map(|text| (path.clone(), text))).collect();
-    let mut out = Vec::new();
-    for (path, text) in texts {
-        let shown = crate::terraform::display_path(&path, base);
-        // A parse error is reported when the file is loaded as a manifest.
-        let (resources, _) = kubernetes::load_file(&shown, &text);
-        out.extend(resources.iter().filter(|r| argocd::is_application(r)).map(argocd::application));
-    }
-    out
+    // Only files that declare one are parsed twice: Argo CD's own install manifests name the
+    // kind in its CustomResourceDefinition, indented.
+    let declares = |text: &String| text.contains("argoproj.io") && kubernetes::declares_kind(text, "Application");
+    let found: Vec<Vec<Application>> = manifests
+        .par_iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok().filter(declares).map(|text| (path, text)))
+        .map(|(path, text)| {
+            // A parse error is reported when the file is loaded as a manifest.
+            let (resources, _) = kubernetes::load_file(&crate::terraform::display_path(path, base), &text);
+            resources.iter().filter(|r| argocd::is_application(r)).map(argocd::application).collect()
+        })
+        .collect();
+    found.into_iter().flatten().collect()
 }
 
 fn plan_source(application: &Application, source: &Source, repository: &Repository, deployed: &mut HashSet<PathBuf>, plan: &mut Plan) {

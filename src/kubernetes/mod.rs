@@ -141,6 +141,18 @@ pub fn looks_like_kubernetes(text: &str) -> bool {
     false
 }
 
+/// True when some document of the text is an object of `kind`: `kind: <kind>` at the top level
+/// of a YAML document, or `"kind": "<kind>"` anywhere in JSON. A textual check that spares a
+/// parse, as [`looks_like_kubernetes`].
+pub fn declares_kind(text: &str, kind: &str) -> bool {
+    let yaml = |line: &str| {
+        top_level_key(line, "kind")
+            && line.split_once(':').is_some_and(|(_, value)| value.split('#').next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'') == kind)
+    };
+    let json = || text.contains(&format!("\"{kind}\"")) && text.trim_start().starts_with(['{', '[']);
+    text.lines().any(yaml) || json()
+}
+
 /// `key: value` (value non-empty) at column 0, key plain or quoted.
 fn top_level_key(line: &str, key: &str) -> bool {
     let rest = line
@@ -386,6 +398,15 @@ spec:
         assert_eq!(r.attrs.get("name").and_then(Node::as_str), Some("web"));
         // The object itself is all there.
         assert_eq!(r.attrs.get("apiVersion").and_then(Node::as_str), Some("apps/v1"));
+    }
+
+    #[test]
+    fn declared_kinds_are_found_at_the_top_level_only() {
+        assert!(declares_kind("a: 1\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application # app\n", "Application"));
+        assert!(declares_kind("kind: 'Application'\n", "Application"));
+        assert!(!declares_kind("kind: CustomResourceDefinition\nspec:\n  names:\n    kind: Application\n", "Application"));
+        assert!(!declares_kind("kind: ApplicationSet\n", "Application"));
+        assert!(declares_kind("{\"kind\": \"Application\"}", "Application"));
     }
 
     #[test]
