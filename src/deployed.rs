@@ -181,26 +181,13 @@ fn plan_source(application: &Application, source: &Source, repository: &Reposito
     if dir.join("Chart.yaml").is_file() {
         plan_application_chart(application, source, &dir, repository, label, plan);
     } else if crate::kustomize::kustomization_file(&dir).is_some() {
-        let edits = source.kustomize.as_ref().map(|k| kustomize_edits(k, &source.span)).unwrap_or_default();
+        let edits = source.kustomize.clone().unwrap_or_default();
         plan.jobs.push(Job::Kustomize { dir, edits, label, namespace: application.namespace.clone() });
     } else {
         let options = source.directory.clone().unwrap_or_default();
         let files = directory_files(&dir, &options);
         plan.consumed.extend(files.iter().filter_map(|f| canonical(f)));
         plan.jobs.push(Job::Directory { files, namespace: application.namespace.clone(), label });
-    }
-}
-
-/// What `source.kustomize` asks Argo CD to edit, written at `span`.
-fn kustomize_edits(options: &argocd::KustomizeOptions, span: &Span) -> crate::kustomize::Edits {
-    crate::kustomize::Edits {
-        images: options.images.clone(),
-        name_prefix: options.name_prefix.clone(),
-        name_suffix: options.name_suffix.clone(),
-        namespace: options.namespace.clone(),
-        common_labels: options.common_labels.clone(),
-        common_annotations: options.common_annotations.clone(),
-        span: Some(options.span.clone().unwrap_or_else(|| span.clone())),
     }
 }
 

@@ -242,7 +242,7 @@ fn state_files_name_who_manages_what_and_point_at_the_code() {
     // A second state (states are repeatable) manages a bronze bucket that has no Object Lock,
     // from a module whose code writes that (fixtures/ENV-003/live-state-in-a-module).
     let bucket = "arn:aws:s3:::cg-bronze-nolock";
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ENV-003/live-state-in-a-module"), dir.path());
+    common::copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ENV-003/live-state-in-a-module"), dir.path());
     let mut args = charter_scope(&oracle);
     args.extend(["--tfstate", "prod.tfstate", "--tfstate", "lake.tfstate", "terraform"].map(String::from));
     let run = audit(&moto, dir.path(), &strs(&args));
@@ -259,14 +259,6 @@ fn state_files_name_who_manages_what_and_point_at_the_code() {
     let lock = managed.iter().find(|f| f["rule_id"] == "DATA-001").expect("a DATA-001 finding on the bronze bucket without Object Lock");
     assert_eq!(lock["start_line"], 4, "{lock}");
     assert!(managed.iter().any(|f| f["rule_id"] != "DATA-001" && f["start_line"] == 2), "{managed:?}");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for file in common::files_under(from) {
-        let target = to.join(file.strip_prefix(from).unwrap());
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(&file, &target).unwrap();
-    }
 }
 
 #[test]

@@ -241,7 +241,7 @@ fn charts_without_helm_are_errors_unless_skipped() {
     assert!(errors.iter().all(|e| e.contains("not rendered: the helm binary is not on PATH")), "{errors:#?}");
 
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/helm/web").as_path(), &dir.path().join("web"));
+    common::copy_tree(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/helm/web").as_path(), &dir.path().join("web"));
     std::fs::write(dir.path().join("charterguard.yaml"), "helm: skip\n").unwrap();
     let (code, report) = scan_with(&[dir.path().to_str().unwrap()], std::ffi::OsStr::new(""));
     assert_eq!(code, 0, "{report:#}");
@@ -255,8 +255,8 @@ fn charts_without_helm_are_errors_unless_skipped() {
 fn broken_charts_and_missing_values_are_located_errors() {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(&root.join("fixtures/helm/web"), &dir.path().join("web"));
-    copy_dir(&root.join("fixtures/helm/broken"), &dir.path().join("broken"));
+    common::copy_tree(&root.join("fixtures/helm/web"), &dir.path().join("web"));
+    common::copy_tree(&root.join("fixtures/helm/broken"), &dir.path().join("broken"));
     std::fs::copy(root.join("fixtures/POD-001/fail-run-as-user-0/statefulset.yaml"), dir.path().join("pod.yaml")).unwrap();
     let config = "helm:\n  charts:\n    - path: web\n      namespace: altscore-api\n      renders:\n        - {name: prod, values: [values-prod.yaml]}\n";
     std::fs::write(dir.path().join("charterguard.yaml"), config).unwrap();
@@ -272,18 +272,6 @@ fn broken_charts_and_missing_values_are_located_errors() {
     // The plain manifest beside them is still judged.
     assert!(!findings(&report, "POD-001").is_empty(), "{report:#}");
     assert_eq!(report["summary"]["resources"].as_u64(), Some(1), "nothing of the failed renders is judged");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 const K8S_CONFIG: &str = "fixtures/deployed/k8s-config";
@@ -369,7 +357,7 @@ fn overlays_without_argo_cd_render_on_their_own() {
 fn broken_applications_are_located_errors() {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(&root.join(SERVICES).join("charts/api"), &dir.path().join("charts/api"));
+    common::copy_tree(&root.join(SERVICES).join("charts/api"), &dir.path().join("charts/api"));
     std::fs::write(dir.path().join("charterguard.yaml"), "argocd: {repo_urls: ['https://github.com/altscore/services']}\n").unwrap();
     let application = |name: &str, source: &str| {
         format!("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}, namespace: argocd}}\nspec:\n  destination: {{namespace: altscore-api}}\n  source:\n    repoURL: https://github.com/altscore/services.git\n{source}")
@@ -414,7 +402,7 @@ fn broken_applications_are_located_errors() {
 #[test]
 fn argo_cd_kustomize_edits_are_judged_at_the_application() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(K8S_CONFIG).join("gateway"), &dir.path().join("gateway"));
+    common::copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join(K8S_CONFIG).join("gateway"), &dir.path().join("gateway"));
     std::fs::write(dir.path().join("charterguard.yaml"), "argocd: {repo_urls: ['https://github.com/altscore/k8s-config']}\n").unwrap();
     let application = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: gateway-canary, namespace: argocd}\nspec:\n  destination: {namespace: altscore-gateway}\n  source:\n    repoURL: https://github.com/altscore/k8s-config\n    path: gateway/overlays/prod\n    kustomize:\n      namePrefix: canary-\n      images:\n        - 123456789012.dkr.ecr.ap-south-1.amazonaws.com/altscore/gateway:latest\n";
     std::fs::write(dir.path().join("app.yaml"), application).unwrap();

@@ -8,6 +8,7 @@
 
 mod common;
 mod k8s_api;
+mod peers;
 
 use charterguard::config::Config;
 use charterguard::engine::Outcome;
@@ -596,10 +597,7 @@ fn the_deployed_cluster_role_lets_the_audit_read_everything() {
 /// The fixture server is a faithful enough API server for real kubectl.
 #[test]
 fn kubectl_reads_the_fixture_server() {
-    let installer = root().join("tests/peers/kubectl.sh");
-    let output = Command::new("sh").arg(&installer).output().expect("running tests/peers/kubectl.sh");
-    assert!(output.status.success(), "kubectl is needed: {}", String::from_utf8_lossy(&output.stderr));
-    let kubectl = String::from_utf8(output.stdout).unwrap().trim().to_string();
+    let kubectl = peers::kubectl();
     let server = Server::start(Cluster { objects: fixture_objects("fixtures/platform/k8s"), ..Cluster::default() });
     let temp = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {

@@ -8,6 +8,8 @@
 
 mod peers;
 
+mod common;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,23 +21,11 @@ fn cases() -> Vec<PathBuf> {
     cases
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Terraform's outputs for the case (run in a temporary copy).
 fn terraform_outputs(case: &Path) -> BTreeMap<String, Value> {
     let temp = tempfile::tempdir().unwrap();
     let work = temp.path().join("case");
-    copy_dir(case, &work);
+    common::copy_tree(case, &work);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/terraform_outputs.py");
     let output = std::process::Command::new(peers::python()).arg(&script).arg(&work).env("TF_CLI_CONFIG_FILE", "/dev/null").output().expect("running python");
     assert!(output.status.success(), "terraform failed on {}:\n{}", case.display(), String::from_utf8_lossy(&output.stderr));

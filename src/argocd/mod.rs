@@ -34,7 +34,8 @@ pub struct Source {
     /// `ref:`, which `$NAME/...` values files of other sources name.
     pub ref_name: Option<String>,
     pub helm: Option<HelmOptions>,
-    pub kustomize: Option<KustomizeOptions>,
+    /// `source.kustomize`: what Argo CD edits into the kustomization before building it.
+    pub kustomize: Option<crate::kustomize::Edits>,
     pub directory: Option<DirectoryOptions>,
     pub span: Span,
 }
@@ -67,19 +68,6 @@ pub struct Parameter {
     pub value: String,
     pub force_string: bool,
     pub span: Span,
-}
-
-/// `source.kustomize`: what Argo CD edits into the kustomization before building it.
-#[derive(Clone, Debug, Default)]
-pub struct KustomizeOptions {
-    /// Where `kustomize:` is written.
-    pub span: Option<Span>,
-    pub images: Vec<String>,
-    pub name_prefix: Option<String>,
-    pub name_suffix: Option<String>,
-    pub namespace: Option<String>,
-    pub common_labels: Vec<(String, String)>,
-    pub common_annotations: Vec<(String, String)>,
 }
 
 /// `source.directory`.
@@ -118,25 +106,15 @@ fn source(node: &Node, fallback: &Span) -> Source {
         chart: text("chart"),
         ref_name: text("ref"),
         helm: node.get("helm").map(|h| helm_options(h, fallback)),
-        kustomize: node.get("kustomize").map(kustomize_options),
+        kustomize: node.get("kustomize").map(|k| kustomize_options(k, fallback)),
         directory: node.get("directory").map(directory_options),
         span: node.span.clone().unwrap_or_else(|| fallback.clone()),
     }
 }
 
 fn located(node: &Node, fallback: &Span) -> Option<Located> {
-    let text = scalar(node)?;
+    let text = node.scalar_text()?;
     Some(Located { text, span: node.span.clone().unwrap_or_else(|| fallback.clone()) })
-}
-
-fn scalar(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::Str(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 fn items(node: Option<&Node>) -> &[Node] {
@@ -157,8 +135,8 @@ fn helm_options(node: &Node, fallback: &Span) -> HelmOptions {
     let parameters = items(node.get("parameters"))
         .iter()
         .filter_map(|p| {
-            let name = p.get("name").and_then(scalar)?;
-            let value = p.get("value").and_then(scalar).unwrap_or_default();
+            let name = p.get("name").and_then(Node::scalar_text)?;
+            let value = p.get("value").and_then(Node::scalar_text).unwrap_or_default();
             let force_string = matches!(p.get("forceString").map(|f| &f.value), Some(Value::Bool(true)));
             Some(Parameter { name, value, force_string, span: p.span.clone().unwrap_or_else(|| fallback.clone()) })
         })
@@ -166,7 +144,7 @@ fn helm_options(node: &Node, fallback: &Span) -> HelmOptions {
     let values_object = node.get("valuesObject").filter(|object| matches!(object.value, Value::Map(_))).cloned();
     HelmOptions {
         values_object,
-        release_name: node.get("releaseName").and_then(scalar),
+        release_name: node.get("releaseName").and_then(Node::scalar_text),
         value_files: items(node.get("valueFiles")).iter().filter_map(|f| located(f, fallback)).collect(),
         ignore_missing_value_files: matches!(node.get("ignoreMissingValueFiles").map(|f| &f.value), Some(Value::Bool(true))),
         values,
@@ -176,16 +154,16 @@ fn helm_options(node: &Node, fallback: &Span) -> HelmOptions {
 
 fn pairs(node: Option<&Node>) -> Vec<(String, String)> {
     match node.map(|n| &n.value) {
-        Some(Value::Map(entries)) => entries.iter().filter_map(|(k, v)| scalar(v).map(|v| (k.clone(), v))).collect(),
+        Some(Value::Map(entries)) => entries.iter().filter_map(|(k, v)| v.scalar_text().map(|v| (k.clone(), v))).collect(),
         _ => Vec::new(),
     }
 }
 
-fn kustomize_options(node: &Node) -> KustomizeOptions {
-    let text = |key: &str| node.get(key).and_then(scalar).filter(|t| !t.is_empty());
-    KustomizeOptions {
-        span: node.span.clone(),
-        images: items(node.get("images")).iter().filter_map(scalar).collect(),
+fn kustomize_options(node: &Node, fallback: &Span) -> crate::kustomize::Edits {
+    let text = |key: &str| node.get(key).and_then(Node::scalar_text).filter(|t| !t.is_empty());
+    crate::kustomize::Edits {
+        span: Some(node.span.clone().unwrap_or_else(|| fallback.clone())),
+        images: items(node.get("images")).iter().filter_map(Node::scalar_text).collect(),
         name_prefix: text("namePrefix"),
         name_suffix: text("nameSuffix"),
         namespace: text("namespace"),
@@ -197,8 +175,8 @@ fn kustomize_options(node: &Node) -> KustomizeOptions {
 fn directory_options(node: &Node) -> DirectoryOptions {
     DirectoryOptions {
         recurse: matches!(node.get("recurse").map(|r| &r.value), Some(Value::Bool(true))),
-        include: node.get("include").and_then(scalar).filter(|t| !t.is_empty()),
-        exclude: node.get("exclude").and_then(scalar).filter(|t| !t.is_empty()),
+        include: node.get("include").and_then(Node::scalar_text).filter(|t| !t.is_empty()),
+        exclude: node.get("exclude").and_then(Node::scalar_text).filter(|t| !t.is_empty()),
     }
 }
 
@@ -206,7 +184,7 @@ fn directory_options(node: &Node) -> DirectoryOptions {
 /// whose name says it (`values-prod.yaml`, `envs/prod/values.yaml`, `overlays/prod`).
 fn environment(resource: &Resource, sources: &[Source]) -> Option<String> {
     let labels = resource.attrs.get("metadata").and_then(|m| m.get("labels"));
-    let label = ["environment", "env", "app.kubernetes.io/environment"].iter().find_map(|key| labels.and_then(|l| l.get(key)).and_then(scalar));
+    let label = ["environment", "env", "app.kubernetes.io/environment"].iter().find_map(|key| labels.and_then(|l| l.get(key)).and_then(Node::scalar_text));
     if label.is_some() {
         return label;
     }

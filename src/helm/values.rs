@@ -31,7 +31,7 @@ fn collect(node: &Node, key: Option<&str>, out: &mut Vec<Leaf>) {
         Value::Map(entries) => entries.iter().for_each(|(k, v)| collect(v, Some(k), out)),
         Value::List(items) => items.iter().for_each(|item| collect(item, key, out)),
         _ => {
-            if let (Some(key), Some(text), Some(span)) = (key, scalar_text(node), &node.span) {
+            if let (Some(key), Some(text), Some(span)) = (key, node.scalar_text(), &node.span) {
                 out.push(Leaf { key: key.to_string(), text, span: span.clone() });
             }
         }
@@ -52,16 +52,6 @@ pub fn set_leaf(name: &str, value: &str, span: Span) -> Leaf {
     Leaf { key: key.to_string(), text: value.to_string(), span }
 }
 
-fn scalar_text(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::Str(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
 /// Points every attribute of `resource` that `added` (in the order they apply) sets at the
 /// leaf that sets it.
 pub fn attribute(resource: &mut Resource, added: &[Leaf]) {
@@ -75,7 +65,7 @@ fn retarget(node: &mut Node, key: Option<&str>, added: &[Leaf]) {
         Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| retarget(v, Some(k), added)),
         Value::List(items) => items.iter_mut().for_each(|item| retarget(item, key, added)),
         _ => {
-            let (Some(key), Some(text)) = (key, scalar_text(node)) else { return };
+            let (Some(key), Some(text)) = (key, node.scalar_text()) else { return };
             if let Some(leaf) = setter(key, &text, added) {
                 node.span = Some(leaf.span.clone());
             }

@@ -237,7 +237,7 @@ fn make_resource(mut object: Node, doc_span: &Span, template: Option<String>, la
     let metadata = object.get("metadata").filter(|m| matches!(m.value, Value::Map(_)));
 
     let name_node = metadata.and_then(|m| m.get("name"));
-    let name_text = name_node.and_then(scalar_text);
+    let name_text = name_node.and_then(Node::scalar_text);
     let name = name_text.clone().or_else(|| metadata.and_then(|m| string_field(m, "generateName")).map(|g| format!("{g}*")));
     let name_attr = match (&name_text, name_node) {
         (Some(text), Some(node)) => Node::new(Value::Str(text.clone()), node.span.clone()),
@@ -247,7 +247,7 @@ fn make_resource(mut object: Node, doc_span: &Span, template: Option<String>, la
     let (namespace, namespace_attr) = if cluster_scoped {
         (None, Node::new(Value::Null, None))
     } else {
-        match metadata.and_then(|m| m.get("namespace")).and_then(|n| scalar_text(n).map(|t| (t, n.span.clone()))) {
+        match metadata.and_then(|m| m.get("namespace")).and_then(|n| n.scalar_text().map(|t| (t, n.span.clone()))) {
             Some((ns, span)) if !ns.is_empty() => (Some(ns.clone()), Node::new(Value::Str(ns), span)),
             _ => match landing {
                 Landing::Kubectl => (Some("default".to_string()), Node::new(Value::Str("default".into()), None)),
@@ -310,17 +310,6 @@ fn containers_of(pod_spec: &Node) -> Vec<Node> {
         }
     }
     out
-}
-
-/// The text of a scalar name or namespace (`name: 123` is still a name).
-fn scalar_text(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::Str(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -422,19 +422,13 @@ fn resolve<'n>(node: &'n Node, path: &[Seg]) -> Option<&'n Node> {
     let Some((first, rest)) = path.split_first() else { return Some(node) };
     let child = match (first, &node.value) {
         (Seg::Key(key), Value::Map(_)) => node.get(key)?,
-        (Seg::Item(_, Some((key, value))), Value::List(items)) => items.iter().find(|item| item.get(key).and_then(scalar_text).as_deref() == Some(value))?,
+        (Seg::Item(_, Some((key, value))), Value::List(items)) => {
+            items.iter().find(|item| item.get(key).and_then(Node::scalar_text).as_deref() == Some(value))?
+        }
         (Seg::Item(index, None), Value::List(items)) => items.get(*index)?,
         _ => return None,
     };
     resolve(child, rest)
-}
-
-fn scalar_text(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::Str(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        _ => None,
-    }
 }
 
 fn is_scalar(node: &Node) -> bool {
@@ -471,7 +465,7 @@ impl Context<'_> {
             }
             Value::List(items) => {
                 for (index, item) in items.iter_mut().enumerate() {
-                    let merge_key = MERGE_KEYS.iter().find_map(|key| item.get(key).and_then(scalar_text).map(|v| (*key, v)));
+                    let merge_key = MERGE_KEYS.iter().find_map(|key| item.get(key).and_then(Node::scalar_text).map(|v| (*key, v)));
                     path.push(Seg::Item(index, merge_key));
                     self.retarget(item, path, &inner);
                     path.pop();
