@@ -329,6 +329,21 @@ fn k8s_config_is_judged_as_argo_cd_deploys_it() {
     assert_eq!(report["summary"]["resources"], 11, "{report:#}");
 }
 
+/// No kubectl or kustomize on PATH: an error per kustomization, at its file; the rest is judged.
+#[test]
+fn kustomizations_without_kubectl_are_errors() {
+    let (code, report) = scan_with(&[&format!("{K8S_CONFIG}/gateway"), "fixtures/POD-001/fail-run-as-user-0"], std::ffi::OsStr::new(""));
+    assert_eq!(code, 2);
+    let errors: Vec<String> = error_diagnostics(&report).iter().map(|d| format!("{}:{}: {}", d["file"].as_str().unwrap(), d["line"], d["message"].as_str().unwrap())).collect();
+    assert_eq!(
+        errors,
+        ["dev", "prod"].map(|env| format!(
+            "{K8S_CONFIG}/gateway/overlays/{env}/kustomization.yaml:1: kustomization found and not rendered: needs `kubectl` or `kustomize` on PATH"
+        ))
+    );
+    assert!(!findings(&report, "POD-001").is_empty(), "the plain manifest is still judged: {report:#}");
+}
+
 /// Without Argo CD, each overlay is rendered on its own and the base only through them.
 #[test]
 fn overlays_without_argo_cd_render_on_their_own() {
