@@ -44,6 +44,9 @@ pub struct Config {
     /// Central suppressions (README, "Suppressions").
     #[serde(skip_serializing)]
     pub ignores: Vec<Ignore>,
+    /// The environments (ENV-004, ENV-005): each one's AWS account and the root modules (or
+    /// var-files of a shared root module) that describe it. Empty: those rules do not run.
+    pub environments: BTreeMap<String, Environment>,
     /// How Helm charts found in the scanned files are rendered.
     #[serde(skip_serializing)]
     pub helm: HelmSettings,
@@ -57,6 +60,24 @@ pub struct Config {
     /// The directory of that file: paths in the config are relative to it.
     #[serde(skip)]
     pub dir: Option<PathBuf>,
+}
+
+/// One environment: `{account: "111111111111", paths: [envs/prod]}`, or a root module shared by
+/// several environments with this one's var-files (`paths: [platform]`, `var_files:
+/// [env/prod.tfvars]`). Paths are relative to the config file.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// The AWS account the environment runs in (12 digits).
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub paths: Vec<PathBuf>,
+    #[serde(default, skip_serializing)]
+    pub var_files: Vec<PathBuf>,
+    /// Where the entry is written.
+    #[serde(skip)]
+    pub span: Option<Span>,
 }
 
 /// `helm:` — `skip` (charts are noted, not rendered), or the charts that need more than their
@@ -230,6 +251,7 @@ impl Default for Config {
             rules: BTreeMap::new(),
             undecided: UndecidedPolicy::Report,
             ignores: Vec::new(),
+            environments: BTreeMap::new(),
             helm: HelmSettings::default(),
             argocd: ArgoCdSettings::default(),
             source: None,
@@ -245,6 +267,7 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| Diagnostic::error(shown, None, format!("cannot read the config file: {e}")))?;
         let mut config = Config::parse(shown, &text)?;
         config.dir = path.parent().map(|dir| if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
+        config.check_environment_paths(shown)?;
         Ok(config)
     }
 
@@ -274,10 +297,54 @@ impl Config {
                 render.span = span;
             }
         }
+        if let Some(crate::model::Value::Map(entries)) = document.root.get("environments").map(|n| &n.value) {
+            for (name, node) in entries {
+                if let Some(environment) = config.environments.get_mut(name) {
+                    environment.span = node.span.clone().or_else(|| Some(document.span.clone()));
+                }
+            }
+        }
+        config.check_environment_accounts(shown)?;
         for pattern in [&config.distributor_name_pattern, &config.trusted_registry] {
             regex::Regex::new(pattern).map_err(|e| Diagnostic::error(shown, None, format!("invalid regular expression `{pattern}`: {e}")))?;
         }
         Ok(config)
+    }
+}
+
+impl Config {
+    /// Every account id is 12 digits, and no two environments claim one account.
+    fn check_environment_accounts(&self, shown: &str) -> Result<(), Diagnostic> {
+        let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, environment) in &self.environments {
+            let Some(account) = environment.account.as_deref() else { continue };
+            let error = |message: String| Diagnostic::error(shown, environment.span.clone(), message);
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(error(format!("environment {name}: account {account:?} is not a 12-digit AWS account id")));
+            }
+            if let Some(other) = claimed.insert(account, name) {
+                return Err(error(format!("environments {other} and {name} both claim account {account}: environments are isolated accounts")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every environment's root modules and var-files exist (relative to the config file).
+    fn check_environment_paths(&self, shown: &str) -> Result<(), Diagnostic> {
+        for (name, environment) in &self.environments {
+            for path in environment.paths.iter().chain(&environment.var_files) {
+                let full = self.relative(path);
+                if !full.exists() {
+                    return Err(Diagnostic::error(shown, environment.span.clone(), format!("environment {name}: {} does not exist", path.display())));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A path written in the config, relative to the config file's directory.
+    pub fn relative(&self, path: &Path) -> PathBuf {
+        self.dir.as_ref().map_or_else(|| path.to_path_buf(), |dir| dir.join(path))
     }
 }
 
@@ -320,6 +387,23 @@ mod tests {
         assert!(Config::parse("charterguard.yaml", "trusted_registry: '('\n").is_err());
         let error = Config::parse("charterguard.yaml", "ignores:\n  - {rule: ENC-001, reason: r, resourse: x}\n").unwrap_err();
         assert!(error.message.contains("unknown field `resourse`"), "{}", error.message);
+    }
+
+    #[test]
+    fn environments_are_checked_where_they_are_written() {
+        let text = "environments:\n  production: {account: \"111111111111\", paths: [envs/prod]}\n  staging: {account: \"22222222222\"}\n";
+        let error = Config::parse("charterguard.yaml", text).unwrap_err();
+        assert_eq!(error.to_string(), "charterguard.yaml:3:12: environment staging: account \"22222222222\" is not a 12-digit AWS account id");
+        let text = "environments:\n  production: {account: \"111111111111\"}\n  staging: {account: \"111111111111\"}\n";
+        let error = Config::parse("charterguard.yaml", text).unwrap_err();
+        assert!(error.to_string().contains("environments production and staging both claim account 111111111111"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("charterguard.yaml"), "environments:\n  dev: {paths: [envs/dev]}\n").unwrap();
+        let error = Config::load(&dir.path().join("charterguard.yaml"), "charterguard.yaml").unwrap_err();
+        assert_eq!(error.to_string(), "charterguard.yaml:2:8: environment dev: envs/dev does not exist");
+        std::fs::create_dir_all(dir.path().join("envs/dev")).unwrap();
+        let config = Config::load(&dir.path().join("charterguard.yaml"), "charterguard.yaml").unwrap();
+        assert_eq!(config.environments["dev"].paths, [PathBuf::from("envs/dev")]);
     }
 
     #[test]

@@ -292,7 +292,7 @@ fn plan_chart(chart: &Path, context: &Context, plan: &mut Plan) {
         ));
         return;
     }
-    let settings = context.config.helm.charts.iter().find(|c| same_dir(&config_path(context.config, &c.path), chart));
+    let settings = context.config.helm.charts.iter().find(|c| same_dir(&context.config.relative(&c.path), chart));
     let Some(settings) = settings else {
         let render = Render { chart: chart.to_path_buf(), release: "release".into(), namespace: None, ..Render::default() };
         plan.jobs.push(Job::Chart(ChartRender { render, label: Some(format!("chart {shown} (default values)")), at: chart_file, added: Vec::new() }));
@@ -324,11 +324,6 @@ fn chart_render(chart: &Path, settings: &ChartSettings) -> Render {
         sets: settings.set.clone(),
         ..Render::default()
     }
-}
-
-/// A path written in the config, relative to the config file's directory.
-fn config_path(config: &Config, path: &Path) -> PathBuf {
-    config.dir.as_ref().map_or_else(|| path.to_path_buf(), |dir| dir.join(path))
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {

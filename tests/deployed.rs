@@ -334,7 +334,8 @@ fn k8s_config_is_judged_as_argo_cd_deploys_it() {
 fn kustomizations_without_kubectl_are_errors() {
     let (code, report) = scan_with(&[&format!("{K8S_CONFIG}/gateway"), "fixtures/POD-001/fail-run-as-user-0"], std::ffi::OsStr::new(""));
     assert_eq!(code, 2);
-    let errors: Vec<String> = error_diagnostics(&report).iter().map(|d| format!("{}:{}: {}", d["file"].as_str().unwrap(), d["line"], d["message"].as_str().unwrap())).collect();
+    let errors: Vec<String> =
+        error_diagnostics(&report).iter().map(|d| format!("{}:{}: {}", d["file"].as_str().unwrap(), d["line"], d["message"].as_str().unwrap())).collect();
     assert_eq!(
         errors,
         ["dev", "prod"].map(|env| format!(
