@@ -47,6 +47,9 @@ pub struct Config {
     /// The environments (ENV-004, ENV-005): each one's AWS account and the root modules (or
     /// var-files of a shared root module) that describe it. Empty: those rules do not run.
     pub environments: BTreeMap<String, Environment>,
+    /// What ENV-004 compares between staging and production, by kind of setting: dotted
+    /// attribute paths, read on every resource type that has them.
+    pub mirrored_settings: BTreeMap<String, Vec<String>>,
     /// How Helm charts found in the scanned files are rendered.
     #[serde(skip_serializing)]
     pub helm: HelmSettings,
@@ -252,6 +255,49 @@ impl Default for Config {
             undecided: UndecidedPolicy::Report,
             ignores: Vec::new(),
             environments: BTreeMap::new(),
+            mirrored_settings: BTreeMap::from([
+                (
+                    "instance types".to_string(),
+                    strings(&[
+                        "instance_type",
+                        "instance_class",
+                        "node_type",
+                        "instance_types",
+                        "broker_node_group_info.instance_type",
+                        "db_cluster_instance_class",
+                    ]),
+                ),
+                ("versions".to_string(), strings(&["engine", "engine_version", "version", "kafka_version", "cluster_version"])),
+                (
+                    "encryption".to_string(),
+                    strings(&[
+                        "storage_encrypted",
+                        "encrypted",
+                        "at_rest_encryption_enabled",
+                        "transit_encryption_enabled",
+                        "encryption_info.encryption_in_transit.client_broker",
+                        "customer_master_key_spec",
+                        "enable_key_rotation",
+                        "rule.apply_server_side_encryption_by_default.sse_algorithm",
+                    ]),
+                ),
+                (
+                    "security group rules".to_string(),
+                    strings(&[
+                        "type",
+                        "from_port",
+                        "to_port",
+                        "protocol",
+                        "ip_protocol",
+                        "ingress.from_port",
+                        "ingress.to_port",
+                        "ingress.protocol",
+                        "egress.from_port",
+                        "egress.to_port",
+                        "egress.protocol",
+                    ]),
+                ),
+            ]),
             helm: HelmSettings::default(),
             argocd: ArgoCdSettings::default(),
             source: None,

@@ -157,6 +157,7 @@ fn judge_by(
 ) -> anyhow::Result<ScanOutcome> {
     let rules = apply_overrides(rules, &judging.config)?;
     model.diagnostics.extend(rule_diagnostics);
+    model.diagnostics.extend(environments_note(&rules, &judging.config, &model));
     let mut findings = engine::evaluate(&model, &rules, &judging.config)?;
     let suppress_options =
         crate::suppress::Options { today: judging.today.unwrap_or_else(crate::suppress::Date::today), inline: judging.inline_ignores, read: judging.read };
@@ -169,6 +170,19 @@ fn judge_by(
     let baseline = judging.baseline.map(|previous| crate::baseline::apply(&mut findings, &previous));
     let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
     Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), baseline, undecided: judging.config.undecided })
+}
+
+/// Rules that compare environments (they read `config.environments`) do not run on a scan
+/// of Terraform without `environments:`: one note says so, rather than a silent pass.
+fn environments_note(rules: &[CompiledRule], config: &Config, model: &Store) -> Option<Diagnostic> {
+    let reads_environments = |r: &&CompiledRule| r.spec.when.as_deref().is_some_and(|when| when.contains("config.environments"));
+    let comparing: Vec<&str> = rules.iter().filter(reads_environments).map(|r| r.meta.id.as_str()).collect();
+    let terraform = || model.resources.iter().any(|r| r.source == crate::model::SourceKind::Tf);
+    (config.environments.is_empty() && !comparing.is_empty() && terraform()).then(|| {
+        let message =
+            format!("{} did not run: they need `environments:` in charterguard.yaml (each environment's account and root modules)", comparing.join(" and "));
+        Diagnostic::note(config.source.as_deref().unwrap_or(crate::config::FILE_NAME), None, message)
+    })
 }
 
 /// The text of a scanned file by the name reports show (standard input by its stream name).
@@ -269,6 +283,7 @@ fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool) -> C {
         base: options.base.clone(),
         roots: options.paths.iter().chain(&options.module_cache).cloned().collect(),
         module_cache: options.module_cache.clone(),
+        environments: environment_roots(config),
     };
     let ((terraform, manifests), rendered) = rayon::join(
         || rayon::join(|| crate::terraform::load_each::<C>(&inputs.terraform, &tf_options), || load_manifests::<C>(&inputs.manifests, &options.base)),
@@ -286,6 +301,20 @@ fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool) -> C {
         parts.push(C::from(crate::helm::load(&chart_render, &options.base)));
     }
     C::concat(parts)
+}
+
+/// The config's environments as the Terraform loader needs them: canonical root directories.
+fn environment_roots(config: &Config) -> Vec<crate::terraform::EnvironmentRoots> {
+    let roots = |paths: &[PathBuf]| paths.iter().filter_map(|p| std::fs::canonicalize(config.relative(p)).ok()).collect();
+    config
+        .environments
+        .iter()
+        .map(|(name, e)| crate::terraform::EnvironmentRoots {
+            name: name.clone(),
+            roots: roots(&e.paths),
+            var_files: e.var_files.iter().map(|f| config.relative(f)).collect(),
+        })
+        .collect()
 }
 
 /// Where errors about a chart point: its `Chart.yaml`.

@@ -477,3 +477,35 @@ mod terraform_as_written {
         assert!(!outcome.findings.iter().any(|f| f.outcome == Outcome::Undecided), "nothing undecided");
     }
 }
+
+/// `fixtures/environments`: prod, staging and dev root modules named in its config. Exactly
+/// the ENV-004 and ENV-005 findings its README plants, each naming its environment.
+#[test]
+fn environments_are_compared_and_kept_apart() {
+    let dir = base().join("fixtures/environments");
+    let outcome = scan(&ScanOptions::new(vec![dir], base())).expect("scan runs");
+    assert!(!outcome.has_errors(), "{:?}", outcome.model.diagnostics);
+    let mut found: Vec<String> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule_id.starts_with("ENV-00") && f.rule_id != "ENV-001")
+        .map(|f| format!("{} {:?} {}:{} {}", f.rule_id, f.outcome, f.span.file, f.span.start_line, f.subject()))
+        .collect();
+    found.sort();
+    let envs = "fixtures/environments/envs";
+    assert_eq!(
+        found,
+        [
+            format!("ENV-004 Violation {envs}/prod/main.tf:58 aws_elasticache_replication_group.sessions (environment production)"),
+            format!("ENV-004 Violation {envs}/staging/main.tf:26 aws_db_instance.scores (environment staging)"),
+            format!("ENV-005 Violation {envs}/dev/main.tf:63 aws_vpc_peering_connection.to_prod (environment dev)"),
+            format!("ENV-005 Violation {envs}/staging/main.tf:49 aws_iam_role.deployer (environment staging)"),
+        ]
+    );
+    let class = outcome.findings.iter().find(|f| f.rule_id == "ENV-004" && f.address == "aws_db_instance.scores").unwrap();
+    assert!(class.message.ends_with("instance_class db.t3.medium where production has db.r6g.xlarge"), "{}", class.message);
+    // Without `environments:`, one note says the two rules did not run.
+    let platform = scan_platform();
+    let notes: Vec<&str> = platform.model.diagnostics.iter().map(|d| d.message.as_str()).filter(|m| m.contains("did not run")).collect();
+    assert_eq!(notes, ["ENV-004 and ENV-005 did not run: they need `environments:` in charterguard.yaml (each environment's account and root modules)"]);
+}

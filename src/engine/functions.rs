@@ -27,6 +27,7 @@ pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> any
     ctx.add_function("cannot_decide", |reason: Arc<String>| -> Result { Err(undecided("cannot_decide", reason.to_string())) })
         .map_err(declaration("cannot_decide"))?;
     super::functions_infra::register(ctx, config)?;
+    super::functions_env::register(ctx, config)?;
     super::functions_k8s::register(ctx, config, lookup)?;
     super::functions_network::register(ctx, config)?;
     let t = Arc::new(Tunables {
@@ -84,6 +85,9 @@ fn register_joins(ctx: &mut Context, lookup: &Arc<Lookup>) -> anyhow::Result<()>
         Err(reason) => Err(undecided("lookup_in_scan", reason)),
     })
     .map_err(declaration("lookup_in_scan"))?;
+    let l = lookup.clone();
+    ctx.add_function("counterpart", move |resource: cel::Value, environment: Arc<String>| l.counterpart(&resource, &environment))
+        .map_err(declaration("counterpart"))?;
     let l = lookup.clone();
     ctx.add_function("referrers", move |resource: cel::Value, rtype: Arc<String>| cel::Value::List(Arc::new(l.referrers(&resource, &rtype, None))))
         .map_err(declaration("referrers"))?;

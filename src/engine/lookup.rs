@@ -23,6 +23,9 @@ pub struct Lookup {
     by_address: HashMap<u32, HashMap<String, usize>>,
     /// Known `id` and `arn` attribute values (live resources refer to each other this way).
     by_identity: HashMap<String, usize>,
+    /// Resources of the config's environments by (environment, address): the same resource
+    /// in another environment (ENV-004).
+    by_environment: HashMap<(String, String), usize>,
     /// Join scope → target address → (referring resource, attribute path of the reference).
     referrers: HashMap<u32, HashMap<String, Vec<(usize, String)>>>,
     /// Kubernetes objects by (kind, namespace), each list in address order: `Namespace`
@@ -44,6 +47,8 @@ struct JoinKeys {
     /// For Kubernetes objects: the namespace they are listed under, `Err` with why it is
     /// unknown (rendered Helm output: the release's namespace).
     namespace: Option<Result<String, String>>,
+    /// The environment of a resource of the config's `environments:`.
+    environment: Option<String>,
 }
 
 impl JoinKeys {
@@ -59,7 +64,8 @@ impl JoinKeys {
                 None => Ok(text(key).unwrap_or_default()),
             }
         });
-        JoinKeys { identities, references, namespace }
+        let environment = text(crate::terraform::ENVIRONMENT_KEY);
+        JoinKeys { identities, references, namespace, environment }
     }
 }
 
@@ -72,6 +78,7 @@ impl Lookup {
             scopes: HashMap::new(),
             by_address: HashMap::new(),
             by_identity: HashMap::new(),
+            by_environment: HashMap::new(),
             referrers: HashMap::new(),
             by_kind_namespace: HashMap::new(),
             by_kind_unplaced: HashMap::new(),
@@ -106,6 +113,9 @@ impl Lookup {
         for identity in keys.identities {
             self.by_identity.insert(identity, i);
         }
+        if let Some(environment) = keys.environment {
+            self.by_environment.insert((environment, resource.address().to_string()), i);
+        }
         for (address, path) in keys.references {
             self.referrers.entry(scope).or_default().entry(address).or_default().push((i, path));
         }
@@ -115,6 +125,16 @@ impl Lookup {
             None => return,
         }
         self.by_kind.entry(resource.rtype().to_string()).or_default().push(i);
+    }
+
+    /// The resource of `environment` with the address of `resource` (`null` when there is
+    /// none).
+    pub fn counterpart(&self, resource: &cel::Value, environment: &str) -> cel::Value {
+        let Some(cel::Value::String(address)) = field(resource, "__address") else { return cel::Value::Null };
+        match self.by_environment.get(&(environment.to_string(), address.to_string())) {
+            Some(&i) => self.value(i),
+            None => cel::Value::Null,
+        }
     }
 
     /// The CEL value of resource `i`.

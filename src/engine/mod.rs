@@ -4,6 +4,7 @@ mod compile;
 mod evaluate;
 mod finding;
 mod functions;
+mod functions_env;
 mod functions_infra;
 mod functions_k8s;
 mod functions_network;

@@ -42,12 +42,33 @@ pub struct Options {
     /// `--download-modules`: module calls that `terraform init` did not install are fetched
     /// into this cache (which file functions may then read too).
     pub module_cache: Option<PathBuf>,
+    /// The config's `environments:`: which root modules describe which environment.
+    pub environments: Vec<EnvironmentRoots>,
 }
+
+/// An environment's root modules (canonical paths) and the var-files it evaluates them with.
+#[derive(Clone, Debug)]
+pub struct EnvironmentRoots {
+    pub name: String,
+    pub roots: Vec<PathBuf>,
+    pub var_files: Vec<PathBuf>,
+}
+
+/// The attribute that names a resource's environment, for the rules that compare
+/// environments (ENV-004, ENV-005).
+pub const ENVIRONMENT_KEY: &str = "__environment";
 
 impl Options {
     /// No variable files, the `default` workspace, reads inside `base` only.
     pub fn new(base: PathBuf) -> Self {
-        Options { var_files: Vec::new(), workspace: "default".into(), roots: vec![base.clone()], module_cache: None, base }
+        Options { var_files: Vec::new(), workspace: "default".into(), roots: vec![base.clone()], module_cache: None, environments: Vec::new(), base }
+    }
+
+    /// The environments a root module describes: a root shared by several environments is
+    /// evaluated once for each, with its var-files.
+    fn environments_of(&self, dir: &Path) -> Vec<&EnvironmentRoots> {
+        let Ok(dir) = std::fs::canonicalize(dir) else { return Vec::new() };
+        self.environments.iter().filter(|e| e.roots.contains(&dir)).collect()
     }
 
     /// How reports name a file: relative to `base`; a file of a module cache outside it by
@@ -138,9 +159,16 @@ fn load_group<T: From<Model> + Send>(
     let loader = Loader { loaded, installed, base: options.base.clone(), workspace: options.workspace.clone(), roots: Some(readable.clone()) };
     let roots = roots
         .par_iter()
-        .map(|&(only_in_cycle, root)| {
-            let model = with_evaluation_stack(|| evaluate_root(&loader, root, options));
-            RootModel { only_in_cycle, dir: root.dir.clone(), model: T::from(model) }
+        .flat_map(|&(only_in_cycle, root)| {
+            let environments = options.environments_of(&root.dir);
+            let variants: Vec<Option<&EnvironmentRoots>> = if environments.is_empty() { vec![None] } else { environments.into_iter().map(Some).collect() };
+            variants
+                .into_par_iter()
+                .map(|environment| {
+                    let model = with_evaluation_stack(|| evaluate_root(&loader, root, options, environment));
+                    RootModel { only_in_cycle, dir: root.dir.clone(), model: T::from(model) }
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
     (T::from(model), roots)
@@ -301,7 +329,7 @@ pub fn load_text(name: &str, text: &str) -> Model {
     let decls = ModuleDecls { dir: PathBuf::from("(memory)"), files: vec![parsed] };
     let loader = Loader { loaded: HashMap::new(), installed: HashMap::new(), base: PathBuf::new(), workspace: "default".into(), roots: None };
     let options = Options { roots: Vec::new(), ..Options::new(PathBuf::new()) };
-    model.extend(with_evaluation_stack(|| evaluate_root(&loader, &decls, &options)));
+    model.extend(with_evaluation_stack(|| evaluate_root(&loader, &decls, &options, None)));
     model
 }
 
@@ -373,15 +401,30 @@ fn with_evaluation_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options) -> Model {
+/// Evaluates a root module, for `environment` when one names it: with its var-files, each
+/// resource labelled with it (and, as a render, named by it in findings).
+fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options, environment: Option<&EnvironmentRoots>) -> Model {
     let mut model = Model::default();
-    let inputs = root_inputs(&root.dir, options, &mut model);
+    let extra: &[PathBuf] = environment.map_or(&[], |e| &e.var_files);
+    let inputs = root_inputs(&root.dir, options, extra, &mut model);
     let loader = loader.for_root(&root.dir);
     let instance = Instance::new(&loader, root, Call::root(inputs));
     eval::take_too_deep();
     let (mut resources, diagnostics) = instance.resources();
     let scope = display_path(&root.dir, &options.base);
+    // A root evaluated for several environments joins within each evaluation.
+    let scope: Arc<str> = match environment {
+        Some(environment) if !environment.var_files.is_empty() => format!("{scope} [{}]", environment.name).into(),
+        _ => scope,
+    };
     resources.iter_mut().for_each(|resource| resource.join_scope = Some(scope.clone()));
+    if let Some(environment) = environment {
+        let render: Arc<str> = format!("environment {}", environment.name).into();
+        for resource in &mut resources {
+            resource.attrs.insert(ENVIRONMENT_KEY, Node::new(crate::model::Value::Str(environment.name.clone()), None));
+            resource.render = Some(render.clone());
+        }
+    }
     model.resources = s3::link_split_settings(resources);
     // A call inside a module instantiated several times is reported once.
     let mut seen = BTreeSet::new();
@@ -406,7 +449,7 @@ fn json_to_hcl(path: &Arc<str>, text: &str) -> Result<String, Diagnostic> {
 
 /// Variable values for a root module: `terraform.tfvars`, then `*.auto.tfvars` in name
 /// order, then `--var-file`s; later files win, as in Terraform.
-fn root_inputs(dir: &Path, options: &Options, model: &mut Model) -> HashMap<String, Node> {
+fn root_inputs(dir: &Path, options: &Options, environment_var_files: &[PathBuf], model: &mut Model) -> HashMap<String, Node> {
     let mut var_files = Vec::new();
     let default = dir.join("terraform.tfvars");
     if default.is_file() {
@@ -417,7 +460,7 @@ fn root_inputs(dir: &Path, options: &Options, model: &mut Model) -> HashMap<Stri
         .unwrap_or_default();
     auto.sort();
     var_files.extend(auto);
-    var_files.extend(options.var_files.iter().cloned());
+    var_files.extend(options.var_files.iter().chain(environment_var_files).cloned());
     let mut inputs = HashMap::new();
     for path in var_files {
         let display = display_path(&path, &options.base);

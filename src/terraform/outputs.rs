@@ -25,7 +25,7 @@ pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value
     parser.parse_with_local_modules(vec![root.clone()]);
     let installed = HashMap::from([(root.clone(), parser.resolve_modules(&root))]);
     let Parser { loaded, mut model, .. } = parser;
-    let inputs = root_inputs(&root, &options, &mut model);
+    let inputs = root_inputs(&root, &options, &[], &mut model);
     if let Some(error) = model.diagnostics.iter().find(|d| d.level == crate::model::DiagnosticLevel::Error) {
         return Err(error.to_string());
     }
