@@ -205,8 +205,8 @@ fn statement_denies_insecure_transport(statement: &cel::Value) -> std::result::R
 /// `lifecycle_rules(bucket)`: the bucket's enabled lifecycle rules, from the split
 /// `aws_s3_bucket_lifecycle_configuration` (joined as `lifecycle_configuration`, `rule`
 /// blocks with `status = "Enabled"`) and the inline v3 `lifecycle_rule` blocks (`enabled =
-/// true`), each as `{"transitions": [{"days": n, "storage_class": s}], "expiration_days": n}`
-/// (null when the rule does not expire current objects after a number of days).
+/// true`), each as `{"transitions": [{"days": n, "storage_class": s}], "expiration_days": n,
+/// "expiration_date": d}` (null when the rule does not expire current objects that way).
 fn lifecycle_rules(bucket: &cel::Value) -> Result {
     let known = |v: &cel::Value, what: &str| -> std::result::Result<(), ExecutionError> {
         if let Some(reason) = unknown_reason(v) {
@@ -259,14 +259,18 @@ fn lifecycle_rules(bucket: &cel::Value) -> Result {
             known(&class, "transition.storage_class")?;
             transitions.push(map(vec![("days", days), ("storage_class", class)]));
         }
-        let mut expiration_days = cel::Value::Null;
+        // Expiration by age or on a date; `expired_object_delete_marker` alone expires nothing.
+        let (mut expiration_days, mut expiration_date) = (cel::Value::Null, cel::Value::Null);
         for expiration in list(field(&rule, "expiration"), "expiration")? {
-            if let Some(days) = field(&expiration, "days") {
-                known(days, "expiration.days")?;
-                expiration_days = days.clone();
+            for (key, found) in [("days", &mut expiration_days), ("date", &mut expiration_date)] {
+                if let Some(value) = field(&expiration, key) {
+                    known(value, &format!("expiration.{key}"))?;
+                    *found = value.clone();
+                }
             }
         }
-        rules.push(map(vec![("transitions", cel::Value::List(std::sync::Arc::new(transitions))), ("expiration_days", expiration_days)]));
+        let transitions = cel::Value::List(std::sync::Arc::new(transitions));
+        rules.push(map(vec![("transitions", transitions), ("expiration_days", expiration_days), ("expiration_date", expiration_date)]));
     }
     Ok(cel::Value::List(std::sync::Arc::new(rules)))
 }
@@ -354,6 +358,8 @@ mod tests {
         let inline = r#"lifecycle_rules({"lifecycle_rule": [{"enabled": true, "transition": [{"days": 730, "storage_class": "DEEP_ARCHIVE"}]}]})"#;
         assert_eq!(eval(&format!("{inline}[0].transitions[0].storage_class")).unwrap(), s("DEEP_ARCHIVE"));
         assert_eq!(eval(&format!("{inline}[0].expiration_days")).unwrap(), cel::Value::Null);
+        let dated = r#"lifecycle_rules({"lifecycle_rule": [{"enabled": true, "expiration": [{"date": "2030-01-01"}]}]})"#;
+        assert_eq!(eval(&format!("{dated}[0].expiration_date")).unwrap(), s("2030-01-01"));
         assert!(eval(r#"lifecycle_rules({"lifecycle_configuration": {"$unknown": "bucket unknown"}})"#).is_err());
         assert_eq!(eval(r#"lifecycle_rules({"bucket": "x"}).size()"#).unwrap(), cel::Value::Int(0));
     }

@@ -587,14 +587,20 @@ impl<'m, 't> Instance<'m, 't> {
     }
 
     /// A block body as a map: attributes by name; nested blocks (and expanded `dynamic`
-    /// blocks) as lists under their type, as in `terraform show -json`.
+    /// blocks) as lists under their type, as in `terraform show -json`. Meta-arguments are
+    /// left out of the block itself only: nested blocks of that name are the provider's
+    /// (`aws_backup_plan`'s `rule { lifecycle { ... } }`).
     fn body(&self, file: usize, bindings: &Bindings, body: &Body, span: Option<Span>) -> Node {
+        self.block_body(file, bindings, body, span, true)
+    }
+
+    fn block_body(&self, file: usize, bindings: &Bindings, body: &Body, span: Option<Span>, top: bool) -> Node {
         let mut out = Node::map(Vec::new(), span);
         for structure in body.iter() {
             match structure {
                 Structure::Attribute(attr) => {
                     let key = attr.key.as_str();
-                    if !matches!(key, "count" | "for_each" | "depends_on" | "lifecycle" | "provider") {
+                    if !(top && matches!(key, "count" | "for_each" | "depends_on" | "lifecycle" | "provider")) {
                         out.insert(key, as_provider_reads(self.eval(file, bindings, &attr.value)));
                     }
                 }
@@ -603,9 +609,9 @@ impl<'m, 't> Instance<'m, 't> {
                         push_block(&mut out, &name, node);
                     }
                 }
-                Structure::Block(block) if matches!(block.ident.as_str(), "lifecycle" | "provisioner" | "connection") => {}
+                Structure::Block(block) if top && matches!(block.ident.as_str(), "lifecycle" | "provisioner" | "connection") => {}
                 Structure::Block(block) => {
-                    let node = self.body(file, bindings, &block.body, Some(self.span(file, block.span())));
+                    let node = self.block_body(file, bindings, &block.body, Some(self.span(file, block.span())), false);
                     push_block(&mut out, block.ident.as_str(), node);
                 }
             }
@@ -630,7 +636,7 @@ impl<'m, 't> Instance<'m, 't> {
                 .map(|(key, value)| {
                     let object = Node::map(vec![("key".into(), key), ("value".into(), value)], None);
                     let inner = bindings.with(&iterator, object);
-                    (name.clone(), self.body(file, &inner, &content.body, Some(self.span(file, content.span()))))
+                    (name.clone(), self.block_body(file, &inner, &content.body, Some(self.span(file, content.span())), false))
                 })
                 .collect(),
             Err(reason) => vec![(name.clone(), Node::new(Value::Unknown(format!("dynamic \"{name}\" blocks: {reason}")), Some(span)))],
@@ -1176,5 +1182,14 @@ mod tests {
         assert_eq!(table, Some(&Value::Ref { address: "aws_route_table.private[0]".into(), attribute: "id".into() }));
         let missing = association.attrs.get("subnet_id").unwrap().unknown_reason().unwrap_or_default();
         assert!(missing.contains("aws_route_table.database has no instance 0"), "{missing}");
+    }
+
+    #[test]
+    fn meta_arguments_are_left_out_of_the_resource_block_only() {
+        let text = "resource \"aws_backup_plan\" \"p\" {\n  lifecycle {\n    prevent_destroy = true\n  }\n  rule {\n    lifecycle {\n      delete_after = 2555\n    }\n  }\n}\n";
+        let model = load(&[("main.tf", text)]);
+        let plan = model.resources.iter().find(|r| r.rtype == "aws_backup_plan").expect("the plan");
+        assert!(plan.attrs.get("lifecycle").is_none(), "the meta-argument is not an attribute");
+        assert!(matches!(plan.attrs.path("rule.lifecycle.delete_after").map(|n| &n.value), Some(Value::Int(2555))), "{:?}", plan.attrs);
     }
 }
