@@ -50,7 +50,9 @@ fn the_whole_corpus_loads_without_errors() {
     // objects of charts rendered without a release namespace (50), and sources that are not
     // in the corpus, each undecided for every rule it feeds: Argo CD Applications of other
     // repositories (154) and kustomizations naming files the corpus copy lacks (88).
-    assert!(undecided.len() < 760, "{} undecided findings on the corpus (751 at issue 15)", undecided.len());
+    // Issue 16's rules add 41: K8S-007 on the same unrendered sources and release namespaces
+    // (31), DATA-006 on buckets named by variables without values (10).
+    assert!(undecided.len() < 800, "{} undecided findings on the corpus (792 at issue 16)", undecided.len());
 }
 
 /// Wording of the rule engine, Rust or the operating system, which says nothing to a reader

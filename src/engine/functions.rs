@@ -47,6 +47,7 @@ pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> any
     ctx.add_function("tag", |resource: cel::Value, name: Arc<String>| tag(&resource, &name)).map_err(declaration("tag"))?;
     let tl = t.clone();
     ctx.add_function("data_layer", move |resource: cel::Value| data_layer(&tl, &resource)).map_err(declaration("data_layer"))?;
+    ctx.add_function("name_contains", |resource: cel::Value, needles: cel::Value| name_contains(&resource, &needles)).map_err(declaration("name_contains"))?;
     let td = t.clone();
     ctx.add_function("distributor", move |resource: cel::Value| distributor(&td, &resource)).map_err(declaration("distributor"))?;
     let ti = t.clone();
@@ -311,6 +312,33 @@ fn data_layer(t: &Tunables, resource: &cel::Value) -> Result {
     match resource_name(resource) {
         Some(name) if unknown_reason(name).is_some() => layer_of_partial_name(layers, name),
         _ => Ok(cel::Value::Null),
+    }
+}
+
+/// `name_contains(bucket, ["mlflow", "model-artifact"])`: whether the resource's name holds
+/// one of the texts (case-insensitively). A name known in part is judged by the words the code
+/// spells out, as [`data_layer`] judges it: a part computed at apply (a `random_pet` id) is
+/// a generated id, which names nothing; a part from a variable without a value could say
+/// anything, so the helper fails.
+fn name_contains(resource: &cel::Value, needles: &cel::Value) -> Result {
+    let cel::Value::List(needles) = needles else { return Err(undecided("name_contains", format!("the texts are not a list: {}", display(needles)))) };
+    let needles: Vec<String> = needles.iter().filter_map(|n| if let cel::Value::String(n) = n { Some(n.to_ascii_lowercase()) } else { None }).collect();
+    let holds = |text: &str| needles.iter().any(|n| text.to_ascii_lowercase().contains(n.as_str()));
+    // A bucket is named by `bucket`, or by the `bucket_prefix` its generated name starts with.
+    let Some(name) = ["bucket", "bucket_prefix", "name"].iter().find_map(|k| field(resource, k)) else { return Ok(cel::Value::Bool(false)) };
+    if let cel::Value::String(text) = name {
+        return Ok(cel::Value::Bool(holds(text)));
+    }
+    let unknown = || undecided("name_contains", format!("the name is unknown: {}", unknown_reason(name).unwrap_or_default()));
+    let Some(cel::Value::List(parts)) = field(name, PARTS_KEY) else {
+        return if reference(name).is_some() { Ok(cel::Value::Bool(false)) } else { Err(unknown()) };
+    };
+    if parts.iter().any(|part| matches!(part, cel::Value::String(text) if holds(text))) {
+        return Ok(cel::Value::Bool(true));
+    }
+    match parts.iter().any(|part| reference(part).is_none() && unknown_reason(part).is_some()) {
+        true => Err(unknown()),
+        false => Ok(cel::Value::Bool(false)),
     }
 }
 
