@@ -204,7 +204,7 @@ fn inside(root: &Path, path: &str) -> Option<PathBuf> {
 fn unseen(application: &Application, span: &Span, reason: String) -> Unseen {
     Unseen {
         source: SourceKind::K8s,
-        origin: LiveOrigin { id: application.address.clone(), scope: String::new(), region: None, managed_by: None },
+        origin: LiveOrigin { id: application.address.clone(), scope: String::new(), region: None, managed_by: None, environment: None },
         resource_types: kubernetes::UNRENDERED_KINDS.iter().map(|k| k.to_string()).collect(),
         rule: None,
         reason,

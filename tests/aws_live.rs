@@ -3,7 +3,8 @@
 //! compliant resources get none, in three regions of two accounts; failed calls (denied,
 //! throttled past the retries, a region not enabled or not answering) are "could not decide"
 //! and exit 2; Terraform state names who manages what; baselines show drift; shards merge into
-//! the whole audit.
+//! the whole audit; `--org` audits an organization's active accounts, each under its
+//! environment's name, and cannot pass when an account or the organization cannot be read.
 #![cfg(feature = "aws")]
 
 mod common;
@@ -386,4 +387,130 @@ fn progress_on_a_terminal_is_one_line_redrawn() {
     assert!(terminal.contains(&format!("charterguard: aws {ACCOUNT} ap-south-2: ")), "{terminal:?}");
     // Two units of 12 regional services, and the account's buckets.
     assert!(terminal.contains("25/25 account×region×service done"), "the last state counts everything: {terminal:?}");
+}
+
+/// The rules judging live AWS resources (`sources` naming `aws`): what an account that cannot
+/// be reached leaves undecided.
+fn aws_rules() -> BTreeSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut rules = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let field = |key: &str| text.lines().find_map(|line| line.strip_prefix(key)).map(str::trim).unwrap_or_default().to_string();
+        if field("sources:").trim_matches(['[', ']']).split(',').any(|source| source.trim() == "aws") {
+            rules.insert(field("id:"));
+        }
+    }
+    rules
+}
+
+/// `audit aws --org` of the `org` seed, in the one region its buckets are in.
+fn org_audit(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
+    audit(moto, dir, &[&["--org", "--regions", "ap-south-1", "--units", "8"][..], args].concat())
+}
+
+/// Accounts of the `org` seed: (id, the account's entry) with this status.
+fn org_accounts<'a>(org: &'a Value, status: &str) -> Vec<(String, &'a Value)> {
+    org["accounts"].as_array().expect("accounts").iter().filter(|a| a["status"] == status).map(|a| (text(&a["id"]), a)).collect()
+}
+
+#[test]
+fn an_organization_is_audited_account_by_account() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let org = moto.seed("org 50");
+    let active = org_accounts(&org, "ACTIVE");
+    let suspended = org_accounts(&org, "SUSPENDED");
+    assert!(active.len() + suspended.len() >= 51 && suspended.len() >= 10, "{org}");
+    // One member in the nested OU `prod` whose audit role cannot be assumed (as AWS denies a
+    // role that does not exist or does not trust the caller), one named `production`.
+    let members: Vec<&(String, &Value)> = active.iter().filter(|(id, a)| id != ACCOUNT && a["ou"] == "prod").collect();
+    let (unreachable, production) = (members[0].0.clone(), members[1].0.clone());
+    let role = format!("arn:aws:iam::{unreachable}:role/charterguard-audit");
+    moto.fault(Fault::new(FaultKind::AccessDenied).service("sts").operation("AssumeRole").param("RoleArn", &role));
+    let config = format!("environments:\n  production: {{account: \"{production}\"}}\n  management: {{account: \"{ACCOUNT}\"}}\n");
+    std::fs::write(dir.path().join("charterguard.yaml"), config).unwrap();
+
+    let whole = org_audit(&moto, dir.path(), &[]);
+    assert_eq!(whole.code(), Some(2), "an account that cannot be audited: exit 2\n{}", whole.explain());
+    let enc001 = |run: &Run| -> BTreeMap<String, Value> {
+        run.findings().iter().filter(|f| f["rule_id"] == "ENC-001" && f["outcome"] == "violation").map(|f| (text(&f["address"]), f.clone())).collect()
+    };
+    let reported = enc001(&whole);
+    for (id, account) in active.iter().filter(|(id, _)| *id != unreachable) {
+        let finding = reported.get(&text(&account["bucket"])).unwrap_or_else(|| panic!("account {id}'s planted bucket\n{}", whole.explain()));
+        assert_eq!(finding["live"]["scope"], id.as_str(), "{finding}");
+        let environment = [(production.as_str(), "production"), (ACCOUNT, "management")].iter().find(|(a, _)| a == id).map(|(_, e)| *e);
+        assert_eq!(finding["live"]["environment"].as_str(), environment, "{finding}");
+    }
+    let sarif_result = whole.sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["properties"]["live"]["scope"] == production.as_str());
+    assert_eq!(sarif_result.expect("a SARIF result in production")["properties"]["live"]["environment"], "production");
+    // Suspended accounts: a note each, and nothing of theirs is read.
+    let notes: Vec<String> = whole.json["diagnostics"].as_array().unwrap().iter().filter(|d| d["level"] == "note").map(|d| text(&d["message"])).collect();
+    for (id, account) in &suspended {
+        assert!(notes.iter().any(|n| n.contains(id.as_str()) && n.contains("SUSPENDED")), "a note for {id}: {notes:?}");
+        assert!(!reported.contains_key(&text(&account["bucket"])), "suspended account {id} was audited");
+    }
+    // The unreachable account: every rule judging AWS could not decide there; an error says why.
+    let hidden = format!("arn:aws:*:*:{unreachable}:*");
+    let undecided: BTreeSet<String> = whole.with_outcome("undecided").into_iter().filter(|(_, address)| *address == hidden).map(|(rule, _)| rule).collect();
+    assert_eq!(undecided, aws_rules(), "every AWS rule could not decide in {unreachable}");
+    assert!(whole.notifications().iter().any(|n| n.contains(&hidden) && n.contains("AccessDenied")), "{:?}", whole.notifications());
+    let audited = whole.diagnostics().into_iter().find(|d| d.starts_with("audited")).unwrap();
+    assert!(audited.starts_with(&format!("audited {} account(s), {} account×region unit(s)", active.len(), active.len() - 1)), "{audited}");
+
+    // Shards of the organization's account × region list merge into the whole audit.
+    for shard in 0..2 {
+        let run = org_audit(&moto, dir.path(), &["--shard", &format!("{shard}/2")]);
+        assert_eq!(run.code(), Some(2), "{}", run.explain());
+        assert!(enc001(&run).len() < reported.len(), "shard {shard} audits part of the organization");
+        std::fs::rename(dir.path().join("audit.json"), dir.path().join(format!("shard-{shard}.json"))).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_charterguard")).current_dir(dir.path()).args(["merge", "shard-0.json", "shard-1.json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fingerprints = |report: &Value| -> BTreeSet<String> { report["findings"].as_array().unwrap().iter().map(|f| text(&f["fingerprint"])).collect() };
+    assert_eq!(fingerprints(&merged), fingerprints(&whole.json), "the shards together audit the organization once");
+    assert_eq!(merged["summary"]["by_severity"], whole.json["summary"]["by_severity"]);
+
+    // --ou: the accounts under `workloads`, its nested `prod` included; --allow-partial exits
+    // by the findings though the unreachable account (in `prod`) could not be audited.
+    let ou = org_audit(&moto, dir.path(), &["--ou", &text(&org["ous"]["workloads"]), "--allow-partial"]);
+    assert_eq!(ou.code(), Some(1), "{}", ou.explain());
+    let under = enc001(&ou);
+    for (id, account) in active.iter().filter(|(id, _)| *id != unreachable) {
+        let inside = account["ou"] != "root";
+        assert_eq!(under.contains_key(&text(&account["bucket"])), inside, "account {id} in {}", account["ou"]);
+    }
+    assert!(ou.with_outcome("undecided").iter().any(|(_, address)| *address == hidden), "the unreachable account is under prod");
+
+    // --accounts narrows; an id the organization does not have is an error naming it.
+    let narrowed = org_audit(&moto, dir.path(), &["--accounts", &format!("{production},999999999999")]);
+    assert_eq!(narrowed.code(), Some(2), "{}", narrowed.explain());
+    assert_eq!(enc001(&narrowed).keys().cloned().collect::<Vec<_>>(), [format!("arn:aws:s3:::cg-org-{production}")]);
+    assert!(narrowed.notifications().iter().any(|n| n.contains("--accounts 999999999999: no such account")), "{:?}", narrowed.notifications());
+}
+
+#[test]
+fn an_organization_that_cannot_be_listed_is_an_error_not_a_pass() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let not_in_use =
+        FaultKind::Custom { status: 400, code: "AWSOrganizationsNotInUseException".into(), message: "Your account is not a member of an organization.".into() };
+    for (kind, code) in [(FaultKind::AccessDenied, "AccessDeniedException"), (not_in_use, "AWSOrganizationsNotInUseException")] {
+        moto.fault(Fault::new(kind).service("organizations").operation("ListAccounts"));
+        for partial in [&[][..], &["--allow-partial"][..]] {
+            let run = org_audit(&moto, dir.path(), partial);
+            assert_eq!(run.code(), Some(2), "{}", run.explain());
+            assert!(run.findings().is_empty(), "{}", run.explain());
+            let error = run.notifications().into_iter().find(|n| n.contains("organizations:ListAccounts failed")).unwrap_or_else(|| run.explain());
+            assert!(error.contains(code) && error.contains("no account was audited"), "{error}");
+        }
+    }
+    // moto answers ListAccounts outside an organization with no account (AWS: the exception
+    // above); an organization always lists its management account, so none is an error too.
+    moto.clear_faults();
+    let run = org_audit(&moto, dir.path(), &[]);
+    assert_eq!(run.code(), Some(2), "{}", run.explain());
+    assert!(run.notifications().iter().any(|n| n.contains("AWS Organizations lists no account")), "{}", run.explain());
 }

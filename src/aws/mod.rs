@@ -14,6 +14,7 @@
 
 pub mod attrs;
 mod call;
+mod org;
 mod progress;
 mod session;
 pub mod state;
@@ -33,6 +34,8 @@ use session::Account;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use org::Org;
+
 /// What `audit aws` reads and how.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -42,6 +45,8 @@ pub struct Options {
     pub role_arns: Vec<String>,
     /// `--external-id` for assuming the roles.
     pub external_id: Option<String>,
+    /// `--org`: the accounts of the organization instead of `role_arns`.
+    pub org: Option<Org>,
     pub regions: Regions,
     /// `--endpoint-url`: send every call to this endpoint (an emulator).
     pub endpoint_url: Option<String>,
@@ -121,13 +126,40 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
     let counting = Counting(counter.clone());
     let base = session::base_config(options).await;
     let mut model = Model::default();
+    let roles = match &options.org {
+        Some(org) => {
+            let (roles, diagnostics) = org::roles(&base, org, session::partition(&base), &counting).await;
+            model.diagnostics.extend(diagnostics);
+            Some(roles)
+        }
+        None => Some(options.role_arns.clone()).filter(|roles| !roles.is_empty()),
+    };
     let mut audited = Vec::new();
     let mut units: Vec<(Arc<Account>, String)> = Vec::new();
-    for (label, account) in session::accounts(&base, options, &counting).await {
-        let account = match account {
-            Ok(account) => Arc::new(account),
+    let in_flight = options.units_in_flight.max(1);
+    // Every shard reaches every account (a few calls each, several accounts at once): the
+    // work list it takes its part of is the sorted units of all of them.
+    let reached = futures::stream::iter(session::accounts(&base, roles.as_deref(), options, &counting, in_flight).await)
+        .map(|(label, account)| {
+            let counting = &counting;
+            async move {
+                match account {
+                    Ok(account) => {
+                        let regions = audited_regions(&account, options, counting).await;
+                        (label, Ok((account, regions)))
+                    }
+                    Err(failure) => (label, Err(failure)),
+                }
+            }
+        })
+        .buffered(in_flight)
+        .collect::<Vec<_>>()
+        .await;
+    for (label, account) in reached {
+        let (account, regions) = match account {
+            Ok((account, regions)) => (Arc::new(account), regions),
             // Without roles there is one account: credentials that do not work stop the audit.
-            Err(failure) if options.role_arns.is_empty() => anyhow::bail!("the AWS credentials do not work: {failure}"),
+            Err(failure) if roles.is_none() => anyhow::bail!("the AWS credentials do not work: {failure}"),
             Err(failure) => {
                 whole_account_unseen(&mut model, &label, &failure, &options.anchor);
                 audited.push(label);
@@ -135,7 +167,7 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
             }
         };
         audited.push(account.id.clone());
-        match audited_regions(&account, options, &counting).await {
+        match regions {
             Ok((regions, problems)) => {
                 for (region, failure) in problems {
                     region_unseen(&mut model, &account, &region, &failure, &options.anchor);
@@ -198,6 +230,23 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
     model.unseen.sort();
     model.diagnostics.sort();
     Ok(Audit { model, accounts: audited, units: mine.len(), calls: counter.calls(), retries: counter.retries() })
+}
+
+/// Gives every live origin of the audit the configuration's name for its account
+/// (`environments:`), so reports say which environment each finding is about.
+pub fn name_environments(model: &mut Model, environments: &BTreeMap<String, crate::config::Environment>) {
+    let names: BTreeMap<&str, &str> = environments.iter().filter_map(|(name, e)| Some((e.account.as_deref()?, name.as_str()))).collect();
+    let named = |origin: &LiveOrigin| names.get(origin.scope.as_str()).map(|name| LiveOrigin { environment: Some(name.to_string()), ..origin.clone() });
+    for resource in &mut model.resources {
+        if let Some(origin) = resource.live.as_deref().and_then(named) {
+            resource.live = Some(Arc::new(origin));
+        }
+    }
+    for unseen in &mut model.unseen {
+        if let Some(origin) = named(&unseen.origin) {
+            unseen.origin = origin;
+        }
+    }
 }
 
 /// The accounts whose buckets this invocation audits. S3 is one service for the whole account
@@ -313,7 +362,7 @@ const ALL_TYPES: &[&str] = &[
 ];
 
 fn whole_account_unseen(model: &mut Model, account: &str, failure: &Failure, anchor: &Span) {
-    let origin = LiveOrigin { id: format!("arn:aws:*:*:{account}:*"), scope: account.to_string(), region: None, managed_by: None };
+    let origin = LiveOrigin { id: format!("arn:aws:*:*:{account}:*"), scope: account.to_string(), region: None, managed_by: None, environment: None };
     push_unseen(model, origin, failure, ALL_TYPES, anchor);
 }
 
@@ -329,7 +378,7 @@ fn region_unseen_types(model: &mut Model, account: &Account, region: &str, failu
         Some(rest) => format!("arn:{}:{service}:::{rest} (account {})", account.partition, account.id),
         None => format!("arn:{}:{service}:{region}:{}{what}", account.partition, account.id),
     };
-    let origin = LiveOrigin { id, scope: account.id.clone(), region: Some(region.to_string()), managed_by: None };
+    let origin = LiveOrigin { id, scope: account.id.clone(), region: Some(region.to_string()), managed_by: None, environment: None };
     push_unseen(model, origin, failure, types, anchor);
 }
 
@@ -459,7 +508,7 @@ impl Scope {
     /// A live resource of this account in `region` (S3 buckets are listed account-wide).
     pub fn resource_in(&self, rtype: &str, address: String, attrs: Attrs, region: &str) -> Resource {
         let attrs = attrs.set("__region", region);
-        let origin = LiveOrigin { id: address.clone(), scope: self.account.id.clone(), region: Some(region.to_string()), managed_by: None };
+        let origin = LiveOrigin { id: address.clone(), scope: self.account.id.clone(), region: Some(region.to_string()), managed_by: None, environment: None };
         Resource {
             source: SourceKind::Aws,
             rtype: rtype.to_string(),

@@ -8,6 +8,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
+use futures::StreamExt;
 use std::time::Duration;
 
 /// Where STS and EC2 DescribeRegions are asked when neither the environment nor the profile
@@ -76,27 +77,40 @@ impl ResolveDns for EndpointResolver {
     }
 }
 
-/// The accounts to audit: one per `--role-arn` (assumed with `--external-id`), else the one
+/// The accounts to audit: one per role (`--role-arn`, or each account of `--org`), assumed
+/// with `--external-id`, `in_flight` at once and in the roles' order; without roles, the one
 /// the credentials belong to. An account whose role cannot be assumed is returned as the
 /// failure, so the audit reports it and goes on with the others.
-pub async fn accounts(base: &SdkConfig, options: &Options, counter: &Counting) -> Vec<(String, Result<Account, Failure>)> {
-    if options.role_arns.is_empty() {
+pub async fn accounts(
+    base: &SdkConfig,
+    roles: Option<&[String]>,
+    options: &Options,
+    counter: &Counting,
+    in_flight: usize,
+) -> Vec<(String, Result<Account, Failure>)> {
+    let Some(roles) = roles else {
         let account = identify(base.clone(), counter).await;
         let label = account.as_ref().map(|a| a.id.clone()).unwrap_or_else(|_| "(the credentials' account)".to_string());
         return vec![(label, account)];
+    };
+    futures::stream::iter(roles).map(|role| assume(base, role, options.external_id.as_deref(), counter)).buffered(in_flight.max(1)).collect().await
+}
+
+/// The account of `role`, labelled by the account id its ARN names.
+async fn assume(base: &SdkConfig, role: &str, external_id: Option<&str>, counter: &Counting) -> (String, Result<Account, Failure>) {
+    let mut builder = aws_config::sts::AssumeRoleProvider::builder(role).session_name("charterguard-audit").configure(base);
+    if let Some(external_id) = external_id {
+        builder = builder.external_id(external_id);
     }
-    let mut out = Vec::new();
-    for role in &options.role_arns {
-        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.clone()).session_name("charterguard-audit").configure(base);
-        if let Some(external_id) = &options.external_id {
-            builder = builder.external_id(external_id.clone());
-        }
-        let provider = builder.build().await;
-        let config = base.clone().into_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider)).build();
-        let label = role.split(':').nth(4).filter(|id| !id.is_empty()).unwrap_or(role).to_string();
-        out.push((label, identify(config, counter).await));
-    }
-    out
+    let provider = builder.build().await;
+    let config = base.clone().into_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider)).build();
+    let label = role.split(':').nth(4).filter(|id| !id.is_empty()).unwrap_or(role).to_string();
+    (label, identify(config, counter).await)
+}
+
+/// `aws`, `aws-cn` or `aws-us-gov`: the partition of the credentials' region.
+pub fn partition(config: &SdkConfig) -> &'static str {
+    crate::terraform::data_sources::partition_of(config.region().map_or(HOME_REGION, |r| r.as_ref()))
 }
 
 /// Asks STS who the credentials are: the account id, and proof that they work at all.
@@ -104,8 +118,7 @@ async fn identify(config: SdkConfig, counter: &Counting) -> Result<Account, Fail
     let sts = aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(&config).interceptor(counter.clone()).build());
     let identity = sts.get_caller_identity().send().await.map_err(|e| Failure::of("sts:GetCallerIdentity", &e))?;
     let id = identity.account().unwrap_or_default().to_string();
-    let region = config.region().map(|r| r.to_string()).unwrap_or_else(|| HOME_REGION.to_string());
-    Ok(Account { id, partition: crate::terraform::data_sources::partition_of(&region).to_string(), config })
+    Ok(Account { id, partition: partition(&config).to_string(), config })
 }
 
 /// A region of the account, as EC2 DescribeRegions reports it.

@@ -129,7 +129,7 @@ pub fn unmanaged_undecidable(accounts: &[String], anchor: &crate::model::Span) -
         .iter()
         .map(|account| crate::model::Unseen {
             source: SourceKind::Aws,
-            origin: LiveOrigin { id: format!("arn:aws:*:*:{account}:*"), scope: account.clone(), region: None, managed_by: None },
+            origin: LiveOrigin { id: format!("arn:aws:*:*:{account}:*"), scope: account.clone(), region: None, managed_by: None, environment: None },
             resource_types: super::ALL_TYPES.iter().map(|t| t.to_string()).collect(),
             rule: Some("ENV-003".to_string()),
             reason: "no --tfstate was given, so which live resources Terraform manages is unknown".to_string(),

@@ -106,6 +106,19 @@ pub struct AwsArgs {
     /// The external id the roles require.
     #[arg(long)]
     external_id: Option<String>,
+    /// Audit every active account of the AWS Organization (the credentials must be the
+    /// management account's or a delegated administrator's), through `--org-role` in each.
+    #[arg(long, conflicts_with = "role_arns")]
+    org: bool,
+    /// The role assumed in each account of `--org` [default: charterguard-audit].
+    #[arg(long, value_name = "NAME", requires = "org")]
+    org_role: Option<String>,
+    /// Only the accounts under this organizational unit, nested OUs included (repeatable).
+    #[arg(long = "ou", value_name = "OU_ID", requires = "org")]
+    ous: Vec<String>,
+    /// Only these accounts of the organization (comma-separated ids).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', requires = "org")]
+    accounts: Vec<String>,
     /// `all` (every region enabled for the account) or a comma-separated list.
     #[arg(long, default_value = "all")]
     regions: String,
@@ -152,6 +165,11 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
         profile: args.profile.clone(),
         role_arns: args.role_arns.clone(),
         external_id: args.external_id.clone(),
+        org: args.org.then(|| aws::Org {
+            role: args.org_role.clone().unwrap_or_else(|| aws::Org::DEFAULT_ROLE.to_string()),
+            ous: args.ous.clone(),
+            accounts: args.accounts.iter().map(|id| id.trim().to_string()).filter(|id| !id.is_empty()).collect(),
+        }),
         regions,
         endpoint_url: args.endpoint_url.clone(),
         shard: args.shard,
@@ -169,6 +187,7 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
     if states.is_empty() {
         model.unseen.extend(aws::state::unmanaged_undecidable(&audit.accounts, &options.anchor));
     }
+    aws::name_environments(&mut model, &setup.config.environments);
     model.diagnostics.extend(diagnostics);
     model.diagnostics.extend(code.diagnostics);
     model.diagnostics.push(Diagnostic::note(

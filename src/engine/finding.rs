@@ -137,14 +137,15 @@ impl Finding {
     }
 
     /// What a report groups the finding under: its file, or for a live resource no code
-    /// manages, its account and region (`aws 123456789012 ap-south-1`) or cluster.
+    /// manages, its account (with its environment) and region (`aws 123456789012
+    /// (production) ap-south-1`) or cluster.
     pub fn group(&self) -> String {
         match self.unmanaged_live() {
             Some(origin) => {
                 let source = self.source.as_str();
                 match &origin.region {
-                    Some(region) => format!("{source} {} {region}", origin.scope),
-                    None => format!("{source} {}", origin.scope),
+                    Some(region) => format!("{source} {} {region}", origin.scope_label()),
+                    None => format!("{source} {}", origin.scope_label()),
                 }
             }
             None => self.span.file.to_string(),

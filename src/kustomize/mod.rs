@@ -192,7 +192,7 @@ fn not_in_scan(survey: &Survey, root: &Kustomization, label: &str) -> Option<Uns
     Some(Unseen {
         source: SourceKind::K8s,
         // Named like the render; its findings point at the remote entry.
-        origin: LiveOrigin { id: label.to_string(), scope: String::new(), region: None, managed_by: None },
+        origin: LiveOrigin { id: label.to_string(), scope: String::new(), region: None, managed_by: None, environment: None },
         resource_types: crate::kubernetes::UNRENDERED_KINDS.iter().map(|k| k.to_string()).collect(),
         rule: None,
         reason,

@@ -117,13 +117,26 @@ pub struct LiveOrigin {
     pub region: Option<String>,
     /// The Terraform address (or Helm chart template) that manages the resource, when known.
     pub managed_by: Option<String>,
+    /// The configuration's name for the account (`environments:` in charterguard.yaml), when
+    /// it names one: reports show `111111111111 (production)` wherever they show the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 impl LiveOrigin {
     /// A cluster object, or (with `*` for the namespace or name) a part of a cluster: its id is
     /// `cluster/namespace/kind/name`, the namespace empty for cluster-scoped objects.
     pub fn cluster_object(cluster: &str, namespace: &str, kind: &str, name: &str, managed_by: Option<String>) -> Self {
-        LiveOrigin { id: format!("{cluster}/{namespace}/{kind}/{name}"), scope: cluster.to_string(), region: None, managed_by }
+        LiveOrigin { id: format!("{cluster}/{namespace}/{kind}/{name}"), scope: cluster.to_string(), region: None, managed_by, environment: None }
+    }
+
+    /// The account or cluster as reports name it: its id, and the environment the
+    /// configuration gives it (`111111111111 (production)`).
+    pub fn scope_label(&self) -> String {
+        match &self.environment {
+            Some(environment) => format!("{} ({environment})", self.scope),
+            None => self.scope.clone(),
+        }
     }
 
     /// The namespace, kind and name of a cluster object's id. Read from the right: a cluster
@@ -245,7 +258,7 @@ mod tests {
         assert_eq!(origin.id, "arn:aws:eks:ap-south-1:123456789012:cluster/prod/altscore-api/Deployment/web");
         assert_eq!(origin.cluster_path(), Some(("altscore-api", "Deployment", "web")));
         assert_eq!(LiveOrigin::cluster_object("prod", "", "Namespace", "a", None).cluster_path(), Some(("", "Namespace", "a")));
-        let arn = LiveOrigin { id: "arn:aws:s3:::bucket".into(), scope: "1".into(), region: None, managed_by: None };
+        let arn = LiveOrigin { id: "arn:aws:s3:::bucket".into(), scope: "1".into(), region: None, managed_by: None, environment: None };
         assert_eq!(arn.cluster_path(), None);
     }
 }

@@ -157,7 +157,7 @@ fn is_file_source(f: &Finding) -> bool {
 /// account (AWS) or cluster.
 fn group_of(f: &Finding, root: &str) -> String {
     if let Some(origin) = &f.live {
-        return format!("{} {}", f.source.as_str(), origin.scope);
+        return format!("{} {}", f.source.as_str(), origin.scope_label());
     }
     let relative = f.span.file.strip_prefix(root).unwrap_or(&f.span.file).trim_start_matches('/');
     match relative.split_once('/') {

@@ -234,8 +234,12 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
     for call in &f.call_chain {
         let _ = writeln!(out, "  via module call at {}:{}", clean(&call.file), call.start_line);
     }
-    if let Some(managed_by) = f.live.as_ref().and_then(|l| l.managed_by.as_ref()) {
-        let _ = writeln!(out, "  managed by {}", clean(managed_by));
+    if let Some(live) = f.live.as_deref() {
+        if let Some(managed_by) = &live.managed_by {
+            // Grouped under its code's file, not its account: name the environment here.
+            let environment = live.environment.as_deref().map(|e| format!(" in {}", clean(e))).unwrap_or_default();
+            let _ = writeln!(out, "  managed by {}{environment}", clean(managed_by));
+        }
     }
     let source = if f.unmanaged_live().is_some() { None } else { sources.get(&f.span.file) };
     if let Some(source) = source {

@@ -106,7 +106,8 @@ pub enum Format {
     ///     "baseline": "new|unchanged",     // only with --baseline
     ///     "live": {                        // only on live findings (audits)
     ///       "id": "arn:aws:s3:::b" | "cluster/ns/Kind/name", "scope": "<account or cluster>",
-    ///       "region": "ap-south-1" | null, "managed_by": "<Terraform address>" | null
+    ///       "region": "ap-south-1" | null, "managed_by": "<Terraform address>" | null,
+    ///       "environment": "production"  // only when the config's `environments:` name the account
     ///     },
     ///     "suppression": {                 // only on suppressed findings
     ///       "kind": "inline|central", "reason": "...", "until": "2027-03-31" | null,

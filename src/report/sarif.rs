@@ -286,7 +286,11 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         properties.insert("ruleSeverity".to_string(), json!(f.rule_severity.as_str()));
     }
     if let Some(origin) = &f.live {
-        properties.insert("live".to_string(), json!({"id": origin.id, "scope": origin.scope, "region": origin.region, "managedBy": origin.managed_by}));
+        let mut live = json!({"id": origin.id, "scope": origin.scope, "region": origin.region, "managedBy": origin.managed_by});
+        if let Some(environment) = &origin.environment {
+            live["environment"] = json!(environment);
+        }
+        properties.insert("live".to_string(), live);
     }
 
     let related: Vec<Location> = f

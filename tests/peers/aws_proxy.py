@@ -40,9 +40,13 @@ Control endpoints (never forwarded):
   POST /__options  {"list_buckets_region": bool}   (default true)
   POST /__reset                clears faults, stats, region overrides and options
 
-A FAULT is {"service"?, "region"?, "operation"?, "error", "times"?, "seconds"?, "status"?,
-"code"?, "message"?}: absent matchers match anything; `times` is how many matching requests it
-answers (absent or null: all of them), after which requests are forwarded again. `error`:
+A FAULT is {"service"?, "region"?, "operation"?, "params"?, "error", "times"?, "seconds"?,
+"status"?, "code"?, "message"?}: absent matchers match anything; `params` ({"RoleArn": ARN}) must
+all equal request parameters (query string, form body or top-level JSON body: STS AssumeRole of
+one role is denied with {"service": "sts", "operation": "AssumeRole", "params": {"RoleArn": ..}},
+as AWS denies a role that does not exist or does not trust the caller); `times` is how many
+matching requests it answers (absent or null: all of them), after which requests are forwarded
+again. `error`:
   "AccessDenied"    403, the service's access-denied code (EC2: UnauthorizedOperation)
   "Throttling"      the service's throttling answer (EC2 RequestLimitExceeded 503, S3 SlowDown
                     503, query services Throttling 400, JSON services ThrottlingException 400)
@@ -168,7 +172,23 @@ def rest_operation(service, method, path, query):
     return f"{method} {path}"
 
 
-def name_request(method, path, query, headers, body):
+def request_params(query, headers, body):
+    """The request's parameters by name: query string, form body, or a JSON body's top level."""
+    params = {k: v[0] for k, v in query.items() if v}
+    content_type = headers.get("Content-Type", "")
+    if "x-www-form-urlencoded" in content_type:
+        params.update({k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items() if v})
+    elif "json" in content_type and body:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            params.update({k: v for k, v in document.items() if isinstance(v, str)})
+    return params
+
+
+def name_request(method, path, query, headers, params):
     """(service, region, operation) of a request: the SigV4 scope, then the operation."""
     scope = CREDENTIAL_SCOPE.search(headers.get("Authorization", ""))
     region, service = (scope.group(1), scope.group(2)) if scope else ("", "")
@@ -177,11 +197,8 @@ def name_request(method, path, query, headers, body):
     target = headers.get("X-Amz-Target")
     if target:
         return service, region, target.rsplit(".", 1)[-1]
-    action = query.get("Action")
-    if not action and "x-www-form-urlencoded" in headers.get("Content-Type", ""):
-        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action")
-    if action:
-        return service, region, action[0]
+    if params.get("Action"):
+        return service, region, params["Action"]
     return service, region, rest_operation(service, method, path, query)
 
 
@@ -205,11 +222,13 @@ class State:
         with self.lock:
             self.faults, self.counts, self.regions, self.options = [], {}, dict(DEFAULT_REGIONS), dict(DEFAULT_OPTIONS)
 
-    def take_fault(self, service, region, operation):
+    def take_fault(self, service, region, operation, params):
         """The first fault matching the request, its remaining count decremented."""
         with self.lock:
             for fault in self.faults:
                 if any(fault.get(k) not in (None, v) for k, v in (("service", service), ("region", region), ("operation", operation))):
+                    continue
+                if any(params.get(k) != v for k, v in fault.get("params", {}).items()):
                     continue
                 times = fault.get("times")
                 if times is not None:
@@ -233,9 +252,11 @@ KNOWN_ERRORS = {"AccessDenied", "Throttling", "RegionDisabled", "close", "delay"
 def check_fault(fault):
     if not isinstance(fault, dict) or fault.get("error") not in KNOWN_ERRORS:
         raise ValueError(f"a fault needs `error` in {sorted(KNOWN_ERRORS)}: {fault!r}")
-    unknown = set(fault) - {"service", "region", "operation", "error", "times", "seconds", "status", "code", "message"}
+    unknown = set(fault) - {"service", "region", "operation", "params", "error", "times", "seconds", "status", "code", "message"}
     if unknown:
         raise ValueError(f"unknown fault keys {sorted(unknown)}")
+    if not isinstance(fault.get("params", {}), dict):
+        raise ValueError(f"a fault's `params` is an object of parameter names and values: {fault!r}")
     return dict(fault)
 
 
@@ -382,8 +403,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if url.path.startswith("/__"):
             return self.control(url.path, body)
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
-        service, region, operation = name_request(self.command, url.path, query, self.headers, body)
-        fault = STATE.take_fault(service, region, operation)
+        params = request_params(query, self.headers, body)
+        service, region, operation = name_request(self.command, url.path, query, self.headers, params)
+        fault = STATE.take_fault(service, region, operation, params)
         STATE.count(service, region, operation, fault is not None and fault["error"] != "delay")
         if fault:
             if fault["error"] == "close":

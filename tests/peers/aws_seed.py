@@ -9,6 +9,9 @@ as JSON on standard output, what the audit must find there: the test's oracle.
     aws_seed.py buckets N                  N plain buckets in ap-south-1 (the scale test)
     aws_seed.py secrets PLANTED.json       resources carrying the secrets a test plants
                                            (tests/secrets.rs); prints their ARNs
+    aws_seed.py org N                      an AWS Organization of account A and N members in
+                                           nested OUs, every fifth closed, each account with a
+                                           bucket without encryption (see `org`)
 
 The endpoint is AWS_ENDPOINT_URL (moto itself, not the fault proxy: seeding must not trip the
 faults a test configures). Credentials are the static test ones the harness sets.
@@ -140,15 +143,18 @@ def strip_account_label(request, **_):
 class Account:
     """Clients for one account (static credentials, or an assumed role's)."""
 
-    def __init__(self, account_id, session):
+    def __init__(self, account_id, session, credentials=None):
         self.id = account_id
         self.session = session
+        # An assumed role's keys; clients take them explicitly, so every account shares one
+        # session (a new session reads the service models from disk again, 0.3 s a client).
+        self.credentials = credentials or {}
         self._clients = {}
 
     def client(self, service, region=PRIMARY):
         key = (service, region)
         if key not in self._clients:
-            client = self.session.client(service, region_name=region, endpoint_url=endpoint(), config=CONFIG)
+            client = self.session.client(service, region_name=region, endpoint_url=endpoint(), config=CONFIG, **self.credentials)
             if service == "s3control":
                 client.meta.events.register("before-send.s3-control", strip_account_label)
             self._clients[key] = client
@@ -162,13 +168,18 @@ def account_a():
     return Account(ACCOUNT_A, boto3.session.Session())
 
 
+def assumed(a, account_id):
+    """Account `account_id` through STS AssumeRole of the audit's role there (as the audit's
+    --role-arn and --org reach it)."""
+    answer = a.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="charterguard-seed")
+    c = answer["Credentials"]
+    credentials = {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"], "aws_session_token": c["SessionToken"]}
+    return Account(account_id, a.session, credentials)
+
+
 def account_b(a):
     """Account B through STS AssumeRole, as the audit's --role-arn reaches it."""
-    sts = a.client("sts")
-    answer = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT_B}:role/{ROLE_NAME}", RoleSessionName="charterguard-seed")
-    c = answer["Credentials"]
-    session = boto3.session.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
-    b = Account(ACCOUNT_B, session)
+    b = assumed(a, ACCOUNT_B)
     who = b.client("sts").get_caller_identity()["Account"]
     if who != ACCOUNT_B:
         raise SystemExit(f"assumed role answers account {who}, not {ACCOUNT_B}: moto's multi-account support changed")
@@ -1346,11 +1357,56 @@ def buckets(args):
     return {"accounts": [{"id": ACCOUNT_A, "role_arn": None, "regions": [PRIMARY]}], "buckets": count, "seconds": round(time.monotonic() - started, 2)}
 
 
+# ---------------------------------------------------------------------------------------------
+# An organization
+
+
+def org(args):
+    """Account A creates an organization and N member accounts (moto gives them random ids).
+    Members go round-robin to the root, OU `workloads` and OU `prod` inside it (nested, for
+    --ou); every fifth member is closed (moto lists it SUSPENDED). Every account, the
+    management one and the closed ones included, gets a bucket without encryption
+    (`cg-org-<id>`, an ENC-001 violation): a closed account's bucket must never be reported.
+    Seeded one call at a time: a boto3 session is not thread-safe, and with one shared
+    session each call takes milliseconds."""
+    if len(args) != 1 or not args[0].isdigit():
+        sys.exit("usage: aws_seed.py org N")
+    started = time.monotonic()
+    a = account_a()
+    client = a.client("organizations", "us-east-1")
+    client.create_organization(FeatureSet="ALL")
+    root = client.list_roots()["Roots"][0]["Id"]
+    workloads = client.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"]["Id"]
+    prod = client.create_organizational_unit(ParentId=workloads, Name="prod")["OrganizationalUnit"]["Id"]
+    ous = {"root": root, "workloads": workloads, "prod": prod}
+    accounts = [{"id": ACCOUNT_A, "name": "master", "status": "ACTIVE", "ou": "root"}]
+    for i in range(int(args[0])):
+        name = f"cg-member-{i:03d}"
+        created = client.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]["AccountId"]
+        ou = ["root", "workloads", "prod"][i % 3]
+        if ou != "root":
+            client.move_account(AccountId=created, SourceParentId=root, DestinationParentId=ous[ou])
+        accounts.append({"id": created, "name": name, "status": "SUSPENDED" if i % 5 == 4 else "ACTIVE", "ou": ou})
+
+    for account in accounts:
+        acct = a if account["id"] == ACCOUNT_A else assumed(a, account["id"])
+        account["bucket"] = bucket(acct, PRIMARY, f"cg-org-{account['id']}")
+        if account["status"] == "SUSPENDED":
+            client.close_account(AccountId=account["id"])
+    listed = {}
+    for page in client.get_paginator("list_accounts").paginate():
+        listed.update({x["Id"]: x["Status"] for x in page["Accounts"]})
+    wanted = {x["id"]: x["status"] for x in accounts}
+    if listed != wanted:
+        sys.exit(f"aws_seed.py org: ListAccounts answers {listed}, the oracle assumes {wanted}")
+    return {"management": ACCOUNT_A, "ous": {"workloads": workloads, "prod": prod}, "accounts": accounts, "seconds": round(time.monotonic() - started, 2)}
+
+
 def main():
     if len(sys.argv) < 2:
-        sys.exit("usage: aws_seed.py charter [--tfstate PATH] | buckets N | secrets PLANTED.json")
+        sys.exit("usage: aws_seed.py charter [--tfstate PATH] | buckets N | secrets PLANTED.json | org N")
     scenario, args = sys.argv[1], sys.argv[2:]
-    scenarios = {"charter": charter, "buckets": buckets, "secrets": secrets}
+    scenarios = {"charter": charter, "buckets": buckets, "secrets": secrets, "org": org}
     if scenario not in scenarios:
         sys.exit(f"aws_seed.py: unknown scenario {scenario!r} (known: {', '.join(scenarios)})")
     print(json.dumps(scenarios[scenario](args), indent=1))

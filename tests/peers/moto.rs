@@ -35,7 +35,16 @@
 //! `times` (with `.times(n)` below the attempts, the call succeeds after retries: compare
 //! [`Moto::count`]); a disabled region `FaultKind::RegionDisabled` with `.region(..)` (its
 //! calls fail), or [`Moto::regions`] `("ap-south-2", "not-opted-in")` (DescribeRegions says
-//! so); a hang `FaultKind::Delay(secs)` longer than the audit's call timeout.
+//! so); a hang `FaultKind::Delay(secs)` longer than the audit's call timeout; a role that
+//! cannot be assumed `FaultKind::AccessDenied` with `.service("sts").operation("AssumeRole")
+//! .param("RoleArn", ARN)`.
+//!
+//! The `org N` scenario (`seed("org 50")`): an AWS Organization of the static credentials'
+//! account and N created members, OUs `workloads` and `workloads/prod` (nested), every fifth
+//! member closed (SUSPENDED), and in every account, closed or not, a bucket without encryption
+//! (`cg-org-<account id>`, ENC-001). Its oracle: `{"management", "ous": {"workloads",
+//! "prod"}, "accounts": [{"id", "name", "status", "ou": "root|workloads|prod", "bucket"}],
+//! "seconds"}`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -93,13 +102,15 @@ pub struct Fault {
     pub region: Option<String>,
     /// `ListKeys`, `GetBucketPolicy`, `DescribeNodegroup`, ... (aws_proxy.py names REST calls).
     pub operation: Option<String>,
+    /// Request parameters that must all have these values (`RoleArn` of STS AssumeRole).
+    pub params: Vec<(String, String)>,
     /// How many matching requests it answers; `None`: all of them.
     pub times: Option<u32>,
 }
 
 impl Fault {
     pub fn new(kind: FaultKind) -> Self {
-        Fault { kind, service: None, region: None, operation: None, times: None }
+        Fault { kind, service: None, region: None, operation: None, params: Vec::new(), times: None }
     }
 
     pub fn service(mut self, service: &str) -> Self {
@@ -114,6 +125,11 @@ impl Fault {
 
     pub fn operation(mut self, operation: &str) -> Self {
         self.operation = Some(operation.to_string());
+        self
+    }
+
+    pub fn param(mut self, name: &str, value: &str) -> Self {
+        self.params.push((name.to_string(), value.to_string()));
         self
     }
 
@@ -142,6 +158,10 @@ impl Fault {
             if let Some(value) = value {
                 fault.insert(key.into(), value.as_str().into());
             }
+        }
+        if !self.params.is_empty() {
+            let params = self.params.iter().map(|(name, value)| (name.clone(), value.as_str().into())).collect();
+            fault.insert("params".into(), serde_json::Value::Object(params));
         }
         if let Some(times) = self.times {
             fault.insert("times".into(), times.into());
