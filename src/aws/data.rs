@@ -1,5 +1,5 @@
 //! Where data lives: RDS, ElastiCache, MSK, Secrets Manager, CloudWatch Logs and AWS Backup
-//! plans, shaped like their Terraform resources.
+//! plans with their selections, shaped like their Terraform resources.
 
 use super::attrs::{reference, string_map, strings, Attrs};
 use super::call::Failure;
@@ -342,7 +342,7 @@ pub async fn collect_backup(scope: &Scope) -> Model {
     let backup = aws_sdk_backup::Client::from_conf(aws_sdk_backup::config::Builder::from(&scope.config).interceptor(scope.counting.clone()).build());
     let mut model = Model::default();
     let plans = backup.list_backup_plans().into_paginator().items().send().collect::<Vec<_>>().await;
-    let plans = listed!(model, scope, plans, "backup:ListBackupPlans", &["aws_backup_plan"], "backup", ":backup-plan:*");
+    let plans = listed!(model, scope, plans, "backup:ListBackupPlans", &["aws_backup_plan", "aws_backup_selection"], "backup", ":backup-plan:*");
     let described = futures::stream::iter(&plans)
         .map(|p| backup.get_backup_plan().backup_plan_id(p.backup_plan_id().unwrap_or_default()).send())
         .buffered(scope.concurrency)
@@ -352,16 +352,75 @@ pub async fn collect_backup(scope: &Scope) -> Model {
         let Some(id) = plan.backup_plan_id() else { continue };
         let address = plan.backup_plan_arn().map(str::to_string).unwrap_or_else(|| scope.arn("backup", &format!("backup-plan:{id}")));
         let rules = answer.map_err(|e| scope.failed(&address, Failure::of("backup:GetBackupPlan", &e))).map(|answer| {
-            let rules = answer.backup_plan().map(|p| p.rules()).unwrap_or_default().iter().map(|r| {
-                Attrs::new()
-                    .set("rule_name", r.rule_name())
-                    .blocks("copy_action", r.copy_actions().iter().map(|c| Attrs::new().set("destination_vault_arn", c.destination_backup_vault_arn())))
-                    .node()
-            });
+            let rules = answer.backup_plan().map(|p| p.rules()).unwrap_or_default().iter().map(|r| backup_rule(r).node());
             Some(Value::List(rules.collect()))
         });
         let attrs = Attrs::new().set("id", id).set("arn", address.as_str()).opt("name", plan.backup_plan_name()).setting("rule", rules);
-        model.resources.push(scope.resource("aws_backup_plan", address, attrs));
+        model.resources.push(scope.resource("aws_backup_plan", address.clone(), attrs));
+        model.resources.extend(plan_selections(scope, &backup, id, &address).await);
     }
     model
+}
+
+/// A plan rule as Terraform writes it: the vault it backs up to and how long it keeps
+/// recovery points (`lifecycle.delete_after`, absent: until deleted by hand).
+fn backup_rule(rule: &aws_sdk_backup::types::BackupRule) -> Attrs {
+    let lifecycle =
+        rule.lifecycle().map(|l| Attrs::new().opt("delete_after", l.delete_after_days()).opt("cold_storage_after", l.move_to_cold_storage_after_days()));
+    Attrs::new()
+        .set("rule_name", rule.rule_name())
+        .set("target_vault_name", rule.target_backup_vault_name())
+        .block("lifecycle", lifecycle)
+        .blocks("copy_action", rule.copy_actions().iter().map(|c| Attrs::new().set("destination_vault_arn", c.destination_backup_vault_arn())))
+}
+
+/// The selections of a plan as `aws_backup_selection` resources. When they cannot be listed,
+/// one selection of the plan whose contents are unknown stands for them: a database it may
+/// select cannot be judged unselected.
+async fn plan_selections(scope: &Scope, backup: &aws_sdk_backup::Client, plan_id: &str, plan_address: &str) -> Vec<Resource> {
+    let plan = reference(plan_address, "id");
+    let listed = backup.list_backup_selections().backup_plan_id(plan_id).into_paginator().items().send().collect::<Vec<_>>().await;
+    let listed = match listed.into_iter().collect::<Result<Vec<_>, _>>() {
+        Ok(listed) => listed,
+        Err(e) => {
+            let address = format!("{plan_address}#selections");
+            let reason = scope.failed(&address, Failure::of("backup:ListBackupSelections", &e));
+            let attrs = Attrs::new().set("plan_id", plan).set("resources", Value::Unknown(reason.clone())).set("selection_tag", Value::Unknown(reason));
+            return vec![scope.resource("aws_backup_selection", address, attrs)];
+        }
+    };
+    let described = futures::stream::iter(&listed)
+        .map(|s| backup.get_backup_selection().backup_plan_id(plan_id).selection_id(s.selection_id().unwrap_or_default()).send())
+        .buffered(scope.concurrency)
+        .collect::<Vec<_>>()
+        .await;
+    let mut out = Vec::new();
+    for (listed, answer) in listed.iter().zip(described) {
+        let address = format!("{plan_address}/selection/{}", listed.selection_id().unwrap_or_default());
+        let selection = answer.map_err(|e| scope.failed(&address, Failure::of("backup:GetBackupSelection", &e))).map(|a| a.backup_selection().cloned());
+        let attrs = match selection {
+            Ok(selection) => selection_attrs(selection.as_ref()),
+            Err(reason) => Attrs::new().set("resources", Value::Unknown(reason.clone())).set("selection_tag", Value::Unknown(reason)),
+        };
+        out.push(scope.resource("aws_backup_selection", address, attrs.set("id", listed.selection_id().unwrap_or_default()).set("plan_id", plan.clone())));
+    }
+    out
+}
+
+/// What a selection selects, as Terraform writes it: ARNs, `selection_tag` blocks and
+/// `condition` blocks.
+fn selection_attrs(selection: Option<&aws_sdk_backup::types::BackupSelection>) -> Attrs {
+    let Some(selection) = selection else { return Attrs::new() };
+    let tags = selection
+        .list_of_tags()
+        .iter()
+        .map(|t| Attrs::new().set("type", t.condition_type().as_str()).set("key", t.condition_key()).set("value", t.condition_value()));
+    let equals = selection.conditions().map(|c| c.string_equals()).unwrap_or_default();
+    let condition = (!equals.is_empty())
+        .then(|| Attrs::new().blocks("string_equals", equals.iter().map(|e| Attrs::new().opt("key", e.condition_key()).opt("value", e.condition_value()))));
+    Attrs::new()
+        .set("name", selection.selection_name())
+        .set("resources", strings(selection.resources()))
+        .blocks("selection_tag", tags)
+        .block("condition", condition)
 }

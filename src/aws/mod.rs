@@ -359,6 +359,7 @@ const ALL_TYPES: &[&str] = &[
     "aws_lb",
     "aws_lb_listener",
     "aws_backup_plan",
+    "aws_backup_selection",
 ];
 
 fn whole_account_unseen(model: &mut Model, account: &str, failure: &Failure, anchor: &Span) {

@@ -235,7 +235,10 @@ fn access_value(
 
 fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> Attrs {
     let transitions = rule.transitions().iter().map(|t| Attrs::new().opt("days", t.days()).opt("storage_class", t.storage_class().map(|c| c.as_str())));
-    let expiration = rule.expiration().filter(|e| e.days().is_some()).map(|e| Attrs::new().opt("days", e.days()));
+    let expiration = rule
+        .expiration()
+        .filter(|e| e.days().is_some() || e.date().is_some())
+        .map(|e| Attrs::new().opt("days", e.days()).opt("date", e.date().map(|d| d.to_string())));
     Attrs::new().opt("id", rule.id()).set("status", rule.status().as_str()).blocks("transition", transitions).block("expiration", expiration)
 }
 

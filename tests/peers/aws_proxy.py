@@ -14,6 +14,9 @@ its first line. It forwards every request to moto, except that it
     audit's resolver does, boto3 in aws_seed.py rewrites the URL);
   - answers operations the audit calls that moto does not implement, with real-shaped answers:
     kafka ListReplicators (GET /replication/v1/replicators -> {"replicators": []});
+  - keeps AWS Backup selections, which moto does not implement: CreateBackupSelection,
+    ListBackupSelections and GetBackupSelection of a plan (kept like moto's data: /__reset
+    leaves them);
   - makes EC2 DescribeRegions answer like a real account's: no regions of other partitions
     (moto lists cn-* and us-gov-* as enabled), and opt-in statuses set by POST /__regions
     (default: ap-south-2 "opted-in", which moto hard-codes "not-opted-in");
@@ -167,6 +170,8 @@ def rest_operation(service, method, path, query):
             return "ListClustersV2"
         if parts == ["replication", "v1", "replicators"]:
             return "ListReplicators"
+    if service == "backup" and parts[:2] == ["backup", "plans"] and parts[3:4] == ["selections"]:
+        return {("PUT", 4): "CreateBackupSelection", ("GET", 4): "ListBackupSelections", ("GET", 5): "GetBackupSelection"}.get((method, len(parts)), f"{method} {path}")
     if service == "backup" and method == "GET" and parts[:2] == ["backup", "plans"]:
         return {2: "ListBackupPlans", 3: "GetBackupPlan"}.get(len(parts), f"GET {path}")
     return f"{method} {path}"
@@ -217,6 +222,7 @@ class State:
         self.regions = dict(DEFAULT_REGIONS)
         self.options = dict(DEFAULT_OPTIONS)
         self.last_request = time.monotonic()
+        self.selections = {}  # backup plan id -> [(selection id, created, request body)]
 
     def reset(self):
         with self.lock:
@@ -269,6 +275,30 @@ def synthesized(service, operation):
     if service == "kafka" and operation == "ListReplicators":
         return 200, {"Content-Type": "application/json"}, json.dumps({"replicators": []})
     return None
+
+
+def backup_selection(operation, path, body):
+    """AWS Backup selections of a plan (REST JSON, timestamps in epoch seconds), or None."""
+    if operation not in ("CreateBackupSelection", "ListBackupSelections", "GetBackupSelection"):
+        return None
+    parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
+    plan_id = parts[2]
+    json_answer = lambda document: (200, {"Content-Type": "application/json"}, json.dumps(document))  # noqa: E731
+    with STATE.lock:
+        selections = STATE.selections.setdefault(plan_id, [])
+        if operation == "CreateBackupSelection":
+            selection_id = str(uuid.uuid4())
+            selections.append((selection_id, time.time(), json.loads(body or b"{}").get("BackupSelection", {})))
+            return json_answer({"SelectionId": selection_id, "BackupPlanId": plan_id, "CreationDate": selections[-1][1]})
+        if operation == "ListBackupSelections":
+            return json_answer({"BackupSelectionsList": [
+                {"SelectionId": i, "SelectionName": sel.get("SelectionName"), "BackupPlanId": plan_id, "CreationDate": at, "IamRoleArn": sel.get("IamRoleArn")}
+                for i, at, sel in selections]})
+        for i, at, sel in selections:
+            if i == parts[4]:
+                return json_answer({"BackupSelection": sel, "SelectionId": i, "BackupPlanId": plan_id, "CreationDate": at})
+    headers, text = error_body("backup", 404, "ResourceNotFoundException", f"no selection {parts[4]} in plan {plan_id}")
+    return 404, headers, text
 
 
 REGION_ITEM = re.compile(r"<item>(?:(?!</item>).)*?<regionName>([^<]+)</regionName>(?:(?!</item>).)*?</item>", re.S)
@@ -418,7 +448,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 status, code, message = error_for(service, fault["error"], fault)
                 headers, text = error_body(service, status, code, message)
                 return self.answer(status, headers, text)
-        made = synthesized(service, operation)
+        made = synthesized(service, operation) or (service == "backup" and backup_selection(operation, url.path, body))
         if made:
             return self.answer(*made)
         status, headers, answer = self.forward(body)

@@ -14,7 +14,9 @@ as JSON on standard output, what the audit must find there: the test's oracle.
                                            bucket without encryption (see `org`)
 
 The endpoint is AWS_ENDPOINT_URL (moto itself, not the fault proxy: seeding must not trip the
-faults a test configures). Credentials are the static test ones the harness sets.
+faults a test configures), except for AWS Backup selections, which moto does not implement and
+the proxy keeps: those go to CG_AWS_PROXY_URL. Credentials are the static test ones the harness
+sets.
 
 Output of `charter`:
     {"accounts": [{"id", "role_arn", "regions"}],
@@ -494,6 +496,18 @@ def seed_s3(a, b, o, keys, b_key):
     o.fails(arn, "ENC-001", "no default encryption configuration")
     o.fails(arn, "DATA-003", "no bucket block; the account block sets only BlockPublicAcls")
     o.passes(arn, "RES-001")
+
+    # DATA-006: MLflow's artifact store, WORM and versioned; a dev copy that neither locks
+    # nor keeps its artifacts (they expire after a year).
+    n = "cg-mlflow-artifacts"
+    arn = bucket(a, PRIMARY, n, lock=True)
+    lock(a, PRIMARY, n, "COMPLIANCE", 10)
+    versioning(a, PRIMARY, n)
+    o.passes(arn, "DATA-006")
+    n = "cg-model-artifacts-dev"
+    arn = bucket(a, PRIMARY, n)
+    lifecycle(a, PRIMARY, n, expiration_days=365)
+    o.fails(arn, "DATA-006", "model-artifact bucket without Object Lock or versioning, expiring current versions")
 
     # Account B: gold, covered by B's account-level block only; not replicated.
     n = "cg-b-gold-dst-005"
@@ -1158,7 +1172,7 @@ def readback_elbv2(a, o, out):
     o.must("listener plain", (p.get("Protocol"), p["DefaultActions"][0].get("Type")), ("HTTP", "forward"))
 
 
-def seed_backup(a, o):
+def seed_backup(a, o, rds):
     backup = a.client("backup", PRIMARY)
 
     def plan(name, vault_region):
@@ -1170,16 +1184,39 @@ def seed_backup(a, o):
     (india, india_vault), (us, us_vault) = plan("altscore-dr", DR), plan("altscore-copy-us", FOREIGN)
     o.passes(india["BackupPlanArn"], "RES-003")
     o.fails(us["BackupPlanArn"], "RES-003", "copies backups to a vault in us-east-1")
-    return {"india": (india["BackupPlanId"], india_vault), "us": (us["BackupPlanId"], us_vault)}
+
+    # BAK-005: the prod database by ARN into a 7-year plan; the legacy one only by a tag it
+    # does not carry, into a 1-year plan.
+    def retained(name, days):
+        rule = {"RuleName": "daily", "TargetBackupVaultName": "Default", "ScheduleExpression": "cron(0 3 * * ? *)", "Lifecycle": {"DeleteAfterDays": days}}
+        return backup.create_backup_plan(BackupPlan={"BackupPlanName": name, "Rules": [rule]})["BackupPlanId"]
+
+    # Moto has no backup selections: the proxy in front of it keeps them.
+    selections = a.session.client("backup", region_name=PRIMARY, endpoint_url=os.environ["CG_AWS_PROXY_URL"], config=CONFIG)
+    role = f"arn:aws:iam::{a.id}:role/backup"
+    seven = retained("altscore-audit-7y", 2555)
+    selections.create_backup_selection(BackupPlanId=seven, BackupSelection={"SelectionName": "prod", "IamRoleArn": role, "Resources": [rds["prod"]["DBInstanceArn"]]})
+    year = retained("altscore-audit-1y", 365)
+    tagged = {"SelectionName": "tagged", "IamRoleArn": role, "ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": "backup", "ConditionValue": "1y"}]}
+    selections.create_backup_selection(BackupPlanId=year, BackupSelection=tagged)
+    o.passes(rds["prod"]["DBInstanceArn"], "BAK-005")
+    o.fails(rds["legacy"]["DBInstanceArn"], "BAK-005", "no 7-year AWS Backup plan selects it")
+    return {"india": (india["BackupPlanId"], india_vault), "us": (us["BackupPlanId"], us_vault), "seven": (seven, rds["prod"]["DBInstanceArn"]), "selections": selections}
 
 
 def readback_backup(a, o, out):
     backup = a.client("backup", PRIMARY)
     listed = [p["BackupPlanId"] for p in backup.list_backup_plans()["BackupPlansList"]]
-    for name, (plan_id, vault) in out.items():
+    for name in ("india", "us"):
+        plan_id, vault = out[name]
         o.must(f"backup plan {name} listed", plan_id in listed, True)
         rules = backup.get_backup_plan(BackupPlanId=plan_id)["BackupPlan"]["Rules"]
         o.must(f"backup plan {name} copy", [c["DestinationBackupVaultArn"] for r in rules for c in r.get("CopyActions", [])], [vault])
+    seven, prod = out["seven"]
+    selections = out["selections"].list_backup_selections(BackupPlanId=seven)["BackupSelectionsList"]
+    o.must("backup selection prod listed", [s["SelectionName"] for s in selections], ["prod"])
+    selected = out["selections"].get_backup_selection(BackupPlanId=seven, SelectionId=selections[0]["SelectionId"])["BackupSelection"]
+    o.must("backup selection prod resources", selected.get("Resources"), [prod])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1253,7 +1290,7 @@ def charter(args):
     secrets = seed_secrets(a, o, keys)
     logs = seed_logs(a, o, keys)
     elbv2 = seed_elbv2(a, o, net, certs)
-    backup = seed_backup(a, o)
+    backup = seed_backup(a, o, rds)
 
     readback_kms(a, o, keys)
     readback_buckets(a, b, o, keys, b_key_holder)

@@ -308,6 +308,8 @@ impl Moto {
         command.arg(peers_dir().join("aws_seed.py")).args(args);
         self.apply_env(&mut command);
         command.env("AWS_ENDPOINT_URL", &self.moto_url);
+        // What moto does not implement, the proxy keeps (AWS Backup selections).
+        command.env("CG_AWS_PROXY_URL", &self.proxy_url);
         let output = command.output().unwrap_or_else(|e| panic!("running aws_seed.py {args:?}: {e}"));
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
