@@ -283,7 +283,7 @@ fn inline_leaves(helm: &argocd::HelmOptions) -> Vec<crate::helm::Leaf> {
 /// The chart's renders from the config (one per `renders` entry), else one with its defaults.
 fn plan_chart(chart: &Path, context: &Context, plan: &mut Plan) {
     let shown = crate::terraform::display_path(chart, context.base);
-    let chart_file = Span::new(crate::terraform::display_path(&chart.join("Chart.yaml"), context.base), 1, 1, 1, 1);
+    let chart_file = crate::helm::chart_file_span(chart, context.base);
     if context.config.helm.skip {
         plan.found.diagnostics.push(Diagnostic::note(
             chart_file.file.to_string(),

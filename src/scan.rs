@@ -297,7 +297,7 @@ fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool) -> C {
     }
     if let Some(render) = &options.helm {
         let chart_render =
-            crate::helm::ChartRender { render: render.clone(), label: None, at: chart_file_span(&render.chart, &options.base), added: Vec::new() };
+            crate::helm::ChartRender { render: render.clone(), label: None, at: crate::helm::chart_file_span(&render.chart, &options.base), added: Vec::new() };
         parts.push(C::from(crate::helm::load(&chart_render, &options.base)));
     }
     C::concat(parts)
@@ -315,11 +315,6 @@ fn environment_roots(config: &Config) -> Vec<crate::terraform::EnvironmentRoots>
             var_files: e.var_files.iter().map(|f| config.relative(f)).collect(),
         })
         .collect()
-}
-
-/// Where errors about a chart point: its `Chart.yaml`.
-pub fn chart_file_span(chart: &Path, base: &Path) -> crate::model::Span {
-    crate::model::Span::new(crate::terraform::display_path(&chart.join("Chart.yaml"), base), 1, 1, 1, 1)
 }
 
 /// Manifests are loaded in batches of this many files, each batch stored as one part: a part

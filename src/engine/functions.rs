@@ -131,7 +131,7 @@ fn known_string(value: &cel::Value, what: &str) -> std::result::Result<String, E
 
 /// `get(value, "a.b.c")`: the value at a dotted path, null when any step is missing. Lists
 /// on the way are entered at their first element (Terraform blocks are one-element lists).
-fn get(value: &cel::Value, path: &str) -> Result {
+pub(super) fn get(value: &cel::Value, path: &str) -> Result {
     // The whole value unknown (an object that may not be there): its own reason says why.
     if let Some(reason) = unknown_reason(value) {
         return Err(undecided(super::strict::UNKNOWN, reason.to_string()));

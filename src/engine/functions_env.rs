@@ -3,7 +3,7 @@
 //! that a policy or a network connection reaches. Unknown values make them fail (the rule
 //! cannot decide), never pass.
 
-use super::functions::{declaration, undecided};
+use super::functions::{declaration, get, undecided};
 use super::values::{display, field, string, unknown_reason};
 use crate::config::Config;
 use cel::{Context, ExecutionError};
@@ -23,38 +23,19 @@ pub fn register(ctx: &mut Context, config: &Config) -> anyhow::Result<()> {
 }
 
 /// `differences(staging, production, ["instance_type", ...])`: for each dotted path whose
-/// value differs, `path VALUE where production has VALUE`. An unknown on either side fails.
+/// value differs, `path VALUE where production has VALUE`. An unknown on either side fails
+/// (read with `get`, lists entered at their first element as Terraform nested blocks).
 fn differences(resource: &cel::Value, other: &cel::Value, paths: &cel::Value) -> Result {
     let cel::Value::List(paths) = paths else { return Err(undecided("differences", format!("the paths are not a list: {}", display(paths)))) };
     let mut out = Vec::new();
     for path in paths.iter() {
         let cel::Value::String(path) = path else { continue };
-        let (mine, theirs) = (at(resource, path)?, at(other, path)?);
+        let (mine, theirs) = (get(resource, path)?, get(other, path)?);
         if mine != theirs {
             out.push(string(&format!("{path} {} where production has {}", shown(&mine), shown(&theirs))));
         }
     }
     Ok(cel::Value::List(Arc::new(out)))
-}
-
-/// The value at a dotted path (lists entered at their first element, as Terraform's nested
-/// blocks), null when absent; an unknown on the way fails.
-fn at(value: &cel::Value, path: &str) -> std::result::Result<cel::Value, ExecutionError> {
-    let mut current = value.clone();
-    for segment in path.split('.') {
-        if let Some(reason) = unknown_reason(&current) {
-            return Err(undecided("differences", format!("`{path}` is unknown: {reason}")));
-        }
-        let next = match &current {
-            cel::Value::List(items) => items.first().and_then(|item| field(item, segment)).cloned(),
-            other => field(other, segment).cloned(),
-        };
-        current = next.unwrap_or(cel::Value::Null);
-    }
-    match unknown_reason(&current) {
-        Some(reason) => Err(undecided("differences", format!("`{path}` is unknown: {reason}"))),
-        None => Ok(current),
-    }
 }
 
 fn shown(value: &cel::Value) -> String {

@@ -175,6 +175,11 @@ pub fn load(chart_render: &ChartRender, base: &Path) -> Model {
     Model { resources, diagnostics, files_scanned: 1, ..Model::default() }
 }
 
+/// Where errors about a chart point: its `Chart.yaml`.
+pub fn chart_file_span(chart: &Path, base: &Path) -> Span {
+    Span::new(crate::terraform::display_path(&chart.join("Chart.yaml"), base), 1, 1, 1, 1)
+}
+
 /// The name of the rendered stream in reports (the `file` of findings that cannot be mapped to
 /// a template file).
 pub fn stream_name(chart: &Path, base: &Path) -> String {
