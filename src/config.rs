@@ -78,6 +78,12 @@ pub struct Environment {
     pub paths: Vec<PathBuf>,
     #[serde(default, skip_serializing)]
     pub var_files: Vec<PathBuf>,
+    /// The words that name the environment inside resource names and `Name` tags
+    /// (`altscore-prod-scores`), by which the live audit matches staging's resources with
+    /// production's (ENV-004). Default: the environment's own name and its usual
+    /// abbreviations ([`ENVIRONMENT_WORDS`]).
+    #[serde(default, skip_serializing)]
+    pub names: Vec<String>,
     /// Where the entry is written.
     #[serde(skip)]
     pub span: Option<Span>,
@@ -303,6 +309,28 @@ impl Default for Config {
             source: None,
             dir: None,
         }
+    }
+}
+
+/// The usual abbreviations of environment names in resource names, added to an
+/// environment's own name when its entry sets no `names:`.
+pub const ENVIRONMENT_WORDS: &[(&str, &[&str])] = &[
+    ("production", &["prod", "prd"]),
+    ("prod", &["production", "prd"]),
+    ("staging", &["stage", "stg"]),
+    ("stage", &["staging", "stg"]),
+    ("dev", &["development", "develop"]),
+    ("development", &["dev"]),
+];
+
+impl Environment {
+    /// The words that name environment `name` in resource names, lower-case.
+    pub fn words(&self, name: &str) -> Vec<String> {
+        if !self.names.is_empty() {
+            return self.names.iter().map(|w| w.to_lowercase()).collect();
+        }
+        let abbreviations = ENVIRONMENT_WORDS.iter().filter(|(full, _)| *full == name).flat_map(|(_, words)| words.iter());
+        std::iter::once(&name).chain(abbreviations).map(|w| w.to_lowercase()).collect()
     }
 }
 

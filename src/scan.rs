@@ -286,7 +286,12 @@ fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool) -> C {
         environments: environment_roots(config),
     };
     let ((terraform, manifests), rendered) = rayon::join(
-        || rayon::join(|| crate::terraform::load_each::<C>(&inputs.terraform, &tf_options), || load_manifests::<C>(&inputs.manifests, &options.base)),
+        || {
+            rayon::join(
+                || crate::terraform::load_each::<C>(&inputs.terraform, &tf_options),
+                || load_manifests::<C>(&inputs.manifests, &options.base, &tf_options.environments),
+            )
+        },
         || deployments.run(&options.base),
     );
     let mut parts = vec![C::from(Model { diagnostics: inputs.diagnostics, ..Model::default() })];
@@ -322,11 +327,11 @@ fn environment_roots(config: &Config) -> Vec<crate::terraform::EnvironmentRoots>
 /// each keeping a page of the allocator from being reused.
 const MANIFESTS_PER_PART: usize = 8;
 
-fn load_manifests<C: Collect>(paths: &[PathBuf], base: &Path) -> Vec<C> {
-    paths.par_chunks(MANIFESTS_PER_PART).map(|batch| C::batch(batch.iter().map(|path| load_manifest(path, base)))).collect()
+fn load_manifests<C: Collect>(paths: &[PathBuf], base: &Path, environments: &[crate::terraform::EnvironmentRoots]) -> Vec<C> {
+    paths.par_chunks(MANIFESTS_PER_PART).map(|batch| C::batch(batch.iter().map(|path| load_manifest(path, base, environments)))).collect()
 }
 
-fn load_manifest(path: &Path, base: &Path) -> Model {
+fn load_manifest(path: &Path, base: &Path, environments: &[crate::terraform::EnvironmentRoots]) -> Model {
     let shown = crate::terraform::display_path(path, base);
     let mut model = Model { files_scanned: 1, ..Model::default() };
     // A file that vanished between the walk and the read is reported, not fatal.
@@ -338,7 +343,9 @@ fn load_manifest(path: &Path, base: &Path) -> Model {
         }
     };
     if is_plan_json(&text) {
-        return crate::plan::load_file(path, &shown, &text, base);
+        let mut model = crate::plan::load_file(path, &shown, &text, base);
+        crate::plan::name_environment(&mut model, path, &shown, environments);
+        return model;
     }
     let (resources, diagnostics) = crate::kubernetes::load_file(&shown, &text);
     model.resources = resources;

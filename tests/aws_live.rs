@@ -454,7 +454,10 @@ fn an_organization_is_audited_account_by_account() {
     // The unreachable account: every rule judging AWS could not decide there; an error says why.
     let hidden = format!("arn:aws:*:*:{unreachable}:*");
     let undecided: BTreeSet<String> = whole.with_outcome("undecided").into_iter().filter(|(_, address)| *address == hidden).map(|(rule, _)| rule).collect();
-    assert_eq!(undecided, aws_rules(), "every AWS rule could not decide in {unreachable}");
+    // Rules comparing environments judge only accounts that `environments:` names: this one is
+    // in none, so they have nothing to decide there.
+    let judging: BTreeSet<String> = aws_rules().into_iter().filter(|rule| !["ENV-004", "ENV-005"].contains(&rule.as_str())).collect();
+    assert_eq!(undecided, judging, "every AWS rule could not decide in {unreachable}");
     assert!(whole.notifications().iter().any(|n| n.contains(&hidden) && n.contains("AccessDenied")), "{:?}", whole.notifications());
     let audited = whole.diagnostics().into_iter().find(|d| d.starts_with("audited")).unwrap();
     assert!(audited.starts_with(&format!("audited {} account(s), {} account×region unit(s)", active.len(), active.len() - 1)), "{audited}");
@@ -513,4 +516,85 @@ fn an_organization_that_cannot_be_listed_is_an_error_not_a_pass() {
     let run = org_audit(&moto, dir.path(), &[]);
     assert_eq!(run.code(), Some(2), "{}", run.explain());
     assert!(run.notifications().iter().any(|n| n.contains("AWS Organizations lists no account")), "{}", run.explain());
+}
+
+/// ENV-004 findings of a run: (address, message) of each with this outcome.
+fn env004(run: &Run, outcome: &str) -> BTreeSet<(String, String)> {
+    run.findings().iter().filter(|f| f["rule_id"] == "ENV-004" && f["outcome"] == outcome).map(|f| (text(&f["address"]), text(&f["message"]))).collect()
+}
+
+#[test]
+fn staging_is_compared_with_production_account_to_account() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = moto.seed("environments");
+    let (production, staging) = (text(&seeded["production"]), text(&seeded["staging"]));
+    let config = format!("environments:\n  production: {{account: \"{production}\"}}\n  staging: {{account: \"{staging}\"}}\n");
+    std::fs::write(dir.path().join("charterguard.yaml"), config).unwrap();
+    let roles: Vec<String> = seeded["role_arns"].as_array().unwrap().iter().flat_map(|r| ["--role-arn".to_string(), text(r)]).collect();
+    let scope = [strs(&roles), vec!["--regions", "ap-south-1,ap-south-2"]].concat();
+
+    let whole = audit(&moto, dir.path(), &scope);
+    let violations = env004(&whole, "violation");
+    let found: BTreeSet<&str> = violations.iter().map(|(address, _)| address.as_str()).collect();
+    let planted: BTreeSet<&str> = seeded["expect"].as_array().unwrap().iter().map(|e| e["arn"].as_str().unwrap()).collect();
+    assert_eq!(found, planted, "ENV-004 finds exactly what was planted\n{violations:#?}\n{:#?}\n{}", env004(&whole, "undecided"), whole.explain());
+    let messages: Vec<&str> = violations.iter().map(|(_, message)| message.as_str()).collect();
+    for (part, count) in [
+        ("db.t3.medium", 1),
+        ("instance_class db.t3.medium where production has db.r6g.xlarge", 1),
+        ("14.10", 1),
+        ("443", 1),
+        ("declared in production but not in staging", 2),
+    ] {
+        assert_eq!(messages.iter().filter(|m| m.contains(part)).count(), count, "`{part}` in {messages:#?}");
+    }
+    for pair in seeded["mirrored"].as_array().unwrap() {
+        for address in pair.as_array().unwrap() {
+            let about: Vec<_> = whole.findings().iter().filter(|f| f["rule_id"] == "ENV-004" && f["address"] == *address).collect();
+            assert!(about.is_empty(), "{address} mirrors its counterpart: {about:#?}");
+        }
+    }
+    let unnamed = text(&seeded["undecided"][0]);
+    let undecided = env004(&whole, "undecided");
+    assert!(undecided.iter().any(|(address, message)| *address == unnamed && message.contains("no name to find it by")), "{undecided:#?}");
+    // Findings name their environment in every format.
+    let finding = whole.findings().iter().find(|f| f["rule_id"] == "ENV-004" && f["outcome"] == "violation").unwrap();
+    assert!(finding["live"]["environment"].is_string(), "{finding}");
+
+    // Production alone: nothing can be compared with staging, so nothing passes or fails.
+    let alone = audit(&moto, dir.path(), &["--role-arn", roles[1].as_str(), "--regions", "ap-south-1"]);
+    let alone_violations: Vec<String> = alone
+        .findings()
+        .iter()
+        .filter(|f| f["rule_id"] == "ENV-004" && f["outcome"] == "violation")
+        .map(|f| format!("{} {}", f["resource_type"], f["message"]))
+        .collect();
+    assert!(alone_violations.is_empty(), "{alone_violations:#?}");
+    let hidden = format!("arn:aws:*:*:{staging}:*");
+    let alone_undecided = env004(&alone, "undecided");
+    assert!(alone_undecided.iter().any(|(address, message)| *address == hidden && message.contains("was not audited")), "{alone_undecided:#?}");
+    assert!(alone_undecided.iter().any(|(_, message)| message.contains("whether staging has it is unknown")), "{alone_undecided:#?}");
+
+    // Shards keep a region of production and staging together: merged, they are the whole.
+    let mut shards = Vec::new();
+    for shard in 0..2 {
+        let run = audit(&moto, dir.path(), &[scope.clone(), vec!["--shard", &format!("{shard}/2")]].concat());
+        let name = format!("shard-{shard}.json");
+        std::fs::rename(dir.path().join("audit.json"), dir.path().join(&name)).unwrap();
+        shards.push((name, run));
+    }
+    for (_, run) in &shards {
+        // One region of both accounts each: production and staging side by side.
+        let audited = run.diagnostics().into_iter().find(|d| d.starts_with("audited")).unwrap();
+        assert!(audited.starts_with("audited 2 account(s), 2 account×region unit(s)"), "{audited}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_charterguard")).current_dir(dir.path()).args(["merge", "shard-0.json", "shard-1.json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let env = |report: &Value| -> BTreeSet<(String, String)> {
+        let findings = report["findings"].as_array().unwrap().iter().filter(|f| f["rule_id"] == "ENV-004");
+        findings.map(|f| (text(&f["fingerprint"]), text(&f["outcome"]))).collect()
+    };
+    assert_eq!(env(&merged), env(&whole.json), "the shards compare what the whole audit compares");
 }

@@ -22,6 +22,7 @@ pub mod state;
 mod compute;
 mod data;
 mod edge;
+mod environments;
 mod keys;
 mod network;
 mod s3;
@@ -34,6 +35,7 @@ use session::Account;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use environments::name_environments;
 pub use org::Org;
 
 /// What `audit aws` reads and how.
@@ -51,6 +53,9 @@ pub struct Options {
     /// `--endpoint-url`: send every call to this endpoint (an emulator).
     pub endpoint_url: Option<String>,
     pub shard: Shard,
+    /// Accounts whose units of one region one shard audits together (production's and
+    /// staging's: ENV-004 compares them).
+    pub mirrored_accounts: Vec<String>,
     /// Calls in flight per service and region.
     pub concurrency: usize,
     /// Account × region units audited at once.
@@ -135,7 +140,7 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
         None => Some(options.role_arns.clone()).filter(|roles| !roles.is_empty()),
     };
     let mut audited = Vec::new();
-    let mut units: Vec<(Arc<Account>, String)> = Vec::new();
+    let mut units: Vec<Unit> = Vec::new();
     let in_flight = options.units_in_flight.max(1);
     // Every shard reaches every account (a few calls each, several accounts at once): the
     // work list it takes its part of is the sorted units of all of them.
@@ -177,9 +182,9 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
             Err(failure) => whole_account_unseen(&mut model, &account.id, &failure, &options.anchor),
         }
     }
-    units.sort_by(|a, b| (&a.0.id, &a.1).cmp(&(&b.0.id, &b.1)));
-    let mine: Vec<(Arc<Account>, String)> = units.iter().enumerate().filter(|(i, _)| options.shard.takes(*i)).map(|(_, unit)| unit.clone()).collect();
-    let owned = s3_owners(&units, options.shard);
+    let work = work_list(units, &options.mirrored_accounts);
+    let mine: Vec<Unit> = work.iter().enumerate().filter(|(i, _)| options.shard.takes(*i)).flat_map(|(_, group)| group.clone()).collect();
+    let owned = s3_owners(&work, options.shard);
     let progress = progress::Progress::new(mine.len() * SERVICES.len() + owned.len(), counter.clone(), options.progress);
 
     // KMS first, everywhere: the other services name keys, resolved through each region's keys.
@@ -232,32 +237,42 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
     Ok(Audit { model, accounts: audited, units: mine.len(), calls: counter.calls(), retries: counter.retries() })
 }
 
-/// Gives every live origin of the audit the configuration's name for its account
-/// (`environments:`), so reports say which environment each finding is about.
-pub fn name_environments(model: &mut Model, environments: &BTreeMap<String, crate::config::Environment>) {
-    let names: BTreeMap<&str, &str> = environments.iter().filter_map(|(name, e)| Some((e.account.as_deref()?, name.as_str()))).collect();
-    let named = |origin: &LiveOrigin| names.get(origin.scope.as_str()).map(|name| LiveOrigin { environment: Some(name.to_string()), ..origin.clone() });
-    for resource in &mut model.resources {
-        if let Some(origin) = resource.live.as_deref().and_then(named) {
-            resource.live = Some(Arc::new(origin));
-        }
+/// One account × region: what one invocation audits at a time.
+type Unit = (Arc<Account>, String);
+
+/// The account × region units in the order shards take them: one unit per entry, except the
+/// units of one region of `mirrored` accounts, which are one entry, so the shard that audits
+/// one of them has the other to compare it with.
+fn work_list(units: Vec<Unit>, mirrored: &[String]) -> Vec<Vec<Unit>> {
+    let mut groups: BTreeMap<(String, String), Vec<Unit>> = BTreeMap::new();
+    for (account, region) in units {
+        let key = match mirrored.contains(&account.id) {
+            true => mirrored.join("+"),
+            false => account.id.clone(),
+        };
+        groups.entry((key, region.clone())).or_default().push((account, region));
     }
-    for unseen in &mut model.unseen {
-        if let Some(origin) = named(&unseen.origin) {
-            unseen.origin = origin;
-        }
-    }
+    groups
+        .into_values()
+        .map(|mut group| {
+            group.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+            group
+        })
+        .collect()
 }
 
 /// The accounts whose buckets this invocation audits. S3 is one service for the whole account
-/// (replication joins buckets across regions), so all of an account's buckets go with its
-/// first unit: the shard that audits that unit audits them all.
-fn s3_owners(units: &[(Arc<Account>, String)], shard: Shard) -> Vec<Arc<Account>> {
-    let mut owners: Vec<Arc<Account>> = Vec::new();
-    for (i, (account, _)) in units.iter().enumerate() {
-        let first = i == 0 || units[i - 1].0.id != account.id;
-        if first && shard.takes(i) {
-            owners.push(account.clone());
+/// (replication joins buckets across regions), so all of an account's buckets go with the
+/// first entry of the work list that holds one of its units: the shard that audits that
+/// entry audits them all.
+fn s3_owners(work: &[Vec<Unit>], shard: Shard) -> Vec<Arc<Account>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut owners = Vec::new();
+    for (i, group) in work.iter().enumerate() {
+        for (account, _) in group {
+            if seen.insert(account.id.clone()) && shard.takes(i) {
+                owners.push(account.clone());
+            }
         }
     }
     owners
@@ -333,33 +348,48 @@ async fn audited_regions(account: &Account, options: &Options, counting: &Counti
 /// Every resource type the AWS source produces: what an account or region that cannot be
 /// read at all hides.
 const ALL_TYPES: &[&str] = &[
-    "aws_s3_bucket",
-    "aws_kms_key",
-    "aws_kms_replica_key",
-    "aws_vpc",
-    "aws_subnet",
-    "aws_route_table",
-    "aws_security_group",
-    "aws_vpc_endpoint",
-    "aws_ebs_volume",
-    "aws_instance",
-    "aws_launch_template",
-    "aws_eks_cluster",
-    "aws_eks_node_group",
-    "aws_db_instance",
-    "aws_rds_cluster",
-    "aws_db_parameter_group",
-    "aws_elasticache_replication_group",
-    "aws_elasticache_cluster",
-    "aws_msk_cluster",
-    "aws_ecr_repository",
     "aws_acm_certificate",
-    "aws_secretsmanager_secret",
-    "aws_cloudwatch_log_group",
-    "aws_lb",
-    "aws_lb_listener",
     "aws_backup_plan",
     "aws_backup_selection",
+    "aws_cloudwatch_log_group",
+    "aws_db_instance",
+    "aws_db_instance_automated_backups_replication",
+    "aws_db_parameter_group",
+    "aws_db_subnet_group",
+    "aws_default_route_table",
+    "aws_default_security_group",
+    "aws_default_subnet",
+    "aws_default_vpc",
+    "aws_ebs_volume",
+    "aws_ecr_lifecycle_policy",
+    "aws_ecr_registry_scanning_configuration",
+    "aws_ecr_replication_configuration",
+    "aws_ecr_repository",
+    "aws_eks_cluster",
+    "aws_eks_node_group",
+    "aws_elasticache_cluster",
+    "aws_elasticache_replication_group",
+    "aws_elasticache_subnet_group",
+    "aws_instance",
+    "aws_kms_key",
+    "aws_kms_replica_key",
+    "aws_launch_template",
+    "aws_lb",
+    "aws_lb_listener",
+    "aws_msk_cluster",
+    "aws_msk_replicator",
+    "aws_rds_cluster",
+    "aws_rds_cluster_instance",
+    "aws_route_table",
+    "aws_route_table_association",
+    "aws_s3_bucket",
+    "aws_s3_bucket_replication_configuration",
+    "aws_secretsmanager_secret",
+    "aws_secretsmanager_secret_rotation",
+    "aws_security_group",
+    "aws_subnet",
+    "aws_vpc",
+    "aws_vpc_endpoint",
 ];
 
 fn whole_account_unseen(model: &mut Model, account: &str, failure: &Failure, anchor: &Span) {
@@ -560,5 +590,33 @@ mod tests {
         assert_eq!(taken, [1, 4, 7]);
         let all: usize = (0..3).map(|s| (0..10).filter(|i| Shard { index: s, count: 3 }.takes(*i)).count()).sum();
         assert_eq!(all, 10);
+    }
+
+    #[test]
+    fn one_shard_audits_a_region_of_production_and_staging_together() {
+        let config = test_scope("ap-south-1").config;
+        let account = |id: &str| Arc::new(Account { id: id.into(), partition: "aws".into(), config: config.clone() });
+        let (production, staging, other) = (account("111111111111"), account("222222222222"), account("333333333333"));
+        let mut units = Vec::new();
+        for account in [&production, &staging, &other] {
+            for region in ["ap-south-1", "ap-south-2"] {
+                units.push((account.clone(), region.to_string()));
+            }
+        }
+        let work = work_list(units, &["111111111111".into(), "222222222222".into()]);
+        let ids = |group: &Vec<Unit>| group.iter().map(|(a, r)| format!("{} {r}", a.id)).collect::<Vec<_>>().join(", ");
+        let listed: Vec<String> = work.iter().map(ids).collect();
+        assert_eq!(
+            listed,
+            [
+                "111111111111 ap-south-1, 222222222222 ap-south-1",
+                "111111111111 ap-south-2, 222222222222 ap-south-2",
+                "333333333333 ap-south-1",
+                "333333333333 ap-south-2"
+            ]
+        );
+        // Each account's buckets go with the first entry holding one of its units.
+        let owners = |index: usize| s3_owners(&work, Shard { index, count: 2 }).iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+        assert_eq!((owners(0), owners(1)), (vec!["111111111111".to_string(), "222222222222".to_string(), "333333333333".to_string()], vec![]));
     }
 }

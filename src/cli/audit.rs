@@ -173,6 +173,7 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
         regions,
         endpoint_url: args.endpoint_url.clone(),
         shard: args.shard,
+        mirrored_accounts: ["production", "staging"].iter().filter_map(|name| setup.config.environments.get(*name)?.account.clone()).collect(),
         concurrency: args.concurrency,
         units_in_flight: args.units,
         max_attempts: args.live.max_attempts,
@@ -187,7 +188,7 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
     if states.is_empty() {
         model.unseen.extend(aws::state::unmanaged_undecidable(&audit.accounts, &options.anchor));
     }
-    aws::name_environments(&mut model, &setup.config.environments);
+    aws::name_environments(&mut model, &setup.config, &audit.accounts, &options.anchor);
     model.diagnostics.extend(diagnostics);
     model.diagnostics.extend(code.diagnostics);
     model.diagnostics.push(Diagnostic::note(

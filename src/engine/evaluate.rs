@@ -35,7 +35,7 @@ pub fn evaluate(store: &Store, rules: &[CompiledRule], config: &Config) -> Resul
         .flat_map_iter(|i| judge_by_rules(&root, (i, &resources[i]), rules_for(&judges, &resources[i]), rules, &groups))
         .collect();
     for (r, rule) in rules.iter().enumerate() {
-        let unseen = store.unseen.iter().enumerate().filter(|(_, unseen)| rule_feeds_on(rule, unseen));
+        let unseen = store.unseen.iter().enumerate().filter(|(_, unseen)| rule_feeds_on(rule, unseen, &root));
         made.extend(unseen.map(|(u, unseen)| (r, resources.len() + u, unseen_finding(rule, unseen))));
     }
     Ok(in_report_order(made))
@@ -101,11 +101,46 @@ fn rules_by_kind<'r>(rules: &[CompiledRule], resources: &'r [Stored]) -> HashMap
     kinds
 }
 
-/// Whether a rule judges some of what a live source could not see.
-fn rule_feeds_on(rule: &CompiledRule, unseen: &Unseen) -> bool {
-    rule.meta.sources.contains(&unseen.source)
-        && unseen.rule.as_ref().is_none_or(|id| id == &rule.meta.id)
-        && unseen.resource_types.iter().any(|rtype| rule.applies_to_type(rtype))
+/// Whether a rule judges some of what a live source could not see: it judges those types
+/// there, and its `when`, if it reads nothing of a resource but what is known of the unseen
+/// ones (their type, and the environment the config names their account by), does not rule
+/// them out: ENV-004 judges no account outside production and staging, so it is not
+/// undecided there either.
+fn rule_feeds_on(rule: &CompiledRule, unseen: &Unseen, root: &Context) -> bool {
+    let Some(rtype) = unseen.resource_types.iter().find(|rtype| rule.applies_to_type(rtype)) else { return false };
+    if !rule.meta.sources.contains(&unseen.source) || unseen.rule.as_ref().is_some_and(|id| id != &rule.meta.id) {
+        return false;
+    }
+    let environment = unseen.origin.environment.as_deref().map_or(cel::Value::Null, values::string);
+    let known = [
+        ("__type", values::string(rtype)),
+        ("__source", values::string(unseen.source.as_str())),
+        ("__address", values::string(&unseen.origin.id)),
+        (crate::model::ENVIRONMENT_KEY, environment),
+    ];
+    let (Some(when), Some(text)) = (&rule.when, &rule.spec.when) else { return true };
+    if !reads_only(text, "resource", &known.each_ref().map(|(name, _)| *name)) {
+        return true;
+    }
+    let mut scope = root.new_inner_scope();
+    scope.add_variable_from_value("resource", values::partly_known(&unseen.reason, known));
+    !matches!(when.execute(&scope), Ok(cel::Value::Bool(false)))
+}
+
+/// Whether every use of `variable` in a CEL expression reads one of `fields` (`resource.__type`),
+/// rather than reading another field or handing the whole value to a helper.
+fn reads_only(expression: &str, variable: &str, fields: &[&str]) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    expression.match_indices(variable).all(|(at, _)| {
+        let before = expression[..at].chars().next_back();
+        let after = &expression[at + variable.len()..];
+        if before.is_some_and(is_name) || after.starts_with(is_name) {
+            return true; // part of another name
+        }
+        let Some(field) = after.strip_prefix('.') else { return false };
+        let field = &field[..field.find(|c: char| !is_name(c)).unwrap_or(field.len())];
+        fields.contains(&field)
+    })
 }
 
 /// The rule could not decide on resources a source could not see (a live call that failed, a
@@ -570,6 +605,15 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!((findings[0].item.as_deref(), findings[0].span.start_line), (Some("rule r2"), 6));
         assert_eq!(findings[0].attribute, "rule.enabled");
+    }
+
+    #[test]
+    fn unseen_resources_are_ruled_out_only_by_what_is_known_of_them() {
+        let known = ["__type", "__environment"];
+        assert!(reads_only(r#"has(resource.__environment) && "staging" in config.environments"#, "resource", &known));
+        assert!(!reads_only(r#"resource.__type == "x" && data_layer(resource) == "bronze""#, "resource", &known));
+        assert!(!reads_only("has(resource.tags)", "resource", &known));
+        assert!(reads_only("resources_named(x) != null", "resource", &known), "another name");
     }
 
     #[test]

@@ -128,11 +128,16 @@ impl Finding {
     }
 
     /// Where a report says the finding is: `file:line`, or the ARN / cluster path of a live
-    /// resource no code manages.
+    /// resource no code manages; for a live resource, with the environment the config names
+    /// its account by (`... in production`).
     pub fn place(&self) -> String {
-        match self.unmanaged_live() {
+        let place = match self.unmanaged_live() {
             Some(origin) => origin.id.clone(),
             None => format!("{}:{}", self.span.file, self.span.start_line),
+        };
+        match self.live.as_deref().and_then(|origin| origin.environment.as_deref()) {
+            Some(environment) => format!("{place} in {environment}"),
+            None => place,
         }
     }
 

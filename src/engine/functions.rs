@@ -111,7 +111,7 @@ pub(super) fn undecided(function: &str, message: String) -> ExecutionError {
 }
 
 /// Fails on unknown markers; otherwise the value as is.
-fn known<'v>(value: &'v cel::Value, what: &str) -> std::result::Result<&'v cel::Value, ExecutionError> {
+pub(super) fn known<'v>(value: &'v cel::Value, what: &str) -> std::result::Result<&'v cel::Value, ExecutionError> {
     match unknown_reason(value) {
         Some(reason) => Err(undecided(what, format!("`{what}` is unknown: {reason}"))),
         None => Ok(value),

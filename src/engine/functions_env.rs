@@ -3,7 +3,7 @@
 //! that a policy or a network connection reaches. Unknown values make them fail (the rule
 //! cannot decide), never pass.
 
-use super::functions::{declaration, get, undecided};
+use super::functions::{declaration, known, undecided};
 use super::values::{display, field, string, unknown_reason};
 use crate::config::Config;
 use cel::{Context, ExecutionError};
@@ -23,14 +23,16 @@ pub fn register(ctx: &mut Context, config: &Config) -> anyhow::Result<()> {
 }
 
 /// `differences(staging, production, ["instance_type", ...])`: for each dotted path whose
-/// value differs, `path VALUE where production has VALUE`. An unknown on either side fails
-/// (read with `get`, lists entered at their first element as Terraform nested blocks).
+/// values differ, `path VALUE where production has VALUE`. Every element of a list on the way
+/// is entered (a security group's `ingress` blocks), and the values found are compared as a
+/// set: the same rules written in another order are the same rules. An unknown on either
+/// side fails.
 fn differences(resource: &cel::Value, other: &cel::Value, paths: &cel::Value) -> Result {
     let cel::Value::List(paths) = paths else { return Err(undecided("differences", format!("the paths are not a list: {}", display(paths)))) };
     let mut out = Vec::new();
     for path in paths.iter() {
         let cel::Value::String(path) = path else { continue };
-        let (mine, theirs) = (get(resource, path)?, get(other, path)?);
+        let (mine, theirs) = (values_at(resource, path)?, values_at(other, path)?);
         if mine != theirs {
             out.push(string(&format!("{path} {} where production has {}", shown(&mine), shown(&theirs))));
         }
@@ -38,10 +40,41 @@ fn differences(resource: &cel::Value, other: &cel::Value, paths: &cel::Value) ->
     Ok(cel::Value::List(Arc::new(out)))
 }
 
-fn shown(value: &cel::Value) -> String {
+/// Every value at a dotted path, lists entered, sorted and without repeats.
+fn values_at(value: &cel::Value, path: &str) -> std::result::Result<Vec<cel::Value>, ExecutionError> {
+    let mut found = vec![known(value, path)?.clone()];
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let mut next = Vec::new();
+        for item in found.iter().flat_map(elements) {
+            if let Some(value) = field(known(item, path)?, segment) {
+                next.push(value.clone());
+            }
+        }
+        found = next;
+    }
+    let mut values = Vec::new();
+    for item in found.iter().flat_map(elements) {
+        values.push(known(item, path)?.clone());
+    }
+    values.retain(|v| *v != cel::Value::Null);
+    values.sort_by_cached_key(display);
+    values.dedup();
+    Ok(values)
+}
+
+/// The elements of a list; anything else as itself.
+fn elements(value: &cel::Value) -> Vec<&cel::Value> {
     match value {
-        cel::Value::Null => "not set".into(),
-        other => display(other),
+        cel::Value::List(items) => items.iter().collect(),
+        other => vec![other],
+    }
+}
+
+fn shown(values: &[cel::Value]) -> String {
+    match values {
+        [] => "not set".into(),
+        [one] => display(one),
+        many => format!("[{}]", many.iter().map(display).collect::<Vec<_>>().join(", ")),
     }
 }
 

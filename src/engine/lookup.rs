@@ -2,8 +2,8 @@
 //! the resource it names, and a resource to the resources that refer to it. Both are hash
 //! indexes built once per scan, in time linear in the model.
 
-use super::values::{field, maybe_present, reference, resource_value, unknown_reason, REF_SCOPE_KEY, SCOPE_KEY};
-use crate::model::{SourceKind, Store, Stored};
+use super::values::{field, maybe_present, reference, resource_value, unknown, unknown_reason, REF_SCOPE_KEY, SCOPE_KEY};
+use crate::model::{SourceKind, Store, Stored, ENVIRONMENT_KEY, MIRROR_KEY, MIRROR_RULE};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -23,9 +23,12 @@ pub struct Lookup {
     by_address: HashMap<u32, HashMap<String, usize>>,
     /// Known `id` and `arn` attribute values (live resources refer to each other this way).
     by_identity: HashMap<String, usize>,
-    /// Resources of the config's environments by (environment, address): the same resource
-    /// in another environment (ENV-004).
+    /// Resources of the config's environments by (environment, address, or for live
+    /// resources their [`MIRROR_KEY`]): the same resource in another environment (ENV-004).
     by_environment: HashMap<(String, String), usize>,
+    /// Live resources an audit could not read, by environment: (region, or `None` for every
+    /// region; the resource types hidden; why).
+    unseen_by_environment: HashMap<String, Vec<UnseenPart>>,
     /// Join scope → target address → (referring resource, attribute path of the reference).
     referrers: HashMap<u32, HashMap<String, Vec<(usize, String)>>>,
     /// Kubernetes objects by (kind, namespace), each list in address order: `Namespace`
@@ -40,6 +43,10 @@ pub struct Lookup {
     unlisted: BTreeMap<(String, String), String>,
 }
 
+/// A part of an environment's account an audit could not read: the region (`None`: every
+/// region), the resource types it hides, and why.
+type UnseenPart = (Option<String>, Vec<String>, String);
+
 /// What the indexes need of one resource's attributes.
 struct JoinKeys {
     identities: Vec<String>,
@@ -47,8 +54,9 @@ struct JoinKeys {
     /// For Kubernetes objects: the namespace they are listed under, `Err` with why it is
     /// unknown (rendered Helm output: the release's namespace).
     namespace: Option<Result<String, String>>,
-    /// The environment of a resource of the config's `environments:`.
-    environment: Option<String>,
+    /// The environment of a resource of the config's `environments:`, and the key it is
+    /// matched by in another environment.
+    environment: Option<(String, String)>,
 }
 
 impl JoinKeys {
@@ -64,7 +72,8 @@ impl JoinKeys {
                 None => Ok(text(key).unwrap_or_default()),
             }
         });
-        let environment = text(crate::terraform::ENVIRONMENT_KEY);
+        let mirror = text(MIRROR_KEY).unwrap_or_else(|| resource.address().to_string());
+        let environment = text(ENVIRONMENT_KEY).map(|environment| (environment, mirror));
         JoinKeys { identities, references, namespace, environment }
     }
 }
@@ -79,12 +88,20 @@ impl Lookup {
             by_address: HashMap::new(),
             by_identity: HashMap::new(),
             by_environment: HashMap::new(),
+            unseen_by_environment: HashMap::new(),
             referrers: HashMap::new(),
             by_kind_namespace: HashMap::new(),
             by_kind_unplaced: HashMap::new(),
             by_kind: HashMap::new(),
             unlisted: BTreeMap::new(),
         };
+        let hides_counterparts = |u: &&crate::model::Unseen| u.source == SourceKind::Aws && u.rule.as_deref().is_none_or(|rule| rule == MIRROR_RULE);
+        for unseen in store.unseen.iter().filter(hides_counterparts) {
+            if let Some(environment) = &unseen.origin.environment {
+                let part = (unseen.origin.region.clone().filter(|r| r != "*"), unseen.resource_types.clone(), unseen.reason.clone());
+                lookup.unseen_by_environment.entry(environment.clone()).or_default().push(part);
+            }
+        }
         for unseen in store.unseen.iter().filter(|u| u.source == SourceKind::Eks) {
             if let Some((namespace, kind, _)) = unseen.origin.cluster_path() {
                 lookup.unlisted.insert((kind.to_string(), namespace.to_string()), unseen.reason.clone());
@@ -114,7 +131,7 @@ impl Lookup {
             self.by_identity.insert(identity, i);
         }
         if let Some(environment) = keys.environment {
-            self.by_environment.insert((environment, resource.address().to_string()), i);
+            self.by_environment.insert(environment, i);
         }
         for (address, path) in keys.references {
             self.referrers.entry(scope).or_default().entry(address).or_default().push((i, path));
@@ -127,14 +144,33 @@ impl Lookup {
         self.by_kind.entry(resource.rtype().to_string()).or_default().push(i);
     }
 
-    /// The resource of `environment` with the address of `resource` (`null` when there is
-    /// none).
+    /// The resource of `environment` with the address of `resource` (for live resources, the
+    /// same type, region and name; see [`MIRROR_KEY`]), `null` when there is none. Unknown
+    /// when a live resource has no name to be matched by, or when what would match it in
+    /// `environment` could not be read.
     pub fn counterpart(&self, resource: &cel::Value, environment: &str) -> cel::Value {
-        let Some(cel::Value::String(address)) = field(resource, "__address") else { return cel::Value::Null };
-        match self.by_environment.get(&(environment.to_string(), address.to_string())) {
+        let key = match field(resource, MIRROR_KEY).or_else(|| field(resource, "__address")) {
+            Some(cel::Value::String(key)) => key,
+            Some(unknown) => return unknown.clone(),
+            None => return cel::Value::Null,
+        };
+        match self.by_environment.get(&(environment.to_string(), key.to_string())) {
             Some(&i) => self.value(i),
-            None => cel::Value::Null,
+            None => self.unseen_counterpart(resource, environment).unwrap_or(cel::Value::Null),
         }
+    }
+
+    /// Unknown, when the part of `environment`'s account where the counterpart of live
+    /// `resource` would be could not be read.
+    fn unseen_counterpart(&self, resource: &cel::Value, environment: &str) -> Option<cel::Value> {
+        let text = |key: &str| match field(resource, key) {
+            Some(cel::Value::String(text)) => Some(text.as_str()),
+            _ => None,
+        };
+        let (rtype, region) = (text("__type")?, text("__region")?);
+        let parts = self.unseen_by_environment.get(environment)?;
+        let (_, _, reason) = parts.iter().find(|(r, types, _)| r.as_deref().is_none_or(|r| r == region) && types.iter().any(|t| t == rtype))?;
+        Some(unknown(&format!("whether {environment} has it is unknown: {reason}")))
     }
 
     /// The CEL value of resource `i`.

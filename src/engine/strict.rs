@@ -10,7 +10,7 @@
 //! true or false is decided by what is known, and one that fails could not decide.
 
 use super::functions::{declaration, undecided};
-use super::values::{field, reference, unknown_reason, MAYBE_KEY};
+use super::values::{field, reference, unknown_reason, KNOWN_FIELDS_KEY, MAYBE_KEY};
 use cel::common::ast::{operators, CallExpr, Expr, LiteralValue};
 use cel::{Context, ExecutionError, IdedExpr, ParseErrors, Program, ResolveResult};
 use std::sync::Arc;
@@ -187,8 +187,15 @@ fn known_text(value: &cel::Value) -> Result<(), ExecutionError> {
     }
 }
 
-/// `has(value.name)`: an unknown value may or may not have the field.
+/// `has(value.name)`: an unknown value may or may not have the field, unless it is one of
+/// the fields known of it (known to be there, or known to be null: absent).
 fn has(value: &cel::Value, name: &str) -> ResolveResult {
+    if let Some(fields) = field(value, KNOWN_FIELDS_KEY) {
+        return match field(fields, name) {
+            Some(known) => Ok(cel::Value::Bool(*known != cel::Value::Null)),
+            None => Err(undecided(UNKNOWN, unknown_reason(value).unwrap_or_default().to_string())),
+        };
+    }
     known_marker(value)?;
     match value {
         cel::Value::Map(_) => Ok(cel::Value::Bool(field(value, name).is_some())),
@@ -198,6 +205,9 @@ fn has(value: &cel::Value, name: &str) -> ResolveResult {
 
 /// `value.name`: an unknown has no fields to read yet.
 fn select(value: &cel::Value, name: &str) -> ResolveResult {
+    if let Some(known) = field(value, KNOWN_FIELDS_KEY).and_then(|fields| field(fields, name)) {
+        return Ok(known.clone());
+    }
     known_marker(value)?;
     match value {
         cel::Value::Map(_) => field(value, name).cloned().ok_or_else(|| ExecutionError::NoSuchKey(Arc::new(name.to_string()))),
@@ -270,6 +280,20 @@ mod tests {
             "x == null",
         ] {
             let result = run(source, unknown());
+            assert!(matches!(&result, Err(ExecutionError::FunctionError { message, .. }) if message == "var.x has no value"), "{source}: {result:?}");
+        }
+    }
+
+    #[test]
+    fn the_known_fields_of_an_unknown_object_decide() {
+        let partly = || {
+            let known = [("env", crate::engine::values::string("prod")), ("gone", cel::Value::Null)];
+            crate::engine::values::partly_known("var.x has no value", known)
+        };
+        assert_eq!(run(r#"has(x.env) && x.env == "prod" && !has(x.gone)"#, partly()), Ok(cel::Value::Bool(true)));
+        assert_eq!(run(r#"has(x.gone) && x.tags.layer == "bronze""#, partly()), Ok(cel::Value::Bool(false)));
+        for source in ["has(x.tags)", "x.tags.layer == 'bronze'", "x == null"] {
+            let result = run(source, partly());
             assert!(matches!(&result, Err(ExecutionError::FunctionError { message, .. }) if message == "var.x has no value"), "{source}: {result:?}");
         }
     }

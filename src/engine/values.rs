@@ -15,6 +15,20 @@ pub const REF_KEY: &str = "$ref";
 /// list whose length is therefore unknown).
 pub const MAYBE_KEY: &str = "$maybe";
 
+/// A value unknown for `reason`.
+pub fn unknown(reason: &str) -> cel::Value {
+    map([(UNKNOWN_KEY, string(reason))])
+}
+
+/// Marks the fields known of an unknown object (`{"$unknown": reason, "$known": {...}}`):
+/// reading or testing one of them decides, any other field is unknown.
+pub const KNOWN_FIELDS_KEY: &str = "$known";
+
+/// An object unknown for `reason` but for the `known` fields.
+pub fn partly_known<'a>(reason: &str, known: impl IntoIterator<Item = (&'a str, cel::Value)>) -> cel::Value {
+    map([(UNKNOWN_KEY, string(reason)), (KNOWN_FIELDS_KEY, map(known))])
+}
+
 /// An element that may not exist, for `reason`.
 pub fn maybe_present(reason: &str) -> cel::Value {
     map([(UNKNOWN_KEY, string(reason)), (MAYBE_KEY, cel::Value::Bool(true))])
@@ -39,7 +53,7 @@ pub fn to_cel(node: &Node, scope: Option<&str>) -> cel::Value {
         Value::Str(s) => cel::Value::String(Arc::new(s.clone())),
         Value::List(items) => cel::Value::List(Arc::new(items.iter().map(|item| to_cel(item, scope)).collect())),
         Value::Map(entries) => map(entries.iter().map(|(k, v)| (k.as_str(), to_cel(v, scope)))),
-        Value::Unknown(reason) => map([(UNKNOWN_KEY, string(reason))]),
+        Value::Unknown(reason) => unknown(reason),
         Value::Ref { address, attribute } => {
             let marker = [(REF_KEY, string(address)), ("attribute", string(attribute))];
             map(marker.into_iter().chain(scope.map(|scope| (REF_SCOPE_KEY, string(scope)))))

@@ -96,12 +96,32 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// Marks the resource as declared for environment `name` of the config (ENV-004,
+    /// ENV-005): an attribute rules read, and a render reports name it by (the same address
+    /// in two environments is two resources).
+    pub fn set_environment(&mut self, name: &str) {
+        self.attrs.insert(ENVIRONMENT_KEY, Node::new(Value::Str(name.to_string()), None));
+        self.render = Some(format!("environment {name}").into());
+    }
+
     /// A Terraform resource, variable, provider or backend, as the HCL and plan loaders make
     /// them; the join scope is set once the root module is known.
     pub fn terraform(rtype: String, address: String, span: Span, attrs: Node, call_chain: Vec<Span>) -> Self {
         Resource { source: SourceKind::Tf, rtype, address, span, attrs, template: None, render: None, call_chain, live: None, join_scope: None }
     }
 }
+
+/// The attribute that names a resource's environment (the config's `environments:`), for
+/// the rules that compare environments (ENV-004, ENV-005).
+pub const ENVIRONMENT_KEY: &str = "__environment";
+/// The attribute that matches a live resource with the same resource in another
+/// environment's account (ENV-004): its type, region and name with the environment's words
+/// replaced; an unknown when it has no name to be matched by. Code is matched by address.
+pub const MIRROR_KEY: &str = "__mirror";
+/// The rule that compares an environment's resources with another's: an [`Unseen`] part of
+/// the audit meant for it alone (the other environment's account was not audited) leaves
+/// what it compares with unknown, as a failed read does for every rule.
+pub const MIRROR_RULE: &str = "ENV-004";
 
 /// Where a live resource runs. Live resources have no source text of their own: their `span`
 /// points at the code that manages them when that is known (the Terraform resource a

@@ -21,12 +21,35 @@ mod address;
 mod locate;
 
 use crate::model::{Diagnostic, Model, Node, Resource, Span, Value};
+use crate::terraform::EnvironmentRoots;
 use address::{module_names, split_traversal};
 use locate::Sources;
 use serde_json::Value as J;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
+
+/// Names the environment of the config (`environments:`) a plan describes: the one whose
+/// `paths` name the plan file itself, else the one whose root module holds it. A plan in a
+/// root module several environments share (each with its var-files) cannot tell which one
+/// it was made for: a note says so, and the rules comparing environments leave it alone.
+pub fn name_environment(model: &mut Model, path: &Path, shown: &str, environments: &[EnvironmentRoots]) {
+    let Ok(file) = std::fs::canonicalize(path) else { return };
+    let naming: Vec<&str> = environments.iter().filter(|e| e.roots.contains(&file)).map(|e| e.name.as_str()).collect();
+    let holding = || environments.iter().filter(|e| e.roots.iter().any(|root| file.starts_with(root))).map(|e| e.name.as_str()).collect::<Vec<_>>();
+    let candidates = if naming.is_empty() { holding() } else { naming };
+    match candidates.as_slice() {
+        [] => {}
+        [name] => model.resources.iter_mut().for_each(|resource| resource.set_environment(name)),
+        several => {
+            let message = format!(
+                "this plan lies in the root module of environments {}: name the plan file in one environment's `paths:` so that ENV-004 and ENV-005 judge it",
+                several.join(" and ")
+            );
+            model.diagnostics.push(Diagnostic::note(shown, None, message));
+        }
+    }
+}
 
 /// The reason given for every value a plan leaves to apply time.
 pub const AFTER_APPLY: &str = "known only after apply (plan)";

@@ -139,3 +139,23 @@ fn a_large_minified_plan_loads_fast() {
     assert_eq!(model.resources.len(), 10_000);
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
 }
+
+#[test]
+fn a_plan_is_of_the_environment_that_names_it_or_holds_it() {
+    let (base, mut model) = fixture();
+    let plan = std::fs::canonicalize(base.join("fixtures/plan/plan.json")).unwrap();
+    let dir = plan.parent().unwrap().to_path_buf();
+    let environment = |name: &str, roots: Vec<PathBuf>| EnvironmentRoots { name: name.into(), roots, var_files: Vec::new() };
+    let environment_of = |model: &Model| model.resources[0].attrs.get(crate::model::ENVIRONMENT_KEY).and_then(Node::as_str).map(str::to_string);
+
+    // The root module holds it, but staging names the plan file itself.
+    name_environment(&mut model, &plan, "plan.json", &[environment("production", vec![dir.clone()]), environment("staging", vec![plan.clone()])]);
+    assert_eq!(environment_of(&model).as_deref(), Some("staging"));
+    assert_eq!(model.resources[0].render.as_deref(), Some("environment staging"));
+
+    // A root module two environments share: which one the plan is of is not known.
+    let (_, mut model) = fixture();
+    name_environment(&mut model, &plan, "plan.json", &[environment("production", vec![dir.clone()]), environment("staging", vec![dir])]);
+    assert_eq!(environment_of(&model), None);
+    assert!(model.diagnostics.iter().any(|d| d.message.contains("environments production and staging")), "{:?}", model.diagnostics);
+}

@@ -54,10 +54,6 @@ pub struct EnvironmentRoots {
     pub var_files: Vec<PathBuf>,
 }
 
-/// The attribute that names a resource's environment, for the rules that compare
-/// environments (ENV-004, ENV-005).
-pub const ENVIRONMENT_KEY: &str = "__environment";
-
 impl Options {
     /// No variable files, the `default` workspace, reads inside `base` only.
     pub fn new(base: PathBuf) -> Self {
@@ -419,11 +415,7 @@ fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options, environ
     };
     resources.iter_mut().for_each(|resource| resource.join_scope = Some(scope.clone()));
     if let Some(environment) = environment {
-        let render: Arc<str> = format!("environment {}", environment.name).into();
-        for resource in &mut resources {
-            resource.attrs.insert(ENVIRONMENT_KEY, Node::new(crate::model::Value::Str(environment.name.clone()), None));
-            resource.render = Some(render.clone());
-        }
+        resources.iter_mut().for_each(|resource| resource.set_environment(&environment.name));
     }
     model.resources = s3::link_split_settings(resources);
     // A call inside a module instantiated several times is reported once.

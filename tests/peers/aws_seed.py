@@ -12,6 +12,8 @@ as JSON on standard output, what the audit must find there: the test's oracle.
     aws_seed.py org N                      an AWS Organization of account A and N members in
                                            nested OUs, every fifth closed, each account with a
                                            bucket without encryption (see `org`)
+    aws_seed.py environments               production and staging accounts that mirror each
+                                           other but for planted differences (ENV-004)
 
 The endpoint is AWS_ENDPOINT_URL (moto itself, not the fault proxy: seeding must not trip the
 faults a test configures), except for AWS Backup selections, which moto does not implement and
@@ -1439,11 +1441,72 @@ def org(args):
     return {"management": ACCOUNT_A, "ous": {"workloads": workloads, "prod": prod}, "accounts": accounts, "seconds": round(time.monotonic() - started, 2)}
 
 
+# ---------------------------------------------------------------------------------------------
+# Environments: production and staging accounts that mirror each other but for what is planted
+
+
+PRODUCTION = "210000000001"
+STAGING = "210000000002"
+
+
+def environments(args):
+    """Production and staging accounts (PRODUCTION, STAGING, reached with the audit's role),
+    each with the same resources in ap-south-1, named after their environment
+    (`altscore-prod-scores`, `altscore-staging-scores`), except what ENV-004 must find:
+    staging's database is smaller and older, staging's API security group opens another port,
+    and a production bucket has no staging counterpart. A VPC of production has no name: it
+    cannot be matched. `expect` lists (rule, arn, why) of every ENV-004 violation;
+    `undecided` the resources ENV-004 cannot match."""
+    if args:
+        sys.exit("usage: aws_seed.py environments")
+    started = time.monotonic()
+    a = account_a()
+    accounts = {"prod": assumed(a, PRODUCTION), "staging": assumed(a, STAGING)}
+    expect, made = [], {}
+    for env, acct in accounts.items():
+        ec2 = acct.client("ec2", PRIMARY)
+        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": tags(Name=f"altscore-{env}")}])["Vpc"]["VpcId"]
+        groups = {}
+        for name, port in [("api", 443 if env == "prod" else 8443), ("worker", 8080)]:
+            group = ec2.create_security_group(GroupName=f"altscore-{env}-{name}", Description=name, VpcId=vpc)["GroupId"]
+            ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}])
+            groups[name] = acct.arn("ec2", PRIMARY, f"security-group/{group}")
+        klass, version = ("db.r6g.xlarge", "15.5") if env == "prod" else ("db.t3.medium", "14.10")
+        db = acct.client("rds", PRIMARY).create_db_instance(
+            DBInstanceIdentifier=f"altscore-{env}-scores", DBInstanceClass=klass, Engine="postgres", EngineVersion=version, MasterUsername="altscore",
+            MasterUserPassword="not-a-secret-test-only", AllocatedStorage=100, StorageEncrypted=True)["DBInstance"]
+        acct.client("logs", PRIMARY).create_log_group(logGroupName=f"/altscore/{env}/api")
+        lake = bucket(acct, PRIMARY, f"altscore-{env}-lake-{acct.id}")
+        made[env] = {"groups": groups, "db": db["DBInstanceArn"], "lake": lake, "log_group": acct.arn("logs", PRIMARY, f"log-group:/altscore/{env}/api")}
+    reports = bucket(accounts["prod"], PRIMARY, f"altscore-prod-reports-{PRODUCTION}")
+    unnamed = accounts["prod"].client("ec2", PRIMARY).create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    staging = made["staging"]
+    expect.append({"rule": "ENV-004", "arn": staging["db"], "why": "instance types: db.t3.medium, production db.r6g.xlarge"})
+    expect.append({"rule": "ENV-004", "arn": staging["db"], "why": "versions: 14.10, production 15.5"})
+    expect.append({"rule": "ENV-004", "arn": staging["groups"]["api"], "why": "security group rules: port 8443, production 443"})
+    expect.append({"rule": "ENV-004", "arn": reports, "why": "production's bucket has no staging counterpart"})
+    # What the older engine brings with it: staging's database uses default.postgres14.
+    pg = accounts["prod"].arn("rds", PRIMARY, "pg:default.postgres15")
+    expect.append({"rule": "ENV-004", "arn": pg, "why": "production's default parameter group has no staging counterpart (staging runs postgres 14)"})
+    rds = accounts["staging"].client("rds", PRIMARY).describe_db_instances(DBInstanceIdentifier="altscore-staging-scores")["DBInstances"][0]
+    if (rds["DBInstanceClass"], rds["EngineVersion"]) != ("db.t3.medium", "14.10"):
+        sys.exit(f"aws_seed.py environments: moto answers {rds['DBInstanceClass']} {rds['EngineVersion']} for staging's database")
+    return {
+        "production": PRODUCTION,
+        "staging": STAGING,
+        "role_arns": [f"arn:aws:iam::{account}:role/{ROLE_NAME}" for account in (PRODUCTION, STAGING)],
+        "expect": expect,
+        "mirrored": [[made["prod"][k], staging[k]] for k in ("lake", "log_group")] + [[made["prod"]["groups"]["worker"], staging["groups"]["worker"]]],
+        "undecided": [accounts["prod"].arn("ec2", PRIMARY, f"vpc/{unnamed}")],
+        "seconds": round(time.monotonic() - started, 2),
+    }
+
+
 def main():
     if len(sys.argv) < 2:
-        sys.exit("usage: aws_seed.py charter [--tfstate PATH] | buckets N | secrets PLANTED.json | org N")
+        sys.exit("usage: aws_seed.py charter [--tfstate PATH] | buckets N | secrets PLANTED.json | org N | environments")
     scenario, args = sys.argv[1], sys.argv[2:]
-    scenarios = {"charter": charter, "buckets": buckets, "secrets": secrets, "org": org}
+    scenarios = {"charter": charter, "buckets": buckets, "secrets": secrets, "org": org, "environments": environments}
     if scenario not in scenarios:
         sys.exit(f"aws_seed.py: unknown scenario {scenario!r} (known: {', '.join(scenarios)})")
     print(json.dumps(scenarios[scenario](args), indent=1))
