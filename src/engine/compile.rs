@@ -1,16 +1,20 @@
 //! Rule files compiled once: CEL programs parsed, names read collected, types matched.
 
+use super::references::{is_standard, References};
 use super::strict::StrictProgram;
 use crate::rules::{RuleMeta, RuleSpec, Severity};
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, Result};
 use cel::Program;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// A rule ready to run.
 pub struct CompiledRule {
     pub meta: RuleMeta,
     pub spec: RuleSpec,
     pub when: Option<StrictProgram>,
+    /// The variables `when` reads (indexes into `variables`, in order of definition).
+    pub when_variables: Vec<usize>,
+    pub variables: Vec<CompiledVariable>,
     pub group: Option<(Program, Program)>,
     pub label: Option<Program>,
     pub checks: Vec<CompiledCheck>,
@@ -20,12 +24,22 @@ pub struct CompiledRule {
     pub when_names: HashSet<String>,
 }
 
+/// One named expression of a rule.
+pub struct CompiledVariable {
+    pub name: String,
+    pub program: StrictProgram,
+}
+
 /// One check of a rule.
 pub struct CompiledCheck {
+    pub when: Option<StrictProgram>,
     pub check: StrictProgram,
     pub locations: Vec<String>,
     /// Message text split into literal text and `{{ cel }}` placeholders.
     pub message: Vec<MessagePart>,
+    /// The variables the check, its `when` and its message read, with those they read in
+    /// turn (indexes, in order of definition: each can be evaluated after the ones before).
+    pub variables: Vec<usize>,
     /// Every name the check and the rule's shared expressions mention (lower case): a check
     /// reads an unknown attribute only if all of its path's names are among them.
     pub names: HashSet<String>,
@@ -36,20 +50,104 @@ pub enum MessagePart {
     Expr(Program),
 }
 
+/// A rule file that cannot be compiled: what is wrong, and the field where (`checks[2].check`)
+/// when it is one field.
+#[derive(Debug)]
+pub struct RuleError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl RuleError {
+    fn at(field: &str, message: String) -> Self {
+        RuleError { field: Some(field.to_string()), message: format!("`{field}` {message}") }
+    }
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What the expressions of one rule may read and call.
+struct Scope<'r> {
+    defined: Vec<&'r str>,
+    has_item: bool,
+    has_group: bool,
+}
+
+impl Scope<'_> {
+    /// Parses `source` (the rule's `field`) and refuses a call of a function that is neither
+    /// a helper nor CEL's, a name the rule does not bind, and a variable not defined before
+    /// `visible` of them. Returns the variables it reads.
+    fn check(&self, field: &str, source: &str, visible: usize, names: &[&str]) -> Result<BTreeSet<usize>, RuleError> {
+        let program = Program::compile(source).map_err(|e| RuleError::at(field, format!("is not valid CEL: {e}")))?;
+        let found = References::of(program.expression());
+        if let Some(unknown) = found.functions.iter().find(|f| !super::functions::helper_names().contains(f.as_str()) && !is_standard(f)) {
+            return Err(RuleError::at(field, format!("calls `{unknown}`, which is neither a helper (see the README's list) nor a CEL function")));
+        }
+        let mut bound = vec!["resource", "config", "variables"];
+        bound.extend(names);
+        if let Some(unknown) = found.names.iter().find(|n| !bound.contains(&n.as_str())) {
+            return Err(RuleError::at(field, format!("reads `{unknown}`, which is not defined here (it may read {})", bound.join(", "))));
+        }
+        found
+            .variables
+            .iter()
+            .map(|name| match self.defined.iter().position(|d| d == name) {
+                Some(i) if i < visible => Ok(i),
+                Some(_) => Err(RuleError::at(field, format!("reads `variables.{name}`, which is defined after it"))),
+                None => Err(RuleError::at(field, format!("reads `variables.{name}`, which the rule does not define"))),
+            })
+            .collect()
+    }
+
+    /// `item` and `group` where the rule binds them.
+    fn checks_names(&self) -> Vec<&'static str> {
+        [("item", self.has_item), ("group", self.has_group)].into_iter().filter(|(_, bound)| *bound).map(|(name, _)| name).collect()
+    }
+}
+
 impl CompiledRule {
-    /// Compiles a rule file; `origin` names it in errors.
-    pub fn compile(spec: RuleSpec, origin: &str) -> Result<Self> {
-        validate(&spec, origin)?;
-        let cel = |field: &str, source: &str| -> Result<Program> { Program::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}")) };
-        let strict = |field: &str, source: &str| -> Result<StrictProgram> {
-            StrictProgram::compile(source).map_err(|e| anyhow!("{origin}: `{field}` is not valid CEL: {e}"))
+    /// Compiles a rule file.
+    pub fn compile(spec: RuleSpec) -> Result<Self, RuleError> {
+        validate(&spec)?;
+        let scope = Scope { defined: spec.variables.iter().map(|v| v.name.as_str()).collect(), has_item: spec.each.is_some(), has_group: spec.group.is_some() };
+        let cel = |field: &str, source: &str, names: &[&str]| -> Result<Program, RuleError> {
+            scope.check(field, source, 0, names)?;
+            Program::compile(source).map_err(|e| RuleError::at(field, format!("is not valid CEL: {e}")))
         };
-        let when = spec.when.as_deref().map(|w| strict("when", w)).transpose()?;
+        let strict = |field: &str, source: &str| -> Result<StrictProgram, RuleError> {
+            StrictProgram::compile(source).map_err(|e| RuleError::at(field, format!("is not valid CEL: {e}")))
+        };
+        let checks_names = scope.checks_names();
+        // Each variable's own reads, then with what those read: definitions come in order.
+        let mut variables = Vec::new();
+        let mut reads: Vec<BTreeSet<usize>> = Vec::new();
+        for (i, variable) in spec.variables.iter().enumerate() {
+            let field = format!("variables[{i}].expression");
+            let mut direct = scope.check(&field, &variable.expression, i, &checks_names)?;
+            for j in direct.clone() {
+                direct.extend(reads[j].iter().copied());
+            }
+            reads.push(direct);
+            variables.push(CompiledVariable { name: variable.name.clone(), program: strict(&field, &variable.expression)? });
+        }
+        let closure = |direct: BTreeSet<usize>| -> Vec<usize> {
+            let mut all = direct.clone();
+            direct.iter().for_each(|&i| all.extend(reads[i].iter().copied()));
+            all.into_iter().collect()
+        };
+        let (when, when_variables) = match spec.when.as_deref() {
+            Some(w) => (Some(strict("when", w)?), closure(scope.check("when", w, spec.variables.len(), &[])?)),
+            None => (None, Vec::new()),
+        };
         let group = match &spec.group {
-            Some(g) => Some((cel("group.by", &g.by)?, cel("group.collect", &g.collect)?)),
+            Some(g) => Some((cel("group.by", &g.by, &[])?, cel("group.collect", &g.collect, &[])?)),
             None => None,
         };
-        let label = spec.each.as_ref().map(|e| cel("each.label", &e.label)).transpose()?;
+        let label = spec.each.as_ref().map(|e| cel("each.label", &e.label, &["item"])).transpose()?;
         let mut when_names = HashSet::new();
         if let Some(when) = &spec.when {
             collect_names(when, &mut when_names);
@@ -64,12 +162,27 @@ impl CompiledRule {
         sources.iter().for_each(|s| collect_names(s, &mut names));
         let mut checks = Vec::new();
         for (i, c) in spec.checks.iter().enumerate() {
+            let field = |part: &str| format!("checks[{i}].{part}");
+            let visible = spec.variables.len();
+            let mut read = scope.check(&field("check"), &c.check, visible, &checks_names)?;
+            if let Some(when) = &c.when {
+                read.extend(scope.check(&field("when"), when, visible, &checks_names)?);
+            }
+            let message = parse_message(&c.message).map_err(|e| RuleError::at(&field("message"), format!("{e:#}")))?;
+            for source in placeholders(&c.message) {
+                read.extend(scope.check(&field("message"), source, visible, &checks_names)?);
+            }
+            let read = closure(read);
             let mut check_names = names.clone();
             collect_names(&c.check, &mut check_names);
+            c.when.iter().for_each(|w| collect_names(w, &mut check_names));
+            read.iter().for_each(|&v| collect_names(&spec.variables[v].expression, &mut check_names));
             checks.push(CompiledCheck {
-                check: strict(&format!("checks[{i}].check"), &c.check)?,
+                when: c.when.as_deref().map(|w| strict(&field("when"), w)).transpose()?,
+                check: strict(&field("check"), &c.check)?,
                 locations: c.location.paths().to_vec(),
-                message: parse_message(&c.message).with_context(|| format!("{origin}: `checks[{i}].message`"))?,
+                message,
+                variables: read,
                 names: check_names,
             });
         }
@@ -81,7 +194,7 @@ impl CompiledRule {
             help: spec.help.clone(),
             sources: spec.sources.clone(),
         };
-        Ok(CompiledRule { meta, spec, when, group, label, checks, names, when_names })
+        Ok(CompiledRule { meta, spec, when, when_variables, variables, group, label, checks, names, when_names })
     }
 
     pub fn severity(&self) -> Severity {
@@ -97,7 +210,7 @@ impl CompiledRule {
     }
 }
 
-fn validate(spec: &RuleSpec, origin: &str) -> Result<()> {
+fn validate(spec: &RuleSpec) -> Result<(), RuleError> {
     let id_ok = spec.id.len() >= 5
         && spec.id.split_once('-').is_some_and(|(a, n)| {
             a.starts_with(|c: char| c.is_ascii_uppercase())
@@ -106,7 +219,7 @@ fn validate(spec: &RuleSpec, origin: &str) -> Result<()> {
                 && n.chars().all(|c| c.is_ascii_digit())
         });
     if !id_ok {
-        bail!("{origin}: id `{}` is not of the form ABC-123", spec.id);
+        return Err(RuleError::at("id", format!("`{}` is not of the form ABC-123", spec.id)));
     }
     for (field, empty) in [
         ("title", spec.title.trim().is_empty()),
@@ -116,19 +229,35 @@ fn validate(spec: &RuleSpec, origin: &str) -> Result<()> {
         ("resource_types", spec.resource_types.is_empty()),
     ] {
         if empty {
-            bail!("{origin}: `{field}` must not be empty");
+            return Err(RuleError::at(field, "must not be empty".into()));
         }
     }
     if spec.checks.is_empty() {
-        bail!("{origin}: `checks` must hold at least one check");
+        return Err(RuleError::at("checks", "must hold at least one check".into()));
     }
-    for path in spec.checks.iter().flat_map(|c| c.location.paths()) {
-        let root = path.split('.').next().unwrap_or("");
-        if root != "resource" && !(root == "item" && spec.each.is_some()) {
-            bail!("{origin}: location `{path}` must start with `resource`{}", if spec.each.is_some() { " or `item`" } else { "" });
+    for (i, check) in spec.checks.iter().enumerate() {
+        for path in check.location.paths() {
+            let root = path.split('.').next().unwrap_or("");
+            if root != "resource" && !(root == "item" && spec.each.is_some()) {
+                let roots = if spec.each.is_some() { "`resource` or `item`" } else { "`resource`" };
+                return Err(RuleError::at(&format!("checks[{i}].location"), format!("`{path}` must start with {roots}")));
+            }
+        }
+    }
+    for (i, variable) in spec.variables.iter().enumerate() {
+        let name_ok = variable.name.starts_with(|c: char| c.is_ascii_lowercase()) && variable.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let twice = spec.variables[..i].iter().any(|v| v.name == variable.name);
+        if !name_ok || twice {
+            let why = if twice { "is defined twice" } else { "must be a lower-case CEL identifier" };
+            return Err(RuleError::at(&format!("variables[{i}].name"), format!("`{}` {why}", variable.name)));
         }
     }
     Ok(())
+}
+
+/// The CEL sources of a message's `{{ expr }}` placeholders.
+fn placeholders(message: &str) -> impl Iterator<Item = &str> {
+    message.split("{{").skip(1).filter_map(|part| part.split_once("}}")).map(|(source, _)| source.trim())
 }
 
 /// Splits `text {{ expr }} text` into parts.
@@ -182,10 +311,10 @@ mod tests {
         let spec = |id: &str| -> RuleSpec {
             serde_yaml_like(&format!("id: {id}\ntitle: t\nseverity: note\ncharter: c\nhelp: h\nsources: [k8s]\nresource_types: [Pod]\nchecks:\n  - check: 'true'\n    location: resource\n    message: m\n"))
         };
-        assert!(validate(&spec("K8S-001"), "K8S-001.yaml").is_ok());
-        assert!(validate(&spec("ENC-001"), "ENC-001.yaml").is_ok());
-        assert!(validate(&spec("8KS-001"), "8KS-001.yaml").is_err());
-        assert!(validate(&spec("k8s-001"), "k8s-001.yaml").is_err());
+        assert!(validate(&spec("K8S-001")).is_ok());
+        assert!(validate(&spec("ENC-001")).is_ok());
+        assert!(validate(&spec("8KS-001")).is_err());
+        assert!(validate(&spec("k8s-001")).is_err());
     }
 
     fn serde_yaml_like(text: &str) -> RuleSpec {

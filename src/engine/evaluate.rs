@@ -119,7 +119,7 @@ fn rule_feeds_on(rule: &CompiledRule, unseen: &Unseen, root: &Context) -> bool {
         (crate::model::ENVIRONMENT_KEY, environment),
     ];
     let (Some(when), Some(text)) = (&rule.when, &rule.spec.when) else { return true };
-    if !reads_only(text, "resource", &known.each_ref().map(|(name, _)| *name)) {
+    if !rule.when_variables.is_empty() || !reads_only(text, "resource", &known.each_ref().map(|(name, _)| *name)) {
         return true;
     }
     let mut scope = root.new_inner_scope();
@@ -174,7 +174,7 @@ fn sort_key(f: &Finding) -> (&Span, &str, &str, &Option<String>, &str) {
 
 fn root_context(config: &Config, lookup: &Arc<Lookup>) -> Result<Context<'static, 'static>> {
     let mut ctx = Context::default();
-    functions::register(&mut ctx, config, lookup)?;
+    functions::register(&mut functions::Helpers::new(&mut ctx), config, lookup)?;
     let config_value = serde_json::to_value(config).expect("config serialises");
     ctx.add_variable("config", config_value).expect("config converts to CEL");
     Ok(ctx)
@@ -191,7 +191,8 @@ fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &
         .map(|&i| {
             let mut scope = root.new_inner_scope();
             scope.add_variable_from_value("resource", values::resource_value(&resources[i], &resources[i].attrs()));
-            if !matches!(rule.when.as_ref().map(|w| w.execute(&scope)), None | Some(Ok(cel::Value::Bool(true)))) {
+            let applies = rule.when.as_ref().map(|w| w.execute(&Variables::new(rule).bind(&scope, &rule.when_variables)));
+            if !matches!(applies, None | Some(Ok(cel::Value::Bool(true)))) {
                 return None;
             }
             match (by.execute(&scope), collect.execute(&scope)) {
@@ -246,7 +247,8 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
     // checks still run, since a resource that passes them passes whether or not it applies.
     let mut applies_unknown = existence_unknown(subject);
     if let Some(when) = &rule.when {
-        match run(when, &scope) {
+        let variables = Variables::new(rule);
+        match run(when, &variables.bind(&scope, &rule.when_variables)) {
             Ok(true) => {}
             Ok(false) => return Vec::new(),
             Err(failure) => applies_unknown = Some(explain(failure, &rule.when_names, subject.unknowns, "")),
@@ -302,23 +304,80 @@ fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target:
         _ => (subject.unknowns, ""),
     };
     let mut findings = Vec::new();
+    let variables = Variables::new(rule);
     for check in &rule.checks {
+        let scope = variables.bind(scope, &check.variables);
+        // Whether the check applies may be unknown: it still runs, since a target that
+        // passes it passes whether or not it applies.
+        let applies = match check.when.as_ref().map(|when| run(when, &scope)) {
+            None | Some(Ok(true)) => None,
+            Some(Ok(false)) => continue,
+            Some(Err(failure)) => Some(explain(failure, &check.names, unknowns, root_path)),
+        };
         // Strict checks decide only from known values: a result is a verdict.
-        let verdict = match run(&check.check, scope) {
-            Ok(true) => Verdict::Pass,
-            Ok(false) => Verdict::Violation,
-            Err(failure) => {
+        let verdict = match (run(&check.check, &scope), applies) {
+            (Ok(true), _) => Verdict::Pass,
+            (Ok(false), None) => Verdict::Violation,
+            (Ok(false), Some((reason, at))) => Verdict::Undecided(reason, at),
+            (Err(failure), _) => {
                 let (reason, at) = explain(failure, &check.names, unknowns, root_path);
                 Verdict::Undecided(reason, at)
             }
         };
         match verdict {
             Verdict::Pass => {}
-            Verdict::Violation => findings.push(violation(rule, check, subject, scope, target)),
+            Verdict::Violation => findings.push(violation(rule, check, subject, &scope, target)),
             Verdict::Undecided(reason, at) => findings.push(undecided_at(rule, check, subject, target, reason, at)),
         }
     }
     findings
+}
+
+/// A rule's variables for one target: each evaluated the first time a check reads it, at
+/// most once. One that cannot be evaluated is an unknown, so the checks that read it could
+/// not decide, for its reason.
+struct Variables<'r> {
+    rule: &'r CompiledRule,
+    values: std::cell::RefCell<Vec<Option<cel::Value>>>,
+}
+
+impl<'r> Variables<'r> {
+    fn new(rule: &'r CompiledRule) -> Self {
+        Variables { rule, values: std::cell::RefCell::new(vec![None; rule.variables.len()]) }
+    }
+
+    /// A scope of `parent` with `variables` bound to the `needed` ones (indexes in order of
+    /// definition, each after those it reads).
+    fn bind<'p, 'v>(&self, parent: &'p Context<'p, 'v>, needed: &[usize]) -> Context<'p, 'v> {
+        let mut scope = parent.new_inner_scope();
+        if needed.is_empty() {
+            return scope;
+        }
+        for &i in needed {
+            if self.values.borrow()[i].is_some() {
+                continue;
+            }
+            let value = {
+                let mut inner = parent.new_inner_scope();
+                inner.add_variable_from_value("variables", self.map());
+                match self.rule.variables[i].program.execute(&inner) {
+                    Ok(value) => value,
+                    Err(cel::ExecutionError::FunctionError { message, .. }) => values::unknown(&message),
+                    Err(error) => values::unknown(&internal_wording(&error)),
+                }
+            };
+            self.values.borrow_mut()[i] = Some(value);
+        }
+        scope.add_variable_from_value("variables", self.map());
+        scope
+    }
+
+    /// The variables evaluated so far, by name.
+    fn map(&self) -> cel::Value {
+        let values = self.values.borrow();
+        let known = self.rule.variables.iter().zip(values.iter()).filter_map(|(variable, value)| Some((variable.name.as_str(), value.clone()?)));
+        values::map(known)
+    }
 }
 
 /// Why a rule could not decide, in the reader's words, and the unknown attribute (its path and
@@ -633,6 +692,44 @@ mod tests {
         let wrong_name =
             crate::rules::compile("rules/OTHER-001.yaml", &format!("{HEADER}checks:\n  - check: 'true'\n    location: resource\n    message: m\n"));
         assert!(wrong_name.err().unwrap().message.contains("must be named TST-001.yaml"));
+    }
+
+    #[test]
+    fn misspelt_helpers_and_undefined_names_are_refused_where_they_are_written() {
+        let refused = |body: &str| crate::rules::compile("rules/TST-001.yaml", &format!("{HEADER}{body}")).err().expect("refused").to_string();
+        let helper = refused("checks:\n  - check: 'true'\n    location: resource\n    message: m\n  - check: is_india_regoin(resource.region)\n    location: resource\n    message: m\n");
+        assert_eq!(
+            helper,
+            "rules/TST-001.yaml:12:12: `checks[1].check` calls `is_india_regoin`, which is neither a helper (see the README's list) nor a CEL function"
+        );
+        let name = refused("checks:\n  - check: resorce.acl == 'private'\n    location: resource\n    message: m\n");
+        assert!(name.starts_with("rules/TST-001.yaml:9:12: `checks[0].check` reads `resorce`"), "{name}");
+        let variable = refused("variables:\n  - name: acl\n    expression: variables.owner\n  - name: owner\n    expression: resource.owner\nchecks:\n  - check: variables.acl == 'private'\n    location: resource\n    message: m\n");
+        assert_eq!(variable, "rules/TST-001.yaml:10:17: `variables[0].expression` reads `variables.owner`, which is defined after it");
+        let message = refused("checks:\n  - check: 'true'\n    location: resource\n    message: '{{ variables.nope }}'\n");
+        assert!(message.contains("`checks[0].message` reads `variables.nope`, which the rule does not define"), "{message}");
+    }
+
+    #[test]
+    fn variables_are_read_by_name_and_checks_apply_where_their_when_holds() {
+        let yaml = format!(
+            "{HEADER}variables:\n  - name: acl\n    expression: get(resource, 'acl')\n  - name: public\n    expression: variables.acl in ['public-read', 'public-read-write']\nchecks:\n  - when: variables.acl != null\n    check: '!variables.public'\n    location: resource.acl\n    message: 'is {{{{ variables.acl }}}}'\n"
+        );
+        let rule = rule(&yaml);
+        let findings = run(
+            &rule,
+            vec![
+                bucket("open", 1, vec![("acl", leaf(Value::Str("public-read".into()), 3))]),
+                bucket("closed", 5, vec![("acl", leaf(Value::Str("private".into()), 6))]),
+                bucket("none", 9, vec![]),
+                bucket("unknown", 12, vec![("acl", leaf(Value::Unknown("var.acl has no value".into()), 13))]),
+            ],
+        );
+        let got: Vec<(&str, Outcome, &str)> = findings.iter().map(|f| (f.address.as_str(), f.outcome, f.message.as_str())).collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!((got[0].0, got[0].1, got[0].2), ("aws_s3_bucket.open", Outcome::Violation, "aws_s3_bucket.open: is public-read"));
+        assert_eq!((got[1].0, got[1].1), ("aws_s3_bucket.unknown", Outcome::Undecided));
+        assert!(got[1].2.contains("var.acl has no value") && findings[1].span.start_line == 13, "{got:?}");
     }
 
     #[test]

@@ -7,7 +7,8 @@ use super::values::{display, field, reference, string, unknown_reason, PARTS_KEY
 use crate::config::Config;
 use cel::{Context, ExecutionError};
 use regex::Regex;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
 
 type Result = std::result::Result<cel::Value, ExecutionError>;
 
@@ -19,92 +20,118 @@ struct Tunables {
     digest: Regex,
 }
 
+/// A root context being given the helpers, and their names: a rule file that calls another
+/// name is refused when it loads.
+pub struct Helpers<'c, 'p, 'v> {
+    ctx: &'c mut Context<'p, 'v>,
+    pub names: Vec<&'static str>,
+}
+
+impl<'c, 'p, 'v> Helpers<'c, 'p, 'v> {
+    pub fn new(ctx: &'c mut Context<'p, 'v>) -> Self {
+        Helpers { ctx, names: Vec::new() }
+    }
+
+    pub fn add<T: 'static, F>(&mut self, name: &'static str, function: F) -> anyhow::Result<()>
+    where
+        F: cel::extractors::IntoFunction<T> + 'static + Send + Sync,
+    {
+        self.ctx.add_function(name, function).map_err(|e| anyhow::anyhow!("registering CEL function {name}: {e:?}"))?;
+        self.names.push(name);
+        Ok(())
+    }
+}
+
+/// The names of every helper, for checking rule files as they load (registered once, with
+/// the default configuration, on a context of their own).
+pub fn helper_names() -> &'static HashSet<&'static str> {
+    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut ctx = Context::default();
+        let mut helpers = Helpers::new(&mut ctx);
+        let lookup = Arc::new(Lookup::new(&crate::model::Store::default()));
+        register(&mut helpers, &Config::default(), &lookup).expect("the helpers register with the default configuration");
+        helpers.names.into_iter().collect()
+    })
+}
+
 /// Registers every helper on a root context.
-pub fn register(ctx: &mut Context, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
-    register_joins(ctx, lookup)?;
-    super::strict::register(ctx)?;
+pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
+    register_joins(helpers, lookup)?;
+    super::strict::register(helpers)?;
     // `cannot_decide("why")`: lets a rule say plainly that a case cannot be decided.
-    ctx.add_function("cannot_decide", |reason: Arc<String>| -> Result { Err(undecided("cannot_decide", reason.to_string())) })
-        .map_err(declaration("cannot_decide"))?;
-    super::functions_infra::register(ctx, config)?;
-    super::functions_env::register(ctx, config)?;
-    super::functions_k8s::register(ctx, config, lookup)?;
-    super::functions_network::register(ctx, config)?;
+    helpers.add("cannot_decide", |reason: Arc<String>| -> Result { Err(undecided("cannot_decide", reason.to_string())) })?;
+    super::functions_infra::register(helpers, config)?;
+    super::functions_env::register(helpers, config)?;
+    super::functions_k8s::register(helpers, config, lookup)?;
+    super::functions_network::register(helpers, config)?;
     let t = Arc::new(Tunables {
         config: config.clone(),
         distributor_name: Regex::new(&config.distributor_name_pattern)?,
         trusted_registry: Regex::new(&config.trusted_registry)?,
         digest: Regex::new(r"@sha256:[0-9a-f]{64}$").expect("valid regex"),
     });
-    ctx.add_function("get", |value: cel::Value, path: Arc<String>| get(&value, &path)).map_err(declaration("get"))?;
-    ctx.add_function("setting", |resource: cel::Value, name: Arc<String>| setting(&resource, &name)).map_err(declaration("setting"))?;
-    ctx.add_function("join", |list: cel::Value, separator: Arc<String>| join(&list, &separator)).map_err(declaration("join"))?;
-    ctx.add_function("keys", |map: cel::Value| keys(&map)).map_err(declaration("keys"))?;
-    ctx.add_function("num", |value: cel::Value| num(&value)).map_err(declaration("num"))?;
-    ctx.add_function("key_id", |value: cel::Value| key_id(&value)).map_err(declaration("key_id"))?;
+    helpers.add("get", |value: cel::Value, path: Arc<String>| get(&value, &path))?;
+    helpers.add("setting", |resource: cel::Value, name: Arc<String>| setting(&resource, &name))?;
+    helpers.add("join", |list: cel::Value, separator: Arc<String>| join(&list, &separator))?;
+    // `after(text, "prefix")`: the text after `prefix`, null when it does not start with it
+    // (CEL has no `substring` without its strings extension, whose `join` is ours).
+    helpers.add("after", |text: cel::Value, prefix: Arc<String>| {
+        known_string(&text, "text").map(|t| t.strip_prefix(prefix.as_str()).map_or(cel::Value::Null, string))
+    })?;
+    helpers.add("keys", |map: cel::Value| keys(&map))?;
+    helpers.add("num", |value: cel::Value| num(&value))?;
+    helpers.add("key_id", |value: cel::Value| key_id(&value))?;
     let l = lookup.clone();
-    ctx.add_function("is_customer_managed_key", move |value: cel::Value| customer_managed_key(&l, &value)).map_err(declaration("is_customer_managed_key"))?;
-    ctx.add_function("tag", |resource: cel::Value, name: Arc<String>| tag(&resource, &name)).map_err(declaration("tag"))?;
+    helpers.add("is_customer_managed_key", move |value: cel::Value| customer_managed_key(&l, &value))?;
+    helpers.add("tag", |resource: cel::Value, name: Arc<String>| tag(&resource, &name))?;
     let tl = t.clone();
-    ctx.add_function("data_layer", move |resource: cel::Value| data_layer(&tl, &resource)).map_err(declaration("data_layer"))?;
-    ctx.add_function("name_contains", |resource: cel::Value, needles: cel::Value| name_contains(&resource, &needles)).map_err(declaration("name_contains"))?;
+    helpers.add("data_layer", move |resource: cel::Value| data_layer(&tl, &resource))?;
+    helpers.add("name_contains", |resource: cel::Value, needles: cel::Value| name_contains(&resource, &needles))?;
     let td = t.clone();
-    ctx.add_function("distributor", move |resource: cel::Value| distributor(&td, &resource)).map_err(declaration("distributor"))?;
+    helpers.add("distributor", move |resource: cel::Value| distributor(&td, &resource))?;
     let ti = t.clone();
-    ctx.add_function("is_india_region", move |region: cel::Value| {
-        known_string(&region, "region").map(|r| cel::Value::Bool(ti.config.india_regions.contains(&r)))
-    })
-    .map_err(declaration("is_india_region"))?;
+    helpers
+        .add("is_india_region", move |region: cel::Value| known_string(&region, "region").map(|r| cel::Value::Bool(ti.config.india_regions.contains(&r))))?;
     let tp = t.clone();
-    ctx.add_function("is_digest_pinned", move |image: cel::Value| known_string(&image, "image").map(|i| cel::Value::Bool(tp.digest.is_match(&i))))
-        .map_err(declaration("is_digest_pinned"))?;
-    ctx.add_function("image_tag", |image: cel::Value| known_string(&image, "image").map(|i| string(&image_tag(&i)))).map_err(declaration("image_tag"))?;
+    helpers.add("is_digest_pinned", move |image: cel::Value| known_string(&image, "image").map(|i| cel::Value::Bool(tp.digest.is_match(&i))))?;
+    helpers.add("image_tag", |image: cel::Value| known_string(&image, "image").map(|i| string(&image_tag(&i))))?;
     let tr = t;
-    ctx.add_function("is_trusted_registry", move |image: cel::Value| known_string(&image, "image").map(|i| cel::Value::Bool(tr.trusted_registry.is_match(&i))))
-        .map_err(declaration("is_trusted_registry"))?;
+    helpers.add("is_trusted_registry", move |image: cel::Value| known_string(&image, "image").map(|i| cel::Value::Bool(tr.trusted_registry.is_match(&i))))?;
     Ok(())
 }
 
 /// `lookup(ref)`: the resource a reference, address, id or ARN names (null when it is not in
 /// the scanned code); `referrers(resource, "type")` and `referrers_via(resource, "type",
 /// "attribute")`: the resources of a type that refer to this one.
-fn register_joins(ctx: &mut Context, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
+fn register_joins(helpers: &mut Helpers, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
     let l = lookup.clone();
-    ctx.add_function("lookup", move |value: cel::Value| match l.resolve(&value) {
+    helpers.add("lookup", move |value: cel::Value| match l.resolve(&value) {
         Ok(found) => Ok(found.unwrap_or(cel::Value::Null)),
         Err(reason) => Err(undecided("lookup", reason)),
-    })
-    .map_err(declaration("lookup"))?;
+    })?;
     // `lookup_in_scan(ref, "route table")`: the same, but one the scan does not have is unknown
     // (it exists, in code that was not scanned) rather than absent.
     let l = lookup.clone();
-    ctx.add_function("lookup_in_scan", move |value: cel::Value, what: Arc<String>| match l.resolve(&value) {
+    helpers.add("lookup_in_scan", move |value: cel::Value, what: Arc<String>| match l.resolve(&value) {
         Ok(Some(found)) => Ok(found),
         Ok(None) => {
             Ok(values::map([(values::UNKNOWN_KEY, string(&format!("{what} {} is not in the scanned code; scan the code that defines it", display(&value))))]))
         }
         Err(reason) => Err(undecided("lookup_in_scan", reason)),
-    })
-    .map_err(declaration("lookup_in_scan"))?;
+    })?;
     let l = lookup.clone();
-    ctx.add_function("counterpart", move |resource: cel::Value, environment: Arc<String>| l.counterpart(&resource, &environment))
-        .map_err(declaration("counterpart"))?;
+    helpers.add("counterpart", move |resource: cel::Value, environment: Arc<String>| l.counterpart(&resource, &environment))?;
     let l = lookup.clone();
-    ctx.add_function("referrers", move |resource: cel::Value, rtype: Arc<String>| cel::Value::List(Arc::new(l.referrers(&resource, &rtype, None))))
-        .map_err(declaration("referrers"))?;
+    helpers.add("referrers", move |resource: cel::Value, rtype: Arc<String>| cel::Value::List(Arc::new(l.referrers(&resource, &rtype, None))))?;
     let l = lookup.clone();
-    ctx.add_function("referrers_via", move |resource: cel::Value, rtype: Arc<String>, attribute: Arc<String>| {
+    helpers.add("referrers_via", move |resource: cel::Value, rtype: Arc<String>, attribute: Arc<String>| {
         cel::Value::List(Arc::new(l.referrers(&resource, &rtype, Some(&attribute))))
-    })
-    .map_err(declaration("referrers_via"))?;
+    })?;
     Ok(())
 }
 
 /// Turns a registration failure into an error naming the function.
-pub(super) fn declaration(name: &'static str) -> impl Fn(cel::DeclarationError) -> anyhow::Error {
-    move |e| anyhow::anyhow!("registering CEL function {name}: {e:?}")
-}
-
 /// The error a helper returns when it cannot decide; the engine reports `message`.
 pub(super) fn undecided(function: &str, message: String) -> ExecutionError {
     ExecutionError::function_error(function, message)

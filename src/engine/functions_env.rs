@@ -3,22 +3,20 @@
 //! that a policy or a network connection reaches. Unknown values make them fail (the rule
 //! cannot decide), never pass.
 
-use super::functions::{declaration, known, undecided};
+use super::functions::{known, undecided, Helpers};
 use super::values::{display, field, string, unknown_reason};
 use crate::config::Config;
-use cel::{Context, ExecutionError};
+use cel::ExecutionError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 type Result = std::result::Result<cel::Value, ExecutionError>;
 
-pub fn register(ctx: &mut Context, config: &Config) -> anyhow::Result<()> {
-    ctx.add_function("differences", |resource: cel::Value, other: cel::Value, paths: cel::Value| differences(&resource, &other, &paths))
-        .map_err(declaration("differences"))?;
+pub fn register(helpers: &mut Helpers, config: &Config) -> anyhow::Result<()> {
+    helpers.add("differences", |resource: cel::Value, other: cel::Value, paths: cel::Value| differences(&resource, &other, &paths))?;
     let accounts: Arc<BTreeMap<String, String>> =
         Arc::new(config.environments.iter().filter_map(|(name, e)| Some((e.account.clone()?, name.clone()))).collect());
-    ctx.add_function("other_environment_accounts", move |value: cel::Value, own: Arc<String>| other_environment_accounts(&accounts, &value, &own))
-        .map_err(declaration("other_environment_accounts"))?;
+    helpers.add("other_environment_accounts", move |value: cel::Value, own: Arc<String>| other_environment_accounts(&accounts, &value, &own))?;
     Ok(())
 }
 

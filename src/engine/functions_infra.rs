@@ -3,20 +3,20 @@
 //! Like the other helpers, they fail (the rule cannot decide) on unknown values and
 //! references instead of guessing.
 
-use super::functions::{declaration, undecided};
+use super::functions::{undecided, Helpers};
 use super::values::{display, field, map, reference, unknown_reason, JSON_KEY};
 use crate::config::Config;
-use cel::{Context, ExecutionError};
+use cel::ExecutionError;
 
 type Result = std::result::Result<cel::Value, ExecutionError>;
 
-pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
-    ctx.add_function("json_parse", |value: cel::Value| json_parse(&value)).map_err(declaration("json_parse"))?;
-    ctx.add_function("region_of", |value: cel::Value| region_of(&value)).map_err(declaration("region_of"))?;
-    ctx.add_function("azure_location", |value: cel::Value| azure_location(&value)).map_err(declaration("azure_location"))?;
-    ctx.add_function("denies_insecure_transport", |value: cel::Value| denies_insecure_transport(&value)).map_err(declaration("denies_insecure_transport"))?;
-    ctx.add_function("lifecycle_rules", |value: cel::Value| lifecycle_rules(&value)).map_err(declaration("lifecycle_rules"))?;
-    ctx.add_function("days_until", |value: cel::Value| days_until(&value)).map_err(declaration("days_until"))?;
+pub fn register(helpers: &mut Helpers, _config: &Config) -> anyhow::Result<()> {
+    helpers.add("json_parse", |value: cel::Value| json_parse(&value))?;
+    helpers.add("region_of", |value: cel::Value| region_of(&value))?;
+    helpers.add("azure_location", |value: cel::Value| azure_location(&value))?;
+    helpers.add("denies_insecure_transport", |value: cel::Value| denies_insecure_transport(&value))?;
+    helpers.add("lifecycle_rules", |value: cel::Value| lifecycle_rules(&value))?;
+    helpers.add("days_until", |value: cel::Value| days_until(&value))?;
     Ok(())
 }
 
@@ -285,8 +285,8 @@ mod tests {
     }
 
     fn eval(expr: &str) -> std::result::Result<cel::Value, ExecutionError> {
-        let mut ctx = Context::default();
-        register(&mut ctx, &Config::default()).unwrap();
+        let mut ctx = cel::Context::default();
+        register(&mut Helpers::new(&mut ctx), &Config::default()).unwrap();
         cel::Program::compile(expr).unwrap().execute(&ctx)
     }
 

@@ -3,14 +3,14 @@
 //! quantities, Go durations, NetworkPolicy peers and the charter's Prometheus alerts.
 //! Regular expressions are compiled once per registration, never per call.
 
-use super::functions::{declaration, undecided};
+use super::functions::{undecided, Helpers};
 use super::lookup::Lookup;
 use super::values::{display, field, string, unknown_reason};
 use crate::config::Config;
 use cel::objects::Key;
 #[cfg(test)]
 use cel::objects::Map;
-use cel::{Context, ExecutionError};
+use cel::ExecutionError;
 use regex::Regex;
 use std::sync::Arc;
 
@@ -60,51 +60,46 @@ const ALERTS: &[(&str, &str)] = &[
 ];
 
 /// Registers the helpers on a root context.
-pub fn register(ctx: &mut Context, _config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
+pub fn register(helpers: &mut Helpers, _config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
     let p = Arc::new(patterns());
     let l = lookup.clone();
-    ctx.add_function("objects", move |kind: Arc<String>, namespace: cel::Value| -> Result {
+    helpers.add("objects", move |kind: Arc<String>, namespace: cel::Value| -> Result {
         let namespace = text(&namespace, "namespace")?;
         let found = l.objects(&kind, &namespace).map_err(|reason| undecided("objects", reason))?;
         Ok(cel::Value::List(Arc::new(found)))
-    })
-    .map_err(declaration("objects"))?;
-    ctx.add_function("label", |resource: cel::Value, key: Arc<String>| label(&resource, &key)).map_err(declaration("label"))?;
+    })?;
+    helpers.add("label", |resource: cel::Value, key: Arc<String>| label(&resource, &key))?;
     let ps = p.clone();
-    ctx.add_function("secret_reason", move |name: cel::Value, value: cel::Value| -> Result {
+    helpers.add("secret_reason", move |name: cel::Value, value: cel::Value| -> Result {
         let (name, value) = (text(&name, "name")?, text(&value, "value")?);
         Ok(secret_reason(&ps, &name, &value).map(|r| string(&r)).unwrap_or(cel::Value::Null))
-    })
-    .map_err(declaration("secret_reason"))?;
+    })?;
     let ps = p.clone();
-    ctx.add_function("secret_entries", move |entries: cel::Value| secret_entries(&ps, &entries, false)).map_err(declaration("secret_entries"))?;
+    helpers.add("secret_entries", move |entries: cel::Value| secret_entries(&ps, &entries, false))?;
     let ps = p.clone();
-    ctx.add_function("secret_entries_b64", move |entries: cel::Value| secret_entries(&ps, &entries, true)).map_err(declaration("secret_entries_b64"))?;
-    ctx.add_function("quantity", |value: cel::Value| -> Result {
+    helpers.add("secret_entries_b64", move |entries: cel::Value| secret_entries(&ps, &entries, true))?;
+    helpers.add("quantity", |value: cel::Value| -> Result {
         let written = text(&value, "quantity")?;
         quantity(&written).map(cel::Value::Float).ok_or_else(|| undecided("quantity", format!("`{written}` is not a Kubernetes quantity")))
-    })
-    .map_err(declaration("quantity"))?;
-    ctx.add_function("duration_hours", |value: cel::Value| -> Result {
+    })?;
+    helpers.add("duration_hours", |value: cel::Value| -> Result {
         let written = text(&value, "duration")?;
         go_duration_hours(&written)
             .map(cel::Value::Float)
             .ok_or_else(|| undecided("duration_hours", format!("`{written}` is not a Go duration (e.g. 2160h, 720h0m0s)")))
-    })
-    .map_err(declaration("duration_hours"))?;
-    ctx.add_function("quota_excess", |quota: cel::Value, charter: cel::Value| quota_excess(&quota, &charter)).map_err(declaration("quota_excess"))?;
-    ctx.add_function("quota_uncapped", |quotas: cel::Value| quota_uncapped(&quotas)).map_err(declaration("quota_uncapped"))?;
-    ctx.add_function("ingress_sources", |policy: cel::Value| ingress_sources(&policy)).map_err(declaration("ingress_sources"))?;
-    ctx.add_function("is_default_deny", |policy: cel::Value| is_default_deny(&policy).map(cel::Value::Bool)).map_err(declaration("is_default_deny"))?;
+    })?;
+    helpers.add("quota_excess", |quota: cel::Value, charter: cel::Value| quota_excess(&quota, &charter))?;
+    helpers.add("quota_uncapped", |quotas: cel::Value| quota_uncapped(&quotas))?;
+    helpers.add("ingress_sources", |policy: cel::Value| ingress_sources(&policy))?;
+    helpers.add("is_default_deny", |policy: cel::Value| is_default_deny(&policy).map(cel::Value::Bool))?;
     let (pa, la) = (p, lookup.clone());
-    ctx.add_function("has_charter_alert", move |id: Arc<String>| -> Result {
+    helpers.add("has_charter_alert", move |id: Arc<String>| -> Result {
         let Some((_, pattern)) = pa.alerts.iter().find(|(a, _)| **a == *id) else {
             return Err(undecided("has_charter_alert", format!("unknown charter alert `{id}`")));
         };
         let rules = la.objects("PrometheusRule", "*").map_err(|reason| undecided("has_charter_alert", reason))?;
         Ok(cel::Value::Bool(alert_texts(&rules).iter().any(|t| pattern.is_match(t))))
-    })
-    .map_err(declaration("has_charter_alert"))?;
+    })?;
     Ok(())
 }
 

@@ -1,10 +1,10 @@
 //! Helpers for the network and EKS rules (NET-*, EKS-*): the tier of a subnet and version
 //! comparison. Like the other helpers, they fail on unknown values instead of guessing.
 
-use super::functions::{declaration, undecided};
+use super::functions::{undecided, Helpers};
 use super::values::{display, field, reference, string, unknown_reason};
 use crate::config::Config;
-use cel::{Context, ExecutionError};
+use cel::ExecutionError;
 use std::sync::Arc;
 
 type Result = std::result::Result<cel::Value, ExecutionError>;
@@ -12,18 +12,17 @@ type Result = std::result::Result<cel::Value, ExecutionError>;
 /// Registers `subnet_tier`, `version_at_least`, `is_alb_named`, `covers_port`,
 /// `has_cidr_source`, `route_target`, `cannot_decide`, `node_group_role`,
 /// `availability_zones` and `literal_secrets`.
-pub fn register(ctx: &mut Context, _config: &Config) -> anyhow::Result<()> {
-    ctx.add_function("subnet_tier", |subnet: cel::Value| subnet_tier(&subnet)).map_err(declaration("subnet_tier"))?;
-    ctx.add_function("version_at_least", |version: cel::Value, minimum: Arc<String>| version_at_least(&version, &minimum))
-        .map_err(declaration("version_at_least"))?;
-    ctx.add_function("is_alb_named", |group: cel::Value| is_alb_named(&group)).map_err(declaration("is_alb_named"))?;
-    ctx.add_function("covers_port", |rule: cel::Value, port: i64| covers_port(&rule, port)).map_err(declaration("covers_port"))?;
-    ctx.add_function("has_cidr_source", |rule: cel::Value| has_cidr_source(&rule)).map_err(declaration("has_cidr_source"))?;
-    ctx.add_function("route_target", |route: cel::Value| route_target(&route)).map_err(declaration("route_target"))?;
-    ctx.add_function("node_group_role", |group: cel::Value| node_group_role(&group)).map_err(declaration("node_group_role"))?;
-    ctx.add_function("availability_zones", |subnets: cel::Value| availability_zones(&subnets)).map_err(declaration("availability_zones"))?;
-    ctx.add_function("literal_secrets", |resource: cel::Value| literal_secrets(&resource)).map_err(declaration("literal_secrets"))?;
-    ctx.add_function("cache_subnet_group_key", |resource: cel::Value| cache_subnet_group_key(&resource)).map_err(declaration("cache_subnet_group_key"))?;
+pub fn register(helpers: &mut Helpers, _config: &Config) -> anyhow::Result<()> {
+    helpers.add("subnet_tier", |subnet: cel::Value| subnet_tier(&subnet))?;
+    helpers.add("version_at_least", |version: cel::Value, minimum: Arc<String>| version_at_least(&version, &minimum))?;
+    helpers.add("is_alb_named", |group: cel::Value| is_alb_named(&group))?;
+    helpers.add("covers_port", |rule: cel::Value, port: i64| covers_port(&rule, port))?;
+    helpers.add("has_cidr_source", |rule: cel::Value| has_cidr_source(&rule))?;
+    helpers.add("route_target", |route: cel::Value| route_target(&route))?;
+    helpers.add("node_group_role", |group: cel::Value| node_group_role(&group))?;
+    helpers.add("availability_zones", |subnets: cel::Value| availability_zones(&subnets))?;
+    helpers.add("literal_secrets", |resource: cel::Value| literal_secrets(&resource))?;
+    helpers.add("cache_subnet_group_key", |resource: cel::Value| cache_subnet_group_key(&resource))?;
     Ok(())
 }
 

@@ -9,10 +9,11 @@ mod functions_infra;
 mod functions_k8s;
 mod functions_network;
 mod lookup;
+mod references;
 mod strict;
 mod values;
 
-pub use compile::CompiledRule;
+pub use compile::{CompiledRule, RuleError};
 pub use evaluate::evaluate;
 pub use finding::{BaselineState, Finding, Outcome, Suppression, SuppressionKind};
 pub use functions_k8s::{looks_secret, secret_key_name};

@@ -9,7 +9,7 @@
 //! strict versions that fail with the unknown's reason. So a check that evaluates to
 //! true or false is decided by what is known, and one that fails could not decide.
 
-use super::functions::{declaration, undecided};
+use super::functions::{undecided, Helpers};
 use super::values::{field, reference, unknown_reason, KNOWN_FIELDS_KEY, MAYBE_KEY};
 use cel::common::ast::{operators, CallExpr, Expr, LiteralValue};
 use cel::{Context, ExecutionError, IdedExpr, ParseErrors, Program, ResolveResult};
@@ -98,14 +98,14 @@ fn rewrite(expr: &mut IdedExpr) {
 }
 
 /// Registers the strict built-ins on a root context.
-pub fn register(ctx: &mut Context) -> anyhow::Result<()> {
-    ctx.add_function(EQ, |a: cel::Value, b: cel::Value| equal(&a, &b).map(cel::Value::Bool)).map_err(declaration(EQ))?;
-    ctx.add_function(NE, |a: cel::Value, b: cel::Value| equal(&a, &b).map(|eq| cel::Value::Bool(!eq))).map_err(declaration(NE))?;
-    ctx.add_function(IN, |item: cel::Value, container: cel::Value| contains(&container, &item).map(cel::Value::Bool)).map_err(declaration(IN))?;
-    ctx.add_function(HAS, |value: cel::Value, name: Arc<String>| has(&value, &name)).map_err(declaration(HAS))?;
-    ctx.add_function(SELECT, |value: cel::Value, name: Arc<String>| select(&value, &name)).map_err(declaration(SELECT))?;
-    ctx.add_function(SIZE, |value: cel::Value| size(&value)).map_err(declaration(SIZE))?;
-    ctx.add_function(KNOWN, |value: cel::Value| known_text(&value).map(|_| value)).map_err(declaration(KNOWN))?;
+pub fn register(helpers: &mut Helpers) -> anyhow::Result<()> {
+    helpers.add(EQ, |a: cel::Value, b: cel::Value| equal(&a, &b).map(cel::Value::Bool))?;
+    helpers.add(NE, |a: cel::Value, b: cel::Value| equal(&a, &b).map(|eq| cel::Value::Bool(!eq)))?;
+    helpers.add(IN, |item: cel::Value, container: cel::Value| contains(&container, &item).map(cel::Value::Bool))?;
+    helpers.add(HAS, |value: cel::Value, name: Arc<String>| has(&value, &name))?;
+    helpers.add(SELECT, |value: cel::Value, name: Arc<String>| select(&value, &name))?;
+    helpers.add(SIZE, |value: cel::Value| size(&value))?;
+    helpers.add(KNOWN, |value: cel::Value| known_text(&value).map(|_| value))?;
     Ok(())
 }
 
@@ -244,7 +244,7 @@ mod tests {
 
     fn run(source: &str, x: cel::Value) -> ResolveResult {
         let mut ctx = Context::default();
-        register(&mut ctx).unwrap();
+        register(&mut Helpers::new(&mut ctx)).unwrap();
         ctx.add_variable_from_value("x", x);
         StrictProgram::compile(source).unwrap().execute(&ctx)
     }

@@ -2,7 +2,7 @@
 
 use super::RuleSpec;
 use crate::engine::CompiledRule;
-use crate::model::Diagnostic;
+use crate::model::{Diagnostic, Node, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,7 +57,21 @@ pub fn compile(origin: &str, text: &str) -> Result<CompiledRule, Diagnostic> {
     if stem != spec.id {
         return Err(Diagnostic::error(origin, None, format!("the file of rule {} must be named {}.yaml", spec.id, spec.id)));
     }
-    CompiledRule::compile(spec, origin).map_err(|e| Diagnostic::error(origin, None, format!("{e:#}")))
+    CompiledRule::compile(spec).map_err(|e| {
+        let span = e.field.as_deref().and_then(|field| field_node(&document.root, field)).and_then(|node| node.span.clone());
+        Diagnostic::error(origin, span, e.message)
+    })
+}
+
+/// The node of a rule file's field (`checks[2].check`), for locating errors.
+fn field_node<'n>(root: &'n Node, field: &str) -> Option<&'n Node> {
+    field.split('.').try_fold(root, |node, part| match part.split_once('[') {
+        Some((name, index)) => match &node.get(name)?.value {
+            Value::List(items) => items.get(index.trim_end_matches(']').parse::<usize>().ok()?),
+            _ => None,
+        },
+        None => node.get(part),
+    })
 }
 
 #[cfg(test)]

@@ -24,6 +24,12 @@ pub struct RuleSpec {
     /// CEL: the rule only applies where this is true.
     #[serde(default)]
     pub when: Option<String>,
+    /// Named CEL expressions the rule's `when`, checks and messages read as
+    /// `variables.NAME` (as in a Kubernetes ValidatingAdmissionPolicy): each is written once
+    /// and evaluated at most once per resource (per item with `each`), only when read. A
+    /// variable may read the variables before it.
+    #[serde(default)]
+    pub variables: Vec<Variable>,
     /// A dotted attribute path to a list (e.g. `containers`): the check runs once per
     /// element, bound to `item`.
     #[serde(default)]
@@ -55,10 +61,21 @@ pub struct Group {
     pub collect: String,
 }
 
+/// A named expression of a rule.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variable {
+    pub name: String,
+    pub expression: String,
+}
+
 /// One condition of a rule.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
+    /// CEL: the check only applies where this is true (the rule's `when` holding already).
+    #[serde(default)]
+    pub when: Option<String>,
     /// CEL: true when the resource (or `item`) complies.
     pub check: String,
     /// Dotted path(s) from `resource` or `item` of the attribute a finding points at. The
