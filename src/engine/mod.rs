@@ -9,7 +9,7 @@ mod functions_infra;
 mod functions_k8s;
 mod functions_network;
 mod lookup;
-mod references;
+pub(crate) mod references;
 mod strict;
 mod values;
 

@@ -79,6 +79,123 @@ pub fn is_standard(name: &str) -> bool {
     cel::Context::default().add_function(name, |x: i64| x).is_err()
 }
 
+/// What the test of the built-in rules refuses (`rules::load`): checks that open with a type
+/// test, and helper calls computed twice.
+#[cfg(test)]
+pub(crate) mod lint {
+    use super::is_operator;
+    use cel::common::ast::{EntryExpr, Expr, LiteralValue};
+    use cel::IdedExpr;
+
+    /// Sub-expressions an expression computes more than once: calls of helpers (operators
+    /// left out) that read no comprehension variable, so a rule variable could hold them. Each
+    /// is given as CEL text.
+    pub fn repeated_calls(exprs: &[&IdedExpr]) -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut repeated = Vec::new();
+        for expr in exprs {
+            collect_calls(expr, &mut Vec::new(), &mut |text| {
+                if seen.contains(&text) {
+                    if !repeated.contains(&text) {
+                        repeated.push(text);
+                    }
+                } else {
+                    seen.push(text);
+                }
+            });
+        }
+        repeated
+    }
+
+    /// Calls `found` with the text of every helper call in `expr` free of the `bound` names;
+    /// returns whether `expr` reads any of them.
+    fn collect_calls(expr: &IdedExpr, bound: &mut Vec<String>, found: &mut dyn FnMut(String)) -> bool {
+        let reads_bound = match &expr.expr {
+            Expr::Call(call) => {
+                let mut reads = false;
+                for part in call.target.iter().map(|t| t.as_ref()).chain(&call.args) {
+                    reads |= collect_calls(part, bound, found);
+                }
+                if !reads && !is_operator(&call.func_name) && !call.args.is_empty() {
+                    found(text(expr));
+                }
+                reads
+            }
+            Expr::Comprehension(comprehension) => {
+                let mut reads = collect_calls(&comprehension.iter_range, bound, found);
+                let names = [Some(&comprehension.iter_var), comprehension.iter_var2.as_ref(), Some(&comprehension.accu_var)];
+                let added = names.iter().flatten().count();
+                bound.extend(names.into_iter().flatten().cloned());
+                for part in [&comprehension.loop_cond, &comprehension.loop_step, &comprehension.result] {
+                    reads |= collect_calls(part, bound, found);
+                }
+                bound.truncate(bound.len() - added);
+                reads
+            }
+            Expr::Ident(name) => bound.contains(name),
+            Expr::Select(select) => collect_calls(&select.operand, bound, found),
+            Expr::List(list) => list.elements.iter().fold(false, |reads, e| collect_calls(e, bound, found) | reads),
+            Expr::Map(map) => map.entries.iter().fold(false, |reads, e| entry_calls(&e.expr, bound, found) | reads),
+            Expr::Struct(literal) => literal.entries.iter().fold(false, |reads, e| entry_calls(&e.expr, bound, found) | reads),
+            Expr::Literal(_) | Expr::Unspecified => false,
+        };
+        reads_bound
+    }
+
+    fn entry_calls(entry: &EntryExpr, bound: &mut Vec<String>, found: &mut dyn FnMut(String)) -> bool {
+        match entry {
+            EntryExpr::StructField(field) => collect_calls(&field.value, bound, found),
+            EntryExpr::MapEntry(entry) => collect_calls(&entry.key, bound, found) | collect_calls(&entry.value, bound, found),
+        }
+    }
+
+    /// Whether a check opens with a test of the resource's type (`resource.__type != "x" || ...`,
+    /// `resource.__type == "x" ? ... : ...`): a `when:` says that.
+    pub fn opens_with_type_guard(expr: &IdedExpr) -> bool {
+        match &expr.expr {
+            Expr::Call(call) if matches!(call.func_name.as_str(), "_||_" | "_?_:_") => call.args.first().is_some_and(only_type_test),
+            _ => false,
+        }
+    }
+
+    /// An expression that reads nothing but `resource.__type` (and literals), and reads that.
+    fn only_type_test(expr: &IdedExpr) -> bool {
+        fn reads_type(expr: &IdedExpr) -> Option<bool> {
+            match &expr.expr {
+                Expr::Select(select) if select.field == "__type" && matches!(&select.operand.expr, Expr::Ident(name) if name == "resource") => Some(true),
+                Expr::Literal(_) => Some(false),
+                Expr::List(list) => list.elements.iter().try_fold(false, |any, e| Some(any | reads_type(e)?)),
+                Expr::Call(call) if is_operator(&call.func_name) => call.args.iter().try_fold(false, |any, e| Some(any | reads_type(e)?)),
+                _ => None,
+            }
+        }
+        reads_type(expr) == Some(true)
+    }
+
+    /// An expression as CEL text, the same for the same expression wherever it is written.
+    fn text(expr: &IdedExpr) -> String {
+        match &expr.expr {
+            Expr::Call(call) => {
+                let args: Vec<String> = call.args.iter().map(text).collect();
+                match &call.target {
+                    Some(target) => format!("{}.{}({})", text(target), call.func_name, args.join(", ")),
+                    None => format!("{}({})", call.func_name, args.join(", ")),
+                }
+            }
+            Expr::Ident(name) => name.clone(),
+            Expr::Select(select) if select.test => format!("has({}.{})", text(&select.operand), select.field),
+            Expr::Select(select) => format!("{}.{}", text(&select.operand), select.field),
+            Expr::Literal(LiteralValue::String(text)) => format!("{:?}", text.inner()),
+            Expr::Literal(LiteralValue::Int(n)) => n.inner().to_string(),
+            Expr::Literal(LiteralValue::Double(n)) => n.inner().to_string(),
+            Expr::Literal(LiteralValue::Boolean(b)) => b.inner().to_string(),
+            Expr::Literal(LiteralValue::Null) => "null".into(),
+            Expr::List(list) => format!("[{}]", list.elements.iter().map(text).collect::<Vec<_>>().join(", ")),
+            other => format!("{other:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +211,18 @@ mod tests {
         assert_eq!(found.names.iter().map(String::as_str).collect::<Vec<_>>(), ["config", "resource", "variables"]);
         assert_eq!(found.variables.iter().map(String::as_str).collect::<Vec<_>>(), ["region"]);
         assert!(of("has(resource.x) && [1].exists(i, i == 1)").functions.is_empty());
+    }
+
+    #[test]
+    fn repeated_calls_are_those_a_variable_could_hold() {
+        let parse = |source: &str| cel::Program::compile(source).unwrap();
+        let check = parse(r#"counterpart(resource, "p") == null || size(differences(resource, counterpart(resource, "p"))) == 0"#);
+        let message = parse(r#"join(differences(resource, counterpart(resource, "p")), "; ")"#);
+        let found = super::lint::repeated_calls(&[check.expression(), message.expression()]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("counterpart(") && found[1].starts_with("differences("), "{found:?}");
+        let in_loop = parse("resource.rules.all(r, lookup(r) == null || lookup(r).x == 1)");
+        assert!(super::lint::repeated_calls(&[in_loop.expression()]).is_empty(), "a comprehension variable cannot be held");
     }
 
     #[test]
