@@ -246,15 +246,16 @@ fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<
     // Whether the rule applies may be unknown (or whether the resource exists at all); the
     // checks still run, since a resource that passes them passes whether or not it applies.
     let mut applies_unknown = existence_unknown(subject);
+    // One evaluation of each variable for the resource, shared by `when` and the checks.
+    let variables = Variables::new(rule);
     if let Some(when) = &rule.when {
-        let variables = Variables::new(rule);
         match run(when, &variables.bind(&scope, &rule.when_variables)) {
             Ok(true) => {}
             Ok(false) => return Vec::new(),
             Err(failure) => applies_unknown = Some(explain(failure, &rule.when_names, subject.unknowns, "")),
         }
     }
-    let findings = judge_items(rule, subject, &scope, &whole);
+    let findings = judge_items(rule, subject, &scope, &whole, &variables);
     match applies_unknown {
         Some((reason, at)) if !findings.is_empty() => vec![undecided(rule, subject, &whole, reason, at)],
         _ => findings,
@@ -268,9 +269,9 @@ fn existence_unknown(subject: &Subject) -> Option<Why> {
 }
 
 /// Judges the resource, or each of its `each` items.
-fn judge_items(rule: &CompiledRule, subject: &Subject, scope: &Context, whole: &Target) -> Vec<Finding> {
+fn judge_items(rule: &CompiledRule, subject: &Subject, scope: &Context, whole: &Target, variables: &Variables) -> Vec<Finding> {
     let Some(each) = &rule.spec.each else {
-        return judge_target(rule, subject, scope, whole);
+        return judge_target(rule, subject, scope, whole, variables);
     };
     let items = match subject.attrs.path(&each.path) {
         None => return Vec::new(),
@@ -288,13 +289,14 @@ fn judge_items(rule: &CompiledRule, subject: &Subject, scope: &Context, whole: &
         let mut item_scope = scope.new_inner_scope();
         item_scope.add_variable_from_value("item", values::to_cel(item, subject.resource.join_scope()));
         let label = rule.label.as_ref().map(|l| l.execute(&item_scope).map(|v| values::display(&v)).unwrap_or_else(|_| "item".into()));
-        findings.extend(judge_target(rule, subject, &item_scope, &Target { item: Some(item), label }));
+        // Variables may read `item`: each item has its own.
+        findings.extend(judge_target(rule, subject, &item_scope, &Target { item: Some(item), label }, &Variables::new(rule)));
     }
     findings
 }
 
 /// Runs every check on one target; each failing check is a finding.
-fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target: &Target) -> Vec<Finding> {
+fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target: &Target, variables: &Variables) -> Vec<Finding> {
     let item_unknowns;
     let (unknowns, root_path) = match (target.item, &rule.spec.each) {
         (Some(item), Some(each)) => {
@@ -304,7 +306,6 @@ fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target:
         _ => (subject.unknowns, ""),
     };
     let mut findings = Vec::new();
-    let variables = Variables::new(rule);
     for check in &rule.checks {
         let scope = variables.bind(scope, &check.variables);
         // Whether the check applies may be unknown: it still runs, since a target that
@@ -362,7 +363,8 @@ impl<'r> Variables<'r> {
                 inner.add_variable_from_value("variables", self.map());
                 match self.rule.variables[i].program.execute(&inner) {
                     Ok(value) => value,
-                    Err(cel::ExecutionError::FunctionError { message, .. }) => values::unknown(&message),
+                    Err(cel::ExecutionError::FunctionError { function, message }) if function == strict::UNKNOWN => values::unknown(&message),
+                    Err(cel::ExecutionError::FunctionError { message, .. }) => values::failed(&message),
                     Err(error) => values::unknown(&internal_wording(&error)),
                 }
             };

@@ -10,7 +10,7 @@
 //! true or false is decided by what is known, and one that fails could not decide.
 
 use super::functions::{undecided, Helpers};
-use super::values::{field, reference, unknown_reason, KNOWN_FIELDS_KEY, MAYBE_KEY};
+use super::values::{field, reference, unknown_reason, FAILED_KEY, KNOWN_FIELDS_KEY, MAYBE_KEY};
 use cel::common::ast::{operators, CallExpr, Expr, LiteralValue};
 use cel::{Context, ExecutionError, IdedExpr, ParseErrors, Program, ResolveResult};
 use std::sync::Arc;
@@ -172,6 +172,9 @@ fn contains(container: &cel::Value, item: &cel::Value) -> Result<bool, Execution
 /// Fails when `value` itself is an unknown marker (its elements may be unknown).
 fn known_marker(value: &cel::Value) -> Result<(), ExecutionError> {
     match unknown_reason(value) {
+        // A rule variable a helper could not compute: the helper's words, as if the check
+        // had called it.
+        Some(reason) if field(value, FAILED_KEY).is_some() => Err(undecided("variable", reason.to_string())),
         Some(reason) => Err(undecided(UNKNOWN, reason.to_string())),
         None => Ok(()),
     }

@@ -15,6 +15,15 @@ pub const REF_KEY: &str = "$ref";
 /// list whose length is therefore unknown).
 pub const MAYBE_KEY: &str = "$maybe";
 
+/// Marks an unknown that a helper's failure made (a rule variable it could not compute): a
+/// check that reads it could not decide in the helper's words.
+pub const FAILED_KEY: &str = "$failed";
+
+/// What a helper that could not decide gave a rule variable.
+pub fn failed(reason: &str) -> cel::Value {
+    map([(UNKNOWN_KEY, string(reason)), (FAILED_KEY, cel::Value::Bool(true))])
+}
+
 /// A value unknown for `reason`.
 pub fn unknown(reason: &str) -> cel::Value {
     map([(UNKNOWN_KEY, string(reason))])

@@ -118,10 +118,9 @@ mod tests {
     }
 
     const STILL_REPEATING: &[&str] = &[
-        "BAK-001", "BAK-002", "BAK-003", "DATA-001", "DATA-002", "DATA-003", "DATA-004", "DATA-005", "DATA-006", "EKS-001", "EKS-002", "EKS-003", "EKS-004",
-        "ENC-001", "ENC-002", "ENC-003", "ENC-005", "ENC-006", "ENC-007", "ENC-009", "ENV-004", "ENV-005", "IMG-002", "IMG-004", "K8S-002", "K8S-003",
-        "K8S-005", "K8S-006", "K8S-007", "NET-001", "NET-002", "NET-003", "NET-004", "POD-001", "POD-002", "POD-003", "POD-005", "RES-001", "RES-003",
-        "RES-004", "SEC-002", "SEC-003", "SEC-004", "TLS-001", "TLS-002", "TLS-003", "TLS-004", "TLS-005", "TLS-006",
+        "DATA-001", "DATA-002", "DATA-003", "DATA-006", "EKS-002", "EKS-003", "EKS-004", "ENC-001", "ENC-002", "ENC-005", "ENC-006", "ENC-007", "ENC-009",
+        "ENV-005", "K8S-002", "K8S-003", "K8S-005", "K8S-006", "K8S-007", "NET-001", "NET-002", "NET-003", "NET-004", "RES-003", "RES-004", "SEC-002",
+        "SEC-003", "TLS-001", "TLS-002", "TLS-004", "TLS-005", "TLS-006",
     ];
 
     #[test]
