@@ -87,20 +87,28 @@ impl Scope<'_> {
         if let Some(unknown) = found.functions.iter().find(|f| !super::functions::helper_names().contains(f.as_str()) && !is_standard(f)) {
             return Err(RuleError::at(field, format!("calls `{unknown}`, which is neither a helper (see the README's list) nor a CEL function")));
         }
-        let mut bound = vec!["resource", "config", "variables"];
-        bound.extend(names);
-        if let Some(unknown) = found.names.iter().find(|n| !bound.contains(&n.as_str())) {
-            return Err(RuleError::at(field, format!("reads `{unknown}`, which is not defined here (it may read {})", bound.join(", "))));
-        }
-        found
+        let read: BTreeSet<usize> = found
             .variables
             .iter()
             .map(|name| match self.defined.iter().position(|d| d == name) {
                 Some(i) if i < visible => Ok(i),
+                Some(_) if field.starts_with("group") || field.starts_with("each") => {
+                    Err(RuleError::at(field, format!("reads `variables.{name}`: `group` and `each.label` run before any variable")))
+                }
                 Some(_) => Err(RuleError::at(field, format!("reads `variables.{name}`, which is defined after it"))),
                 None => Err(RuleError::at(field, format!("reads `variables.{name}`, which the rule does not define"))),
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        // `group` and `each.label` run before any variable is bound.
+        let mut bound = vec!["resource", "config"];
+        if visible > 0 {
+            bound.push("variables");
+        }
+        bound.extend(names);
+        if let Some(unknown) = found.names.iter().find(|n| !bound.contains(&n.as_str())) {
+            return Err(RuleError::at(field, format!("reads `{unknown}`, which is not defined here (it may read {})", bound.join(", "))));
+        }
+        Ok(read)
     }
 
     /// `item` and `group` where the rule binds them.

@@ -426,7 +426,9 @@ fn explain(failure: Failure, names: &HashSet<String>, unknowns: &[(String, &Node
         Failure::Helper(message) => match named(&message) {
             // A helper names the value by the path it was given; the attribute's own path
             // says where it is on the resource.
-            Some(((path, span), reason)) if message.starts_with('`') && message.ends_with(&format!("` is unknown: {reason}")) => {
+            // (also when it says so after what it could not do: "the referenced resource is
+            // unknown: `x` is unknown: ...").
+            Some(((path, span), reason)) if message.contains('`') && message.ends_with(&format!("` is unknown: {reason}")) => {
                 (format!("`{path}` is unknown: {reason}"), Some((path, span)))
             }
             Some((at, _)) => (message, Some(at)),

@@ -24,6 +24,7 @@ const HAS: &str = "strict.has";
 const SIZE: &str = "strict.size";
 const KNOWN: &str = "strict.known";
 const SELECT: &str = "strict.select";
+const VARIABLE: &str = "strict.variable";
 
 /// A compiled check (or `when`) whose built-ins fail on unknown values.
 pub struct StrictProgram(IdedExpr);
@@ -70,8 +71,15 @@ fn rewrite(expr: &mut IdedExpr) {
             rewrite(&mut select.operand);
             // `resource.x` and `config.x` read bound maps, never an unknown: left as CEL has them.
             let bound_map = matches!(&select.operand.expr, Expr::Ident(name) if name == "resource" || name == "config");
+            // A rule variable that could not be computed fails where it is read (a condition
+            // or a negation of it would otherwise meet a marker, not a boolean).
+            let variable = matches!(&select.operand.expr, Expr::Ident(name) if name == "variables");
             if select.test || !bound_map {
-                let func_name = if select.test { HAS } else { SELECT };
+                let func_name = match (select.test, variable) {
+                    (true, _) => HAS,
+                    (false, true) => VARIABLE,
+                    (false, false) => SELECT,
+                };
                 let operand = std::mem::take(&mut *select.operand);
                 let name = IdedExpr { id: expr.id, expr: Expr::Literal(LiteralValue::String(select.field.clone().into())) };
                 expr.expr = Expr::Call(CallExpr { func_name: func_name.to_string(), target: None, args: vec![operand, name] });
@@ -104,6 +112,11 @@ pub fn register(helpers: &mut Helpers) -> anyhow::Result<()> {
     helpers.add(IN, |item: cel::Value, container: cel::Value| contains(&container, &item).map(cel::Value::Bool))?;
     helpers.add(HAS, |value: cel::Value, name: Arc<String>| has(&value, &name))?;
     helpers.add(SELECT, |value: cel::Value, name: Arc<String>| select(&value, &name))?;
+    helpers.add(VARIABLE, |variables: cel::Value, name: Arc<String>| {
+        let value = select(&variables, &name)?;
+        known_marker(&value)?;
+        Ok(value)
+    })?;
     helpers.add(SIZE, |value: cel::Value| size(&value))?;
     helpers.add(KNOWN, |value: cel::Value| known_text(&value).map(|_| value))?;
     Ok(())
