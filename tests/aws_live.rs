@@ -385,8 +385,8 @@ fn progress_on_a_terminal_is_one_line_redrawn() {
     assert!(terminal.contains("\r\x1b[2K"), "the line is redrawn: {terminal:?}");
     assert!(terminal.contains("account×region×service done"), "{terminal:?}");
     assert!(terminal.contains(&format!("charterguard: aws {ACCOUNT} ap-south-2: ")), "{terminal:?}");
-    // Two units of 12 regional services, and the account's buckets.
-    assert!(terminal.contains("25/25 account×region×service done"), "the last state counts everything: {terminal:?}");
+    // Two units of 12 regional services, and the account's buckets and roles.
+    assert!(terminal.contains("26/26 account×region×service done"), "the last state counts everything: {terminal:?}");
 }
 
 /// The rules judging live AWS resources (`sources` naming `aws`): what an account that cannot

@@ -22,6 +22,7 @@ pub mod state;
 mod compute;
 mod data;
 mod edge;
+mod iam;
 mod keys;
 mod network;
 mod s3;
@@ -118,8 +119,11 @@ pub fn audit(options: &Options) -> anyhow::Result<Audit> {
     runtime.block_on(run(options))
 }
 
-/// The services audited in each account × region unit (S3 is audited once per account).
+/// The services audited in each account × region unit.
 const SERVICES: &[&str] = &["kms", "ec2", "eks", "rds", "elasticache", "kafka", "ecr", "acm", "secretsmanager", "logs", "elbv2", "backup"];
+
+/// The services audited once per account (see [`account_wide_owners`]).
+const ACCOUNT_SERVICES: &[&str] = &["s3", "iam"];
 
 async fn run(options: &Options) -> anyhow::Result<Audit> {
     let counter = Arc::new(Counter::default());
@@ -179,8 +183,8 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
     }
     units.sort_by(|a, b| (&a.0.id, &a.1).cmp(&(&b.0.id, &b.1)));
     let mine: Vec<(Arc<Account>, String)> = units.iter().enumerate().filter(|(i, _)| options.shard.takes(*i)).map(|(_, unit)| unit.clone()).collect();
-    let owned = s3_owners(&units, options.shard);
-    let progress = progress::Progress::new(mine.len() * SERVICES.len() + owned.len(), counter.clone(), options.progress);
+    let owned = account_wide_owners(&units, options.shard);
+    let progress = progress::Progress::new(mine.len() * SERVICES.len() + owned.len() * ACCOUNT_SERVICES.len(), counter.clone(), options.progress);
 
     // KMS first, everywhere: the other services name keys, resolved through each region's keys.
     let keyed: Vec<(Scope, Model, Arc<keys::Keys>)> = futures::stream::iter(mine.iter())
@@ -209,20 +213,26 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
         })
         .buffer_unordered(options.units_in_flight.max(1))
         .collect::<Vec<Model>>();
-    let buckets = futures::stream::iter(owned.iter())
+    let account_wide = futures::stream::iter(owned.iter())
         .map(|account| {
             let (keys, progress, counting) = (&keys, &progress, &counting);
-            async move {
-                let part = audit_buckets(account, keys, options, counting).await;
+            let done = |part: Model| {
                 progress.service_done();
                 part
+            };
+            async move {
+                let buckets = async { done(audit_buckets(account, keys, options, counting).await) };
+                let roles = async { done(audit_roles(account, options, counting).await) };
+                let (mut buckets, roles) = futures::join!(buckets, roles);
+                buckets.extend(roles);
+                buckets
             }
         })
         .buffer_unordered(options.units_in_flight.max(1))
         .collect::<Vec<Model>>();
-    let (regional, buckets) = futures::join!(regional, buckets);
+    let (regional, account_wide) = futures::join!(regional, account_wide);
     progress.finish();
-    for part in regional.into_iter().chain(buckets) {
+    for part in regional.into_iter().chain(account_wide) {
         model.extend(part);
     }
     // Units finish in any order: sort so reports do not depend on timing.
@@ -249,10 +259,11 @@ pub fn name_environments(model: &mut Model, environments: &BTreeMap<String, crat
     }
 }
 
-/// The accounts whose buckets this invocation audits. S3 is one service for the whole account
-/// (replication joins buckets across regions), so all of an account's buckets go with its
-/// first unit: the shard that audits that unit audits them all.
-fn s3_owners(units: &[(Arc<Account>, String)], shard: Shard) -> Vec<Arc<Account>> {
+/// The accounts whose account-wide services this invocation audits. S3 is one service for the
+/// whole account (replication joins buckets across regions) and IAM is global, so all of an
+/// account's buckets and roles go with its first unit: the shard that audits that unit audits
+/// them all.
+fn account_wide_owners(units: &[(Arc<Account>, String)], shard: Shard) -> Vec<Arc<Account>> {
     let mut owners: Vec<Arc<Account>> = Vec::new();
     for (i, (account, _)) in units.iter().enumerate() {
         let first = i == 0 || units[i - 1].0.id != account.id;
@@ -301,6 +312,12 @@ async fn audit_buckets(account: &Arc<Account>, keys: &BTreeMap<(String, String),
     model
 }
 
+/// Every role of the account, asked where its credentials' region sends IAM calls.
+async fn audit_roles(account: &Arc<Account>, options: &Options, counting: &Counting) -> Model {
+    let home = account.config.region().map(|r| r.to_string()).unwrap_or_default();
+    iam::collect(&Scope::new(account.clone(), &home, options, counting)).await
+}
+
 /// The regions to audit in an account and the requested ones that cannot be audited (not
 /// enabled, unknown).
 async fn audited_regions(account: &Account, options: &Options, counting: &Counting) -> Result<(Vec<String>, Vec<(String, Failure)>), Failure> {
@@ -334,6 +351,7 @@ async fn audited_regions(account: &Account, options: &Options, counting: &Counti
 /// read at all hides.
 const ALL_TYPES: &[&str] = &[
     "aws_s3_bucket",
+    "aws_iam_role",
     "aws_kms_key",
     "aws_kms_replica_key",
     "aws_vpc",
