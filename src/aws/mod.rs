@@ -371,6 +371,7 @@ const ALL_TYPES: &[&str] = &[
     "aws_elasticache_cluster",
     "aws_msk_cluster",
     "aws_ecr_repository",
+    "aws_ecr_repository_policy",
     "aws_acm_certificate",
     "aws_secretsmanager_secret",
     "aws_cloudwatch_log_group",
