@@ -243,12 +243,16 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
 }
 
 /// Gives every live origin of the audit the configuration's name for its account
-/// (`environments:`), so reports say which environment each finding is about.
+/// (`environments:`), so reports say which environment each finding is about; its resources
+/// get it as `__environment` too, as Terraform resources of an environment's roots do, so the
+/// rules comparing environments (ENV-005) judge them.
 pub fn name_environments(model: &mut Model, environments: &BTreeMap<String, crate::config::Environment>) {
     let names: BTreeMap<&str, &str> = environments.iter().filter_map(|(name, e)| Some((e.account.as_deref()?, name.as_str()))).collect();
     let named = |origin: &LiveOrigin| names.get(origin.scope.as_str()).map(|name| LiveOrigin { environment: Some(name.to_string()), ..origin.clone() });
     for resource in &mut model.resources {
         if let Some(origin) = resource.live.as_deref().and_then(named) {
+            let environment = origin.environment.clone().unwrap_or_default();
+            resource.attrs.insert(crate::terraform::ENVIRONMENT_KEY, crate::model::Node::new(environment.into(), None));
             resource.live = Some(Arc::new(origin));
         }
     }
@@ -571,6 +575,19 @@ pub(crate) fn test_scope(region: &str) -> Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resources_of_an_environments_account_carry_its_name() {
+        let scope = test_scope("ap-south-1");
+        let mut model = Model::default();
+        model.resources.push(scope.resource("aws_kms_key", scope.arn("kms", "key/k1"), Attrs::new()));
+        let production = crate::config::Environment { account: Some("123456789012".into()), ..Default::default() };
+        let staging = crate::config::Environment { account: Some("222222222222".into()), ..Default::default() };
+        name_environments(&mut model, &BTreeMap::from([("production".to_string(), production), ("staging".to_string(), staging)]));
+        let key = &model.resources[0];
+        assert_eq!(key.live.as_ref().and_then(|o| o.environment.as_deref()), Some("production"));
+        assert_eq!(key.attrs.get(crate::terraform::ENVIRONMENT_KEY).and_then(crate::model::Node::as_str), Some("production"));
+    }
 
     #[test]
     fn shards_split_the_work_list() {
