@@ -4,7 +4,8 @@
 //! throttled past the retries, a region not enabled or not answering) are "could not decide"
 //! and exit 2; Terraform state names who manages what; baselines show drift; shards merge into
 //! the whole audit; `--org` audits an organization's active accounts, each under its
-//! environment's name, and cannot pass when an account or the organization cannot be read.
+//! environment's name, and cannot pass when an account or the organization cannot be read;
+//! policies and network connections that reach another environment's account break ENV-005.
 #![cfg(feature = "aws")]
 
 mod common;
@@ -211,6 +212,55 @@ fn a_denied_call_cannot_decide_the_rules_it_feeds() {
     assert_eq!(partial.code(), Some(1), "--allow-partial exits by the findings\n{}", partial.explain());
 }
 
+/// The (rule, address) pairs of the oracle's `expect`.
+fn expected(oracle: &Value) -> BTreeSet<(String, String)> {
+    oracle["expect"].as_array().expect("expect").iter().map(|e| (text(&e["rule"]), text(&e["arn"]))).collect()
+}
+
+#[test]
+fn environment_isolation_is_read_from_the_accounts() {
+    let moto = moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let oracle = moto.seed("isolation");
+    let (production, staging) = (text(&oracle["production"]), text(&oracle["staging"]));
+    let config = format!("environments:\n  production: {{account: \"{production}\"}}\n  staging: {{account: \"{staging}\"}}\n");
+    std::fs::write(dir.path().join("charterguard.yaml"), config).unwrap();
+    let run = audit(&moto, dir.path(), &["--regions", "ap-south-1"]);
+    assert_eq!(run.code(), Some(1), "{}", run.explain());
+    assert!(run.diagnostics().iter().all(|d| !d.contains("failed")), "no call failed:\n{}", run.explain());
+    check_oracle(&run, &oracle);
+    // Exactly what names the staging account: nothing naming the outside account (no
+    // environment's), the account itself, or a deleted peering.
+    let env005 =
+        |run: &Run, outcome: &str| -> BTreeSet<(String, String)> { run.with_outcome(outcome).into_iter().filter(|(rule, _)| rule == "ENV-005").collect() };
+    assert_eq!(env005(&run, "violation"), expected(&oracle), "{}", run.explain());
+    for finding in run.findings().iter().filter(|f| f["rule_id"] == "ENV-005") {
+        assert!(text(&finding["message"]).contains(&format!("{staging} (staging)")), "{finding}");
+        assert_eq!(finding["live"]["environment"], "production", "{finding}");
+    }
+
+    // A policy that could not be read never passes: denied, the keys' and roles' verdicts
+    // are "could not decide", the roles' as one for all of them.
+    moto.faults(&[
+        Fault::new(FaultKind::AccessDenied).service("kms").operation("GetKeyPolicy"),
+        Fault::new(FaultKind::AccessDenied).service("iam").operation("ListRoles"),
+    ]);
+    let denied = audit(&moto, dir.path(), &["--regions", "ap-south-1"]);
+    assert_eq!(denied.code(), Some(2), "{}", denied.explain());
+    let undecided = env005(&denied, "undecided");
+    let roles = format!("arn:aws:iam:::role/* (account {production})");
+    assert!(undecided.contains(&("ENV-005".to_string(), roles)), "{undecided:?}");
+    let keys: Vec<String> = oracle["compliant"].as_array().unwrap().iter().map(|c| text(&c["arn"])).filter(|arn| arn.contains(":key/")).collect();
+    assert_eq!(keys.len(), 2, "{oracle}");
+    for key in keys {
+        assert!(undecided.contains(&("ENV-005".to_string(), key.clone())), "{key}: {undecided:?}");
+    }
+    let violations = env005(&denied, "violation");
+    assert!(violations.iter().all(|(_, address)| !address.contains(":key/") && !address.contains(":role/")), "{violations:?}");
+    assert!(violations.iter().any(|(_, address)| address.contains("vpc-peering-connection/")), "the rest is still judged: {violations:?}");
+    assert!(denied.notifications().iter().any(|n| n.contains("kms:GetKeyPolicy failed")), "{:?}", denied.notifications());
+}
+
 #[test]
 fn throttling_is_retried_and_a_call_throttled_past_its_retries_cannot_decide() {
     let moto = moto::shared();
@@ -385,8 +435,8 @@ fn progress_on_a_terminal_is_one_line_redrawn() {
     assert!(terminal.contains("\r\x1b[2K"), "the line is redrawn: {terminal:?}");
     assert!(terminal.contains("account×region×service done"), "{terminal:?}");
     assert!(terminal.contains(&format!("charterguard: aws {ACCOUNT} ap-south-2: ")), "{terminal:?}");
-    // Two units of 12 regional services, and the account's buckets.
-    assert!(terminal.contains("25/25 account×region×service done"), "the last state counts everything: {terminal:?}");
+    // Two units of 12 regional services, and the account's buckets and roles.
+    assert!(terminal.contains("26/26 account×region×service done"), "the last state counts everything: {terminal:?}");
 }
 
 /// The rules judging live AWS resources (`sources` naming `aws`): what an account that cannot

@@ -1,5 +1,5 @@
-//! EKS clusters and node groups, and ECR repositories with the registry's scanning and
-//! replication configuration.
+//! EKS clusters and node groups, and ECR repositories with their lifecycle and repository
+//! policies and the registry's scanning and replication configuration.
 
 use super::attrs::{string_map, strings, Attrs};
 use super::call::Failure;
@@ -117,18 +117,21 @@ pub async fn collect_ecr(scope: &Scope, keys: &Keys) -> Model {
     match repositories.into_iter().collect::<Result<Vec<_>, _>>() {
         Ok(repositories) => {
             let policies = futures::stream::iter(&repositories)
-                .map(|r| ecr.get_lifecycle_policy().repository_name(r.repository_name().unwrap_or_default()).send())
+                .map(|r| {
+                    let name = r.repository_name().unwrap_or_default();
+                    futures::future::join(ecr.get_lifecycle_policy().repository_name(name).send(), ecr.get_repository_policy().repository_name(name).send())
+                })
                 .buffered(scope.concurrency)
                 .collect::<Vec<_>>()
                 .await;
-            for (repository, policy) in repositories.iter().zip(policies) {
-                model.resources.extend(ecr_repository(scope, keys, &registry, repository, policy));
+            for (repository, policies) in repositories.iter().zip(policies) {
+                model.resources.extend(ecr_repository(scope, keys, &registry, repository, policies));
             }
         }
         Err(error) => scope.unseen(
             &mut model,
             &Failure::of("ecr:DescribeRepositories", &error),
-            &["aws_ecr_repository", "aws_ecr_lifecycle_policy"],
+            &["aws_ecr_repository", "aws_ecr_lifecycle_policy", "aws_ecr_repository_policy"],
             "ecr",
             ":repository/*",
         ),
@@ -163,9 +166,21 @@ type LifecyclePolicy = Result<
     aws_sdk_ecr::error::SdkError<aws_sdk_ecr::operation::get_lifecycle_policy::GetLifecyclePolicyError, aws_smithy_runtime_api::http::Response>,
 >;
 
-/// A repository and, when it has one, its lifecycle policy as `aws_ecr_lifecycle_policy`
-/// (joined by repository name, as in code); a policy that could not be read is unknown.
-fn ecr_repository(scope: &Scope, keys: &Keys, registry: &str, repository: &aws_sdk_ecr::types::Repository, policy: LifecyclePolicy) -> Vec<Resource> {
+type RepositoryPolicy = Result<
+    aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyOutput,
+    aws_sdk_ecr::error::SdkError<aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError, aws_smithy_runtime_api::http::Response>,
+>;
+
+/// A repository and, when it has them, its lifecycle policy as `aws_ecr_lifecycle_policy`
+/// and its repository policy as `aws_ecr_repository_policy` (joined by repository name, as
+/// in code); a policy that could not be read is unknown.
+fn ecr_repository(
+    scope: &Scope,
+    keys: &Keys,
+    registry: &str,
+    repository: &aws_sdk_ecr::types::Repository,
+    (lifecycle, access): (LifecyclePolicy, RepositoryPolicy),
+) -> Vec<Resource> {
     let Some(name) = repository.repository_name() else { return Vec::new() };
     let address = repository.repository_arn().map(str::to_string).unwrap_or_else(|| scope.arn("ecr", &format!("repository/{name}")));
     let encryption = repository
@@ -180,12 +195,49 @@ fn ecr_repository(scope: &Scope, keys: &Keys, registry: &str, repository: &aws_s
         .block("encryption_configuration", encryption)
         .set("__provider", registry);
     let mut out = vec![scope.resource("aws_ecr_repository", address.clone(), attrs)];
-    let policy = scope
-        .setting(&address, "ecr:GetLifecyclePolicy", policy, &["LifecyclePolicyNotFoundException"])
+    let lifecycle = scope
+        .setting(&address, "ecr:GetLifecyclePolicy", lifecycle, &["LifecyclePolicyNotFoundException"])
         .map(|p| p.and_then(|p| p.lifecycle_policy_text().map(Value::from)));
-    if !matches!(policy, Ok(None)) {
-        let attrs = Attrs::new().set("repository", name).setting("policy", policy.map(|p| p.or(Some(Value::Null))));
-        out.push(scope.resource("aws_ecr_lifecycle_policy", format!("{address}#lifecycle-policy"), attrs));
-    }
+    out.extend(repository_policy(scope, "aws_ecr_lifecycle_policy", format!("{address}#lifecycle-policy"), name, lifecycle));
+    let access = scope
+        .setting(&address, "ecr:GetRepositoryPolicy", access, &["RepositoryPolicyNotFoundException"])
+        .map(|p| p.and_then(|p| p.policy_text().map(Value::from)));
+    out.extend(repository_policy(scope, "aws_ecr_repository_policy", format!("{address}#policy"), name, access));
     out
+}
+
+/// A policy of a repository as its own resource, when the repository has one; one that could
+/// not be read is a resource whose policy is unknown (it may exist).
+fn repository_policy(scope: &Scope, rtype: &str, address: String, repository: &str, policy: Result<Option<Value>, String>) -> Option<Resource> {
+    if matches!(policy, Ok(None)) {
+        return None;
+    }
+    let attrs = Attrs::new().set("repository", repository).setting("policy", policy);
+    Some(scope.resource(rtype, address, attrs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Node;
+
+    #[test]
+    fn repository_policies_are_resources_when_present_or_unreadable() {
+        let scope = crate::aws::test_scope("ap-south-1");
+        let address = scope.arn("ecr", "repository/api");
+        let document = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"ecr:BatchGetImage"}]}"#;
+        let found = repository_policy(&scope, "aws_ecr_repository_policy", format!("{address}#policy"), "api", Ok(Some(Value::from(document)))).unwrap();
+        assert_eq!((found.rtype.as_str(), found.address.as_str()), ("aws_ecr_repository_policy", "arn:aws:ecr:ap-south-1:123456789012:repository/api#policy"));
+        assert_eq!(found.attrs.get("repository").and_then(Node::as_str), Some("api"));
+        assert_eq!(found.attrs.get("policy").and_then(Node::as_str), Some(document));
+        assert!(repository_policy(&scope, "aws_ecr_repository_policy", format!("{address}#policy"), "api", Ok(None)).is_none());
+        let denied = repository_policy(
+            &scope,
+            "aws_ecr_repository_policy",
+            format!("{address}#policy"),
+            "api",
+            Err("ecr:GetRepositoryPolicy failed: AccessDenied".into()),
+        );
+        assert!(denied.unwrap().attrs.get("policy").is_some_and(Node::is_unknown));
+    }
 }

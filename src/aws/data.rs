@@ -278,9 +278,9 @@ pub async fn collect_msk(scope: &Scope, keys: &Keys) -> Model {
     model
 }
 
-/// Secrets, and an `aws_secretsmanager_secret_rotation` for each that rotates (as in code,
-/// where rotation is its own resource). A secret's recovery window is chosen when it is
-/// deleted and is not part of a live secret.
+/// Secrets with their resource policies, and an `aws_secretsmanager_secret_rotation` for each
+/// that rotates (as in code, where rotation is its own resource). A secret's recovery window
+/// is chosen when it is deleted and is not part of a live secret.
 pub async fn collect_secrets(scope: &Scope, keys: &Keys) -> Model {
     let secrets =
         aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(&scope.config).interceptor(scope.counting.clone()).build());
@@ -291,30 +291,50 @@ pub async fn collect_secrets(scope: &Scope, keys: &Keys) -> Model {
             .into_iter()
             .flat_map(|page| page.secret_list.unwrap_or_default())
             .collect();
-    for secret in listed.iter().filter(|s| s.deleted_date().is_none()) {
-        let (Some(arn), Some(name)) = (secret.arn(), secret.name()) else { continue };
+    let live: Vec<(&aws_sdk_secretsmanager::types::SecretListEntry, &str, &str)> =
+        listed.iter().filter(|s| s.deleted_date().is_none()).filter_map(|s| Some((s, s.arn()?, s.name()?))).collect();
+    let policies = futures::stream::iter(&live)
+        .map(|(_, arn, _)| secrets.get_resource_policy().secret_id(*arn).send())
+        .buffered(scope.concurrency)
+        .collect::<Vec<_>>()
+        .await;
+    for ((secret, arn, name), policy) in live.iter().zip(policies) {
+        // A secret without a policy answers without one.
+        let policy = scope.setting(arn, "secretsmanager:GetResourcePolicy", policy, &[]).map(|p| p.and_then(|p| p.resource_policy().map(Value::from)));
         // Without a key of its own a secret uses the AWS-managed aws/secretsmanager key.
         let key = match secret.kms_key_id() {
             Some(key) => keys.reference(Some(key)),
             None => Value::Null,
         };
-        let attrs = Attrs::new()
-            .set("id", arn)
-            .set("arn", arn)
-            .set("name", name)
-            .set("kms_key_id", key)
-            .set("tags", string_map(secret.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))));
-        model.resources.push(scope.resource("aws_secretsmanager_secret", arn.to_string(), attrs));
-        if secret.rotation_enabled() == Some(true) {
-            let rules = secret
-                .rotation_rules()
-                .map(|r| Attrs::new().opt("automatically_after_days", r.automatically_after_days()).opt("schedule_expression", r.schedule_expression()));
-            let attrs =
-                Attrs::new().set("secret_id", reference(arn, "id")).opt("rotation_lambda_arn", secret.rotation_lambda_arn()).block("rotation_rules", rules);
-            model.resources.push(scope.resource("aws_secretsmanager_secret_rotation", format!("{arn}#rotation"), attrs));
-        }
+        model.resources.extend(secret_resources(scope, secret, (arn, name), key, policy));
     }
     model
+}
+
+/// A secret and, when it rotates, its rotation.
+fn secret_resources(
+    scope: &Scope,
+    secret: &aws_sdk_secretsmanager::types::SecretListEntry,
+    (arn, name): (&str, &str),
+    key: Value,
+    policy: Result<Option<Value>, String>,
+) -> Vec<Resource> {
+    let attrs = Attrs::new()
+        .set("id", arn)
+        .set("arn", arn)
+        .set("name", name)
+        .set("kms_key_id", key)
+        .setting("policy", policy)
+        .set("tags", string_map(secret.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))));
+    let mut out = vec![scope.resource("aws_secretsmanager_secret", arn.to_string(), attrs)];
+    if secret.rotation_enabled() == Some(true) {
+        let rules = secret
+            .rotation_rules()
+            .map(|r| Attrs::new().opt("automatically_after_days", r.automatically_after_days()).opt("schedule_expression", r.schedule_expression()));
+        let attrs = Attrs::new().set("secret_id", reference(arn, "id")).opt("rotation_lambda_arn", secret.rotation_lambda_arn()).block("rotation_rules", rules);
+        out.push(scope.resource("aws_secretsmanager_secret_rotation", format!("{arn}#rotation"), attrs));
+    }
+    out
 }
 
 pub async fn collect_logs(scope: &Scope, keys: &Keys) -> Model {
@@ -423,4 +443,24 @@ fn selection_attrs(selection: Option<&aws_sdk_backup::types::BackupSelection>) -
         .set("resources", strings(selection.resources()))
         .blocks("selection_tag", tags)
         .block("condition", condition)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Node;
+
+    #[test]
+    fn a_secret_carries_its_resource_policy_when_it_has_one() {
+        let scope = crate::aws::test_scope("ap-south-1");
+        let arn = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:db-AbCdEf";
+        let secret = aws_sdk_secretsmanager::types::SecretListEntry::builder().arn(arn).name("db").build();
+        let document = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"secretsmanager:GetSecretValue"}]}"#;
+        let with = secret_resources(&scope, &secret, (arn, "db"), Value::Null, Ok(Some(Value::from(document))));
+        assert_eq!(with[0].attrs.get("policy").and_then(Node::as_str), Some(document));
+        let without = secret_resources(&scope, &secret, (arn, "db"), Value::Null, Ok(None));
+        assert!(without[0].attrs.get("policy").is_none(), "no policy: nothing to judge");
+        let denied = secret_resources(&scope, &secret, (arn, "db"), Value::Null, Err("secretsmanager:GetResourcePolicy failed: AccessDenied".into()));
+        assert!(denied[0].attrs.get("policy").is_some_and(Node::is_unknown), "a policy that could not be read is unknown");
+    }
 }

@@ -1,5 +1,6 @@
-//! KMS: customer-managed keys as `aws_kms_key` / `aws_kms_replica_key`, and the key index the
-//! other services use to name keys the way rules understand them.
+//! KMS: customer-managed keys as `aws_kms_key` / `aws_kms_replica_key` with their key
+//! policies, and the key index the other services use to name keys the way rules understand
+//! them.
 
 use super::attrs::{string_map, Attrs};
 use super::call::Failure;
@@ -149,6 +150,10 @@ async fn describe(kms: &aws_sdk_kms::Client, scope: &Scope, id: &str) -> Result<
     let tags = scope
         .setting(&arn, "kms:ListResourceTags", kms.list_resource_tags().key_id(id).send().await, &[])
         .map(|t| t.map(|t| string_map(t.tags().iter().map(|tag| (tag.tag_key(), tag.tag_value())))));
+    // Every key has exactly one policy, named `default`.
+    let policy = scope
+        .setting(&arn, "kms:GetKeyPolicy", kms.get_key_policy().key_id(id).policy_name("default").send().await, &[])
+        .map(|p| p.and_then(|p| p.policy().map(Value::from)));
     let multi_region = meta.multi_region_configuration();
     let replica = multi_region.and_then(|m| m.multi_region_key_type()).map(|t| t.as_str()) == Some("REPLICA");
     let attrs = Attrs::new()
@@ -165,6 +170,7 @@ async fn describe(kms: &aws_sdk_kms::Client, scope: &Scope, id: &str) -> Result<
         .set("multi_region", meta.multi_region().unwrap_or(false))
         .opt("primary_key_arn", multi_region.and_then(|m| m.primary_key()).and_then(|p| p.arn()).filter(|_| replica))
         .setting("enable_key_rotation", rotation)
+        .setting("policy", policy)
         .setting("tags", tags);
     let rtype = if replica { "aws_kms_replica_key" } else { "aws_kms_key" };
     Ok((key, Some(scope.resource(rtype, arn, attrs))))

@@ -23,6 +23,7 @@ mod compute;
 mod data;
 mod edge;
 mod environments;
+mod iam;
 mod keys;
 mod network;
 mod s3;
@@ -123,8 +124,11 @@ pub fn audit(options: &Options) -> anyhow::Result<Audit> {
     runtime.block_on(run(options))
 }
 
-/// The services audited in each account × region unit (S3 is audited once per account).
+/// The services audited in each account × region unit.
 const SERVICES: &[&str] = &["kms", "ec2", "eks", "rds", "elasticache", "kafka", "ecr", "acm", "secretsmanager", "logs", "elbv2", "backup"];
+
+/// The services audited once per account (see [`account_wide_owners`]).
+const ACCOUNT_SERVICES: &[&str] = &["s3", "iam"];
 
 async fn run(options: &Options) -> anyhow::Result<Audit> {
     let counter = Arc::new(Counter::default());
@@ -184,8 +188,8 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
     }
     let work = work_list(units, &options.mirrored_accounts);
     let mine: Vec<Unit> = work.iter().enumerate().filter(|(i, _)| options.shard.takes(*i)).flat_map(|(_, group)| group.clone()).collect();
-    let owned = s3_owners(&work, options.shard);
-    let progress = progress::Progress::new(mine.len() * SERVICES.len() + owned.len(), counter.clone(), options.progress);
+    let owned = account_wide_owners(&work, options.shard);
+    let progress = progress::Progress::new(mine.len() * SERVICES.len() + owned.len() * ACCOUNT_SERVICES.len(), counter.clone(), options.progress);
 
     // KMS first, everywhere: the other services name keys, resolved through each region's keys.
     let keyed: Vec<(Scope, Model, Arc<keys::Keys>)> = futures::stream::iter(mine.iter())
@@ -214,20 +218,26 @@ async fn run(options: &Options) -> anyhow::Result<Audit> {
         })
         .buffer_unordered(options.units_in_flight.max(1))
         .collect::<Vec<Model>>();
-    let buckets = futures::stream::iter(owned.iter())
+    let account_wide = futures::stream::iter(owned.iter())
         .map(|account| {
             let (keys, progress, counting) = (&keys, &progress, &counting);
-            async move {
-                let part = audit_buckets(account, keys, options, counting).await;
+            let done = |part: Model| {
                 progress.service_done();
                 part
+            };
+            async move {
+                let buckets = async { done(audit_buckets(account, keys, options, counting).await) };
+                let roles = async { done(audit_roles(account, options, counting).await) };
+                let (mut buckets, roles) = futures::join!(buckets, roles);
+                buckets.extend(roles);
+                buckets
             }
         })
         .buffer_unordered(options.units_in_flight.max(1))
         .collect::<Vec<Model>>();
-    let (regional, buckets) = futures::join!(regional, buckets);
+    let (regional, account_wide) = futures::join!(regional, account_wide);
     progress.finish();
-    for part in regional.into_iter().chain(buckets) {
+    for part in regional.into_iter().chain(account_wide) {
         model.extend(part);
     }
     // Units finish in any order: sort so reports do not depend on timing.
@@ -261,11 +271,11 @@ fn work_list(units: Vec<Unit>, mirrored: &[String]) -> Vec<Vec<Unit>> {
         .collect()
 }
 
-/// The accounts whose buckets this invocation audits. S3 is one service for the whole account
-/// (replication joins buckets across regions), so all of an account's buckets go with the
-/// first entry of the work list that holds one of its units: the shard that audits that
-/// entry audits them all.
-fn s3_owners(work: &[Vec<Unit>], shard: Shard) -> Vec<Arc<Account>> {
+/// The accounts whose account-wide services this invocation audits. S3 is one service for the
+/// whole account (replication joins buckets across regions) and IAM is global, so all of an
+/// account's buckets and roles go with the first entry of the work list that holds one of its
+/// units: the shard that audits that entry audits them all.
+fn account_wide_owners(work: &[Vec<Unit>], shard: Shard) -> Vec<Arc<Account>> {
     let mut seen = std::collections::HashSet::new();
     let mut owners = Vec::new();
     for (i, group) in work.iter().enumerate() {
@@ -316,6 +326,12 @@ async fn audit_buckets(account: &Arc<Account>, keys: &BTreeMap<(String, String),
     model
 }
 
+/// Every role of the account, asked where its credentials' region sends IAM calls.
+async fn audit_roles(account: &Arc<Account>, options: &Options, counting: &Counting) -> Model {
+    let home = account.config.region().map(|r| r.to_string()).unwrap_or_default();
+    iam::collect(&Scope::new(account.clone(), &home, options, counting)).await
+}
+
 /// The regions to audit in an account and the requested ones that cannot be audited (not
 /// enabled, unknown).
 async fn audited_regions(account: &Account, options: &Options, counting: &Counting) -> Result<(Vec<String>, Vec<(String, Failure)>), Failure> {
@@ -361,15 +377,19 @@ const ALL_TYPES: &[&str] = &[
     "aws_default_subnet",
     "aws_default_vpc",
     "aws_ebs_volume",
+    "aws_ec2_transit_gateway_peering_attachment",
+    "aws_ec2_transit_gateway_vpc_attachment_accepter",
     "aws_ecr_lifecycle_policy",
     "aws_ecr_registry_scanning_configuration",
     "aws_ecr_replication_configuration",
     "aws_ecr_repository",
+    "aws_ecr_repository_policy",
     "aws_eks_cluster",
     "aws_eks_node_group",
     "aws_elasticache_cluster",
     "aws_elasticache_replication_group",
     "aws_elasticache_subnet_group",
+    "aws_iam_role",
     "aws_instance",
     "aws_kms_key",
     "aws_kms_replica_key",
@@ -390,6 +410,7 @@ const ALL_TYPES: &[&str] = &[
     "aws_subnet",
     "aws_vpc",
     "aws_vpc_endpoint",
+    "aws_vpc_peering_connection",
 ];
 
 fn whole_account_unseen(model: &mut Model, account: &str, failure: &Failure, anchor: &Span) {
@@ -616,7 +637,7 @@ mod tests {
             ]
         );
         // Each account's buckets go with the first entry holding one of its units.
-        let owners = |index: usize| s3_owners(&work, Shard { index, count: 2 }).iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+        let owners = |index: usize| account_wide_owners(&work, Shard { index, count: 2 }).iter().map(|a| a.id.clone()).collect::<Vec<_>>();
         assert_eq!((owners(0), owners(1)), (vec!["111111111111".to_string(), "222222222222".to_string(), "333333333333".to_string()], vec![]));
     }
 }

@@ -1,5 +1,7 @@
 //! EC2: VPCs, subnets, route tables and their associations, security groups, VPC endpoints,
-//! EBS volumes, instances and launch templates, shaped like their Terraform resources.
+//! EBS volumes, instances and launch templates, shaped like their Terraform resources; and
+//! the connections between accounts' networks: VPC peering connections, Transit Gateway
+//! peering attachments, and attachments of other accounts' VPCs to this account's gateways.
 //!
 //! AWS-created defaults keep their Terraform types (`aws_default_vpc`, `aws_default_subnet`,
 //! `aws_default_security_group`, `aws_default_route_table` for a VPC's main route table), so
@@ -18,7 +20,8 @@ fn tags(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
 
 pub async fn collect(scope: &Scope, keys: &Keys) -> Model {
     let ec2 = aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&scope.config).interceptor(scope.counting.clone()).build());
-    let (vpcs, subnets, tables, groups, endpoints, volumes, instances, templates) = futures::join!(
+    let vpc_attachments = aws_sdk_ec2::types::Filter::builder().name("resource-type").values("vpc").build();
+    let (vpcs, subnets, tables, groups, endpoints, volumes, instances, templates, peerings, gateway_peerings, attachments) = futures::join!(
         ec2.describe_vpcs().into_paginator().items().send().collect::<Vec<_>>(),
         ec2.describe_subnets().into_paginator().items().send().collect::<Vec<_>>(),
         ec2.describe_route_tables().into_paginator().items().send().collect::<Vec<_>>(),
@@ -27,6 +30,9 @@ pub async fn collect(scope: &Scope, keys: &Keys) -> Model {
         ec2.describe_volumes().into_paginator().items().send().collect::<Vec<_>>(),
         ec2.describe_instances().into_paginator().items().send().collect::<Vec<_>>(),
         ec2.describe_launch_templates().into_paginator().items().send().collect::<Vec<_>>(),
+        ec2.describe_vpc_peering_connections().into_paginator().items().send().collect::<Vec<_>>(),
+        ec2.describe_transit_gateway_peering_attachments().into_paginator().items().send().collect::<Vec<_>>(),
+        ec2.describe_transit_gateway_attachments().filters(vpc_attachments).into_paginator().items().send().collect::<Vec<_>>(),
     );
     let mut model = Model::default();
     macro_rules! listed {
@@ -48,6 +54,15 @@ pub async fn collect(scope: &Scope, keys: &Keys) -> Model {
     let volumes = listed!(volumes, "ec2:DescribeVolumes", &["aws_ebs_volume"], ":volume/*");
     let reservations = listed!(instances, "ec2:DescribeInstances", &["aws_instance"], ":instance/*");
     let templates = listed!(templates, "ec2:DescribeLaunchTemplates", &["aws_launch_template"], ":launch-template/*");
+    let peerings = listed!(peerings, "ec2:DescribeVpcPeeringConnections", &["aws_vpc_peering_connection"], ":vpc-peering-connection/*");
+    let gateway_peerings = listed!(
+        gateway_peerings,
+        "ec2:DescribeTransitGatewayPeeringAttachments",
+        &["aws_ec2_transit_gateway_peering_attachment"],
+        ":transit-gateway-attachment/*"
+    );
+    let attachments =
+        listed!(attachments, "ec2:DescribeTransitGatewayAttachments", &["aws_ec2_transit_gateway_vpc_attachment_accepter"], ":transit-gateway-attachment/*");
 
     model.resources.extend(vpcs.iter().filter_map(|v| vpc(scope, v)));
     model.resources.extend(subnets.iter().filter_map(|s| subnet(scope, s)));
@@ -58,6 +73,9 @@ pub async fn collect(scope: &Scope, keys: &Keys) -> Model {
     model.resources.extend(endpoints.iter().filter_map(|e| endpoint(scope, e)));
     model.resources.extend(volumes.iter().filter_map(|v| volume(scope, keys, v)));
     model.resources.extend(reservations.iter().flat_map(|r| r.instances()).filter_map(|i| instance(scope, i)));
+    model.resources.extend(peerings.iter().filter_map(|p| peering(scope, p)));
+    model.resources.extend(gateway_peerings.iter().filter_map(|p| gateway_peering(scope, p)));
+    model.resources.extend(attachments.iter().filter_map(|a| vpc_attachment_accepter(scope, a)));
     let versions = futures::stream::iter(templates.iter().filter_map(|t| t.launch_template_id()))
         .map(|id| ec2.describe_launch_template_versions().launch_template_id(id).versions("$Default").send())
         .buffered(scope.concurrency)
@@ -217,6 +235,103 @@ fn instance(scope: &Scope, instance: &aws_sdk_ec2::types::Instance) -> Option<Re
     Some(scope.resource("aws_instance", address, attrs))
 }
 
+/// This scope's side and the other side of a two-sided connection (`owner_region` reads a
+/// side's account and region). The requester is this scope's side when it is this account's,
+/// in this region (when the answer names one), which makes a connection between two of its
+/// own VPCs or gateways in one region the requester's; otherwise the accepter is.
+fn sides<'a, T>(
+    scope: &Scope,
+    requester: Option<&'a T>,
+    accepter: Option<&'a T>,
+    owner_region: impl Fn(&T) -> (Option<&str>, Option<&str>),
+) -> (Option<&'a T>, Option<&'a T>) {
+    let ours = |side: &T| {
+        let (owner, region) = owner_region(side);
+        owner == Some(scope.account.id.as_str()) && region.is_none_or(|r| r == scope.region)
+    };
+    match requester.is_some_and(ours) {
+        true => (requester, accepter),
+        false => (accepter, requester),
+    }
+}
+
+/// The account of the other side of a connection, as the answer names it: unknown when it
+/// names none, so the connection cannot pass for one within the account.
+fn other_account(owner: Option<&str>, call: &str) -> Value {
+    match owner {
+        Some(owner) => Value::from(owner),
+        None => Value::Unknown(format!("{call} named no account for the other side")),
+    }
+}
+
+/// A VPC peering connection, from this account's side (`vpc_id`), naming the other side's VPC
+/// and account (`peer_owner_id`). One that was deleted, rejected, failed or expired connects
+/// nothing and is left out.
+fn peering(scope: &Scope, connection: &aws_sdk_ec2::types::VpcPeeringConnection) -> Option<Resource> {
+    let id = connection.vpc_peering_connection_id()?;
+    let state = connection.status().and_then(|s| s.code()).map(|c| c.as_str());
+    if matches!(state, Some("deleted" | "rejected" | "failed" | "expired")) {
+        return None;
+    }
+    let (ours, theirs) = sides(scope, connection.requester_vpc_info(), connection.accepter_vpc_info(), |side| (side.owner_id(), side.region()));
+    let address = scope.arn("ec2", &format!("vpc-peering-connection/{id}"));
+    let attrs = Attrs::new()
+        .set("id", id)
+        .set("arn", address.as_str())
+        .opt("vpc_id", ours.and_then(|o| o.vpc_id()).map(|v| reference(&scope.arn("ec2", &format!("vpc/{v}")), "id")))
+        .opt("peer_vpc_id", theirs.and_then(|t| t.vpc_id()))
+        .set("peer_owner_id", other_account(theirs.and_then(|t| t.owner_id()), "ec2:DescribeVpcPeeringConnections"))
+        .opt("peer_region", theirs.and_then(|t| t.region()))
+        .set("tags", tags(connection.tags()));
+    Some(scope.resource("aws_vpc_peering_connection", address, attrs))
+}
+
+/// Whether a Transit Gateway attachment is gone or never came up: it connects nothing.
+fn detached(state: Option<&aws_sdk_ec2::types::TransitGatewayAttachmentState>) -> bool {
+    matches!(state.map(|s| s.as_str()), Some("deleted" | "rejected" | "failed"))
+}
+
+/// A peering between two Transit Gateways, from this account's gateway, naming the other
+/// gateway and its account (`peer_account_id`).
+fn gateway_peering(scope: &Scope, attachment: &aws_sdk_ec2::types::TransitGatewayPeeringAttachment) -> Option<Resource> {
+    let id = attachment.transit_gateway_attachment_id()?;
+    if detached(attachment.state()) {
+        return None;
+    }
+    let (ours, theirs) = sides(scope, attachment.requester_tgw_info(), attachment.accepter_tgw_info(), |side| (side.owner_id(), side.region()));
+    let address = scope.arn("ec2", &format!("transit-gateway-attachment/{id}"));
+    let attrs = Attrs::new()
+        .set("id", id)
+        .set("arn", address.as_str())
+        .opt("transit_gateway_id", ours.and_then(|o| o.transit_gateway_id()))
+        .opt("peer_transit_gateway_id", theirs.and_then(|t| t.transit_gateway_id()))
+        .set("peer_account_id", other_account(theirs.and_then(|t| t.owner_id()), "ec2:DescribeTransitGatewayPeeringAttachments"))
+        .opt("peer_region", theirs.and_then(|t| t.region()))
+        .set("tags", tags(attachment.tags()));
+    Some(scope.resource("aws_ec2_transit_gateway_peering_attachment", address, attrs))
+}
+
+/// An attachment of another account's VPC to one of this account's Transit Gateways: what
+/// Terraform's accepter resource holds, naming the VPC's account (`vpc_owner_id`). Attachments
+/// of this account's own VPCs connect nothing across accounts and are left out.
+fn vpc_attachment_accepter(scope: &Scope, attachment: &aws_sdk_ec2::types::TransitGatewayAttachment) -> Option<Resource> {
+    let id = attachment.transit_gateway_attachment_id()?;
+    let account = Some(scope.account.id.as_str());
+    if detached(attachment.state()) || attachment.transit_gateway_owner_id() != account || attachment.resource_owner_id() == account {
+        return None;
+    }
+    let address = scope.arn("ec2", &format!("transit-gateway-attachment/{id}"));
+    let attrs = Attrs::new()
+        .set("id", id)
+        .set("arn", address.as_str())
+        .set("transit_gateway_attachment_id", id)
+        .opt("transit_gateway_id", attachment.transit_gateway_id())
+        .opt("vpc_id", attachment.resource_id())
+        .set("vpc_owner_id", other_account(attachment.resource_owner_id(), "ec2:DescribeTransitGatewayAttachments"))
+        .set("tags", tags(attachment.tags()));
+    Some(scope.resource("aws_ec2_transit_gateway_vpc_attachment_accepter", address, attrs))
+}
+
 fn launch_template(
     scope: &Scope,
     keys: &Keys,
@@ -249,6 +364,109 @@ mod tests {
     use super::*;
     use crate::model::Node;
     use aws_sdk_ec2::types::{IpPermission, IpRange, RouteTableAssociation, SecurityGroup, UserIdGroupPair};
+    use aws_sdk_ec2::types::{PeeringTgwInfo, TransitGatewayAttachment, TransitGatewayAttachmentState, TransitGatewayPeeringAttachment};
+    use aws_sdk_ec2::types::{VpcPeeringConnection, VpcPeeringConnectionStateReason, VpcPeeringConnectionStateReasonCode, VpcPeeringConnectionVpcInfo};
+
+    const OURS: &str = "123456789012";
+
+    fn vpc_side(owner: &str, vpc: &str, region: &str) -> VpcPeeringConnectionVpcInfo {
+        VpcPeeringConnectionVpcInfo::builder().owner_id(owner).vpc_id(vpc).region(region).build()
+    }
+
+    fn connection(
+        requester: VpcPeeringConnectionVpcInfo,
+        accepter: VpcPeeringConnectionVpcInfo,
+        code: VpcPeeringConnectionStateReasonCode,
+    ) -> VpcPeeringConnection {
+        VpcPeeringConnection::builder()
+            .vpc_peering_connection_id("pcx-1")
+            .requester_vpc_info(requester)
+            .accepter_vpc_info(accepter)
+            .status(VpcPeeringConnectionStateReason::builder().code(code).build())
+            .build()
+    }
+
+    fn text<'a>(resource: &'a Resource, key: &str) -> Option<&'a str> {
+        resource.attrs.get(key).and_then(Node::as_str)
+    }
+
+    #[test]
+    fn a_peering_names_the_other_sides_account_whichever_side_asked() {
+        let scope = crate::aws::test_scope("ap-south-1");
+        let active = VpcPeeringConnectionStateReasonCode::Active;
+        let asked =
+            peering(&scope, &connection(vpc_side(OURS, "vpc-a", "ap-south-1"), vpc_side("222222222222", "vpc-s", "ap-south-2"), active.clone())).unwrap();
+        assert_eq!(asked.address, "arn:aws:ec2:ap-south-1:123456789012:vpc-peering-connection/pcx-1");
+        assert_eq!(
+            (text(&asked, "peer_owner_id"), text(&asked, "peer_vpc_id"), text(&asked, "peer_region")),
+            (Some("222222222222"), Some("vpc-s"), Some("ap-south-2"))
+        );
+        assert!(matches!(&asked.attrs.get("vpc_id").unwrap().value, Value::Ref { address, .. } if address.ends_with("vpc/vpc-a")));
+        let accepted =
+            peering(&scope, &connection(vpc_side("222222222222", "vpc-s", "ap-south-1"), vpc_side(OURS, "vpc-a", "ap-south-1"), active.clone())).unwrap();
+        assert_eq!((text(&accepted, "peer_owner_id"), text(&accepted, "peer_vpc_id")), (Some("222222222222"), Some("vpc-s")));
+        // Within the account: the other side is the account itself, also when seen from the
+        // accepter's region of a peering across regions.
+        let own = peering(&scope, &connection(vpc_side(OURS, "vpc-a", "ap-south-1"), vpc_side(OURS, "vpc-b", "ap-south-1"), active.clone())).unwrap();
+        assert_eq!((text(&own, "peer_owner_id"), text(&own, "peer_vpc_id")), (Some(OURS), Some("vpc-b")));
+        let across = peering(&scope, &connection(vpc_side(OURS, "vpc-x", "ap-south-2"), vpc_side(OURS, "vpc-a", "ap-south-1"), active)).unwrap();
+        assert_eq!((text(&across, "peer_vpc_id"), text(&across, "peer_region")), (Some("vpc-x"), Some("ap-south-2")));
+    }
+
+    #[test]
+    fn gone_peerings_are_left_out_and_an_unnamed_side_is_unknown() {
+        let scope = crate::aws::test_scope("ap-south-1");
+        for code in [VpcPeeringConnectionStateReasonCode::Deleted, VpcPeeringConnectionStateReasonCode::Rejected, VpcPeeringConnectionStateReasonCode::Expired]
+        {
+            assert!(peering(&scope, &connection(vpc_side(OURS, "vpc-a", "ap-south-1"), vpc_side("222222222222", "vpc-s", "ap-south-1"), code)).is_none());
+        }
+        let one_sided = VpcPeeringConnection::builder().vpc_peering_connection_id("pcx-2").requester_vpc_info(vpc_side(OURS, "vpc-a", "ap-south-1")).build();
+        assert!(peering(&scope, &one_sided).unwrap().attrs.get("peer_owner_id").is_some_and(Node::is_unknown));
+    }
+
+    #[test]
+    fn a_gateway_peering_names_the_other_gateways_account() {
+        let scope = crate::aws::test_scope("ap-south-1");
+        let side = |owner: &str, gateway: &str| PeeringTgwInfo::builder().owner_id(owner).transit_gateway_id(gateway).region("ap-south-1").build();
+        let attachment = |state: TransitGatewayAttachmentState| {
+            TransitGatewayPeeringAttachment::builder()
+                .transit_gateway_attachment_id("tgw-attach-1")
+                .requester_tgw_info(side("222222222222", "tgw-s"))
+                .accepter_tgw_info(side(OURS, "tgw-a"))
+                .state(state)
+                .build()
+        };
+        let accepted = gateway_peering(&scope, &attachment(TransitGatewayAttachmentState::Available)).unwrap();
+        assert_eq!(accepted.address, "arn:aws:ec2:ap-south-1:123456789012:transit-gateway-attachment/tgw-attach-1");
+        assert_eq!(
+            (text(&accepted, "transit_gateway_id"), text(&accepted, "peer_transit_gateway_id"), text(&accepted, "peer_account_id")),
+            (Some("tgw-a"), Some("tgw-s"), Some("222222222222"))
+        );
+        assert!(gateway_peering(&scope, &attachment(TransitGatewayAttachmentState::Deleted)).is_none());
+    }
+
+    #[test]
+    fn only_other_accounts_vpcs_on_our_gateways_are_accepters() {
+        let scope = crate::aws::test_scope("ap-south-1");
+        let attachment = |gateway_owner: &str, vpc_owner: &str| {
+            TransitGatewayAttachment::builder()
+                .transit_gateway_attachment_id("tgw-attach-2")
+                .transit_gateway_id("tgw-a")
+                .transit_gateway_owner_id(gateway_owner)
+                .resource_owner_id(vpc_owner)
+                .resource_id("vpc-s")
+                .state(TransitGatewayAttachmentState::Available)
+                .build()
+        };
+        let accepter = vpc_attachment_accepter(&scope, &attachment(OURS, "222222222222")).unwrap();
+        assert_eq!(accepter.rtype, "aws_ec2_transit_gateway_vpc_attachment_accepter");
+        assert_eq!(
+            (text(&accepter, "transit_gateway_attachment_id"), text(&accepter, "vpc_id"), text(&accepter, "vpc_owner_id")),
+            (Some("tgw-attach-2"), Some("vpc-s"), Some("222222222222"))
+        );
+        assert!(vpc_attachment_accepter(&scope, &attachment(OURS, OURS)).is_none(), "our own VPC");
+        assert!(vpc_attachment_accepter(&scope, &attachment("222222222222", OURS)).is_none(), "our VPC on their gateway: their accepter");
+    }
 
     #[test]
     fn security_groups_become_terraform_groups_with_inline_rules() {

@@ -109,15 +109,8 @@ mod tests {
                 }
             }
         }
-        // Rules not yet rewritten with variables (issue 17): the list only shrinks.
-        let repeating = |id: &str| STILL_REPEATING.contains(&id);
-        let unexpected: Vec<&String> = problems.iter().filter(|p| p.contains("opens with") || !repeating(p.split(' ').next().unwrap_or(""))).collect();
-        assert!(unexpected.is_empty(), "{} problems:\n{}", unexpected.len(), unexpected.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("\n"));
-        let clean: Vec<&&str> = STILL_REPEATING.iter().filter(|id| !problems.iter().any(|p| p.starts_with(&format!("{id} ")))).collect();
-        assert!(clean.is_empty(), "no longer repeating, take them off STILL_REPEATING: {clean:?}");
+        assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
     }
-
-    const STILL_REPEATING: &[&str] = &["ENV-005", "NET-001"];
 
     #[test]
     fn user_rules_add_to_the_builtin_ones_and_duplicates_are_refused() {

@@ -29,6 +29,8 @@ its first line. It forwards every request to moto, except that it
   - corrects KMS DescribeKey of a multi-region primary key: once any replica has been
     described, moto answers MultiRegionKeyType REPLICA for the primary too (its replicas share
     one configuration dict); the proxy answers PRIMARY when the key is its own primary;
+  - percent-encodes the trust policies of IAM ListRoles, as IAM does (moto encodes them in
+    CreateRole and GetRole only), so the audit's decoding is what reads them;
   - injects faults set with POST /__faults, matched on the AWS service and region (the SigV4
     credential scope of the Authorization header) and the operation (X-Amz-Target for JSON
     protocols, Action= for query protocols, method + path for REST services), answering with
@@ -78,6 +80,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import xml.sax.saxutils
 
 # ---------------------------------------------------------------------------------------------
 # Protocols: how each service (by SigV4 signing name) shapes its errors.
@@ -322,6 +325,21 @@ def fix_primary_key(body):
     return json.dumps(answer).encode("utf-8")
 
 
+TRUST_POLICY = re.compile(r"<AssumeRolePolicyDocument>([^<]*)</AssumeRolePolicyDocument>")
+
+
+def encode_trust_policies(body):
+    """ListRoles with every trust policy percent-encoded (RFC 3986), as IAM answers it."""
+
+    def encode(match):
+        document = xml.sax.saxutils.unescape(match.group(1), {"&quot;": '"', "&apos;": "'"})
+        if not document.lstrip().startswith("{"):
+            return match.group(0)  # encoded already
+        return f"<AssumeRolePolicyDocument>{urllib.parse.quote(document, safe='')}</AssumeRolePolicyDocument>"
+
+    return TRUST_POLICY.sub(encode, body.decode("utf-8")).encode("utf-8")
+
+
 def rewrite_regions(body):
     """DescribeRegions as a real account of the aws partition answers it."""
     with STATE.lock:
@@ -458,6 +476,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             answer = rewrite_regions(answer)
         if service == "kms" and operation == "DescribeKey" and status == 200:
             answer = fix_primary_key(answer)
+        if service == "iam" and operation == "ListRoles" and status == 200:
+            answer = encode_trust_policies(answer)
         if service == "s3" and operation == "GetBucketVersioning" and status == 200:
             # moto names the root GetBucketVersioningResponse; S3 (and the Rust SDK's parser)
             # say VersioningConfiguration. boto3 does not check the root, the Rust SDK does.

@@ -14,6 +14,9 @@ as JSON on standard output, what the audit must find there: the test's oracle.
                                            bucket without encryption (see `org`)
     aws_seed.py environments               production and staging accounts that mirror each
                                            other but for planted differences (ENV-004)
+    aws_seed.py isolation                  policies and network connections of account A that
+                                           reach a staging account, an outside account and A
+                                           itself (ENV-005; see `isolation`)
 
 The endpoint is AWS_ENDPOINT_URL (moto itself, not the fault proxy: seeding must not trip the
 faults a test configures), except for AWS Backup selections, which moto does not implement and
@@ -54,6 +57,7 @@ import re
 import sys
 import threading
 import time
+import urllib.parse
 
 import boto3
 from botocore.config import Config
@@ -1345,6 +1349,152 @@ def charter(args):
 
 
 # ---------------------------------------------------------------------------------------------
+# Environment isolation (ENV-005)
+
+STAGING = "222222222222"  # another environment's account
+OUTSIDE = "333333333333"  # an account no environment names
+
+
+def grant(account, action, resource=None):
+    """A statement allowing the root of `account` `action`."""
+    statement = {"Sid": "Grant", "Effect": "Allow", "Principal": {"AWS": root(account)}, "Action": action}
+    if resource:
+        statement["Resource"] = resource
+    return statement
+
+
+def document(statement):
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def root(account):
+    return f"arn:aws:iam::{account}:root"
+
+
+def seed_isolation_policies(a, o):
+    """A role, key, secret, repository and bucket of A granting the staging account (ENV-005
+    violations), and the same granting the outside account or A itself (no finding)."""
+    iam, kms, sm, ecr = a.client("iam"), a.client("kms"), a.client("secretsmanager"), a.client("ecr")
+    out = {}
+    for name, account in [("staging", STAGING), ("outside", OUTSIDE), ("own", a.id)]:
+        role = iam.create_role(RoleName=f"cg-deployer-{name}", Path="/ci/", AssumeRolePolicyDocument=document(grant(account, "sts:AssumeRole")))["Role"]
+        key = kms.create_key(Description=f"cg {name}", Policy=document(grant(account, "kms:*", "*")))["KeyMetadata"]
+        secret = sm.create_secret(Name=f"cg/{name}/db", SecretString="test-only-value")["ARN"]
+        sm.put_resource_policy(SecretId=secret, ResourcePolicy=document(grant(account, "secretsmanager:GetSecretValue", "*")))
+        repository = ecr.create_repository(repositoryName=f"cg-{name}")["repository"]
+        ecr.set_repository_policy(repositoryName=f"cg-{name}", policyText=document(grant(account, "ecr:BatchGetImage")))
+        bucket_arn = bucket(a, PRIMARY, f"cg-isolation-{name}")
+        policy(a, PRIMARY, f"cg-isolation-{name}", [grant(account, "s3:GetObject", f"{bucket_arn}/*")])
+        arns = [role["Arn"], key["Arn"], secret, repository["repositoryArn"] + "#policy", bucket_arn]
+        for arn in arns:
+            if account == STAGING:
+                o.fails(arn, "ENV-005", "grants the staging account")
+            else:
+                o.passes(arn, "ENV-005")
+        out[name] = {"role": role["RoleName"], "key": key["KeyId"], "secret": secret, "repository": f"cg-{name}", "account": account}
+    # A secret without a resource policy: nothing to judge.
+    plain = sm.create_secret(Name="cg/plain", SecretString="test-only-value")["ARN"]
+    o.passes(plain, "ENV-005")
+    out["plain"] = plain
+    return out
+
+
+def readback_isolation_policies(a, o, out):
+    iam, kms, sm, ecr = a.client("iam"), a.client("kms"), a.client("secretsmanager"), a.client("ecr")
+    roles = {r["RoleName"]: r for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]}
+    for name in ("staging", "outside", "own"):
+        seeded = out[name]
+        principal = [root(seeded["account"])]
+        trusted = roles.get(seeded["role"], {}).get("AssumeRolePolicyDocument", {})
+        if isinstance(trusted, str):  # percent-encoded, as IAM answers
+            trusted = json.loads(urllib.parse.unquote(trusted))
+        o.must(f"role {seeded['role']} trusts", [s["Principal"]["AWS"] for s in trusted.get("Statement", [])], principal)
+        document = json.loads(kms.get_key_policy(KeyId=seeded["key"], PolicyName="default")["Policy"])
+        o.must(f"key {name} policy", [s["Principal"]["AWS"] for s in document["Statement"]], principal)
+        document = json.loads(sm.get_resource_policy(SecretId=seeded["secret"])["ResourcePolicy"])
+        o.must(f"secret {name} policy", [s["Principal"]["AWS"] for s in document["Statement"]], principal)
+        document = json.loads(ecr.get_repository_policy(repositoryName=seeded["repository"])["policyText"])
+        o.must(f"repository {name} policy", [s["Principal"]["AWS"] for s in document["Statement"]], principal)
+    o.must("secret without a policy", sm.get_resource_policy(SecretId=out["plain"]).get("ResourcePolicy"), None)
+
+
+def seed_isolation_network(a, staging, outside, o):
+    """VPC peerings of A with the staging account (active: a violation; deleted: gone), with
+    the outside account and within A; Transit Gateway peerings of A with staging (pending: a
+    violation; deleted: gone) and with the outside account."""
+    ec2 = a.client("ec2", PRIMARY)
+    arn = lambda kind, ident: a.arn("ec2", PRIMARY, f"{kind}/{ident}")  # noqa: E731
+    vpc = lambda acct, cidr: acct.client("ec2", PRIMARY).create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]  # noqa: E731
+    ours, own_other, theirs, foreign = vpc(a, "10.10.0.0/16"), vpc(a, "10.11.0.0/16"), vpc(staging, "10.20.0.0/16"), vpc(outside, "10.30.0.0/16")
+
+    def peer(peer_vpc, owner):
+        return ec2.create_vpc_peering_connection(VpcId=ours, PeerVpcId=peer_vpc, PeerOwnerId=owner, PeerRegion=PRIMARY)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+
+    out = {"to_staging": peer(theirs, STAGING), "gone": peer(theirs, STAGING), "to_outside": peer(foreign, OUTSIDE), "within": peer(own_other, a.id)}
+    staging.client("ec2", PRIMARY).accept_vpc_peering_connection(VpcPeeringConnectionId=out["to_staging"])
+    ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=out["gone"])
+    o.fails(arn("vpc-peering-connection", out["to_staging"]), "ENV-005", "VPC peering with the staging account")
+    for name in ("to_outside", "within"):
+        o.passes(arn("vpc-peering-connection", out[name]), "ENV-005")
+
+    gateway = ec2.create_transit_gateway(Description="cg production")["TransitGateway"]["TransitGatewayId"]
+    staging_gateway = staging.client("ec2", PRIMARY).create_transit_gateway(Description="cg staging")["TransitGateway"]["TransitGatewayId"]
+
+    def attach(peer_gateway, account):
+        return ec2.create_transit_gateway_peering_attachment(TransitGatewayId=gateway, PeerTransitGatewayId=peer_gateway, PeerAccountId=account,
+                                                             PeerRegion=PRIMARY)["TransitGatewayPeeringAttachment"]["TransitGatewayAttachmentId"]
+
+    out["tgw_staging"], out["tgw_gone"], out["tgw_outside"] = attach(staging_gateway, STAGING), attach(staging_gateway, STAGING), attach("tgw-0123456789abcdef0", OUTSIDE)
+    ec2.delete_transit_gateway_peering_attachment(TransitGatewayAttachmentId=out["tgw_gone"])
+    o.fails(arn("transit-gateway-attachment", out["tgw_staging"]), "ENV-005", "Transit Gateway peering with the staging account")
+    o.passes(arn("transit-gateway-attachment", out["tgw_outside"]), "ENV-005")
+    return out
+
+
+def readback_isolation_network(a, o, out):
+    ec2 = a.client("ec2", PRIMARY)
+    peerings = {p["VpcPeeringConnectionId"]: p for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]}
+    seen = lambda pcx: (peerings[pcx]["Status"]["Code"], peerings[pcx]["RequesterVpcInfo"]["OwnerId"], peerings[pcx]["AccepterVpcInfo"]["OwnerId"])  # noqa: E731
+    o.must("peering with staging", seen(out["to_staging"]), ("active", a.id, STAGING))
+    o.must("deleted peering", seen(out["gone"])[0], "deleted")
+    o.must("peering with the outside account", seen(out["to_outside"]), ("pending-acceptance", a.id, OUTSIDE))
+    o.must("peering within the account", seen(out["within"]), ("pending-acceptance", a.id, a.id))
+    attachments = {x["TransitGatewayAttachmentId"]: x for x in ec2.describe_transit_gateway_peering_attachments()["TransitGatewayPeeringAttachments"]}
+    o.must("attachments listed", sorted(attachments), sorted([out["tgw_staging"], out["tgw_gone"], out["tgw_outside"]]))
+    state = lambda tgw: (attachments[tgw]["State"], attachments[tgw]["RequesterTgwInfo"]["OwnerId"], attachments[tgw]["AccepterTgwInfo"]["OwnerId"])  # noqa: E731
+    o.must("gateway peering with staging", state(out["tgw_staging"]), ("pendingAcceptance", a.id, STAGING))
+    o.must("deleted gateway peering", state(out["tgw_gone"])[0], "deleted")
+    o.must("gateway peering with the outside account", state(out["tgw_outside"]), ("pendingAcceptance", a.id, OUTSIDE))
+
+
+def isolation(args):
+    """Account A (production) with policies and network connections that reach the staging
+    account 222222222222, the outside account 333333333333 (no environment names it) and A
+    itself, in ap-south-1. Its oracle, like `charter`'s: `expect` is every ENV-005 violation
+    of A (exactly), `compliant` the resources ENV-005 must say nothing about. moto cannot
+    attach another account's VPC to a Transit Gateway (an attachment is created in the
+    caller's account, whose gateway it must be), so there is no VPC attachment accepter here."""
+    if args:
+        sys.exit("usage: aws_seed.py isolation")
+    started = time.monotonic()
+    o = Oracle()
+    a = account_a()
+    staging, outside = assumed(a, STAGING), assumed(a, OUTSIDE)
+    policies = seed_isolation_policies(a, o)
+    network = seed_isolation_network(a, staging, outside, o)
+    readback_isolation_policies(a, o, policies)
+    readback_isolation_network(a, o, network)
+    o.finish()
+    return {
+        "production": ACCOUNT_A, "staging": STAGING, "outside": OUTSIDE,
+        "expect": o.expect,
+        "compliant": [{"arn": arn, "rules": rules} for arn, rules in o.compliant.items()],
+        "readback_checks": len(o.checks),
+        "seconds": round(time.monotonic() - started, 2),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # Planted secrets
 
 
@@ -1504,9 +1654,9 @@ def environments(args):
 
 def main():
     if len(sys.argv) < 2:
-        sys.exit("usage: aws_seed.py charter [--tfstate PATH] | buckets N | secrets PLANTED.json | org N | environments")
+        sys.exit("usage: aws_seed.py charter [--tfstate PATH] | buckets N | secrets PLANTED.json | org N | environments | isolation")
     scenario, args = sys.argv[1], sys.argv[2:]
-    scenarios = {"charter": charter, "buckets": buckets, "secrets": secrets, "org": org, "environments": environments}
+    scenarios = {"charter": charter, "buckets": buckets, "secrets": secrets, "org": org, "environments": environments, "isolation": isolation}
     if scenario not in scenarios:
         sys.exit(f"aws_seed.py: unknown scenario {scenario!r} (known: {', '.join(scenarios)})")
     print(json.dumps(scenarios[scenario](args), indent=1))

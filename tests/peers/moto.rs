@@ -45,6 +45,13 @@
 //! (`cg-org-<account id>`, ENC-001). Its oracle: `{"management", "ous": {"workloads",
 //! "prod"}, "accounts": [{"id", "name", "status", "ou": "root|workloads|prod", "bucket"}],
 //! "seconds"}`.
+//!
+//! The `isolation` scenario (`seed("isolation")`): in ap-south-1 of the static credentials'
+//! account (production), roles, keys, secrets, repositories and buckets whose policies name
+//! the staging account, an account no environment names, or the account itself, VPC peerings
+//! with each and Transit Gateway peerings with the other two (some deleted). Its oracle: `{"production", "staging",
+//! "outside", "expect": [{"rule", "arn", "why"}], "compliant": [{"arn", "rules"}],
+//! "readback_checks", "seconds"}`, `expect` being every ENV-005 violation of the account.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
