@@ -212,6 +212,12 @@ fn a_denied_call_cannot_decide_the_rules_it_feeds() {
     assert_eq!(partial.code(), Some(1), "--allow-partial exits by the findings\n{}", partial.explain());
 }
 
+/// A `charterguard.yaml` naming the production and staging accounts.
+fn configure_environments(dir: &Path, production: &str, staging: &str) {
+    let config = format!("environments:\n  production: {{account: \"{production}\"}}\n  staging: {{account: \"{staging}\"}}\n");
+    std::fs::write(dir.join("charterguard.yaml"), config).unwrap();
+}
+
 /// The (rule, address) pairs of the oracle's `expect`.
 fn expected(oracle: &Value) -> BTreeSet<(String, String)> {
     oracle["expect"].as_array().expect("expect").iter().map(|e| (text(&e["rule"]), text(&e["arn"]))).collect()
@@ -223,8 +229,7 @@ fn environment_isolation_is_read_from_the_accounts() {
     let dir = tempfile::tempdir().unwrap();
     let oracle = moto.seed("isolation");
     let (production, staging) = (text(&oracle["production"]), text(&oracle["staging"]));
-    let config = format!("environments:\n  production: {{account: \"{production}\"}}\n  staging: {{account: \"{staging}\"}}\n");
-    std::fs::write(dir.path().join("charterguard.yaml"), config).unwrap();
+    configure_environments(dir.path(), &production, &staging);
     let run = audit(&moto, dir.path(), &["--regions", "ap-south-1"]);
     assert_eq!(run.code(), Some(1), "{}", run.explain());
     assert!(run.diagnostics().iter().all(|d| !d.contains("failed")), "no call failed:\n{}", run.explain());
@@ -579,8 +584,7 @@ fn staging_is_compared_with_production_account_to_account() {
     let dir = tempfile::tempdir().unwrap();
     let seeded = moto.seed("environments");
     let (production, staging) = (text(&seeded["production"]), text(&seeded["staging"]));
-    let config = format!("environments:\n  production: {{account: \"{production}\"}}\n  staging: {{account: \"{staging}\"}}\n");
-    std::fs::write(dir.path().join("charterguard.yaml"), config).unwrap();
+    configure_environments(dir.path(), &production, &staging);
     let roles: Vec<String> = seeded["role_arns"].as_array().unwrap().iter().flat_map(|r| ["--role-arn".to_string(), text(r)]).collect();
     let scope = [strs(&roles), vec!["--regions", "ap-south-1,ap-south-2"]].concat();
 

@@ -55,15 +55,31 @@ fn charter_seed_covers_every_aws_rule_and_faults_answer_then_forward() {
     let state_path = state.path().join("prod.tfstate");
     let oracle = moto.seed_args(&["charter", "--tfstate", state_path.to_str().expect("utf-8 path")]);
 
-    // The oracle: every aws rule has a seeded violation, and all but the unrepresentable
-    // ENC-004 (no CloudHSM in moto) a seeded compliant resource.
-    let failing: BTreeSet<String> = oracle["expect"].as_array().expect("expect list").iter().map(|e| e["rule"].as_str().expect("rule").to_string()).collect();
-    let passing: BTreeSet<String> = oracle["compliant"]
-        .as_array()
-        .expect("compliant list")
-        .iter()
-        .flat_map(|c| c["rules"].as_array().expect("rules").iter().map(|r| r.as_str().expect("rule").to_string()))
-        .collect();
+    // The oracles: every aws rule has a seeded violation, and all but the unrepresentable
+    // ENC-004 (no CloudHSM in moto) a seeded compliant resource. The rules comparing
+    // environments judge only accounts `environments:` names: their own seeds plant them
+    // (`environments` mirrors production in staging but for what ENV-004 must find,
+    // `isolation` reaches staging's account from production's for ENV-005).
+    let environments = moto.seed("environments");
+    let isolation = moto.seed("isolation");
+    let rules_of = |oracle: &serde_json::Value, key: &str, field: &str| -> BTreeSet<String> {
+        let entries = oracle[key].as_array().unwrap_or_else(|| panic!("{key} list"));
+        entries
+            .iter()
+            .flat_map(|e| match &e[field] {
+                serde_json::Value::Array(rules) => rules.iter().map(|r| r.as_str().expect("rule").to_string()).collect::<Vec<_>>(),
+                rule => vec![rule.as_str().expect("rule").to_string()],
+            })
+            .collect()
+    };
+    let mut failing = rules_of(&oracle, "expect", "rule");
+    failing.extend(rules_of(&environments, "expect", "rule"));
+    failing.extend(rules_of(&isolation, "expect", "rule"));
+    let mut passing = rules_of(&oracle, "compliant", "rules");
+    passing.extend(rules_of(&isolation, "compliant", "rules"));
+    if !environments["mirrored"].as_array().expect("mirrored pairs").is_empty() {
+        passing.insert("ENV-004".to_string());
+    }
     let rules = aws_rules();
     assert!(rules.len() >= 30, "rules with aws sources: {rules:?}");
     let missing: Vec<_> = rules.iter().filter(|r| !failing.contains(*r)).collect();

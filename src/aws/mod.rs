@@ -613,6 +613,24 @@ mod tests {
         assert_eq!(all, 10);
     }
 
+    /// What an account that cannot be read hides is every type the source makes.
+    #[test]
+    fn all_types_are_the_types_the_source_makes() {
+        let sources = [
+            include_str!("compute.rs"),
+            include_str!("data.rs"),
+            include_str!("edge.rs"),
+            include_str!("iam.rs"),
+            include_str!("keys.rs"),
+            include_str!("network.rs"),
+            include_str!("s3.rs"),
+        ];
+        let quoted = regex::Regex::new(r#""(aws_[a-z0-9_]+)""#).unwrap();
+        let made: std::collections::BTreeSet<&str> = sources.iter().flat_map(|text| quoted.captures_iter(text).map(|c| c.get(1).unwrap().as_str())).collect();
+        let listed: std::collections::BTreeSet<&str> = ALL_TYPES.iter().copied().collect();
+        assert_eq!(listed, made);
+    }
+
     #[test]
     fn one_shard_audits_a_region_of_production_and_staging_together() {
         let config = test_scope("ap-south-1").config;

@@ -426,6 +426,16 @@ pub fn image_tag(image: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Rule authors learn the helpers from the README: every one is there.
+    #[test]
+    fn the_readme_names_every_helper() {
+        let readme = include_str!("../../README.md");
+        let mut missing: Vec<&&str> =
+            super::helper_names().iter().filter(|name| !name.starts_with("strict.") && !readme.contains(&format!("`{name}("))).collect();
+        missing.sort();
+        assert!(missing.is_empty(), "helpers the README's \"Writing a rule\" does not name: {missing:?}");
+    }
+
     use super::*;
 
     #[test]

@@ -1595,12 +1595,12 @@ def org(args):
 # Environments: production and staging accounts that mirror each other but for what is planted
 
 
-PRODUCTION = "210000000001"
-STAGING = "210000000002"
+MIRRORED_PRODUCTION = "210000000001"
+MIRRORED_STAGING = "210000000002"
 
 
 def environments(args):
-    """Production and staging accounts (PRODUCTION, STAGING, reached with the audit's role),
+    """Production and staging accounts (MIRRORED_PRODUCTION, MIRRORED_STAGING, reached with the audit's role),
     each with the same resources in ap-south-1, named after their environment
     (`altscore-prod-scores`, `altscore-staging-scores`), except what ENV-004 must find:
     staging's database is smaller and older, staging's API security group opens another port,
@@ -1611,7 +1611,7 @@ def environments(args):
         sys.exit("usage: aws_seed.py environments")
     started = time.monotonic()
     a = account_a()
-    accounts = {"prod": assumed(a, PRODUCTION), "staging": assumed(a, STAGING)}
+    accounts = {"prod": assumed(a, MIRRORED_PRODUCTION), "staging": assumed(a, MIRRORED_STAGING)}
     expect, made = [], {}
     for env, acct in accounts.items():
         ec2 = acct.client("ec2", PRIMARY)
@@ -1628,7 +1628,7 @@ def environments(args):
         acct.client("logs", PRIMARY).create_log_group(logGroupName=f"/altscore/{env}/api")
         lake = bucket(acct, PRIMARY, f"altscore-{env}-lake-{acct.id}")
         made[env] = {"groups": groups, "db": db["DBInstanceArn"], "lake": lake, "log_group": acct.arn("logs", PRIMARY, f"log-group:/altscore/{env}/api")}
-    reports = bucket(accounts["prod"], PRIMARY, f"altscore-prod-reports-{PRODUCTION}")
+    reports = bucket(accounts["prod"], PRIMARY, f"altscore-prod-reports-{MIRRORED_PRODUCTION}")
     unnamed = accounts["prod"].client("ec2", PRIMARY).create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
     staging = made["staging"]
     expect.append({"rule": "ENV-004", "arn": staging["db"], "why": "instance types: db.t3.medium, production db.r6g.xlarge"})
@@ -1642,9 +1642,9 @@ def environments(args):
     if (rds["DBInstanceClass"], rds["EngineVersion"]) != ("db.t3.medium", "14.10"):
         sys.exit(f"aws_seed.py environments: moto answers {rds['DBInstanceClass']} {rds['EngineVersion']} for staging's database")
     return {
-        "production": PRODUCTION,
-        "staging": STAGING,
-        "role_arns": [f"arn:aws:iam::{account}:role/{ROLE_NAME}" for account in (PRODUCTION, STAGING)],
+        "production": MIRRORED_PRODUCTION,
+        "staging": MIRRORED_STAGING,
+        "role_arns": [f"arn:aws:iam::{account}:role/{ROLE_NAME}" for account in (MIRRORED_PRODUCTION, MIRRORED_STAGING)],
         "expect": expect,
         "mirrored": [[made["prod"][k], staging[k]] for k in ("lake", "log_group")] + [[made["prod"]["groups"]["worker"], staging["groups"]["worker"]]],
         "undecided": [accounts["prod"].arn("ec2", PRIMARY, f"vpc/{unnamed}")],
