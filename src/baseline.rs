@@ -1,9 +1,9 @@
 //! `--baseline FILE`: a previous JSON or SARIF report of charterguard. Findings whose
-//! fingerprint ([`crate::report::fingerprint`]) the baseline holds are *unchanged* and do not
+//! fingerprint ([`crate::fingerprint::fingerprint`]) the baseline holds are *unchanged* and do not
 //! fail the run; the others are *new*; baseline findings that no finding matches any more are
 //! *resolved*, and are listed, so a nightly audit shows what drifted since the last run.
 
-use crate::engine::{BaselineState, Finding};
+use crate::model::{BaselineState, Finding};
 use anyhow::{bail, Context as _, Result};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -100,7 +100,7 @@ pub fn apply(findings: &mut [Finding], baseline: &Baseline) -> Summary {
     let mut summary = Summary::default();
     let mut seen = HashSet::new();
     for f in findings.iter_mut() {
-        let fingerprint = crate::report::fingerprint(f);
+        let fingerprint = crate::fingerprint::fingerprint(f);
         if baseline.contains(&fingerprint) {
             f.baseline = Some(BaselineState::Unchanged);
             summary.unchanged += 1;

@@ -2,8 +2,8 @@
 //! from a `charterguard.yaml`. Rules read the tunables as the CEL variable `config` and
 //! through the helper functions. Unknown keys are an error, never ignored.
 
+use crate::model::Severity;
 use crate::model::{Diagnostic, Span};
-use crate::rules::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

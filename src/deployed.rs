@@ -96,7 +96,7 @@ pub fn plan(manifests: &[PathBuf], charts: &[PathBuf], kustomizations: &[PathBuf
         }
         // Survey paths are canonical: shown relative to the canonical base.
         let base = canonical(context.base).unwrap_or_else(|| context.base.to_path_buf());
-        let label = format!("kustomization {}", crate::terraform::display_path(root, &base));
+        let label = format!("kustomization {}", crate::input::display_path(root, &base));
         plan.jobs.push(Job::Kustomize { dir: root.clone(), edits: crate::kustomize::Edits::default(), label, namespace: None });
     }
     plan
@@ -143,7 +143,7 @@ fn applications(manifests: &[PathBuf], base: &Path) -> Vec<Application> {
         .filter_map(|path| std::fs::read_to_string(path).ok().filter(declares).map(|text| (path, text)))
         .map(|(path, text)| {
             // A parse error is reported when the file is loaded as a manifest.
-            let (resources, _) = kubernetes::load_file(&crate::terraform::display_path(path, base), &text);
+            let (resources, _) = kubernetes::load_file(&crate::input::display_path(path, base), &text);
             resources.iter().filter(|r| argocd::is_application(r)).map(argocd::application).collect()
         })
         .collect();
@@ -282,7 +282,7 @@ fn inline_leaves(helm: &argocd::HelmOptions) -> Vec<crate::helm::Leaf> {
 
 /// The chart's renders from the config (one per `renders` entry), else one with its defaults.
 fn plan_chart(chart: &Path, context: &Context, plan: &mut Plan) {
-    let shown = crate::terraform::display_path(chart, context.base);
+    let shown = crate::input::display_path(chart, context.base);
     let chart_file = crate::helm::chart_file_span(chart, context.base);
     if context.config.helm.skip {
         plan.found.diagnostics.push(Diagnostic::note(
@@ -375,7 +375,7 @@ fn run(job: &Job, base: &Path) -> Model {
             let label: Arc<str> = label.as_str().into();
             let mut model = Model::default();
             for file in files {
-                let shown = crate::terraform::display_path(file, base);
+                let shown = crate::input::display_path(file, base);
                 let text = match crate::input::read_text(file, &shown, "YAML and JSON") {
                     Ok(text) => text,
                     Err(diagnostic) => {

@@ -143,7 +143,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
 }
 
 fn list_rules(id: Option<String>, rules_dirs: &[PathBuf]) -> Result<u8> {
-    let (rules, diagnostics) = charterguard::rules::load_rules(rules_dirs);
+    let (rules, diagnostics) = charterguard::engine::load_rules(rules_dirs);
     for diagnostic in &diagnostics {
         eprintln!("charterguard: {diagnostic}");
     }

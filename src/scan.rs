@@ -2,8 +2,9 @@
 //! evaluate the rules. The CLI, the tests and the GitHub Action all go through here.
 
 use crate::config::{Config, UndecidedPolicy};
-use crate::engine::{self, CompiledRule, Finding};
+use crate::engine::{self, CompiledRule};
 use crate::input;
+use crate::model::Finding;
 use crate::model::{Diagnostic, DiagnosticLevel, Model, Store, StoreBuilder};
 use crate::rules::RuleMeta;
 use rayon::prelude::*;
@@ -35,7 +36,7 @@ pub struct ScanOptions {
     /// `false` for `--no-inline-ignores` (only the config's `ignores` then count).
     pub inline_ignores: bool,
     /// The day suppressions' `until` is compared with; `None` is today (system clock, UTC).
-    pub today: Option<crate::suppress::Date>,
+    pub today: Option<crate::model::Date>,
     /// `--baseline FILE`: a previous JSON or SARIF report; findings it has are unchanged.
     pub baseline: Option<PathBuf>,
     /// `--download-modules`: Terraform modules not installed are fetched into this cache.
@@ -103,7 +104,7 @@ impl ScanOutcome {
     /// The findings that count for the exit code: violations at or above `threshold` (and with
     /// `undecided` [`UndecidedPolicy::Fail`], undecided findings of rules at or above it) that
     /// no suppression covers and that are not already in the baseline.
-    pub fn failing(&self, threshold: crate::rules::Severity, undecided: UndecidedPolicy) -> impl Iterator<Item = &Finding> {
+    pub fn failing(&self, threshold: crate::model::Severity, undecided: UndecidedPolicy) -> impl Iterator<Item = &Finding> {
         let counts = move |f: &Finding| match f.outcome {
             engine::Outcome::Violation => f.severity >= threshold,
             engine::Outcome::Undecided => undecided == UndecidedPolicy::Fail && f.rule_severity >= threshold,
@@ -120,7 +121,7 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let (config, _) = find_config(options.config_path.as_deref(), scanned_root.map(PathBuf::as_path), &options.base)?;
     let baseline = options.baseline.as_deref().map(crate::baseline::load).transpose()?;
     // The rules compile while the inputs load.
-    let (store, rules) = rayon::join(|| load::<Store>(options, &config, true), || crate::rules::load_rules(&options.rules_dirs));
+    let (store, rules) = rayon::join(|| load::<Store>(options, &config, true), || crate::engine::load_rules(&options.rules_dirs));
     let read = |file: &str| read_scanned(options, file);
     let judging = Judging { config, rules_dirs: &options.rules_dirs, inline_ignores: options.inline_ignores, today: options.today, baseline, read: &read };
     judge_by(store, rules, judging, started)
@@ -134,7 +135,7 @@ pub struct Judging<'a> {
     /// Honour `charterguard:ignore` comments and `charterguard.io/ignore` annotations.
     pub inline_ignores: bool,
     /// The day suppressions' `until` is compared with; `None` is today (UTC).
-    pub today: Option<crate::suppress::Date>,
+    pub today: Option<crate::model::Date>,
     /// The previous report's findings (`--baseline`), loaded before the slow part so a bad
     /// file stops the run at once.
     pub baseline: Option<crate::baseline::Baseline>,
@@ -144,7 +145,7 @@ pub struct Judging<'a> {
 
 /// Evaluates the rules over a loaded model, then applies suppressions and the baseline.
 pub fn judge(model: impl Into<Store>, judging: Judging, started: Instant) -> anyhow::Result<ScanOutcome> {
-    let rules = crate::rules::load_rules(judging.rules_dirs);
+    let rules = crate::engine::load_rules(judging.rules_dirs);
     judge_by(model.into(), rules, judging, started)
 }
 
@@ -160,7 +161,7 @@ fn judge_by(
     model.diagnostics.extend(environments_note(&rules, &judging.config, &model));
     let mut findings = engine::evaluate(&model, &rules, &judging.config)?;
     let suppress_options =
-        crate::suppress::Options { today: judging.today.unwrap_or_else(crate::suppress::Date::today), inline: judging.inline_ignores, read: judging.read };
+        crate::suppress::Options { today: judging.today.unwrap_or_else(crate::model::Date::today), inline: judging.inline_ignores, read: judging.read };
     model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &judging.config, &suppress_options));
     model.diagnostics.sort();
     model.diagnostics.dedup();
@@ -202,7 +203,7 @@ pub fn find_config(config_path: Option<&Path>, scanned_root: Option<&Path>, base
     };
     match candidates.first() {
         Some(path) => {
-            let shown = crate::terraform::display_path(path, base);
+            let shown = crate::input::display_path(path, base);
             let config = Config::load(path, &shown).map_err(|d| anyhow::anyhow!("{d}"))?;
             Ok((config, Some(shown.to_string())))
         }
@@ -332,7 +333,7 @@ fn load_manifests<C: Collect>(paths: &[PathBuf], base: &Path, environments: &[cr
 }
 
 fn load_manifest(path: &Path, base: &Path, environments: &[crate::terraform::EnvironmentRoots]) -> Model {
-    let shown = crate::terraform::display_path(path, base);
+    let shown = crate::input::display_path(path, base);
     let mut model = Model { files_scanned: 1, ..Model::default() };
     // A file that vanished between the walk and the read is reported, not fatal.
     let text = match input::read_text(path, &shown, "YAML and JSON") {

@@ -62,7 +62,7 @@ fn every_corpus_plan_loads_without_errors() {
     let mut resources = 0;
     for path in &plans {
         let text = std::fs::read_to_string(path).unwrap();
-        let shown = charterguard::terraform::display_path(path, &base);
+        let shown = charterguard::input::display_path(path, &base);
         let model = charterguard::plan::load_file(path, &shown, &text, &base);
         let errors: Vec<String> = model.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).map(|d| d.to_string()).collect();
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());

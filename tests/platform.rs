@@ -213,7 +213,7 @@ fn loads_the_whole_platform() {
 #[test]
 fn every_rule_applies_to_the_platform() {
     let outcome = scan_platform();
-    let (rules, diagnostics) = charterguard::rules::load_rules(&[]);
+    let (rules, diagnostics) = charterguard::engine::load_rules(&[]);
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let rtypes: Vec<&str> = outcome.model.resources.iter().map(|r| r.rtype()).collect();
     let mut uncovered = Vec::new();

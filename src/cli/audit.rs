@@ -151,7 +151,7 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
     let mut diagnostics = Vec::new();
     let mut states = States::default();
     for path in &args.tfstates {
-        let shown = charterguard::terraform::display_path(path, &base);
+        let shown = charterguard::input::display_path(path, &base);
         let added = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read the state: {e}")).and_then(|text| states.add(&shown, &text));
         if let Err(message) = added {
             diagnostics.push(Diagnostic::error(shown.to_string(), None, message));

@@ -6,8 +6,8 @@ pub mod merge;
 
 use anyhow::{Context as _, Result};
 use charterguard::config::UndecidedPolicy;
+use charterguard::model::Severity;
 use charterguard::report::{self, Format};
-use charterguard::rules::Severity;
 use charterguard::scan::ScanOutcome;
 use clap::ValueEnum;
 use std::io::{IsTerminal, Write};

@@ -2,7 +2,8 @@
 
 use super::references::{is_standard, References};
 use super::strict::StrictProgram;
-use crate::rules::{RuleMeta, RuleSpec, Severity};
+use crate::model::Severity;
+use crate::rules::{RuleMeta, RuleSpec};
 use anyhow::{anyhow, Result};
 use cel::Program;
 use std::collections::{BTreeSet, HashSet};

@@ -3,13 +3,13 @@
 //! indexes.
 
 use super::compile::{CompiledCheck, CompiledRule, MessagePart};
-use super::finding::{Finding, Outcome};
 use super::lookup::Lookup;
 use super::strict::{self, StrictProgram};
 use super::{functions, values};
 use crate::config::Config;
+use crate::model::Severity;
+use crate::model::{Finding, Outcome};
 use crate::model::{Node, SourceKind, Span, Store, Stored, Unseen};
-use crate::rules::Severity;
 use anyhow::Result;
 use cel::{Context, Program};
 use rayon::prelude::*;
@@ -596,7 +596,7 @@ mod tests {
     }
 
     fn rule(yaml: &str) -> CompiledRule {
-        crate::rules::compile("rules/TST-001.yaml", yaml).unwrap_or_else(|d| panic!("{d}"))
+        crate::engine::compile("rules/TST-001.yaml", yaml).unwrap_or_else(|d| panic!("{d}"))
     }
 
     const HEADER: &str = "id: TST-001\ntitle: t\nseverity: warning\ncharter: c\nhelp: h\nsources: [tf]\nresource_types: [aws_s3_bucket]\n";
@@ -689,18 +689,19 @@ mod tests {
 
     #[test]
     fn broken_rule_files_are_refused_with_the_reason() {
-        let bad_cel = crate::rules::compile("rules/TST-001.yaml", &format!("{HEADER}checks:\n  - check: resource.(\n    location: resource\n    message: m\n"));
+        let bad_cel =
+            crate::engine::compile("rules/TST-001.yaml", &format!("{HEADER}checks:\n  - check: resource.(\n    location: resource\n    message: m\n"));
         assert!(bad_cel.err().unwrap().message.contains("not valid CEL"));
-        let typo = crate::rules::compile("rules/TST-001.yaml", &format!("{HEADER}chekcs: []\n"));
+        let typo = crate::engine::compile("rules/TST-001.yaml", &format!("{HEADER}chekcs: []\n"));
         assert!(typo.err().unwrap().message.contains("unknown field"));
         let wrong_name =
-            crate::rules::compile("rules/OTHER-001.yaml", &format!("{HEADER}checks:\n  - check: 'true'\n    location: resource\n    message: m\n"));
+            crate::engine::compile("rules/OTHER-001.yaml", &format!("{HEADER}checks:\n  - check: 'true'\n    location: resource\n    message: m\n"));
         assert!(wrong_name.err().unwrap().message.contains("must be named TST-001.yaml"));
     }
 
     #[test]
     fn misspelt_helpers_and_undefined_names_are_refused_where_they_are_written() {
-        let refused = |body: &str| crate::rules::compile("rules/TST-001.yaml", &format!("{HEADER}{body}")).err().expect("refused").to_string();
+        let refused = |body: &str| crate::engine::compile("rules/TST-001.yaml", &format!("{HEADER}{body}")).err().expect("refused").to_string();
         let helper = refused("checks:\n  - check: 'true'\n    location: resource\n    message: m\n  - check: is_india_regoin(resource.region)\n    location: resource\n    message: m\n");
         assert_eq!(
             helper,

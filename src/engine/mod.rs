@@ -2,19 +2,15 @@
 
 mod compile;
 mod evaluate;
-mod finding;
 mod functions;
-mod functions_env;
-mod functions_infra;
-mod functions_k8s;
-mod functions_network;
+mod load;
 mod lookup;
 pub(crate) mod references;
 mod strict;
 mod values;
 
+/// Findings are the model's: suppressions, baselines and reports read them too.
+pub use crate::model::{BaselineState, Finding, Outcome, Suppression, SuppressionKind};
 pub use compile::{CompiledRule, RuleError};
 pub use evaluate::evaluate;
-pub use finding::{BaselineState, Finding, Outcome, Suppression, SuppressionKind};
-pub use functions_k8s::{looks_secret, secret_key_name};
-pub use functions_network::secret_name;
+pub use load::{compile, load_rules, BUILTIN_RULES};

@@ -153,7 +153,7 @@ pub fn load(chart_render: &ChartRender, base: &Path) -> Model {
                 (Failure::NoHelm, None) => ": install helm, or pipe `helm template` output into `charterguard scan -`",
                 _ => "",
             };
-            let chart = crate::terraform::display_path(&request.chart, base);
+            let chart = crate::input::display_path(&request.chart, base);
             let message = format!("Helm chart {chart} not rendered: {failure}{fix}");
             return Model { diagnostics: vec![Diagnostic::error(at.file.to_string(), Some(at.clone()), message)], ..Model::default() };
         }
@@ -162,7 +162,7 @@ pub fn load(chart_render: &ChartRender, base: &Path) -> Model {
     let landing = request.namespace.as_deref().map_or(Landing::Unknown(NO_RELEASE_NAMESPACE), Landing::Namespace);
     let (mut resources, diagnostics) = crate::kubernetes::load_rendered(&stream, &text, landing);
     map_to_chart(&mut resources, &stream, &request.chart, base);
-    let mut leaves: Vec<Leaf> = request.values_files.iter().flat_map(|file| values::file_leaves(file, crate::terraform::display_path(file, base))).collect();
+    let mut leaves: Vec<Leaf> = request.values_files.iter().flat_map(|file| values::file_leaves(file, crate::input::display_path(file, base))).collect();
     leaves.extend(added.iter().cloned());
     for resource in &mut resources {
         forget_placeholder_namespace(resource);
@@ -177,13 +177,13 @@ pub fn load(chart_render: &ChartRender, base: &Path) -> Model {
 
 /// Where errors about a chart point: its `Chart.yaml`.
 pub fn chart_file_span(chart: &Path, base: &Path) -> Span {
-    Span::new(crate::terraform::display_path(&chart.join("Chart.yaml"), base), 1, 1, 1, 1)
+    Span::new(crate::input::display_path(&chart.join("Chart.yaml"), base), 1, 1, 1, 1)
 }
 
 /// The name of the rendered stream in reports (the `file` of findings that cannot be mapped to
 /// a template file).
 pub fn stream_name(chart: &Path, base: &Path) -> String {
-    format!("helm-template:{}", crate::terraform::display_path(chart, base))
+    format!("helm-template:{}", crate::input::display_path(chart, base))
 }
 
 /// Moves the resources loaded from the rendered stream `stream` onto their template files in
@@ -203,7 +203,7 @@ pub fn map_to_chart(resources: &mut [Resource], stream: &str, chart: &Path, base
         let (line, start_col, end_col) = kind_line(&text, &resource.rtype, *occurrence).unwrap_or((1, 1, 1));
         *occurrence += 1;
         let rendered = (resource.span.start_line, resource.span.end_line);
-        let span = Span::new(crate::terraform::display_path(&path, base), line, start_col, line, end_col);
+        let span = Span::new(crate::input::display_path(&path, base), line, start_col, line, end_col);
         resource.span = span.clone();
         retarget(&mut resource.attrs, stream, &span);
         resource.template = Some(format!("{source} (helm template output lines {}-{})", rendered.0, rendered.1));

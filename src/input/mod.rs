@@ -5,6 +5,7 @@ use crate::model::Diagnostic;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Files larger than this are skipped with a note (generated bundles, binaries).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
@@ -22,6 +23,29 @@ pub struct Inputs {
     pub kustomizations: Vec<PathBuf>,
     /// Files not read, and why (notes), and paths that could not be walked (errors).
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The endings of Terraform and OpenTofu configuration files.
+pub const CONFIGURATION: [&str; 4] = [".tf", ".tf.json", ".tofu", ".tofu.json"];
+
+/// Whether a file name is a Terraform or OpenTofu configuration file.
+pub fn is_configuration(name: &str) -> bool {
+    CONFIGURATION.iter().any(|ending| name.ends_with(ending))
+}
+
+/// The names kustomize reads a kustomization from, in its order of preference.
+pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// The path as reports show it: relative to the base directory, with forward slashes.
+pub fn display_path(path: &Path, base: &Path) -> Arc<str> {
+    let relative = path.strip_prefix(base).unwrap_or(path);
+    let text = relative.to_string_lossy().replace('\\', "/");
+    let text = text.strip_prefix("./").unwrap_or(&text).to_string();
+    if text.is_empty() {
+        ".".into()
+    } else {
+        text.into()
+    }
 }
 
 /// Walks `paths` (files or directories). Paths in diagnostics are shown relative to `base`.
@@ -84,7 +108,7 @@ fn walker(root: &Path) -> ignore::Walk {
 
 fn walk_error(error: &ignore::Error, base: &Path) -> Diagnostic {
     let message = error.to_string();
-    let path = walk_error_path(error).map(|p| crate::terraform::display_path(p, base).to_string()).unwrap_or_default();
+    let path = walk_error_path(error).map(|p| crate::input::display_path(p, base).to_string()).unwrap_or_default();
     if message.contains("loop") {
         Diagnostic::note(path, None, format!("symbolic link loop not followed: {message}"))
     } else {
@@ -149,7 +173,7 @@ impl Charts {
 
 /// A kustomization is judged by what it renders, never as a manifest itself.
 fn is_kustomization_file(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|name| crate::kustomize::FILE_NAMES.contains(&name))
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|name| KUSTOMIZATION_FILE_NAMES.contains(&name))
 }
 
 /// Which source reads a file, or why none does.
@@ -162,12 +186,12 @@ enum Kind {
 /// `None` for files no source reads (tfvars are read with their module's directory).
 fn classify(path: &Path, explicit: bool, base: &Path, max_file_size: u64) -> Option<Kind> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let is_terraform = crate::terraform::is_configuration(&name);
+    let is_terraform = is_configuration(&name);
     let is_manifest = [".yaml", ".yml", ".json"].iter().any(|ext| name.ends_with(ext));
     if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") || !(is_terraform || is_manifest || explicit) {
         return None;
     }
-    let shown = || crate::terraform::display_path(path, base).to_string();
+    let shown = || crate::input::display_path(path, base).to_string();
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > max_file_size {
         return Some(Kind::Skipped(Diagnostic::note(shown(), None, format!("skipped: {size} bytes is over the {max_file_size}-byte limit (--max-file-size)"))));

@@ -59,7 +59,7 @@ impl Charts {
             let mut files = Vec::new();
             template_files(&dir.join("templates"), &mut files);
             files.sort();
-            let templates = files.iter().filter_map(|f| Some((crate::terraform::display_path(f, base), std::fs::read_to_string(f).ok()?))).collect();
+            let templates = files.iter().filter_map(|f| Some((crate::input::display_path(f, base), std::fs::read_to_string(f).ok()?))).collect();
             charts.push(Chart { release: source.release.clone(), name, templates });
         }
         Ok(Charts { charts })

@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn every_kubernetes_rule_runs_live_on_kinds_the_audit_lists() {
         let listed: BTreeSet<String> = built_in().into_iter().map(|k| k.kind).chain(CUSTOM.iter().map(|c| c.kind.to_string())).collect();
-        let (rules, diagnostics) = crate::rules::load_rules(&[]);
+        let (rules, diagnostics) = crate::engine::load_rules(&[]);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         let (mut problems, mut judged) = (Vec::new(), BTreeSet::new());
         for rule in rules.iter().filter(|r| r.meta.sources.iter().any(|s| matches!(s, SourceKind::K8s | SourceKind::Eks))) {

@@ -29,8 +29,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use survey::{canonical, Kustomization, Target};
 
-/// The names kustomize reads a kustomization from, in its order of preference.
-pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub use crate::input::KUSTOMIZATION_FILE_NAMES as FILE_NAMES;
 
 /// What a kustomization needs to be rendered.
 const NO_TOOL: &str = "kustomization found and not rendered: needs `kubectl` or `kustomize` on PATH";
@@ -91,7 +90,7 @@ fn tool_message(stderr: &str) -> String {
 
 /// The name of a rendered stream in reports.
 fn stream_name(dir: &Path, base: &Path) -> Arc<str> {
-    format!("kustomize-build:{}", crate::terraform::display_path(dir, base)).into()
+    format!("kustomize-build:{}", crate::input::display_path(dir, base)).into()
 }
 
 /// Renders `dir` (with `edits` applied) and returns its objects as resources, each carrying
@@ -107,7 +106,7 @@ fn render_with(tool: Option<&Tool>, dir: &Path, edits: &Edits, label: &str, land
     let base = canonical(base);
     let survey = survey(&[dir.to_path_buf()], &base);
     let Some(root) = survey.kustomizations.get(&canonical(dir)).cloned() else {
-        let display = crate::terraform::display_path(dir, &base);
+        let display = crate::input::display_path(dir, &base);
         return failed(Diagnostic::error(display.to_string(), None, "no kustomization.yaml, kustomization.yml or Kustomization here"));
     };
     if let Some(diagnostic) = unreadable(&survey, &root) {
@@ -242,7 +241,7 @@ fn patch_naming(k: &Kustomization, kind: &str, name: &str, base: &Path) -> Optio
     });
     files.into_iter().find_map(|file| {
         let text = std::fs::read_to_string(&file).ok()?;
-        let docs = yaml::load(&crate::terraform::display_path(&file, base), &text, &Limits::default()).ok()?;
+        let docs = yaml::load(&crate::input::display_path(&file, base), &text, &Limits::default()).ok()?;
         let named = |d: &&yaml::Document| {
             d.root.get("kind").and_then(|n| n.as_str()) == Some(kind) && d.root.path("metadata.name").and_then(|n| n.as_str()) == Some(name)
         };
@@ -408,8 +407,8 @@ mod tests {
     }
 
     /// The built-in rules' findings on a model: `(rule, outcome, file:line:col)`, and messages.
-    fn judged(model: Model) -> Vec<(String, crate::engine::Outcome, String, String)> {
-        let (rules, problems) = crate::rules::load_rules(&[]);
+    fn judged(model: Model) -> Vec<(String, crate::model::Outcome, String, String)> {
+        let (rules, problems) = crate::engine::load_rules(&[]);
         assert!(problems.is_empty(), "{problems:?}");
         let findings = crate::engine::evaluate(&model.into(), &rules, &crate::config::Config::default()).unwrap();
         findings.into_iter().map(|f| (f.rule_id.clone(), f.outcome, f.span.to_string(), f.message.clone())).collect()
@@ -418,7 +417,7 @@ mod tests {
     #[test]
     fn kustomize_findings_point_where_the_offending_value_was_written() {
         let findings = judged(rendered("overlays/prod", &Edits::default()));
-        let at = |rule: &str| findings.iter().filter(|f| f.0 == rule && f.1 == crate::engine::Outcome::Violation).map(|f| f.2.as_str()).collect::<Vec<_>>();
+        let at = |rule: &str| findings.iter().filter(|f| f.0 == rule && f.1 == crate::model::Outcome::Violation).map(|f| f.2.as_str()).collect::<Vec<_>>();
         // The patched container where the patch wrote `false`; the sidecar, which says nothing,
         // at its item of the base.
         assert_eq!(at("POD-001"), ["fixtures/kustomize/base/deployment.yaml:25:11", "fixtures/kustomize/overlays/prod/run-as-root.yaml:12:27"]);
@@ -429,14 +428,14 @@ mod tests {
     fn kustomize_remote_bases_make_the_rules_undecided() {
         let findings = judged(rendered("overlays/remote", &Edits::default()));
         let pod = findings.iter().find(|f| f.0 == "POD-001").expect("POD-001 could not decide");
-        assert_eq!(pod.1, crate::engine::Outcome::Undecided);
+        assert_eq!(pod.1, crate::model::Outcome::Undecided);
         assert_eq!(pod.2, "fixtures/kustomize/overlays/remote/kustomization.yaml:3:5");
         assert!(
             pod.3.starts_with("kustomize overlay overlays/remote: remote base https://github.com/example/platform//k8s/redis?ref=v1.2.0 is not fetched"),
             "{}",
             pod.3
         );
-        assert!(findings.iter().all(|f| f.1 == crate::engine::Outcome::Undecided));
+        assert!(findings.iter().all(|f| f.1 == crate::model::Outcome::Undecided));
     }
 
     /// The render's one diagnostic, as `file:line:col: message`.
@@ -480,7 +479,7 @@ mod tests {
         .map(|d| fixture(d))
         .collect();
         let survey = survey(&dirs, &repository());
-        let roots: Vec<String> = survey.roots.iter().map(|r| crate::terraform::display_path(r, &canonical(&repository())).to_string()).collect();
+        let roots: Vec<String> = survey.roots.iter().map(|r| crate::input::display_path(r, &canonical(&repository())).to_string()).collect();
         let expected = ["broken/self", "overlays/dev", "overlays/prod", "overlays/remote", "overlays/traced"].map(|d| format!("fixtures/kustomize/{d}"));
         assert_eq!(roots, expected);
         for used in [

@@ -74,7 +74,7 @@ pub(super) struct Reference {
 
 impl Kustomization {
     fn read(dir: &Path, file: &Path, base: &Path) -> Kustomization {
-        let display = crate::terraform::display_path(file, base);
+        let display = crate::input::display_path(file, base);
         let (text, root, error) = match std::fs::read_to_string(file) {
             Err(error) => (String::new(), None, Some(Diagnostic::error(display.to_string(), None, format!("cannot read kustomization: {error}")))),
             Ok(text) => match yaml::load(&display, &text, &Limits::default()) {

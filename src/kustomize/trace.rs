@@ -201,7 +201,7 @@ impl Sources {
 
 /// The objects of a resource file, on no chain yet, named as written.
 fn objects_of(file: &Path, base: &Path) -> Vec<SourceDoc> {
-    let display = crate::terraform::display_path(file, base);
+    let display = crate::input::display_path(file, base);
     let Ok(text) = std::fs::read_to_string(file) else { return Vec::new() };
     let (resources, _) = crate::kubernetes::load_file(&display, &text);
     resources
@@ -299,7 +299,7 @@ fn patches_of(k: &Kustomization, base: &Path) -> Vec<Patch> {
 }
 
 fn patch_file(path: &Path, base: &Path) -> Vec<Node> {
-    let display = crate::terraform::display_path(path, base);
+    let display = crate::input::display_path(path, base);
     let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
     yaml::load(&display, &text, &Limits::default()).map(|docs| docs.into_iter().map(|d| d.root).collect()).unwrap_or_default()
 }

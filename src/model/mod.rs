@@ -4,10 +4,14 @@
 //! [`Resource`]s whose attributes are [`Node`]s: a value plus where it came from. Rules never
 //! see file formats, only this model, so one rule judges every source.
 
+pub mod date;
+mod finding;
 mod lines;
 mod stored;
 mod value;
 
+pub use date::Date;
+pub use finding::{BaselineState, Finding, Outcome, Severity, Suppression, SuppressionKind};
 pub use lines::LineIndex;
 pub use stored::{Store, StoreBuilder, Stored};
 pub use value::{after_apply_reason, Node, Value, EXISTS_KEY};

@@ -121,7 +121,7 @@ fn read_dir<'a>(dir: &Path, base: &Path, texts: &'a typed_arena::Arena<String>) 
         let text: &'a str = texts.alloc(text);
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let Ok(body) = hcl_edit::parser::parse_body(text) else { continue };
-        files.push(TfFile { path: crate::terraform::display_path(&path, &crate::terraform::normalise(base)), lines: LineIndex::new(text), body });
+        files.push(TfFile { path: crate::input::display_path(&path, &crate::terraform::normalise(base)), lines: LineIndex::new(text), body });
     }
     files
 }

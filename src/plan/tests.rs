@@ -6,7 +6,7 @@ fn fixture() -> (PathBuf, Model) {
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let path = base.join("fixtures/plan/plan.json");
     let text = std::fs::read_to_string(&path).unwrap();
-    let shown = crate::terraform::display_path(&path, &base);
+    let shown = crate::input::display_path(&path, &base);
     let model = load_file(&path, &shown, &text, &base);
     (base, model)
 }

@@ -1,7 +1,7 @@
 //! A scanned file as code frames may show it.
 
 use super::{hcl, lexical, tree, Mask, Scrubber, Written, REDACTED};
-use crate::engine::Finding;
+use crate::model::Finding;
 use crate::model::Span;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -183,7 +183,7 @@ mod tests {
     }
 
     fn flagged(span: Span, message: &str) -> Finding {
-        let example = Finding::example("SEC-002", crate::engine::Outcome::Violation, crate::rules::Severity::Error, message);
+        let example = Finding::example("SEC-002", crate::model::Outcome::Violation, crate::model::Severity::Error, message);
         Finding {
             source: crate::model::SourceKind::K8s,
             address: "ConfigMap ns/x".into(),

@@ -7,8 +7,8 @@
 //! `password = sensitive("hunter2")` does not.
 
 use super::is_secret;
+use super::vocabulary::secret_name;
 use super::Written;
-use crate::engine::secret_name;
 use crate::model::LineIndex;
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Block, Body, Structure};

@@ -6,8 +6,8 @@
 //! keys, AWS access key ids, passwords in URLs.
 
 use super::is_secret;
+use super::vocabulary::secret_key_name;
 use super::Mask;
-use crate::engine::secret_key_name;
 use regex::Regex;
 use std::sync::OnceLock;
 

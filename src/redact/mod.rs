@@ -21,10 +21,11 @@ mod frame;
 mod hcl;
 mod lexical;
 mod tree;
+pub mod vocabulary;
 
 pub use frame::Source;
 
-use crate::engine::Finding;
+use crate::model::Finding;
 use crate::model::{Diagnostic, Span, Stored};
 use rayon::prelude::*;
 use regex::Regex;
@@ -51,7 +52,7 @@ const VALUE_RULES: &[&str] = &["SEC-002", "SEC-003", "SEC-004"];
 /// (`key_id`, `kmsKeyArn`: a high-entropy value under a key-like name) is one only when its
 /// value has a credential's shape. Reports name resources by such ids.
 fn is_secret(name: &str, value: &str) -> bool {
-    crate::engine::looks_secret(name, value) && (!names_an_identifier(name) || crate::engine::looks_secret("", value))
+    vocabulary::looks_secret(name, value) && (!names_an_identifier(name) || vocabulary::looks_secret("", value))
 }
 
 fn names_an_identifier(name: &str) -> bool {
@@ -222,9 +223,9 @@ impl Scrubber {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Outcome;
+    use crate::model::Outcome;
+    use crate::model::Severity;
     use crate::model::{Model, Node, Resource, SourceKind, Store, Value};
-    use crate::rules::Severity;
 
     fn finding(address: &str, message: &str) -> Finding {
         Finding {
@@ -292,7 +293,7 @@ mod tests {
     #[test]
     fn identifiers_are_secrets_only_in_a_credential_s_shape() {
         let uuid = "0f6e1c1a-8a4b-4c5e-9d2a-3b7c8d9e0f1a";
-        assert!(crate::engine::looks_secret("key_id", uuid), "SEC-002 would flag it");
+        assert!(vocabulary::looks_secret("key_id", uuid), "SEC-002 would flag it");
         for name in ["key_id", "kms_key_id", "KeyId", "signing_key_arn", "key-ids"] {
             assert!(!is_secret(name, uuid), "{name}");
         }

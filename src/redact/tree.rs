@@ -14,7 +14,7 @@
 //!   `after_sensitive` and `before_sensitive`, and plan variables declared sensitive.
 
 use super::is_secret;
-use crate::engine::secret_name;
+use super::vocabulary::secret_name;
 use crate::model::{Node, Value};
 use base64::Engine as _;
 use std::collections::HashSet;

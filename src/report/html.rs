@@ -9,8 +9,8 @@
 
 use super::undecided::UndecidedErrors;
 use super::{escape_markup, Baseline, Counts, Report};
-use crate::engine::{BaselineState, Finding, Outcome};
-use crate::rules::Severity;
+use crate::model::Severity;
+use crate::model::{BaselineState, Finding, Outcome};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -422,9 +422,9 @@ const SCRIPT: &str = r##"(function () {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Suppression, SuppressionKind};
     use crate::model::SourceKind;
     use crate::model::Span;
+    use crate::model::{Suppression, SuppressionKind};
     use crate::rules::RuleMeta;
     use std::sync::Arc;
     use std::time::Duration;

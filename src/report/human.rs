@@ -13,10 +13,11 @@ use colored::Color;
 
 use super::undecided::UndecidedErrors;
 use super::{Baseline, Counts, Report};
-use crate::engine::{Finding, Outcome};
+use crate::model::Severity;
 use crate::model::{Diagnostic, DiagnosticLevel};
+use crate::model::{Finding, Outcome};
 use crate::redact::Source;
-use crate::rules::{RuleMeta, Severity};
+use crate::rules::RuleMeta;
 
 /// Scanned files and the messages quoting them are untrusted: control characters (other than
 /// tab) are replaced so a file cannot send escape sequences to the reader's terminal. One
@@ -217,8 +218,8 @@ fn render_finding(out: &mut String, p: &Painter, f: &Finding, rule: Option<&Rule
     if let Some(s) = &f.suppression {
         let until = s.until.map(|u| format!(" until {u}")).unwrap_or_default();
         let kind = match s.kind {
-            crate::engine::SuppressionKind::Inline => "inline",
-            crate::engine::SuppressionKind::Central => "config",
+            crate::model::SuppressionKind::Inline => "inline",
+            crate::model::SuppressionKind::Central => "config",
         };
         let _ = writeln!(out, "  suppressed{until} by {kind} {}:{}: {}", clean(&s.location.file), s.location.start_line, clean(&s.reason));
     }

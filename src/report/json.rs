@@ -4,10 +4,10 @@ use serde::Serialize;
 
 use super::undecided::UndecidedErrors;
 use super::{fingerprint, Baseline, Counts, Report};
-use crate::engine::{BaselineState, Finding, Outcome, SuppressionKind};
+use crate::model::Date;
+use crate::model::Severity;
+use crate::model::{BaselineState, Finding, Outcome, SuppressionKind};
 use crate::model::{Diagnostic, DiagnosticLevel, SourceKind};
-use crate::rules::Severity;
-use crate::suppress::Date;
 
 /// The version of the document's shape, bumped when a key is renamed or removed.
 const VERSION: u32 = 1;

@@ -3,7 +3,7 @@
 //! for a rule without findings.
 
 use super::{escape_markup, Report};
-use crate::engine::{Finding, Outcome};
+use crate::model::{Finding, Outcome};
 use std::fmt::Write as _;
 
 pub(super) fn render(report: &Report) -> String {

@@ -4,7 +4,7 @@
 
 use super::undecided::UndecidedErrors;
 use super::{Baseline, Counts, Report};
-use crate::engine::{Finding, Outcome};
+use crate::model::{Finding, Outcome};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

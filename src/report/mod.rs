@@ -16,12 +16,11 @@ mod undecided;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
 pub use crate::baseline::Summary as Baseline;
-use crate::engine::{Finding, Outcome};
 use crate::model::Diagnostic;
-use crate::rules::{RuleMeta, Severity};
+use crate::model::Severity;
+use crate::model::{Finding, Outcome};
+use crate::rules::RuleMeta;
 
 /// Everything a reporter needs about one scan.
 pub struct Report<'a> {
@@ -164,29 +163,11 @@ pub fn render_categorised(report: &Report, format: Format, baseline: Option<&Bas
 
 /// The error diagnostics and the one-line summary of the human format, plain: what a run
 /// prints on standard error when its report goes to a file or is machine-readable.
+/// Reports identify findings the way baselines do.
+pub use crate::fingerprint::fingerprint;
+
 pub fn console_summary(report: &Report, baseline: Option<&Baseline>) -> String {
     human::console(report, baseline)
-}
-
-/// A finding's identity across runs: hex SHA-256 of
-/// `rule_id \0 address \0 item-or-empty \0 attribute`, then `\0 render` for a rendered object
-/// (the same object rendered for two environments is two findings). Line numbers and the file are left out
-/// on purpose, so the fingerprint survives edits that only move lines.
-pub fn fingerprint(f: &Finding) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(f.rule_id.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(f.address.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(f.item.as_deref().unwrap_or("").as_bytes());
-    hasher.update([0u8]);
-    hasher.update(f.attribute.as_bytes());
-    // Only rendered objects have one: every other fingerprint stays what it was.
-    if let Some(render) = &f.render {
-        hasher.update([0u8]);
-        hasher.update(render.as_bytes());
-    }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Finding counts shared by the human summary line and the JSON summary. Violations are
@@ -217,46 +198,5 @@ impl Counts {
             }
         }
         counts
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Span;
-
-    fn finding(line: u32) -> Finding {
-        let example = Finding::example("ENC-001", Outcome::Violation, Severity::Error, "m");
-        Finding {
-            address: "aws_s3_bucket.a".into(),
-            rtype: "aws_s3_bucket".into(),
-            attribute: "server_side_encryption_configuration".into(),
-            span: Span::new("main.tf".into(), line, 3, line, 9),
-            ..example
-        }
-    }
-
-    #[test]
-    fn fingerprint_ignores_lines_but_not_identity() {
-        let a = fingerprint(&finding(3));
-        assert_eq!(a.len(), 64);
-        assert_eq!(a, fingerprint(&finding(40)));
-        let mut other = finding(3);
-        other.item = Some("container app".into());
-        assert_ne!(a, fingerprint(&other));
-        let mut rendered = finding(3);
-        rendered.render = Some("kustomize overlay overlays/prod".into());
-        assert_ne!(a, fingerprint(&rendered));
-    }
-
-    #[test]
-    fn fingerprint_fields_do_not_run_together() {
-        let mut a = finding(1);
-        a.address = "ab".into();
-        a.attribute = "c".into();
-        let mut b = finding(1);
-        b.address = "a".into();
-        b.attribute = "bc".into();
-        assert_ne!(fingerprint(&a), fingerprint(&b));
     }
 }

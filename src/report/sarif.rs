@@ -13,9 +13,10 @@ use serde_sarif::sarif::{
 };
 
 use super::{fingerprint, Baseline, Report};
-use crate::engine::{Finding, Outcome};
+use crate::model::Severity;
 use crate::model::{Diagnostic, DiagnosticLevel, Span};
-use crate::rules::{RuleMeta, Severity};
+use crate::model::{Finding, Outcome};
+use crate::rules::RuleMeta;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/altscore/charterguard";
@@ -314,8 +315,8 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         builder.related_locations = Some(related);
     }
     builder.baseline_state = f.baseline.map(|state| match state {
-        crate::engine::BaselineState::New => json!("new"),
-        crate::engine::BaselineState::Unchanged => json!("unchanged"),
+        crate::model::BaselineState::New => json!("new"),
+        crate::model::BaselineState::Unchanged => json!("unchanged"),
     });
     if let Some(s) = &f.suppression {
         builder.suppressions = Some(vec![suppression(s)]);
@@ -328,10 +329,10 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
 
 /// An accepted suppression (§3.35): `inSource` for comments and annotations, `external` for
 /// the config's `ignores`; GitHub code scanning shows such results as dismissed.
-fn suppression(s: &crate::engine::Suppression) -> Suppression {
+fn suppression(s: &crate::model::Suppression) -> Suppression {
     let kind = match s.kind {
-        crate::engine::SuppressionKind::Inline => "inSource",
-        crate::engine::SuppressionKind::Central => "external",
+        crate::model::SuppressionKind::Inline => "inSource",
+        crate::model::SuppressionKind::Central => "external",
     };
     let mut suppression = Suppression::builder().kind(json!(kind)).build();
     suppression.justification = Some(s.reason.clone());

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::Report;
-use crate::engine::Outcome;
-use crate::rules::Severity;
+use crate::model::Outcome;
+use crate::model::Severity;
 
 /// Summaries name this many reasons.
 const TOP_REASONS: usize = 3;
@@ -53,7 +53,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::engine::{Finding, Suppression, SuppressionKind};
+    use crate::model::{Finding, Suppression, SuppressionKind};
     use crate::model::{SourceKind, Span};
     use crate::rules::RuleMeta;
 

@@ -2,64 +2,10 @@
 //! `charterguard:ignore` in a comment or as the value of the `charterguard.io/ignore`
 //! annotation; and the calendar dates `until` takes.
 
-use std::fmt;
+use crate::model::Date;
 
 /// The marker that starts an inline suppression in a comment.
 pub const MARKER: &str = "charterguard:ignore";
-
-/// A calendar day (proleptic Gregorian), compared in day order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    pub year: i32,
-    pub month: u8,
-    pub day: u8,
-}
-
-impl Date {
-    /// Strictly `YYYY-MM-DD`, a day that exists.
-    pub fn parse(text: &str) -> Option<Date> {
-        let b = text.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-            return None;
-        }
-        let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-            let part = &text[range];
-            part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok()).flatten()
-        };
-        let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-        let date = Date { year: year as i32, month: month as u8, day: day as u8 };
-        ((1..=12).contains(&month) && day >= 1 && day <= crate::calendar::days_in_month(i64::from(date.year), month)).then_some(date)
-    }
-
-    /// Today in UTC, from the system clock.
-    pub fn today() -> Date {
-        let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        Date::from_days_since_epoch((seconds / 86_400) as i64)
-    }
-
-    /// Days from 1970-01-01 to this date (the inverse of [`Date::from_days_since_epoch`]).
-    pub fn days_since_epoch(&self) -> i64 {
-        crate::calendar::days_from_civil(i64::from(self.year), u32::from(self.month), u32::from(self.day))
-    }
-
-    /// The civil date `days` after 1970-01-01.
-    pub fn from_days_since_epoch(days: i64) -> Date {
-        let (year, month, day) = crate::calendar::civil_from_days(days);
-        Date { year: year as i32, month: month as u8, day: day as u8 }
-    }
-}
-
-impl fmt::Display for Date {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-}
-
-impl serde::Serialize for Date {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
 
 /// A parsed suppression. `reason` is `None` when missing or blank: the caller reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]

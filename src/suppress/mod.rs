@@ -19,7 +19,8 @@
 
 mod directive;
 
-pub use directive::{parse as parse_directive, Date, Directive, MARKER};
+pub use crate::model::Date;
+pub use directive::{parse as parse_directive, Directive, MARKER};
 
 use crate::config::{Config, Ignore};
 use crate::engine::{Finding, Suppression, SuppressionKind};

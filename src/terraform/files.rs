@@ -7,12 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The endings of configuration files: Terraform's, and OpenTofu's own (`.tofu`).
-const CONFIGURATION: [&str; 4] = [".tf", ".tf.json", ".tofu", ".tofu.json"];
-
-/// Whether a file name is a Terraform or OpenTofu configuration file.
-pub fn is_configuration(name: &str) -> bool {
-    CONFIGURATION.iter().any(|ending| name.ends_with(ending))
-}
+pub use crate::input::is_configuration;
+use crate::input::CONFIGURATION;
 
 /// Whether a configuration file is an override file (`override.tf`, `x_override.tf`, and their
 /// `.tf.json` and OpenTofu forms), whose blocks are merged into the module's other blocks.

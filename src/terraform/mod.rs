@@ -20,6 +20,7 @@ pub use files::is_configuration;
 pub use modules::{default_cache_dir as default_module_cache, CACHE_VARIABLE as MODULE_CACHE_VARIABLE};
 pub use outputs::evaluate_outputs;
 
+use crate::input::display_path;
 use crate::model::{Diagnostic, Model, Node, Span};
 use eval::{Evaluator, Functions, Key, Scope};
 use files::{Parsed, ParsedFile};
@@ -531,18 +532,6 @@ pub(crate) fn normalise(path: &Path) -> PathBuf {
         PathBuf::from(".")
     } else {
         out
-    }
-}
-
-/// The path as reports show it: relative to the base directory, with forward slashes.
-pub fn display_path(path: &Path, base: &Path) -> Arc<str> {
-    let relative = path.strip_prefix(base).unwrap_or(path);
-    let text = relative.to_string_lossy().replace('\\', "/");
-    let text = text.strip_prefix("./").unwrap_or(&text).to_string();
-    if text.is_empty() {
-        ".".into()
-    } else {
-        text.into()
     }
 }
 

@@ -86,7 +86,7 @@ impl Sandbox {
         }
         let path = match (self.canonical(), std::fs::canonicalize(dir)) {
             (Some(from), Ok(to)) => relative_path(from, &to),
-            _ => super::display_path(dir, &self.roots.base).to_string(),
+            _ => crate::input::display_path(dir, &self.roots.base).to_string(),
         };
         self.module_paths.borrow_mut().insert(dir.to_path_buf(), path.clone());
         path

@@ -2,7 +2,7 @@
 //! Terraform's `yamldecode`: checked against Terraform 1.15 (tests/terraform_diff/).
 
 use super::CORE_HANDLE;
-use crate::calendar::days_in_month;
+use crate::model::date::days_in_month;
 use crate::model::{Node, Value};
 use saphyr_parser::{ScalarStyle, Tag};
 

@@ -4,7 +4,7 @@
 //! date and back), smaller than a date crate and exactly Go's proleptic Gregorian calendar.
 
 use super::args::Call;
-use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
+use crate::model::date::{civil_from_days, days_from_civil, days_in_month};
 use crate::model::Value;
 
 /// An instant with the UTC offset it was written with.

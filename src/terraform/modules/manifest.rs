@@ -12,8 +12,9 @@
 //! like any other: an entry whose `Dir` leaves the modules directory (`../../etc`, `/etc`, a
 //! symlink pointing out) or is its caller's own directory is refused with an error here.
 
+use crate::input::display_path;
 use crate::model::{Diagnostic, Node, Span, Value};
-use crate::terraform::{display_path, normalise};
+use crate::terraform::normalise;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

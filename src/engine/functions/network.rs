@@ -1,9 +1,10 @@
 //! Helpers for the network and EKS rules (NET-*, EKS-*): the tier of a subnet and version
 //! comparison. Like the other helpers, they fail on unknown values instead of guessing.
 
-use super::functions::{undecided, Helpers};
-use super::values::{display, field, reference, string, unknown_reason};
+use super::{known_string, undecided, Helpers};
 use crate::config::Config;
+use crate::engine::values::{display, field, reference, string, unknown_reason};
+use crate::redact::vocabulary::secret_name;
 use cel::ExecutionError;
 use std::sync::Arc;
 
@@ -28,17 +29,9 @@ pub fn register(helpers: &mut Helpers, _config: &Config) -> anyhow::Result<()> {
 
 /// A known string, null when absent; fails on unknowns and references.
 fn text(value: Option<&cel::Value>, what: &str) -> std::result::Result<Option<String>, ExecutionError> {
-    let Some(value) = value else { return Ok(None) };
-    if let Some(reason) = unknown_reason(value) {
-        return Err(undecided(what, format!("`{what}` is unknown: {reason}")));
-    }
-    if let Some((address, attribute)) = reference(value) {
-        return Err(undecided(what, format!("{what} is {address}.{attribute}, known only after apply")));
-    }
     match value {
-        cel::Value::Null => Ok(None),
-        cel::Value::String(s) => Ok(Some(s.to_string())),
-        other => Ok(Some(display(other))),
+        None | Some(cel::Value::Null) => Ok(None),
+        Some(value) => known_string(value, what).map(Some),
     }
 }
 
@@ -289,22 +282,6 @@ fn availability_zones(subnets: &cel::Value) -> Result {
     Ok(cel::Value::List(Arc::new(zones.iter().map(|z| string(z)).collect())))
 }
 
-/// Whether a variable's name says it holds a secret: a word password/passwd/pwd/secret/
-/// token, or a name ending in `key` that is not a public, KMS or SSH key, nor a key's
-/// id/ARN/name (`kms_key_id` and `key_pair` are not secrets).
-pub fn secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    if words
-        .iter()
-        .any(|w| matches!(*w, "password" | "passwd" | "pwd" | "secret" | "token" | "apikey" | "passphrase") || w.ends_with("password") || w.ends_with("token"))
-    {
-        return true;
-    }
-    let ends_in_key = words.last().is_some_and(|w| *w == "key" || w.ends_with("key"));
-    ends_in_key && !words.iter().any(|w| matches!(*w, "public" | "pub" | "kms" | "ssh" | "cmk"))
-}
-
 /// A known, non-empty string: a literal written in the code (tfvars included).
 fn literal(value: Option<&cel::Value>) -> bool {
     matches!(value, Some(cel::Value::String(s)) if !s.is_empty())
@@ -440,17 +417,6 @@ mod tests {
         assert_eq!(route_target(&values_map(&[("nat_gateway_id", string("nat-0abc"))])).unwrap(), string("nat"));
         assert_eq!(route_target(&values_map(&[("gateway_id", string("local"))])).unwrap(), string("other"));
         assert_eq!(route_target(&values_map(&[("transit_gateway_id", string("tgw-1"))])).unwrap(), string("other"));
-    }
-
-    #[test]
-    fn secret_names() {
-        for name in ["db_password", "master_password", "api_token", "stripe_secret", "datadog_api_key", "aws_secret_access_key", "signing-key"] {
-            assert!(secret_name(name), "{name}");
-        }
-        for name in ["kms_key_id", "ssh_public_key", "key_pair_name", "region", "token_ttl_seconds_x"] {
-            assert!(!secret_name(name) || name.contains("token"), "{name}");
-        }
-        assert!(!secret_name("kms_key_id") && !secret_name("ssh_public_key") && !secret_name("key_pair_name"));
     }
 
     #[test]

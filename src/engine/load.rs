@@ -1,8 +1,8 @@
 //! Loading rule files: the built-in ones embedded at build time, then `--rules DIR`s.
 
-use super::RuleSpec;
-use crate::engine::CompiledRule;
+use super::CompiledRule;
 use crate::model::{Diagnostic, Node, Value};
+use crate::rules::RuleSpec;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -3,9 +3,9 @@
 //! Like the other helpers, they fail (the rule cannot decide) on unknown values and
 //! references instead of guessing.
 
-use super::functions::{undecided, Helpers};
-use super::values::{display, field, map, reference, unknown_reason, JSON_KEY};
+use super::{undecided, Helpers};
 use crate::config::Config;
+use crate::engine::values::{display, field, map, reference, unknown_reason, JSON_KEY};
 use cel::ExecutionError;
 
 type Result = std::result::Result<cel::Value, ExecutionError>;
@@ -30,9 +30,8 @@ fn days_until(value: &cel::Value) -> Result {
     let cel::Value::String(text) = value else {
         return Err(undecided("days_until", format!("no date is known (got {})", display(value))));
     };
-    let date =
-        text.get(..10).and_then(crate::suppress::Date::parse).ok_or_else(|| undecided("days_until", format!("`{text}` is not an RFC 3339 timestamp")))?;
-    let today = crate::suppress::Date::today();
+    let date = text.get(..10).and_then(crate::model::Date::parse).ok_or_else(|| undecided("days_until", format!("`{text}` is not an RFC 3339 timestamp")))?;
+    let today = crate::model::Date::today();
     Ok(cel::Value::Float((date.days_since_epoch() - today.days_since_epoch()) as f64))
 }
 

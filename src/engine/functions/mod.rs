@@ -1,6 +1,11 @@
 //! Helper functions rules call from CEL. Each one fails (making the rule undecided) when it
 //! meets an unknown value instead of guessing.
 
+mod env;
+mod infra;
+mod k8s;
+mod network;
+
 use super::lookup::Lookup;
 use super::values;
 use super::values::{display, field, reference, string, unknown_reason, PARTS_KEY};
@@ -61,10 +66,10 @@ pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) ->
     super::strict::register(helpers)?;
     // `cannot_decide("why")`: lets a rule say plainly that a case cannot be decided.
     helpers.add("cannot_decide", |reason: Arc<String>| -> Result { Err(undecided("cannot_decide", reason.to_string())) })?;
-    super::functions_infra::register(helpers, config)?;
-    super::functions_env::register(helpers, config)?;
-    super::functions_k8s::register(helpers, config, lookup)?;
-    super::functions_network::register(helpers, config)?;
+    infra::register(helpers, config)?;
+    env::register(helpers, config)?;
+    k8s::register(helpers, config, lookup)?;
+    network::register(helpers, config)?;
     let t = Arc::new(Tunables {
         config: config.clone(),
         distributor_name: Regex::new(&config.distributor_name_pattern)?,
@@ -145,7 +150,7 @@ pub(super) fn known<'v>(value: &'v cel::Value, what: &str) -> std::result::Resul
     }
 }
 
-fn known_string(value: &cel::Value, what: &str) -> std::result::Result<String, ExecutionError> {
+pub(super) fn known_string(value: &cel::Value, what: &str) -> std::result::Result<String, ExecutionError> {
     if let Some((address, attribute)) = reference(value) {
         return Err(undecided(what, format!("{what} is {address}.{attribute}, known only after apply")));
     }
@@ -429,7 +434,7 @@ mod tests {
     /// Rule authors learn the helpers from the README: every one is there.
     #[test]
     fn the_readme_names_every_helper() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
         let mut missing: Vec<&&str> =
             super::helper_names().iter().filter(|name| !name.starts_with("strict.") && !readme.contains(&format!("`{name}("))).collect();
         missing.sort();

@@ -3,10 +3,11 @@
 //! quantities, Go durations, NetworkPolicy peers and the charter's Prometheus alerts.
 //! Regular expressions are compiled once per registration, never per call.
 
-use super::functions::{undecided, Helpers};
-use super::lookup::Lookup;
-use super::values::{display, field, string, unknown_reason};
+use super::{known_string as text, undecided, Helpers};
 use crate::config::Config;
+use crate::engine::lookup::Lookup;
+use crate::engine::values::{display, field, string};
+use crate::redact::vocabulary::secret_reason;
 use cel::objects::Key;
 #[cfg(test)]
 use cel::objects::Map;
@@ -16,30 +17,9 @@ use std::sync::Arc;
 
 type Result<T = cel::Value> = std::result::Result<T, ExecutionError>;
 
-struct Patterns {
-    /// Key names that say they hold a secret.
-    secret_name: Regex,
-    /// Key names that hold something about a secret, not the secret (`TOKEN_URL`, `PASSWORD_FILE`).
-    about_secret: Regex,
-    /// Weaker names (`KEY`, `AUTH`, `PASS`) that count only with a high-entropy value.
-    weak_name: Regex,
-    aws_key_id: Regex,
-    pem_private_key: Regex,
-    alerts: Vec<(&'static str, Regex)>,
-}
-
-fn patterns() -> Patterns {
-    let re = |p: &str| Regex::new(p).expect("valid regex");
-    Patterns {
-        secret_name: re(r"(?i)(pass(word|wd)|pwd|secret|token|api[-_. ]?key|private[-_. ]?key|credential)"),
-        about_secret: re(
-            r"(?i)[-_. ](file|path|dir|mount|url|uri|endpoint|host|name|ref|arn|ttl|expiry|expiration|length|len|enabled|enable|timeout|header|type|format|policy|rotation|version)s?$",
-        ),
-        weak_name: re(r"(?i)(^|[-_. ])(key|auth|pass|dsn|signing|hmac|salt)([-_. ]|$)"),
-        aws_key_id: re(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),
-        pem_private_key: re(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"),
-        alerts: ALERTS.iter().map(|(id, p)| (*id, re(p))).collect(),
-    }
+/// The charter's alerts, each with the pattern that recognises it.
+fn charter_alerts() -> Vec<(&'static str, Regex)> {
+    ALERTS.iter().map(|(id, p)| (*id, Regex::new(p).expect("valid regex"))).collect()
 }
 
 /// The charter's alerts and how each is recognised, by alert name or expression
@@ -61,7 +41,7 @@ const ALERTS: &[(&str, &str)] = &[
 
 /// Registers the helpers on a root context.
 pub fn register(helpers: &mut Helpers, _config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
-    let p = Arc::new(patterns());
+    let alerts = Arc::new(charter_alerts());
     let l = lookup.clone();
     helpers.add("objects", move |kind: Arc<String>, namespace: cel::Value| -> Result {
         let namespace = text(&namespace, "namespace")?;
@@ -69,15 +49,12 @@ pub fn register(helpers: &mut Helpers, _config: &Config, lookup: &Arc<Lookup>) -
         Ok(cel::Value::List(Arc::new(found)))
     })?;
     helpers.add("label", |resource: cel::Value, key: Arc<String>| label(&resource, &key))?;
-    let ps = p.clone();
-    helpers.add("secret_reason", move |name: cel::Value, value: cel::Value| -> Result {
+    helpers.add("secret_reason", |name: cel::Value, value: cel::Value| -> Result {
         let (name, value) = (text(&name, "name")?, text(&value, "value")?);
-        Ok(secret_reason(&ps, &name, &value).map(|r| string(&r)).unwrap_or(cel::Value::Null))
+        Ok(secret_reason(&name, &value).map(|r| string(&r)).unwrap_or(cel::Value::Null))
     })?;
-    let ps = p.clone();
-    helpers.add("secret_entries", move |entries: cel::Value| secret_entries(&ps, &entries, false))?;
-    let ps = p.clone();
-    helpers.add("secret_entries_b64", move |entries: cel::Value| secret_entries(&ps, &entries, true))?;
+    helpers.add("secret_entries", |entries: cel::Value| secret_entries(&entries, false))?;
+    helpers.add("secret_entries_b64", |entries: cel::Value| secret_entries(&entries, true))?;
     helpers.add("quantity", |value: cel::Value| -> Result {
         let written = text(&value, "quantity")?;
         quantity(&written).map(cel::Value::Float).ok_or_else(|| undecided("quantity", format!("`{written}` is not a Kubernetes quantity")))
@@ -92,27 +69,15 @@ pub fn register(helpers: &mut Helpers, _config: &Config, lookup: &Arc<Lookup>) -
     helpers.add("quota_uncapped", |quotas: cel::Value| quota_uncapped(&quotas))?;
     helpers.add("ingress_sources", |policy: cel::Value| ingress_sources(&policy))?;
     helpers.add("is_default_deny", |policy: cel::Value| is_default_deny(&policy).map(cel::Value::Bool))?;
-    let (pa, la) = (p, lookup.clone());
+    let la = lookup.clone();
     helpers.add("has_charter_alert", move |id: Arc<String>| -> Result {
-        let Some((_, pattern)) = pa.alerts.iter().find(|(a, _)| **a == *id) else {
+        let Some((_, pattern)) = alerts.iter().find(|(a, _)| **a == *id) else {
             return Err(undecided("has_charter_alert", format!("unknown charter alert `{id}`")));
         };
         let rules = la.objects("PrometheusRule", "*").map_err(|reason| undecided("has_charter_alert", reason))?;
         Ok(cel::Value::Bool(alert_texts(&rules).iter().any(|t| pattern.is_match(t))))
     })?;
     Ok(())
-}
-
-/// A scalar as text (null as ""); fails on unknowns.
-fn text(value: &cel::Value, what: &str) -> Result<String> {
-    if let Some(reason) = unknown_reason(value) {
-        return Err(undecided(what, format!("{what} is unknown: {reason}")));
-    }
-    Ok(match value {
-        cel::Value::Null => String::new(),
-        cel::Value::String(s) => s.to_string(),
-        other => display(other),
-    })
 }
 
 fn entries(value: &cel::Value) -> Vec<(String, &cel::Value)> {
@@ -140,100 +105,10 @@ fn label(resource: &cel::Value, key: &str) -> Result {
     Ok(labels.and_then(|l| field(l, key)).cloned().unwrap_or(cel::Value::Null))
 }
 
-/// Why a key/value pair looks like a secret, never quoting the value; None when it does not.
-fn secret_reason(p: &Patterns, name: &str, value: &str) -> Option<String> {
-    if p.pem_private_key.is_match(value) {
-        return Some("holds a PEM private key".into());
-    }
-    if p.aws_key_id.is_match(value) {
-        return Some("holds an AWS access key id".into());
-    }
-    let value = value.trim();
-    if value.is_empty() || is_placeholder(value) {
-        return None;
-    }
-    let high_entropy = is_high_entropy(value);
-    let name = &split_camel_case(name);
-    if p.secret_name.is_match(name) && !p.about_secret.is_match(name) {
-        return Some(if high_entropy {
-            "is named like a secret and holds a high-entropy literal".into()
-        } else {
-            "is named like a secret and holds a literal value".into()
-        });
-    }
-    if high_entropy && p.weak_name.is_match(name) {
-        return Some("holds a high-entropy literal under a key-like name".into());
-    }
-    None
-}
-
-/// Whether a key/value pair looks like a secret as SEC-002 judges it: what reports must
-/// never print (see `crate::redact`), decided by the rule's own test.
-pub fn looks_secret(name: &str, value: &str) -> bool {
-    secret_reason(shared_patterns(), name, value).is_some()
-}
-
-/// Whether a key's name alone says it holds a secret (`DB_PASSWORD`, `apiKey`), not
-/// something about one (`PASSWORD_FILE`, `tokenUrl`): what is below it is the secret.
-pub fn secret_key_name(name: &str) -> bool {
-    let (p, name) = (shared_patterns(), split_camel_case(name));
-    p.secret_name.is_match(&name) && !p.about_secret.is_match(&name)
-}
-
-/// The patterns for callers outside a CEL context, compiled once.
-fn shared_patterns() -> &'static Patterns {
-    static PATTERNS: std::sync::OnceLock<Patterns> = std::sync::OnceLock::new();
-    PATTERNS.get_or_init(patterns)
-}
-
-/// `tokenUrl` → `token_Url`, so suffix patterns see camelCase words.
-fn split_camel_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() && previous_lower {
-            out.push('_');
-        }
-        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        out.push(c);
-    }
-    out
-}
-
-/// Values that cannot be a secret: booleans, plain numbers, paths and template placeholders.
-fn is_placeholder(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    matches!(lower.as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "none" | "changeme" | "change-me" | "<redacted>" | "redacted")
-        || value.parse::<f64>().is_ok()
-        || value.starts_with('/')
-        || (value.starts_with("${") && value.ends_with('}'))
-        || (value.starts_with("$(") && value.ends_with(')'))
-        || (value.starts_with("{{") && value.ends_with("}}"))
-}
-
-/// At least 16 characters from several character classes with Shannon entropy of at least
-/// 3.5 bits per character (random tokens; not words, URLs with spaces or short ids).
-fn is_high_entropy(value: &str) -> bool {
-    if value.len() < 16 || value.contains(char::is_whitespace) {
-        return false;
-    }
-    let classes = [value.chars().any(|c| c.is_ascii_lowercase()), value.chars().any(|c| c.is_ascii_uppercase()), value.chars().any(|c| c.is_ascii_digit())];
-    if classes.iter().filter(|c| **c).count() < 2 {
-        return false;
-    }
-    let mut counts = std::collections::HashMap::new();
-    for c in value.chars() {
-        *counts.entry(c).or_insert(0usize) += 1;
-    }
-    let n = value.chars().count() as f64;
-    let entropy: f64 = counts.values().map(|&c| -(c as f64 / n) * (c as f64 / n).log2()).sum();
-    entropy >= 3.5
-}
-
 /// `secret_entries(x)`: for a ConfigMap `data` map, or a container's `env` list, the names
 /// that look like secrets with the reason (`"DB_PASSWORD (is named like a secret...)"`).
 /// `secret_entries_b64` reads `binaryData` (values base64-decoded first).
-fn secret_entries(p: &Patterns, value: &cel::Value, base64: bool) -> Result {
+fn secret_entries(value: &cel::Value, base64: bool) -> Result {
     let pairs: Vec<(String, String)> = match value {
         cel::Value::Map(_) => entries(value)
             .into_iter()
@@ -249,7 +124,7 @@ fn secret_entries(p: &Patterns, value: &cel::Value, base64: bool) -> Result {
             .collect::<Result<_>>()?,
         _ => Vec::new(),
     };
-    let found = pairs.iter().filter_map(|(name, value)| secret_reason(p, name, value).map(|r| string(&format!("{name} ({r})")))).collect();
+    let found = pairs.iter().filter_map(|(name, value)| secret_reason(name, value).map(|r| string(&format!("{name} ({r})")))).collect();
     Ok(cel::Value::List(Arc::new(found)))
 }
 
@@ -520,27 +395,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secret_names_and_values() {
-        let p = patterns();
-        assert!(secret_reason(&p, "DATABASE_PASSWORD", "hunter2").unwrap().contains("named like a secret"));
-        assert!(secret_reason(&p, "stripe.apiKey", "sk_live_51HxYzAbCdEf0123456789").unwrap().contains("high-entropy"));
-        assert!(secret_reason(&p, "aws", "id=AKIAIOSFODNN7EXAMPLE").unwrap().contains("AWS access key id"));
-        assert!(secret_reason(&p, "tls.key", "-----BEGIN RSA PRIVATE KEY-----\nMII...").unwrap().contains("PEM"));
-        assert!(secret_reason(&p, "DATABASE_PASSWORD", "").is_none(), "empty values are fine");
-        assert!(secret_reason(&p, "PASSWORD_FILE", "/mnt/secrets/db").is_none());
-        assert!(secret_reason(&p, "TOKEN_URL", "https://auth.example.com/token").is_none());
-        assert!(secret_reason(&p, "SECRET_NAME", "consent-db").is_none());
-        assert!(secret_reason(&p, "TOKEN_TTL_SECONDS", "3600").is_none());
-        assert!(secret_reason(&p, "LOG_LEVEL", "info").is_none());
-        assert!(secret_reason(&p, "SIGNING_KEY", "q8Zr2LxP0vW7nK4tYb9sHc3m").is_some(), "weak name with high entropy");
-        assert!(secret_reason(&p, "CACHE_KEY", "score-cache").is_none());
-        assert!(secret_reason(&p, "tokenUrl", "https://auth/token").is_none());
-        assert!(secret_reason(&p, "dbPassword", "s3cr3t").is_some());
-        let reason = secret_reason(&p, "API_TOKEN", "abc123secretvalue").unwrap();
-        assert!(!reason.contains("abc123"), "never echoes the value");
-    }
-
-    #[test]
     fn base64_decodes() {
         assert_eq!(decode_base64("LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t").unwrap(), "-----BEGIN PRIVATE KEY-----");
         assert_eq!(decode_base64("aGk=").unwrap(), "hi");
@@ -611,8 +465,8 @@ mod tests {
 
     #[test]
     fn charter_alerts_by_name_or_expression() {
-        let p = patterns();
-        let find = |id: &str, text: &str| p.alerts.iter().find(|(a, _)| *a == id).unwrap().1.is_match(text);
+        let alerts = charter_alerts();
+        let find = |id: &str, text: &str| alerts.iter().find(|(a, _)| *a == id).unwrap().1.is_match(text);
         assert!(find("score_5xx", "ScoreAPIHigh5xxRate sum(rate(http_requests_total{service=\"score-api\",code=~\"5..\"}[5m]))"));
         assert!(find("score_p95", "ScoreApiLatencyHigh histogram_quantile(0.95, ...)"));
         assert!(find("consent_health", "ConsentServiceDown up{job=\"consent\"} == 0"));

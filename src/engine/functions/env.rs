@@ -3,9 +3,9 @@
 //! that a policy or a network connection reaches. Unknown values make them fail (the rule
 //! cannot decide), never pass.
 
-use super::functions::{known, undecided, Helpers};
-use super::values::{display, field, string, unknown_reason};
+use super::{known, undecided, Helpers};
 use crate::config::Config;
+use crate::engine::values::{display, field, string, unknown_reason};
 use cel::ExecutionError;
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,9 +1,36 @@
 //! What evaluating a rule against a resource produces.
 
-use crate::model::{LiveOrigin, SourceKind, Span};
-use crate::rules::Severity;
-use crate::suppress::Date;
+use super::{Date, LiveOrigin, SourceKind, Span};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// How bad a violation is. `error` fails the gate by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    /// GitHub code scanning's `security-severity` (0.0-10.0) for the rule metadata.
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Severity::Error => "8.0",
+            Severity::Warning => "5.0",
+            Severity::Note => "2.0",
+        }
+    }
+}
 
 /// The outcome a finding records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
