@@ -50,6 +50,15 @@ pub struct Config {
     /// What ENV-004 compares between staging and production, by kind of setting: dotted
     /// attribute paths, read on every resource type that has them.
     pub mirrored_settings: BTreeMap<String, Vec<String>>,
+    /// The subnet tiers (NET-002, NET-003, NET-004), in order of precedence: the words that
+    /// name each in a `Tier` or `Name` tag or a resource name, and its ranges in the charter's
+    /// CIDR plan.
+    pub subnet_tiers: Vec<SubnetTier>,
+    /// EKS-002's node groups, by role: a word of a group's name names its role.
+    pub node_groups: BTreeMap<String, NodeGroup>,
+    /// OBS-001's alerts: each one's id and the pattern that recognises it in a
+    /// PrometheusRule (case-insensitive; searched in `alert expr`).
+    pub charter_alerts: BTreeMap<String, String>,
     /// How Helm charts found in the scanned files are rendered.
     #[serde(skip_serializing)]
     pub helm: HelmSettings,
@@ -63,6 +72,34 @@ pub struct Config {
     /// The directory of that file: paths in the config are relative to it.
     #[serde(skip)]
     pub dir: Option<PathBuf>,
+}
+
+/// One subnet tier: `{name: db, words: [db, rds, ...], cidrs: [10.0.30.0/24]}`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetTier {
+    pub name: String,
+    pub words: Vec<String>,
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+}
+
+/// One of EKS-002's node groups: `{instance_type: c6i.xlarge, min_size: 3, max_size: 20,
+/// taint: {key: workload, value: api}}` (the taint's effect is always NoSchedule).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NodeGroup {
+    pub instance_type: String,
+    pub min_size: u32,
+    pub max_size: u32,
+    pub taint: Taint,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Taint {
+    pub key: String,
+    pub value: String,
 }
 
 /// One environment: `{account: "111111111111", paths: [envs/prod]}`, or a root module shared by
@@ -304,6 +341,18 @@ impl Default for Config {
                     ]),
                 ),
             ]),
+            subnet_tiers: vec![
+                tier("db", &["db", "database", "databases", "rds", "postgres", "postgresql", "redis", "kafka", "msk"], &["10.0.30.0/24"]),
+                tier("data", &["data", "ml", "analytics", "lake", "datalake"], &["10.0.20.0/23"]),
+                tier("public", &["public", "dmz", "edge", "ingress", "alb", "lb"], &["10.0.0.0/24"]),
+                tier("app", &["app", "apps", "application", "private", "eks", "workload", "workloads", "nodes"], &["10.0.10.0/23"]),
+            ],
+            node_groups: BTreeMap::from([
+                node_group("api", "c6i.xlarge", 3, 20, "workload"),
+                node_group("ml", "m6i.2xlarge", 2, 10, "workload"),
+                node_group("system", "t3.medium", 3, 3, "node-role"),
+            ]),
+            charter_alerts: CHARTER_ALERTS.iter().map(|(id, pattern)| (id.to_string(), pattern.to_string())).collect(),
             helm: HelmSettings::default(),
             argocd: ArgoCdSettings::default(),
             source: None,
@@ -333,6 +382,32 @@ impl Environment {
         std::iter::once(&name).chain(abbreviations).map(|w| w.to_lowercase()).collect()
     }
 }
+
+fn tier(name: &str, words: &[&str], cidrs: &[&str]) -> SubnetTier {
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
+    SubnetTier { name: name.into(), words: strings(words), cidrs: strings(cidrs) }
+}
+
+fn node_group(role: &str, instance_type: &str, min_size: u32, max_size: u32, taint_key: &str) -> (String, NodeGroup) {
+    let taint = Taint { key: taint_key.into(), value: role.into() };
+    (role.into(), NodeGroup { instance_type: instance_type.into(), min_size, max_size, taint })
+}
+
+/// The charter's alerts (OBS-001) and how each is recognised, by alert name or expression.
+const CHARTER_ALERTS: &[(&str, &str)] = &[
+    ("score_5xx", r"(?is)score.*(5xx|5\.\.|=~\s*.5|error.?rate|errors)|(5xx|5\.\.|=~\s*.5|error.?rate|errors).*score"),
+    ("score_p95", r"(?is)score.*(p95|latency|histogram_quantile\(\s*0?\.95)|(p95|latency|histogram_quantile\(\s*0?\.95).*score"),
+    (
+        "consent_health",
+        r"(?is)consent.*(health|down|unreachable|unhealthy|probe_success|\bup\b)|(health|down|unreachable|unhealthy|probe_success|\bup\b).*consent",
+    ),
+    (
+        "gold_stale",
+        r"(?is)gold.*(stale|fresh|age|not.?updated|sla|last.?(update|success|run|write))|(stale|fresh|age|not.?updated|sla|last.?(update|success|run|write)).*gold",
+    ),
+    ("audit_lag", r"(?is)audit.*lag|lag.*audit"),
+    ("cert_expiry", r"(?is)(cert|ssl|tls|x509).*(expir|days|notafter)|certmanager_certificate_expiration_timestamp_seconds|probe_ssl_earliest_cert_expiry"),
+];
 
 impl Config {
     /// Reads a config file; keys left out keep their defaults. Errors name the file (and the
@@ -379,8 +454,26 @@ impl Config {
             }
         }
         config.check_environment_accounts(shown)?;
-        for pattern in [&config.distributor_name_pattern, &config.trusted_registry] {
-            regex::Regex::new(pattern).map_err(|e| Diagnostic::error(shown, None, format!("invalid regular expression `{pattern}`: {e}")))?;
+        // Where an entry of a table is written: `charter_alerts.audit_lag`, `subnet_tiers[1]`.
+        let at = |key: &str, entry: Option<&str>, index: Option<usize>| {
+            let table = document.root.get(key);
+            let node = match (entry, index, table.map(|t| &t.value)) {
+                (Some(entry), _, _) => table.and_then(|t| t.get(entry)),
+                (None, Some(i), Some(crate::model::Value::List(items))) => items.get(i),
+                _ => table,
+            };
+            node.and_then(|n| n.span.clone())
+        };
+        let patterns = [("distributor_name_pattern", &config.distributor_name_pattern), ("trusted_registry", &config.trusted_registry)];
+        for (key, entry, pattern) in
+            patterns.into_iter().map(|(k, p)| (k, None, p)).chain(config.charter_alerts.iter().map(|(id, p)| ("charter_alerts", Some(id.as_str()), p)))
+        {
+            regex::Regex::new(pattern).map_err(|e| Diagnostic::error(shown, at(key, entry, None), format!("invalid regular expression `{pattern}`: {e}")))?;
+        }
+        for (i, tier) in config.subnet_tiers.iter().enumerate() {
+            if let Some(bad) = tier.cidrs.iter().find(|cidr| cidr.parse::<ipnet::IpNet>().is_err()) {
+                return Err(Diagnostic::error(shown, at("subnet_tiers", None, Some(i)), format!("subnet tier {}: `{bad}` is not a CIDR range", tier.name)));
+            }
         }
         Ok(config)
     }
@@ -461,6 +554,18 @@ mod tests {
         assert!(Config::parse("charterguard.yaml", "trusted_registry: '('\n").is_err());
         let error = Config::parse("charterguard.yaml", "ignores:\n  - {rule: ENC-001, reason: r, resourse: x}\n").unwrap_err();
         assert!(error.message.contains("unknown field `resourse`"), "{}", error.message);
+    }
+
+    #[test]
+    fn charter_tables_are_tunable_and_checked_where_they_are_written() {
+        let text = "node_groups:\n  api: {instance_type: c7i.xlarge, min_size: 3, max_size: 30, taint: {key: workload, value: api}}\n";
+        let config = Config::parse("charterguard.yaml", text).unwrap();
+        assert_eq!(config.node_groups["api"].instance_type, "c7i.xlarge");
+        assert_eq!(config.charter_alerts.len(), 6, "left out, a table keeps its defaults");
+        let error = Config::parse("charterguard.yaml", "subnet_tiers:\n  - {name: db, words: [db], cidrs: [10.0.300.0/24]}\n").unwrap_err();
+        assert_eq!(error.to_string(), "charterguard.yaml:2:5: subnet tier db: `10.0.300.0/24` is not a CIDR range");
+        let error = Config::parse("charterguard.yaml", "charter_alerts:\n  audit_lag: 'audit(lag'\n").unwrap_err();
+        assert!(error.to_string().starts_with("charterguard.yaml:2:14: invalid regular expression `audit(lag`"), "{error}");
     }
 
     #[test]

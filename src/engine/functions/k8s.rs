@@ -17,31 +17,14 @@ use std::sync::Arc;
 
 type Result<T = cel::Value> = std::result::Result<T, ExecutionError>;
 
-/// The charter's alerts, each with the pattern that recognises it.
-fn charter_alerts() -> Vec<(&'static str, Regex)> {
-    ALERTS.iter().map(|(id, p)| (*id, Regex::new(p).expect("valid regex"))).collect()
+/// The charter's alerts (`charter_alerts`), each with the pattern that recognises it.
+fn charter_alerts(config: &Config) -> anyhow::Result<Vec<(String, Regex)>> {
+    config.charter_alerts.iter().map(|(id, pattern)| Ok((id.clone(), Regex::new(pattern)?))).collect()
 }
 
-/// The charter's alerts and how each is recognised, by alert name or expression
-/// (case-insensitive; the text searched is `alert + " " + expr`).
-const ALERTS: &[(&str, &str)] = &[
-    ("score_5xx", r"(?is)score.*(5xx|5\.\.|=~\s*.5|error.?rate|errors)|(5xx|5\.\.|=~\s*.5|error.?rate|errors).*score"),
-    ("score_p95", r"(?is)score.*(p95|latency|histogram_quantile\(\s*0?\.95)|(p95|latency|histogram_quantile\(\s*0?\.95).*score"),
-    (
-        "consent_health",
-        r"(?is)consent.*(health|down|unreachable|unhealthy|probe_success|\bup\b)|(health|down|unreachable|unhealthy|probe_success|\bup\b).*consent",
-    ),
-    (
-        "gold_stale",
-        r"(?is)gold.*(stale|fresh|age|not.?updated|sla|last.?(update|success|run|write))|(stale|fresh|age|not.?updated|sla|last.?(update|success|run|write)).*gold",
-    ),
-    ("audit_lag", r"(?is)audit.*lag|lag.*audit"),
-    ("cert_expiry", r"(?is)(cert|ssl|tls|x509).*(expir|days|notafter)|certmanager_certificate_expiration_timestamp_seconds|probe_ssl_earliest_cert_expiry"),
-];
-
 /// Registers the helpers on a root context.
-pub fn register(helpers: &mut Helpers, _config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
-    let alerts = Arc::new(charter_alerts());
+pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
+    let alerts = Arc::new(charter_alerts(config)?);
     let l = lookup.clone();
     helpers.add("objects", move |kind: Arc<String>, namespace: cel::Value| -> Result {
         let namespace = text(&namespace, "namespace")?;
@@ -71,7 +54,7 @@ pub fn register(helpers: &mut Helpers, _config: &Config, lookup: &Arc<Lookup>) -
     helpers.add("is_default_deny", |policy: cel::Value| is_default_deny(&policy).map(cel::Value::Bool))?;
     let la = lookup.clone();
     helpers.add("has_charter_alert", move |id: Arc<String>| -> Result {
-        let Some((_, pattern)) = alerts.iter().find(|(a, _)| **a == *id) else {
+        let Some((_, pattern)) = alerts.iter().find(|(a, _)| *a == *id) else {
             return Err(undecided("has_charter_alert", format!("unknown charter alert `{id}`")));
         };
         let rules = la.objects("PrometheusRule", "*").map_err(|reason| undecided("has_charter_alert", reason))?;
@@ -465,7 +448,7 @@ mod tests {
 
     #[test]
     fn charter_alerts_by_name_or_expression() {
-        let alerts = charter_alerts();
+        let alerts = charter_alerts(&Config::default()).unwrap();
         let find = |id: &str, text: &str| alerts.iter().find(|(a, _)| *a == id).unwrap().1.is_match(text);
         assert!(find("score_5xx", "ScoreAPIHigh5xxRate sum(rate(http_requests_total{service=\"score-api\",code=~\"5..\"}[5m]))"));
         assert!(find("score_p95", "ScoreApiLatencyHigh histogram_quantile(0.95, ...)"));

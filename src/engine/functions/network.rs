@@ -13,14 +13,16 @@ type Result = std::result::Result<cel::Value, ExecutionError>;
 /// Registers `subnet_tier`, `version_at_least`, `is_alb_named`, `covers_port`,
 /// `has_cidr_source`, `route_target`, `cannot_decide`, `node_group_role`,
 /// `availability_zones` and `literal_secrets`.
-pub fn register(helpers: &mut Helpers, _config: &Config) -> anyhow::Result<()> {
-    helpers.add("subnet_tier", |subnet: cel::Value| subnet_tier(&subnet))?;
+pub fn register(helpers: &mut Helpers, config: &Config) -> anyhow::Result<()> {
+    let tiers = Arc::new(Tiers::of(config)?);
+    helpers.add("subnet_tier", move |subnet: cel::Value| subnet_tier(&tiers, &subnet))?;
     helpers.add("version_at_least", |version: cel::Value, minimum: Arc<String>| version_at_least(&version, &minimum))?;
     helpers.add("is_alb_named", |group: cel::Value| is_alb_named(&group))?;
     helpers.add("covers_port", |rule: cel::Value, port: i64| covers_port(&rule, port))?;
     helpers.add("has_cidr_source", |rule: cel::Value| has_cidr_source(&rule))?;
     helpers.add("route_target", |route: cel::Value| route_target(&route))?;
-    helpers.add("node_group_role", |group: cel::Value| node_group_role(&group))?;
+    let roles: Arc<Vec<String>> = Arc::new(config.node_groups.keys().cloned().collect());
+    helpers.add("node_group_role", move |group: cel::Value| node_group_role(&roles, &group))?;
     helpers.add("availability_zones", |subnets: cel::Value| availability_zones(&subnets))?;
     helpers.add("literal_secrets", |resource: cel::Value| literal_secrets(&resource))?;
     helpers.add("cache_subnet_group_key", |resource: cel::Value| cache_subnet_group_key(&resource))?;
@@ -35,45 +37,37 @@ fn text(value: Option<&cel::Value>, what: &str) -> std::result::Result<Option<St
     }
 }
 
-/// The tier a word names: public, app, data (data/ML) or db.
-fn tier_word(text: &str) -> Option<&'static str> {
-    let lower = text.to_ascii_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let has = |candidates: &[&str]| words.iter().any(|w| candidates.contains(w));
-    if has(&["db", "database", "databases", "rds", "postgres", "postgresql", "redis", "kafka", "msk"]) {
-        Some("db")
-    } else if has(&["data", "ml", "analytics", "lake", "datalake"]) {
-        Some("data")
-    } else if has(&["public", "dmz", "edge", "ingress", "alb", "lb"]) {
-        Some("public")
-    } else if has(&["app", "apps", "application", "private", "eks", "workload", "workloads", "nodes"]) {
-        Some("app")
-    } else {
-        None
+/// The configuration's subnet tiers (`subnet_tiers`), their CIDR ranges parsed.
+struct Tiers(Vec<(String, Vec<String>, Vec<ipnet::IpNet>)>);
+
+impl Tiers {
+    fn of(config: &Config) -> anyhow::Result<Self> {
+        let mut tiers = Vec::new();
+        for tier in &config.subnet_tiers {
+            let cidrs = tier.cidrs.iter().map(|c| c.parse::<ipnet::IpNet>()).collect::<std::result::Result<_, _>>()?;
+            tiers.push((tier.name.clone(), tier.words.iter().map(|w| w.to_ascii_lowercase()).collect(), cidrs));
+        }
+        Ok(Tiers(tiers))
+    }
+
+    /// The first tier (in the configuration's order) one of whose words `text` has.
+    fn named_in(&self, text: &str) -> Option<&str> {
+        let lower = text.to_ascii_lowercase();
+        let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        self.0.iter().find(|(_, names, _)| words.iter().any(|w| names.iter().any(|n| n == w))).map(|(tier, _, _)| tier.as_str())
+    }
+
+    /// The tier whose ranges hold the subnet `cidr`.
+    fn of_cidr(&self, cidr: &str) -> Option<&str> {
+        let subnet: ipnet::IpNet = cidr.parse().ok()?;
+        self.0.iter().find(|(_, _, ranges)| ranges.iter().any(|range| range.contains(&subnet))).map(|(tier, _, _)| tier.as_str())
     }
 }
 
-/// The charter's CIDR plan: 10.0.0.0/24 public, 10.0.10.0/23 app, 10.0.20.0/23 data/ML,
-/// 10.0.30.0/24 database. A subnet inside one of these ranges belongs to that tier.
-fn tier_of_cidr(cidr: &str) -> Option<&'static str> {
-    let (address, _) = cidr.split_once('/')?;
-    let octets: Vec<u8> = address.split('.').map(|o| o.parse().ok()).collect::<Option<Vec<u8>>>()?;
-    if octets.len() != 4 || octets[0] != 10 || octets[1] != 0 {
-        return None;
-    }
-    match octets[2] {
-        0 => Some("public"),
-        10 | 11 => Some("app"),
-        20 | 21 => Some("data"),
-        30 => Some("db"),
-        _ => None,
-    }
-}
-
-/// `subnet_tier(subnet)`: "public", "app", "data" or "db" from the `Tier` tag, else the
-/// `Name` tag, else the Terraform resource name, else the charter's CIDR plan; null when
-/// nothing says. Fails when the deciding value is unknown.
-fn subnet_tier(subnet: &cel::Value) -> Result {
+/// `subnet_tier(subnet)`: the subnet's tier (`subnet_tiers`: public, app, data or db by
+/// default) from the `Tier` tag, else the `Name` tag, else the Terraform resource name, else
+/// the CIDR plan; null when nothing says. Fails when the deciding value is unknown.
+fn subnet_tier(tiers: &Tiers, subnet: &cel::Value) -> Result {
     let tags = field(subnet, "tags");
     let tag = |name: &str| -> std::result::Result<Option<String>, ExecutionError> {
         let Some(tags) = tags else { return Ok(None) };
@@ -85,9 +79,9 @@ fn subnet_tier(subnet: &cel::Value) -> Result {
         text(found.map(|(_, v)| v), &format!("tag {name}"))
     };
     if let Some(tier) = tag("Tier")? {
-        return Ok(tier_word(&tier).map(string).unwrap_or(cel::Value::Null));
+        return Ok(tiers.named_in(&tier).map(string).unwrap_or(cel::Value::Null));
     }
-    if let Some(tier) = tag("Name")?.as_deref().and_then(tier_word) {
+    if let Some(tier) = tag("Name")?.as_deref().and_then(|name| tiers.named_in(name)) {
         return Ok(string(tier));
     }
     let address = match field(subnet, "__address") {
@@ -96,11 +90,11 @@ fn subnet_tier(subnet: &cel::Value) -> Result {
     };
     // The resource name and instance key: `aws_subnet.data["ap-south-1a"]` → `data ap-south-1a`.
     let name = address.rsplit_once("aws_subnet.").map(|(_, n)| n.to_string()).unwrap_or_default();
-    if let Some(tier) = tier_word(&name) {
+    if let Some(tier) = tiers.named_in(&name) {
         return Ok(string(tier));
     }
     let cidr = text(field(subnet, "cidr_block"), "cidr_block")?;
-    Ok(cidr.as_deref().and_then(tier_of_cidr).map(string).unwrap_or(cel::Value::Null))
+    Ok(cidr.as_deref().and_then(|cidr| tiers.of_cidr(cidr)).map(string).unwrap_or(cel::Value::Null))
 }
 
 /// `is_alb_named(group)`: the security group's `name`, `name_prefix` or `Name` tag has the
@@ -227,9 +221,10 @@ fn route_target(route: &cel::Value) -> Result {
     Ok(string("other"))
 }
 
-/// `node_group_role(group)`: "api", "ml" or "system" from a word of `node_group_name`,
-/// else `node_group_name_prefix`, else the Terraform resource name; null otherwise.
-fn node_group_role(group: &cel::Value) -> Result {
+/// `node_group_role(group)`: the role (a key of `node_groups`: api, ml or system by default)
+/// a word of `node_group_name` names, else of `node_group_name_prefix`, else of the
+/// Terraform resource name; null otherwise.
+fn node_group_role(roles: &[String], group: &cel::Value) -> Result {
     let address = match field(group, "__address") {
         Some(cel::Value::String(a)) => a.rsplit_once("aws_eks_node_group.").map(|(_, n)| n.to_string()),
         _ => None,
@@ -238,10 +233,10 @@ fn node_group_role(group: &cel::Value) -> Result {
         Some(name) => Some(name),
         None => text(field(group, "node_group_name_prefix"), "node_group_name_prefix")?,
     };
-    let role = |t: &str| -> Option<&'static str> {
+    let role = |t: &str| -> Option<&str> {
         let lower = t.to_ascii_lowercase();
         let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
-        ["api", "ml", "system"].into_iter().find(|role| words.contains(role))
+        roles.iter().map(String::as_str).find(|role| words.contains(role))
     };
     // The name decides when it is written; the address only when no name is.
     let found = match &name {
@@ -355,16 +350,21 @@ mod tests {
 
     #[test]
     fn tiers_from_words_and_cidr_plan() {
-        assert_eq!(tier_word("altscore-prod-db-a"), Some("db"));
-        assert_eq!(tier_word("private-app-1a"), Some("app"));
-        assert_eq!(tier_word("ml"), Some("data"));
-        assert_eq!(tier_word("public"), Some("public"));
-        assert_eq!(tier_word("misc"), None);
-        assert_eq!(tier_of_cidr("10.0.21.0/24"), Some("data"));
-        assert_eq!(tier_of_cidr("10.0.30.0/24"), Some("db"));
-        assert_eq!(tier_of_cidr("10.0.0.0/24"), Some("public"));
-        assert_eq!(tier_of_cidr("10.0.11.128/25"), Some("app"));
-        assert_eq!(tier_of_cidr("172.16.0.0/24"), None);
+        let tiers = Tiers::of(&Config::default()).unwrap();
+        assert_eq!(tiers.named_in("altscore-prod-db-a"), Some("db"));
+        assert_eq!(tiers.named_in("private-app-1a"), Some("app"));
+        assert_eq!(tiers.named_in("ml"), Some("data"));
+        assert_eq!(tiers.named_in("public"), Some("public"));
+        assert_eq!(tiers.named_in("misc"), None);
+        assert_eq!(tiers.of_cidr("10.0.21.0/24"), Some("data"));
+        assert_eq!(tiers.of_cidr("10.0.30.0/24"), Some("db"));
+        assert_eq!(tiers.of_cidr("10.0.0.0/24"), Some("public"));
+        assert_eq!(tiers.of_cidr("10.0.11.128/25"), Some("app"));
+        assert_eq!(tiers.of_cidr("172.16.0.0/24"), None);
+        // A plan of the user's own.
+        let text = "subnet_tiers:\n  - {name: db, words: [rds], cidrs: [172.16.8.0/22]}\n";
+        let own = Tiers::of(&Config::parse("charterguard.yaml", text).unwrap()).unwrap();
+        assert_eq!((own.of_cidr("172.16.9.0/24"), own.named_in("rds-a"), own.named_in("db-a")), (Some("db"), Some("db"), None));
     }
 
     #[test]
@@ -429,12 +429,16 @@ mod tests {
         assert_eq!(literal_secrets(&var).unwrap(), cel::Value::List(Arc::new(vec![])));
     }
 
+    fn roles() -> Vec<String> {
+        Config::default().node_groups.keys().cloned().collect()
+    }
+
     #[test]
     fn node_group_roles_and_zones() {
         let group = values_map(&[("__address", string("aws_eks_node_group.main")), ("node_group_name", string("api-nodes"))]);
-        assert_eq!(node_group_role(&group).unwrap(), string("api"));
+        assert_eq!(node_group_role(&roles(), &group).unwrap(), string("api"));
         let unnamed = values_map(&[("__address", string("aws_eks_node_group.system"))]);
-        assert_eq!(node_group_role(&unnamed).unwrap(), string("system"));
+        assert_eq!(node_group_role(&roles(), &unnamed).unwrap(), string("system"));
         let subnet = |az: &str| values_map(&[("availability_zone", string(az))]);
         let zones = availability_zones(&cel::Value::List(Arc::new(vec![subnet("ap-south-1a"), subnet("ap-south-1b"), subnet("ap-south-1a")]))).unwrap();
         assert_eq!(zones, cel::Value::List(Arc::new(vec![string("ap-south-1a"), string("ap-south-1b")])));
