@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use charterguard::engine::{Finding, Outcome};
 use charterguard::model::{DiagnosticLevel, SourceKind};
@@ -154,8 +154,15 @@ fn run(case: &Case) -> ScanOutcome {
     scan(&options).unwrap_or_else(|e| panic!("{}: scan failed: {e:#}", relative(&case.dir)))
 }
 
-/// Checks one case; returns its sources (from the resources it loaded).
-fn check_case(case: &Case, problems: &mut Vec<String>) -> BTreeSet<SourceKind> {
+/// What one case showed: the sources of the resources it loaded, and its rule's findings as
+/// `file:line outcome: message` lines for the rule's message snapshot.
+struct Seen {
+    sources: BTreeSet<SourceKind>,
+    messages: Vec<String>,
+}
+
+/// Checks one case.
+fn check_case(case: &Case, problems: &mut Vec<String>) -> Seen {
     let where_ = relative(&case.dir);
     let outcome = run(case);
     if outcome.has_errors() {
@@ -206,54 +213,99 @@ fn check_case(case: &Case, problems: &mut Vec<String>) -> BTreeSet<SourceKind> {
         }
         Err(e) => problems.push(format!("{where_}: SARIF is not JSON: {e}")),
     }
-    outcome.model.resources.iter().map(|r| r.source).collect()
+    let messages = found.iter().map(|f| format!("{}:{} {}: {}", f.span.file, f.span.start_line, outcome_name(f.outcome), f.message)).collect();
+    Seen { sources: outcome.model.resources.iter().map(|r| r.source).collect(), messages }
 }
 
-#[test]
-fn rule_fixtures() {
-    let mut problems = Vec::new();
-    let cases = discover(&mut problems);
+/// One test per case (`cargo test --test rule_fixtures POD-003` runs that rule's cases).
+/// When every case ran, the whole set is checked too: every rule has pass and fail cases for
+/// each static source it judges, and each rule's messages match its snapshot
+/// (`tests/snapshots/rule_fixtures__messages_<RULE-ID>.snap`).
+fn main() -> std::process::ExitCode {
+    let arguments = libtest_mimic::Arguments::from_args();
+    let mut layout = Vec::new();
+    let cases = discover(&mut layout);
     assert!(!cases.is_empty(), "no fixture cases found under fixtures/");
-    // (rule, source, kind) combinations present.
+    let seen: Arc<Mutex<BTreeMap<(String, String), Seen>>> = Arc::default();
+    let everything = arguments.filter.is_none() && arguments.skip.is_empty() && !arguments.list;
+    let mut trials: Vec<libtest_mimic::Trial> = cases
+        .into_iter()
+        .map(|case| {
+            let seen = seen.clone();
+            libtest_mimic::Trial::test(format!("{}/{}", case.rule, case.name), move || {
+                let mut problems = Vec::new();
+                let shown = check_case(&case, &mut problems);
+                seen.lock().unwrap().insert((case.rule.clone(), format!("{:?} {}", case.kind, case.name)), shown);
+                match problems.is_empty() {
+                    true => Ok(()),
+                    false => Err(format!("{} problem(s):\n{}", problems.len(), problems.join("\n")).into()),
+                }
+            })
+        })
+        .collect();
+    trials.push(libtest_mimic::Trial::test("markers_parse", || {
+        markers_parse();
+        Ok(())
+    }));
+    let conclusion = libtest_mimic::run(&arguments, trials);
+    if conclusion.has_failed() || !everything {
+        return conclusion.exit_code();
+    }
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    let mut problems = layout;
+    problems.extend(coverage(&seen));
+    assert!(problems.is_empty(), "{} fixture problem(s):\n{}", problems.len(), problems.join("\n"));
+    snapshot_messages(&seen);
+    std::process::ExitCode::SUCCESS
+}
+
+/// Every rule has pass and fail cases for each static source it judges, and every rule
+/// folder names a rule.
+fn coverage(seen: &BTreeMap<(String, String), Seen>) -> Vec<String> {
     let mut covered: BTreeSet<(String, SourceKind, bool)> = BTreeSet::new();
-    let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
-    for case in &cases {
-        let sources = check_case(case, &mut problems);
-        *per_rule.entry(case.rule.clone()).or_default() += 1;
-        for source in sources {
-            match case.kind {
-                Kind::Pass => {
-                    covered.insert((case.rule.clone(), source, true));
-                }
-                Kind::Fail => {
-                    covered.insert((case.rule.clone(), source, false));
-                }
-                Kind::Undecided => {}
+    for ((rule, case), shown) in seen {
+        for source in &shown.sources {
+            if case.starts_with("Pass ") || case.starts_with("Fail ") {
+                covered.insert((rule.clone(), *source, case.starts_with("Pass ")));
             }
         }
-        let _ = &case.name;
     }
-    // Every rule has pass and fail cases for each static source it judges.
-    let rules = run(&cases[0]).rules;
+    let (rules, _) = charterguard::engine::load_rules(&[]);
+    let mut problems = Vec::new();
     for rule in &rules {
-        for source in rule.sources.iter().filter(|s| matches!(s, SourceKind::Tf | SourceKind::K8s)) {
+        for source in rule.meta.sources.iter().filter(|s| matches!(s, SourceKind::Tf | SourceKind::K8s)) {
             for (pass, word) in [(true, "pass-"), (false, "fail-")] {
-                if !covered.contains(&(rule.id.clone(), *source, pass)) {
-                    problems.push(format!("fixtures/{}: no {word} case with {source:?} input", rule.id));
+                if !covered.contains(&(rule.meta.id.clone(), *source, pass)) {
+                    problems.push(format!("fixtures/{}: no {word} case with {source:?} input", rule.meta.id));
                 }
             }
         }
     }
-    for rule in per_rule.keys() {
-        if !rules.iter().any(|r| &r.id == rule) {
+    for (rule, _) in seen.keys() {
+        if !rules.iter().any(|r| &r.meta.id == rule) {
             problems.push(format!("fixtures/{rule}: no such rule in rules/"));
         }
     }
-    eprintln!("{} fixture cases: {per_rule:?}", cases.len());
-    assert!(problems.is_empty(), "{} fixture problem(s):\n{}", problems.len(), problems.join("\n"));
+    problems.dedup();
+    problems
 }
 
-#[test]
+/// Each rule's messages, case by case, pinned by a snapshot: a change of wording shows in
+/// review.
+fn snapshot_messages(seen: &BTreeMap<(String, String), Seen>) {
+    let mut by_rule: BTreeMap<&str, String> = BTreeMap::new();
+    for ((rule, case), shown) in seen {
+        let text = by_rule.entry(rule.as_str()).or_default();
+        text.push_str(&format!("{}\n", case.split_once(' ').map_or(case.as_str(), |(_, name)| name)));
+        for message in &shown.messages {
+            text.push_str(&format!("  {message}\n"));
+        }
+    }
+    for (rule, text) in by_rule {
+        insta::assert_snapshot!(format!("messages_{rule}"), text);
+    }
+}
+
 fn markers_parse() {
     assert_eq!(parse_markers("  region = \"us-east-1\" # expect: RES-001"), vec![(Outcome::Violation, "RES-001".to_string())]);
     assert_eq!(parse_markers("x // expect-undecided: ENC-001"), vec![(Outcome::Undecided, "ENC-001".to_string())]);
