@@ -111,28 +111,23 @@ fn secret_entries(value: &cel::Value, base64: bool) -> Result {
     Ok(cel::Value::List(Arc::new(found)))
 }
 
+/// A Secret's `binaryData` value as text: standard or URL-safe base64, padded or not, line
+/// breaks allowed (what `kubectl` and generators write); `None` when it is not base64.
 fn decode_base64(text: &str) -> Option<String> {
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | v as u32;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    use base64::engine::{general_purpose::GeneralPurposeConfig, DecodePaddingMode, GeneralPurpose};
+    const LENIENT: GeneralPurposeConfig =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent).with_decode_allow_trailing_bits(true);
+    let standard: String = text
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            other => other,
+        })
+        .collect();
+    let bytes = base64::Engine::decode(&GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT), standard).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A Kubernetes quantity as a number: CPU in cores (`500m` = 0.5), memory in bytes (`8Gi`,
@@ -382,6 +377,8 @@ mod tests {
         assert_eq!(decode_base64("LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t").unwrap(), "-----BEGIN PRIVATE KEY-----");
         assert_eq!(decode_base64("aGk=").unwrap(), "hi");
         assert!(decode_base64("***").is_none());
+        assert_eq!(decode_base64("aGk").unwrap(), "hi", "unpadded");
+        assert_eq!(decode_base64("Pz8_\nPz8-").unwrap(), "?????>", "URL-safe, with a line break");
     }
 
     #[test]
