@@ -41,7 +41,7 @@ pub struct Config {
     /// `--fail-on-undecided`) or are only reported.
     #[serde(skip_serializing)]
     pub undecided: UndecidedPolicy,
-    /// Central suppressions (README, "Suppressions").
+    /// Central suppressions (docs/suppressions-and-baselines.md).
     #[serde(skip_serializing)]
     pub ignores: Vec<Ignore>,
     /// The environments (ENV-004, ENV-005): each one's AWS account and the root modules (or

@@ -40,6 +40,9 @@ enum Command {
         /// Also load the rule files in this directory (repeatable).
         #[arg(long = "rules", value_name = "DIR")]
         rules_dirs: Vec<PathBuf>,
+        /// Print every rule as the markdown reference (docs/rules.md).
+        #[arg(long, conflicts_with = "id")]
+        markdown: bool,
     },
 }
 
@@ -96,7 +99,7 @@ fn run(cli: Cli) -> Result<u8> {
         #[cfg(any(feature = "aws", feature = "k8s-live"))]
         Command::Audit { target } => cli::audit::run(target),
         Command::Merge(args) => cli::merge::run(&args),
-        Command::Rules { id, rules_dirs } => list_rules(id, &rules_dirs),
+        Command::Rules { id, rules_dirs, markdown } => list_rules(id, &rules_dirs, markdown),
     }
 }
 
@@ -142,13 +145,14 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     Ok(args.report.exit_code(&outcome, false))
 }
 
-fn list_rules(id: Option<String>, rules_dirs: &[PathBuf]) -> Result<u8> {
+fn list_rules(id: Option<String>, rules_dirs: &[PathBuf], markdown: bool) -> Result<u8> {
     let (rules, diagnostics) = charterguard::engine::load_rules(rules_dirs);
     for diagnostic in &diagnostics {
         eprintln!("charterguard: {diagnostic}");
     }
     let mut out = std::io::stdout().lock();
     match id {
+        None if markdown => write!(out, "{}", charterguard::report::catalogue_markdown(&rules))?,
         None => {
             for rule in &rules {
                 let sources: Vec<&str> = rule.meta.sources.iter().map(|s| s.as_str()).collect();

@@ -83,7 +83,7 @@ fn a_larger_platform_at_the_default_rate() {
 }
 
 /// Phase 05 scale (5,000 distributors, about 100,000 Terraform resources): run it with
-/// `cargo test --release --test altscore_monorepo -- --ignored` (the README gives its time).
+/// `cargo test --release --test altscore_monorepo -- --ignored` (docs/benchmarks.md gives its time).
 #[test]
 #[ignore = "a minute of work: run it explicitly, in release mode"]
 fn the_phase_05_platform() {

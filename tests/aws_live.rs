@@ -383,7 +383,7 @@ fn shards_merge_into_the_whole_audit() {
 }
 
 /// `cargo test --release --features aws --test aws_live -- --ignored --nocapture`: a 10,000-bucket
-/// account against the emulator (the README's figure).
+/// account against the emulator (docs/benchmarks.md's figure).
 #[test]
 #[ignore]
 fn ten_thousand_buckets_complete() {

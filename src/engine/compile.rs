@@ -86,7 +86,7 @@ impl Scope<'_> {
         let program = Program::compile(source).map_err(|e| RuleError::at(field, format!("is not valid CEL: {e}")))?;
         let found = References::of(program.expression());
         if let Some(unknown) = found.functions.iter().find(|f| !super::functions::helper_names().contains(f.as_str()) && !is_standard(f)) {
-            return Err(RuleError::at(field, format!("calls `{unknown}`, which is neither a helper (see the README's list) nor a CEL function")));
+            return Err(RuleError::at(field, format!("calls `{unknown}`, which is neither a helper (docs/writing-rules.md lists them) nor a CEL function")));
         }
         let read: BTreeSet<usize> = found
             .variables

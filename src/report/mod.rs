@@ -4,6 +4,7 @@
 //! output (the JSON and SARIF formats leave out the elapsed time for that reason), so reports
 //! can be diffed, snapshot-tested and uploaded to GitHub code scanning without churn.
 
+mod catalogue;
 mod html;
 mod human;
 mod json;
@@ -163,6 +164,8 @@ pub fn render_categorised(report: &Report, format: Format, baseline: Option<&Bas
 
 /// The error diagnostics and the one-line summary of the human format, plain: what a run
 /// prints on standard error when its report goes to a file or is machine-readable.
+pub use catalogue::catalogue_markdown;
+
 /// Reports identify findings the way baselines do.
 pub use crate::fingerprint::fingerprint;
 

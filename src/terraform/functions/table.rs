@@ -1,5 +1,5 @@
 //! Every built-in function of Terraform 1.15 and OpenTofu, in one table: the list of what
-//! charterguard evaluates (README.md's is checked against it) is derived from here.
+//! charterguard evaluates (docs/usage.md's is checked against it) is derived from here.
 
 use super::{collections as c, conversion as cv, crypto, encoding as e, files as f, network as n, numbers as num, paths as p};
 use super::{provider as pv, sets as s, strings as st, template as t, tfvars as tv, time as tm, yaml as y, Call, R};
@@ -188,7 +188,7 @@ mod tests {
         assert!(FUNCTIONS.iter().all(|f| find(f.name).is_some_and(|g| std::ptr::eq(f, g))));
     }
 
-    /// The README's list of functions (between `<!-- functions -->` markers), generated from the
+    /// docs/usage.md's list of functions (between `<!-- functions -->` markers), generated from the
     /// table: what is evaluated, what stays unknown and why, what is an error.
     fn readme_list() -> String {
         let names = |functions: Vec<&Function>| functions.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ");
@@ -211,14 +211,14 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_the_functions_of_the_table() {
-        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    fn the_usage_docs_list_the_functions_of_the_table() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/usage.md"));
         let listed = readme
             .split("<!-- functions -->\n")
             .nth(1)
             .and_then(|rest| rest.split("<!-- /functions -->").next())
-            .expect("README.md has a <!-- functions --> block");
-        assert_eq!(listed, readme_list(), "README.md's list of functions differs from the table; the block should read:\n{}", readme_list());
+            .expect("docs/usage.md has a <!-- functions --> block");
+        assert_eq!(listed, readme_list(), "docs/usage.md's list of functions differs from the table; the block should read:\n{}", readme_list());
     }
 
     #[test]
