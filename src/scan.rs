@@ -70,6 +70,8 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub rules: Vec<RuleMeta>,
     pub elapsed: Duration,
+    /// How long each phase took, with what it counted (`--timings`).
+    pub timings: Timings,
     /// With a baseline: how many findings are new, unchanged, and which were resolved.
     pub baseline: Option<crate::baseline::Summary>,
     /// The config's `undecided:`: whether undecided findings fail the run.
@@ -113,6 +115,27 @@ impl ScanOutcome {
     }
 }
 
+/// The time each phase of a scan took and what it counted, in the order they ran: what
+/// `--timings` prints, for a user to paste into an issue.
+#[derive(Debug, Default)]
+pub struct Timings(std::sync::Mutex<Vec<(&'static str, Duration, String)>>);
+
+impl Timings {
+    /// Runs `phase`, recording how long it took and what `counted` says of its result.
+    pub fn time<T>(&self, name: &'static str, phase: impl FnOnce() -> T, counted: impl FnOnce(&T) -> String) -> T {
+        let started = Instant::now();
+        let result = phase();
+        let elapsed = started.elapsed();
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((name, elapsed, counted(&result)));
+        result
+    }
+
+    /// The phases recorded, in order.
+    pub fn phases(&self) -> Vec<(&'static str, Duration, String)> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+}
+
 /// Runs the whole scan. Only a broken configuration or baseline stops it; unreadable inputs
 /// and broken rule files become diagnostics and everything else is still scanned.
 pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
@@ -120,11 +143,21 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let scanned_root = options.paths.first().filter(|p| p.is_dir());
     let (config, _) = find_config(options.config_path.as_deref(), scanned_root.map(PathBuf::as_path), &options.base)?;
     let baseline = options.baseline.as_deref().map(crate::baseline::load).transpose()?;
+    let timings = Timings::default();
     // The rules compile while the inputs load.
-    let (store, rules) = rayon::join(|| load::<Store>(options, &config, true), || crate::engine::load_rules(&options.rules_dirs));
+    let (store, rules) = rayon::join(
+        || load::<Store>(options, &config, true, &timings),
+        || {
+            timings.time(
+                "rules",
+                || crate::engine::load_rules(&options.rules_dirs),
+                |(rules, _)| format!("{} rules (compiled while the inputs loaded)", rules.len()),
+            )
+        },
+    );
     let read = |file: &str| read_scanned(options, file);
     let judging = Judging { config, rules_dirs: &options.rules_dirs, inline_ignores: options.inline_ignores, today: options.today, baseline, read: &read };
-    judge_by(store, rules, judging, started)
+    judge_by(store, rules, judging, started, timings)
 }
 
 /// How a loaded model is judged: shared by `scan` and the live audits.
@@ -145,8 +178,9 @@ pub struct Judging<'a> {
 
 /// Evaluates the rules over a loaded model, then applies suppressions and the baseline.
 pub fn judge(model: impl Into<Store>, judging: Judging, started: Instant) -> anyhow::Result<ScanOutcome> {
-    let rules = crate::engine::load_rules(judging.rules_dirs);
-    judge_by(model.into(), rules, judging, started)
+    let timings = Timings::default();
+    let rules = timings.time("rules", || crate::engine::load_rules(judging.rules_dirs), |(rules, _)| format!("{} rules", rules.len()));
+    judge_by(model.into(), rules, judging, started, timings)
 }
 
 /// [`judge`] with the rules (and what loading them reported) already loaded.
@@ -155,22 +189,37 @@ fn judge_by(
     (rules, rule_diagnostics): (Vec<CompiledRule>, Vec<Diagnostic>),
     judging: Judging,
     started: Instant,
+    timings: Timings,
 ) -> anyhow::Result<ScanOutcome> {
     let rules = apply_overrides(rules, &judging.config)?;
     model.diagnostics.extend(rule_diagnostics);
     model.diagnostics.extend(environments_note(&rules, &judging.config, &model));
-    let mut findings = engine::evaluate(&model, &rules, &judging.config)?;
+    let evaluated = timings.time(
+        "evaluate",
+        || engine::evaluate(&model, &rules, &judging.config),
+        |findings| match findings {
+            Ok(findings) => format!("{} findings of {} rules on {} resources", findings.len(), rules.len(), model.resources.len()),
+            Err(_) => "failed".to_string(),
+        },
+    );
+    let mut findings = evaluated?;
     let suppress_options =
         crate::suppress::Options { today: judging.today.unwrap_or_else(crate::model::Date::today), inline: judging.inline_ignores, read: judging.read };
-    model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &judging.config, &suppress_options));
-    model.diagnostics.sort();
-    model.diagnostics.dedup();
-    // After suppressions (which match the real addresses), before the baseline (which
-    // compares fingerprints of what reports print).
-    crate::redact::findings(&mut findings, &mut model.diagnostics, &model.resources, judging.read);
-    let baseline = judging.baseline.map(|previous| crate::baseline::apply(&mut findings, &previous));
+    let baseline = timings.time(
+        "judge",
+        || {
+            model.diagnostics.extend(crate::suppress::apply(&mut findings, &model, &judging.config, &suppress_options));
+            model.diagnostics.sort();
+            model.diagnostics.dedup();
+            // After suppressions (which match the real addresses), before the baseline (which
+            // compares fingerprints of what reports print).
+            crate::redact::findings(&mut findings, &mut model.diagnostics, &model.resources, judging.read);
+            judging.baseline.map(|previous| crate::baseline::apply(&mut findings, &previous))
+        },
+        |_| "suppressions, redaction, baseline".to_string(),
+    );
     let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
-    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), baseline, undecided: judging.config.undecided })
+    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), timings, baseline, undecided: judging.config.undecided })
 }
 
 /// Rules that compare environments (they read `config.environments`) do not run on a scan
@@ -235,7 +284,7 @@ fn apply_overrides(rules: Vec<CompiledRule>, config: &Config) -> anyhow::Result<
 /// audits that point live findings at the code managing them. `module_cache` as in
 /// [`ScanOptions::module_cache`].
 pub fn load_paths(paths: &[PathBuf], base: &Path, module_cache: Option<PathBuf>) -> Model {
-    load(&ScanOptions { module_cache, ..ScanOptions::new(paths.to_vec(), base.to_path_buf()) }, &Config::default(), false)
+    load(&ScanOptions { module_cache, ..ScanOptions::new(paths.to_vec(), base.to_path_buf()) }, &Config::default(), false, &Timings::default())
 }
 
 /// What loading collects: the resources as trees (a [`Model`], for audits that read them) or
@@ -243,6 +292,8 @@ pub fn load_paths(paths: &[PathBuf], base: &Path, module_cache: Option<PathBuf>)
 /// is loaded, so a scan never holds the trees of the whole input at once.
 trait Collect: From<Model> + Send {
     fn concat(parts: Vec<Self>) -> Self;
+    /// What was loaded, for `--timings`.
+    fn summary(&self) -> String;
     /// One part of models loaded in turn, each converted before the next is loaded.
     fn batch(models: impl Iterator<Item = Model>) -> Self;
 }
@@ -250,6 +301,10 @@ trait Collect: From<Model> + Send {
 impl Collect for Model {
     fn concat(parts: Vec<Self>) -> Self {
         Model::concat(parts)
+    }
+
+    fn summary(&self) -> String {
+        format!("{} files, {} resources", self.files_scanned, self.resources.len())
     }
 
     fn batch(models: impl Iterator<Item = Model>) -> Self {
@@ -262,6 +317,10 @@ impl Collect for Store {
         Store::concat(parts)
     }
 
+    fn summary(&self) -> String {
+        format!("{} files, {} resources", self.files_scanned, self.resources.len())
+    }
+
     fn batch(models: impl Iterator<Item = Model>) -> Self {
         let mut builder = StoreBuilder::default();
         models.for_each(|model| builder.push(model));
@@ -272,8 +331,25 @@ impl Collect for Store {
 /// Loads everything `options` names; with `deploy`, charts, kustomizations and Argo CD
 /// Applications are rendered as they are deployed (audits, which only look for the code
 /// managing live resources, leave them).
-fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool) -> C {
-    let mut inputs = input::discover(&options.paths, &options.base, options.max_file_size);
+fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool, timings: &Timings) -> C {
+    let inputs = timings.time(
+        "discover",
+        || input::discover(&options.paths, &options.base, options.max_file_size),
+        |inputs| {
+            format!(
+                "{} Terraform, {} YAML/JSON files, {} charts, {} kustomizations",
+                inputs.terraform.len(),
+                inputs.manifests.len(),
+                inputs.charts.len(),
+                inputs.kustomizations.len()
+            )
+        },
+    );
+    timings.time("parse", move || parse(inputs, options, config, deploy), |model: &C| model.summary())
+}
+
+/// Parses and evaluates what `discover` found (Terraform modules, manifests, renders).
+fn parse<C: Collect>(mut inputs: input::Inputs, options: &ScanOptions, config: &Config, deploy: bool) -> C {
     let context = crate::deployed::Context { config, roots: &options.paths, base: &options.base };
     let deployments =
         if deploy { crate::deployed::plan(&inputs.manifests, &inputs.charts, &inputs.kustomizations, &context) } else { crate::deployed::Plan::default() };

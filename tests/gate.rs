@@ -170,3 +170,24 @@ fn errors_and_the_summary_reach_standard_error_when_the_report_does_not() {
     let output = charterguard(dir.path(), &["scan", ".", "--format", "human", "-o", "report.txt"]);
     assert!(stderr(&output).contains("charterguard: error: broken.tf:"), "{}", stderr(&output));
 }
+
+/// `--timings` prints each phase with what it counted on standard error, and changes neither
+/// the report nor the exit code. The rules compile while the inputs load, so only the phases
+/// after loading have a fixed order.
+#[test]
+fn timings_name_every_phase_on_standard_error() {
+    let dir = workspace(UNKNOWN_REGION);
+    let plain = charterguard(dir.path(), &["scan", ".", "--format", "json"]);
+    let timed = charterguard(dir.path(), &["scan", ".", "--format", "json", "--timings"]);
+    assert_eq!(code(&timed), code(&plain));
+    let findings = |output: &Output| serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["findings"].clone();
+    assert_eq!(findings(&timed), findings(&plain), "the report is the same");
+    let text = stderr(&timed);
+    let table = text.split("charterguard: timings\n").nth(1).unwrap_or_else(|| panic!("no timings:\n{text}"));
+    let phases: Vec<&str> = table.lines().map_while(|l| l.strip_prefix("  ")).filter_map(|l| l.split_whitespace().next()).collect();
+    let mut loading = phases[..3].to_vec();
+    loading.sort();
+    assert_eq!((loading, &phases[3..]), (vec!["discover", "parse", "rules"], &["evaluate", "judge", "report", "total"][..]), "{table}");
+    assert!(table.contains("1 files, ") && table.contains(" ms  "), "{table}");
+    assert!(!stderr(&plain).contains("timings"), "only when asked");
+}

@@ -64,6 +64,10 @@ pub struct ReportArgs {
     /// diagnostics and summary line when the report goes to a file or is machine-readable.
     #[arg(long)]
     pub quiet: bool,
+    /// Print how long each phase took (discover, parse, rules, evaluate, judge, report), with
+    /// what it counted, on standard error: what to paste into an issue about speed.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Options of the commands that read Terraform code: where module calls that `terraform init`
@@ -154,16 +158,27 @@ impl ReportArgs {
             None => Format::Json,
         };
         let render = |format: Format| report::render_categorised(&report, format, outcome.baseline.as_ref(), self.category.as_deref());
-        match &self.output {
-            Some(path) => std::fs::write(path, render(main)).with_context(|| format!("writing {}", path.display()))?,
-            None => std::io::stdout().write_all(render(main).as_bytes()).context("writing the report")?,
-        }
-        for (extra, path) in &self.reports {
-            let extra = match extra {
-                FormatArg::Human => Format::Human { color: false },
-                other => format(*other),
-            };
-            std::fs::write(path, render(extra)).with_context(|| format!("writing {}", path.display()))?;
+        let reports = 1 + self.reports.len();
+        outcome.timings.time(
+            "report",
+            || -> Result<()> {
+                match &self.output {
+                    Some(path) => std::fs::write(path, render(main)).with_context(|| format!("writing {}", path.display()))?,
+                    None => std::io::stdout().write_all(render(main).as_bytes()).context("writing the report")?,
+                }
+                for (extra, path) in &self.reports {
+                    let extra = match extra {
+                        FormatArg::Human => Format::Human { color: false },
+                        other => format(*other),
+                    };
+                    std::fs::write(path, render(extra)).with_context(|| format!("writing {}", path.display()))?;
+                }
+                Ok(())
+            },
+            |_| format!("{reports} report(s)"),
+        )?;
+        if self.timings {
+            eprint!("{}", timings_table(outcome));
         }
         // A CI log shows standard error: when the report is not a human one there, say why
         // the run fails (an input that could not be read, the counts) here.
@@ -202,4 +217,17 @@ fn format(format: FormatArg) -> Format {
         FormatArg::Junit => Format::Junit,
         FormatArg::Html => Format::Html,
     }
+}
+
+/// `--timings`: one line per phase, its milliseconds and what it counted, then the whole run.
+/// The rules compile while the inputs are discovered and parsed, so the phases may add up to
+/// more than the total.
+fn timings_table(outcome: &ScanOutcome) -> String {
+    let mut out = String::from("charterguard: timings\n");
+    for (phase, elapsed, counted) in outcome.timings.phases() {
+        out.push_str(&format!("  {phase:<9} {:>8.1} ms  {counted}\n", elapsed.as_secs_f64() * 1000.0));
+    }
+    let reporting: std::time::Duration = outcome.timings.phases().iter().filter(|(phase, _, _)| *phase == "report").map(|(_, elapsed, _)| *elapsed).sum();
+    out.push_str(&format!("  {:<9} {:>8.1} ms\n", "total", (outcome.elapsed + reporting).as_secs_f64() * 1000.0));
+    out
 }
