@@ -152,6 +152,13 @@ impl CompiledRule {
             Some(w) => (Some(strict("when", w)?), closure(scope.check("when", w, spec.variables.len(), &[])?)),
             None => (None, Vec::new()),
         };
+        // The rule's `when` runs once per resource, before any item or group is bound.
+        if let Some(variable) = when_variables.iter().map(|&v| &spec.variables[v]).find(|v| reads_item_or_group(&v.expression)) {
+            return Err(RuleError::at(
+                "when",
+                format!("reads `variables.{}`, which reads `item` or `group`: the rule's `when` runs before them", variable.name),
+            ));
+        }
         let group = match &spec.group {
             Some(g) => Some((cel("group.by", &g.by, &[])?, cel("group.collect", &g.collect, &[])?)),
             None => None,
@@ -262,6 +269,11 @@ fn validate(spec: &RuleSpec) -> Result<(), RuleError> {
         }
     }
     Ok(())
+}
+
+/// Whether an expression reads `item` or `group` (it has compiled already).
+fn reads_item_or_group(source: &str) -> bool {
+    Program::compile(source).is_ok_and(|program| References::of(program.expression()).names.iter().any(|n| n == "item" || n == "group"))
 }
 
 /// The CEL sources of a message's `{{ expr }}` placeholders.

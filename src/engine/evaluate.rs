@@ -711,6 +711,8 @@ mod tests {
         assert!(name.starts_with("rules/TST-001.yaml:9:12: `checks[0].check` reads `resorce`"), "{name}");
         let variable = refused("variables:\n  - name: acl\n    expression: variables.owner\n  - name: owner\n    expression: resource.owner\nchecks:\n  - check: variables.acl == 'private'\n    location: resource\n    message: m\n");
         assert_eq!(variable, "rules/TST-001.yaml:10:17: `variables[0].expression` reads `variables.owner`, which is defined after it");
+        let per_item = refused("each:\n  path: rules\n  label: item.name\nvariables:\n  - name: port\n    expression: item.port\nwhen: variables.port == 22\nchecks:\n  - check: 'true'\n    location: resource\n    message: m\n");
+        assert!(per_item.contains("`when` reads `variables.port`, which reads `item` or `group`"), "{per_item}");
         let message = refused("checks:\n  - check: 'true'\n    location: resource\n    message: '{{ variables.nope }}'\n");
         assert!(message.contains("`checks[0].message` reads `variables.nope`, which the rule does not define"), "{message}");
     }
