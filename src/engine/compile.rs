@@ -82,8 +82,7 @@ impl Scope<'_> {
     /// Parses `source` (the rule's `field`) and refuses a call of a function that is neither
     /// a helper nor CEL's, a name the rule does not bind, and a variable not defined before
     /// `visible` of them. Returns the variables it reads.
-    fn check(&self, field: &str, source: &str, visible: usize, names: &[&str]) -> Result<BTreeSet<usize>, RuleError> {
-        let program = Program::compile(source).map_err(|e| RuleError::at(field, format!("is not valid CEL: {e}")))?;
+    fn check(&self, field: &str, program: &Program, visible: usize, names: &[&str]) -> Result<BTreeSet<usize>, RuleError> {
         let found = References::of(program.expression());
         if let Some(unknown) = found.functions.iter().find(|f| !super::functions::helper_names().contains(f.as_str()) && !is_standard(f)) {
             return Err(RuleError::at(field, format!("calls `{unknown}`, which is neither a helper (docs/writing-rules.md lists them) nor a CEL function")));
@@ -124,11 +123,9 @@ impl CompiledRule {
         validate(&spec)?;
         let scope = Scope { defined: spec.variables.iter().map(|v| v.name.as_str()).collect(), has_item: spec.each.is_some(), has_group: spec.group.is_some() };
         let cel = |field: &str, source: &str, names: &[&str]| -> Result<Program, RuleError> {
-            scope.check(field, source, 0, names)?;
-            Program::compile(source).map_err(|e| RuleError::at(field, format!("is not valid CEL: {e}")))
-        };
-        let strict = |field: &str, source: &str| -> Result<StrictProgram, RuleError> {
-            StrictProgram::compile(source).map_err(|e| RuleError::at(field, format!("is not valid CEL: {e}")))
+            let program = parse(field, source)?;
+            scope.check(field, &program, 0, names)?;
+            Ok(program)
         };
         let checks_names = scope.checks_names();
         // Each variable's own reads, then with what those read: definitions come in order.
@@ -136,12 +133,13 @@ impl CompiledRule {
         let mut reads: Vec<BTreeSet<usize>> = Vec::new();
         for (i, variable) in spec.variables.iter().enumerate() {
             let field = format!("variables[{i}].expression");
-            let mut direct = scope.check(&field, &variable.expression, i, &checks_names)?;
+            let program = parse(&field, &variable.expression)?;
+            let mut direct = scope.check(&field, &program, i, &checks_names)?;
             for j in direct.clone() {
                 direct.extend(reads[j].iter().copied());
             }
             reads.push(direct);
-            variables.push(CompiledVariable { name: variable.name.clone(), program: strict(&field, &variable.expression)? });
+            variables.push(CompiledVariable { name: variable.name.clone(), program: StrictProgram::of(&program) });
         }
         let closure = |direct: BTreeSet<usize>| -> Vec<usize> {
             let mut all = direct.clone();
@@ -149,7 +147,10 @@ impl CompiledRule {
             all.into_iter().collect()
         };
         let (when, when_variables) = match spec.when.as_deref() {
-            Some(w) => (Some(strict("when", w)?), closure(scope.check("when", w, spec.variables.len(), &[])?)),
+            Some(w) => {
+                let program = parse("when", w)?;
+                (Some(StrictProgram::of(&program)), closure(scope.check("when", &program, spec.variables.len(), &[])?))
+            }
             None => (None, Vec::new()),
         };
         // The rule's `when` runs once per resource, before any item or group is bound.
@@ -180,13 +181,17 @@ impl CompiledRule {
         for (i, c) in spec.checks.iter().enumerate() {
             let field = |part: &str| format!("checks[{i}].{part}");
             let visible = spec.variables.len();
-            let mut read = scope.check(&field("check"), &c.check, visible, &checks_names)?;
-            if let Some(when) = &c.when {
+            let check = parse(&field("check"), &c.check)?;
+            let mut read = scope.check(&field("check"), &check, visible, &checks_names)?;
+            let when = c.when.as_deref().map(|w| parse(&field("when"), w)).transpose()?;
+            if let Some(when) = &when {
                 read.extend(scope.check(&field("when"), when, visible, &checks_names)?);
             }
             let message = parse_message(&c.message).map_err(|e| RuleError::at(&field("message"), format!("{e:#}")))?;
-            for source in placeholders(&c.message) {
-                read.extend(scope.check(&field("message"), source, visible, &checks_names)?);
+            for part in &message {
+                if let MessagePart::Expr(program) = part {
+                    read.extend(scope.check(&field("message"), program, visible, &checks_names)?);
+                }
             }
             let read = closure(read);
             let mut check_names = names.clone();
@@ -194,8 +199,8 @@ impl CompiledRule {
             c.when.iter().for_each(|w| collect_names(w, &mut check_names));
             read.iter().for_each(|&v| collect_names(&spec.variables[v].expression, &mut check_names));
             checks.push(CompiledCheck {
-                when: c.when.as_deref().map(|w| strict(&field("when"), w)).transpose()?,
-                check: strict(&field("check"), &c.check)?,
+                when: when.as_ref().map(StrictProgram::of),
+                check: StrictProgram::of(&check),
                 locations: c.location.paths().to_vec(),
                 message,
                 variables: read,
@@ -276,9 +281,9 @@ fn reads_item_or_group(source: &str) -> bool {
     Program::compile(source).is_ok_and(|program| References::of(program.expression()).names.iter().any(|n| n == "item" || n == "group"))
 }
 
-/// The CEL sources of a message's `{{ expr }}` placeholders.
-fn placeholders(message: &str) -> impl Iterator<Item = &str> {
-    message.split("{{").skip(1).filter_map(|part| part.split_once("}}")).map(|(source, _)| source.trim())
+/// Parses one expression of the rule, `field` naming it in errors.
+fn parse(field: &str, source: &str) -> Result<Program, RuleError> {
+    Program::compile(source).map_err(|e| RuleError::at(field, format!("is not valid CEL: {e}")))
 }
 
 /// Splits `text {{ expr }} text` into parts.

@@ -74,9 +74,17 @@ fn is_operator(name: &str) -> bool {
 }
 
 /// Whether CEL's standard library has a function or method of this name (`size`,
-/// `endsWith`): its declarations refuse a helper of the same name.
+/// `endsWith`): its declarations refuse a helper of the same name. Each name is asked once per
+/// process (a standard context is costly to build, and rules call few distinct functions).
 pub fn is_standard(name: &str) -> bool {
-    cel::Context::default().add_function(name, |x: i64| x).is_err()
+    static KNOWN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, bool>>> = std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    if let Some(&standard) = known.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(name) {
+        return standard;
+    }
+    let standard = cel::Context::default().add_function(name, |x: i64| x).is_err();
+    known.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(name.to_string(), standard);
+    standard
 }
 
 /// What the test of the built-in rules refuses (`rules::load`): checks that open with a type

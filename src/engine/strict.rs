@@ -31,9 +31,14 @@ pub struct StrictProgram(IdedExpr);
 
 impl StrictProgram {
     pub fn compile(source: &str) -> Result<Self, ParseErrors> {
-        let mut expr = Program::compile(source)?.expression().clone();
+        Ok(Self::of(&Program::compile(source)?))
+    }
+
+    /// The strict form of a program already parsed.
+    pub fn of(program: &Program) -> Self {
+        let mut expr = program.expression().clone();
         rewrite(&mut expr);
-        Ok(StrictProgram(expr))
+        StrictProgram(expr)
     }
 
     pub fn execute(&self, ctx: &Context) -> ResolveResult {
