@@ -225,7 +225,7 @@ fn judge_by(
 /// Rules that compare environments (they read `config.environments`) do not run on a scan
 /// of Terraform without `environments:`: one note says so, rather than a silent pass.
 fn environments_note(rules: &[CompiledRule], config: &Config, model: &Store) -> Option<Diagnostic> {
-    let reads_environments = |r: &&CompiledRule| r.spec.when.as_deref().is_some_and(|when| when.contains("config.environments"));
+    let reads_environments = |r: &&CompiledRule| r.when_references.fields.contains(&("config".to_string(), "environments".to_string()));
     let comparing: Vec<&str> = rules.iter().filter(reads_environments).map(|r| r.meta.id.as_str()).collect();
     let terraform = || model.resources.iter().any(|r| r.source == crate::model::SourceKind::Tf);
     (config.environments.is_empty() && !comparing.is_empty() && terraform()).then(|| {

@@ -23,12 +23,16 @@ pub struct CompiledRule {
     pub names: HashSet<String>,
     /// Names that `when` alone mentions: whether a rule applies depends only on those.
     pub when_names: HashSet<String>,
+    /// What `when` reads, and how (empty without one).
+    pub when_references: References,
 }
 
 /// One named expression of a rule.
 pub struct CompiledVariable {
     pub name: String,
     pub program: StrictProgram,
+    /// It reads `item` or `group`, which the rule's `when` runs before.
+    per_item: bool,
 }
 
 /// One check of a rule.
@@ -88,9 +92,8 @@ impl Scope<'_> {
             return Err(RuleError::at(field, format!("calls `{unknown}`, which is neither a helper (docs/writing-rules.md lists them) nor a CEL function")));
         }
         let read: BTreeSet<usize> = found
-            .variables
-            .iter()
-            .map(|name| match self.defined.iter().position(|d| d == name) {
+            .variables()
+            .map(|name| match self.defined.iter().position(|d| *d == name) {
                 Some(i) if i < visible => Ok(i),
                 Some(_) if field.starts_with("group") || field.starts_with("each") => {
                     Err(RuleError::at(field, format!("reads `variables.{name}`: `group` and `each.label` run before any variable")))
@@ -139,22 +142,24 @@ impl CompiledRule {
                 direct.extend(reads[j].iter().copied());
             }
             reads.push(direct);
-            variables.push(CompiledVariable { name: variable.name.clone(), program: StrictProgram::of(&program) });
+            let per_item = References::of(program.expression()).names.iter().any(|n| n == "item" || n == "group");
+            variables.push(CompiledVariable { name: variable.name.clone(), program: StrictProgram::of(&program), per_item });
         }
         let closure = |direct: BTreeSet<usize>| -> Vec<usize> {
             let mut all = direct.clone();
             direct.iter().for_each(|&i| all.extend(reads[i].iter().copied()));
             all.into_iter().collect()
         };
-        let (when, when_variables) = match spec.when.as_deref() {
+        let (when, when_variables, when_references) = match spec.when.as_deref() {
             Some(w) => {
                 let program = parse("when", w)?;
-                (Some(StrictProgram::of(&program)), closure(scope.check("when", &program, spec.variables.len(), &[])?))
+                let read = closure(scope.check("when", &program, spec.variables.len(), &[])?);
+                (Some(StrictProgram::of(&program)), read, References::of(program.expression()))
             }
-            None => (None, Vec::new()),
+            None => (None, Vec::new(), References::default()),
         };
         // The rule's `when` runs once per resource, before any item or group is bound.
-        if let Some(variable) = when_variables.iter().map(|&v| &spec.variables[v]).find(|v| reads_item_or_group(&v.expression)) {
+        if let Some(variable) = when_variables.iter().map(|&v| &variables[v]).find(|v| v.per_item) {
             return Err(RuleError::at(
                 "when",
                 format!("reads `variables.{}`, which reads `item` or `group`: the rule's `when` runs before them", variable.name),
@@ -215,7 +220,7 @@ impl CompiledRule {
             help: spec.help.clone(),
             sources: spec.sources.clone(),
         };
-        Ok(CompiledRule { meta, spec, when, when_variables, variables, group, label, checks, names, when_names })
+        Ok(CompiledRule { meta, spec, when, when_variables, variables, group, label, checks, names, when_names, when_references })
     }
 
     pub fn severity(&self) -> Severity {
@@ -274,11 +279,6 @@ fn validate(spec: &RuleSpec) -> Result<(), RuleError> {
         }
     }
     Ok(())
-}
-
-/// Whether an expression reads `item` or `group` (it has compiled already).
-fn reads_item_or_group(source: &str) -> bool {
-    Program::compile(source).is_ok_and(|program| References::of(program.expression()).names.iter().any(|n| n == "item" || n == "group"))
 }
 
 /// Parses one expression of the rule, `field` naming it in errors.

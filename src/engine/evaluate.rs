@@ -118,29 +118,13 @@ fn rule_feeds_on(rule: &CompiledRule, unseen: &Unseen, root: &Context) -> bool {
         ("__address", values::string(&unseen.origin.id)),
         (crate::model::ENVIRONMENT_KEY, environment),
     ];
-    let (Some(when), Some(text)) = (&rule.when, &rule.spec.when) else { return true };
-    if !rule.when_variables.is_empty() || !reads_only(text, "resource", &known.each_ref().map(|(name, _)| *name)) {
+    let Some(when) = &rule.when else { return true };
+    if !rule.when_variables.is_empty() || !rule.when_references.reads_only("resource", &known.each_ref().map(|(name, _)| *name)) {
         return true;
     }
     let mut scope = root.new_inner_scope();
     scope.add_variable_from_value("resource", values::partly_known(&unseen.reason, known));
     !matches!(when.execute(&scope), Ok(cel::Value::Bool(false)))
-}
-
-/// Whether every use of `variable` in a CEL expression reads one of `fields` (`resource.__type`),
-/// rather than reading another field or handing the whole value to a helper.
-fn reads_only(expression: &str, variable: &str, fields: &[&str]) -> bool {
-    let is_name = |c: char| c.is_alphanumeric() || c == '_';
-    expression.match_indices(variable).all(|(at, _)| {
-        let before = expression[..at].chars().next_back();
-        let after = &expression[at + variable.len()..];
-        if before.is_some_and(is_name) || after.starts_with(is_name) {
-            return true; // part of another name
-        }
-        let Some(field) = after.strip_prefix('.') else { return false };
-        let field = &field[..field.find(|c: char| !is_name(c)).unwrap_or(field.len())];
-        fields.contains(&field)
-    })
 }
 
 /// The rule could not decide on resources a source could not see (a live call that failed, a
@@ -668,15 +652,6 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!((findings[0].item.as_deref(), findings[0].span.start_line), (Some("rule r2"), 6));
         assert_eq!(findings[0].attribute, "rule.enabled");
-    }
-
-    #[test]
-    fn unseen_resources_are_ruled_out_only_by_what_is_known_of_them() {
-        let known = ["__type", "__environment"];
-        assert!(reads_only(r#"has(resource.__environment) && "staging" in config.environments"#, "resource", &known));
-        assert!(!reads_only(r#"resource.__type == "x" && data_layer(resource) == "bronze""#, "resource", &known));
-        assert!(!reads_only("has(resource.tags)", "resource", &known));
-        assert!(reads_only("resources_named(x) != null", "resource", &known), "another name");
     }
 
     #[test]

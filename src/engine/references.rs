@@ -6,15 +6,29 @@ use cel::IdedExpr;
 use std::collections::BTreeSet;
 
 /// The functions an expression calls (operators left out), the names it reads that no
-/// comprehension binds (`resource`, `config`), and the `variables.NAME` it reads.
+/// comprehension binds (`resource`, `config`), and how it reads them: a field at a time
+/// (`resource.__type`, `variables.region`) or whole (handed to a helper, compared).
 #[derive(Default, Debug, PartialEq)]
 pub struct References {
     pub functions: BTreeSet<String>,
     pub names: BTreeSet<String>,
-    pub variables: BTreeSet<String>,
+    /// (name, field) of every `name.field` (or `has(name.field)`) of a free name.
+    pub fields: BTreeSet<(String, String)>,
+    /// Free names read other than through one of their fields.
+    pub whole: BTreeSet<String>,
 }
 
 impl References {
+    /// The `variables.NAME` the expression reads.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().filter(|(name, _)| name == "variables").map(|(_, field)| field.as_str())
+    }
+
+    /// Whether every read of the free name `name` picks one of `fields`, never the whole value.
+    pub fn reads_only(&self, name: &str, fields: &[&str]) -> bool {
+        !self.whole.contains(name) && self.fields.iter().filter(|(n, _)| n == name).all(|(_, field)| fields.contains(&field.as_str()))
+    }
+
     pub fn of(expr: &IdedExpr) -> Self {
         let mut references = References::default();
         references.walk(expr, &mut Vec::new());
@@ -43,13 +57,15 @@ impl References {
             }
             Expr::Ident(name) if !bound.contains(name) && !name.starts_with('@') => {
                 self.names.insert(name.clone());
+                self.whole.insert(name.clone());
             }
-            Expr::Select(select) => {
-                if matches!(&select.operand.expr, Expr::Ident(name) if name == "variables" && !bound.contains(name)) {
-                    self.variables.insert(select.field.clone());
+            Expr::Select(select) => match &select.operand.expr {
+                Expr::Ident(name) if !bound.contains(name) && !name.starts_with('@') => {
+                    self.names.insert(name.clone());
+                    self.fields.insert((name.clone(), select.field.clone()));
                 }
-                self.walk(&select.operand, bound);
-            }
+                _ => self.walk(&select.operand, bound),
+            },
             Expr::List(list) => list.elements.iter().for_each(|element| self.walk(element, bound)),
             Expr::Map(map) => map.entries.iter().for_each(|entry| self.walk_entry(&entry.expr, bound)),
             Expr::Struct(literal) => literal.entries.iter().for_each(|entry| self.walk_entry(&entry.expr, bound)),
@@ -217,7 +233,7 @@ mod tests {
         let found = of(r#"resource.ingress.all(r, r.cidr != "0.0.0.0/0") && is_india_region(variables.region) && size(config.x) > 0"#);
         assert_eq!(found.functions.iter().map(String::as_str).collect::<Vec<_>>(), ["is_india_region", "size"]);
         assert_eq!(found.names.iter().map(String::as_str).collect::<Vec<_>>(), ["config", "resource", "variables"]);
-        assert_eq!(found.variables.iter().map(String::as_str).collect::<Vec<_>>(), ["region"]);
+        assert_eq!(found.variables().collect::<Vec<_>>(), ["region"]);
         assert!(of("has(resource.x) && [1].exists(i, i == 1)").functions.is_empty());
     }
 
@@ -231,6 +247,16 @@ mod tests {
         assert!(found[0].starts_with("counterpart(") && found[1].starts_with("differences("), "{found:?}");
         let in_loop = parse("resource.rules.all(r, lookup(r) == null || lookup(r).x == 1)");
         assert!(super::lint::repeated_calls(&[in_loop.expression()]).is_empty(), "a comprehension variable cannot be held");
+    }
+
+    #[test]
+    fn unseen_resources_are_ruled_out_only_by_what_is_known_of_them() {
+        let known = ["__type", "__environment"];
+        assert!(of(r#"has(resource.__environment) && "staging" in config.environments"#).reads_only("resource", &known));
+        assert!(!of(r#"resource.__type == "x" && data_layer(resource) == "bronze""#).reads_only("resource", &known));
+        assert!(!of("has(resource.tags)").reads_only("resource", &known));
+        assert!(of("resources_named(x) != null").reads_only("resource", &known), "another name");
+        assert!(of(r#"has(resource.__type) && "resource.tags" != """#).reads_only("resource", &known), "not inside a string");
     }
 
     #[test]
