@@ -118,7 +118,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     options.var_files = args.var_files;
     options.workspace = args.workspace;
     options.rules_dirs = args.report.rules_dirs.clone();
-    options.max_file_size = args.max_file_size;
+    options.walk.max_file_size = args.max_file_size;
     options.config_path = args.report.config.clone();
     options.inline_ignores = !args.report.no_inline_ignores;
     options.baseline = args.report.baseline.clone();

@@ -26,7 +26,8 @@ pub struct ScanOptions {
     pub workspace: String,
     /// Directories of the user's own rule files.
     pub rules_dirs: Vec<PathBuf>,
-    pub max_file_size: u64,
+    /// The file size limit and Terraform's data directory (`TF_DATA_DIR`).
+    pub walk: input::Walk,
     /// Paths in reports are relative to this directory.
     pub base: PathBuf,
     /// `--config FILE`; when absent, `charterguard.yaml` at the first scanned directory or
@@ -41,10 +42,14 @@ pub struct ScanOptions {
     pub baseline: Option<PathBuf>,
     /// `--download-modules`: Terraform modules not installed are fetched into this cache.
     pub module_cache: Option<PathBuf>,
+    /// `SSL_CERT_FILE`: the PEM roots module downloads trust instead of Mozilla's.
+    pub ssl_cert_file: Option<PathBuf>,
 }
 
 impl ScanOptions {
-    /// Options for scanning `paths`, with reports relative to `base`.
+    /// Options for scanning `paths`, with reports relative to `base`; `TF_DATA_DIR` and
+    /// `SSL_CERT_FILE` as the process environment sets them. They are read here, once, so
+    /// nothing below reads a variable behind its caller's back.
     pub fn new(paths: Vec<PathBuf>, base: PathBuf) -> Self {
         ScanOptions {
             paths,
@@ -53,13 +58,14 @@ impl ScanOptions {
             var_files: Vec::new(),
             workspace: "default".into(),
             rules_dirs: Vec::new(),
-            max_file_size: input::DEFAULT_MAX_FILE_SIZE,
+            walk: input::Walk { tf_data_dir: input::tf_data_dir_of_process(), ..input::Walk::default() },
             base,
             config_path: None,
             inline_ignores: true,
             today: None,
             baseline: None,
             module_cache: None,
+            ssl_cert_file: std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()).map(PathBuf::from),
         }
     }
 }
@@ -280,11 +286,10 @@ fn apply_overrides(rules: Vec<CompiledRule>, config: &Config) -> anyhow::Result<
     Ok(kept)
 }
 
-/// The static sources under `paths` (Terraform, manifests, plans), as `scan` loads them: for
-/// audits that point live findings at the code managing them. `module_cache` as in
-/// [`ScanOptions::module_cache`].
-pub fn load_paths(paths: &[PathBuf], base: &Path, module_cache: Option<PathBuf>) -> Model {
-    load(&ScanOptions { module_cache, ..ScanOptions::new(paths.to_vec(), base.to_path_buf()) }, &Config::default(), false, &Timings::default())
+/// The static sources `options` names (Terraform, manifests, plans), as `scan` loads them:
+/// for audits that point live findings at the code managing them.
+pub fn load_paths(options: &ScanOptions) -> Model {
+    load(options, &Config::default(), false, &Timings::default())
 }
 
 /// What loading collects: the resources as trees (a [`Model`], for audits that read them) or
@@ -334,7 +339,7 @@ impl Collect for Store {
 fn load<C: Collect>(options: &ScanOptions, config: &Config, deploy: bool, timings: &Timings) -> C {
     let inputs = timings.time(
         "discover",
-        || input::discover(&options.paths, &options.base, options.max_file_size),
+        || input::discover(&options.paths, &options.base, &options.walk),
         |inputs| {
             format!(
                 "{} Terraform, {} YAML/JSON files, {} charts, {} kustomizations",
@@ -360,6 +365,8 @@ fn parse<C: Collect>(mut inputs: input::Inputs, options: &ScanOptions, config: &
         base: options.base.clone(),
         roots: options.paths.iter().chain(&options.module_cache).cloned().collect(),
         module_cache: options.module_cache.clone(),
+        ssl_cert_file: options.ssl_cert_file.clone(),
+        data_dir: options.walk.tf_data_dir.clone(),
         environments: environment_roots(config),
     };
     let ((terraform, manifests), rendered) = rayon::join(

@@ -3,6 +3,7 @@
 //! (file, line, outcome), with the `# expect: RULE-ID` / `# expect-undecided: RULE-ID`
 //! markers in its files. Every mismatch of every case is reported, not just the first.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

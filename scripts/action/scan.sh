@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The scan step of the charterguard GitHub Action (action.yml), kept out of the YAML so it can
-# be run and tested locally (tests/action.rs):
+# be run and tested locally (tests/it/action.rs):
 #
 #   GITHUB_WORKSPACE=$PWD GITHUB_OUTPUT=out GITHUB_STEP_SUMMARY=summary.md RUNNER_TEMP=/tmp \
 #   INPUT_PATHS=fixtures/platform CHARTERGUARD_BIN=target/debug/charterguard scripts/action/scan.sh

@@ -183,7 +183,10 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
     };
     let audit = aws::audit(&options)?;
     let mut model = audit.model;
-    let code = if args.paths.is_empty() { Model::default() } else { scan::load_paths(&args.paths, &base, args.modules.cache()?) };
+    let code = match args.paths.is_empty() {
+        true => Model::default(),
+        false => scan::load_paths(&scan::ScanOptions { module_cache: args.modules.cache()?, ..scan::ScanOptions::new(args.paths.clone(), base.clone()) }),
+    };
     aws::state::annotate(&mut model, &states, &code);
     if states.is_empty() {
         model.unseen.extend(aws::state::unmanaged_undecidable(&audit.accounts, &options.anchor));

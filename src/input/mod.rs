@@ -10,6 +10,31 @@ use std::sync::Arc;
 /// Files larger than this are skipped with a note (generated bundles, binaries).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
+/// How the walk treats what it finds.
+#[derive(Clone, Debug)]
+pub struct Walk {
+    /// Files larger than this are skipped with a note.
+    pub max_file_size: u64,
+    /// Terraform's data directory, relative to a root module: installed modules are read only
+    /// through a root's modules.json (see `terraform::modules`), never as code of their own.
+    pub tf_data_dir: PathBuf,
+}
+
+impl Default for Walk {
+    fn default() -> Self {
+        Walk { max_file_size: DEFAULT_MAX_FILE_SIZE, tf_data_dir: PathBuf::from(TF_DATA_DIR) }
+    }
+}
+
+/// Terraform's data directory when `TF_DATA_DIR` does not name another.
+pub const TF_DATA_DIR: &str = ".terraform";
+
+/// The process's `TF_DATA_DIR`, read once by whoever builds a scan's options, so the library
+/// never reads it behind its caller's back.
+pub fn tf_data_dir_of_process() -> PathBuf {
+    std::env::var_os("TF_DATA_DIR").filter(|d| !d.is_empty()).map_or_else(|| PathBuf::from(TF_DATA_DIR), PathBuf::from)
+}
+
 /// The inputs of one scan, by source.
 #[derive(Default, Debug)]
 pub struct Inputs {
@@ -51,12 +76,12 @@ pub fn display_path(path: &Path, base: &Path) -> Arc<str> {
 /// Walks `paths` (files or directories). Paths in diagnostics are shown relative to `base`.
 /// The walk is serial (its order is the report's); what each file is, which takes a `stat`
 /// and a read of its first bytes, is decided in parallel.
-pub fn discover(paths: &[PathBuf], base: &Path, max_file_size: u64) -> Inputs {
+pub fn discover(paths: &[PathBuf], base: &Path, walk: &Walk) -> Inputs {
     let mut inputs = Inputs::default();
     let mut charts = Charts::default();
     let mut candidates: Vec<(PathBuf, bool)> = Vec::new();
     for root in paths {
-        for entry in walker(root) {
+        for entry in walker(root, &walk.tf_data_dir) {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
@@ -78,7 +103,7 @@ pub fn discover(paths: &[PathBuf], base: &Path, max_file_size: u64) -> Inputs {
         }
     }
     inputs.charts = charts.found;
-    let kinds: Vec<Option<Kind>> = candidates.par_iter().map(|(path, explicit)| classify(path, *explicit, base, max_file_size)).collect();
+    let kinds: Vec<Option<Kind>> = candidates.par_iter().map(|(path, explicit)| classify(path, *explicit, base, walk.max_file_size)).collect();
     for ((path, _), kind) in candidates.into_iter().zip(kinds) {
         match kind {
             Some(Kind::Terraform) => inputs.terraform.push(path),
@@ -90,10 +115,9 @@ pub fn discover(paths: &[PathBuf], base: &Path, max_file_size: u64) -> Inputs {
     inputs
 }
 
-fn walker(root: &Path) -> ignore::Walk {
-    // Terraform's data directory holds installed modules, read only through a root module's
-    // modules.json (see terraform::modules): `.terraform`, or a relative TF_DATA_DIR.
-    let data_dir = std::env::var_os("TF_DATA_DIR").map(PathBuf::from).filter(|d| d.is_relative()).and_then(|d| d.file_name().map(|n| n.to_os_string()));
+fn walker(root: &Path, tf_data_dir: &Path) -> ignore::Walk {
+    // `.terraform`, and the data directory a relative TF_DATA_DIR names.
+    let data_dir = Some(tf_data_dir).filter(|d| d.is_relative()).and_then(|d| d.file_name().map(|n| n.to_os_string()));
     ignore::WalkBuilder::new(root)
         .follow_links(true)
         .hidden(false)
@@ -256,7 +280,7 @@ mod tests {
         std::fs::write(root.join("overlay/kustomization.yaml"), "resources: [../app.yaml]\n").unwrap();
         std::fs::write(root.join(".gitignore"), "ignored.yaml\n").unwrap();
         std::fs::write(root.join("ignored.yaml"), "kind: Pod\n").unwrap();
-        let inputs = discover(&[root.to_path_buf()], root, DEFAULT_MAX_FILE_SIZE);
+        let inputs = discover(&[root.to_path_buf()], root, &Walk::default());
         assert_eq!(inputs.terraform, vec![root.join("main.tf")]);
         // Templates are judged through their chart's render, a subchart through its parent's,
         // a kustomization through its own render.
@@ -288,7 +312,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("a")).unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
         std::fs::write(dir.path().join("a/x.tf"), "locals {}\n").unwrap();
-        let inputs = discover(&[dir.path().to_path_buf()], dir.path(), DEFAULT_MAX_FILE_SIZE);
+        let inputs = discover(&[dir.path().to_path_buf()], dir.path(), &Walk::default());
         assert_eq!(inputs.terraform.len(), 1);
         assert!(inputs.diagnostics.iter().any(|d| d.message.contains("loop")));
     }

@@ -254,11 +254,11 @@ mod tests {
     use super::*;
     use crate::model::{Node, Resource, Value};
 
-    /// kubectl through tests/peers/kubectl.sh, which installs it when missing: a test that
+    /// kubectl through tests/it/peers/kubectl.sh, which installs it when missing: a test that
     /// needs it fails without it.
     fn kubectl() -> Tool {
-        let script = repository().join("tests/peers/kubectl.sh");
-        let output = Command::new("sh").arg(&script).output().expect("running tests/peers/kubectl.sh");
+        let script = repository().join("tests/it/peers/kubectl.sh");
+        let output = Command::new("sh").arg(&script).output().expect("running tests/it/peers/kubectl.sh");
         assert!(output.status.success(), "kubectl is needed: {}", String::from_utf8_lossy(&output.stderr));
         Tool { program: PathBuf::from(String::from_utf8(output.stdout).unwrap().trim()), kubectl: true }
     }

@@ -1272,7 +1272,7 @@ mod tests {
             ("<<EOT\nhello ${var.region}\n  indented\nEOT", r#""hello eu-west-1\n  indented\n""#),
             ("<<-EOT\n    a\n      b\n    EOT", r#""a\n  b\n""#),
             (
-                // Terraform 1.15 gives this (tests/terraform_diff/04-heredocs): `~}` empties the
+                // Terraform 1.15 gives this (tests/it/terraform_diff/04-heredocs): `~}` empties the
                 // rest of the directive's line, so the next line does not start a line for `<<-`.
                 "<<-EOT\n    %{ for k, v in {a = 1, b = 2} ~}\n    ${k}=${v}\n    %{ endfor ~}\n  EOT",
                 r#""    a=1\n    b=2\n""#,

@@ -43,6 +43,10 @@ pub struct Options {
     /// `--download-modules`: module calls that `terraform init` did not install are fetched
     /// into this cache (which file functions may then read too).
     pub module_cache: Option<PathBuf>,
+    /// The PEM roots module downloads trust instead of Mozilla's (`SSL_CERT_FILE`).
+    pub ssl_cert_file: Option<PathBuf>,
+    /// Terraform's data directory, relative to a root module (`TF_DATA_DIR`).
+    pub data_dir: PathBuf,
     /// The config's `environments:`: which root modules describe which environment.
     pub environments: Vec<EnvironmentRoots>,
 }
@@ -56,9 +60,19 @@ pub struct EnvironmentRoots {
 }
 
 impl Options {
-    /// No variable files, the `default` workspace, reads inside `base` only.
+    /// No variable files, the `default` workspace, reads inside `base` only, modules
+    /// installed in `.terraform`.
     pub fn new(base: PathBuf) -> Self {
-        Options { var_files: Vec::new(), workspace: "default".into(), roots: vec![base.clone()], module_cache: None, environments: Vec::new(), base }
+        Options {
+            var_files: Vec::new(),
+            workspace: "default".into(),
+            roots: vec![base.clone()],
+            module_cache: None,
+            ssl_cert_file: None,
+            data_dir: PathBuf::from(crate::input::TF_DATA_DIR),
+            environments: Vec::new(),
+            base,
+        }
     }
 
     /// The environments a root module describes: a root shared by several environments is
@@ -104,7 +118,7 @@ pub fn load_each<T: From<Model> + Send>(files: &[PathBuf], options: &Options) ->
         dirs.entry(normalise(file.parent().unwrap_or(Path::new(".")))).or_default().push(file.clone());
     }
     let groups = groups::split(&dirs);
-    let cache = options.module_cache.clone().map(modules::Cache::new);
+    let cache = options.module_cache.clone().map(|dir| modules::Cache::new(dir, options.ssl_cert_file.clone()));
     let roots = sandbox::Roots::new(&options.roots, &options.base, options.module_cache.as_deref());
     let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options, cache.as_ref(), &roots)).collect();
     let mut parts = Vec::new();
@@ -224,13 +238,13 @@ impl<'m, 't> Parser<'_, 'm, 't> {
     /// Where each module call of the root module in `root` is (see [`modules::resolve_root`]),
     /// parsing the installed modules it reaches.
     fn resolve_modules(&mut self, root: &Path) -> modules::RootModules {
-        let base = self.options.base.clone();
+        let (base, data_dir) = (self.options.base.clone(), self.options.data_dir.clone());
         let cache = self.cache;
         let mut parse = |dirs: &[PathBuf]| {
             self.parse(dirs.to_vec());
             dirs.iter().map(|dir| self.loaded.get(dir).copied()).collect()
         };
-        let (installed, diagnostics) = modules::resolve_root(root, &base, cache, &mut parse);
+        let (installed, diagnostics) = modules::resolve_root(root, &data_dir, &base, cache, &mut parse);
         self.model.diagnostics.extend(diagnostics);
         installed
     }
@@ -549,7 +563,7 @@ mod tests {
     }
 
     fn load_dir(dir: &Path, var_files: Vec<PathBuf>) -> Model {
-        let files = crate::input::discover(&[dir.to_path_buf()], dir, crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
+        let files = crate::input::discover(&[dir.to_path_buf()], dir, &crate::input::Walk::default()).terraform;
         load(&files, &Options { var_files, workspace: "prod".into(), ..Options::new(dir.to_path_buf()) })
     }
 
@@ -689,7 +703,7 @@ resource "aws_s3_bucket" "keyed" {
         ]);
         // Scanned from the repository root: paths stay relative to it.
         let model = {
-            let files = crate::input::discover(&[dir.path().join("envs/prod")], dir.path(), crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
+            let files = crate::input::discover(&[dir.path().join("envs/prod")], dir.path(), &crate::input::Walk::default()).terraform;
             load(&files, &Options::new(dir.path().to_path_buf()))
         };
         let bucket = find(&model, "module.lake[\"dst-001\"].aws_s3_bucket.b");
@@ -1040,7 +1054,7 @@ resource "aws_s3_bucket" "b" {
                 ),
             ],
         );
-        let files = crate::input::discover(&[dir.path().to_path_buf()], dir.path(), crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
+        let files = crate::input::discover(&[dir.path().to_path_buf()], dir.path(), &crate::input::Walk::default()).terraform;
         let model = load(&files, &Options::new(dir.path().to_path_buf()));
         let bucket = find(&model, "aws_s3_bucket.b[\"dst-002\"]");
         let years = bucket.attrs.get("years").unwrap();
@@ -1061,7 +1075,11 @@ resource "aws_s3_bucket" "b" {
         let repository = find(&model, "aws_ecr_repository.r");
         assert_eq!(value(repository, "image_scanning_configuration.scan_on_push"), &Value::Bool(true));
         assert_eq!(value(repository, "tags.scanned"), &Value::Str("true".into()), "tag values are strings");
-        assert_eq!(crate::terraform::evaluate_outputs(dir.path()).unwrap()["text"], serde_json::json!("true"), "Terraform's own value is text");
+        assert_eq!(
+            crate::terraform::evaluate_outputs(&Options::new(dir.path().to_path_buf())).unwrap()["text"],
+            serde_json::json!("true"),
+            "Terraform's own value is text"
+        );
     }
 
     #[test]
@@ -1148,7 +1166,11 @@ module "m" {
         assert_eq!(value(find(&model, "provider.aws.dr"), "region"), &Value::Str("eu-west-1".into()));
         assert_eq!(value(find(&model, "provider.aws"), "region"), &Value::Str("ap-south-1".into()));
         assert_eq!(find(&model, "terraform.backend").rtype, "terraform.backend.local");
-        assert_eq!(crate::terraform::evaluate_outputs(dir.path()).unwrap()["size"], serde_json::json!(3), "a module argument replaced");
+        assert_eq!(
+            crate::terraform::evaluate_outputs(&Options::new(dir.path().to_path_buf())).unwrap()["size"],
+            serde_json::json!(3),
+            "a module argument replaced"
+        );
         let error = model.diagnostics.iter().find(|d| d.is_error()).unwrap_or_else(|| panic!("{:?}", model.diagnostics));
         assert!(error.message.contains("resource \"aws_s3_bucket\" \"nothing\"") && error.file == "z_override.tf", "{error}");
     }

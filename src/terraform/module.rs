@@ -1134,7 +1134,7 @@ mod tests {
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
-        let paths = crate::input::discover(&[dir.path().to_path_buf()], dir.path(), crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
+        let paths = crate::input::discover(&[dir.path().to_path_buf()], dir.path(), &crate::input::Walk::default()).terraform;
         let options = crate::terraform::Options::new(dir.path().to_path_buf());
         crate::terraform::load(&paths, &options)
     }

@@ -1,31 +1,28 @@
 //! The values of a root module's `output` blocks, as charterguard evaluates them.
 //!
 //! This is what the differential tests compare with Terraform's own evaluation
-//! (`terraform show -json` of a plan: `planned_values.outputs`), see tests/terraform_diff.rs.
+//! (`terraform show -json` of a plan: `planned_values.outputs`), see tests/it/terraform_diff.rs.
 
 use super::module::{Call, Instance};
 use super::{normalise, root_inputs, Loader, Options, Parser};
 use crate::model::{Model, Node, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
-/// Evaluates the root module in `dir` (its `terraform.tfvars` and `*.auto.tfvars` applied, local
+/// Evaluates the root module at `options.base` (its `terraform.tfvars` and `*.auto.tfvars` applied, local
 /// modules and those `terraform init` installed followed) and returns every output by name, as JSON. A value charterguard cannot know
 /// is `{"__unknown__": reason}`; a reference to a computed attribute is
 /// `{"__ref__": "address.attribute"}`. Errors are the diagnostics that stopped reading the files.
-pub fn evaluate_outputs(dir: &Path) -> Result<BTreeMap<String, serde_json::Value>, String> {
-    let base = dir.to_path_buf();
-    let options = Options::new(base.clone());
+pub fn evaluate_outputs(options: &Options) -> Result<BTreeMap<String, serde_json::Value>, String> {
+    let base = options.base.clone();
     let texts = typed_arena::Arena::new();
     let modules = typed_arena::Arena::new();
     let files = BTreeMap::new();
-    let mut parser =
-        Parser { files: &files, options: &options, cache: None, texts: &texts, modules: &modules, loaded: HashMap::new(), model: Model::default() };
-    let root = normalise(dir);
+    let mut parser = Parser { files: &files, options, cache: None, texts: &texts, modules: &modules, loaded: HashMap::new(), model: Model::default() };
+    let root = normalise(&base);
     parser.parse_with_local_modules(vec![root.clone()]);
     let installed = HashMap::from([(root.clone(), parser.resolve_modules(&root))]);
     let Parser { loaded, mut model, .. } = parser;
-    let inputs = root_inputs(&root, &options, &[], &mut model);
+    let inputs = root_inputs(&root, options, &[], &mut model);
     if let Some(error) = model.diagnostics.iter().find(|d| d.level == crate::model::DiagnosticLevel::Error) {
         return Err(error.to_string());
     }

@@ -1,5 +1,5 @@
 //! go-cty-yaml's reading of scalars, keys and merge keys ([`super::Schema::GoCty`]), which is
-//! Terraform's `yamldecode`: checked against Terraform 1.15 (tests/terraform_diff/).
+//! Terraform's `yamldecode`: checked against Terraform 1.15 (tests/it/terraform_diff/).
 
 use super::CORE_HANDLE;
 use crate::model::date::days_in_month;

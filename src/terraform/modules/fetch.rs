@@ -61,13 +61,15 @@ pub struct Fetched {
 /// The module cache of one scan.
 pub struct Cache {
     dir: PathBuf,
+    /// The PEM roots to trust instead of Mozilla's (`SSL_CERT_FILE`).
+    ssl_cert_file: Option<PathBuf>,
     client: OnceLock<Result<Client, String>>,
     registries: Registries,
 }
 
 impl Cache {
-    pub fn new(dir: PathBuf) -> Cache {
-        Cache { dir, client: OnceLock::new(), registries: Registries::default() }
+    pub fn new(dir: PathBuf, ssl_cert_file: Option<PathBuf>) -> Cache {
+        Cache { dir, ssl_cert_file, client: OnceLock::new(), registries: Registries::default() }
     }
 
     /// The module a call with this `source` and `version` names, from the cache or fetched.
@@ -81,7 +83,7 @@ impl Cache {
 
     /// The client, made on first use: a scan whose modules are all cached makes none.
     fn client(&self) -> Result<&Client, String> {
-        self.client.get_or_init(Client::new).as_ref().map_err(Clone::clone)
+        self.client.get_or_init(|| Client::new(self.ssl_cert_file.as_deref())).as_ref().map_err(Clone::clone)
     }
 
     fn fetch_registry(&self, address: &Address, version: Option<&str>) -> Result<Fetched, String> {

@@ -4,6 +4,7 @@
 //! `SSL_CERT_FILE` names a PEM file, against the certificates in it: the variable Terraform
 //! (Go) honours too, for registries behind a private certificate authority.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,12 +26,13 @@ pub struct Response {
 }
 
 impl Client {
-    pub fn new() -> Result<Client, String> {
+    /// A client trusting Mozilla's roots, or only the certificates of `ssl_cert_file`.
+    pub fn new(ssl_cert_file: Option<&Path>) -> Result<Client, String> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
             .unversioned_rustls_crypto_provider(provider)
-            .root_certs(root_certs()?)
+            .root_certs(root_certs(ssl_cert_file)?)
             .build();
         let config = ureq::Agent::config_builder()
             .tls_config(tls)
@@ -58,10 +60,10 @@ impl Client {
 }
 
 /// Mozilla's roots, or the certificates of the PEM file `SSL_CERT_FILE` names.
-fn root_certs() -> Result<ureq::tls::RootCerts, String> {
-    let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) else { return Ok(ureq::tls::RootCerts::WebPki) };
-    let shown = std::path::Path::new(&file).display().to_string();
-    let pem = std::fs::read(&file).map_err(|e| format!("SSL_CERT_FILE {shown}: {e}"))?;
+fn root_certs(ssl_cert_file: Option<&Path>) -> Result<ureq::tls::RootCerts, String> {
+    let Some(file) = ssl_cert_file else { return Ok(ureq::tls::RootCerts::WebPki) };
+    let shown = file.display().to_string();
+    let pem = std::fs::read(file).map_err(|e| format!("SSL_CERT_FILE {shown}: {e}"))?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         if let ureq::tls::PemItem::Certificate(cert) = item.map_err(|e| format!("SSL_CERT_FILE {shown}: {e}"))? {

@@ -40,16 +40,11 @@ pub struct Manifest {
     pub shown: Arc<str>,
 }
 
-/// The modules directory of the root module in `root`.
-fn modules_dir(root: &Path) -> PathBuf {
-    let data_dir = std::env::var_os("TF_DATA_DIR").filter(|d| !d.is_empty()).map_or_else(|| PathBuf::from(".terraform"), PathBuf::from);
-    normalise(&root.join(data_dir).join("modules"))
-}
-
-/// The modules.json of the root module in `root`: empty when there is none (the root was
+/// The modules.json of the root module in `root`, in its data directory `data_dir` (relative
+/// to the root, as Terraform reads TF_DATA_DIR): empty when there is none (the root was
 /// never initialised); what is wrong with it as error diagnostics at the file.
-pub fn read(root: &Path, base: &Path) -> (Manifest, Vec<Diagnostic>) {
-    let modules_dir = modules_dir(root);
+pub fn read(root: &Path, data_dir: &Path, base: &Path) -> (Manifest, Vec<Diagnostic>) {
+    let modules_dir = normalise(&root.join(data_dir).join("modules"));
     let path = modules_dir.join("modules.json");
     let shown = display_path(&path, base);
     let mut manifest = Manifest { entries: HashMap::new(), modules_dir, shown: shown.clone() };

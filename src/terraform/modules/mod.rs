@@ -94,12 +94,12 @@ struct Reached {
 /// Parses the given directories (those not parsed yet) and gives their declarations.
 pub type ParseDirs<'p, 'm, 't> = dyn FnMut(&[PathBuf]) -> Vec<Option<&'m ModuleDecls<'t>>> + 'p;
 
-/// Walks the module calls of the root module in `root` by key, parsing what it reaches
+/// Walks the module calls of the root module in `root` (as its `data_dir` records them) by key, parsing what it reaches
 /// through `parse`; calls that modules.json does not give are fetched into `cache` when there
 /// is one (`--download-modules`), a level's downloads in parallel. What is wrong with the
 /// root's modules.json is in the diagnostics; calls with no module are reported when evaluated.
-pub fn resolve_root(root: &Path, base: &Path, cache: Option<&Cache>, parse: &mut ParseDirs) -> (RootModules, Vec<Diagnostic>) {
-    let (manifest, diagnostics) = manifest::read(root, base);
+pub fn resolve_root(root: &Path, data_dir: &Path, base: &Path, cache: Option<&Cache>, parse: &mut ParseDirs) -> (RootModules, Vec<Diagnostic>) {
+    let (manifest, diagnostics) = manifest::read(root, data_dir, base);
     let mut modules = RootModules::default();
     let mut level = vec![Reached { key: String::new(), dir: root.to_path_buf(), package: None }];
     for _ in 0..MAX_MODULE_DEPTH {

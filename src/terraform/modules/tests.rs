@@ -1,5 +1,5 @@
 //! Installed modules found through modules.json, laid out as `terraform init` 1.15 lays them
-//! out (checked against the real one in tests/installed_modules.rs).
+//! out (checked against the real one in tests/it/installed_modules.rs).
 
 use crate::model::{DiagnosticLevel, Model, Resource, Value};
 use crate::terraform::{load, Options};
@@ -14,7 +14,7 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
 }
 
 fn scan(dir: &Path) -> Model {
-    let files = crate::input::discover(&[dir.to_path_buf()], dir, crate::input::DEFAULT_MAX_FILE_SIZE).terraform;
+    let files = crate::input::discover(&[dir.to_path_buf()], dir, &crate::input::Walk::default()).terraform;
     load(&files, &Options::new(dir.to_path_buf()))
 }
 
@@ -76,7 +76,7 @@ fn installed_modules_are_evaluated_like_local_ones() {
     assert!(!model.resources.iter().any(|r| r.address.contains("not_this_one")), "only the //sub directory is the module");
     // The hidden folder is read only through modules.json, never as a root of its own.
     assert!(model.resources.iter().all(|r| r.address.starts_with("module.") || !r.span.file.starts_with(".terraform")));
-    let outputs = crate::terraform::evaluate_outputs(dir.path()).unwrap();
+    let outputs = crate::terraform::evaluate_outputs(&crate::terraform::Options::new(dir.path().to_path_buf())).unwrap();
     assert_eq!(outputs["arn"], "arn:logs");
 }
 

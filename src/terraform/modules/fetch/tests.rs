@@ -1,5 +1,5 @@
 //! Package addresses and safe extraction (fetching itself is tested against a loopback
-//! registry and git repositories in tests/modules_download.rs).
+//! registry and git repositories in tests/it/modules_download.rs).
 
 use super::*;
 
