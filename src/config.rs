@@ -59,6 +59,10 @@ pub struct Config {
     /// OBS-001's alerts: each one's id and the pattern that recognises it in a
     /// PrometheusRule (case-insensitive; searched in `alert expr`).
     pub charter_alerts: BTreeMap<String, String>,
+    /// What looks like a secret, for SEC-002, SEC-004 and the redaction of every report: the
+    /// words of [`crate::redact::vocabulary::Words`], the charter's unless given.
+    #[serde(skip_serializing)]
+    pub secrets: crate::redact::vocabulary::Vocabulary,
     /// How Helm charts found in the scanned files are rendered.
     #[serde(skip_serializing)]
     pub helm: HelmSettings,
@@ -353,6 +357,7 @@ impl Default for Config {
                 node_group("system", "t3.medium", 3, 3, "node-role"),
             ]),
             charter_alerts: CHARTER_ALERTS.iter().map(|(id, pattern)| (id.to_string(), pattern.to_string())).collect(),
+            secrets: crate::redact::vocabulary::Vocabulary::charter().clone(),
             helm: HelmSettings::default(),
             argocd: ArgoCdSettings::default(),
             source: None,

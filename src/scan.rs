@@ -82,6 +82,8 @@ pub struct ScanOutcome {
     pub baseline: Option<crate::baseline::Summary>,
     /// The config's `undecided:`: whether undecided findings fail the run.
     pub undecided: UndecidedPolicy,
+    /// The config's `secrets:`: what reports hide.
+    pub secrets: crate::redact::vocabulary::Vocabulary,
 }
 
 impl ScanOutcome {
@@ -95,6 +97,7 @@ impl ScanOutcome {
             resources: self.model.resources.len(),
             elapsed: self.elapsed,
             source_text,
+            secrets: &self.secrets,
         }
     }
 
@@ -219,13 +222,22 @@ fn judge_by(
             model.diagnostics.dedup();
             // After suppressions (which match the real addresses), before the baseline (which
             // compares fingerprints of what reports print).
-            crate::redact::findings(&mut findings, &mut model.diagnostics, &model.resources, judging.read);
+            crate::redact::findings(&mut findings, &mut model.diagnostics, &model.resources, judging.read, &judging.config.secrets);
             judging.baseline.map(|previous| crate::baseline::apply(&mut findings, &previous))
         },
         |_| "suppressions, redaction, baseline".to_string(),
     );
     let rules = rules.iter().map(|r: &CompiledRule| r.meta.clone()).collect();
-    Ok(ScanOutcome { model, findings, rules, elapsed: started.elapsed(), timings, baseline, undecided: judging.config.undecided })
+    Ok(ScanOutcome {
+        model,
+        findings,
+        rules,
+        elapsed: started.elapsed(),
+        timings,
+        baseline,
+        undecided: judging.config.undecided,
+        secrets: judging.config.secrets,
+    })
 }
 
 /// Rules that compare environments (they read `config.environments`) do not run on a scan

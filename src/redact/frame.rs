@@ -1,5 +1,6 @@
 //! A scanned file as code frames may show it.
 
+use super::vocabulary::Vocabulary;
 use super::{hcl, lexical, tree, Mask, Scrubber, Written, REDACTED};
 use crate::model::Finding;
 use crate::model::Span;
@@ -18,10 +19,10 @@ pub struct Source {
 }
 
 impl Source {
-    pub fn new(file: &str, text: &str, flagged: &[&Finding]) -> Source {
+    pub fn new(file: &str, text: &str, flagged: &[&Finding], vocabulary: &Vocabulary) -> Source {
         let lines: Vec<String> = text.lines().map(|l| l.strip_suffix('\r').unwrap_or(l).to_string()).collect();
-        let written = written(file, text);
-        let lexical = lexical::scan(text);
+        let written = written(file, text, vocabulary);
+        let lexical = lexical::scan(text, vocabulary);
         let mut texts = lexical.texts;
         let mut source = Source { lines, masks: BTreeMap::new(), texts: Scrubber::default() };
         lexical.masks.iter().for_each(|m| source.add(*m));
@@ -138,16 +139,16 @@ fn contains(outer: &Span, inner: &Span) -> bool {
 
 /// The values of a file by its syntax tree: HCL for Terraform code and tfvars, YAML (JSON
 /// included) for anything else; nothing when it does not parse.
-pub(super) fn written(file: &str, text: &str) -> Vec<Written> {
+pub(super) fn written(file: &str, text: &str, vocabulary: &Vocabulary) -> Vec<Written> {
     let name: Arc<str> = Arc::from(file);
     let hcl_files = [".tf", ".tofu", ".hcl", ".tfvars"];
     if hcl_files.iter().any(|ext| file.ends_with(ext)) {
-        return hcl::written(&name, text, file.ends_with(".tfvars"));
+        return hcl::written(&name, text, file.ends_with(".tfvars"), vocabulary);
     }
     let Ok(documents) = crate::yaml::load(&name, text, &crate::yaml::Limits::default()) else { return Vec::new() };
     let mut found = Vec::new();
     for document in &documents {
-        tree::walk(&document.root, &mut |key, node, secret| {
+        tree::walk(&document.root, vocabulary, &mut |key, node, secret| {
             let Some(span) = node.span.clone() else { return };
             let texts = node.as_str().map(|t| vec![t.to_string()]).unwrap_or_default();
             found.push(Written { key: key.to_string(), span, texts, secret });
@@ -161,7 +162,7 @@ mod tests {
     use super::*;
 
     fn shown(file: &str, text: &str, flagged: &[&Finding]) -> String {
-        let source = Source::new(file, text, flagged);
+        let source = Source::new(file, text, flagged, Vocabulary::charter());
         (1..=source.len()).map(|n| source.line(n).unwrap().0 + "\n").collect()
     }
 

@@ -7,7 +7,7 @@
 //! `password = sensitive("hunter2")` does not.
 
 use super::is_secret;
-use super::vocabulary::secret_name;
+use super::vocabulary::Vocabulary;
 use super::Written;
 use crate::model::LineIndex;
 use hcl_edit::expr::{Expression, ObjectKey};
@@ -18,10 +18,10 @@ use std::sync::Arc;
 
 /// Every argument value and object entry of an HCL file, or nothing when it does not parse
 /// (the lexical pass still reads it).
-pub fn written(file: &Arc<str>, text: &str, tfvars: bool) -> Vec<Written> {
+pub fn written(file: &Arc<str>, text: &str, tfvars: bool, vocabulary: &Vocabulary) -> Vec<Written> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Ok(body) = hcl_edit::parser::parse_body(text) else { return Vec::new() };
-    let mut walker = Walker { file, lines: LineIndex::new(text), found: Vec::new() };
+    let mut walker = Walker { vocabulary, file, lines: LineIndex::new(text), found: Vec::new() };
     walker.body(&body, tfvars);
     walker.found
 }
@@ -36,6 +36,7 @@ enum Judge {
 }
 
 struct Walker<'a> {
+    vocabulary: &'a Vocabulary,
     file: &'a Arc<str>,
     lines: LineIndex<'a>,
     found: Vec<Written>,
@@ -48,7 +49,7 @@ impl Walker<'_> {
             match structure {
                 Structure::Attribute(attribute) => {
                     let key = judged_as(attribute.key.as_str(), name.unwrap_or_default());
-                    let judge = if tfvars && secret_name(key) { Judge::Always } else { Judge::Key };
+                    let judge = if tfvars && self.vocabulary.variable_name(key) { Judge::Always } else { Judge::Key };
                     self.expr(key, &attribute.value, judge);
                 }
                 Structure::Block(block) if block.ident.as_str() == "variable" => self.variable(block),
@@ -58,7 +59,7 @@ impl Walker<'_> {
     }
 
     fn variable(&mut self, block: &Block) {
-        let named = block.labels.first().is_some_and(|label| secret_name(label.as_str()));
+        let named = block.labels.first().is_some_and(|label| self.vocabulary.variable_name(label.as_str()));
         let sensitive = matches!(block.body.get_attribute("sensitive").map(|a| &a.value), Some(Expression::Bool(b)) if *b.value());
         for attribute in block.body.attributes() {
             let key = attribute.key.as_str();
@@ -88,7 +89,7 @@ impl Walker<'_> {
         literals.visit_expr(expr);
         let secret = match judge {
             Judge::Always => !literals.texts.is_empty(),
-            Judge::Key => literals.texts.iter().any(|t| is_secret(key, t)),
+            Judge::Key => literals.texts.iter().any(|t| is_secret(self.vocabulary, key, t)),
         };
         let span = self.lines.span(self.file, range);
         self.found.push(Written { key: key.to_string(), span, texts: literals.texts, secret });
@@ -160,7 +161,7 @@ mod tests {
 
     fn secrets(text: &str, tfvars: bool) -> Vec<(String, u32, String)> {
         let file: Arc<str> = Arc::from("main.tf");
-        written(&file, text, tfvars).into_iter().filter(|w| w.secret).map(|w| (w.key, w.span.start_line, w.texts.join("|"))).collect()
+        written(&file, text, tfvars, Vocabulary::charter()).into_iter().filter(|w| w.secret).map(|w| (w.key, w.span.start_line, w.texts.join("|"))).collect()
     }
 
     #[test]
@@ -204,6 +205,6 @@ EOT
 
     #[test]
     fn unparsable_files_give_nothing() {
-        assert!(written(&Arc::from("x.tf"), "resource {", false).is_empty());
+        assert!(written(&Arc::from("x.tf"), "resource {", false, Vocabulary::charter()).is_empty());
     }
 }

@@ -6,7 +6,7 @@
 //! keys, AWS access key ids, passwords in URLs.
 
 use super::is_secret;
-use super::vocabulary::secret_key_name;
+use super::vocabulary::Vocabulary;
 use super::Mask;
 use regex::Regex;
 use std::sync::OnceLock;
@@ -18,8 +18,8 @@ pub struct Found {
     pub texts: Vec<String>,
 }
 
-pub fn scan(text: &str) -> Found {
-    let mut scanner = Scanner { found: Found::default(), state: State::Free, section: None, pair: None };
+pub fn scan(text: &str, vocabulary: &Vocabulary) -> Found {
+    let mut scanner = Scanner { vocabulary, found: Found::default(), state: State::Free, section: None, pair: None };
     let secret_documents = secret_documents(text);
     for (i, line) in text.lines().enumerate() {
         scanner.line(i + 1, line.strip_suffix('\r').unwrap_or(line), secret_documents[i]);
@@ -42,7 +42,8 @@ enum State {
     Pem,
 }
 
-struct Scanner {
+struct Scanner<'v> {
+    vocabulary: &'v Vocabulary,
     found: Found,
     state: State,
     /// Lines indented past this are a Secret's `data`: their values are secrets, their keys
@@ -93,7 +94,7 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start().len()
 }
 
-impl Scanner {
+impl Scanner<'_> {
     fn line(&mut self, n: usize, line: &str, secret_document: bool) {
         if self.continues_block(n, line) {
             return;
@@ -155,7 +156,7 @@ impl Scanner {
             }
             return;
         }
-        if (data || secret_key_name(lead.key)) && self.open_block(lead.indent, lead.value) {
+        if (data || self.vocabulary.key_name(lead.key)) && self.open_block(lead.indent, lead.value) {
             return;
         }
         if lead.key == "name" {
@@ -171,7 +172,7 @@ impl Scanner {
             return self.inline_pairs(n, line, lead.value_at, data);
         }
         let value = unquote(lead.value);
-        if data || (!(lead.equals && is_expression(lead.value)) && is_secret(&judged_as, value)) {
+        if data || (!(lead.equals && is_expression(lead.value)) && is_secret(self.vocabulary, &judged_as, value)) {
             self.mask(n, line, lead.value_at, lead.value_at + lead.value.len());
             self.keep(value);
         }
@@ -213,7 +214,7 @@ impl Scanner {
                     return None;
                 }
                 let text = unquote(value.as_str());
-                let secret = every || (!(sep.as_str() == "=" && is_expression(value.as_str())) && is_secret(key.as_str(), text));
+                let secret = every || (!(sep.as_str() == "=" && is_expression(value.as_str())) && is_secret(self.vocabulary, key.as_str(), text));
                 secret.then(|| (from + value.start(), from + value.end(), text.to_string()))
             })
             .collect();
@@ -314,7 +315,7 @@ mod tests {
 
     /// The text with every mask applied as `#`s.
     fn masked(text: &str) -> String {
-        let found = scan(text);
+        let found = scan(text, Vocabulary::charter());
         let mut lines: Vec<Vec<u8>> = text.lines().map(|l| l.as_bytes().to_vec()).collect();
         for m in &found.masks {
             lines[m.line - 1][m.start..m.end].iter_mut().for_each(|b| *b = b'#');
@@ -351,7 +352,7 @@ mod tests {
             out.contains("value: info") && out.contains("\"user\": \"u\"") && out.contains("{\"db_password\": {") && out.contains("\"module.secrets:aws\""),
             "{out}"
         );
-        let found = scan(text);
+        let found = scan(text, Vocabulary::charter());
         assert!(found.texts.contains(&"tok-abcdef".to_string()) && found.texts.contains(&"json-pw".to_string()), "{:?}", found.texts);
     }
 

@@ -30,6 +30,7 @@ use crate::model::{Diagnostic, Span, Stored};
 use rayon::prelude::*;
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
+use vocabulary::Vocabulary;
 
 /// What a report prints instead of a secret value.
 pub const REDACTED: &str = "<redacted>";
@@ -51,8 +52,8 @@ const VALUE_RULES: &[&str] = &["SEC-002", "SEC-003", "SEC-004"];
 /// Whether a key and its value are a secret: SEC-002's test, except that an identifier
 /// (`key_id`, `kmsKeyArn`: a high-entropy value under a key-like name) is one only when its
 /// value has a credential's shape. Reports name resources by such ids.
-fn is_secret(name: &str, value: &str) -> bool {
-    vocabulary::looks_secret(name, value) && (!names_an_identifier(name) || vocabulary::looks_secret("", value))
+fn is_secret(vocabulary: &Vocabulary, name: &str, value: &str) -> bool {
+    vocabulary.looks_secret(name, value) && (!names_an_identifier(name) || vocabulary.looks_secret("", value))
 }
 
 fn names_an_identifier(name: &str) -> bool {
@@ -93,11 +94,17 @@ pub fn flagged(findings: &[Finding]) -> HashMap<&str, Vec<&Finding>> {
 /// any resource), the diagnostics of all of them. A resource's secrets are what the model
 /// holds and, for a resource loaded from a file as a whole (a plan: its join scope), what
 /// that file says is secret (`sensitive_values`). `read` reads a file by the name reports
-/// show.
-pub fn findings(findings: &mut [Finding], diagnostics: &mut [Diagnostic], resources: &[Stored], read: &(dyn Fn(&str) -> Option<String> + Sync)) {
+/// show; `vocabulary` says what a secret is.
+pub fn findings(
+    findings: &mut [Finding],
+    diagnostics: &mut [Diagnostic],
+    resources: &[Stored],
+    read: &(dyn Fn(&str) -> Option<String> + Sync),
+    vocabulary: &Vocabulary,
+) {
     let variables: Vec<String> =
-        resources.par_iter().filter(|r| r.rtype() == "variable").flat_map_iter(|r| tree::secret_values(r.rtype(), &r.attrs())).collect();
-    let by_address = own_secrets(findings, resources, read);
+        resources.par_iter().filter(|r| r.rtype() == "variable").flat_map_iter(|r| tree::secret_values(r.rtype(), &r.attrs(), vocabulary)).collect();
+    let by_address = own_secrets(findings, resources, read, vocabulary);
     let everything = Scrubber::new(variables.iter().chain(by_address.values().flatten()).cloned());
     let variables = Scrubber::new(variables);
     let by_address: HashMap<String, Scrubber> = by_address.into_iter().map(|(address, values)| (address, Scrubber::new(values))).collect();
@@ -113,15 +120,21 @@ pub fn findings(findings: &mut [Finding], diagnostics: &mut [Diagnostic], resour
 }
 
 /// The secrets of the resources findings are about, by address.
-fn own_secrets(findings: &[Finding], resources: &[Stored], read: &(dyn Fn(&str) -> Option<String> + Sync)) -> HashMap<String, Vec<String>> {
+fn own_secrets(
+    findings: &[Finding],
+    resources: &[Stored],
+    read: &(dyn Fn(&str) -> Option<String> + Sync),
+    vocabulary: &Vocabulary,
+) -> HashMap<String, Vec<String>> {
     let addresses: HashSet<&str> = findings.iter().map(|f| f.address.as_str()).collect();
     let judged: Vec<&Stored> = resources.iter().filter(|r| addresses.contains(r.address())).collect();
     let scopes: HashSet<&str> = judged.iter().filter_map(|r| r.join_scope()).collect();
-    let scope_secrets: HashMap<&str, Vec<String>> = scopes.into_par_iter().filter_map(|scope| Some((scope, file_secrets(scope, &read(scope)?)))).collect();
+    let scope_secrets: HashMap<&str, Vec<String>> =
+        scopes.into_par_iter().filter_map(|scope| Some((scope, file_secrets(scope, &read(scope)?, vocabulary)))).collect();
     let found: Vec<(String, Vec<String>)> = judged
         .par_iter()
         .map(|r| {
-            let mut values = tree::secret_values(r.rtype(), &r.attrs());
+            let mut values = tree::secret_values(r.rtype(), &r.attrs(), vocabulary);
             values.extend(r.join_scope().and_then(|scope| scope_secrets.get(scope)).into_iter().flatten().cloned());
             (r.address().to_string(), values)
         })
@@ -135,9 +148,9 @@ fn own_secrets(findings: &[Finding], resources: &[Stored], read: &(dyn Fn(&str) 
 }
 
 /// The secret texts a file holds, as frames of it hide them.
-fn file_secrets(file: &str, text: &str) -> Vec<String> {
-    let mut texts = lexical::scan(text).texts;
-    texts.extend(frame::written(file, text).into_iter().filter(|w| w.secret).flat_map(|w| w.texts));
+fn file_secrets(file: &str, text: &str, vocabulary: &Vocabulary) -> Vec<String> {
+    let mut texts = lexical::scan(text, vocabulary).texts;
+    texts.extend(frame::written(file, text, vocabulary).into_iter().filter(|w| w.secret).flat_map(|w| w.texts));
     texts
 }
 
@@ -263,7 +276,7 @@ mod tests {
             finding("aws_db_instance.c", "aws_db_instance.c: compares with shown-elsewhere"),
         ];
         let mut diagnostics = [Diagnostic::error("main.tf", None, "cannot convert \"hunter2-planted\"")];
-        super::findings(&mut findings, &mut diagnostics, &store.resources, &|_| None);
+        super::findings(&mut findings, &mut diagnostics, &store.resources, &|_| None, Vocabulary::charter());
         assert_eq!(findings[0].message, "aws_db_instance.a: password is <redacted> (<redacted>)");
         assert_eq!(findings[1].message, "aws_db_instance.c: compares with shown-elsewhere", "only a finding's own resource is searched");
         assert_eq!(diagnostics[0].message, "cannot convert \"<redacted>\"");
@@ -286,18 +299,22 @@ mod tests {
             {"address": "aws_ssm_parameter.p", "values": {"name": "/app/blob", "value": "plan-sensitive-value"}, "sensitive_values": {"value": true}}]}}}"#;
         let read = |file: &str| (file == "plan.json").then(|| plan.to_string());
         let mut findings = [finding("aws_ssm_parameter.p", "aws_ssm_parameter.p: value plan-sensitive-value")];
-        super::findings(&mut findings, &mut [], &store.resources, &read);
+        super::findings(&mut findings, &mut [], &store.resources, &read, Vocabulary::charter());
         assert_eq!(findings[0].message, "aws_ssm_parameter.p: value <redacted>");
     }
 
     #[test]
     fn identifiers_are_secrets_only_in_a_credential_s_shape() {
         let uuid = "0f6e1c1a-8a4b-4c5e-9d2a-3b7c8d9e0f1a";
-        assert!(vocabulary::looks_secret("key_id", uuid), "SEC-002 would flag it");
+        assert!(Vocabulary::charter().looks_secret("key_id", uuid), "SEC-002 would flag it");
         for name in ["key_id", "kms_key_id", "KeyId", "signing_key_arn", "key-ids"] {
-            assert!(!is_secret(name, uuid), "{name}");
+            assert!(!is_secret(Vocabulary::charter(), name, uuid), "{name}");
         }
-        assert!(is_secret("access_key_id", "AKIAIOSFODNN7EXAMPLE") && is_secret("signing_key", uuid) && is_secret("DB_PASSWORD", "hunter2"));
+        assert!(
+            is_secret(Vocabulary::charter(), "access_key_id", "AKIAIOSFODNN7EXAMPLE")
+                && is_secret(Vocabulary::charter(), "signing_key", uuid)
+                && is_secret(Vocabulary::charter(), "DB_PASSWORD", "hunter2")
+        );
     }
 
     #[test]
@@ -322,7 +339,7 @@ mod tests {
         let store: Store = Model { resources: vec![db("aws_db_instance.client_secret[\"client_secret\"]", "client_secret")], ..Model::default() }.into();
         let address = "aws_db_instance.client_secret[\"client_secret\"]";
         let mut findings = [finding(address, &format!("{address}: password client_secret is a literal"))];
-        super::findings(&mut findings, &mut [], &store.resources, &|_| None);
+        super::findings(&mut findings, &mut [], &store.resources, &|_| None, Vocabulary::charter());
         assert_eq!(findings[0].address, "aws_db_instance.client_secret[\"<redacted>\"]");
         assert_eq!(findings[0].message, "aws_db_instance.client_secret[\"<redacted>\"]: password <redacted> is a literal");
     }
@@ -334,7 +351,7 @@ mod tests {
         let variable = Resource::terraform("variable".into(), "var.slack_token".into(), Span::new("main.tf".into(), 1, 1, 1, 1), variable, vec![]);
         let store: Store = Model { resources: vec![variable, db("aws_db_instance.a", "unrelated")], ..Model::default() }.into();
         let mut findings = [finding("aws_db_instance.a", "aws_db_instance.a: tags {note: xoxb-flows-on}")];
-        super::findings(&mut findings, &mut [], &store.resources, &|_| None);
+        super::findings(&mut findings, &mut [], &store.resources, &|_| None, Vocabulary::charter());
         assert_eq!(findings[0].message, "aws_db_instance.a: tags {note: <redacted>}");
     }
 }

@@ -14,33 +14,33 @@
 //!   `after_sensitive` and `before_sensitive`, and plan variables declared sensitive.
 
 use super::is_secret;
-use super::vocabulary::secret_name;
+use super::vocabulary::Vocabulary;
 use crate::model::{Node, Value};
 use base64::Engine as _;
 use std::collections::HashSet;
 
 /// Calls `visit(key, scalar, secret)` for every scalar below `root`, a document or a
 /// resource's attributes.
-pub fn walk<'n>(root: &'n Node, visit: &mut dyn FnMut(&'n str, &'n Node, bool)) {
+pub fn walk<'n>(root: &'n Node, vocabulary: &Vocabulary, visit: &mut dyn FnMut(&'n str, &'n Node, bool)) {
     let sensitive_variables = plan_sensitive_variables(root);
-    Walker { visit, sensitive_variables }.node(root, Place { key: "", under: "", context: Context::None, mirror: None });
+    Walker { vocabulary, visit, sensitive_variables }.node(root, Place { key: "", under: "", context: Context::None, mirror: None });
 }
 
 /// The secret strings of a resource's attributes (and the secrets inside other strings: a
 /// config file, an applied manifest kept in an annotation): what messages about it must not
 /// repeat. `variable` resources are judged as SEC-004 judges them.
-pub fn secret_values(rtype: &str, attrs: &Node) -> Vec<String> {
+pub fn secret_values(rtype: &str, attrs: &Node, vocabulary: &Vocabulary) -> Vec<String> {
     let mut found = Vec::new();
     let mut keep = |_: &str, node: &Node, secret: bool| match (secret, node.as_str()) {
         (true, Some(text)) => found.push(text.to_string()),
-        (false, Some(text)) => found.extend(super::lexical::scan(text).texts),
+        (false, Some(text)) => found.extend(super::lexical::scan(text, vocabulary).texts),
         _ => {}
     };
-    let context = match rtype == "variable" && attrs.get("name").and_then(Node::as_str).is_some_and(secret_name) {
+    let context = match rtype == "variable" && attrs.get("name").and_then(Node::as_str).is_some_and(|name| vocabulary.variable_name(name)) {
         true => Context::Variable,
         false => Context::None,
     };
-    Walker { visit: &mut keep, sensitive_variables: HashSet::new() }.node(attrs, Place { key: "", under: "", context, mirror: None });
+    Walker { vocabulary, visit: &mut keep, sensitive_variables: HashSet::new() }.node(attrs, Place { key: "", under: "", context, mirror: None });
     found
 }
 
@@ -87,6 +87,7 @@ fn mirror_key(key: &str) -> Option<String> {
 }
 
 struct Walker<'v, 'n> {
+    vocabulary: &'v Vocabulary,
     visit: &'v mut dyn FnMut(&'n str, &'n Node, bool),
     /// Root variables a plan declares sensitive (`configuration.root_module.variables`).
     sensitive_variables: HashSet<&'n str>,
@@ -112,7 +113,7 @@ impl<'n> Walker<'_, 'n> {
             Value::PartialJson(document) => self.node(document, place),
             // The parts of a string known in part that the code spells out.
             Value::PartialStr(parts) => parts.iter().for_each(|part| self.node(part, place)),
-            Value::Str(text) => (self.visit)(place.key, node, secret_text(place, text)),
+            Value::Str(text) => (self.visit)(place.key, node, secret_text(self.vocabulary, place, text)),
             Value::Int(_) | Value::Float(_) | Value::Bool(_) => (self.visit)(place.key, node, matches!(place.context, Context::Always)),
             Value::Null | Value::Unknown(_) | Value::Ref { .. } => {}
         }
@@ -136,7 +137,7 @@ impl<'n> Walker<'_, 'n> {
 
     /// Why an entry of a map at `place` may be a secret.
     fn context_of(&self, key: &str, place: Place, secret_object: bool, sensitive: bool) -> Context {
-        let variable = matches!(place.under, "variable" | "variables") && (secret_name(key) || self.sensitive_variables.contains(key));
+        let variable = matches!(place.under, "variable" | "variables") && (self.vocabulary.variable_name(key) || self.sensitive_variables.contains(key));
         let holds_value = matches!(key, "value" | "default");
         match place.context {
             Context::Always => Context::Always,
@@ -155,7 +156,7 @@ impl<'n> Walker<'_, 'n> {
             return self.node(node, place);
         }
         for (name, value) in entries {
-            let secret = value.as_str().is_some_and(|text| is_secret(name, &decoded(text).unwrap_or_default()));
+            let secret = value.as_str().is_some_and(|text| is_secret(self.vocabulary, name, &decoded(text).unwrap_or_default()));
             match secret {
                 true => (self.visit)(name, value, true),
                 false => self.node(value, Place { key: name, under: key, ..place }),
@@ -164,10 +165,10 @@ impl<'n> Walker<'_, 'n> {
     }
 }
 
-fn secret_text(place: Place, text: &str) -> bool {
+fn secret_text(vocabulary: &Vocabulary, place: Place, text: &str) -> bool {
     match place.context {
         Context::Always => !text.trim().is_empty(),
-        Context::None | Context::Variable => is_secret(place.key, text),
+        Context::None | Context::Variable => is_secret(vocabulary, place.key, text),
     }
 }
 
@@ -186,7 +187,7 @@ mod tests {
         let docs = crate::yaml::load(&Arc::from("t.yaml"), yaml, &crate::yaml::Limits::default()).expect("valid YAML");
         let mut found = Vec::new();
         for doc in &docs {
-            walk(&doc.root, &mut |_, node, secret| {
+            walk(&doc.root, Vocabulary::charter(), &mut |_, node, secret| {
                 if secret {
                     found.push(node.as_str().map_or_else(|| format!("{:?}", node.value), str::to_string));
                 }
@@ -236,13 +237,13 @@ mod tests {
     fn resources_give_their_secret_strings() {
         let attrs = |yaml: &str| crate::yaml::load(&Arc::from("t.yaml"), yaml, &crate::yaml::Limits::default()).unwrap().remove(0).root;
         let secret = attrs(&format!("kind: Secret\ndata:\n  pw: {}\n", base64_of("decoded-secret")));
-        assert_eq!(secret_values("Secret", &secret), [base64_of("decoded-secret")]);
+        assert_eq!(secret_values("Secret", &secret, Vocabulary::charter()), [base64_of("decoded-secret")]);
         let variable = attrs("name: signing_key\ndefault: abc\nvalue: def\n");
-        assert_eq!(secret_values("variable", &variable), ["abc", "def"]);
+        assert_eq!(secret_values("variable", &variable, Vocabulary::charter()), ["abc", "def"]);
         let other = attrs("name: region\ndefault: ap-south-1\n");
-        assert!(secret_values("variable", &other).is_empty());
+        assert!(secret_values("variable", &other, Vocabulary::charter()).is_empty());
         let applied = attrs("metadata:\n  annotations:\n    last-applied: '{\"stringData\":{\"password\":\"older-value\"}}'\n");
-        assert!(secret_values("ConfigMap", &applied).contains(&"older-value".to_string()));
+        assert!(secret_values("ConfigMap", &applied, Vocabulary::charter()).contains(&"older-value".to_string()));
     }
 
     #[test]
@@ -250,7 +251,7 @@ mod tests {
         let part = |value: Value| Node::new(value, None);
         let password = part(Value::PartialStr(vec![part(Value::Str("pre-hunter2-".into())), part(Value::Unknown("known after apply".into()))]));
         let attrs = Node::map(vec![("password".into(), password)], None);
-        assert_eq!(secret_values("aws_db_instance", &attrs), ["pre-hunter2-"]);
+        assert_eq!(secret_values("aws_db_instance", &attrs, Vocabulary::charter()), ["pre-hunter2-"]);
     }
 
     fn base64_of(text: &str) -> String {

@@ -488,8 +488,7 @@ mod tests {
     fn render_findings(findings: &[Finding], baseline: Option<&Baseline>) -> String {
         let rules = rules();
         let no_source = |_: &str| -> Option<Arc<str>> { None };
-        let report =
-            Report { findings, rules: &rules, diagnostics: &[], files_scanned: 3, resources: 9, elapsed: Duration::from_secs(7), source_text: &no_source };
+        let report = Report { rules: &rules, files_scanned: 3, resources: 9, elapsed: Duration::from_secs(7), ..Report::of(findings, &no_source) };
         render(&report, baseline)
     }
 
@@ -534,7 +533,7 @@ mod tests {
 
     fn per_rule_of(findings: &[Finding]) -> Vec<Bar> {
         let no_source = |_: &str| -> Option<Arc<str>> { None };
-        let report = Report { findings, rules: &[], diagnostics: &[], files_scanned: 0, resources: 0, elapsed: Duration::ZERO, source_text: &no_source };
+        let report = Report::of(findings, &no_source);
         per_rule(&report)
     }
 

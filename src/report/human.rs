@@ -204,7 +204,7 @@ impl Sources<'_> {
             return source.clone();
         }
         let flagged = self.flagged.get(file).map_or(&[][..], Vec::as_slice);
-        let source = (self.report.source_text)(file).map(|text| Rc::new(Source::new(file, &text, flagged)));
+        let source = (self.report.source_text)(file).map(|text| Rc::new(Source::new(file, &text, flagged, self.report.secrets)));
         self.read.insert(file.to_string(), source.clone());
         source
     }
@@ -337,15 +337,7 @@ mod tests {
         let text: Option<Arc<str>> = text.map(Arc::from);
         let source_text = move |_: &str| text.clone();
         let findings = [f];
-        let report = Report {
-            findings: &findings,
-            rules: &[],
-            diagnostics: &[],
-            files_scanned: 1,
-            resources: 1,
-            elapsed: Duration::from_millis(5),
-            source_text: &source_text,
-        };
+        let report = Report { elapsed: Duration::from_millis(5), ..Report::of(&findings, &source_text) };
         render(&report, false, None)
     }
 
@@ -386,8 +378,7 @@ mod tests {
         let secret = Finding { rule_id: "SEC-004".into(), span: Span::new("a.tf".into(), 3, 14, 3, 31), ..finding(3) };
         let neighbour = Finding { span: Span::new("a.tf".into(), 2, 3, 2, 9), ..finding(2) };
         let findings = [neighbour, secret];
-        let report =
-            Report { findings: &findings, rules: &[], diagnostics: &[], files_scanned: 1, resources: 1, elapsed: Duration::ZERO, source_text: &source_text };
+        let report = Report::of(&findings, &source_text);
         let out = render(&report, true, None);
         assert!(!out.contains("hunter2"), "{out}");
         assert_eq!(out.matches("password = <redacted>").count(), 2, "the key is shown in both frames: {out}");

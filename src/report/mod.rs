@@ -39,6 +39,17 @@ pub struct Report<'a> {
     /// Reads a repository-relative file's text for code frames (human format); `None` when
     /// unavailable.
     pub source_text: &'a dyn Fn(&str) -> Option<Arc<str>>,
+    /// What looks like a secret (the config's `secrets:`): hidden in code frames.
+    pub secrets: &'a crate::redact::vocabulary::Vocabulary,
+}
+
+#[cfg(test)]
+impl<'a> Report<'a> {
+    /// A report of `findings` alone (one file, one resource, no time), for reporters' tests.
+    pub(crate) fn of(findings: &'a [Finding], source_text: &'a dyn Fn(&str) -> Option<Arc<str>>) -> Report<'a> {
+        let secrets = crate::redact::vocabulary::Vocabulary::charter();
+        Report { findings, rules: &[], diagnostics: &[], files_scanned: 1, resources: 1, elapsed: Duration::ZERO, source_text, secrets }
+    }
 }
 
 impl<'a> Report<'a> {

@@ -50,8 +50,6 @@ impl UndecidedErrors {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::model::{Finding, Suppression, SuppressionKind};
     use crate::model::{SourceKind, Span};
@@ -71,7 +69,7 @@ mod tests {
             sources: vec![SourceKind::Tf],
         }];
         let no_source = |_: &str| None;
-        let report = Report { findings, rules: &rules, diagnostics: &[], files_scanned: 1, resources: 1, elapsed: Duration::ZERO, source_text: &no_source };
+        let report = Report { rules: &rules, ..Report::of(findings, &no_source) };
         UndecidedErrors::of(&report)
     }
 

@@ -45,6 +45,7 @@ fn render_html(outcome: &ScanOutcome, findings: &[Finding]) -> String {
         resources: outcome.model.resources.len(),
         elapsed: Duration::ZERO,
         source_text: &no_source,
+        secrets: charterguard::redact::vocabulary::Vocabulary::charter(),
     };
     render(&report, Format::Html)
 }

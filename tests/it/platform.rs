@@ -336,7 +336,7 @@ fn cli_output_writes_the_file() {
 #[test]
 fn cli_reads_yaml_from_stdin() {
     let yaml = std::fs::read(base().join(SCORE_API)).unwrap();
-    let output = common::cli(&base()).args(&["scan", "-", "--format", "json"]).stdin(yaml.clone()).output();
+    let output = common::cli(&base()).args(["scan", "-", "--format", "json"]).stdin(yaml.clone()).output();
     assert_eq!(output.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&output.stderr));
     let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(document["summary"]["files"], 1);
@@ -352,7 +352,7 @@ fn cli_reads_yaml_from_stdin() {
         [lines("POD-001", 247), lines("POD-002", 247), lines("POD-003", 247), lines("IMG-001", 262), lines("IMG-002", 262), lines("SEC-001", 270)]
     );
     // The human report quotes the piped text in its code frames.
-    let output = common::cli(&base()).args(&["scan", "-", "--format", "human"]).stdin(yaml.clone()).output();
+    let output = common::cli(&base()).args(["scan", "-", "--format", "human"]).stdin(yaml.clone()).output();
     let text = stdout(&output);
     assert!(text.contains("stdin:270:"), "{text}");
     assert!(text.contains("secretKeyRef:"), "{text}");

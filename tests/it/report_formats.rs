@@ -150,6 +150,7 @@ fn render_fixture(format: Format, shift: u32) -> String {
         resources: 9,
         elapsed: Duration::from_millis(123),
         source_text: &source_text,
+        secrets: charterguard::redact::vocabulary::Vocabulary::charter(),
     };
     render(&report, format)
 }
@@ -289,7 +290,16 @@ fn json_summary_and_shape() {
 #[test]
 fn empty_report() {
     let source_text = |_: &str| None;
-    let report = Report { findings: &[], rules: &[], diagnostics: &[], files_scanned: 1, resources: 0, elapsed: Duration::ZERO, source_text: &source_text };
+    let report = Report {
+        findings: &[],
+        rules: &[],
+        diagnostics: &[],
+        files_scanned: 1,
+        resources: 0,
+        elapsed: Duration::ZERO,
+        source_text: &source_text,
+        secrets: charterguard::redact::vocabulary::Vocabulary::charter(),
+    };
     assert_eq!(render(&report, Format::Human { color: false }), "1 file, 0 resources, 0 errors, 0 warnings, 0 notes, 0 undecided, 0 suppressed in 0.00s\n");
     let sarif: Value = serde_json::from_str(&render(&report, Format::Sarif)).unwrap();
     common::validate_sarif(&sarif).unwrap();

@@ -166,6 +166,27 @@ fn scan_prints_no_planted_secret() {
     assert_never_printed(&[&repo, &helm], &planted);
 }
 
+/// The config's `secrets:` words decide what reports hide as they decide what SEC-002
+/// reports: a platform's own secret word (`pin`) is hidden in every format, and the same
+/// scan without the config prints it (the test rule echoes the ConfigMap).
+#[test]
+fn configured_secret_words_are_hidden_as_they_are_reported() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    echo_rule(dir);
+    let pin = plant("value of a configured secret word", "pl4nted-card-pin-0051");
+    let configmap =
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: card-gateway\n  namespace: altscore-api\ndata:\n  CARD_PIN: {}\n", pin.forms[0]);
+    write(dir, "repo/configmap.yaml", &configmap);
+    let unconfigured = run(dir, "unconfigured", &["scan", "repo", "--rules", "rules"], |_| {});
+    assert!(unconfigured.messages("SEC-002").is_empty() && unconfigured.output(".json").contains(&pin.forms[0]), "the control prints it");
+    write(dir, "repo/charterguard.yaml", "secrets:\n  names: [pin]\n");
+    let configured = run(dir, "configured", &["scan", "repo", "--rules", "rules"], |_| {});
+    assert!(configured.messages("SEC-002").iter().any(|m| m.contains("CARD_PIN")), "{}", configured.output(".json"));
+    assert!(configured.output(".txt").contains("CARD_PIN: <redacted>"), "{}", configured.output(".txt"));
+    assert_never_printed(&[&configured], &[pin]);
+}
+
 fn terraform_sources(dir: &Path) -> Vec<Planted> {
     let planted = vec![
         plant("AWS access key id of a provider", "AKIAPL4NTEDPROVIDER1"),

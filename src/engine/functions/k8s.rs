@@ -7,7 +7,7 @@ use super::{known_string as text, undecided, Helpers};
 use crate::config::Config;
 use crate::engine::lookup::Lookup;
 use crate::engine::values::{display, field, string};
-use crate::redact::vocabulary::secret_reason;
+use crate::redact::vocabulary::Vocabulary;
 use cel::objects::Key;
 #[cfg(test)]
 use cel::objects::Map;
@@ -32,12 +32,15 @@ pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) ->
         Ok(cel::Value::List(Arc::new(found)))
     })?;
     helpers.add("label", |resource: cel::Value, key: Arc<String>| label(&resource, &key))?;
-    helpers.add("secret_reason", |name: cel::Value, value: cel::Value| -> Result {
+    let secrets = Arc::new(config.secrets.clone());
+    let v = secrets.clone();
+    helpers.add("secret_reason", move |name: cel::Value, value: cel::Value| -> Result {
         let (name, value) = (text(&name, "name")?, text(&value, "value")?);
-        Ok(secret_reason(&name, &value).map(|r| string(&r)).unwrap_or(cel::Value::Null))
+        Ok(v.secret_reason(&name, &value).map(|r| string(&r)).unwrap_or(cel::Value::Null))
     })?;
-    helpers.add("secret_entries", |entries: cel::Value| secret_entries(&entries, false))?;
-    helpers.add("secret_entries_b64", |entries: cel::Value| secret_entries(&entries, true))?;
+    let v = secrets.clone();
+    helpers.add("secret_entries", move |entries: cel::Value| secret_entries(&v, &entries, false))?;
+    helpers.add("secret_entries_b64", move |entries: cel::Value| secret_entries(&secrets, &entries, true))?;
     helpers.add("quantity", |value: cel::Value| -> Result {
         let written = text(&value, "quantity")?;
         quantity(&written).map(cel::Value::Float).ok_or_else(|| undecided("quantity", format!("`{written}` is not a Kubernetes quantity")))
@@ -91,7 +94,7 @@ fn label(resource: &cel::Value, key: &str) -> Result {
 /// `secret_entries(x)`: for a ConfigMap `data` map, or a container's `env` list, the names
 /// that look like secrets with the reason (`"DB_PASSWORD (is named like a secret...)"`).
 /// `secret_entries_b64` reads `binaryData` (values base64-decoded first).
-fn secret_entries(value: &cel::Value, base64: bool) -> Result {
+fn secret_entries(vocabulary: &Vocabulary, value: &cel::Value, base64: bool) -> Result {
     let pairs: Vec<(String, String)> = match value {
         cel::Value::Map(_) => entries(value)
             .into_iter()
@@ -107,7 +110,7 @@ fn secret_entries(value: &cel::Value, base64: bool) -> Result {
             .collect::<Result<_>>()?,
         _ => Vec::new(),
     };
-    let found = pairs.iter().filter_map(|(name, value)| secret_reason(name, value).map(|r| string(&format!("{name} ({r})")))).collect();
+    let found = pairs.iter().filter_map(|(name, value)| vocabulary.secret_reason(name, value).map(|r| string(&format!("{name} ({r})")))).collect();
     Ok(cel::Value::List(Arc::new(found)))
 }
 

@@ -4,7 +4,7 @@
 use super::{known_string, undecided, Helpers};
 use crate::config::Config;
 use crate::engine::values::{display, field, reference, string, unknown_reason};
-use crate::redact::vocabulary::secret_name;
+use crate::redact::vocabulary::Vocabulary;
 use cel::ExecutionError;
 use std::sync::Arc;
 
@@ -24,7 +24,8 @@ pub fn register(helpers: &mut Helpers, config: &Config) -> anyhow::Result<()> {
     let roles: Arc<Vec<String>> = Arc::new(config.node_groups.keys().cloned().collect());
     helpers.add("node_group_role", move |group: cel::Value| node_group_role(&roles, &group))?;
     helpers.add("availability_zones", |subnets: cel::Value| availability_zones(&subnets))?;
-    helpers.add("literal_secrets", |resource: cel::Value| literal_secrets(&resource))?;
+    let secrets = Arc::new(config.secrets.clone());
+    helpers.add("literal_secrets", move |resource: cel::Value| literal_secrets(&secrets, &resource))?;
     helpers.add("cache_subnet_group_key", |resource: cel::Value| cache_subnet_group_key(&resource))?;
     Ok(())
 }
@@ -286,7 +287,7 @@ fn literal(value: Option<&cel::Value>) -> bool {
 /// a literal: DB master passwords, cache auth tokens, secret strings, provider access keys,
 /// and the default or given value of a secret-named variable. References, unknown values
 /// (inputs not in the code) and empty strings are not literals. Never returns the values.
-fn literal_secrets(resource: &cel::Value) -> Result {
+fn literal_secrets(vocabulary: &Vocabulary, resource: &cel::Value) -> Result {
     let rtype = match field(resource, "__type") {
         Some(cel::Value::String(t)) => t.to_string(),
         _ => String::new(),
@@ -299,7 +300,7 @@ fn literal_secrets(resource: &cel::Value) -> Result {
         "provider.aws" => &["access_key", "secret_key", "token"],
         "variable" => {
             let name = field(resource, "name").map(display).unwrap_or_default();
-            if secret_name(&name) {
+            if vocabulary.variable_name(&name) {
                 &["default", "value"]
             } else {
                 &[]
@@ -422,11 +423,11 @@ mod tests {
     #[test]
     fn literal_secrets_name_attributes_not_values() {
         let db = values_map(&[("__type", string("aws_db_instance")), ("password", string("hunter2")), ("username", string("admin"))]);
-        assert_eq!(literal_secrets(&db).unwrap(), cel::Value::List(Arc::new(vec![string("password")])));
+        assert_eq!(literal_secrets(Vocabulary::charter(), &db).unwrap(), cel::Value::List(Arc::new(vec![string("password")])));
         let managed = values_map(&[("__type", string("aws_db_instance")), ("manage_master_user_password", cel::Value::Bool(true))]);
-        assert_eq!(literal_secrets(&managed).unwrap(), cel::Value::List(Arc::new(vec![])));
+        assert_eq!(literal_secrets(Vocabulary::charter(), &managed).unwrap(), cel::Value::List(Arc::new(vec![])));
         let var = values_map(&[("__type", string("variable")), ("name", string("region")), ("default", string("ap-south-1"))]);
-        assert_eq!(literal_secrets(&var).unwrap(), cel::Value::List(Arc::new(vec![])));
+        assert_eq!(literal_secrets(Vocabulary::charter(), &var).unwrap(), cel::Value::List(Arc::new(vec![])));
     }
 
     fn roles() -> Vec<String> {
