@@ -41,6 +41,17 @@ pub struct Summary {
 }
 
 impl Baseline {
+    /// The findings of a run made here (the merge base's scan, for `--diff-base`).
+    pub fn of(findings: &[Finding]) -> Baseline {
+        let entry = |f: &Finding| Previous {
+            rule_id: f.rule_id.clone(),
+            address: f.address.clone(),
+            message: f.message.clone(),
+            fingerprint: crate::fingerprint::fingerprint(f),
+        };
+        Baseline { previous: findings.iter().map(|f| (crate::fingerprint::fingerprint(f), entry(f))).collect() }
+    }
+
     pub fn contains(&self, fingerprint: &str) -> bool {
         self.previous.contains_key(fingerprint)
     }

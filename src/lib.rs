@@ -9,6 +9,7 @@ pub mod argocd;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod baseline;
+pub mod changes;
 pub mod config;
 pub mod deployed;
 pub mod engine;
@@ -40,7 +41,7 @@ mod layers {
         &["config", "rules", "redact", "fingerprint"],
         &["input", "terraform", "plan", "kubernetes", "helm", "kustomize", "argocd", "deployed", "aws", "k8s_live"],
         &["engine"],
-        &["suppress", "baseline"],
+        &["suppress", "baseline", "changes"],
         &["report"],
         &["scan"],
     ];

@@ -3,8 +3,8 @@
 mod cli;
 
 use anyhow::{Context as _, Result};
-use charterguard::scan::{scan, ScanOptions};
-use clap::{Parser, Subcommand};
+use charterguard::scan::{scan, scan_changes, ScanOptions};
+use clap::{CommandFactory, Parser, Subcommand};
 use cli::ReportArgs;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -13,7 +13,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "charterguard",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("CHARTERGUARD_COMMIT"), ")"),
     about = "Checks Terraform, Kubernetes and live AWS and clusters against the AltScore deployment charter (DA-ALTSCORE-001)"
 )]
 struct Cli {
@@ -44,6 +44,10 @@ enum Command {
         #[arg(long, conflicts_with = "id")]
         markdown: bool,
     },
+    /// Print the shell completion script (`charterguard completions bash > /etc/bash_completion.d/charterguard`).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (`charterguard man > charterguard.1; man ./charterguard.1`).
+    Man,
 }
 
 #[derive(clap::Args)]
@@ -81,6 +85,10 @@ struct ScanArgs {
     /// Helm release namespace for --helm.
     #[arg(long, requires = "helm")]
     namespace: Option<String>,
+    /// Report only findings on lines changed since `git merge-base REF HEAD` (and in files
+    /// added); a finding the merge base already had (code moved) is unchanged, not new.
+    #[arg(long, value_name = "REF", conflicts_with = "baseline")]
+    diff_base: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -100,6 +108,14 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Audit { target } => cli::audit::run(target),
         Command::Merge(args) => cli::merge::run(&args),
         Command::Rules { id, rules_dirs, markdown } => list_rules(id, &rules_dirs, markdown),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "charterguard", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()).context("writing the manual page")?;
+            Ok(0)
+        }
     }
 }
 
@@ -139,7 +155,10 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         };
         options.helm = Some(render);
     }
-    let outcome = scan(&options)?;
+    let outcome = match &args.diff_base {
+        Some(reference) => scan_changes(&options, reference)?,
+        None => scan(&options)?,
+    };
     let stdin = options.stdin.as_deref().map(|text| ("stdin", text));
     args.report.write(&outcome, stdin, &base)?;
     Ok(args.report.exit_code(&outcome, false))

@@ -169,6 +169,45 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     judge_by(store, rules, judging, started, timings)
 }
 
+/// `--diff-base REF`: the scan of `options`, reporting only the findings on lines the change
+/// since `REF` wrote (see [`crate::changes`]). Each is *new*, or *unchanged* when the merge
+/// base, checked out and scanned the same way, already had it: code moved without a change.
+/// Resolved findings are the merge base's that the whole scan no longer has.
+pub fn scan_changes(options: &ScanOptions, reference: &str) -> anyhow::Result<ScanOutcome> {
+    let changes = crate::changes::Changes::since(reference, &options.base)?;
+    let mut outcome = scan(options)?;
+    let before = crate::baseline::Baseline::of(&scan_merge_base(options, &changes)?.findings);
+    let mut summary = crate::baseline::apply(&mut outcome.findings, &before);
+    outcome.findings.retain(|f| changes.touches(&f.span));
+    summary.unchanged = outcome.findings.iter().filter(|f| f.is_unchanged()).count();
+    summary.new = outcome.findings.len() - summary.unchanged;
+    outcome.baseline = Some(summary);
+    Ok(outcome)
+}
+
+/// The same scan of the merge base's files, in a temporary checkout: the same paths, rules
+/// and settings, each file where it is in the repository.
+fn scan_merge_base(options: &ScanOptions, changes: &crate::changes::Changes) -> anyhow::Result<ScanOutcome> {
+    let checkout = tempfile::tempdir()?;
+    changes.check_out_base(checkout.path())?;
+    let base = std::fs::canonicalize(&options.base)?;
+    let there = |path: &Path| -> PathBuf {
+        let absolute = std::fs::canonicalize(base.join(path)).unwrap_or_else(|_| base.join(path));
+        absolute.strip_prefix(&changes.root).map_or(absolute.clone(), |inside| checkout.path().join(inside))
+    };
+    let mut before = ScanOptions::new(options.paths.iter().map(|p| there(p)).collect(), there(Path::new(".")));
+    before.var_files = options.var_files.iter().map(|p| there(p)).collect();
+    before.config_path = options.config_path.as_deref().map(there);
+    before.workspace = options.workspace.clone();
+    before.rules_dirs = options.rules_dirs.clone();
+    before.walk = options.walk.clone();
+    before.inline_ignores = options.inline_ignores;
+    before.today = options.today;
+    before.module_cache = options.module_cache.clone();
+    before.ssl_cert_file = options.ssl_cert_file.clone();
+    scan(&before)
+}
+
 /// How a loaded model is judged: shared by `scan` and the live audits.
 pub struct Judging<'a> {
     pub config: Config,

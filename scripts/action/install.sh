@@ -5,8 +5,8 @@
 # - INPUT_BINARY_URL: download this binary (a bare executable, or a .tar.gz holding
 #   `charterguard`);
 # - else INPUT_VERSION: download the release asset
-#   https://github.com/altscore/charterguard/releases/download/<version>/charterguard-<arch>-unknown-linux-gnu
-#   (the naming a release workflow must follow);
+#   https://github.com/altscore/charterguard/releases/download/<version>/charterguard-<arch>-unknown-linux-musl
+#   (a static binary .github/workflows/release.yml builds; tests/it/workflows.rs keeps the names in step);
 # - else build the action's own source (ACTION_PATH) with the toolchain it pins, into
 #   CARGO_TARGET_DIR (cached by action.yml together with ~/.cargo, keyed on Cargo.lock),
 #   without the live audits (`--no-default-features`): the action runs `scan` only.
@@ -19,7 +19,7 @@ mkdir -p "$root/bin"
 url=${INPUT_BINARY_URL:-}
 if [[ -z "$url" && -n "${INPUT_VERSION:-}" ]]; then
   arch=$(uname -m)
-  url="https://github.com/altscore/charterguard/releases/download/${INPUT_VERSION}/charterguard-${arch}-unknown-linux-gnu"
+  url="https://github.com/altscore/charterguard/releases/download/${INPUT_VERSION}/charterguard-${arch}-unknown-linux-musl"
 fi
 
 if [[ -n "$url" ]]; then

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// Options of every command that judges and reports: scans and audits.
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// Report format; default `human` on a terminal, else `json`.
+    /// Report format; `human` unless another is asked for (coloured on a terminal only).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
     /// Write the report to FILE instead of standard output.
@@ -151,11 +151,11 @@ impl ReportArgs {
         let report = outcome.report(&source_text);
         let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
         let colour = !self.no_color && std::env::var_os("NO_COLOR").is_none();
+        // Human by default, on a terminal or not (a CI log, a pager), as ruff, Trivy and tflint
+        // print; machine formats only when asked for.
         let main = match self.format {
-            Some(FormatArg::Human) => Format::Human { color: to_terminal && colour },
+            Some(FormatArg::Human) | None => Format::Human { color: to_terminal && colour },
             Some(other) => format(other),
-            None if to_terminal => Format::Human { color: colour },
-            None => Format::Json,
         };
         let render = |format: Format| report::render_categorised(&report, format, outcome.baseline.as_ref(), self.category.as_deref());
         let reports = 1 + self.reports.len();

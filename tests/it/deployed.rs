@@ -126,11 +126,16 @@ fn the_demo_chart_has_its_known_findings() {
     assert!(!findings(&report, "IMG-001").is_empty(), "{report:#}");
 }
 
+/// What a run told its user: the human report on standard output, and standard error.
+fn said(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
 #[test]
 fn missing_helm_is_a_clear_error() {
     let output = charterguard(&["scan", "--helm", "fixtures/helm/web"], std::ffi::OsStr::new(""));
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = said(&output);
     let message = "fixtures/helm/web/Chart.yaml:1:1: Helm chart fixtures/helm/web not rendered: the helm binary is not on PATH: install helm, or pipe `helm template` output into `charterguard scan -`";
     assert!(stderr.contains(message), "{stderr}");
 }
@@ -139,13 +144,13 @@ fn missing_helm_is_a_clear_error() {
 fn helm_failures_carry_helms_message() {
     let output = charterguard(&["scan", "--helm", "fixtures/helm/broken"], &peers::helm_path());
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = said(&output);
     assert!(stderr.contains("`helm template` failed for chart fixtures/helm/broken"), "{stderr}");
     assert!(stderr.contains("nosuchfunction"), "helm's own error: {stderr}");
 
     let output = charterguard(&["scan", "--helm", "fixtures/helm/web", "-f", "fixtures/helm/values-invalid.yaml"], &peers::helm_path());
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = said(&output);
     assert!(stderr.contains("`helm template` failed"), "{stderr}");
 
     let output = charterguard(&["scan", "--helm", "fixtures/helm/no-such-chart"], &peers::helm_path());

@@ -187,3 +187,49 @@ fn timings_name_every_phase_on_standard_error() {
     assert!(table.contains("1 files, ") && table.contains(" ms  "), "{table}");
     assert!(!stderr(&plain).contains("timings"), "only when asked");
 }
+
+/// Without `--format`, the report is the human one whether or not standard output is a
+/// terminal (here a pipe, as in a CI log), never coloured there; JSON only when asked for.
+#[test]
+fn the_human_report_is_the_default_also_when_piped() {
+    let dir = workspace(UNKNOWN_REGION);
+    for args in [&["scan", "."][..], &["scan", ".", "-o", "report.txt"]] {
+        let output = charterguard(dir.path(), args);
+        let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+        let report = if args.contains(&"-o") { std::fs::read_to_string(dir.path().join("report.txt")).unwrap() } else { printed };
+        assert!(report.contains("RES-001") && report.contains("main.tf"), "{report}");
+        assert!(serde_json::from_str::<Value>(&report).is_err() && !report.contains('\x1b'), "human and plain: {report}");
+    }
+    let json = charterguard(dir.path(), &["scan", ".", "--format", "json"]);
+    assert!(serde_json::from_slice::<Value>(&json.stdout).is_ok());
+}
+
+/// `--version` names the commit the binary was built from (release builds pass it as
+/// CHARTERGUARD_COMMIT, a checkout's build reads it from git).
+#[test]
+fn the_version_names_the_commit() {
+    let output = charterguard(Path::new(env!("CARGO_MANIFEST_DIR")), &["--version"]);
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let head =
+        std::process::Command::new("git").args(["rev-parse", "HEAD"]).current_dir(env!("CARGO_MANIFEST_DIR")).output().ok().filter(|o| o.status.success());
+    let expected = head.map_or("unknown".to_string(), |o| String::from_utf8_lossy(&o.stdout).chars().take(12).collect());
+    assert_eq!(version, format!("charterguard {} (commit {expected})", env!("CARGO_PKG_VERSION")));
+}
+
+/// Shell completions and the manual page come from the same definitions as `--help`.
+#[test]
+fn completions_and_the_manual_page_name_every_command() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for shell in ["bash", "zsh", "fish"] {
+        let output = charterguard(dir, &["completions", shell]);
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success() && ["scan", "merge", "rules", "--fail-on"].iter().all(|word| script.contains(word)), "{shell}:\n{script}");
+    }
+    let man = charterguard(dir, &["man"]);
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(man.status.success() && page.contains(".TH charterguard"), "{page}");
+    assert!(page.contains("scan") && page.contains("merge"), "{page}");
+    let mut bash = std::process::Command::new("bash").args(["-n", "/dev/stdin"]).stdin(std::process::Stdio::piped()).spawn().expect("running bash");
+    std::io::Write::write_all(&mut bash.stdin.take().unwrap(), &charterguard(dir, &["completions", "bash"]).stdout).unwrap();
+    assert!(bash.wait().unwrap().success(), "the bash completion script parses");
+}

