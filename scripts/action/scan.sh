@@ -166,6 +166,7 @@ fi
 
 {
   [[ -s "$sarif" ]] && echo "sarif-file=$sarif"
+  [[ -s "$markdown" ]] && echo "markdown-file=$markdown"
   echo "exit-code=$code"
   echo "findings=$findings"
   echo "category=$category"

@@ -147,6 +147,8 @@ fn action_metadata_follows_the_schema_rules() {
 struct Run {
     code: i32,
     outputs: BTreeMap<String, String>,
+    /// The markdown report the outputs name (read before RUNNER_TEMP goes).
+    markdown: Option<String>,
     summary: String,
     stdout: String,
     stderr: String,
@@ -183,7 +185,8 @@ fn run_scan(workspace: &Path, inputs: &[(&str, &str)]) -> Run {
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
     let summary = std::fs::read_to_string(&summary_file).unwrap();
-    let run = Run { code: out.status.code().expect("exit code"), outputs, summary, stdout, stderr };
+    let markdown = outputs.get("markdown-file").map(|file| std::fs::read_to_string(file).expect("the markdown report named by markdown-file"));
+    let run = Run { code: out.status.code().expect("exit code"), outputs, markdown, summary, stdout, stderr };
     if let Some(sarif) = run.outputs.get("sarif-file") {
         // The SARIF lives in RUNNER_TEMP, which goes with this function: check it now.
         assert_eq!(Path::new(sarif), temp.path().join("charterguard.sarif"));
@@ -331,4 +334,108 @@ fn download_modules_evaluates_modules_no_init_installed() {
     assert!(fetched.summary.contains("module-cache/remote/"), "findings name the module's own file: {}", fetched.summary);
     let invalid = run_scan(workspace.path(), &[&inputs[..], &[("INPUT_DOWNLOAD_MODULES", "maybe")]].concat());
     assert_eq!(invalid.code, 2, "{}", invalid.stdout);
+}
+
+/// The GitHub REST API of one pull request's comments (acme/infra#7), as comment.sh uses it:
+/// a comment by someone else is there from the start.
+struct GitHub {
+    server: registry::Server,
+    comments: Arc<std::sync::Mutex<Vec<(u64, String)>>>,
+}
+
+fn github() -> GitHub {
+    use registry::{Reply, Request};
+    let comments = Arc::new(std::sync::Mutex::new(vec![(1, "LGTM".to_string())]));
+    let state = comments.clone();
+    let handler = Arc::new(move |request: &Request| {
+        if request.header("authorization") != Some("Bearer job-token") {
+            return Reply::status(401);
+        }
+        let mut comments = state.lock().unwrap();
+        let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
+        let body = || serde_json::from_slice::<Value>(&request.body).ok().and_then(|b| b["body"].as_str().map(str::to_string));
+        let id = path.strip_prefix("/repos/acme/infra/issues/comments/").and_then(|id| id.parse::<u64>().ok());
+        match (request.method.as_str(), path, id) {
+            ("GET", "/repos/acme/infra/issues/7/comments", _) => {
+                let page: Vec<Value> =
+                    if query.contains("page=1") { comments.iter().map(|(id, body)| serde_json::json!({"id": id, "body": body})).collect() } else { vec![] };
+                Reply::json(Value::Array(page))
+            }
+            ("POST", "/repos/acme/infra/issues/7/comments", _) => {
+                let id = comments.iter().map(|(id, _)| id + 1).max().unwrap_or(1);
+                comments.push((id, body().expect("a body")));
+                Reply { status: 201, ..Reply::json(serde_json::json!({"id": id})) }
+            }
+            ("PATCH", _, Some(id)) => match comments.iter_mut().find(|(i, _)| *i == id) {
+                Some(comment) => {
+                    comment.1 = body().expect("a body");
+                    Reply::json(serde_json::json!({"id": id}))
+                }
+                None => Reply::status(404),
+            },
+            ("DELETE", _, Some(id)) => {
+                comments.retain(|(i, _)| *i != id);
+                Reply::status(204)
+            }
+            _ => Reply::status(404),
+        }
+    });
+    GitHub { server: registry::Server::start_with(None, handler), comments }
+}
+
+/// Runs comment.sh after `scan` as the Action's comment step would.
+fn run_comment(github: &GitHub, scan: &Run) -> String {
+    let temp = tempfile::tempdir().unwrap();
+    let event = temp.path().join("event.json");
+    std::fs::write(&event, serde_json::json!({"pull_request": {"number": 7}}).to_string()).unwrap();
+    let markdown = temp.path().join("report.md");
+    std::fs::write(&markdown, scan.markdown.as_deref().unwrap_or_default()).unwrap();
+    let output = |name: &str| scan.outputs.get(name).cloned().unwrap_or_default();
+    let out = Command::new("bash")
+        .arg(Path::new(ROOT).join("scripts/action/comment.sh"))
+        .env("GITHUB_API_URL", format!("http://127.0.0.1:{}", github.server.port))
+        .env("GITHUB_REPOSITORY", "acme/infra")
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_TOKEN", "job-token")
+        .env("MARKDOWN", &markdown)
+        .env("FINDINGS", output("findings"))
+        .env("EXIT_CODE", output("exit-code"))
+        .env("CATEGORY", output("category"))
+        .output()
+        .expect("running bash");
+    assert!(out.status.success(), "the comment step never fails the job: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_pull_request_comment_is_created_updated_and_removed_when_clean() {
+    let github = github();
+    let workspace = tempfile::tempdir().unwrap();
+    let bucket = |name: &str| format!("resource \"aws_s3_bucket\" \"{name}\" {{\n  bucket = \"altscore-{name}\"\n}}\n");
+    let scan = || run_scan(workspace.path(), &[("INPUT_PATHS", ".")]);
+    let ours = |github: &GitHub| github.comments.lock().unwrap().iter().filter(|(id, _)| *id != 1).cloned().collect::<Vec<_>>();
+
+    std::fs::write(workspace.path().join("main.tf"), bucket("first")).unwrap();
+    assert!(run_comment(&github, &scan()).contains("comment created"));
+    let created = ours(&github);
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert!(created[0].1.contains("<!-- charterguard:comment charterguard/. -->") && created[0].1.contains("aws_s3_bucket.first"), "{}", created[0].1);
+
+    std::fs::write(workspace.path().join("main.tf"), format!("{}\n{}", bucket("first"), bucket("second"))).unwrap();
+    assert!(run_comment(&github, &scan()).contains(&format!("comment {} updated", created[0].0)));
+    let updated = ours(&github);
+    assert_eq!((updated.len(), updated[0].0), (1, created[0].0), "edited in place: {updated:?}");
+    assert!(updated[0].1.contains("aws_s3_bucket.second"));
+
+    std::fs::write(workspace.path().join("main.tf"), "locals {}\n").unwrap();
+    let clean = scan();
+    assert_eq!((clean.outputs["findings"].as_str(), clean.code), ("0", 0), "{}", clean.stderr);
+    assert!(run_comment(&github, &clean).contains("deleted"));
+    assert_eq!(*github.comments.lock().unwrap(), [(1, "LGTM".to_string())], "someone else's comment stays");
+    let methods: Vec<String> = github.server.calls().iter().filter(|c| c.method != "GET").map(|c| c.method.clone()).collect();
+    assert_eq!(methods, ["POST", "PATCH", "DELETE"]);
+
+    // Clean again: no comment to delete, nothing written.
+    run_comment(&github, &clean);
+    assert_eq!(github.server.calls().iter().filter(|c| c.method != "GET").count(), 3);
 }

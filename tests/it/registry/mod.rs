@@ -43,9 +43,29 @@ impl Reply {
 
 pub type Routes = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
 
+/// A request as the server read it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    /// The path, query included.
+    pub path: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Answers whole requests (an API whose answers depend on the method and body).
+pub type Handler = Arc<dyn Fn(&Request) -> Reply + Send + Sync>;
+
 pub struct Server {
     pub port: u16,
-    requests: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -53,6 +73,11 @@ pub struct Server {
 impl Server {
     /// Serves `routes` (request path, query included, to reply) over TLS when `tls` is given.
     pub fn start(tls: Option<Arc<rustls::ServerConfig>>, routes: Routes) -> Server {
+        Server::start_with(tls, Arc::new(move |request: &Request| routes(&request.path)))
+    }
+
+    /// Serves `handler`, over TLS when `tls` is given.
+    pub fn start_with(tls: Option<Arc<rustls::ServerConfig>>, routes: Handler) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -77,6 +102,11 @@ impl Server {
 
     /// The paths requested so far, in order.
     pub fn requests(&self) -> Vec<String> {
+        self.calls().into_iter().map(|r| r.path).collect()
+    }
+
+    /// The requests so far, in order.
+    pub fn calls(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
 }
@@ -91,7 +121,7 @@ impl Drop for Server {
     }
 }
 
-fn serve_tls(config: Arc<rustls::ServerConfig>, stream: TcpStream, routes: &Routes, log: &Mutex<Vec<String>>) -> std::io::Result<()> {
+fn serve_tls(config: Arc<rustls::ServerConfig>, stream: TcpStream, routes: &Handler, log: &Mutex<Vec<Request>>) -> std::io::Result<()> {
     let connection = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
     let mut tls = rustls::StreamOwned::new(connection, stream);
     serve(&mut tls, routes, log)?;
@@ -99,21 +129,29 @@ fn serve_tls(config: Arc<rustls::ServerConfig>, stream: TcpStream, routes: &Rout
     tls.flush()
 }
 
-/// Reads one request (GET or HEAD, no body) and answers it.
-fn serve(stream: &mut (impl Read + Write), routes: &Routes, log: &Mutex<Vec<String>>) -> std::io::Result<()> {
+/// Reads one request (its body by Content-Length, at most 1 MB) and answers it.
+fn serve(stream: &mut (impl Read + Write), routes: &Handler, log: &Mutex<Vec<Request>>) -> std::io::Result<()> {
     let mut reader = BufReader::new(&mut *stream);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
+    let mut headers = Vec::new();
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
             break;
         }
+        if let Some((name, value)) = header.trim_end().split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
     }
+    let length = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(0).min(1 << 20);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
     let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/").to_string());
-    log.lock().unwrap().push(path.clone());
-    let reply = routes(&path);
+    let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("/").to_string());
+    let request = Request { method: method.clone(), path, headers, body };
+    log.lock().unwrap().push(request.clone());
+    let reply = routes(&request);
     let mut head = format!("HTTP/1.1 {} Reply\r\nContent-Length: {}\r\nConnection: close\r\n", reply.status, reply.body.len());
     for (name, value) in &reply.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
