@@ -153,16 +153,13 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let (config, _) = find_config(options.config_path.as_deref(), scanned_root.map(PathBuf::as_path), &options.base)?;
     let baseline = options.baseline.as_deref().map(crate::baseline::load).transpose()?;
     let timings = Timings::default();
-    // The rules compile while the inputs load.
-    let (store, rules) = rayon::join(
-        || load::<Store>(options, &config, true, &timings),
-        || {
-            timings.time(
-                "rules",
-                || crate::engine::load_rules(&options.rules_dirs),
-                |(rules, _)| format!("{} rules (compiled while the inputs loaded)", rules.len()),
-            )
-        },
+    let store = load::<Store>(options, &config, true, &timings);
+    // Only the rules that may judge something compile: on a small input, compiling the CEL of
+    // every rule would be most of the run.
+    let rules = timings.time(
+        "rules",
+        || crate::engine::load_rules_for(&options.rules_dirs, &|spec| may_judge(spec, &store)),
+        |(rules, _)| format!("{} of {} rules compiled (the others judge no type scanned)", rules.iter().filter(|r| !r.is_inert()).count(), rules.len()),
     );
     let read = |file: &str| read_scanned(options, file);
     let judging = Judging { config, rules_dirs: &options.rules_dirs, inline_ignores: options.inline_ignores, today: options.today, baseline, read: &read };
@@ -206,6 +203,13 @@ fn scan_merge_base(options: &ScanOptions, changes: &crate::changes::Changes) -> 
     before.module_cache = options.module_cache.clone();
     before.ssl_cert_file = options.ssl_cert_file.clone();
     scan(&before)
+}
+
+/// Whether a rule may judge something in `store`: a resource of its types and sources, or
+/// something of its types a source could not see (which it reports as undecided).
+fn may_judge(spec: &crate::rules::RuleSpec, store: &Store) -> bool {
+    let judged = |rtype: &str, source| spec.applies_to_type(rtype) && spec.sources.contains(&source);
+    store.resources.iter().any(|r| judged(r.rtype(), r.source)) || store.unseen.iter().any(|u| u.resource_types.iter().any(|t| spec.applies_to_type(t)))
 }
 
 /// How a loaded model is judged: shared by `scan` and the live audits.

@@ -212,15 +212,7 @@ impl CompiledRule {
                 names: check_names,
             });
         }
-        let meta = RuleMeta {
-            id: spec.id.clone(),
-            title: spec.title.clone(),
-            severity: spec.severity,
-            charter: spec.charter.clone(),
-            help: spec.help.clone(),
-            sources: spec.sources.clone(),
-        };
-        Ok(CompiledRule { meta, spec, when, when_variables, variables, group, label, checks, names, when_names, when_references })
+        Ok(CompiledRule { meta: RuleMeta::of(&spec), spec, when, when_variables, variables, group, label, checks, names, when_names, when_references })
     }
 
     pub fn severity(&self) -> Severity {
@@ -229,10 +221,30 @@ impl CompiledRule {
 
     /// Whether the rule judges resources of this type.
     pub fn applies_to_type(&self, rtype: &str) -> bool {
-        self.spec.resource_types.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(prefix) => rtype.starts_with(prefix),
-            None => pattern == rtype,
-        })
+        self.spec.applies_to_type(rtype)
+    }
+
+    /// Whether the rule was loaded [inert](CompiledRule::inert).
+    pub fn is_inert(&self) -> bool {
+        self.checks.is_empty()
+    }
+
+    /// A rule that judges nothing in this run (nothing scanned is of its types), loaded without
+    /// compiling its CEL: reports still list it, with its metadata.
+    pub fn inert(spec: RuleSpec) -> Self {
+        CompiledRule {
+            meta: RuleMeta::of(&spec),
+            spec,
+            when: None,
+            when_variables: Vec::new(),
+            variables: Vec::new(),
+            group: None,
+            label: None,
+            checks: Vec::new(),
+            names: HashSet::new(),
+            when_names: HashSet::new(),
+            when_references: References::default(),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 use super::CompiledRule;
 use crate::model::{Diagnostic, Node, Value};
 use crate::rules::RuleSpec;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,12 +13,32 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 /// Every rule, by id, plus a diagnostic (error) for each rule file that is broken. A broken
 /// file never stops the others from loading.
 pub fn load_rules(user_dirs: &[PathBuf]) -> (Vec<CompiledRule>, Vec<Diagnostic>) {
+    load_rules_for(user_dirs, &|_| true)
+}
+
+/// [`load_rules`], compiling only the built-in rules `needed` says may judge something: the
+/// others are kept [inert](CompiledRule::inert) (listed in reports, judging nothing). The
+/// CEL is most of a small scan's start-up; the rules of `--rules DIR`s always compile, so a
+/// mistake in them is an error whatever is scanned (the built-in ones are compiled by the tests).
+pub fn load_rules_for(user_dirs: &[PathBuf], needed: &(dyn Fn(&RuleSpec) -> bool + Sync)) -> (Vec<CompiledRule>, Vec<Diagnostic>) {
     let mut rules: BTreeMap<String, CompiledRule> = BTreeMap::new();
     let mut diagnostics = Vec::new();
-    let builtin = BUILTIN_RULES.iter().map(|(name, text)| (format!("rules/{name}"), Ok(text.to_string())));
-    let user = user_dirs.iter().flat_map(|dir| user_rule_files(dir, &mut diagnostics));
-    for (origin, text) in builtin.chain(user).collect::<Vec<_>>() {
-        let compiled = text.map_err(|e| Diagnostic::error(origin.clone(), None, e)).and_then(|text| compile(&origin, &text));
+    let builtin = BUILTIN_RULES.iter().map(|(name, text)| (format!("rules/{name}"), Ok(text.to_string()), true));
+    let user = user_dirs.iter().flat_map(|dir| user_rule_files(dir, &mut diagnostics)).map(|(origin, text)| (origin, text, false));
+    let files: Vec<(String, Result<String, String>, bool)> = builtin.chain(user).collect();
+    // In parallel, kept in their order.
+    let compiled: Vec<(String, Result<CompiledRule, Diagnostic>)> = files
+        .into_par_iter()
+        .map(|(origin, text, builtin)| {
+            let read = text.map_err(|e| Diagnostic::error(origin.clone(), None, e)).and_then(|text| read(&origin, &text));
+            let compiled = read.and_then(|rule| match builtin && !needed(&rule.spec) {
+                true => Ok(CompiledRule::inert(rule.spec)),
+                false => rule.compile(&origin),
+            });
+            (origin, compiled)
+        })
+        .collect();
+    for (origin, compiled) in compiled {
         match compiled {
             Ok(rule) if rules.contains_key(&rule.meta.id) => {
                 diagnostics.push(Diagnostic::error(origin, None, format!("rule {} is defined twice", rule.meta.id)));
@@ -46,6 +67,17 @@ fn user_rule_files(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String
 
 /// Parses and compiles one rule file; the error names the file (and line when known).
 pub fn compile(origin: &str, text: &str) -> Result<CompiledRule, Diagnostic> {
+    read(origin, text)?.compile(origin)
+}
+
+/// A rule file parsed and its fields read, its CEL not compiled yet.
+struct RuleFile {
+    spec: RuleSpec,
+    /// The YAML document, for locating compile errors.
+    root: Node,
+}
+
+fn read(origin: &str, text: &str) -> Result<RuleFile, Diagnostic> {
     let file: Arc<str> = origin.into();
     let documents = crate::yaml::load(&file, text, &crate::yaml::Limits::default())?;
     let [document] = documents.as_slice() else {
@@ -57,10 +89,17 @@ pub fn compile(origin: &str, text: &str) -> Result<CompiledRule, Diagnostic> {
     if stem != spec.id {
         return Err(Diagnostic::error(origin, None, format!("the file of rule {} must be named {}.yaml", spec.id, spec.id)));
     }
-    CompiledRule::compile(spec).map_err(|e| {
-        let span = e.field.as_deref().and_then(|field| field_node(&document.root, field)).and_then(|node| node.span.clone());
-        Diagnostic::error(origin, span, e.message)
-    })
+    Ok(RuleFile { spec, root: document.root.clone() })
+}
+
+impl RuleFile {
+    fn compile(self, origin: &str) -> Result<CompiledRule, Diagnostic> {
+        let root = self.root;
+        CompiledRule::compile(self.spec).map_err(|e| {
+            let span = e.field.as_deref().and_then(|field| field_node(&root, field)).and_then(|node| node.span.clone());
+            Diagnostic::error(origin, span, e.message)
+        })
+    }
 }
 
 /// The node of a rule file's field (`checks[2].check`), for locating errors.

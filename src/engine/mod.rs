@@ -13,4 +13,4 @@ mod values;
 pub use crate::model::{BaselineState, Finding, Outcome, Suppression, SuppressionKind};
 pub use compile::{CompiledRule, RuleError};
 pub use evaluate::evaluate;
-pub use load::{compile, load_rules, BUILTIN_RULES};
+pub use load::{compile, load_rules, load_rules_for, BUILTIN_RULES};

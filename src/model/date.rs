@@ -1,6 +1,11 @@
 //! Calendar days: the proleptic Gregorian calendar as day counts from 1970-01-01 (Howard
 //! Hinnant's algorithms), one calendar for suppression dates, Terraform's time functions and
 //! YAML timestamps; and [`Date`], the day a suppression or a baseline runs until.
+//!
+//! Not the `time` or `chrono` crate: Terraform's time functions follow Go, whose years run
+//! past 9999 (`timeadd("9999-12-31T00:00:00Z", "48h")` is in year 10000), where `time` stops
+//! without its slower `large-dates` feature; the two functions below are all the calendar
+//! arithmetic there is, and tests/it/terraform_diff/27-dates checks them against Terraform.
 
 use std::fmt;
 

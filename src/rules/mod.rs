@@ -23,3 +23,17 @@ pub struct RuleMeta {
     /// Which inputs the rule judges (`tf`, `k8s`, `aws`, `eks`).
     pub sources: Vec<crate::model::SourceKind>,
 }
+
+impl RuleMeta {
+    /// The metadata a rule file gives.
+    pub fn of(spec: &RuleSpec) -> RuleMeta {
+        RuleMeta {
+            id: spec.id.clone(),
+            title: spec.title.clone(),
+            severity: spec.severity,
+            charter: spec.charter.clone(),
+            help: spec.help.clone(),
+            sources: spec.sources.clone(),
+        }
+    }
+}

@@ -94,6 +94,16 @@ pub enum Locations {
     Many(Vec<String>),
 }
 
+impl RuleSpec {
+    /// Whether the rule judges resources of this type (`resource_types`, a trailing `*` a prefix).
+    pub fn applies_to_type(&self, rtype: &str) -> bool {
+        self.resource_types.iter().any(|pattern| match pattern.strip_suffix('*') {
+            Some(prefix) => rtype.starts_with(prefix),
+            None => pattern == rtype,
+        })
+    }
+}
+
 impl Locations {
     pub fn paths(&self) -> &[String] {
         match self {
