@@ -10,13 +10,16 @@
 #        alt5000 gen_monorepo.py altscore --distributors 5000  (AltScore Phase-05 scale)
 #      generated under $BENCH_TMP (default: a fresh mktemp -d, removed at the end unless KEEP=1);
 #   3. runs, tree by tree, one after the other (never two at once: the machine has 2 cores):
+#        parse_floor TREE       (examples/parse_floor.rs: the same files found and parsed,
+#                                nothing evaluated: the floor every scan figure is compared with)
 #        charterguard scan TREE --format json --fail-on never
 #        timeout $CHECKOV_BUDGET checkov -d TREE --quiet --compact -o json --soft-fail
 #                --skip-download --framework terraform,terraform_json,terraform_plan,kubernetes
 #      each under `/usr/bin/time -f '%e %U %S %M'` (wall s, user s, sys s, max RSS KiB);
 #      Checkov past its budget is killed (with its process group) and shown "> N s (stopped)";
 #   4. prints a markdown table (and writes it to $OUT/results.md) with, per tree: files on disk,
-#      charterguard wall / CPU (user+sys) / peak MB / findings, Checkov wall / CPU / peak MB /
+#      the parse-only floor's wall and peak MB, charterguard wall / CPU (user+sys) / peak MB /
+#      findings and its wall as a multiple of the floor, Checkov wall / CPU / peak MB /
 #      failed checks, Checkov/charterguard wall ratio; then charterguard's 10x/1x wall ratio.
 #
 # Counting:
@@ -59,6 +62,7 @@ CHECKOV_VERSION=${CHECKOV_VERSION:-3.3.30}
 OUT=${OUT:-"$ROOT/target/bench-results/$(date -u +%Y%m%dT%H%M%SZ)"}
 VENV="$ROOT/target/bench-venv"
 CG="$ROOT/target/release/charterguard"
+FLOOR="$ROOT/target/release/examples/parse_floor"
 TIME=/usr/bin/time
 
 [ -x "$TIME" ] || { echo "needs GNU time at $TIME" >&2; exit 2; }
@@ -76,6 +80,8 @@ CARGO_FLAGS=${CARGO_FLAGS:-}
 log "cargo build --release --locked $CARGO_FLAGS"
 # shellcheck disable=SC2086 # CARGO_FLAGS is a list of flags
 cargo build --release --locked $CARGO_FLAGS
+# shellcheck disable=SC2086
+cargo build --release --locked $CARGO_FLAGS --example parse_floor
 if [ "$CHECKOV_TREES" != "" ]; then
   if [ "$("$VENV/bin/checkov" --version 2>/dev/null || true)" != "$CHECKOV_VERSION" ]; then
     log "installing checkov==$CHECKOV_VERSION into $VENV"
@@ -140,14 +146,21 @@ declare -A ROW
 for t in $TREES; do
   p=$(tree_path "$t")
   files=$(find "$p" -type f | wc -l)
+  log "$t: parse-only floor on $p"
+  read -r w u s m rc <<<"$(measure "floor-$t" "$FLOOR" "$p")"
+  flw=$w; flmb=$((m / 1024))
+  log "$t: floor ${flw}s wall, ${flmb} MB ($(cat "$OUT/floor-$t.out"))"
   log "$t: charterguard on $p ($files files)"
   read -r w u s m rc <<<"$(measure "cg-$t" "$CG" scan "$p" --format json --fail-on never)"
-  if [ "$rc" != 0 ]; then
+  # Exit 2 with a report is a tree with input errors (the corpus holds three configurations
+  # Terraform itself rejects): its findings count; no report is a failed run.
+  if [ "$rc" -le 2 ] && counted=$(cg_findings "$OUT/cg-$t.out" 2>/dev/null); then
+    read -r total viol und <<<"$counted"
+    cgf=$total; split="$viol violations + $und could not decide"
+    [ "$rc" = 2 ] && split="$split (exit 2: input errors, see cg-$t.err)"
+  else
     log "charterguard exited $rc on $t; see $OUT/cg-$t.err"
     cgf="error $rc"; split="-"
-  else
-    read -r total viol und <<<"$(cg_findings "$OUT/cg-$t.out")"
-    cgf=$total; split="$viol violations + $und could not decide"
   fi
   cgw=$w; cgcpu=$(echo "$u + $s" | bc); cgmb=$((m / 1024))
   log "$t: charterguard ${cgw}s wall, ${cgcpu}s CPU, ${cgmb} MB, $cgf findings"
@@ -172,7 +185,8 @@ for t in $TREES; do
     fi
     log "$t: checkov $ckw wall, $ckcpu CPU, $ckmb MB, $ckf failed"
   fi
-  ROW[$t]="| $t | $files | $cgw | $cgcpu | $cgmb | $cgf | $ckw | $ckcpu | $ckmb | $ckf | $ratio |"
+  over=$(echo "scale=1; $cgw / $flw" | bc)
+  ROW[$t]="| $t | $files | $flw | $flmb | $cgw | $over | $cgcpu | $cgmb | $cgf | $ckw | $ckcpu | $ckmb | $ckf | $ratio |"
   ROW[$t.split]="- $t: charterguard findings = $split"
   ROW[$t.wall]=$cgw
 done
@@ -182,8 +196,8 @@ done
   ck="checkov $CHECKOV_VERSION"; [ -n "$CHECKOV_TREES" ] || ck="checkov not run"
   echo "charterguard $(git -C "$ROOT" rev-parse --short HEAD), $ck, $(nproc) cores, $(date -u +%Y-%m-%d), single runs, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  echo "| tree | files | charterguard wall s | CPU s | peak MB | findings | Checkov wall s | CPU s | peak MB | failed checks | Checkov/charterguard wall |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| tree | files | parse floor wall s | floor peak MB | charterguard wall s | × floor | CPU s | peak MB | findings | Checkov wall s | CPU s | peak MB | failed checks | Checkov/charterguard wall |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for t in $TREES; do echo "${ROW[$t]}"; done
   echo
   for t in $TREES; do echo "${ROW[$t.split]}"; done
