@@ -43,6 +43,9 @@ enum Command {
         /// Print every rule as the markdown reference (docs/rules.md).
         #[arg(long, conflicts_with = "id")]
         markdown: bool,
+        /// Print the helper functions rules may call, as markdown (docs/helpers.md).
+        #[arg(long, conflicts_with_all = ["id", "markdown"])]
+        helpers: bool,
     },
     /// Print the shell completion script (`charterguard completions bash > /etc/bash_completion.d/charterguard`).
     Completions { shell: clap_complete::Shell },
@@ -107,7 +110,11 @@ fn run(cli: Cli) -> Result<u8> {
         #[cfg(any(feature = "aws", feature = "k8s-live"))]
         Command::Audit { target } => cli::audit::run(target),
         Command::Merge(args) => cli::merge::run(&args),
-        Command::Rules { id, rules_dirs, markdown } => list_rules(id, &rules_dirs, markdown),
+        Command::Rules { helpers: true, .. } => {
+            print!("{}", charterguard::report::helpers_markdown());
+            Ok(0)
+        }
+        Command::Rules { id, rules_dirs, markdown, .. } => list_rules(id, &rules_dirs, markdown),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "charterguard", &mut std::io::stdout());
             Ok(0)

@@ -89,7 +89,7 @@ impl Scope<'_> {
     fn check(&self, field: &str, program: &Program, visible: usize, names: &[&str]) -> Result<BTreeSet<usize>, RuleError> {
         let found = References::of(program.expression());
         if let Some(unknown) = found.functions.iter().find(|f| !super::functions::helper_names().contains(f.as_str()) && !is_standard(f)) {
-            return Err(RuleError::at(field, format!("calls `{unknown}`, which is neither a helper (docs/writing-rules.md lists them) nor a CEL function")));
+            return Err(RuleError::at(field, format!("calls `{unknown}`, which is neither a helper (docs/helpers.md lists them) nor a CEL function")));
         }
         let read: BTreeSet<usize> = found
             .variables()

@@ -680,7 +680,7 @@ mod tests {
         let helper = refused("checks:\n  - check: 'true'\n    location: resource\n    message: m\n  - check: is_india_regoin(resource.region)\n    location: resource\n    message: m\n");
         assert_eq!(
             helper,
-            "rules/TST-001.yaml:12:12: `checks[1].check` calls `is_india_regoin`, which is neither a helper (docs/writing-rules.md lists them) nor a CEL function"
+            "rules/TST-001.yaml:12:12: `checks[1].check` calls `is_india_regoin`, which is neither a helper (docs/helpers.md lists them) nor a CEL function"
         );
         let name = refused("checks:\n  - check: resorce.acl == 'private'\n    location: resource\n    message: m\n");
         assert!(name.starts_with("rules/TST-001.yaml:9:12: `checks[0].check` reads `resorce`"), "{name}");

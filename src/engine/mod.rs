@@ -13,4 +13,5 @@ mod values;
 pub use crate::model::{BaselineState, Finding, Outcome, Suppression, SuppressionKind};
 pub use compile::{CompiledRule, RuleError};
 pub use evaluate::evaluate;
+pub use functions::{helper_reference, HelperDoc, HelperGroup};
 pub use load::{compile, load_rules, load_rules_for, BUILTIN_RULES};

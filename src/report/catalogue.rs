@@ -1,5 +1,6 @@
-//! The rule reference (`docs/rules.md`), written from the rule files themselves: `charterguard
-//! rules --markdown` prints it, and a test fails when the committed page is stale.
+//! The rule reference (`docs/rules.md`), written from the rule files themselves, and the helper
+//! reference (`docs/helpers.md`), from the engine's: `charterguard rules --markdown` and `rules
+//! --helpers` print them, and a test fails when a committed page is stale.
 
 use crate::engine::CompiledRule;
 use std::fmt::Write as _;
@@ -34,6 +35,27 @@ pub fn catalogue_markdown(rules: &[CompiledRule]) -> String {
     out
 }
 
+/// Every helper a rule may call, by group, as markdown.
+pub fn helpers_markdown() -> String {
+    let mut out = String::from(
+        "# Helper functions\n\n<!-- Written by `charterguard rules --helpers > docs/helpers.md` from src/engine/functions/reference.yaml; do not edit. -->\n\n\
+         What a rule's CEL may call besides CEL's own functions ([writing a rule](writing-rules.md)). Every\n\
+         helper fails on a value that is unknown before apply, so the check could not decide and\n\
+         says why, rather than guess.\n",
+    );
+    for group in crate::engine::helper_reference() {
+        let _ = write!(out, "\n## {}\n\n`{}`", group.group, group.file);
+        if let Some(note) = &group.note {
+            let _ = write!(out, ". {}", note.trim());
+        }
+        out.push_str("\n\n| call | gives |\n|---|---|\n");
+        for helper in &group.helpers {
+            let _ = writeln!(out, "| `{}` | {} |", helper.call, helper.doc.replace('|', "\\|"));
+        }
+    }
+    out
+}
+
 fn sources(rule: &CompiledRule) -> String {
     rule.meta.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
 }
@@ -46,5 +68,11 @@ mod tests {
         let (rules, _) = crate::engine::load_rules(&[]);
         let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).unwrap_or_default();
         assert!(committed == super::catalogue_markdown(&rules), "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`");
+    }
+
+    #[test]
+    fn the_helper_reference_is_current() {
+        let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/helpers.md")).unwrap_or_default();
+        assert!(committed == super::helpers_markdown(), "docs/helpers.md is stale: run `cargo run -- rules --helpers > docs/helpers.md`");
     }
 }

@@ -175,7 +175,7 @@ pub fn render_categorised(report: &Report, format: Format, baseline: Option<&Bas
 
 /// The error diagnostics and the one-line summary of the human format, plain: what a run
 /// prints on standard error when its report goes to a file or is machine-readable.
-pub use catalogue::catalogue_markdown;
+pub use catalogue::{catalogue_markdown, helpers_markdown};
 
 /// Reports identify findings the way baselines do.
 pub use crate::fingerprint::fingerprint;

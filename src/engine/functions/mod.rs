@@ -17,6 +17,41 @@ use std::sync::{Arc, OnceLock};
 
 type Result = std::result::Result<cel::Value, ExecutionError>;
 
+/// A group of helpers as the reference (`reference.yaml`, docs/helpers.md) presents them.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelperGroup {
+    pub group: String,
+    /// Where they are written.
+    pub file: String,
+    /// What holds for the whole group.
+    #[serde(default)]
+    pub note: Option<String>,
+    pub helpers: Vec<HelperDoc>,
+}
+
+/// One helper: how it is called and what it gives.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelperDoc {
+    pub call: String,
+    pub doc: String,
+}
+
+impl HelperDoc {
+    /// The function's name (`get` of `get(x, "a.b.c")`).
+    pub fn name(&self) -> &str {
+        self.call.split('(').next().unwrap_or_default()
+    }
+}
+
+/// The helper reference, by group (`reference.yaml`, embedded).
+pub fn helper_reference() -> Vec<HelperGroup> {
+    let file: Arc<str> = Arc::from("src/engine/functions/reference.yaml");
+    let documents = crate::yaml::load(&file, include_str!("reference.yaml"), &crate::yaml::Limits::default()).expect("reference.yaml is YAML");
+    serde_json::from_value(documents[0].root.to_json()).expect("reference.yaml lists groups of helpers")
+}
+
 /// Compiled tunables the functions share (regular expressions compiled once, not per call).
 struct Tunables {
     config: Config,
@@ -431,14 +466,15 @@ pub fn image_tag(image: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    /// Rule authors learn the helpers from docs/writing-rules.md: every one is there.
+    /// Rule authors learn the helpers from the reference: every registered one is there, once,
+    /// and nothing else.
     #[test]
-    fn the_readme_names_every_helper() {
-        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/writing-rules.md"));
-        let mut missing: Vec<&&str> =
-            super::helper_names().iter().filter(|name| !name.starts_with("strict.") && !readme.contains(&format!("`{name}("))).collect();
-        missing.sort();
-        assert!(missing.is_empty(), "helpers docs/writing-rules.md does not name: {missing:?}");
+    fn the_reference_lists_every_helper_once() {
+        let listed: Vec<String> = super::helper_reference().iter().flat_map(|g| g.helpers.iter().map(|h| h.name().to_string())).collect();
+        let unique: std::collections::BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+        assert_eq!(unique.len(), listed.len(), "a helper listed twice: {listed:?}");
+        let registered: std::collections::BTreeSet<&str> = super::helper_names().iter().copied().filter(|n| !n.starts_with("strict.")).collect();
+        assert_eq!(unique, registered, "reference.yaml and the registry differ");
     }
 
     use super::*;
