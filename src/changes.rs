@@ -25,6 +25,9 @@ impl Changes {
     /// The change from `reference` to the working tree of the repository holding `base`;
     /// files are named relative to `base`, as reports name them.
     pub fn since(reference: &str, base: &Path) -> Result<Changes> {
+        if reference.starts_with('-') {
+            bail!("--diff-base {reference}: a git reference may not start with `-`");
+        }
         let root = PathBuf::from(git(base, &["rev-parse", "--show-toplevel"])?);
         let merge_base = git(base, &["merge-base", reference, "HEAD"]).with_context(|| format!("--diff-base {reference}: no common ancestor with HEAD"))?;
         let diff = git(&root, &["-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff", "--find-renames", "--unified=0", &merge_base])?;
@@ -47,22 +50,23 @@ impl Changes {
 
     /// The merge base's tracked files, written below `dir` as they are below the root.
     pub fn check_out_base(&self, dir: &Path) -> Result<()> {
-        let archive =
-            Command::new("git").args(["archive", "--format=tar", &self.merge_base]).current_dir(&self.root).output().context("running git archive")?;
-        if !archive.status.success() {
-            bail!("git archive {}: {}", self.merge_base, String::from_utf8_lossy(&archive.stderr).trim());
-        }
-        tar::Archive::new(archive.stdout.as_slice()).unpack(dir).with_context(|| format!("unpacking {} into {}", self.merge_base, dir.display()))
+        let archive = run_git(&self.root, &["archive", "--format=tar", &self.merge_base])?;
+        tar::Archive::new(archive.as_slice()).unpack(dir).with_context(|| format!("unpacking {} into {}", self.merge_base, dir.display()))
     }
 }
 
-/// `git ARGS` in `dir`: its output, trimmed; its error output when it fails.
+/// `git ARGS` in `dir`: its output as text, trimmed.
 fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    Ok(String::from_utf8_lossy(&run_git(dir, args)?).trim().to_string())
+}
+
+/// `git ARGS` in `dir`: its output; its error output when it fails.
+fn run_git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
     let output = Command::new("git").args(args).current_dir(dir).output().context("running git (--diff-base needs it)")?;
     if !output.status.success() {
         bail!("git {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
     }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    Ok(output.stdout)
 }
 
 /// The line ranges a unified diff with no context writes, by the new file's path.

@@ -8,11 +8,13 @@ use crate::model::Finding;
 use crate::model::{Diagnostic, DiagnosticLevel, Model, Store, StoreBuilder};
 use crate::rules::RuleMeta;
 use rayon::prelude::*;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What to scan and how.
+#[derive(Clone)]
 pub struct ScanOptions {
     /// Files and directories.
     pub paths: Vec<PathBuf>,
@@ -156,9 +158,10 @@ pub fn scan(options: &ScanOptions) -> anyhow::Result<ScanOutcome> {
     let store = load::<Store>(options, &config, true, &timings);
     // Only the rules that may judge something compile: on a small input, compiling the CEL of
     // every rule would be most of the run.
+    let scanned = Scanned::of(&store);
     let rules = timings.time(
         "rules",
-        || crate::engine::load_rules_for(&options.rules_dirs, &|spec| may_judge(spec, &store)),
+        || crate::engine::load_rules_for(&options.rules_dirs, &|spec| scanned.may_be_judged_by(spec)),
         |(rules, _)| format!("{} of {} rules compiled (the others judge no type scanned)", rules.iter().filter(|r| !r.is_inert()).count(), rules.len()),
     );
     let read = |file: &str| read_scanned(options, file);
@@ -192,24 +195,41 @@ fn scan_merge_base(options: &ScanOptions, changes: &crate::changes::Changes) -> 
         let absolute = std::fs::canonicalize(base.join(path)).unwrap_or_else(|_| base.join(path));
         absolute.strip_prefix(&changes.root).map_or(absolute.clone(), |inside| checkout.path().join(inside))
     };
-    let mut before = ScanOptions::new(options.paths.iter().map(|p| there(p)).collect(), there(Path::new(".")));
-    before.var_files = options.var_files.iter().map(|p| there(p)).collect();
-    before.config_path = options.config_path.as_deref().map(there);
-    before.workspace = options.workspace.clone();
-    before.rules_dirs = options.rules_dirs.clone();
-    before.walk = options.walk.clone();
-    before.inline_ignores = options.inline_ignores;
-    before.today = options.today;
-    before.module_cache = options.module_cache.clone();
-    before.ssl_cert_file = options.ssl_cert_file.clone();
+    // Standard input and helm renders are not in git; the baseline is what this replaces.
+    let before = ScanOptions {
+        paths: options.paths.iter().map(|p| there(p)).collect(),
+        base: there(Path::new(".")),
+        var_files: options.var_files.iter().map(|p| there(p)).collect(),
+        config_path: options.config_path.as_deref().map(there),
+        stdin: None,
+        helm: None,
+        baseline: None,
+        ..options.clone()
+    };
     scan(&before)
 }
 
-/// Whether a rule may judge something in `store`: a resource of its types and sources, or
-/// something of its types a source could not see (which it reports as undecided).
-fn may_judge(spec: &crate::rules::RuleSpec, store: &Store) -> bool {
-    let judged = |rtype: &str, source| spec.applies_to_type(rtype) && spec.sources.contains(&source);
-    store.resources.iter().any(|r| judged(r.rtype(), r.source)) || store.unseen.iter().any(|u| u.resource_types.iter().any(|t| spec.applies_to_type(t)))
+/// The kinds of what a scan loaded, each once: what decides which rules compile.
+struct Scanned<'s> {
+    /// Each resource type with the source it came from.
+    resources: HashSet<(&'s str, crate::model::SourceKind)>,
+    /// The types of what a source could not see (rules judging them report undecided).
+    unseen: HashSet<&'s str>,
+}
+
+impl<'s> Scanned<'s> {
+    fn of(store: &'s Store) -> Self {
+        Scanned {
+            resources: store.resources.iter().map(|r| (r.rtype(), r.source)).collect(),
+            unseen: store.unseen.iter().flat_map(|u| u.resource_types.iter().map(String::as_str)).collect(),
+        }
+    }
+
+    /// Whether the rule may judge something scanned.
+    fn may_be_judged_by(&self, spec: &crate::rules::RuleSpec) -> bool {
+        self.resources.iter().any(|(rtype, source)| spec.applies_to_type(rtype) && spec.sources.contains(source))
+            || self.unseen.iter().any(|rtype| spec.applies_to_type(rtype))
+    }
 }
 
 /// How a loaded model is judged: shared by `scan` and the live audits.

@@ -80,8 +80,9 @@ struct RuleFile {
 fn read(origin: &str, text: &str) -> Result<RuleFile, Diagnostic> {
     let file: Arc<str> = origin.into();
     let documents = crate::yaml::load(&file, text, &crate::yaml::Limits::default())?;
-    let [document] = documents.as_slice() else {
-        return Err(Diagnostic::error(origin, None, format!("a rule file holds exactly one YAML document, found {}", documents.len())));
+    let count = documents.len();
+    let Ok([document]) = <[_; 1]>::try_from(documents) else {
+        return Err(Diagnostic::error(origin, None, format!("a rule file holds exactly one YAML document, found {count}")));
     };
     let spec: RuleSpec = serde_json::from_value(document.root.to_json())
         .map_err(|e| Diagnostic::error(origin, Some(document.span.clone()), format!("not a valid rule: {e}")))?;
@@ -89,7 +90,7 @@ fn read(origin: &str, text: &str) -> Result<RuleFile, Diagnostic> {
     if stem != spec.id {
         return Err(Diagnostic::error(origin, None, format!("the file of rule {} must be named {}.yaml", spec.id, spec.id)));
     }
-    Ok(RuleFile { spec, root: document.root.clone() })
+    Ok(RuleFile { spec, root: document.root })
 }
 
 impl RuleFile {

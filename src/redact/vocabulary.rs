@@ -92,12 +92,6 @@ pub struct Vocabulary {
     pem_private_key: Regex,
 }
 
-impl PartialEq for Vocabulary {
-    fn eq(&self, other: &Self) -> bool {
-        self.words == other.words
-    }
-}
-
 impl From<Words> for Vocabulary {
     fn from(words: Words) -> Self {
         // Words are literal text: escaped, a space an optional separator.

@@ -70,4 +70,7 @@ fn a_reference_git_does_not_know_is_an_error() {
     let output = charterguard(dir.path(), &["scan", ".", "--diff-base", "no-such-branch"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no-such-branch"), "{}", String::from_utf8_lossy(&output.stderr));
+    let option = charterguard(dir.path(), &["scan", ".", "--diff-base=--output=/tmp/x"]);
+    assert_eq!(option.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&option.stderr).contains("may not start with `-`"), "{}", String::from_utf8_lossy(&option.stderr));
 }
