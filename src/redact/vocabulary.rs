@@ -55,6 +55,8 @@ impl Default for Words {
                 "timeout",
                 "header",
                 "type",
+                // `secretProviderClass`: the name of a SecretProviderClass object.
+                "class",
                 "format",
                 "policy",
                 "rotation",
@@ -255,6 +257,7 @@ mod tests {
         }
         assert!(!v.variable_name("kms_key_id") && !v.variable_name("ssh_public_key") && !v.variable_name("key_pair_name"));
         assert!(!v.variable_name("db_password_length"), "about a secret, not one");
+        assert!(!v.key_name("secretProviderClass") && !v.key_name("secretName") && v.key_name("clientSecret"), "Kubernetes names a secret's holder");
         assert!(v.variable_name("google_credentials") && v.variable_name("gpg_passphrase"), "one vocabulary for every source");
     }
 
