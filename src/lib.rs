@@ -3,8 +3,11 @@
 //!
 //! Data flows one way: sources ([`terraform`], [`kubernetes`]) load the inputs that
 //! [`input`] found into one [`model::Model`], the [`engine`] evaluates the [`rules`] over
-//! it, and [`report`]ers turn the findings into formats.
+//! it, and [`report`]ers turn the findings into formats. `admission` judges objects one at
+//! a time as they reach a cluster, with the same rules.
 
+#[cfg(feature = "admission")]
+pub mod admission;
 pub mod argocd;
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -43,7 +46,7 @@ mod layers {
         &["engine"],
         &["suppress", "baseline", "changes"],
         &["report"],
-        &["scan"],
+        &["scan", "admission"],
     ];
 
     fn layer(module: &str) -> Option<usize> {

@@ -31,6 +31,10 @@ enum Command {
         #[command(subcommand)]
         target: cli::audit::Target,
     },
+    /// Serve the rules as a Kubernetes validating admission webhook (AdmissionReview v1 at
+    /// /validate): violations at or above --fail-on deny, the other findings are warnings.
+    #[cfg(feature = "admission")]
+    Admission(Box<cli::admission::AdmissionArgs>),
     /// Combine the JSON or SARIF reports of several shards or runs into one.
     Merge(cli::merge::MergeArgs),
     /// List the rules, or print one with its help.
@@ -109,6 +113,8 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Scan(args) => run_scan(*args),
         #[cfg(any(feature = "aws", feature = "k8s-live"))]
         Command::Audit { target } => cli::audit::run(target),
+        #[cfg(feature = "admission")]
+        Command::Admission(args) => cli::admission::run(*args),
         Command::Merge(args) => cli::merge::run(&args),
         Command::Rules { helpers: true, .. } => {
             print!("{}", charterguard::report::helpers_markdown());

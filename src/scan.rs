@@ -343,7 +343,7 @@ pub fn find_config(config_path: Option<&Path>, scanned_root: Option<&Path>, base
 
 /// Severity changes and disabled rules from the config; an override of a rule that does not
 /// exist is an error (a typo would otherwise silently keep the rule as it was).
-fn apply_overrides(rules: Vec<CompiledRule>, config: &Config) -> anyhow::Result<Vec<CompiledRule>> {
+pub fn apply_overrides(rules: Vec<CompiledRule>, config: &Config) -> anyhow::Result<Vec<CompiledRule>> {
     for id in config.rules.keys() {
         if !rules.iter().any(|r| &r.meta.id == id) {
             anyhow::bail!("the config overrides rule {id}, which does not exist (`charterguard rules` lists them)");

@@ -202,22 +202,30 @@ fn aws(mut args: AwsArgs) -> Result<u8> {
     setup.finish(model, &mut args.report, &args.live, "charterguard-audit/aws")
 }
 
+/// Which cluster a command reads, and the name findings give it.
+#[cfg(feature = "k8s-live")]
+#[derive(clap::Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig file (default: KUBECONFIG, then ~/.kube/config; inside a pod without
+    /// one, the pod's service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: the current context).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// The cluster's name in findings (`CLUSTER/namespace/kind/name`); default: the context's
+    /// cluster, or `in-cluster`.
+    #[arg(long)]
+    pub cluster_name: Option<String>,
+}
+
 #[cfg(feature = "k8s-live")]
 #[derive(clap::Args)]
 pub struct K8sArgs {
     #[command(flatten)]
     report: ReportArgs,
-    /// The kubeconfig file (default: KUBECONFIG, then ~/.kube/config; inside a pod without
-    /// one, the pod's service account).
-    #[arg(long, value_name = "FILE")]
-    kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current context).
-    #[arg(long)]
-    context: Option<String>,
-    /// The cluster's name in findings (`CLUSTER/namespace/kind/name`); default: the context's
-    /// cluster, or `in-cluster`.
-    #[arg(long)]
-    cluster_name: Option<String>,
+    #[command(flatten)]
+    cluster: ClusterArgs,
     /// A Helm chart of the repository (repeatable): findings on objects of its releases point
     /// at its templates. `RELEASE=DIR` for one release; `DIR` for every release whose
     /// `helm.sh/chart` label names the chart.
@@ -242,9 +250,9 @@ fn k8s(mut args: K8sArgs) -> Result<u8> {
     use charterguard::k8s_live;
     let setup = Setup::new(&args.report)?;
     let options = k8s_live::Options {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        cluster_name: args.cluster_name.clone(),
+        kubeconfig: args.cluster.kubeconfig.clone(),
+        context: args.cluster.context.clone(),
+        cluster_name: args.cluster.cluster_name.clone(),
         charts: args.charts.clone(),
         base: setup.base.clone(),
         page_size: args.page_size,

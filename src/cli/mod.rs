@@ -1,5 +1,7 @@
 //! What the subcommands share: how a run is reported and what its exit code is.
 
+#[cfg(feature = "admission")]
+pub mod admission;
 #[cfg(any(feature = "aws", feature = "k8s-live"))]
 pub mod audit;
 pub mod merge;

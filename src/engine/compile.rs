@@ -25,6 +25,8 @@ pub struct CompiledRule {
     pub when_names: HashSet<String>,
     /// What `when` reads, and how (empty without one).
     pub when_references: References,
+    /// The kinds of Kubernetes objects the rule looks up with `objects(...)`.
+    pub looked_up: BTreeSet<String>,
 }
 
 /// One named expression of a rule.
@@ -80,6 +82,8 @@ struct Scope<'r> {
     defined: Vec<&'r str>,
     has_item: bool,
     has_group: bool,
+    /// The kinds the expressions checked so far look up.
+    looked_up: std::cell::RefCell<BTreeSet<String>>,
 }
 
 impl Scope<'_> {
@@ -91,6 +95,11 @@ impl Scope<'_> {
         if let Some(unknown) = found.functions.iter().find(|f| !super::functions::helper_names().contains(f.as_str()) && !is_standard(f)) {
             return Err(RuleError::at(field, format!("calls `{unknown}`, which is neither a helper (docs/helpers.md lists them) nor a CEL function")));
         }
+        if found.computed_kind {
+            let why = "`audit k8s` and `admission` list and watch the kinds rules look up by name";
+            return Err(RuleError::at(field, format!("calls `objects` with a kind that is not a string literal: {why}")));
+        }
+        self.looked_up.borrow_mut().extend(found.looked_up.iter().cloned());
         let read: BTreeSet<usize> = found
             .variables()
             .map(|name| match self.defined.iter().position(|d| *d == name) {
@@ -124,7 +133,12 @@ impl CompiledRule {
     /// Compiles a rule file.
     pub fn compile(spec: RuleSpec) -> Result<Self, RuleError> {
         validate(&spec)?;
-        let scope = Scope { defined: spec.variables.iter().map(|v| v.name.as_str()).collect(), has_item: spec.each.is_some(), has_group: spec.group.is_some() };
+        let scope = Scope {
+            defined: spec.variables.iter().map(|v| v.name.as_str()).collect(),
+            has_item: spec.each.is_some(),
+            has_group: spec.group.is_some(),
+            looked_up: Default::default(),
+        };
         let cel = |field: &str, source: &str, names: &[&str]| -> Result<Program, RuleError> {
             let program = parse(field, source)?;
             scope.check(field, &program, 0, names)?;
@@ -212,7 +226,21 @@ impl CompiledRule {
                 names: check_names,
             });
         }
-        Ok(CompiledRule { meta: RuleMeta::of(&spec), spec, when, when_variables, variables, group, label, checks, names, when_names, when_references })
+        let looked_up = scope.looked_up.into_inner();
+        Ok(CompiledRule {
+            meta: RuleMeta::of(&spec),
+            spec,
+            when,
+            when_variables,
+            variables,
+            group,
+            label,
+            checks,
+            names,
+            when_names,
+            when_references,
+            looked_up,
+        })
     }
 
     pub fn severity(&self) -> Severity {
@@ -244,6 +272,7 @@ impl CompiledRule {
             names: HashSet::new(),
             when_names: HashSet::new(),
             when_references: References::default(),
+            looked_up: BTreeSet::new(),
         }
     }
 }

@@ -23,20 +23,41 @@ type Made = (usize, usize, Finding);
 /// Evaluates every rule on every resource it applies to. Findings come back sorted by
 /// file, line, rule and resource, so reports are identical whatever the thread count.
 pub fn evaluate(store: &Store, rules: &[CompiledRule], config: &Config) -> Result<Vec<Finding>> {
+    evaluate_some(store, rules, config, Judged::All)
+}
+
+/// Which resources of the model an evaluation judges; the others are there to be looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judged {
+    /// Every resource, and the rules judging what a live source could not see report it.
+    All,
+    /// The first `n` resources only (an admitted object, judged against a cache of the
+    /// cluster): what could not be seen only makes lookups of it undecided.
+    First(usize),
+}
+
+/// [`evaluate`], judging only the resources `judged` names.
+pub fn evaluate_some(store: &Store, rules: &[CompiledRule], config: &Config, judged: Judged) -> Result<Vec<Finding>> {
     let lookup = Arc::new(Lookup::new(store));
     // One root context with every helper, shared by all threads: each evaluation works in
     // its own child scope. (Building contexts per task recompiled the helpers' regexes.)
     let root = root_context(config, &lookup)?;
-    let resources = store.resources.as_slice();
+    let all = store.resources.as_slice();
+    let resources = match judged {
+        Judged::All => all,
+        Judged::First(n) => &all[..n.min(all.len())],
+    };
     let judges = rules_by_kind(rules, resources);
     let groups: Vec<Option<Groups>> = rules.par_iter().enumerate().map(|(r, rule)| rule_groups(r, rule, resources, &judges, &root)).collect();
     let mut made: Vec<Made> = (0..resources.len())
         .into_par_iter()
         .flat_map_iter(|i| judge_by_rules(&root, (i, &resources[i]), rules_for(&judges, &resources[i]), rules, &groups))
         .collect();
-    for (r, rule) in rules.iter().enumerate() {
-        let unseen = store.unseen.iter().enumerate().filter(|(_, unseen)| rule_feeds_on(rule, unseen, &root));
-        made.extend(unseen.map(|(u, unseen)| (r, resources.len() + u, unseen_finding(rule, unseen))));
+    if judged == Judged::All {
+        for (r, rule) in rules.iter().enumerate() {
+            let unseen = store.unseen.iter().enumerate().filter(|(_, unseen)| rule_feeds_on(rule, unseen, &root));
+            made.extend(unseen.map(|(u, unseen)| (r, resources.len() + u, unseen_finding(rule, unseen))));
+        }
     }
     Ok(in_report_order(made))
 }
@@ -690,6 +711,16 @@ mod tests {
         assert!(per_item.contains("`when` reads `variables.port`, which reads `item` or `group`"), "{per_item}");
         let message = refused("checks:\n  - check: 'true'\n    location: resource\n    message: '{{ variables.nope }}'\n");
         assert!(message.contains("`checks[0].message` reads `variables.nope`, which the rule does not define"), "{message}");
+    }
+
+    #[test]
+    fn looked_up_kinds_are_recorded_and_must_be_literal() {
+        let body = "variables:\n  - name: quotas\n    expression: objects('ResourceQuota', 'a')\nchecks:\n  - check: size(variables.quotas) > 0 || objects(\"NetworkPolicy\", '*').exists(p, true)\n    location: resource\n    message: m\n";
+        let rule = crate::engine::compile("rules/TST-001.yaml", &format!("{HEADER}{body}")).unwrap();
+        assert_eq!(rule.looked_up.iter().map(String::as_str).collect::<Vec<_>>(), ["NetworkPolicy", "ResourceQuota"]);
+        let computed = "checks:\n  - check: objects(resource.kind, 'a').size() > 0\n    location: resource\n    message: m\n";
+        let refused = crate::engine::compile("rules/TST-001.yaml", &format!("{HEADER}{computed}")).err().expect("refused").to_string();
+        assert!(refused.contains("`checks[0].check` calls `objects` with a kind that is not a string literal"), "{refused}");
     }
 
     #[test]

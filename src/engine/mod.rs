@@ -12,6 +12,6 @@ mod values;
 /// Findings are the model's: suppressions, baselines and reports read them too.
 pub use crate::model::{BaselineState, Finding, Outcome, Suppression, SuppressionKind};
 pub use compile::{CompiledRule, RuleError};
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, evaluate_some, Judged};
 pub use functions::{helper_reference, HelperDoc, HelperGroup};
 pub use load::{compile, load_rules, load_rules_for, BUILTIN_RULES};

@@ -1,7 +1,7 @@
 //! What a rule's CEL expression refers to, so that a misspelt helper or variable is refused
 //! when the rule loads instead of leaving every resource undecided when it runs.
 
-use cel::common::ast::{EntryExpr, Expr};
+use cel::common::ast::{EntryExpr, Expr, LiteralValue};
 use cel::IdedExpr;
 use std::collections::BTreeSet;
 
@@ -16,6 +16,12 @@ pub struct References {
     pub fields: BTreeSet<(String, String)>,
     /// Free names read other than through one of their fields.
     pub whole: BTreeSet<String>,
+    /// The kinds of Kubernetes objects the expression looks up (`objects("Kind", ...)`): what
+    /// a live source lists or watches for it.
+    pub looked_up: BTreeSet<String>,
+    /// Some `objects(...)` call's kind is not a string literal: no live source could know
+    /// which kind to list for it.
+    pub computed_kind: bool,
 }
 
 impl References {
@@ -40,6 +46,9 @@ impl References {
             Expr::Call(call) => {
                 if !is_operator(&call.func_name) {
                     self.functions.insert(call.func_name.clone());
+                }
+                if call.func_name == LOOKUP && call.target.is_none() {
+                    self.lookup(call.args.first());
                 }
                 call.target.iter().for_each(|target| self.walk(target, bound));
                 call.args.iter().for_each(|arg| self.walk(arg, bound));
@@ -73,6 +82,16 @@ impl References {
         }
     }
 
+    /// Records the kind an `objects(KIND, ...)` call looks up.
+    fn lookup(&mut self, kind: Option<&IdedExpr>) {
+        match kind.map(|k| &k.expr) {
+            Some(Expr::Literal(LiteralValue::String(kind))) => {
+                self.looked_up.insert(kind.inner().to_string());
+            }
+            _ => self.computed_kind = true,
+        }
+    }
+
     fn walk_entry(&mut self, entry: &EntryExpr, bound: &mut Vec<String>) {
         match entry {
             EntryExpr::StructField(field) => self.walk(&field.value, bound),
@@ -83,6 +102,9 @@ impl References {
         }
     }
 }
+
+/// The helper that looks Kubernetes objects up by kind and namespace.
+const LOOKUP: &str = "objects";
 
 /// CEL's operators are calls too (`_==_`, `!_`, `@in`, `_[_]`).
 fn is_operator(name: &str) -> bool {

@@ -14,13 +14,21 @@ pub struct Connection {
     pub cluster: String,
 }
 
-pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>, cluster_name: Option<&str>, call_timeout: Duration) -> anyhow::Result<Connection> {
+/// Connects with `call_timeout` to connect and `read_timeout` between bytes of an answer (a
+/// watch's answer is silent between events).
+pub async fn connect(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+    cluster_name: Option<&str>,
+    call_timeout: Duration,
+    read_timeout: Duration,
+) -> anyhow::Result<Connection> {
     let (mut config, cluster) = match read_kubeconfig(kubeconfig, context)? {
         Some(kubeconfig) => from_kubeconfig(kubeconfig, context).await?,
         None => (kube::Config::incluster().context("reading the pod's service account (in-cluster configuration)")?, "in-cluster".to_string()),
     };
     config.connect_timeout = Some(call_timeout);
-    config.read_timeout = Some(call_timeout);
+    config.read_timeout = Some(read_timeout);
     // kube's own retry (429/503/504, up to 15 times) would hide retries from the summary and
     // wait unbounded: the audit's retry policy (`super::call`) is the only one.
     config.default_retry = false;

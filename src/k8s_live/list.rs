@@ -19,6 +19,8 @@ pub struct Listing {
     pub objects: Vec<Value>,
     pub gaps: Vec<Gap>,
     pub pages: u64,
+    /// The list's `resourceVersion`: where a watch of what changed since starts.
+    pub resource_version: Option<String>,
 }
 
 /// A part of a kind that could not be listed.
@@ -65,7 +67,7 @@ pub async fn list_kind(api: &Api, kind: &ApiKind, namespaces: Option<&[String]>,
 }
 
 async fn list_items<T: Item>(api: &Api, kind: &ApiKind, namespaces: Option<&[String]>, page_size: u32) -> Listing {
-    let mut listing = Listing { kind: kind.clone(), objects: Vec::new(), gaps: Vec::new(), pages: 0 };
+    let mut listing = Listing { kind: kind.clone(), objects: Vec::new(), gaps: Vec::new(), pages: 0, resource_version: None };
     let failure = match list_scope::<T>(api, &mut listing, None, page_size).await {
         Ok(()) => return listing,
         Err(failure) => failure,
@@ -101,6 +103,7 @@ async fn list_scope<T: Item>(api: &Api, listing: &mut Listing, namespace: Option
             })
             .await?;
         listing.pages += 1;
+        listing.resource_version = page.metadata.resource_version.clone();
         listing.objects.extend(page.items.unwrap_or_default().into_iter().map(Item::into_object));
         match page.metadata.continue_.filter(|next| !next.is_empty()) {
             Some(next) if token.as_ref() == Some(&next) => {

@@ -16,6 +16,7 @@
 //! - Findings point at the chart template of the object's Helm release when the chart is in
 //!   the repository ([`charts`]), else at the audit's configuration file.
 
+pub mod cache;
 mod call;
 mod charts;
 mod connect;
@@ -26,10 +27,13 @@ mod objects;
 mod owners;
 mod secrets;
 
+pub use call::Api;
 pub use charts::ChartSource;
+pub use connect::{connect, Connection};
+pub use objects::admitted_resource;
 
 use crate::model::{Diagnostic, Model, Span};
-use call::Api;
+
 use futures::StreamExt;
 use kinds::ApiKind;
 use list::Listing;
@@ -83,7 +87,14 @@ pub fn audit(options: &Options) -> anyhow::Result<Audit> {
 
 async fn run(options: &Options) -> anyhow::Result<Audit> {
     let charts = charts::Charts::load(&options.charts, &options.base)?;
-    let connection = connect::connect(options.kubeconfig.as_deref(), options.context.as_deref(), options.cluster_name.as_deref(), options.call_timeout).await?;
+    let connection = connect::connect(
+        options.kubeconfig.as_deref(),
+        options.context.as_deref(),
+        options.cluster_name.as_deref(),
+        options.call_timeout,
+        options.call_timeout,
+    )
+    .await?;
     let cluster = connection.cluster;
     let api = Api::new(connection.client, options.max_attempts, options.first_backoff);
     let client = api.client();

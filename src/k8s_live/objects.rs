@@ -7,7 +7,7 @@ use super::charts::Charts;
 use super::kinds::ApiKind;
 use super::list::{Gap, Listing};
 use super::owners::{self, Plan};
-use super::secrets::LAST_APPLIED;
+use super::secrets::{SecretWithoutValues, LAST_APPLIED};
 use crate::model::{Diagnostic, LiveOrigin, Node, Resource, SourceKind, Span, Unseen};
 use serde_json::Value;
 use std::sync::Arc;
@@ -37,20 +37,46 @@ pub fn assemble(cluster: &str, listings: Vec<Listing>, charts: &Charts, anchor: 
     Assembly { resources, drift_notes: drift_notes(&objects, &plan), at_controllers: plan.at_controller.len() }
 }
 
-/// A list item with the `apiVersion` and `kind` of its list, without `managedFields` and the
-/// last-applied annotation (a copy of the object; no rule reads them).
+/// A list item with the `apiVersion` and `kind` of its list.
 fn object_node(kind: &ApiKind, mut object: Value) -> Node {
     if let Some(map) = object.as_object_mut() {
         map.insert("apiVersion".into(), Value::String(kind.api_version()));
         map.insert("kind".into(), Value::String(kind.kind.clone()));
-        if let Some(metadata) = map.get_mut("metadata").and_then(Value::as_object_mut) {
-            metadata.remove("managedFields");
-            if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
-                annotations.remove(LAST_APPLIED);
-            }
+    }
+    without_copies(object)
+}
+
+/// The object without `managedFields` and the last-applied annotation (a copy of the
+/// object; no rule reads them).
+fn without_copies(mut object: Value) -> Node {
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("managedFields");
+        if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
+            annotations.remove(LAST_APPLIED);
         }
     }
     Node::from_json(object)
+}
+
+/// An object as an admission request carries it (`apiVersion` and `kind` included), as the
+/// resource the audit would make of it; a Secret's values are dropped first, as a listed
+/// Secret's are. Findings point at `anchor`.
+pub fn admitted_resource(cluster: &str, object: Value, anchor: &Span) -> Result<Resource, String> {
+    let object = match object.get("kind").and_then(Value::as_str) {
+        Some("Secret") => {
+            let api_version = object.get("apiVersion").cloned().unwrap_or_default();
+            // serde's message could quote a value: a fixed one says what is wrong.
+            let secret: SecretWithoutValues = serde_json::from_value(object)
+                .map_err(|_| "the Secret does not have a Secret's shape (metadata an object, data and stringData maps)".to_string())?;
+            let mut kept = secret.into_object();
+            kept["apiVersion"] = api_version;
+            kept["kind"] = Value::String("Secret".into());
+            kept
+        }
+        Some(_) => object,
+        None => return Err("the object has no kind".to_string()),
+    };
+    Ok(live_resource(cluster, without_copies(object), (anchor.clone(), None)))
 }
 
 fn live_resource(cluster: &str, object: Node, (span, managed_by): (Span, Option<String>)) -> Resource {

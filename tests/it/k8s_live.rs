@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const CLUSTER: &str = "prod";
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -51,7 +51,7 @@ fn audit(options: &k8s_live::Options) -> ScanOutcome {
     scan::judge(audit.model, judging, Instant::now()).expect("the rules run")
 }
 
-fn static_scan(path: &Path) -> ScanOutcome {
+pub(crate) fn static_scan(path: &Path) -> ScanOutcome {
     scan::scan(&ScanOptions::new(vec![path.to_path_buf()], path.to_path_buf())).expect("the scan runs")
 }
 
@@ -89,7 +89,7 @@ fn manifests_under(dir: &Path) -> Vec<PathBuf> {
 
 /// Every fixture case of a Kubernetes rule (`fixtures/<RULE-ID>/<case>/`) and the example
 /// platform's manifests, with their manifest files.
-fn kubernetes_cases() -> Vec<(PathBuf, Vec<PathBuf>)> {
+pub(crate) fn kubernetes_cases() -> Vec<(PathBuf, Vec<PathBuf>)> {
     let fixtures = root().join("fixtures");
     let mut dirs: Vec<PathBuf> = vec![fixtures.join("platform/k8s")];
     let is_rule_id = |name: &str| {
@@ -161,7 +161,7 @@ fn live_audits_of_every_fixture_agree_with_static_scans() {
 }
 
 /// The objects of a fixture file or folder.
-fn fixture_objects(relative: &str) -> Vec<Value> {
+pub(crate) fn fixture_objects(relative: &str) -> Vec<Value> {
     let path = root().join(relative);
     let files = if path.is_dir() { manifests_under(&path) } else { vec![path] };
     Cluster::from_manifests(&files).objects

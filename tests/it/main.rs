@@ -7,11 +7,15 @@
 //! generated from `fixtures/` at run time, which libtest's `#[test]` cannot do.
 
 mod common;
+#[cfg(feature = "admission")]
+mod https;
 mod k8s_api;
 mod peers;
 mod registry;
 
 mod action;
+#[cfg(feature = "admission")]
+mod admission;
 mod altscore_monorepo;
 #[cfg(feature = "aws")]
 mod aws_live;

@@ -1,7 +1,7 @@
 //! CEL helpers for the Kubernetes-side rules (SEC-002, K8S-*, TLS-002..004, OBS-001):
 //! objects by kind and namespace, labels, secret-looking keys and values, Kubernetes
 //! quantities, Go durations, NetworkPolicy peers and the charter's Prometheus alerts.
-//! Regular expressions are compiled once per registration, never per call.
+//! Regular expressions are compiled once per process, never per call.
 
 use super::{known_string as text, undecided, Helpers};
 use crate::config::Config;
@@ -19,7 +19,7 @@ type Result<T = cel::Value> = std::result::Result<T, ExecutionError>;
 
 /// The charter's alerts (`charter_alerts`), each with the pattern that recognises it.
 fn charter_alerts(config: &Config) -> anyhow::Result<Vec<(String, Regex)>> {
-    config.charter_alerts.iter().map(|(id, pattern)| Ok((id.clone(), Regex::new(pattern)?))).collect()
+    config.charter_alerts.iter().map(|(id, pattern)| Ok((id.clone(), super::compiled(pattern)?))).collect()
 }
 
 /// Registers the helpers on a root context.

@@ -95,6 +95,20 @@ pub fn helper_names() -> &'static HashSet<&'static str> {
     })
 }
 
+/// `pattern` compiled, once per process: the helpers are registered for every evaluation (the
+/// admission server evaluates once per review), and compiling the config's patterns each time
+/// was most of a review's time.
+pub(super) fn compiled(pattern: &str) -> std::result::Result<Regex, regex::Error> {
+    static COMPILED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Regex>>> = std::sync::OnceLock::new();
+    let cache = COMPILED.get_or_init(Default::default);
+    if let Some(regex) = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(pattern) {
+        return Ok(regex.clone());
+    }
+    let regex = Regex::new(pattern)?;
+    cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(pattern.to_string(), regex.clone());
+    Ok(regex)
+}
+
 /// Registers every helper on a root context.
 pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
     register_joins(helpers, lookup)?;
@@ -107,9 +121,9 @@ pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) ->
     network::register(helpers, config)?;
     let t = Arc::new(Tunables {
         config: config.clone(),
-        distributor_name: Regex::new(&config.distributor_name_pattern)?,
-        trusted_registry: Regex::new(&config.trusted_registry)?,
-        digest: Regex::new(r"@sha256:[0-9a-f]{64}$").expect("valid regex"),
+        distributor_name: compiled(&config.distributor_name_pattern)?,
+        trusted_registry: compiled(&config.trusted_registry)?,
+        digest: compiled(r"@sha256:[0-9a-f]{64}$").expect("valid regex"),
     });
     helpers.add("get", |value: cel::Value, path: Arc<String>| get(&value, &path))?;
     helpers.add("setting", |resource: cel::Value, name: Arc<String>| setting(&resource, &name))?;

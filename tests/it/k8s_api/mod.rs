@@ -104,6 +104,9 @@ pub struct Cluster {
     pub fail_once: Vec<(String, u16)>,
     /// RBAC: when set, only these (API group, resource) may be listed.
     pub granted: Option<Vec<(String, String)>>,
+    /// Objects (manifests) each watch of their kind announces as ADDED: changes made after
+    /// the list.
+    pub watch_events: Vec<Value>,
 }
 
 impl Cluster {
@@ -379,6 +382,9 @@ fn serve_connection(mut stream: TcpStream, state: &State) {
     let mut words = head.lines().next().unwrap_or_default().split_whitespace();
     let (method, target) = (words.next().unwrap_or_default().to_string(), words.next().unwrap_or_default().to_string());
     state.log.lock().unwrap().push(format!("{method} {target}"));
+    if method == "GET" && target.split_once('?').is_some_and(|(_, query)| query.split('&').any(|p| p == "watch=true" || p == "watch=1")) {
+        return state.watch(&mut stream, &target);
+    }
     let (status, body) = if method == "GET" { state.answer(&target) } else { status_document(405, "MethodNotAllowed", format!("{method} is not served")) };
     let body = serde_json::to_vec(&body).unwrap();
     let reason = match status {
@@ -444,6 +450,28 @@ impl State {
             ["apis", group, version, "namespaces", namespace, plural] => self.list(group, version, plural, Some(namespace), query),
             _ => status_document(404, "NotFound", format!("the server could not find the requested resource ({path})")),
         }
+    }
+
+    /// A watch (`?watch=true`), answered as kube-apiserver streams one: the `watch_events` of
+    /// the kind as ADDED events, one JSON document per line, then nothing until the watch's
+    /// `timeoutSeconds` (here at most two seconds) ends it.
+    fn watch(&self, stream: &mut TcpStream, target: &str) {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let (group, version) = match segments.as_slice() {
+            ["api", version, ..] => ("", *version),
+            ["apis", group, version, ..] => (*group, *version),
+            _ => return,
+        };
+        let plural = segments.last().copied().unwrap_or_default();
+        let Some(resource) = RESOURCES.iter().find(|r| r.group == group && r.plural == plural) else { return };
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
+        for (index, object) in self.cluster.watch_events.iter().enumerate().filter(|(_, o)| o["kind"] == resource.kind) {
+            let event = json!({"type": "ADDED", "object": served(&stored(object, 9000 + index).0, resource, version)});
+            let _ = stream.write_all(format!("{event}\n").as_bytes()).and_then(|_| stream.flush());
+        }
+        let asked = query.split('&').find_map(|p| p.strip_prefix("timeoutSeconds=")).and_then(|t| t.parse::<u64>().ok()).unwrap_or(2);
+        std::thread::sleep(Duration::from_secs(asked.min(2)));
     }
 
     fn take_failure(&self, path: &str) -> Option<u16> {
