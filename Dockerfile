@@ -1,17 +1,17 @@
-# The charterguard image: the audit CronJob (deploy/k8s/charterguard-audit.yaml) and, when it
-# lands, the admission webhook run it. Built by .github/workflows/release.yml and pushed to
+# The charterguard image: the audit CronJob (deploy/k8s/charterguard-audit.yaml) and the
+# admission webhook (deploy/k8s/charterguard-admission.yaml) run it. Built by .github/workflows/release.yml and pushed to
 # GHCR; linted by hadolint in tests/it/workflows.rs.
 #
 # The runtime image is distroless (glibc, CA certificates, no shell, no package manager) and
 # runs as its non-root user; the binary is the release build with every feature (scan, audit
-# aws, audit k8s).
+# aws, audit k8s, admission).
 
 FROM rust:1.95.0-slim-bookworm AS build
 ARG CHARTERGUARD_COMMIT=unknown
 ENV CHARTERGUARD_COMMIT=${CHARTERGUARD_COMMIT}
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked \
+RUN cargo build --release --locked --features live \
     && install -m 0755 target/release/charterguard /charterguard
 
 FROM gcr.io/distroless/cc-debian12:nonroot

@@ -39,9 +39,9 @@
 #   CHECKOV_TREES="$TREES"     trees Checkov also runs on ("" = charterguard only)
 #   CHECKOV_BUDGET=600         seconds per tree before Checkov is stopped
 #   CHECKOV_VERSION=3.3.30     the pinned PyPI version
-#   CARGO_FLAGS=""             extra `cargo build` flags, e.g. --no-default-features: the scan
-#                              does not use the live-audit features, whose AWS SDK dominates a
-#                              cold build (the binary scans the same either way)
+#   CARGO_FLAGS=""             extra `cargo build` flags, e.g. --features live: the scan does
+#                              not use the live sources (default features off), whose AWS SDK
+#                              dominates a cold build (the binary scans the same either way)
 #   BENCH_TMP=<dir>            where generated trees go (reused if already there)
 #   OUT=target/bench-results/<UTC timestamp>   raw outputs and results.md
 #   KEEP=1                     keep $BENCH_TMP

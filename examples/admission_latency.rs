@@ -4,7 +4,7 @@
 //! connection, as the API server sends them; then the same 1,000 from two connections at once.
 //! Prints p50, p99 and the slowest, in milliseconds, per round trip as the client sees it.
 //!
-//! `cargo run --release --no-default-features --features admission --example admission_latency`
+//! `cargo run --release --features admission --example admission_latency`
 //! (openssl makes the certificate; run from the repository root).
 
 #[path = "../tests/it/https.rs"]

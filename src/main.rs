@@ -96,6 +96,10 @@ struct ScanArgs {
     /// added); a finding the merge base already had (code moved) is unchanged, not new.
     #[arg(long, value_name = "REF", conflicts_with = "baseline")]
     diff_base: Option<String>,
+    /// Scan the directory of each given file instead of the file (what the pre-commit hook is
+    /// given: the changed files), so a Terraform module or a chart is judged whole.
+    #[arg(long)]
+    parent_dirs: bool,
 }
 
 fn main() -> ExitCode {
@@ -142,6 +146,9 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     }
     if paths.is_empty() && !reads_stdin && args.helm.is_none() {
         paths.push(PathBuf::from("."));
+    }
+    if args.parent_dirs {
+        paths = charterguard::input::parent_dirs(&paths);
     }
     let mut options = ScanOptions::new(paths, base.clone());
     options.var_files = args.var_files;

@@ -9,7 +9,7 @@
 #   (a static binary .github/workflows/release.yml builds; tests/it/workflows.rs keeps the names in step);
 # - else build the action's own source (ACTION_PATH) with the toolchain it pins, into
 #   CARGO_TARGET_DIR (cached by action.yml together with ~/.cargo, keyed on Cargo.lock),
-#   without the live audits (`--no-default-features`): the action runs `scan` only.
+#   with the default features, the static scanner alone: the action runs `scan` only.
 set -euo pipefail
 
 root=${INSTALL_ROOT:-${RUNNER_TEMP:-/tmp}/charterguard}
@@ -40,9 +40,9 @@ else
   if command -v rustup >/dev/null; then
     rustup toolchain install 2>/dev/null || rustup show >/dev/null
   fi
-  # The gate only scans code: without the live audits' AWS SDK and kube client (default
-  # features) the build takes minutes instead of half an hour.
-  cargo install --locked --path . --root "$root" --force --no-default-features
+  # The gate only scans code: the default features leave out the live sources' AWS SDK and
+  # kube client, so the build takes minutes instead of half an hour.
+  cargo install --locked --path . --root "$root" --force
 fi
 
 "$bin" --version

@@ -76,6 +76,26 @@ pub fn display_path(path: &Path, base: &Path) -> Arc<str> {
 /// Walks `paths` (files or directories). Paths in diagnostics are shown relative to `base`.
 /// The walk is serial (its order is the report's); what each file is, which takes a `stat`
 /// and a read of its first bytes, is decided in parallel.
+/// The directories holding `paths` (a directory stands for itself), each once and none inside
+/// another: what `scan --parent-dirs` scans for the changed files a pre-commit hook is given,
+/// so a Terraform module or a chart is judged whole.
+pub fn parent_dirs(paths: &[PathBuf]) -> Vec<PathBuf> {
+    // `./infra` is `infra`, and `.` holds every relative path.
+    let plain = |path: &Path| -> PathBuf { path.components().filter(|c| *c != std::path::Component::CurDir).collect() };
+    let mut dirs: Vec<PathBuf> = paths
+        .iter()
+        .map(|path| match path.is_dir() {
+            true => plain(path),
+            false => path.parent().map(plain).unwrap_or_default(),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let inside = |dir: &PathBuf, other: &PathBuf| dir != other && (other.as_os_str().is_empty() && dir.is_relative() || dir.starts_with(other));
+    let outermost = dirs.iter().filter(|dir| !dirs.iter().any(|other| inside(dir, other)));
+    outermost.map(|dir| if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.clone() }).collect()
+}
+
 pub fn discover(paths: &[PathBuf], base: &Path, walk: &Walk) -> Inputs {
     let mut inputs = Inputs::default();
     let mut charts = Charts::default();
@@ -260,6 +280,22 @@ fn looks_binary(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parent_dirs_are_the_outermost_directories_of_the_files() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = |p: &str| {
+            std::fs::create_dir_all(root.path().join(p)).unwrap();
+            root.path().join(p)
+        };
+        let (infra, module, apps) = (dir("infra"), dir("infra/modules/s3"), dir("apps"));
+        let files = vec![infra.join("main.tf"), module.join("main.tf"), apps.join("web.yaml"), apps.join("api.yaml")];
+        assert_eq!(parent_dirs(&files), [apps, infra]);
+        let relative = ["./infra/main.tf", "infra/modules/s3/main.tf", "main.tf"].map(PathBuf::from);
+        assert_eq!(parent_dirs(&relative[..2]), [PathBuf::from("infra")]);
+        assert_eq!(parent_dirs(&relative), [PathBuf::from(".")], "the top directory holds the others");
+        assert_eq!(parent_dirs(std::slice::from_ref(&module)), [module], "a directory stands for itself");
+    }
 
     #[test]
     fn sorts_inputs_and_notes_skips() {

@@ -37,6 +37,7 @@ mod moto_peer;
 mod one_build;
 mod plan;
 mod platform;
+mod pre_commit;
 mod report_formats;
 mod sarif_limits;
 mod secrets;

@@ -210,7 +210,7 @@ fn buckets_scenario_seeds_the_count_asked() {
 }
 
 /// The scale scenario's seeding time (the audit's 10,000-bucket test seeds this): run with
-/// `cargo test --no-default-features --test it moto_peer -- --ignored --nocapture`.
+/// `cargo test --features aws --test it moto_peer -- --ignored --nocapture`.
 #[test]
 #[ignore = "seeds 10,000 buckets (about a minute); run by hand to measure"]
 fn ten_thousand_buckets_seed_in_reasonable_time() {

@@ -1,5 +1,6 @@
 //! `cargo test` and `cargo run` share one build of every dependency: the README's two
-//! commands, run one after the other on a fresh clone, compile charterguard twice at most,
+//! commands (both `--all-features`), run one after the other on a fresh clone, compile
+//! charterguard twice at most,
 //! never a dependency. Cargo builds a crate again whenever its features differ, and test
 //! builds add the dev-dependencies' features to shared crates, so the two feature sets must be
 //! equal for every crate both builds use.
@@ -12,7 +13,7 @@ fn features(edges: &str) -> BTreeMap<String, BTreeSet<String>> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["tree", "--locked", "--offline", "--edges", edges, "--prefix", "none", "--format", "{p}|{f}"])
+        .args(["tree", "--locked", "--offline", "--all-features", "--edges", edges, "--prefix", "none", "--format", "{p}|{f}"])
         .output()
         .expect("running cargo tree");
     assert!(output.status.success(), "cargo tree: {}", String::from_utf8_lossy(&output.stderr));

@@ -64,8 +64,16 @@ pub struct Cli {
 
 /// [`Cli`] in `dir`, with no arguments yet.
 pub fn cli(dir: &Path) -> Cli {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_charterguard"));
-    command.current_dir(dir).env_remove("NO_COLOR").env_remove("CHARTERGUARD_MODULE_CACHE");
+    let mut runner = program(Path::new(env!("CARGO_BIN_EXE_charterguard")), dir);
+    runner.command.env_remove("NO_COLOR").env_remove("CHARTERGUARD_MODULE_CACHE");
+    runner
+}
+
+/// Another program (a peer that runs charterguard itself) in `dir`, with the same time bound
+/// and output handling.
+pub fn program(program: &Path, dir: &Path) -> Cli {
+    let mut command = std::process::Command::new(program);
+    command.current_dir(dir);
     Cli { command, stdin: None, time_bound: std::time::Duration::from_secs(600) }
 }
 
@@ -106,7 +114,7 @@ impl Cli {
         use std::io::{Read, Write};
         use std::process::Stdio;
         let stdin = if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() };
-        let mut child = self.command.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the charterguard binary starts");
+        let mut child = self.command.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the program starts");
         let input = child.stdin.take().zip(self.stdin.take()).map(|(mut pipe, bytes)| std::thread::spawn(move || pipe.write_all(&bytes)));
         let drain = |mut pipe: Box<dyn Read + Send>| {
             std::thread::spawn(move || {
@@ -122,7 +130,7 @@ impl Cli {
             }
             if started.elapsed() > self.time_bound {
                 let _ = child.kill();
-                panic!("charterguard {:?} did not finish within {:?}", self.command.get_args().collect::<Vec<_>>(), self.time_bound);
+                panic!("{:?} {:?} did not finish within {:?}", self.command.get_program(), self.command.get_args().collect::<Vec<_>>(), self.time_bound);
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         };

