@@ -275,8 +275,12 @@ fn judge_by(
         },
     );
     let mut findings = evaluated?;
-    let suppress_options =
-        crate::suppress::Options { today: judging.today.unwrap_or_else(crate::model::Date::today), inline: judging.inline_ignores, read: judging.read };
+    let suppress_options = crate::suppress::Options {
+        today: judging.today.unwrap_or_else(crate::model::Date::today),
+        inline: judging.inline_ignores,
+        read: judging.read,
+        judged: None,
+    };
     let baseline = timings.time(
         "judge",
         || {

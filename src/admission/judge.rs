@@ -100,7 +100,7 @@ impl Judge {
         let store = Store::from(Model { resources, unseen, ..Model::default() });
         let mut findings = engine::evaluate_some(&store, &self.rules, &self.config, Judged::First(1))?;
         let no_file = |_: &str| None;
-        let options = crate::suppress::Options { today: Date::today(), inline: self.inline_ignores, read: &no_file };
+        let options = crate::suppress::Options { today: Date::today(), inline: self.inline_ignores, read: &no_file, judged: Some(1) };
         let mut diagnostics = crate::suppress::apply(&mut findings, &store, &self.config, &options);
         crate::redact::findings(&mut findings, &mut diagnostics, &store.resources, &no_file, &self.config.secrets);
         Ok((findings, diagnostics.into_iter().map(|d| format!("charterguard: {}", d.message)).collect()))

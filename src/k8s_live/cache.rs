@@ -169,36 +169,51 @@ fn key_of(object: &Value) -> (String, String) {
     (text("namespace"), text("name"))
 }
 
-/// Where the cache's kinds are served: the built-in ones, and the custom ones discovery finds.
-/// A kind the cluster does not serve (or that charterguard does not know) is unavailable.
-async fn served(api: &Api, cache: &Cache) -> Vec<ApiKind> {
-    let wanted: BTreeSet<String> = cache.states().into_keys().collect();
-    let mut served: Vec<ApiKind> = kinds::built_in().into_iter().filter(|k| wanted.contains(&k.kind)).collect();
-    if kinds::CUSTOM.iter().any(|custom| wanted.contains(custom.kind)) {
-        for (custom, found) in super::discovery::custom_kinds(api).await {
-            match found {
-                Ok(kind) if wanted.contains(&kind.kind) => served.push(kind),
-                Ok(_) => {}
-                Err(missing) => cache.set_unavailable(custom.kind, missing.reason),
-            }
-        }
-    }
-    for kind in wanted.iter().filter(|w| !served.iter().any(|s| &s.kind == *w)) {
-        if cache.states().get(kind) == Some(&State::Syncing) {
-            cache.set_unavailable(kind, format!("charterguard does not list {kind} objects"));
-        }
-    }
-    served
-}
-
-/// Keeps every kind of `cache` current until `stop` resolves.
+/// Keeps every kind of `cache` current until `stop` resolves: the built-in kinds at once, the
+/// custom ones as discovery finds them. A kind charterguard does not list is unavailable.
 pub async fn watch(api: Arc<Api>, cache: Arc<Cache>, stop: impl std::future::Future<Output = ()>) {
-    let kinds = served(&api, &cache).await;
-    let tasks = kinds.into_iter().map(|kind| keep_current(api.clone(), cache.clone(), kind));
+    let wanted: BTreeSet<String> = cache.states().into_keys().collect();
+    let known = |kind: &String| kinds::built_in().iter().any(|k| &k.kind == kind) || kinds::CUSTOM.iter().any(|c| c.kind == kind);
+    for kind in wanted.iter().filter(|kind| !known(kind)) {
+        cache.set_unavailable(kind, format!("charterguard does not list {kind} objects"));
+    }
+    let built_in = kinds::built_in().into_iter().filter(|k| wanted.contains(&k.kind)).map(|kind| keep_current(api.clone(), cache.clone(), kind));
+    let custom = watch_discovered(api.clone(), cache.clone(), &wanted);
     tokio::select! {
-        _ = futures::future::join_all(tasks) => {}
+        _ = futures::future::join(futures::future::join_all(built_in), custom) => {}
         _ = stop => {}
     }
+}
+
+/// The custom kinds of `wanted`, each watched once discovery finds where the cluster serves
+/// it. A kind the cluster does not serve is unavailable; discovery that fails (denied, the API
+/// server not answering yet) is tried again, with backoff, until it answers for every kind.
+async fn watch_discovered(api: Arc<Api>, cache: Arc<Cache>, wanted: &BTreeSet<String>) {
+    let mut pending: BTreeSet<&str> = kinds::CUSTOM.iter().map(|c| c.kind).filter(|kind| wanted.contains(*kind)).collect();
+    // Watched at once, while discovery goes on for the others; aborted when this is dropped.
+    let mut watching = tokio::task::JoinSet::new();
+    let mut wait = FIRST_RETRY_WAIT;
+    while !pending.is_empty() {
+        for (custom, found) in super::discovery::custom_kinds(&api).await {
+            if !pending.contains(custom.kind) {
+                continue;
+            }
+            match found {
+                Ok(kind) => drop(watching.spawn(keep_current(api.clone(), cache.clone(), kind))),
+                Err(missing) if missing.unreadable => {
+                    cache.set_unavailable(custom.kind, missing.reason);
+                    continue;
+                }
+                Err(missing) => cache.set_unavailable(custom.kind, missing.reason),
+            }
+            pending.remove(custom.kind);
+        }
+        if !pending.is_empty() {
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(MAX_RETRY_WAIT);
+        }
+    }
+    while watching.join_next().await.is_some() {}
 }
 
 /// Lists `kind` into the cache, then follows its watch, listing again whenever the watch

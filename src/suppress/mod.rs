@@ -42,6 +42,10 @@ pub struct Options<'a> {
     pub inline: bool,
     /// Reads a scanned file's text by the name reports show (`None` when unreadable).
     pub read: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    /// `Some(n)`: only the first `n` resources of the model were judged (an object at
+    /// admission, among the cluster's objects it was judged with): only their annotations
+    /// count, and an `ignores:` entry that matched none of their findings is not stale.
+    pub judged: Option<usize>,
 }
 
 /// A suppression that is valid and in force.
@@ -95,7 +99,7 @@ pub fn apply(findings: &mut [Finding], model: &Store, config: &Config, options: 
     let mut resource_starts: HashMap<&str, Vec<&Span>> = HashMap::new();
     if options.inline {
         files = scan_files(findings, model, options, &mut entries, &mut diagnostics);
-        for resource in model.resources.iter() {
+        for resource in model.resources.iter().take(options.judged.unwrap_or(usize::MAX)) {
             resource_starts.entry(resource.address()).or_default().push(&resource.span);
             if let Some(index) = annotation(resource, options.today, &mut entries, &mut diagnostics) {
                 annotations.entry(resource.address()).or_default().push(index);
@@ -138,7 +142,7 @@ pub fn apply(findings: &mut [Finding], model: &Store, config: &Config, options: 
 
     for entry in &entries {
         let stale: Vec<&str> = entry.rules.iter().zip(&entry.used).filter(|(_, used)| !**used).map(|(r, _)| r.as_str()).collect();
-        if stale.is_empty() {
+        if stale.is_empty() || (options.judged.is_some() && entry.kind == SuppressionKind::Central) {
             continue;
         }
         let what = match entry.kind {
