@@ -7,11 +7,11 @@
 
 use super::review::{Invalid, Request, Verdict};
 use crate::config::Config;
-use crate::engine::{self, CompiledRule, Judged, Outcome};
+use crate::engine::{self, CompiledRule, Judged, Outcome, Within};
 use crate::k8s_live::cache::{Cache, State};
 use crate::model::{Date, Finding, Model, Resource, Severity, SourceKind, Store};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A deny message longer than this lists the first violations and counts the others: kubectl
@@ -52,7 +52,7 @@ impl Judge {
 
     /// Every kind the rules look up: what the cache watches.
     pub fn looked_up(rules: &[CompiledRule]) -> BTreeSet<String> {
-        rules.iter().filter(|rule| judges_admitted_objects(rule)).flat_map(|rule| rule.looked_up.iter().cloned()).collect()
+        rules.iter().filter(|rule| judges_admitted_objects(rule)).flat_map(|rule| rule.looked_up.keys().cloned()).collect()
     }
 
     /// Each watched kind: `None` while it is being listed, `Some(true)` when synced,
@@ -87,13 +87,12 @@ impl Judge {
 
     /// The findings on `subject`, judged among the cached objects its rules look up.
     fn findings(&self, subject: Resource, creating: bool) -> anyhow::Result<(Vec<Finding>, Vec<String>)> {
-        let kinds: BTreeSet<String> =
-            self.rules.iter().filter(|rule| rule.applies_to_type(&subject.rtype)).flat_map(|rule| rule.looked_up.iter().cloned()).collect();
+        let kinds = self.looked_up_for(&subject);
         let (mut cached, mut unseen) = self.cache.snapshot(&kinds);
         // An UPDATE judges the object as it will be, not beside its old self.
         cached.retain(|resource| resource.address != subject.address);
         if let Some(namespace) = subject.attrs.get("name").and_then(crate::model::Node::as_str).filter(|_| creating && subject.rtype == "Namespace") {
-            unseen.extend(kinds.iter().filter(|kind| *kind != "Namespace").map(|kind| self.not_yet_in(namespace, kind)));
+            unseen.extend(kinds.keys().filter(|kind| *kind != "Namespace").map(|kind| self.not_yet_in(namespace, kind)));
         }
         let mut resources = vec![subject];
         resources.extend(cached);
@@ -104,6 +103,28 @@ impl Judge {
         let mut diagnostics = crate::suppress::apply(&mut findings, &store, &self.config, &options);
         crate::redact::findings(&mut findings, &mut diagnostics, &store.resources, &no_file, &self.config.secrets);
         Ok((findings, diagnostics.into_iter().map(|d| format!("charterguard: {}", d.message)).collect()))
+    }
+
+    /// The kinds the rules judging `subject` look up, each in the namespaces they look in
+    /// (`None`: anywhere). `resource.namespace` and `resource.name` are the subject's.
+    fn looked_up_for(&self, subject: &Resource) -> BTreeMap<String, Option<BTreeSet<String>>> {
+        let own: Vec<String> =
+            ["namespace", "name"].iter().filter_map(|key| subject.attrs.get(key).and_then(crate::model::Node::as_str)).map(str::to_string).collect();
+        let mut kinds: BTreeMap<String, Option<BTreeSet<String>>> = BTreeMap::new();
+        for (kind, within) in self.rules.iter().filter(|rule| rule.applies_to_type(&subject.rtype)).flat_map(|rule| &rule.looked_up) {
+            let entry = kinds.entry(kind.clone()).or_insert_with(|| Some(BTreeSet::new()));
+            for place in within {
+                match (place, entry.as_mut()) {
+                    (_, None) => {}
+                    (Within::Anywhere, Some(_)) => *entry = None,
+                    (Within::Subject, Some(namespaces)) => namespaces.extend(own.iter().cloned()),
+                    (Within::Named(namespace), Some(namespaces)) => {
+                        namespaces.insert(namespace.clone());
+                    }
+                }
+            }
+        }
+        kinds
     }
 
     /// A namespace being created holds nothing yet: what rules look up in it comes after it

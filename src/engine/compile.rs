@@ -1,12 +1,12 @@
 //! Rule files compiled once: CEL programs parsed, names read collected, types matched.
 
-use super::references::{is_standard, References};
+use super::references::{is_standard, References, Within};
 use super::strict::StrictProgram;
 use crate::model::Severity;
 use crate::rules::{RuleMeta, RuleSpec};
 use anyhow::{anyhow, Result};
 use cel::Program;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// A rule ready to run.
 pub struct CompiledRule {
@@ -25,8 +25,8 @@ pub struct CompiledRule {
     pub when_names: HashSet<String>,
     /// What `when` reads, and how (empty without one).
     pub when_references: References,
-    /// The kinds of Kubernetes objects the rule looks up with `objects(...)`.
-    pub looked_up: BTreeSet<String>,
+    /// The kinds of Kubernetes objects the rule looks up with `objects(...)`, and where.
+    pub looked_up: BTreeMap<String, BTreeSet<Within>>,
 }
 
 /// One named expression of a rule.
@@ -82,8 +82,8 @@ struct Scope<'r> {
     defined: Vec<&'r str>,
     has_item: bool,
     has_group: bool,
-    /// The kinds the expressions checked so far look up.
-    looked_up: std::cell::RefCell<BTreeSet<String>>,
+    /// The kinds the expressions checked so far look up, and where.
+    looked_up: std::cell::RefCell<BTreeMap<String, BTreeSet<Within>>>,
 }
 
 impl Scope<'_> {
@@ -99,7 +99,10 @@ impl Scope<'_> {
             let why = "`audit k8s` and `admission` list and watch the kinds rules look up by name";
             return Err(RuleError::at(field, format!("calls `objects` with a kind that is not a string literal: {why}")));
         }
-        self.looked_up.borrow_mut().extend(found.looked_up.iter().cloned());
+        let mut looked_up = self.looked_up.borrow_mut();
+        for (kind, within) in &found.looked_up {
+            looked_up.entry(kind.clone()).or_default().extend(within.iter().cloned());
+        }
         let read: BTreeSet<usize> = found
             .variables()
             .map(|name| match self.defined.iter().position(|d| *d == name) {
@@ -272,7 +275,7 @@ impl CompiledRule {
             names: HashSet::new(),
             when_names: HashSet::new(),
             when_references: References::default(),
-            looked_up: BTreeSet::new(),
+            looked_up: BTreeMap::new(),
         }
     }
 }

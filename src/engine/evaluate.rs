@@ -717,7 +717,11 @@ mod tests {
     fn looked_up_kinds_are_recorded_and_must_be_literal() {
         let body = "variables:\n  - name: quotas\n    expression: objects('ResourceQuota', 'a')\nchecks:\n  - check: size(variables.quotas) > 0 || objects(\"NetworkPolicy\", '*').exists(p, true)\n    location: resource\n    message: m\n";
         let rule = crate::engine::compile("rules/TST-001.yaml", &format!("{HEADER}{body}")).unwrap();
-        assert_eq!(rule.looked_up.iter().map(String::as_str).collect::<Vec<_>>(), ["NetworkPolicy", "ResourceQuota"]);
+        let within: Vec<(&str, Vec<crate::engine::Within>)> = rule.looked_up.iter().map(|(kind, w)| (kind.as_str(), w.iter().cloned().collect())).collect();
+        assert_eq!(within, [("NetworkPolicy", vec![crate::engine::Within::Anywhere]), ("ResourceQuota", vec![crate::engine::Within::Named("a".into())])]);
+        let subject = "checks:\n  - check: objects('Namespace', resource.namespace).size() > 0 && objects('Namespace', get(resource, 'x')).size() > 0\n    location: resource\n    message: m\n";
+        let rule = crate::engine::compile("rules/TST-001.yaml", &format!("{HEADER}{subject}")).unwrap();
+        assert_eq!(rule.looked_up["Namespace"].iter().cloned().collect::<Vec<_>>(), [crate::engine::Within::Subject, crate::engine::Within::Anywhere]);
         let computed = "checks:\n  - check: objects(resource.kind, 'a').size() > 0\n    location: resource\n    message: m\n";
         let refused = crate::engine::compile("rules/TST-001.yaml", &format!("{HEADER}{computed}")).err().expect("refused").to_string();
         assert!(refused.contains("`checks[0].check` calls `objects` with a kind that is not a string literal"), "{refused}");

@@ -15,3 +15,4 @@ pub use compile::{CompiledRule, RuleError};
 pub use evaluate::{evaluate, evaluate_some, Judged};
 pub use functions::{helper_reference, HelperDoc, HelperGroup};
 pub use load::{compile, load_rules, load_rules_for, BUILTIN_RULES};
+pub use references::Within;

@@ -3,7 +3,19 @@
 
 use cel::common::ast::{EntryExpr, Expr, LiteralValue};
 use cel::IdedExpr;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Where an `objects(KIND, NS)` call looks.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Within {
+    /// `resource.namespace` or `resource.name`: the judged object's namespace, or for a
+    /// Namespace its own name.
+    Subject,
+    /// A namespace named by a string literal (`"istio-system"`).
+    Named(String),
+    /// `"*"`, or a namespace computed otherwise: anywhere.
+    Anywhere,
+}
 
 /// The functions an expression calls (operators left out), the names it reads that no
 /// comprehension binds (`resource`, `config`), and how it reads them: a field at a time
@@ -16,9 +28,9 @@ pub struct References {
     pub fields: BTreeSet<(String, String)>,
     /// Free names read other than through one of their fields.
     pub whole: BTreeSet<String>,
-    /// The kinds of Kubernetes objects the expression looks up (`objects("Kind", ...)`): what
-    /// a live source lists or watches for it.
-    pub looked_up: BTreeSet<String>,
+    /// The kinds of Kubernetes objects the expression looks up (`objects("Kind", NS)`), each
+    /// with the namespaces it looks in: what a live source lists or watches for it.
+    pub looked_up: BTreeMap<String, BTreeSet<Within>>,
     /// Some `objects(...)` call's kind is not a string literal: no live source could know
     /// which kind to list for it.
     pub computed_kind: bool,
@@ -48,7 +60,7 @@ impl References {
                     self.functions.insert(call.func_name.clone());
                 }
                 if call.func_name == LOOKUP && call.target.is_none() {
-                    self.lookup(call.args.first());
+                    self.lookup(&call.args);
                 }
                 call.target.iter().for_each(|target| self.walk(target, bound));
                 call.args.iter().for_each(|arg| self.walk(arg, bound));
@@ -82,14 +94,22 @@ impl References {
         }
     }
 
-    /// Records the kind an `objects(KIND, ...)` call looks up.
-    fn lookup(&mut self, kind: Option<&IdedExpr>) {
-        match kind.map(|k| &k.expr) {
-            Some(Expr::Literal(LiteralValue::String(kind))) => {
-                self.looked_up.insert(kind.inner().to_string());
+    /// Records the kind an `objects(KIND, NS)` call looks up, and where.
+    fn lookup(&mut self, args: &[IdedExpr]) {
+        let Some(Expr::Literal(LiteralValue::String(kind))) = args.first().map(|k| &k.expr) else {
+            self.computed_kind = true;
+            return;
+        };
+        let within = match args.get(1).map(|n| &n.expr) {
+            Some(Expr::Literal(LiteralValue::String(namespace))) if namespace.inner() != "*" => Within::Named(namespace.inner().to_string()),
+            Some(Expr::Select(select))
+                if matches!(&select.operand.expr, Expr::Ident(name) if name == "resource") && ["namespace", "name"].contains(&select.field.as_str()) =>
+            {
+                Within::Subject
             }
-            _ => self.computed_kind = true,
-        }
+            _ => Within::Anywhere,
+        };
+        self.looked_up.entry(kind.inner().to_string()).or_default().insert(within);
     }
 
     fn walk_entry(&mut self, entry: &EntryExpr, bound: &mut Vec<String>) {

@@ -126,15 +126,18 @@ impl Cache {
         self.read().values().all(|entry| entry.state != State::Syncing)
     }
 
-    /// The objects of `kinds` to judge with, and what is unseen of them (not yet synced, not
-    /// listable, or a kind the cache does not hold): the rules looking those up could not decide.
-    pub fn snapshot(&self, kinds: &BTreeSet<String>) -> (Vec<Resource>, Vec<Unseen>) {
+    /// The objects of `kinds` to judge with, each kind in the namespaces given (`None`: in every
+    /// namespace; a Namespace object counts as in its own), and what is unseen of them (not yet
+    /// synced, not listable, or a kind the cache does not hold): the rules looking those up
+    /// could not decide. Only what a rule may look up is copied: a cluster with a namespace
+    /// per distributor holds thousands of policies, and a review needs one namespace's.
+    pub fn snapshot(&self, kinds: &BTreeMap<String, Option<BTreeSet<String>>>) -> (Vec<Resource>, Vec<Unseen>) {
         let held = self.read();
         let (mut resources, mut unseen) = (Vec::new(), Vec::new());
-        for kind in kinds {
+        for (kind, namespaces) in kinds {
             let reason = match held.get(kind).map(|entry| (&entry.state, entry)) {
                 Some((State::Synced, entry)) => {
-                    resources.extend(entry.objects.values().map(|resource| Resource::clone(resource)));
+                    resources.extend(in_namespaces(&entry.objects, namespaces.as_ref()).map(|resource| Resource::clone(resource)));
                     continue;
                 }
                 Some((State::Syncing, _)) => format!("the admission server's copy of the {kind} objects is not synced yet (listing them)"),
@@ -162,6 +165,20 @@ impl Cache {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Kind>> {
         self.kinds.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The objects (keyed by namespace and name) in `namespaces`, or all of them.
+fn in_namespaces<'o>(
+    objects: &'o BTreeMap<(String, String), Arc<Resource>>,
+    namespaces: Option<&'o BTreeSet<String>>,
+) -> Box<dyn Iterator<Item = &'o Arc<Resource>> + 'o> {
+    let Some(namespaces) = namespaces else { return Box::new(objects.values()) };
+    Box::new(namespaces.iter().flat_map(move |namespace| {
+        let within = objects.range((namespace.clone(), String::new())..).take_while(move |((ns, _), _)| ns == namespace);
+        // A Namespace is keyed by its name, outside any namespace.
+        let itself = objects.get(&(String::new(), namespace.clone()));
+        within.map(|(_, resource)| resource).chain(itself)
+    }))
 }
 
 fn key_of(object: &Value) -> (String, String) {
@@ -298,7 +315,7 @@ mod tests {
     #[test]
     fn unsynced_and_unavailable_kinds_are_unseen_never_empty() {
         let cache = cache();
-        let kinds: BTreeSet<String> = ["NetworkPolicy", "Namespace", "ResourceQuota"].map(String::from).into();
+        let kinds: BTreeMap<String, Option<BTreeSet<String>>> = ["NetworkPolicy", "Namespace", "ResourceQuota"].map(|k| (k.to_string(), None)).into();
         let (resources, unseen) = cache.snapshot(&kinds);
         assert!(resources.is_empty());
         let reasons: Vec<&str> = unseen.iter().map(|u| u.reason.as_str()).collect();
@@ -321,6 +338,19 @@ mod tests {
     }
 
     #[test]
+    fn only_the_namespaces_asked_for_are_copied() {
+        let cache = cache();
+        cache.replace("NetworkPolicy", vec![policy("a", "deny"), policy("ab", "deny"), policy("b", "deny")]);
+        let namespace = |name: &str| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        cache.replace("Namespace", vec![namespace("a"), namespace("b")]);
+        let asked = BTreeSet::from(["a".to_string()]);
+        let kinds = BTreeMap::from([("NetworkPolicy".to_string(), Some(asked.clone())), ("Namespace".to_string(), Some(asked))]);
+        let (resources, unseen) = cache.snapshot(&kinds);
+        assert!(unseen.is_empty());
+        assert_eq!(resources.iter().map(|r| r.address.as_str()).collect::<Vec<_>>(), ["Namespace a", "NetworkPolicy a/deny"]);
+    }
+
+    #[test]
     fn events_add_replace_and_remove_by_namespace_and_name() {
         let cache = cache();
         cache.replace("NetworkPolicy", vec![policy("a", "deny")]);
@@ -329,7 +359,7 @@ mod tests {
         changed["spec"]["podSelector"] = json!({"matchLabels": {"app": "x"}});
         cache.upsert("NetworkPolicy", changed);
         cache.remove("NetworkPolicy", &policy("a", "allow"));
-        let (resources, _) = cache.snapshot(&BTreeSet::from(["NetworkPolicy".to_string()]));
+        let (resources, _) = cache.snapshot(&BTreeMap::from([("NetworkPolicy".to_string(), None)]));
         assert_eq!(resources.len(), 1);
         assert_eq!(resources[0].attrs.path("spec.podSelector.matchLabels.app").and_then(|n| n.as_str()), Some("x"));
     }

@@ -109,7 +109,7 @@ mod tests {
     /// looks up with `objects("Kind", ...)`, which would find nothing live if unlisted.
     fn kubernetes_kinds(rule: &crate::engine::CompiledRule) -> BTreeSet<String> {
         let judged = rule.spec.resource_types.iter().filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase())).cloned();
-        judged.chain(rule.looked_up.iter().cloned()).collect()
+        judged.chain(rule.looked_up.keys().cloned()).collect()
     }
 
     /// Live parity, derived from the rule files: every rule that judges rendered manifests
