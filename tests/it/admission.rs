@@ -471,3 +471,28 @@ fn collect_paths(value: &Value, at: &mut Vec<Result<String, usize>>, out: &mut V
         at.pop();
     }
 }
+
+/// `--mode warn` denies nothing: what enforce mode would deny comes back as a warning that
+/// says so, with the same rule and message; `--fail-on never` denies nothing either.
+#[test]
+fn warn_mode_and_fail_on_never_deny_nothing() {
+    let cache = watched_cache();
+    for (kind, _) in cache.states() {
+        cache.replace(&kind, Vec::new());
+    }
+    let mut root = fixture_objects("fixtures/platform/k8s").into_iter().find(|o| o["kind"] == "Deployment").unwrap();
+    root["spec"]["template"]["spec"]["securityContext"] = json!({"runAsUser": 0});
+    let body = serde_json::to_vec(&review("w", "CREATE", &root)).unwrap();
+    let verdict = |mode: Mode, fail_on: Option<Severity>| {
+        let (rules, _) = charterguard::engine::load_rules(&[]);
+        let judge = Judge::new(rules, Config::default(), cache.clone(), mode, fail_on, true);
+        judge.review(charterguard::admission::review::parse(&body).unwrap()).unwrap().verdict
+    };
+    let enforced = verdict(Mode::Enforce, Some(Severity::Error));
+    assert!(!enforced.allowed && enforced.message.as_deref().is_some_and(|m| m.contains("POD-001 ")), "{enforced:?}");
+    let warned = verdict(Mode::Warn, Some(Severity::Error));
+    assert!(warned.allowed && warned.message.is_none(), "{warned:?}");
+    assert!(warned.warnings.iter().any(|w| w.starts_with("POD-001 (would deny): Deployment ")), "{:?}", warned.warnings);
+    let never = verdict(Mode::Enforce, None);
+    assert!(never.allowed && never.warnings.iter().any(|w| w.starts_with("POD-001: ")), "{never:?}");
+}
