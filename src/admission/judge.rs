@@ -8,7 +8,7 @@
 use super::review::{Invalid, Request, Verdict};
 use crate::config::Config;
 use crate::engine::{self, CompiledRule, Judged, Outcome, Within};
-use crate::k8s_live::cache::{Cache, State};
+use crate::k8s_live::cache::Cache;
 use crate::model::{Date, Finding, Model, Resource, Severity, SourceKind, Store};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,15 +55,9 @@ impl Judge {
         rules.iter().filter(|rule| judges_admitted_objects(rule)).flat_map(|rule| rule.looked_up.keys().cloned()).collect()
     }
 
-    /// Each watched kind: `None` while it is being listed, `Some(true)` when synced,
-    /// `Some(false)` when it cannot be listed.
-    pub fn cache_states(&self) -> Vec<(String, Option<bool>)> {
-        let state = |state: State| match state {
-            State::Syncing => None,
-            State::Synced => Some(true),
-            State::Unavailable(_) => Some(false),
-        };
-        self.cache.states().into_iter().map(|(kind, s)| (kind, state(s))).collect()
+    /// The watched cache the judge reads.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
     }
 
     /// Judges one review. Only a request that cannot be judged (no object, no kind) is `Err`.

@@ -86,17 +86,14 @@ pub fn serve_until_stopped(options: Options) -> anyhow::Result<()> {
             kinds.join(", ")
         );
         let stop = Arc::new(tokio::sync::Notify::new());
-        let watching = tokio::spawn(crate::k8s_live::cache::watch(api, cache, wait(stop.clone())));
+        let stopping = stop.clone();
+        let watching = tokio::spawn(crate::k8s_live::cache::watch(api, cache, async move { stopping.notified().await }));
         server.run(listener, stopped()).await;
         stop.notify_one();
         let _ = watching.await;
         eprintln!("charterguard: admission: stopped");
         Ok(())
     })
-}
-
-async fn wait(stop: Arc<tokio::sync::Notify>) {
-    stop.notified().await
 }
 
 /// SIGTERM (the kubelet stopping the pod) or Ctrl-C.

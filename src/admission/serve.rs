@@ -16,6 +16,7 @@ use super::judge::Judge;
 use super::metrics::Metrics;
 use super::review;
 use super::tls::ServingCertificate;
+use crate::k8s_live::cache::State;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
@@ -72,7 +73,7 @@ impl Server {
     /// Serves `listener` until `stop` resolves, then waits (at most a request timeout) for
     /// the reviews being judged.
     pub async fn run(self: Arc<Self>, listener: TcpListener, stop: impl std::future::Future<Output = ()>) {
-        let mut config = rustls::ServerConfig::builder_with_provider(self.certificate_provider())
+        let mut config = rustls::ServerConfig::builder_with_provider(self.certificate.provider())
             .with_safe_default_protocol_versions()
             .expect("the provider supports TLS 1.2 and 1.3")
             .with_no_client_auth()
@@ -101,10 +102,6 @@ impl Server {
         while self.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-    }
-
-    fn certificate_provider(&self) -> Arc<rustls::crypto::CryptoProvider> {
-        Arc::new(rustls::crypto::aws_lc_rs::default_provider())
     }
 
     /// One connection: the handshake within the request timeout, then requests until the
@@ -142,8 +139,8 @@ impl Server {
     /// Ready once every watched kind was listed once (or found unlistable): before, reviews
     /// needing the cache would only warn.
     fn readiness(&self) -> Answer {
-        let states = self.judge.cache_states();
-        let syncing: Vec<&str> = states.iter().filter(|(_, synced)| synced.is_none()).map(|(kind, _)| kind.as_str()).collect();
+        let states = self.judge.cache().states();
+        let syncing: Vec<&str> = states.iter().filter(|(_, state)| **state == State::Syncing).map(|(kind, _)| kind.as_str()).collect();
         match syncing.is_empty() {
             true => text(StatusCode::OK, "ready\n".into()),
             false => text(StatusCode::SERVICE_UNAVAILABLE, format!("listing {}\n", syncing.join(", "))),
@@ -151,7 +148,7 @@ impl Server {
     }
 
     fn exposition(&self) -> Answer {
-        let cache = self.judge.cache_states().into_iter().map(|(kind, synced)| (kind, synced == Some(true))).collect();
+        let cache = self.judge.cache().states().into_iter().map(|(kind, state)| (kind, state == State::Synced)).collect();
         let reloads = self.certificate.reloads.load(Ordering::Relaxed);
         let mut answer = text(StatusCode::OK, self.metrics.render(self.in_flight.load(Ordering::SeqCst), reloads, &cache));
         answer.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"));

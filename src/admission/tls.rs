@@ -65,6 +65,11 @@ impl ServingCertificate {
         }
     }
 
+    /// The crypto provider the certificate was loaded with, for the server's TLS config.
+    pub fn provider(&self) -> Arc<CryptoProvider> {
+        self.provider.clone()
+    }
+
     fn due(&self) -> bool {
         self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).1.elapsed() >= CHECK_EVERY
     }

@@ -3,7 +3,6 @@
 use super::FailOn;
 use anyhow::Result;
 use charterguard::admission::{self, Limits, Mode};
-use charterguard::model::Severity;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -76,12 +75,7 @@ pub fn run(args: AdmissionArgs) -> Result<u8> {
             ModeArg::Enforce => Mode::Enforce,
             ModeArg::Warn => Mode::Warn,
         },
-        fail_on: match args.fail_on {
-            FailOn::Error => Some(Severity::Error),
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Note => Some(Severity::Note),
-            FailOn::Never => None,
-        },
+        fail_on: args.fail_on.threshold(),
         config,
         rules_dirs: args.rules_dirs,
         inline_ignores: !args.no_inline_ignores,

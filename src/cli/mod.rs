@@ -117,6 +117,18 @@ pub enum FailOn {
     Never,
 }
 
+impl FailOn {
+    /// The lowest severity that fails; `None` for `never`.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Note => Some(Severity::Note),
+            FailOn::Never => None,
+        }
+    }
+}
+
 fn parse_report(text: &str) -> Result<(FormatArg, PathBuf), String> {
     let (format, file) = text.split_once('=').ok_or_else(|| format!("`{text}`: write FORMAT=FILE, e.g. sarif=audit.sarif"))?;
     let format = FormatArg::from_str(format, true).map_err(|_| format!("`{format}` is not a format (human, json, sarif, markdown, junit, html)"))?;
@@ -199,12 +211,7 @@ impl ReportArgs {
         if outcome.has_errors() || (outcome.is_partial() && !allow_partial) {
             return 2;
         }
-        let threshold = match self.fail_on {
-            FailOn::Error => Severity::Error,
-            FailOn::Warning => Severity::Warning,
-            FailOn::Note => Severity::Note,
-            FailOn::Never => return 0,
-        };
+        let Some(threshold) = self.fail_on.threshold() else { return 0 };
         let undecided = if self.fail_on_undecided { UndecidedPolicy::Fail } else { outcome.undecided };
         u8::from(outcome.failing(threshold, undecided).next().is_some())
     }

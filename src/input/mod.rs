@@ -73,9 +73,6 @@ pub fn display_path(path: &Path, base: &Path) -> Arc<str> {
     }
 }
 
-/// Walks `paths` (files or directories). Paths in diagnostics are shown relative to `base`.
-/// The walk is serial (its order is the report's); what each file is, which takes a `stat`
-/// and a read of its first bytes, is decided in parallel.
 /// The directories holding `paths` (a directory stands for itself), each once and none inside
 /// another: what `scan --parent-dirs` scans for the changed files a pre-commit hook is given,
 /// so a Terraform module or a chart is judged whole.
@@ -96,6 +93,9 @@ pub fn parent_dirs(paths: &[PathBuf]) -> Vec<PathBuf> {
     outermost.map(|dir| if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.clone() }).collect()
 }
 
+/// Walks `paths` (files or directories). Paths in diagnostics are shown relative to `base`.
+/// The walk is serial (its order is the report's); what each file is, which takes a `stat`
+/// and a read of its first bytes, is decided in parallel.
 pub fn discover(paths: &[PathBuf], base: &Path, walk: &Walk) -> Inputs {
     let mut inputs = Inputs::default();
     let mut charts = Charts::default();

@@ -121,9 +121,9 @@ impl Cache {
         self.read().iter().map(|(kind, entry)| (kind.clone(), entry.state.clone())).collect()
     }
 
-    /// Whether every kind is listed (or known not to be listable).
-    pub fn is_synced(&self) -> bool {
-        self.read().values().all(|entry| entry.state != State::Syncing)
+    /// Where `kind`'s copy stands; `None` for a kind the cache does not hold.
+    pub fn state(&self, kind: &str) -> Option<State> {
+        self.read().get(kind).map(|entry| entry.state.clone())
     }
 
     /// The objects of `kinds` to judge with, each kind in the namespaces given (`None`: in every
@@ -244,7 +244,7 @@ async fn keep_current(api: Arc<Api>, cache: Arc<Cache>, kind: ApiKind) {
             Err(failure) => {
                 // Only a kind never listed is unavailable: a failing watch keeps the last copy,
                 // which the next list refreshes.
-                if cache.states().get(&kind.kind) != Some(&State::Synced) {
+                if cache.state(&kind.kind) != Some(State::Synced) {
                     cache.set_unavailable(&kind.kind, format!("could not be listed ({failure})"));
                 }
                 tokio::time::sleep(wait).await;
@@ -264,7 +264,7 @@ async fn list_and_watch(api: &Api, cache: &Cache, kind: &ApiKind, wait: &mut Dur
     }
     *wait = FIRST_RETRY_WAIT;
     let mut version = listing.resource_version.clone().unwrap_or_default();
-    let objects = listing.objects.into_iter().map(|object| with_kind(kind, object)).collect();
+    let objects = listing.objects.into_iter().map(|object| objects::with_kind(kind, object)).collect();
     cache.replace(&kind.kind, objects);
     loop {
         let path = kind.list_path(None);
@@ -276,7 +276,7 @@ async fn list_and_watch(api: &Api, cache: &Cache, kind: &ApiKind, wait: &mut Dur
             match event {
                 WatchEvent::Added(object) | WatchEvent::Modified(object) => {
                     version = object["metadata"]["resourceVersion"].as_str().unwrap_or(&version).to_string();
-                    cache.upsert(&kind.kind, with_kind(kind, object));
+                    cache.upsert(&kind.kind, objects::with_kind(kind, object));
                 }
                 WatchEvent::Deleted(object) => {
                     version = object["metadata"]["resourceVersion"].as_str().unwrap_or(&version).to_string();
@@ -288,15 +288,6 @@ async fn list_and_watch(api: &Api, cache: &Cache, kind: &ApiKind, wait: &mut Dur
             }
         }
     }
-}
-
-/// A watched or listed object with its kind's `apiVersion` and `kind` (list items lack them).
-fn with_kind(kind: &ApiKind, mut object: Value) -> Value {
-    if let Some(map) = object.as_object_mut() {
-        map.insert("apiVersion".into(), Value::String(kind.api_version()));
-        map.insert("kind".into(), Value::String(kind.kind.clone()));
-    }
-    object
 }
 
 #[cfg(test)]
@@ -329,9 +320,9 @@ mod tests {
         );
         assert_eq!(unseen[0].origin.id, "prod/*/Namespace/*");
         cache.set_unavailable("Namespace", "denied".into());
-        assert!(!cache.is_synced());
+        assert_eq!(cache.state("NetworkPolicy"), Some(State::Syncing));
         cache.replace("NetworkPolicy", vec![policy("a", "deny"), policy("b", "deny")]);
-        assert!(cache.is_synced());
+        assert_eq!(cache.state("NetworkPolicy"), Some(State::Synced));
         let (resources, unseen) = cache.snapshot(&kinds);
         assert_eq!(resources.iter().map(|r| r.address.as_str()).collect::<Vec<_>>(), ["NetworkPolicy a/deny", "NetworkPolicy b/deny"]);
         assert_eq!(unseen.iter().map(|u| u.reason.as_str()).collect::<Vec<_>>(), ["denied", "the admission server does not watch ResourceQuota objects"]);

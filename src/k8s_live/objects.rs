@@ -38,12 +38,18 @@ pub fn assemble(cluster: &str, listings: Vec<Listing>, charts: &Charts, anchor: 
 }
 
 /// A list item with the `apiVersion` and `kind` of its list.
-fn object_node(kind: &ApiKind, mut object: Value) -> Node {
+fn object_node(kind: &ApiKind, object: Value) -> Node {
+    without_copies(with_kind(kind, object))
+}
+
+/// A listed or watched object with its kind's `apiVersion` and `kind` (list items and watch
+/// events lack them).
+pub fn with_kind(kind: &ApiKind, mut object: Value) -> Value {
     if let Some(map) = object.as_object_mut() {
         map.insert("apiVersion".into(), Value::String(kind.api_version()));
         map.insert("kind".into(), Value::String(kind.kind.clone()));
     }
-    without_copies(object)
+    object
 }
 
 /// The object without `managedFields` and the last-applied annotation (a copy of the
