@@ -7,6 +7,7 @@ use crate::rules::{RuleMeta, RuleSpec};
 use anyhow::{anyhow, Result};
 use cel::Program;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 /// A rule ready to run.
 pub struct CompiledRule {
@@ -16,6 +17,8 @@ pub struct CompiledRule {
     /// The variables `when` reads (indexes into `variables`, in order of definition).
     pub when_variables: Vec<usize>,
     pub variables: Vec<CompiledVariable>,
+    /// Their names, in order (shared by every evaluation's values).
+    pub variable_names: Arc<[String]>,
     pub group: Option<(Program, Program)>,
     pub label: Option<Program>,
     pub checks: Vec<CompiledCheck>,
@@ -235,6 +238,7 @@ impl CompiledRule {
             spec,
             when,
             when_variables,
+            variable_names: variables.iter().map(|v| v.name.clone()).collect(),
             variables,
             group,
             label,
@@ -269,6 +273,7 @@ impl CompiledRule {
             when: None,
             when_variables: Vec::new(),
             variables: Vec::new(),
+            variable_names: Arc::from([]),
             group: None,
             label: None,
             checks: Vec::new(),

@@ -11,10 +11,17 @@ use crate::model::Severity;
 use crate::model::{Finding, Outcome};
 use crate::model::{Node, SourceKind, Span, Store, Stored, Unseen};
 use anyhow::Result;
+use cel::common::traits::Indexer;
+use cel::common::types::{Type, MAP_TYPE};
+use cel::common::value::{CowVal, Val};
 use cel::{Context, Program};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// A scope rules are evaluated in: every value bound in it is owned (CEL's `'v` is
+/// `'static`), so a rule variable's value outlives the scope it was evaluated in.
+type Scope<'p> = Context<'p, 'static>;
 
 /// A finding with the rule (its index) and the resource (its index; past the resources for
 /// what live sources could not see) it came from: the order the findings were made in.
@@ -64,14 +71,14 @@ pub fn evaluate_some(store: &Store, rules: &[CompiledRule], config: &Config, jud
 
 /// Resource `i`, decoded and converted to CEL once, judged by each rule of `judging` (indexes
 /// into `rules` and `groups`) in turn.
-fn judge_by_rules(root: &Context, (i, resource): (usize, &Stored), judging: &[usize], rules: &[CompiledRule], groups: &[Option<Groups>]) -> Vec<Made> {
+fn judge_by_rules(root: &Scope, (i, resource): (usize, &Stored), judging: &[usize], rules: &[CompiledRule], groups: &[Option<Groups>]) -> Vec<Made> {
     if judging.is_empty() {
         return Vec::new();
     }
     let attrs = resource.attrs();
     // Bound once for all the rules: binding a value converts it whole into CEL's own form.
     let mut scope = root.new_inner_scope();
-    scope.add_variable_from_value("resource", values::resource_value(resource, &attrs));
+    let scope = functions::bind(&mut scope, "resource", values::resource_value(resource, &attrs));
     let unknowns = attrs.unknown_paths();
     let mut made = Vec::new();
     for &r in judging {
@@ -96,7 +103,7 @@ fn in_report_order(mut made: Vec<Made>) -> Vec<Finding> {
 }
 
 /// For a cross-resource rule (rule `r`), the groups of every resource it judges.
-fn rule_groups(r: usize, rule: &CompiledRule, resources: &[Stored], judges: &HashMap<(&str, SourceKind), Vec<usize>>, root: &Context) -> Option<Groups> {
+fn rule_groups(r: usize, rule: &CompiledRule, resources: &[Stored], judges: &HashMap<(&str, SourceKind), Vec<usize>>, root: &Scope) -> Option<Groups> {
     let (by, collect) = rule.group.as_ref()?;
     let targets: Vec<usize> = (0..resources.len()).filter(|&i| rules_for(judges, &resources[i]).contains(&r)).collect();
     Some(build_groups(rule, by, collect, &targets, resources, root))
@@ -127,7 +134,7 @@ fn rules_by_kind<'r>(rules: &[CompiledRule], resources: &'r [Stored]) -> HashMap
 /// ones (their type, and the environment the config names their account by), does not rule
 /// them out: ENV-004 judges no account outside production and staging, so it is not
 /// undecided there either.
-fn rule_feeds_on(rule: &CompiledRule, unseen: &Unseen, root: &Context) -> bool {
+fn rule_feeds_on(rule: &CompiledRule, unseen: &Unseen, root: &Scope) -> bool {
     let Some(rtype) = unseen.resource_types.iter().find(|rtype| rule.applies_to_type(rtype)) else { return false };
     if !rule.meta.sources.contains(&unseen.source) || unseen.rule.as_ref().is_some_and(|id| id != &rule.meta.id) {
         return false;
@@ -190,12 +197,12 @@ struct Groups {
     members: HashMap<String, Vec<cel::Value>>,
 }
 
-fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &[usize], resources: &[Stored], root: &Context) -> Groups {
+fn build_groups(rule: &CompiledRule, by: &Program, collect: &Program, targets: &[usize], resources: &[Stored], root: &Scope) -> Groups {
     let entries: Vec<(String, cel::Value)> = targets
         .par_iter()
         .map(|&i| {
             let mut scope = root.new_inner_scope();
-            scope.add_variable_from_value("resource", values::resource_value(&resources[i], &resources[i].attrs()));
+            let scope = functions::bind(&mut scope, "resource", values::resource_value(&resources[i], &resources[i].attrs()));
             let applies = rule.when.as_ref().map(|w| w.execute(&Variables::new(rule).bind(&scope, &rule.when_variables)));
             if !matches!(applies, None | Some(Ok(cel::Value::Bool(true)))) {
                 return None;
@@ -237,7 +244,7 @@ struct Target<'a> {
 }
 
 /// Judges a resource by one rule; `ctx` binds `resource`.
-fn judge_resource(ctx: &Context, rule: &CompiledRule, subject: &Subject) -> Vec<Finding> {
+fn judge_resource(ctx: &Scope, rule: &CompiledRule, subject: &Subject) -> Vec<Finding> {
     let mut scope = ctx.new_inner_scope();
     if let Some(groups) = subject.groups {
         let key = rule.group.as_ref().and_then(|(by, _)| by.execute(&scope).ok());
@@ -274,7 +281,7 @@ fn existence_unknown(subject: &Subject) -> Option<Why> {
 }
 
 /// Judges the resource, or each of its `each` items.
-fn judge_items(rule: &CompiledRule, subject: &Subject, scope: &Context, whole: &Target, variables: &Variables) -> Vec<Finding> {
+fn judge_items(rule: &CompiledRule, subject: &Subject, scope: &Scope, whole: &Target, variables: &Variables) -> Vec<Finding> {
     let Some(each) = &rule.spec.each else {
         return judge_target(rule, subject, scope, whole, variables);
     };
@@ -292,7 +299,7 @@ fn judge_items(rule: &CompiledRule, subject: &Subject, scope: &Context, whole: &
     let mut findings = Vec::new();
     for item in items {
         let mut item_scope = scope.new_inner_scope();
-        item_scope.add_variable_from_value("item", values::to_cel(item, subject.resource.join_scope()));
+        let item_scope = functions::bind(&mut item_scope, "item", values::to_cel(item, subject.resource.join_scope()));
         let label = rule.label.as_ref().map(|l| l.execute(&item_scope).map(|v| values::display(&v)).unwrap_or_else(|_| "item".into()));
         // Variables may read `item`: each item has its own.
         findings.extend(judge_target(rule, subject, &item_scope, &Target { item: Some(item), label }, &Variables::new(rule)));
@@ -301,7 +308,7 @@ fn judge_items(rule: &CompiledRule, subject: &Subject, scope: &Context, whole: &
 }
 
 /// Runs every check on one target; each failing check is a finding.
-fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target: &Target, variables: &Variables) -> Vec<Finding> {
+fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Scope, target: &Target, variables: &Variables) -> Vec<Finding> {
     let item_unknowns;
     let (unknowns, root_path) = match (target.item, &rule.spec.each) {
         (Some(item), Some(each)) => {
@@ -344,46 +351,99 @@ fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Context, target:
 /// not decide, for its reason.
 struct Variables<'r> {
     rule: &'r CompiledRule,
-    values: std::cell::RefCell<Vec<Option<cel::Value>>>,
+    values: VariableValues,
 }
 
 impl<'r> Variables<'r> {
     fn new(rule: &'r CompiledRule) -> Self {
-        Variables { rule, values: std::cell::RefCell::new(vec![None; rule.variables.len()]) }
+        let slots = Slots { names: rule.variable_names.clone(), values: rule.variables.iter().map(|_| OnceLock::new()).collect() };
+        Variables { rule, values: VariableValues(Arc::new(slots)) }
     }
 
     /// A scope of `parent` with `variables` bound to the `needed` ones (indexes in order of
     /// definition, each after those it reads).
-    fn bind<'p, 'v>(&self, parent: &'p Context<'p, 'v>, needed: &[usize]) -> Context<'p, 'v> {
+    fn bind<'p>(&self, parent: &'p Scope<'p>, needed: &[usize]) -> Scope<'p> {
         let mut scope = parent.new_inner_scope();
         if needed.is_empty() {
             return scope;
         }
+        // Bound once, read in place: the values evaluated so far, and those evaluated below.
+        scope.add_variable_as_val("variables", Box::new(self.values.clone()));
         for &i in needed {
-            if self.values.borrow()[i].is_some() {
-                continue;
+            let slot = &self.values.0.values[i];
+            if slot.get().is_none() {
+                let value = match self.rule.variables[i].program.evaluate(&scope) {
+                    Ok(value) => value.into_owned(),
+                    Err(cel::ExecutionError::FunctionError { function, message }) if function == strict::UNKNOWN => as_val(values::unknown(&message)),
+                    Err(cel::ExecutionError::FunctionError { message, .. }) => as_val(values::failed(&message)),
+                    Err(error) => as_val(values::unknown(&internal_wording(&error))),
+                };
+                // Set once: `needed` lists each variable once.
+                let _ = slot.set(value);
             }
-            let value = {
-                let mut inner = parent.new_inner_scope();
-                inner.add_variable_from_value("variables", self.map());
-                match self.rule.variables[i].program.execute(&inner) {
-                    Ok(value) => value,
-                    Err(cel::ExecutionError::FunctionError { function, message }) if function == strict::UNKNOWN => values::unknown(&message),
-                    Err(cel::ExecutionError::FunctionError { message, .. }) => values::failed(&message),
-                    Err(error) => values::unknown(&internal_wording(&error)),
-                }
-            };
-            self.values.borrow_mut()[i] = Some(value);
         }
-        scope.add_variable_from_value("variables", self.map());
         scope
     }
+}
 
-    /// The variables evaluated so far, by name.
-    fn map(&self) -> cel::Value {
-        let values = self.values.borrow();
-        let known = self.rule.variables.iter().zip(values.iter()).filter_map(|(variable, value)| Some((variable.name.as_str(), value.clone()?)));
-        values::map(known)
+fn as_val(value: cel::Value) -> Box<dyn Val> {
+    value.try_into().expect("markers have a CEL form")
+}
+
+/// The values of a rule's variables for one target, as CEL reads them under `variables`: a
+/// map whose entries are filled as they are evaluated, shared by every scope that binds it.
+#[derive(Debug, Clone)]
+struct VariableValues(Arc<Slots>);
+
+#[derive(Debug)]
+struct Slots {
+    names: Arc<[String]>,
+    values: Vec<OnceLock<Box<dyn Val>>>,
+}
+
+impl Val for VariableValues {
+    fn get_type(&self) -> &Type {
+        &MAP_TYPE
+    }
+
+    fn cel_type() -> &'static Type {
+        &MAP_TYPE
+    }
+
+    fn as_indexer<'b, 'v>(&'b self) -> Option<&'b (dyn Indexer + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+
+    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v>
+    where
+        Self: 'v,
+    {
+        Box::new(self.clone())
+    }
+}
+
+impl Indexer for VariableValues {
+    /// A variable not evaluated (yet) is no key, as in a map of those evaluated.
+    fn get<'b, 'v>(&'b self, key: &dyn Val) -> Result<CowVal<'b, 'v>, cel::ExecutionError>
+    where
+        Self: 'v,
+    {
+        let name = values::native::text(key).unwrap_or_default();
+        let slots = &self.0;
+        match slots.names.iter().position(|n| n == name).and_then(|i| slots.values[i].get()) {
+            Some(value) => Ok(CowVal::Borrowed(value.as_ref())),
+            None => Err(cel::ExecutionError::NoSuchKey(Arc::new(name.to_string()))),
+        }
+    }
+
+    fn steal<'v>(self: Box<Self>, key: &dyn Val) -> Result<Box<dyn Val + 'v>, cel::ExecutionError>
+    where
+        Self: 'v,
+    {
+        Indexer::get(&*self, key).map(CowVal::into_owned)
     }
 }
 
@@ -402,7 +462,7 @@ enum Failure {
 }
 
 /// Runs a boolean program.
-fn run(program: &StrictProgram, scope: &Context) -> Result<bool, Failure> {
+fn run(program: &StrictProgram, scope: &Scope) -> Result<bool, Failure> {
     match program.execute(scope) {
         Ok(cel::Value::Bool(b)) => Ok(b),
         Ok(other) => Err(Failure::Helper(format!("the rule's expression gave {} instead of true or false", values::display(&other)))),
@@ -499,7 +559,7 @@ fn locate(check: &CompiledCheck, rule: &CompiledRule, subject: &Subject, target:
     (root.deepest(&relative(first)).span.clone().unwrap_or(block_span), attribute)
 }
 
-fn violation(rule: &CompiledRule, check: &CompiledCheck, subject: &Subject, scope: &Context, target: &Target) -> Finding {
+fn violation(rule: &CompiledRule, check: &CompiledCheck, subject: &Subject, scope: &Scope, target: &Target) -> Finding {
     let (span, attribute) = locate(check, rule, subject, target);
     let text = render_message(&check.message, scope).split_whitespace().collect::<Vec<_>>().join(" ");
     new_finding(rule, subject, target, Outcome::Violation, rule.severity(), span, attribute, text)
@@ -558,7 +618,7 @@ fn new_finding(
     finding
 }
 
-fn render_message(message: &[MessagePart], scope: &Context) -> String {
+fn render_message(message: &[MessagePart], scope: &Scope) -> String {
     let mut out = String::new();
     for part in message {
         match part {

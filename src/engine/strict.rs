@@ -9,9 +9,11 @@
 //! strict versions that fail with the unknown's reason. So a check that evaluates to
 //! true or false is decided by what is known, and one that fails could not decide.
 
-use super::functions::{undecided, Helpers};
-use super::values::{field, reference, unknown_reason, FAILED_KEY, KNOWN_FIELDS_KEY, MAYBE_KEY};
+use super::functions::{calls, undecided, Helpers};
+use super::values::{native, FAILED_KEY, KNOWN_FIELDS_KEY, MAYBE_KEY};
 use cel::common::ast::{operators, CallExpr, Expr, LiteralValue};
+use cel::common::types::{CelBytes, CelMap, CelMapKey, CelNull};
+use cel::common::value::{CowVal, Val};
 use cel::{Context, ExecutionError, IdedExpr, ParseErrors, Program, ResolveResult};
 use std::sync::Arc;
 
@@ -43,6 +45,11 @@ impl StrictProgram {
 
     pub fn execute(&self, ctx: &Context) -> ResolveResult {
         cel::Value::resolve(&self.0, ctx)
+    }
+
+    /// Its value in CEL's own form, borrowed from `ctx` where it can be.
+    pub fn evaluate<'e, 'v>(&'e self, ctx: &'e Context<'_, 'v>) -> Result<CowVal<'e, 'v>, ExecutionError> {
+        cel::Value::resolve_val(&self.0, ctx)
     }
 }
 
@@ -110,47 +117,49 @@ fn rewrite(expr: &mut IdedExpr) {
     }
 }
 
-/// Registers the strict built-ins on a root context.
+/// Registers the strict built-ins on a root context. They read their arguments where they lie
+/// (see `functions::calls`): a field read hands back the field itself.
 pub fn register(helpers: &mut Helpers) -> anyhow::Result<()> {
-    helpers.add(EQ, |a: cel::Value, b: cel::Value| equal(&a, &b).map(cel::Value::Bool))?;
-    helpers.add(NE, |a: cel::Value, b: cel::Value| equal(&a, &b).map(|eq| cel::Value::Bool(!eq)))?;
-    helpers.add(IN, |item: cel::Value, container: cel::Value| contains(&container, &item).map(cel::Value::Bool))?;
-    helpers.add(HAS, |value: cel::Value, name: Arc<String>| has(&value, &name))?;
-    helpers.add(SELECT, |value: cel::Value, name: Arc<String>| select(&value, &name))?;
-    helpers.add(VARIABLE, |variables: cel::Value, name: Arc<String>| {
-        let value = select(&variables, &name)?;
-        known_marker(&value)?;
-        Ok(value)
-    })?;
-    helpers.add(SIZE, |value: cel::Value| size(&value))?;
-    helpers.add(KNOWN, |value: cel::Value| known_text(&value).map(|_| value))?;
+    helpers.add(EQ, calls::reader2(|a, b| equal(a, b).map(cel::Value::Bool)))?;
+    helpers.add(NE, calls::reader2(|a, b| equal(a, b).map(|eq| cel::Value::Bool(!eq))))?;
+    helpers.add(IN, calls::reader2(|item, container| contains(container, item).map(cel::Value::Bool)))?;
+    helpers.add(HAS, calls::reader2(|value, name| has(value, name_of(name)?)))?;
+    helpers.add(SELECT, calls::finder(select))?;
+    helpers.add(
+        VARIABLE,
+        calls::finder(|variables, name| {
+            let value = select(variables, name)?;
+            value.map(known_marker).transpose()?;
+            Ok(value)
+        }),
+    )?;
+    helpers.add(SIZE, calls::reader1(size))?;
+    helpers.add(KNOWN, calls::checker(known_text))?;
     Ok(())
 }
 
 /// Equality that knows what it cannot know: values of different shapes differ whatever their
 /// unknown parts are; an unknown compared with anything is unknown.
-fn equal(a: &cel::Value, b: &cel::Value) -> Result<bool, ExecutionError> {
+fn equal(a: &dyn Val, b: &dyn Val) -> Result<bool, ExecutionError> {
     known_marker(a)?;
     known_marker(b)?;
-    match (a, b) {
-        (cel::Value::List(x), cel::Value::List(y)) => {
-            if x.len() != y.len() {
-                return Ok(false);
-            }
-            all_equal(x.iter().zip(y.iter()))
+    if let (Some(x), Some(y)) = (native::list(a), native::list(b)) {
+        if x.len() != y.len() {
+            return Ok(false);
         }
-        (cel::Value::Map(x), cel::Value::Map(y)) => {
-            if x.map.len() != y.map.len() || x.map.keys().any(|k| !y.map.contains_key(k)) {
-                return Ok(false);
-            }
-            all_equal(x.map.iter().map(|(k, v)| (v, &y.map[k])))
-        }
-        _ => Ok(a == b),
+        return all_equal(x.iter().zip(y.iter()).map(|(x, y)| (x.as_ref(), y.as_ref())));
     }
+    if let (Some(x), Some(y)) = (a.downcast_ref::<CelMap>(), b.downcast_ref::<CelMap>()) {
+        if x.len() != y.len() || x.keys().any(|k| !y.contains_key(k)) {
+            return Ok(false);
+        }
+        return all_equal(x.iter().map(|(k, v)| (v.as_ref(), y[k].as_ref())));
+    }
+    Ok(a == b)
 }
 
 /// Whether every pair is equal: one known difference decides, else the first unknown fails.
-fn all_equal<'v>(pairs: impl Iterator<Item = (&'v cel::Value, &'v cel::Value)>) -> Result<bool, ExecutionError> {
+fn all_equal<'b>(pairs: impl Iterator<Item = (&'b dyn Val, &'b dyn Val)>) -> Result<bool, ExecutionError> {
     let mut unknown = None;
     for (x, y) in pairs {
         match equal(x, y) {
@@ -163,36 +172,36 @@ fn all_equal<'v>(pairs: impl Iterator<Item = (&'v cel::Value, &'v cel::Value)>) 
 }
 
 /// `item in container`: true when a known element is the item, even if others are unknown.
-fn contains(container: &cel::Value, item: &cel::Value) -> Result<bool, ExecutionError> {
+fn contains(container: &dyn Val, item: &dyn Val) -> Result<bool, ExecutionError> {
     known_marker(container)?;
-    match container {
-        cel::Value::List(items) => {
-            let mut unknown = None;
-            for element in items.iter() {
-                match equal(element, item) {
-                    Ok(true) => return Ok(true),
-                    Ok(false) => {}
-                    Err(error) => unknown = unknown.or(Some(error)),
-                }
+    if let Some(items) = native::list(container) {
+        let mut unknown = None;
+        for element in items {
+            match equal(element.as_ref(), item) {
+                Ok(true) => return Ok(true),
+                Ok(false) => {}
+                Err(error) => unknown = unknown.or(Some(error)),
             }
-            unknown.map_or(Ok(false), Err)
         }
-        cel::Value::Map(map) => {
+        return unknown.map_or(Ok(false), Err);
+    }
+    match container.downcast_ref::<CelMap>() {
+        Some(map) => {
             known_marker(item)?;
-            let key: cel::objects::Key =
-                item.clone().try_into().map_err(|_| ExecutionError::function_error("in", "a map key must be a string, an integer or a boolean"))?;
-            Ok(map.map.contains_key(&key))
+            let key = CelMapKey::try_from(item.clone_as_boxed())
+                .map_err(|_| ExecutionError::function_error("in", "a map key must be a string, an integer or a boolean"))?;
+            Ok(map.contains_key(&key))
         }
-        other => Err(ExecutionError::function_error("in", format!("`in` needs a list or a map, not {:?}", other.type_of()))),
+        None => Err(ExecutionError::function_error("in", format!("`in` needs a list or a map, not {:?}", type_of(container)))),
     }
 }
 
 /// Fails when `value` itself is an unknown marker (its elements may be unknown).
-fn known_marker(value: &cel::Value) -> Result<(), ExecutionError> {
-    match unknown_reason(value) {
+fn known_marker(value: &dyn Val) -> Result<(), ExecutionError> {
+    match native::unknown_reason(value) {
         // A rule variable a helper could not compute: the helper's words, as if the check
         // had called it.
-        Some(reason) if field(value, FAILED_KEY).is_some() => Err(undecided("variable", reason.to_string())),
+        Some(reason) if native::field(value, FAILED_KEY).is_some() => Err(undecided("variable", reason.to_string())),
         Some(reason) => Err(undecided(UNKNOWN, reason.to_string())),
         None => Ok(()),
     }
@@ -200,9 +209,9 @@ fn known_marker(value: &cel::Value) -> Result<(), ExecutionError> {
 
 /// Fails on an unknown and on a reference to another resource's attribute, whose text is
 /// known only after apply (a method such as `endsWith` reads the text).
-fn known_text(value: &cel::Value) -> Result<(), ExecutionError> {
+fn known_text(value: &dyn Val) -> Result<(), ExecutionError> {
     known_marker(value)?;
-    match reference(value) {
+    match native::reference(value) {
         Some((address, attribute)) => Err(undecided(UNKNOWN, format!("{address}.{attribute} is known only after apply"))),
         None => Ok(()),
     }
@@ -210,48 +219,59 @@ fn known_text(value: &cel::Value) -> Result<(), ExecutionError> {
 
 /// `has(value.name)`: an unknown value may or may not have the field, unless it is one of
 /// the fields known of it (known to be there, or known to be null: absent).
-fn has(value: &cel::Value, name: &str) -> ResolveResult {
-    if let Some(fields) = field(value, KNOWN_FIELDS_KEY) {
-        return match field(fields, name) {
-            Some(known) => Ok(cel::Value::Bool(*known != cel::Value::Null)),
-            None => Err(undecided(UNKNOWN, unknown_reason(value).unwrap_or_default().to_string())),
+fn has(value: &dyn Val, name: &str) -> ResolveResult {
+    if let Some(fields) = native::field(value, KNOWN_FIELDS_KEY) {
+        return match native::field(fields, name) {
+            Some(known) => Ok(cel::Value::Bool(known.downcast_ref::<CelNull>().is_none())),
+            None => Err(undecided(UNKNOWN, native::unknown_reason(value).unwrap_or_default().to_string())),
         };
     }
     known_marker(value)?;
-    match value {
-        cel::Value::Map(_) => Ok(cel::Value::Bool(field(value, name).is_some())),
-        other => Err(ExecutionError::function_error("has", format!("has() needs a map, not {:?}", other.type_of()))),
+    match value.as_indexer() {
+        Some(_) if native::list(value).is_none() => Ok(cel::Value::Bool(native::field(value, name).is_some())),
+        _ => Err(ExecutionError::function_error("has", format!("has() needs a map, not {:?}", type_of(value)))),
     }
 }
 
 /// `value.name`: an unknown has no fields to read yet.
-fn select(value: &cel::Value, name: &str) -> ResolveResult {
-    if let Some(known) = field(value, KNOWN_FIELDS_KEY).and_then(|fields| field(fields, name)) {
-        return Ok(known.clone());
+fn select<'b, 'v>(value: &'b (dyn Val + 'v), name: &str) -> Result<Option<&'b (dyn Val + 'v)>, ExecutionError> {
+    if let Some(known) = native::field(value, KNOWN_FIELDS_KEY).and_then(|fields| native::field(fields, name)) {
+        return Ok(Some(known));
     }
     known_marker(value)?;
-    match value {
-        cel::Value::Map(_) => field(value, name).cloned().ok_or_else(|| ExecutionError::NoSuchKey(Arc::new(name.to_string()))),
-        other => Err(ExecutionError::function_error("select", format!("`.{name}` needs a map, not {:?}", other.type_of()))),
+    match value.as_indexer() {
+        Some(_) if native::list(value).is_none() => native::field(value, name).map(Some).ok_or_else(|| ExecutionError::NoSuchKey(Arc::new(name.to_string()))),
+        _ => Err(ExecutionError::function_error("select", format!("`.{name}` needs a map, not {:?}", type_of(value)))),
     }
 }
 
-fn size(value: &cel::Value) -> ResolveResult {
+fn size(value: &dyn Val) -> ResolveResult {
     known_marker(value)?;
-    // A list with elements that may not be there has a length no one knows yet.
-    if let cel::Value::List(items) = value {
-        if let Some(maybe) = items.iter().find(|item| field(item, MAYBE_KEY).is_some()) {
-            known_marker(maybe)?;
+    let n = if let Some(items) = native::list(value) {
+        // A list with elements that may not be there has a length no one knows yet.
+        if let Some(maybe) = items.iter().find(|item| native::field(item.as_ref(), MAYBE_KEY).is_some()) {
+            known_marker(maybe.as_ref())?;
         }
-    }
-    let n = match value {
-        cel::Value::List(items) => items.len(),
-        cel::Value::Map(map) => map.map.len(),
-        cel::Value::String(s) => s.chars().count(),
-        cel::Value::Bytes(b) => b.len(),
-        other => return Err(ExecutionError::function_error("size", format!("size() needs a list, map or string, not {:?}", other.type_of()))),
+        items.len()
+    } else if let Some(map) = value.downcast_ref::<CelMap>() {
+        map.len()
+    } else if let Some(text) = native::text(value) {
+        text.chars().count()
+    } else if let Some(bytes) = value.downcast_ref::<CelBytes>() {
+        bytes.inner().len()
+    } else {
+        return Err(ExecutionError::function_error("size", format!("size() needs a list, map or string, not {:?}", type_of(value))));
     };
     Ok(cel::Value::Int(n as i64))
+}
+
+fn name_of(value: &dyn Val) -> Result<&str, ExecutionError> {
+    native::text(value).ok_or_else(|| ExecutionError::function_error("has", "a field name is a string"))
+}
+
+/// The type of a value, as messages name it.
+fn type_of(value: &dyn Val) -> cel::objects::ValueType {
+    cel::Value::try_from(value).map_or(cel::objects::ValueType::Null, |value| value.type_of())
 }
 
 #[cfg(test)]

@@ -154,3 +154,39 @@ pub fn display(value: &cel::Value) -> String {
         other => format!("{other:?}"),
     }
 }
+
+/// The same readings on CEL's own values (`dyn Val`), for helpers that read their arguments
+/// where they lie instead of copying them (see `functions::calls`).
+pub mod native {
+    use super::{REF_KEY, UNKNOWN_KEY};
+    use cel::common::types::{CelList, CelString};
+    use cel::common::value::{CowVal, Val};
+
+    /// The entry `key` of a map (or of anything indexed by strings).
+    pub fn field<'b, 'v>(value: &'b (dyn Val + 'v), key: &str) -> Option<&'b (dyn Val + 'v)> {
+        match value.as_indexer()?.get(&CelString::from(key)) {
+            Ok(CowVal::Borrowed(found)) => Some(found),
+            _ => None,
+        }
+    }
+
+    /// The text of a string value.
+    pub fn text(value: &dyn Val) -> Option<&str> {
+        value.downcast_ref::<CelString>().map(CelString::inner)
+    }
+
+    /// The reason, when `value` is an unknown marker.
+    pub fn unknown_reason(value: &dyn Val) -> Option<&str> {
+        text(field(value, UNKNOWN_KEY)?)
+    }
+
+    /// `(address, attribute)` when `value` is a reference marker.
+    pub fn reference(value: &dyn Val) -> Option<(&str, &str)> {
+        Some((text(field(value, REF_KEY)?)?, text(field(value, "attribute")?)?))
+    }
+
+    /// The elements, when `value` is a list.
+    pub fn list<'b, 'v>(value: &'b (dyn Val + 'v)) -> Option<&'b [Box<dyn Val + 'v>]> {
+        value.downcast_ref::<CelList>().map(CelList::inner)
+    }
+}

@@ -1,6 +1,8 @@
 //! Helper functions rules call from CEL. Each one fails (making the rule undecided) when it
 //! meets an unknown value instead of guessing.
 
+pub(super) mod calls;
+pub(super) use calls::bind;
 mod env;
 mod infra;
 mod k8s;
@@ -72,11 +74,8 @@ impl<'c, 'p, 'v> Helpers<'c, 'p, 'v> {
         Helpers { ctx, names: Vec::new() }
     }
 
-    pub fn add<T: 'static, F>(&mut self, name: &'static str, function: F) -> anyhow::Result<()>
-    where
-        F: cel::extractors::IntoFunction<T> + 'static + Send + Sync,
-    {
-        self.ctx.add_function(name, function).map_err(|e| anyhow::anyhow!("registering CEL function {name}: {e:?}"))?;
+    pub fn add<Args>(&mut self, name: &'static str, function: impl calls::IntoHelper<Args>) -> anyhow::Result<()> {
+        self.ctx.add_function(name, function.into_raw()).map_err(|e| anyhow::anyhow!("registering CEL function {name}: {e:?}"))?;
         self.names.push(name);
         Ok(())
     }
@@ -125,7 +124,7 @@ pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) ->
         trusted_registry: compiled(&config.trusted_registry)?,
         digest: compiled(r"@sha256:[0-9a-f]{64}$").expect("valid regex"),
     });
-    helpers.add("get", |value: cel::Value, path: Arc<String>| get(&value, &path))?;
+    helpers.add("get", calls::get())?;
     helpers.add("setting", |resource: cel::Value, name: Arc<String>| setting(&resource, &name))?;
     helpers.add("join", |list: cel::Value, separator: Arc<String>| join(&list, &separator))?;
     // `after(text, "prefix")`: the text after `prefix`, null when it does not start with it
@@ -208,24 +207,6 @@ pub(super) fn known_string(value: &cel::Value, what: &str) -> std::result::Resul
         cel::Value::Null => Ok(String::new()),
         other => Ok(display(other)),
     }
-}
-
-/// `get(value, "a.b.c")`: the value at a dotted path, null when any step is missing. Lists
-/// on the way are entered at their first element (Terraform blocks are one-element lists).
-pub(super) fn get(value: &cel::Value, path: &str) -> Result {
-    // The whole value unknown (an object that may not be there): its own reason says why.
-    if let Some(reason) = unknown_reason(value) {
-        return Err(undecided(super::strict::UNKNOWN, reason.to_string()));
-    }
-    let mut current = value;
-    for segment in path.split('.').filter(|s| !s.is_empty()) {
-        current = known(first_if_list(current), path)?;
-        match field(current, segment) {
-            Some(next) => current = next,
-            None => return Ok(cel::Value::Null),
-        }
-    }
-    Ok(known(current, path)?.clone())
 }
 
 /// `setting(resource, "versioning")`: one S3 bucket setting wherever the code wrote it. For a
