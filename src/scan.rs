@@ -126,10 +126,20 @@ impl ScanOutcome {
     }
 }
 
-/// The time each phase of a scan took and what it counted, in the order they ran: what
-/// `--timings` prints, for a user to paste into an issue.
+/// The time each phase of a scan took, what it counted and the process's peak memory when it
+/// ended, in the order they ran: what `--timings` prints, for a user to paste into an issue.
 #[derive(Debug, Default)]
-pub struct Timings(std::sync::Mutex<Vec<(&'static str, Duration, String)>>);
+pub struct Timings(std::sync::Mutex<Vec<Phase>>);
+
+/// One phase of a scan, as `--timings` shows it.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub name: &'static str,
+    pub elapsed: Duration,
+    pub counted: String,
+    /// The largest resident set of the process so far, in bytes (where the system says).
+    pub peak_memory: Option<u64>,
+}
 
 impl Timings {
     /// Runs `phase`, recording how long it took and what `counted` says of its result.
@@ -137,14 +147,22 @@ impl Timings {
         let started = Instant::now();
         let result = phase();
         let elapsed = started.elapsed();
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((name, elapsed, counted(&result)));
+        let phase = Phase { name, elapsed, counted: counted(&result), peak_memory: peak_memory() };
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(phase);
         result
     }
 
     /// The phases recorded, in order.
-    pub fn phases(&self) -> Vec<(&'static str, Duration, String)> {
+    pub fn phases(&self) -> Vec<Phase> {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
+}
+
+/// The process's peak resident set in bytes: Linux's `VmHWM`; None elsewhere.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = status.lines().find_map(|line| line.strip_prefix("VmHWM:"))?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok()?;
+    Some(kib * 1024)
 }
 
 /// Runs the whole scan. Only a broken configuration or baseline stops it; unreadable inputs

@@ -228,15 +228,17 @@ fn format(format: FormatArg) -> Format {
     }
 }
 
-/// `--timings`: one line per phase, its milliseconds and what it counted, then the whole run.
-/// The rules compile while the inputs are discovered and parsed, so the phases may add up to
-/// more than the total.
+/// `--timings`: one line per phase, its milliseconds, what it counted and the peak memory so
+/// far, then the whole run. The rules compile while the inputs are discovered and parsed, so
+/// the phases may add up to more than the total.
 fn timings_table(outcome: &ScanOutcome) -> String {
     let mut out = String::from("charterguard: timings\n");
-    for (phase, elapsed, counted) in outcome.timings.phases() {
-        out.push_str(&format!("  {phase:<9} {:>8.1} ms  {counted}\n", elapsed.as_secs_f64() * 1000.0));
+    let phases = outcome.timings.phases();
+    for phase in &phases {
+        let peak = phase.peak_memory.map(|bytes| format!("  (peak {} MB)", bytes / 1_000_000)).unwrap_or_default();
+        out.push_str(&format!("  {:<9} {:>8.1} ms  {}{peak}\n", phase.name, phase.elapsed.as_secs_f64() * 1000.0, phase.counted));
     }
-    let reporting: std::time::Duration = outcome.timings.phases().iter().filter(|(phase, _, _)| *phase == "report").map(|(_, elapsed, _)| *elapsed).sum();
+    let reporting: std::time::Duration = phases.iter().filter(|phase| phase.name == "report").map(|phase| phase.elapsed).sum();
     out.push_str(&format!("  {:<9} {:>8.1} ms\n", "total", (outcome.elapsed + reporting).as_secs_f64() * 1000.0));
     out
 }

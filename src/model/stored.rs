@@ -6,6 +6,7 @@
 
 use super::{LiveOrigin, Model, Node, Resource, SourceKind, Span, Unseen, Value};
 use crate::model::Diagnostic;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -87,11 +88,26 @@ impl Store {
     }
 }
 
+/// The most resources encoded into one part at a time: a larger model (one root module of
+/// 100,000 resources) is encoded a slice at a time, in parallel.
+const PART_RESOURCES: usize = 8192;
+
 impl From<Model> for Store {
-    fn from(model: Model) -> Self {
-        let mut builder = StoreBuilder::default();
-        builder.push(model);
-        builder.finish()
+    fn from(mut model: Model) -> Self {
+        let encode = |model: Model| {
+            let mut builder = StoreBuilder::default();
+            builder.push(model);
+            builder.finish()
+        };
+        if model.resources.len() <= PART_RESOURCES {
+            return encode(model);
+        }
+        let mut resources = std::mem::take(&mut model.resources).into_iter();
+        let slices: Vec<Vec<Resource>> =
+            std::iter::from_fn(|| Some(resources.by_ref().take(PART_RESOURCES).collect::<Vec<_>>()).filter(|s| !s.is_empty())).collect();
+        let mut parts: Vec<Store> = slices.into_par_iter().map(|resources| encode(Model { resources, ..Model::default() })).collect();
+        parts.push(encode(model));
+        Store::concat(parts)
     }
 }
 

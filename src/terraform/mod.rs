@@ -176,7 +176,7 @@ fn load_group<T: From<Model> + Send>(
             variants
                 .into_par_iter()
                 .map(|environment| {
-                    let model = with_evaluation_stack(|| evaluate_root(&loader, root, options, environment));
+                    let model = evaluate_root_on_its_stack(&loader, root, options, environment);
                     RootModel { only_in_cycle, dir: root.dir.clone(), model: T::from(model) }
                 })
                 .collect::<Vec<_>>()
@@ -340,7 +340,7 @@ pub fn load_text(name: &str, text: &str) -> Model {
     let decls = ModuleDecls { dir: PathBuf::from("(memory)"), files: vec![parsed] };
     let loader = Loader { loaded: HashMap::new(), installed: HashMap::new(), base: PathBuf::new(), workspace: "default".into(), roots: None };
     let options = Options { roots: Vec::new(), ..Options::new(PathBuf::new()) };
-    model.extend(with_evaluation_stack(|| evaluate_root(&loader, &decls, &options, None)));
+    model.extend(evaluate_root_on_its_stack(&loader, &decls, &options, None));
     model
 }
 
@@ -412,8 +412,18 @@ fn with_evaluation_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
+/// [`evaluate_root`] on a stack of its own; then its buckets are joined with their split
+/// settings, in parallel, back on the caller's thread: parallel work sent to the pool from the
+/// evaluation's thread, while the pool's workers wait for such threads, would never run.
+fn evaluate_root_on_its_stack(loader: &Loader, root: &ModuleDecls, options: &Options, environment: Option<&EnvironmentRoots>) -> Model {
+    let mut model = with_evaluation_stack(|| evaluate_root(loader, root, options, environment));
+    model.resources = s3::link_split_settings(std::mem::take(&mut model.resources));
+    model
+}
+
 /// Evaluates a root module, for `environment` when one names it: with its var-files, each
-/// resource labelled with it (and, as a render, named by it in findings).
+/// resource labelled with it (and, as a render, named by it in findings). Its buckets are not
+/// joined with their settings yet (see [`evaluate_root_on_its_stack`]).
 fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options, environment: Option<&EnvironmentRoots>) -> Model {
     let mut model = Model::default();
     let extra: &[PathBuf] = environment.map_or(&[], |e| &e.var_files);
@@ -432,7 +442,7 @@ fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options, environ
     if let Some(environment) = environment {
         resources.iter_mut().for_each(|resource| resource.set_environment(&environment.name));
     }
-    model.resources = s3::link_split_settings(resources);
+    model.resources = resources;
     // A call inside a module instantiated several times is reported once.
     let mut seen = BTreeSet::new();
     model.diagnostics.extend(diagnostics.into_iter().filter(|d| seen.insert(d.clone())));
@@ -576,6 +586,27 @@ mod tests {
 
     fn value<'m>(resource: &'m Resource, path: &str) -> &'m Value {
         &resource.attrs.path(path).unwrap_or_else(|| panic!("{} has no {path}", resource.address)).value
+    }
+
+    /// Root modules are evaluated on threads of their own, which the pool's workers wait for:
+    /// what follows an evaluation in parallel (joining thousands of bucket settings) must run
+    /// back on the worker, or two roots at once would wait on each other for ever.
+    #[test]
+    fn many_roots_join_their_settings_in_parallel_without_waiting_on_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings: String = (0..300)
+            .map(|i| format!("resource \"aws_s3_bucket\" \"b{i}\" {{ bucket = \"b{i}\" }}\nresource \"aws_s3_bucket_versioning\" \"b{i}\" {{\n  bucket = aws_s3_bucket.b{i}.id\n}}\n"))
+            .collect();
+        let roots: Vec<(String, String)> = (0..16).map(|r| (format!("root{r}/main.tf"), settings.clone())).collect();
+        write(dir.path(), &roots.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect::<Vec<_>>());
+        let (sent, received) = std::sync::mpsc::channel();
+        let path = dir.path().to_path_buf();
+        // The global pool, as scans use it: with fewer workers than roots, every worker waits.
+        std::thread::spawn(move || {
+            let _ = sent.send(load_dir(&path, Vec::new()).resources.len());
+        });
+        let loaded = received.recv_timeout(std::time::Duration::from_secs(60)).expect("the load finishes");
+        assert_eq!(loaded, 16 * 600);
     }
 
     #[test]

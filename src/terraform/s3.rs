@@ -8,6 +8,7 @@
 //! bucket outside the scanned code, and rules judge it at its own block.
 
 use crate::model::{Node, Resource, Value, EXISTS_KEY};
+use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// Split setting resource types (suffix after `aws_s3_bucket_`).
@@ -42,7 +43,7 @@ pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
             by_name.insert(name.to_string(), i);
         }
     }
-    let mut links: Vec<(usize, usize, &'static str, Node)> = Vec::new();
+    let mut links: Vec<(usize, usize, &'static str)> = Vec::new();
     let mut unlinked: Vec<(&'static str, String)> = Vec::new();
     for (i, resource) in resources.iter().enumerate() {
         let Some(setting) = resource.rtype.strip_prefix("aws_s3_bucket_").and_then(|s| SETTINGS.iter().find(|x| **x == s)) else { continue };
@@ -53,7 +54,7 @@ pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
             _ => None,
         };
         match target {
-            Some(index) => links.push((index, i, setting, setting_node(resource))),
+            Some(index) => links.push((index, i, setting)),
             None => {
                 let why = match bucket.map(|b| &b.value) {
                     Some(Value::Unknown(reason)) => reason.clone(),
@@ -68,7 +69,9 @@ pub fn link_split_settings(mut resources: Vec<Resource>) -> Vec<Resource> {
             }
         }
     }
-    for (index, i, setting, node) in links {
+    // The copies are made in parallel: a root module of 5,000 distributors joins 50,000.
+    let nodes: Vec<Node> = links.par_iter().map(|&(_, i, _)| setting_node(&resources[i])).collect();
+    for ((index, i, setting), node) in links.into_iter().zip(nodes) {
         let bucket = Node::new(Value::Str(resources[index].address.clone()), None);
         // A setting that may not exist (unknown count) leaves the bucket's setting unknown.
         let node = match resources[i].attrs.get(EXISTS_KEY).and_then(Node::unknown_reason) {
