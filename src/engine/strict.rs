@@ -9,7 +9,7 @@
 //! strict versions that fail with the unknown's reason. So a check that evaluates to
 //! true or false is decided by what is known, and one that fails could not decide.
 
-use super::functions::{calls, undecided, Helpers};
+use super::functions::{calls, compiled, undecided, Helpers};
 use super::values::{native, FAILED_KEY, KNOWN_FIELDS_KEY, MAYBE_KEY};
 use cel::common::ast::{operators, CallExpr, Expr, LiteralValue};
 use cel::common::types::{CelBytes, CelMap, CelMapKey, CelNull};
@@ -27,6 +27,7 @@ const SIZE: &str = "strict.size";
 const KNOWN: &str = "strict.known";
 const SELECT: &str = "strict.select";
 const VARIABLE: &str = "strict.variable";
+const MATCHES: &str = "strict.matches";
 
 /// A compiled check (or `when`) whose built-ins fail on unknown values.
 pub struct StrictProgram(IdedExpr);
@@ -64,11 +65,13 @@ fn rewrite(expr: &mut IdedExpr) {
                 operators::NOT_EQUALS => Some(NE),
                 operators::IN => Some(IN),
                 "size" => Some(SIZE),
+                // Also with the pattern compiled once per process, not on every call.
+                "matches" => Some(MATCHES),
                 _ => None,
             };
             if let Some(name) = strict {
                 call.func_name = name.to_string();
-                // `x.size()` becomes `strict.size(x)`.
+                // `x.size()` becomes `strict.size(x)`, `x.matches(p)` `strict.matches(x, p)`.
                 if let Some(target) = call.target.take() {
                     call.args.insert(0, *target);
                 }
@@ -134,6 +137,7 @@ pub fn register(helpers: &mut Helpers) -> anyhow::Result<()> {
         }),
     )?;
     helpers.add(SIZE, calls::reader1(size))?;
+    helpers.add(MATCHES, calls::reader2(matches))?;
     helpers.add(KNOWN, calls::checker(known_text))?;
     Ok(())
 }
@@ -265,6 +269,18 @@ fn size(value: &dyn Val) -> ResolveResult {
     Ok(cel::Value::Int(n as i64))
 }
 
+/// `text.matches(pattern)`, the regular expression compiled once.
+fn matches(text: &dyn Val, pattern: &dyn Val) -> ResolveResult {
+    known_text(text)?;
+    let (Some(text), Some(pattern)) = (native::text(text), native::text(pattern)) else {
+        return Err(ExecutionError::no_such_member_overload("matches", vec![text.get_type().name().to_owned(), pattern.get_type().name().to_owned()]));
+    };
+    match compiled(pattern) {
+        Ok(regex) => Ok(cel::Value::Bool(regex.is_match(text))),
+        Err(error) => Err(ExecutionError::function_error("matches", format!("'{pattern}' not a valid regex:\n{error}"))),
+    }
+}
+
 fn name_of(value: &dyn Val) -> Result<&str, ExecutionError> {
     native::text(value).ok_or_else(|| ExecutionError::function_error("has", "a field name is a string"))
 }
@@ -310,6 +326,8 @@ mod tests {
             "[x].exists(t, t.a == 1)",
             "x.a.b == 1",
             r#"x.endsWith("a")"#,
+            r#"x.matches("^a")"#,
+            r#"matches(x, "^a")"#,
             r#"x == "a""#,
             r#"x != "a""#,
             r#""a" in x"#,
@@ -344,5 +362,11 @@ mod tests {
         let map = super::super::values::map([("a", cel::Value::Int(1))]);
         assert_eq!(run("has(x.a) && !has(x.b) && size(x) == 1 && 'a' in x && x.a != 2", map), Ok(cel::Value::Bool(true)));
         assert_eq!(run("[1, 2].exists(i, i == 2) && size('ab') == 2 && 3 in [1, 2, 3]", cel::Value::Null), Ok(cel::Value::Bool(true)));
+        assert_eq!(
+            run("'ELBSecurityPolicy-TLS13-1-2-2021'.matches('^ELBSecurityPolicy-TLS13') && !'a'.matches('^b')", cel::Value::Null),
+            Ok(cel::Value::Bool(true))
+        );
+        assert!(matches!(run("'a'.matches('(')", cel::Value::Null), Err(ExecutionError::FunctionError { function, .. }) if function == "matches"));
+        assert!(matches!(run("1.matches('a')", cel::Value::Null), Err(ExecutionError::NoSuchOverload(_))));
     }
 }
