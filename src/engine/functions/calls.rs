@@ -2,7 +2,7 @@
 //!
 //! CEL evaluates a call's arguments into its own values (`dyn Val`). cel's typed handlers copy
 //! each one into a `cel::Value`, deeply: a helper given `resource` copied the whole resource,
-//! on every call, and on Phase-05 that copying was a third of the scan. Here:
+//! on every call, and on Phase-05 that copying was half of evaluating the rules. Here:
 //! - a value bound in a scope (the resource, an item) is kept beside its binding as the
 //!   `cel::Value` it was made from, and a helper given that very value gets it from there
 //!   ([`bind`]);
@@ -126,6 +126,7 @@ fn bound_value(value: &dyn Val) -> Option<cel::Value> {
     BOUND.with(|bound| bound.borrow().iter().rev().find(|(at, _)| *at == address).map(|(_, value)| value.clone()))
 }
 
+/// Where a value lies. Values of no size (null) all lie at one address: they are equal anyway.
 fn address_of(value: &dyn Val) -> usize {
     (value as *const dyn Val).cast::<()>() as usize
 }
