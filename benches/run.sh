@@ -15,11 +15,14 @@
 #        charterguard scan TREE --format json --fail-on never
 #        timeout $CHECKOV_BUDGET checkov -d TREE --quiet --compact -o json --soft-fail
 #                --skip-download --framework terraform,terraform_json,terraform_plan,kubernetes
-#      each under `/usr/bin/time -f '%e %U %S %M'` (wall s, user s, sys s, max RSS KiB);
+#      each under `/usr/bin/time -f '%e %U %S %M'` (wall s, user s, sys s, max RSS KiB); the
+#      floor and the scan $RUNS times in turn (floor, scan, floor, scan, ...), Checkov once;
+#      charterguard's reports of every run are compared byte for byte (a difference is logged);
 #      Checkov past its budget is killed (with its process group) and shown "> N s (stopped)";
 #   4. prints a markdown table (and writes it to $OUT/results.md) with, per tree: files on disk,
 #      the parse-only floor's wall and peak MB, charterguard wall / CPU (user+sys) / peak MB /
-#      findings and its wall as a multiple of the floor, Checkov wall / CPU / peak MB /
+#      findings (medians of the runs) and its wall as a multiple of the floor (the median of each
+#      run's scan over the floor run just before it: the machine's drift cancels), Checkov wall / CPU / peak MB /
 #      failed checks, Checkov/charterguard wall ratio; then charterguard's 10x/1x wall ratio.
 #
 # Counting:
@@ -37,6 +40,7 @@
 # Environment:
 #   TREES="1x 10x alt5000"     trees to prepare and scan, in this order
 #   CHECKOV_TREES="$TREES"     trees Checkov also runs on ("" = charterguard only)
+#   RUNS=3                     runs of the floor and of charterguard per tree (medians)
 #   CHECKOV_BUDGET=600         seconds per tree before Checkov is stopped
 #   CHECKOV_VERSION=3.3.30     the pinned PyPI version
 #   CARGO_FLAGS=""             extra `cargo build` flags, e.g. --features live: the scan does
@@ -59,6 +63,7 @@ TREES=${TREES:-"1x 10x alt5000"}
 CHECKOV_TREES=${CHECKOV_TREES-$TREES}
 CHECKOV_BUDGET=${CHECKOV_BUDGET:-600}
 CHECKOV_VERSION=${CHECKOV_VERSION:-3.3.30}
+RUNS=${RUNS:-3}
 OUT=${OUT:-"$ROOT/target/bench-results/$(date -u +%Y%m%dT%H%M%SZ)"}
 VENV="$ROOT/target/bench-venv"
 CG="$ROOT/target/release/charterguard"
@@ -112,6 +117,11 @@ done
 # --- 3. measure -------------------------------------------------------------------------------
 # measure NAME CMD...: runs CMD with stdout to $OUT/NAME.out, stderr to $OUT/NAME.err, and
 # prints "wall user sys maxrss_kib exit_code".
+# median N...: the middle value (the mean of the two middle ones for an even count).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 measure() {
   local name=$1; shift
   local rc=0
@@ -146,24 +156,35 @@ declare -A ROW
 for t in $TREES; do
   p=$(tree_path "$t")
   files=$(find "$p" -type f | wc -l)
-  log "$t: parse-only floor on $p"
-  read -r w u s m rc <<<"$(measure "floor-$t" "$FLOOR" "$p")"
-  flw=$w; flmb=$((m / 1024))
-  log "$t: floor ${flw}s wall, ${flmb} MB ($(cat "$OUT/floor-$t.out"))"
-  log "$t: charterguard on $p ($files files)"
-  read -r w u s m rc <<<"$(measure "cg-$t" "$CG" scan "$p" --format json --fail-on never)"
+  # The floor and the scan take turns, RUNS times: each run's scan is compared with the floor
+  # measured just before it, so the machine's drift cancels out of the ratio.
+  fl_walls=(); fl_mbs=(); cg_walls=(); cg_cpus=(); cg_mbs=(); overs=()
+  for i in $(seq "$RUNS"); do
+    read -r w u s m rc <<<"$(measure "floor-$t.$i" "$FLOOR" "$p")"
+    fl_walls+=("$w"); fl_mbs+=("$((m / 1024))"); flw=$w
+    log "$t: floor run $i: ${w}s wall, $((m / 1024)) MB ($(cat "$OUT/floor-$t.$i.out"))"
+    read -r w u s m rc <<<"$(measure "cg-$t.$i" "$CG" scan "$p" --format json --fail-on never)"
+    cg_walls+=("$w"); cg_cpus+=("$(echo "$u + $s" | bc)"); cg_mbs+=("$((m / 1024))")
+    overs+=("$(echo "scale=2; $w / $flw" | bc)")
+    log "$t: charterguard run $i: ${w}s wall, $((m / 1024)) MB, exit $rc"
+    if [ "$i" -gt 1 ] && ! cmp -s "$OUT/cg-$t.1.out" "$OUT/cg-$t.$i.out"; then
+      log "$t: run $i's report differs from run 1's (reports are meant to be byte-identical)"
+    fi
+  done
+  flw=$(median "${fl_walls[@]}"); flmb=$(median "${fl_mbs[@]}")
   # Exit 2 with a report is a tree with input errors (the corpus holds three configurations
   # Terraform itself rejects): its findings count; no report is a failed run.
-  if [ "$rc" -le 2 ] && counted=$(cg_findings "$OUT/cg-$t.out" 2>/dev/null); then
+  if [ "$rc" -le 2 ] && counted=$(cg_findings "$OUT/cg-$t.1.out" 2>/dev/null); then
     read -r total viol und <<<"$counted"
     cgf=$total; split="$viol violations + $und could not decide"
-    [ "$rc" = 2 ] && split="$split (exit 2: input errors, see cg-$t.err)"
+    [ "$rc" = 2 ] && split="$split (exit 2: input errors, see cg-$t.1.err)"
   else
-    log "charterguard exited $rc on $t; see $OUT/cg-$t.err"
+    log "charterguard exited $rc on $t; see $OUT/cg-$t.1.err"
     cgf="error $rc"; split="-"
   fi
-  cgw=$w; cgcpu=$(echo "$u + $s" | bc); cgmb=$((m / 1024))
-  log "$t: charterguard ${cgw}s wall, ${cgcpu}s CPU, ${cgmb} MB, $cgf findings"
+  cgw=$(median "${cg_walls[@]}"); cgcpu=$(median "${cg_cpus[@]}"); cgmb=$(median "${cg_mbs[@]}")
+  over=$(median "${overs[@]}")
+  log "$t: charterguard median ${cgw}s wall (${over}x the floor), ${cgcpu}s CPU, ${cgmb} MB, $cgf findings"
 
   ckw="-"; ckcpu="-"; ckmb="-"; ckf="-"; ratio="-"
   if [[ " $CHECKOV_TREES " == *" $t "* ]]; then
@@ -185,7 +206,6 @@ for t in $TREES; do
     fi
     log "$t: checkov $ckw wall, $ckcpu CPU, $ckmb MB, $ckf failed"
   fi
-  over=$(echo "scale=1; $cgw / $flw" | bc)
   ROW[$t]="| $t | $files | $flw | $flmb | $cgw | $over | $cgcpu | $cgmb | $cgf | $ckw | $ckcpu | $ckmb | $ckf | $ratio |"
   ROW[$t.split]="- $t: charterguard findings = $split"
   ROW[$t.wall]=$cgw
@@ -194,7 +214,7 @@ done
 # --- 4. report --------------------------------------------------------------------------------
 {
   ck="checkov $CHECKOV_VERSION"; [ -n "$CHECKOV_TREES" ] || ck="checkov not run"
-  echo "charterguard $(git -C "$ROOT" rev-parse --short HEAD), $ck, $(nproc) cores, $(date -u +%Y-%m-%d), single runs, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "charterguard $(git -C "$ROOT" rev-parse --short HEAD), $ck, $(nproc) cores, $(date -u +%Y-%m-%d), medians of $RUNS runs (Checkov: one), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "| tree | files | parse floor wall s | floor peak MB | charterguard wall s | × floor | CPU s | peak MB | findings | Checkov wall s | CPU s | peak MB | failed checks | Checkov/charterguard wall |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
