@@ -16,9 +16,8 @@ pub struct CompiledRule {
     pub when: Option<StrictProgram>,
     /// The variables `when` reads (indexes into `variables`, in order of definition).
     pub when_variables: Vec<usize>,
-    pub variables: Vec<CompiledVariable>,
-    /// Their names, in order (shared by every evaluation's values).
-    pub variable_names: Arc<[String]>,
+    /// Shared with every evaluation's values of them.
+    pub variables: Arc<[CompiledVariable]>,
     pub group: Option<(Program, Program)>,
     pub label: Option<Program>,
     pub checks: Vec<CompiledCheck>,
@@ -33,6 +32,7 @@ pub struct CompiledRule {
 }
 
 /// One named expression of a rule.
+#[derive(Debug)]
 pub struct CompiledVariable {
     pub name: String,
     pub program: StrictProgram,
@@ -238,8 +238,7 @@ impl CompiledRule {
             spec,
             when,
             when_variables,
-            variable_names: variables.iter().map(|v| v.name.clone()).collect(),
-            variables,
+            variables: variables.into(),
             group,
             label,
             checks,
@@ -272,8 +271,7 @@ impl CompiledRule {
             spec,
             when: None,
             when_variables: Vec::new(),
-            variables: Vec::new(),
-            variable_names: Arc::from([]),
+            variables: Arc::from([]),
             group: None,
             label: None,
             checks: Vec::new(),

@@ -2,7 +2,7 @@
 //! CEL once and judged by every rule that applies to it, related resources joined through
 //! indexes.
 
-use super::compile::{CompiledCheck, CompiledRule, MessagePart};
+use super::compile::{CompiledCheck, CompiledRule, CompiledVariable, MessagePart};
 use super::lookup::Lookup;
 use super::strict::{self, StrictProgram};
 use super::{functions, values};
@@ -348,16 +348,20 @@ fn judge_target(rule: &CompiledRule, subject: &Subject, scope: &Scope, target: &
 
 /// A rule's variables for one target: each evaluated the first time a check reads it, at
 /// most once. One that cannot be evaluated is an unknown, so the checks that read it could
-/// not decide, for its reason.
-struct Variables<'r> {
-    rule: &'r CompiledRule,
-    values: VariableValues,
+/// not decide, for its reason. To CEL, `variables` is a map of those evaluated so far, bound
+/// as this very value: every scope that binds it reads the values in place.
+#[derive(Debug, Clone)]
+struct Variables(Arc<Slots>);
+
+#[derive(Debug)]
+struct Slots {
+    variables: Arc<[CompiledVariable]>,
+    values: Vec<OnceLock<Box<dyn Val>>>,
 }
 
-impl<'r> Variables<'r> {
-    fn new(rule: &'r CompiledRule) -> Self {
-        let slots = Slots { names: rule.variable_names.clone(), values: rule.variables.iter().map(|_| OnceLock::new()).collect() };
-        Variables { rule, values: VariableValues(Arc::new(slots)) }
+impl Variables {
+    fn new(rule: &CompiledRule) -> Self {
+        Variables(Arc::new(Slots { variables: rule.variables.clone(), values: rule.variables.iter().map(|_| OnceLock::new()).collect() }))
     }
 
     /// A scope of `parent` with `variables` bound to the `needed` ones (indexes in order of
@@ -368,11 +372,11 @@ impl<'r> Variables<'r> {
             return scope;
         }
         // Bound once, read in place: the values evaluated so far, and those evaluated below.
-        scope.add_variable_as_val("variables", Box::new(self.values.clone()));
+        scope.add_variable_as_val("variables", Box::new(self.clone()));
         for &i in needed {
-            let slot = &self.values.0.values[i];
+            let slot = &self.0.values[i];
             if slot.get().is_none() {
-                let value = match self.rule.variables[i].program.evaluate(&scope) {
+                let value = match self.0.variables[i].program.evaluate(&scope) {
                     Ok(value) => value.into_owned(),
                     Err(cel::ExecutionError::FunctionError { function, message }) if function == strict::UNKNOWN => as_val(values::unknown(&message)),
                     Err(cel::ExecutionError::FunctionError { message, .. }) => as_val(values::failed(&message)),
@@ -390,18 +394,7 @@ fn as_val(value: cel::Value) -> Box<dyn Val> {
     value.try_into().expect("markers have a CEL form")
 }
 
-/// The values of a rule's variables for one target, as CEL reads them under `variables`: a
-/// map whose entries are filled as they are evaluated, shared by every scope that binds it.
-#[derive(Debug, Clone)]
-struct VariableValues(Arc<Slots>);
-
-#[derive(Debug)]
-struct Slots {
-    names: Arc<[String]>,
-    values: Vec<OnceLock<Box<dyn Val>>>,
-}
-
-impl Val for VariableValues {
+impl Val for Variables {
     fn get_type(&self) -> &Type {
         &MAP_TYPE
     }
@@ -425,7 +418,7 @@ impl Val for VariableValues {
     }
 }
 
-impl Indexer for VariableValues {
+impl Indexer for Variables {
     /// A variable not evaluated (yet) is no key, as in a map of those evaluated.
     fn get<'b, 'v>(&'b self, key: &dyn Val) -> Result<CowVal<'b, 'v>, cel::ExecutionError>
     where
@@ -433,7 +426,7 @@ impl Indexer for VariableValues {
     {
         let name = values::native::text(key).unwrap_or_default();
         let slots = &self.0;
-        match slots.names.iter().position(|n| n == name).and_then(|i| slots.values[i].get()) {
+        match slots.variables.iter().position(|v| v.name == name).and_then(|i| slots.values[i].get()) {
             Some(value) => Ok(CowVal::Borrowed(value.as_ref())),
             None => Err(cel::ExecutionError::NoSuchKey(Arc::new(name.to_string()))),
         }

@@ -30,6 +30,7 @@ const VARIABLE: &str = "strict.variable";
 const MATCHES: &str = "strict.matches";
 
 /// A compiled check (or `when`) whose built-ins fail on unknown values.
+#[derive(Debug)]
 pub struct StrictProgram(IdedExpr);
 
 impl StrictProgram {
@@ -231,9 +232,9 @@ fn has(value: &dyn Val, name: &str) -> ResolveResult {
         };
     }
     known_marker(value)?;
-    match value.as_indexer() {
-        Some(_) if native::list(value).is_none() => Ok(cel::Value::Bool(native::field(value, name).is_some())),
-        _ => Err(ExecutionError::function_error("has", format!("has() needs a map, not {:?}", type_of(value)))),
+    match native::has_fields(value) {
+        true => Ok(cel::Value::Bool(native::field(value, name).is_some())),
+        false => Err(ExecutionError::function_error("has", format!("has() needs a map, not {:?}", type_of(value)))),
     }
 }
 
@@ -243,9 +244,9 @@ fn select<'b, 'v>(value: &'b (dyn Val + 'v), name: &str) -> Result<Option<&'b (d
         return Ok(Some(known));
     }
     known_marker(value)?;
-    match value.as_indexer() {
-        Some(_) if native::list(value).is_none() => native::field(value, name).map(Some).ok_or_else(|| ExecutionError::NoSuchKey(Arc::new(name.to_string()))),
-        _ => Err(ExecutionError::function_error("select", format!("`.{name}` needs a map, not {:?}", type_of(value)))),
+    match native::has_fields(value) {
+        true => native::field(value, name).map(Some).ok_or_else(|| ExecutionError::NoSuchKey(Arc::new(name.to_string()))),
+        false => Err(ExecutionError::function_error("select", format!("`.{name}` needs a map, not {:?}", type_of(value)))),
     }
 }
 

@@ -170,6 +170,11 @@ pub mod native {
         }
     }
 
+    /// Whether `value` has fields read by name: a map (or a rule's variables), not a list.
+    pub fn has_fields(value: &dyn Val) -> bool {
+        value.as_indexer().is_some() && list(value).is_none()
+    }
+
     /// The text of a string value.
     pub fn text(value: &dyn Val) -> Option<&str> {
         value.downcast_ref::<CelString>().map(CelString::inner)
