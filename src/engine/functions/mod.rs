@@ -54,12 +54,33 @@ pub fn helper_reference() -> Vec<HelperGroup> {
     serde_json::from_value(documents[0].root.to_json()).expect("reference.yaml lists groups of helpers")
 }
 
-/// Compiled tunables the functions share (regular expressions compiled once, not per call).
+/// Tunables the functions share.
 struct Tunables {
     config: Config,
-    distributor_name: Regex,
-    trusted_registry: Regex,
-    digest: Regex,
+    distributor_name: Pattern,
+    trusted_registry: Pattern,
+    digest: Pattern,
+}
+
+/// A regular expression a helper matches with, compiled when the helper is first called (once
+/// per process, see [`compiled`]): a scan calls few of the helpers, and compiling every
+/// pattern as they registered was a tenth of a one-file scan. The configuration's patterns
+/// were checked when it loaded, so a bad one here is the helper's error.
+pub(super) struct Pattern {
+    source: String,
+    compiled: OnceLock<std::result::Result<Regex, String>>,
+}
+
+impl Pattern {
+    pub(super) fn new(source: &str) -> Self {
+        Pattern { source: source.to_string(), compiled: OnceLock::new() }
+    }
+
+    /// The compiled expression; `helper` names the caller in the error.
+    pub(super) fn regex(&self, helper: &str) -> std::result::Result<&Regex, ExecutionError> {
+        let compiled = self.compiled.get_or_init(|| compiled(&self.source).map_err(|e| e.to_string()));
+        compiled.as_ref().map_err(|e| ExecutionError::function_error(helper, format!("invalid regular expression `{}`: {e}", self.source)))
+    }
 }
 
 /// A root context being given the helpers, and their names: a rule file that calls another
@@ -120,9 +141,9 @@ pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) ->
     network::register(helpers, config)?;
     let t = Arc::new(Tunables {
         config: config.clone(),
-        distributor_name: compiled(&config.distributor_name_pattern)?,
-        trusted_registry: compiled(&config.trusted_registry)?,
-        digest: compiled(r"@sha256:[0-9a-f]{64}$").expect("valid regex"),
+        distributor_name: Pattern::new(&config.distributor_name_pattern),
+        trusted_registry: Pattern::new(&config.trusted_registry),
+        digest: Pattern::new(r"@sha256:[0-9a-f]{64}$"),
     });
     helpers.add("get", calls::get())?;
     helpers.add("setting", |resource: cel::Value, name: Arc<String>| setting(&resource, &name))?;
@@ -147,10 +168,16 @@ pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) ->
     helpers
         .add("is_india_region", move |region: cel::Value| known_string(&region, "region").map(|r| cel::Value::Bool(ti.config.india_regions.contains(&r))))?;
     let tp = t.clone();
-    helpers.add("is_digest_pinned", move |image: cel::Value| known_string(&image, "image").map(|i| cel::Value::Bool(tp.digest.is_match(&i))))?;
+    helpers.add("is_digest_pinned", move |image: cel::Value| -> Result {
+        let image = known_string(&image, "image")?;
+        Ok(cel::Value::Bool(tp.digest.regex("is_digest_pinned")?.is_match(&image)))
+    })?;
     helpers.add("image_tag", |image: cel::Value| known_string(&image, "image").map(|i| string(&image_tag(&i))))?;
     let tr = t;
-    helpers.add("is_trusted_registry", move |image: cel::Value| known_string(&image, "image").map(|i| cel::Value::Bool(tr.trusted_registry.is_match(&i))))?;
+    helpers.add("is_trusted_registry", move |image: cel::Value| -> Result {
+        let image = known_string(&image, "image")?;
+        Ok(cel::Value::Bool(tr.trusted_registry.regex("is_trusted_registry")?.is_match(&image)))
+    })?;
     Ok(())
 }
 
@@ -440,8 +467,9 @@ fn distributor(t: &Tunables, resource: &cel::Value) -> Result {
         return Ok(value);
     }
     let name = resource_name(resource).filter(|n| unknown_reason(n).is_none()).map(display).unwrap_or_default();
+    let pattern = t.distributor_name.regex("distributor")?;
     for text in [name, address_name(resource)] {
-        if let Some(found) = t.distributor_name.captures(&text.to_ascii_lowercase()).and_then(|c| c.get(1)) {
+        if let Some(found) = pattern.captures(&text.to_ascii_lowercase()).and_then(|c| c.get(1)) {
             return Ok(string(found.as_str()));
         }
     }
