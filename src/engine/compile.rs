@@ -1,11 +1,11 @@
 //! Rule files compiled once: CEL programs parsed, names read collected, types matched.
 
+use super::program::Program;
 use super::references::{is_standard, References, Within};
 use super::strict::StrictProgram;
 use crate::model::Severity;
 use crate::rules::{RuleMeta, RuleSpec};
 use anyhow::{anyhow, Result};
-use cel::Program;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
@@ -333,23 +333,39 @@ fn parse(field: &str, source: &str) -> Result<Program, RuleError> {
     Program::compile(source).map_err(|e| RuleError::at(field, format!("is not valid CEL: {e}")))
 }
 
-/// Splits `text {{ expr }} text` into parts.
-fn parse_message(message: &str) -> Result<Vec<MessagePart>> {
-    let mut parts = Vec::new();
+/// A piece of a check's message: text, or the source of a `{{ }}` placeholder.
+pub(super) enum Piece<'m> {
+    Text(&'m str),
+    Placeholder(&'m str),
+}
+
+/// Splits `text {{ expr }} text` into pieces.
+pub(super) fn split_message(message: &str) -> Result<Vec<Piece<'_>>> {
+    let mut pieces = Vec::new();
     let mut rest = message;
     while let Some(start) = rest.find("{{") {
         let end = rest[start..].find("}}").ok_or_else(|| anyhow!("unclosed `{{{{`"))? + start;
         if start > 0 {
-            parts.push(MessagePart::Text(rest[..start].to_string()));
+            pieces.push(Piece::Text(&rest[..start]));
         }
-        let source = rest[start + 2..end].trim();
-        parts.push(MessagePart::Expr(Program::compile(source).map_err(|e| anyhow!("placeholder `{source}` is not valid CEL: {e}"))?));
+        pieces.push(Piece::Placeholder(rest[start + 2..end].trim()));
         rest = &rest[end + 2..];
     }
     if !rest.is_empty() {
-        parts.push(MessagePart::Text(rest.to_string()));
+        pieces.push(Piece::Text(rest));
     }
-    Ok(parts)
+    Ok(pieces)
+}
+
+/// A message's pieces, its placeholders parsed.
+fn parse_message(message: &str) -> Result<Vec<MessagePart>> {
+    split_message(message)?
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => Ok(MessagePart::Text(text.to_string())),
+            Piece::Placeholder(source) => Program::compile(source).map(MessagePart::Expr).map_err(|e| anyhow!("placeholder `{source}` is not valid CEL: {e}")),
+        })
+        .collect()
 }
 
 /// Identifiers and words inside string literals, lower-cased.

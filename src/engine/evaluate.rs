@@ -4,6 +4,7 @@
 
 use super::compile::{CompiledCheck, CompiledRule, CompiledVariable, MessagePart};
 use super::lookup::Lookup;
+use super::program::Program;
 use super::strict::{self, StrictProgram};
 use super::{functions, values};
 use crate::config::Config;
@@ -14,7 +15,7 @@ use anyhow::Result;
 use cel::common::traits::Indexer;
 use cel::common::types::{Type, MAP_TYPE};
 use cel::common::value::{CowVal, Val};
-use cel::{Context, Program};
+use cel::Context;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};

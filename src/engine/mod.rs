@@ -5,6 +5,7 @@ mod evaluate;
 mod functions;
 mod load;
 mod lookup;
+mod program;
 pub(crate) mod references;
 mod strict;
 mod values;

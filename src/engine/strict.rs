@@ -10,11 +10,12 @@
 //! true or false is decided by what is known, and one that fails could not decide.
 
 use super::functions::{calls, compiled, undecided, Helpers};
+use super::program::Program;
 use super::values::{native, FAILED_KEY, KNOWN_FIELDS_KEY, MAYBE_KEY};
 use cel::common::ast::{operators, CallExpr, Expr, LiteralValue};
 use cel::common::types::{CelBytes, CelMap, CelMapKey, CelNull};
 use cel::common::value::{CowVal, Val};
-use cel::{Context, ExecutionError, IdedExpr, ParseErrors, Program, ResolveResult};
+use cel::{Context, ExecutionError, IdedExpr, ParseErrors, ResolveResult};
 use std::sync::Arc;
 
 /// The function name of failures that an unknown value caused; their message is its reason.
