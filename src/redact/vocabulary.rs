@@ -230,12 +230,19 @@ fn is_high_entropy(value: &str) -> bool {
     if classes.iter().filter(|c| **c).count() < 2 {
         return false;
     }
-    let mut counts = std::collections::HashMap::new();
-    for c in value.chars() {
-        *counts.entry(c).or_insert(0usize) += 1;
-    }
-    let n = value.chars().count() as f64;
-    let entropy: f64 = counts.values().map(|&c| -(c as f64 / n) * (c as f64 / n).log2()).sum();
+    // Counted over the sorted characters: no hash map for every value judged, and the terms
+    // are summed in one order, so the sum's last bits (at the threshold, the verdict) are the
+    // same on every run.
+    let mut chars: Vec<char> = value.chars().collect();
+    chars.sort_unstable();
+    let n = chars.len() as f64;
+    let entropy: f64 = chars
+        .chunk_by(|a, b| a == b)
+        .map(|run| {
+            let p = run.len() as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
     entropy >= 3.5
 }
 
@@ -262,6 +269,21 @@ mod tests {
         assert!(v.secret_reason("dbPassword", "s3cr3t").is_some());
         let reason = v.secret_reason("API_TOKEN", "abc123secretvalue").unwrap();
         assert!(!reason.contains("abc123"), "never echoes the value");
+    }
+
+    #[test]
+    fn entropy_is_shannons_over_the_characters() {
+        // 16 different characters: 4 bits each.
+        assert!(is_high_entropy("abcdefghABCDEF01"));
+        // 8 once and 4 twice: 8/16 * 4 + 8/16 * 3 = 3.5 bits exactly, which is enough.
+        assert!(is_high_entropy("abcdEFGH11223344"));
+        // 7 once, one 3 times, 3 twice: about 3.33 bits.
+        assert!(!is_high_entropy("abcdEFG111223344"));
+        // 8 characters twice each: 3 bits.
+        assert!(!is_high_entropy("aabbccddEEFF0011"));
+        assert!(!is_high_entropy("short1A"), "too short");
+        assert!(!is_high_entropy("abcdefghijklmnopqrst"), "one character class");
+        assert!(!is_high_entropy("abcdefgh ABCDEFGH 0123"), "spaces");
     }
 
     #[test]
