@@ -151,6 +151,23 @@ fn load_group<T: From<Model> + Send>(
     cache: Option<&modules::Cache>,
     readable: &Arc<sandbox::Roots>,
 ) -> (T, Vec<RootModel<T>>) {
+    let (parsing, evaluated) = evaluate_group(given, files, options, cache, readable);
+    // The parsed files are gone by now: in a large root module their syntax trees are most of
+    // the memory, and joining and encoding its resources need only their values.
+    let roots =
+        evaluated.into_par_iter().map(|root| RootModel { only_in_cycle: root.only_in_cycle, dir: root.dir, model: T::from(joined(root.model)) }).collect();
+    (T::from(parsing), roots)
+}
+
+/// [`load_group`]'s parsing and evaluation, in arenas dropped on return: what parsing reported,
+/// and each root module's evaluation, its buckets not yet joined with their settings.
+fn evaluate_group(
+    given: BTreeSet<PathBuf>,
+    files: &BTreeMap<PathBuf, Vec<PathBuf>>,
+    options: &Options,
+    cache: Option<&modules::Cache>,
+    readable: &Arc<sandbox::Roots>,
+) -> (Model, Vec<RootModel<Model>>) {
     let texts = typed_arena::Arena::new();
     let modules = typed_arena::Arena::new();
     let mut parser = Parser { files, options, cache, texts: &texts, modules: &modules, loaded: HashMap::new(), model: Model::default() };
@@ -176,13 +193,13 @@ fn load_group<T: From<Model> + Send>(
             variants
                 .into_par_iter()
                 .map(|environment| {
-                    let model = evaluate_root_on_its_stack(&loader, root, options, environment);
-                    RootModel { only_in_cycle, dir: root.dir.clone(), model: T::from(model) }
+                    let model = with_evaluation_stack(|| evaluate_root(&loader, root, options, environment));
+                    RootModel { only_in_cycle, dir: root.dir.clone(), model }
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
-    (T::from(model), roots)
+    (model, roots)
 }
 
 /// Parses module directories into arenas that outlive the evaluation of a group.
@@ -412,18 +429,22 @@ fn with_evaluation_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-/// [`evaluate_root`] on a stack of its own; then its buckets are joined with their split
-/// settings, in parallel, back on the caller's thread: parallel work sent to the pool from the
-/// evaluation's thread, while the pool's workers wait for such threads, would never run.
+/// [`evaluate_root`] on a stack of its own, then [`joined`] back on the caller's thread.
 fn evaluate_root_on_its_stack(loader: &Loader, root: &ModuleDecls, options: &Options, environment: Option<&EnvironmentRoots>) -> Model {
-    let mut model = with_evaluation_stack(|| evaluate_root(loader, root, options, environment));
+    joined(with_evaluation_stack(|| evaluate_root(loader, root, options, environment)))
+}
+
+/// A root module's model with its buckets joined with their split settings, in parallel: never
+/// on an evaluation's own thread, since parallel work sent to the pool from there, while the
+/// pool's workers wait for such threads, would never run.
+fn joined(mut model: Model) -> Model {
     model.resources = s3::link_split_settings(std::mem::take(&mut model.resources));
     model
 }
 
 /// Evaluates a root module, for `environment` when one names it: with its var-files, each
 /// resource labelled with it (and, as a render, named by it in findings). Its buckets are not
-/// joined with their settings yet (see [`evaluate_root_on_its_stack`]).
+/// joined with their settings yet (see [`joined`]).
 fn evaluate_root(loader: &Loader, root: &ModuleDecls, options: &Options, environment: Option<&EnvironmentRoots>) -> Model {
     let mut model = Model::default();
     let extra: &[PathBuf] = environment.map_or(&[], |e| &e.var_files);
