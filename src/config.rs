@@ -473,7 +473,8 @@ impl Config {
         for (key, entry, pattern) in
             patterns.into_iter().map(|(k, p)| (k, None, p)).chain(config.charter_alerts.iter().map(|(id, p)| ("charter_alerts", Some(id.as_str()), p)))
         {
-            regex::Regex::new(pattern).map_err(|e| Diagnostic::error(shown, at(key, entry, None), format!("invalid regular expression `{pattern}`: {e}")))?;
+            crate::model::pattern::compiled(pattern)
+                .map_err(|e| Diagnostic::error(shown, at(key, entry, None), format!("invalid regular expression `{pattern}`: {e}")))?;
         }
         for (i, tier) in config.subnet_tiers.iter().enumerate() {
             if let Some(bad) = tier.cidrs.iter().find(|cidr| cidr.parse::<ipnet::IpNet>().is_err()) {

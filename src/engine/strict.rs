@@ -9,7 +9,7 @@
 //! strict versions that fail with the unknown's reason. So a check that evaluates to
 //! true or false is decided by what is known, and one that fails could not decide.
 
-use super::functions::{calls, compiled, undecided, Helpers};
+use super::functions::{calls, undecided, Helpers};
 use super::program::Program;
 use super::values::{native, FAILED_KEY, KNOWN_FIELDS_KEY, MAYBE_KEY};
 use cel::common::ast::{operators, CallExpr, Expr, LiteralValue};
@@ -277,7 +277,7 @@ fn matches(text: &dyn Val, pattern: &dyn Val) -> ResolveResult {
     let (Some(text), Some(pattern)) = (native::text(text), native::text(pattern)) else {
         return Err(ExecutionError::no_such_member_overload("matches", vec![text.get_type().name().to_owned(), pattern.get_type().name().to_owned()]));
     };
-    match compiled(pattern) {
+    match crate::model::pattern::compiled(pattern) {
         Ok(regex) => Ok(cel::Value::Bool(regex.is_match(text))),
         Err(error) => Err(ExecutionError::function_error("matches", format!("'{pattern}' not a valid regex:\n{error}"))),
     }

@@ -7,6 +7,7 @@
 pub mod date;
 mod finding;
 mod lines;
+pub mod pattern;
 mod stored;
 mod value;
 

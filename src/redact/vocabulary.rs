@@ -2,7 +2,7 @@
 //! `secrets:`, the charter's by default) read by the secret rules and by the redaction of
 //! every report alike.
 
-use regex::Regex;
+use crate::model::pattern::LazyRegex;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
@@ -83,15 +83,15 @@ impl Default for Words {
 pub struct Vocabulary {
     pub words: Words,
     /// Any of `names`.
-    secret_name: Pattern,
+    secret_name: LazyRegex,
     /// A last word of `about`.
-    about_secret: Pattern,
+    about_secret: LazyRegex,
     /// A word of `weak_names`.
-    weak_name: Pattern,
+    weak_name: LazyRegex,
     /// A word of `public_keys`.
-    public_key: Pattern,
-    aws_key_id: Pattern,
-    pem_private_key: Pattern,
+    public_key: LazyRegex,
+    aws_key_id: LazyRegex,
+    pem_private_key: LazyRegex,
 }
 
 impl From<Words> for Vocabulary {
@@ -99,33 +99,14 @@ impl From<Words> for Vocabulary {
         // Words are literal text: escaped, a space an optional separator.
         let alternatives = |list: &[String]| list.iter().map(|w| regex::escape(w.trim()).replace(' ', "[-_. ]?")).collect::<Vec<_>>().join("|");
         Vocabulary {
-            secret_name: Pattern::new(format!("(?i)({})", alternatives(&words.names))),
-            about_secret: Pattern::new(format!("(?i)[-_. ]({})s?$", alternatives(&words.about))),
-            weak_name: Pattern::new(format!("(?i)(^|[-_. ])({})([-_. ]|$)", alternatives(&words.weak_names))),
-            public_key: Pattern::new(format!("(?i)(^|[-_. ])({})([-_. ]|$)", alternatives(&words.public_keys))),
-            aws_key_id: Pattern::new(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b".into()),
-            pem_private_key: Pattern::new(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----".into()),
+            secret_name: LazyRegex::new(format!("(?i)({})", alternatives(&words.names))),
+            about_secret: LazyRegex::new(format!("(?i)[-_. ]({})s?$", alternatives(&words.about))),
+            weak_name: LazyRegex::new(format!("(?i)(^|[-_. ])({})([-_. ]|$)", alternatives(&words.weak_names))),
+            public_key: LazyRegex::new(format!("(?i)(^|[-_. ])({})([-_. ]|$)", alternatives(&words.public_keys))),
+            aws_key_id: LazyRegex::new(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),
+            pem_private_key: LazyRegex::new(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"),
             words,
         }
-    }
-}
-
-/// A pattern compiled when first matched: a scan reads some of them (`weak_names` only for a
-/// high-entropy value, none when nothing is redacted), and compiling all six up front was a
-/// tenth of a one-file scan's start.
-#[derive(Clone, Debug)]
-struct Pattern {
-    source: String,
-    compiled: OnceLock<Regex>,
-}
-
-impl Pattern {
-    fn new(source: String) -> Self {
-        Pattern { source, compiled: OnceLock::new() }
-    }
-
-    fn is_match(&self, text: &str) -> bool {
-        self.compiled.get_or_init(|| Regex::new(&self.source).expect("escaped words make a valid pattern")).is_match(text)
     }
 }
 
@@ -144,10 +125,10 @@ impl Vocabulary {
 
     /// Why a key/value pair looks like a secret, never quoting the value; None when it does not.
     pub fn secret_reason(&self, name: &str, value: &str) -> Option<String> {
-        if self.pem_private_key.is_match(value) {
+        if matches(&self.pem_private_key, value) {
             return Some("holds a PEM private key".into());
         }
-        if self.aws_key_id.is_match(value) {
+        if matches(&self.aws_key_id, value) {
             return Some("holds an AWS access key id".into());
         }
         let value = value.trim();
@@ -163,7 +144,7 @@ impl Vocabulary {
                 "is named like a secret and holds a literal value".into()
             });
         }
-        if high_entropy && self.weak_name.is_match(name) && !self.public_key.is_match(name) {
+        if high_entropy && matches(&self.weak_name, name) && !matches(&self.public_key, name) {
             return Some("holds a high-entropy literal under a key-like name".into());
         }
         None
@@ -187,12 +168,18 @@ impl Vocabulary {
     pub fn variable_name(&self, name: &str) -> bool {
         let name = split_camel_case(name);
         let last = name.rsplit(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).unwrap_or_default().to_ascii_lowercase();
-        self.names_a_secret(&name) || (last.ends_with("key") && !self.public_key.is_match(&name))
+        self.names_a_secret(&name) || (last.ends_with("key") && !matches(&self.public_key, &name))
     }
 
     fn names_a_secret(&self, name: &str) -> bool {
-        self.secret_name.is_match(name) && !self.about_secret.is_match(name)
+        matches(&self.secret_name, name) && !matches(&self.about_secret, name)
     }
+}
+
+/// Whether one of the vocabulary's patterns matches: they are built of escaped words, so they
+/// always compile.
+fn matches(pattern: &LazyRegex, text: &str) -> bool {
+    pattern.regex().expect("escaped words make a valid pattern").is_match(text)
 }
 
 /// `tokenUrl` → `token_Url`, so suffix patterns see camelCase words.

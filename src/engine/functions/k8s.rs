@@ -3,10 +3,11 @@
 //! quantities, Go durations, NetworkPolicy peers and the charter's Prometheus alerts.
 //! Regular expressions are compiled once per process, never per call.
 
-use super::{known_string as text, undecided, Helpers, Pattern};
+use super::{known_string as text, regex, undecided, Helpers};
 use crate::config::Config;
 use crate::engine::lookup::Lookup;
 use crate::engine::values::{display, field, string};
+use crate::model::pattern::LazyRegex;
 use crate::redact::vocabulary::Vocabulary;
 use cel::objects::Key;
 #[cfg(test)]
@@ -17,8 +18,8 @@ use std::sync::Arc;
 type Result<T = cel::Value> = std::result::Result<T, ExecutionError>;
 
 /// The charter's alerts (`charter_alerts`), each with the pattern that recognises it.
-fn charter_alerts(config: &Config) -> Vec<(String, Pattern)> {
-    config.charter_alerts.iter().map(|(id, pattern)| (id.clone(), Pattern::new(pattern))).collect()
+fn charter_alerts(config: &Config) -> Vec<(String, LazyRegex)> {
+    config.charter_alerts.iter().map(|(id, pattern)| (id.clone(), LazyRegex::new(pattern))).collect()
 }
 
 /// Registers the helpers on a root context.
@@ -59,7 +60,7 @@ pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) ->
         let Some((_, pattern)) = alerts.iter().find(|(a, _)| *a == *id) else {
             return Err(undecided("has_charter_alert", format!("unknown charter alert `{id}`")));
         };
-        let pattern = pattern.regex("has_charter_alert")?;
+        let pattern = regex(pattern, "has_charter_alert")?;
         let rules = la.objects("PrometheusRule", "*").map_err(|reason| undecided("has_charter_alert", reason))?;
         Ok(cel::Value::Bool(alert_texts(&rules).iter().any(|t| pattern.is_match(t))))
     })?;
@@ -449,7 +450,7 @@ mod tests {
     #[test]
     fn charter_alerts_by_name_or_expression() {
         let alerts = charter_alerts(&Config::default());
-        let find = |id: &str, text: &str| alerts.iter().find(|(a, _)| *a == id).unwrap().1.regex("test").unwrap().is_match(text);
+        let find = |id: &str, text: &str| alerts.iter().find(|(a, _)| *a == id).unwrap().1.regex().unwrap().is_match(text);
         assert!(find("score_5xx", "ScoreAPIHigh5xxRate sum(rate(http_requests_total{service=\"score-api\",code=~\"5..\"}[5m]))"));
         assert!(find("score_p95", "ScoreApiLatencyHigh histogram_quantile(0.95, ...)"));
         assert!(find("consent_health", "ConsentServiceDown up{job=\"consent\"} == 0"));

@@ -12,6 +12,7 @@ use super::lookup::Lookup;
 use super::values;
 use super::values::{display, field, reference, string, unknown_reason, PARTS_KEY};
 use crate::config::Config;
+use crate::model::pattern::LazyRegex;
 use cel::{Context, ExecutionError};
 use regex::Regex;
 use std::collections::HashSet;
@@ -57,30 +58,15 @@ pub fn helper_reference() -> Vec<HelperGroup> {
 /// Tunables the functions share.
 struct Tunables {
     config: Config,
-    distributor_name: Pattern,
-    trusted_registry: Pattern,
-    digest: Pattern,
+    distributor_name: LazyRegex,
+    trusted_registry: LazyRegex,
+    digest: LazyRegex,
 }
 
-/// A regular expression a helper matches with, compiled when the helper is first called (once
-/// per process, see [`compiled`]): a scan calls few of the helpers, and compiling every
-/// pattern as they registered was a tenth of a one-file scan. The configuration's patterns
-/// were checked when it loaded, so a bad one here is the helper's error.
-pub(super) struct Pattern {
-    source: String,
-    compiled: OnceLock<std::result::Result<Regex, String>>,
-}
-
-impl Pattern {
-    pub(super) fn new(source: &str) -> Self {
-        Pattern { source: source.to_string(), compiled: OnceLock::new() }
-    }
-
-    /// The compiled expression; `helper` names the caller in the error.
-    pub(super) fn regex(&self, helper: &str) -> std::result::Result<&Regex, ExecutionError> {
-        let compiled = self.compiled.get_or_init(|| compiled(&self.source).map_err(|e| e.to_string()));
-        compiled.as_ref().map_err(|e| ExecutionError::function_error(helper, format!("invalid regular expression `{}`: {e}", self.source)))
-    }
+/// A helper's regular expression, compiled when first matched; a bad one (the configuration's
+/// were checked when it loaded) is the calling helper's error.
+fn regex<'p>(pattern: &'p LazyRegex, helper: &str) -> std::result::Result<&'p Regex, ExecutionError> {
+    pattern.regex().map_err(|e| ExecutionError::function_error(helper, e))
 }
 
 /// A root context being given the helpers, and their names: a rule file that calls another
@@ -115,20 +101,6 @@ pub fn helper_names() -> &'static HashSet<&'static str> {
     })
 }
 
-/// `pattern` compiled, once per process: the helpers are registered for every evaluation (the
-/// admission server evaluates once per review), and compiling the config's patterns each time
-/// was most of a review's time.
-pub(super) fn compiled(pattern: &str) -> std::result::Result<Regex, regex::Error> {
-    static COMPILED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Regex>>> = std::sync::OnceLock::new();
-    let cache = COMPILED.get_or_init(Default::default);
-    if let Some(regex) = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(pattern) {
-        return Ok(regex.clone());
-    }
-    let regex = Regex::new(pattern)?;
-    cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(pattern.to_string(), regex.clone());
-    Ok(regex)
-}
-
 /// Registers every helper on a root context.
 pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) -> anyhow::Result<()> {
     register_joins(helpers, lookup)?;
@@ -141,9 +113,9 @@ pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) ->
     network::register(helpers, config)?;
     let t = Arc::new(Tunables {
         config: config.clone(),
-        distributor_name: Pattern::new(&config.distributor_name_pattern),
-        trusted_registry: Pattern::new(&config.trusted_registry),
-        digest: Pattern::new(r"@sha256:[0-9a-f]{64}$"),
+        distributor_name: LazyRegex::new(&config.distributor_name_pattern),
+        trusted_registry: LazyRegex::new(&config.trusted_registry),
+        digest: LazyRegex::new(r"@sha256:[0-9a-f]{64}$"),
     });
     helpers.add("get", calls::get())?;
     helpers.add("setting", |resource: cel::Value, name: Arc<String>| setting(&resource, &name))?;
@@ -170,13 +142,13 @@ pub fn register(helpers: &mut Helpers, config: &Config, lookup: &Arc<Lookup>) ->
     let tp = t.clone();
     helpers.add("is_digest_pinned", move |image: cel::Value| -> Result {
         let image = known_string(&image, "image")?;
-        Ok(cel::Value::Bool(tp.digest.regex("is_digest_pinned")?.is_match(&image)))
+        Ok(cel::Value::Bool(regex(&tp.digest, "is_digest_pinned")?.is_match(&image)))
     })?;
     helpers.add("image_tag", |image: cel::Value| known_string(&image, "image").map(|i| string(&image_tag(&i))))?;
     let tr = t;
     helpers.add("is_trusted_registry", move |image: cel::Value| -> Result {
         let image = known_string(&image, "image")?;
-        Ok(cel::Value::Bool(tr.trusted_registry.regex("is_trusted_registry")?.is_match(&image)))
+        Ok(cel::Value::Bool(regex(&tr.trusted_registry, "is_trusted_registry")?.is_match(&image)))
     })?;
     Ok(())
 }
@@ -467,7 +439,7 @@ fn distributor(t: &Tunables, resource: &cel::Value) -> Result {
         return Ok(value);
     }
     let name = resource_name(resource).filter(|n| unknown_reason(n).is_none()).map(display).unwrap_or_default();
-    let pattern = t.distributor_name.regex("distributor")?;
+    let pattern = regex(&t.distributor_name, "distributor")?;
     for text in [name, address_name(resource)] {
         if let Some(found) = pattern.captures(&text.to_ascii_lowercase()).and_then(|c| c.get(1)) {
             return Ok(string(found.as_str()));
