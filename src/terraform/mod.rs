@@ -120,7 +120,13 @@ pub fn load_each<T: From<Model> + Send>(files: &[PathBuf], options: &Options) ->
     let groups = groups::split(&dirs);
     let cache = options.module_cache.clone().map(|dir| modules::Cache::new(dir, options.ssl_cert_file.clone()));
     let roots = sandbox::Roots::new(&options.roots, &options.base, options.module_cache.as_deref());
-    let loaded: Vec<(T, Vec<RootModel<T>>)> = groups.into_par_iter().map(|group| load_group(group, &dirs, options, cache.as_ref(), &roots)).collect();
+    let loaded: Vec<(T, Vec<RootModel<T>>)> = groups
+        .into_par_iter()
+        .map(|group| {
+            let (parsing, evaluated) = load_group(group, &dirs, options, cache.as_ref(), &roots);
+            (T::from(parsing), evaluated.into_par_iter().map(RootModel::encoded).collect())
+        })
+        .collect();
     let mut parts = Vec::new();
     let mut roots = Vec::new();
     for (parsing, group_roots) in loaded {
@@ -140,28 +146,20 @@ struct RootModel<T> {
     model: T,
 }
 
-/// Parses the directories of one group (the given ones, the local modules they call, and the
-/// installed modules their root modules call), evaluates its root modules and drops the
-/// parsed files. The group's model holds what parsing reported; each root's model what
-/// evaluating it gave.
-fn load_group<T: From<Model> + Send>(
-    given: BTreeSet<PathBuf>,
-    files: &BTreeMap<PathBuf, Vec<PathBuf>>,
-    options: &Options,
-    cache: Option<&modules::Cache>,
-    readable: &Arc<sandbox::Roots>,
-) -> (T, Vec<RootModel<T>>) {
-    let (parsing, evaluated) = evaluate_group(given, files, options, cache, readable);
-    // The parsed files are gone by now: in a large root module their syntax trees are most of
-    // the memory, and joining and encoding its resources need only their values.
-    let roots =
-        evaluated.into_par_iter().map(|root| RootModel { only_in_cycle: root.only_in_cycle, dir: root.dir, model: T::from(joined(root.model)) }).collect();
-    (T::from(parsing), roots)
+impl RootModel<Model> {
+    /// Joined and converted, once its group's parsed files are gone: in a large root module
+    /// their syntax trees are most of the memory, and joining and encoding its resources need
+    /// only their values.
+    fn encoded<T: From<Model>>(self) -> RootModel<T> {
+        RootModel { only_in_cycle: self.only_in_cycle, dir: self.dir, model: T::from(joined(self.model)) }
+    }
 }
 
-/// [`load_group`]'s parsing and evaluation, in arenas dropped on return: what parsing reported,
-/// and each root module's evaluation, its buckets not yet joined with their settings.
-fn evaluate_group(
+/// Parses the directories of one group (the given ones, the local modules they call, and the
+/// installed modules their root modules call) into arenas dropped on return, and evaluates its
+/// root modules: what parsing reported, and each root's model, its buckets not yet joined with
+/// their settings (see [`RootModel::encoded`]).
+fn load_group(
     given: BTreeSet<PathBuf>,
     files: &BTreeMap<PathBuf, Vec<PathBuf>>,
     options: &Options,
